@@ -1,0 +1,100 @@
+//! The account aggregate as stored.
+
+use std::fmt;
+
+use crate::accounts::{DisplayName, Email};
+use crate::clock::Timestamp;
+
+/// Opaque, stable account id (a UUIDv7 string). It is also the OIDC `sub` later on.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct AccountId(String);
+
+impl AccountId {
+    pub fn from_stored(id: String) -> Self {
+        Self(id)
+    }
+
+    /// Accepts an id that came from outside (a URL, a form) only if it has our shape.
+    pub fn parse(raw: &str) -> Option<Self> {
+        uuid::Uuid::try_parse(raw).ok().map(|u| Self(u.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AccountId({})", self.0)
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountStatus {
+    Active,
+    Deactivated,
+    /// Closed accounts keep their id as a tombstone (closure arrives with organizations).
+    Closed,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Deactivated => "deactivated",
+            Self::Closed => "closed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "active" => Some(Self::Active),
+            "deactivated" => Some(Self::Deactivated),
+            "closed" => Some(Self::Closed),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: AccountId,
+    pub email: Email,
+    pub name: DisplayName,
+    /// PHC string; `None` for accounts that can only sign in another way (SSO, later).
+    pub password_hash: Option<String>,
+    pub email_verified_at: Option<Timestamp>,
+    pub status: AccountStatus,
+    pub site_admin: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Account {
+    pub fn email_verified(&self) -> bool {
+        self.email_verified_at.is_some()
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.status == AccountStatus::Active
+    }
+}
+
+/// What sign-up and the CLI hand to storage.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub id: AccountId,
+    pub email: Email,
+    pub name: DisplayName,
+    pub password_hash: Option<String>,
+    pub email_verified_at: Option<Timestamp>,
+    pub site_admin: bool,
+    pub created_at: Timestamp,
+}

@@ -1,0 +1,6 @@
+//! Credentials a person proves themselves with. Passwords now; legacy hashes, TOTP,
+//! WebAuthn and recovery codes arrive as siblings of [`passwords`].
+
+pub mod passwords;
+
+pub use passwords::{HashError, Password, PasswordError, PasswordHasher, PasswordHashing, Verified};

@@ -1,0 +1,92 @@
+//! Logging in with email and password.
+
+use crate::Core;
+use crate::accounts::{Account, Email};
+use crate::credentials::{Password, Verified};
+use crate::flows::throttle::{RetryAfter, account_key, ip_key};
+use crate::flows::{HashFailure, Unexpected};
+use crate::sessions::{ClientInfo, NewSessionCookie};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Wrong email or password; deliberately does not say which.
+    #[error("Email or password is incorrect.")]
+    InvalidCredentials,
+    #[error("This account has been deactivated. Contact your administrator.")]
+    Deactivated,
+    #[error("Too many attempts. Try again in {0} seconds.")]
+    Throttled(i64),
+    #[error("We are handling a lot of sign-ins right now. Try again in a moment.")]
+    Busy,
+    #[error(transparent)]
+    Unexpected(#[from] Unexpected),
+}
+
+impl From<HashFailure> for LoginError {
+    fn from(e: HashFailure) -> Self {
+        match e {
+            HashFailure::Busy => Self::Busy,
+            HashFailure::Unexpected(u) => Self::Unexpected(u),
+        }
+    }
+}
+
+impl From<crate::ports::RepoError> for LoginError {
+    fn from(e: crate::ports::RepoError) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+#[derive(Debug)]
+pub struct LoginSuccess {
+    pub account: Account,
+    pub cookie: NewSessionCookie,
+}
+
+impl Core {
+    pub async fn log_in(
+        &self,
+        email: &Email,
+        password: &Password,
+        client: ClientInfo,
+    ) -> Result<LoginSuccess, LoginError> {
+        let now = self.ports.clock.now();
+        let policy = self.settings.throttle;
+        let account_key = account_key("login:acct:", email);
+        let ip_key = ip_key("login:ip:", &client.ip);
+        let keys = [
+            (account_key.as_str(), policy.account_failures),
+            (ip_key.as_str(), policy.ip_failures),
+        ];
+        if let Some(RetryAfter(secs)) = self.throttled(&keys, policy.login_window_secs, now).await? {
+            return Err(LoginError::Throttled(secs));
+        }
+
+        let account = self.ports.accounts.find_by_email(email).await?;
+        let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
+        let verdict = self
+            .hasher
+            .verify(password, stored, self.ports.rng.as_ref())
+            .await
+            .map_err(HashFailure::from)?;
+        let account = match (verdict, account) {
+            (Verified::No, _) | (_, None) => {
+                self.count_against(&keys, policy.login_window_secs, now).await?;
+                tracing::info!(outcome = "failure", "login");
+                return Err(LoginError::InvalidCredentials);
+            }
+            (Verified::YesRehashed(new_hash), Some(account)) => {
+                self.ports.accounts.set_password_hash(&account.id, &new_hash, now).await?;
+                account
+            }
+            (Verified::Yes, Some(account)) => account,
+        };
+        if !account.is_active() {
+            return Err(LoginError::Deactivated);
+        }
+        self.ports.throttle.clear(&account_key).await?;
+        let cookie = self.start_session(&account.id, client).await?;
+        tracing::info!(account = %account.id, outcome = "success", "login");
+        Ok(LoginSuccess { account, cookie })
+    }
+}

@@ -1,0 +1,60 @@
+//! The flows a person goes through, one module per intention: sign up, verify the email,
+//! log in, reset a forgotten password, change settings. Each is a set of `impl Core` methods
+//! with its own error type; HTTP mapping happens in `latchkey-web` only.
+
+mod account_settings;
+mod login;
+mod password_reset;
+mod provisioning;
+mod signup;
+mod throttle;
+mod verify_email;
+
+pub use account_settings::{ChangeNameError, ChangePasswordError};
+pub use login::{LoginError, LoginSuccess};
+pub use password_reset::{CompleteResetError, RequestResetError};
+pub use provisioning::{CreateAccountError, CreateAccountRequest, SetStatusError, SiteAdmin};
+pub use signup::{SignUpError, SignUpRequest};
+pub use throttle::ThrottlePolicy;
+pub use verify_email::{ResendVerificationError, VerifyEmailError};
+
+use crate::credentials::HashError;
+use crate::ports::RepoError;
+
+/// A failure no person can fix: storage down, a bug. Logged in full, shown as a generic error.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unexpected(#[source] Box<dyn std::error::Error + Send + Sync>);
+
+impl From<RepoError> for Unexpected {
+    fn from(e: RepoError) -> Self {
+        Self(Box::new(e))
+    }
+}
+
+impl From<crate::ports::InsertAccountError> for Unexpected {
+    fn from(e: crate::ports::InsertAccountError) -> Self {
+        Self(Box::new(e))
+    }
+}
+
+impl From<crate::sessions::SessionError> for Unexpected {
+    fn from(e: crate::sessions::SessionError) -> Self {
+        Self(Box::new(e))
+    }
+}
+
+/// Hashing either answers, is saturated (the caller says "try again shortly"), or broke.
+pub(crate) enum HashFailure {
+    Busy,
+    Unexpected(Unexpected),
+}
+
+impl From<HashError> for HashFailure {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy => Self::Busy,
+            HashError::Unexpected(_) => Self::Unexpected(Unexpected(Box::new(e))),
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! "Forgot password": a single-use link valid for an hour, stored only as a hash. The request
+//! answers identically whether or not the address has an account; completing it ends every
+//! session of the account.
+
+use crate::Core;
+use crate::accounts::Email;
+use crate::credentials::Password;
+use crate::flows::throttle::{RetryAfter, account_key, ip_key};
+use crate::flows::{HashFailure, Unexpected};
+use crate::mail;
+use crate::ports::{NewOneTimeToken, RepoError, TokenPurpose};
+use crate::secret::OpaqueToken;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RequestResetError {
+    #[error("Too many requests from your network. Try again in {0} seconds.")]
+    Throttled(i64),
+    #[error(transparent)]
+    Unexpected(#[from] Unexpected),
+}
+
+impl From<RepoError> for RequestResetError {
+    fn from(e: RepoError) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CompleteResetError {
+    #[error("This reset link has expired or was already used. Request a new one.")]
+    InvalidLink,
+    #[error("We are handling a lot of requests right now. Try again in a moment.")]
+    Busy,
+    #[error(transparent)]
+    Unexpected(#[from] Unexpected),
+}
+
+impl From<RepoError> for CompleteResetError {
+    fn from(e: RepoError) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+impl From<HashFailure> for CompleteResetError {
+    fn from(e: HashFailure) -> Self {
+        match e {
+            HashFailure::Busy => Self::Busy,
+            HashFailure::Unexpected(u) => Self::Unexpected(u),
+        }
+    }
+}
+
+impl Core {
+    pub async fn request_password_reset(
+        &self,
+        email: &Email,
+        ip: &str,
+    ) -> Result<(), RequestResetError> {
+        let now = self.ports.clock.now();
+        let policy = self.settings.throttle;
+        let ip_key = ip_key("reset:ip:", ip);
+        if let Some(RetryAfter(secs)) = self
+            .count_against(&[(ip_key.as_str(), policy.requests_per_ip)], policy.mail_window_secs, now)
+            .await?
+        {
+            return Err(RequestResetError::Throttled(secs));
+        }
+        let address_key = account_key("reset:acct:", email);
+        let over = self
+            .count_against(
+                &[(address_key.as_str(), policy.mails_per_address)],
+                policy.mail_window_secs,
+                now,
+            )
+            .await?;
+        if over.is_some() {
+            return Ok(());
+        }
+        let Some(account) = self.ports.accounts.find_by_email(email).await? else {
+            return Ok(());
+        };
+        if !account.is_active() {
+            return Ok(());
+        }
+        let token = OpaqueToken::generate(self.ports.rng.as_ref());
+        self.ports
+            .tokens
+            .insert(&NewOneTimeToken {
+                hash: token.hash(),
+                purpose: TokenPurpose::ResetPassword,
+                account: account.id.clone(),
+                created_at: now,
+                expires_at: now.plus_secs(self.settings.reset_password_ttl_secs),
+            })
+            .await?;
+        let link = self.link(&format!("/reset-password?token={}", token.expose()));
+        self.send_mail(mail::reset_password(&account.email, account.name.as_str(), &link))
+            .await;
+        Ok(())
+    }
+
+    /// Whether a reset link is still good (for showing the new-password form).
+    pub async fn reset_link_is_valid(&self, raw_token: &str) -> Result<bool, RepoError> {
+        let Some(token) = OpaqueToken::parse(raw_token) else {
+            return Ok(false);
+        };
+        let now = self.ports.clock.now();
+        let found = self.ports.tokens.peek(&token.hash(), TokenPurpose::ResetPassword, now).await?;
+        Ok(found.is_some())
+    }
+
+    /// Sets the new password, uses up every reset link of the account, marks the email as
+    /// verified (the link proved control of it) and ends every session.
+    pub async fn complete_password_reset(
+        &self,
+        raw_token: &str,
+        new_password: &Password,
+    ) -> Result<(), CompleteResetError> {
+        let token = OpaqueToken::parse(raw_token).ok_or(CompleteResetError::InvalidLink)?;
+        let now = self.ports.clock.now();
+        // Check before the expensive hash, consume after it: a saturated hasher must not
+        // burn the person's link.
+        if self.ports.tokens.peek(&token.hash(), TokenPurpose::ResetPassword, now).await?.is_none() {
+            return Err(CompleteResetError::InvalidLink);
+        }
+        let hash = self
+            .hasher
+            .hash(new_password, self.ports.rng.as_ref())
+            .await
+            .map_err(HashFailure::from)?;
+        let account_id = self
+            .ports
+            .tokens
+            .consume(&token.hash(), TokenPurpose::ResetPassword, now)
+            .await?
+            .ok_or(CompleteResetError::InvalidLink)?;
+        self.ports.accounts.set_password_hash(&account_id, &hash, now).await?;
+        self.ports.tokens.revoke_all(&account_id, TokenPurpose::ResetPassword, now).await?;
+        let account = self.ports.accounts.find_by_id(&account_id).await?;
+        if let Some(account) = &account {
+            if account.email_verified_at.is_none() {
+                self.ports.accounts.mark_email_verified(&account.id, now).await?;
+            }
+        }
+        let ended = self.ports.sessions.delete_all_for_account(&account_id, None).await?;
+        tracing::info!(account = %account_id, sessions_ended = ended, "password reset");
+        Ok(())
+    }
+}

@@ -1,0 +1,168 @@
+//! Accounts managed by a site administrator: creating, listing and deactivating them.
+//! Every use case here takes a [`SiteAdmin`] capability, so a forgotten check cannot compile.
+
+use crate::Core;
+use crate::accounts::{Account, AccountId, AccountStatus, DisplayName, Email, NewAccount};
+use crate::credentials::Password;
+use crate::flows::{HashFailure, Unexpected};
+use crate::ports::{InsertAccountError, RepoError};
+
+/// Proof that the caller may administer the whole site.
+#[derive(Debug, Clone)]
+pub struct SiteAdmin {
+    /// `None` for the local operator (the CLI, which already holds the database).
+    pub actor: Option<AccountId>,
+}
+
+impl SiteAdmin {
+    /// The operator running the `latchkey` CLI on the server itself.
+    pub fn local_operator() -> Self {
+        Self { actor: None }
+    }
+
+    /// A signed-in account that carries the site-admin flag.
+    pub fn from_account(account: &Account) -> Option<Self> {
+        (account.site_admin && account.is_active()).then(|| Self { actor: Some(account.id.clone()) })
+    }
+}
+
+#[derive(Debug)]
+pub struct CreateAccountRequest {
+    pub email: Email,
+    pub name: DisplayName,
+    pub password: Option<Password>,
+    pub email_verified: bool,
+    pub site_admin: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateAccountError {
+    #[error("An account with this email already exists.")]
+    EmailTaken,
+    #[error("Password hashing is saturated; try again.")]
+    Busy,
+    #[error(transparent)]
+    Unexpected(#[from] Unexpected),
+}
+
+impl From<HashFailure> for CreateAccountError {
+    fn from(e: HashFailure) -> Self {
+        match e {
+            HashFailure::Busy => Self::Busy,
+            HashFailure::Unexpected(u) => Self::Unexpected(u),
+        }
+    }
+}
+
+impl From<RepoError> for CreateAccountError {
+    fn from(e: RepoError) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetStatusError {
+    #[error("No account has that email address.")]
+    NotFound,
+    #[error("A closed account cannot be changed.")]
+    Closed,
+    #[error(transparent)]
+    Unexpected(#[from] Unexpected),
+}
+
+impl From<RepoError> for SetStatusError {
+    fn from(e: RepoError) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+impl Core {
+    pub async fn create_account(
+        &self,
+        _admin: &SiteAdmin,
+        req: CreateAccountRequest,
+    ) -> Result<Account, CreateAccountError> {
+        let now = self.ports.clock.now();
+        let password_hash = match &req.password {
+            Some(pw) => Some(
+                self.hasher
+                    .hash(pw, self.ports.rng.as_ref())
+                    .await
+                    .map_err(HashFailure::from)?,
+            ),
+            None => None,
+        };
+        let new = NewAccount {
+            id: AccountId::from_stored(self.new_id(now)),
+            email: req.email,
+            name: req.name,
+            password_hash,
+            email_verified_at: req.email_verified.then_some(now),
+            site_admin: req.site_admin,
+            created_at: now,
+        };
+        match self.ports.accounts.insert(&new).await {
+            Ok(()) => {}
+            Err(InsertAccountError::EmailTaken) => return Err(CreateAccountError::EmailTaken),
+            Err(InsertAccountError::Unexpected(e)) => return Err(e.into()),
+        }
+        let account = self
+            .ports
+            .accounts
+            .find_by_id(&new.id)
+            .await?
+            .ok_or_else(|| Unexpected::from(RepoError("inserted account vanished".into())))?;
+        tracing::info!(account = %account.id, site_admin = account.site_admin, "account created by admin");
+        Ok(account)
+    }
+
+    pub async fn find_account(
+        &self,
+        _admin: &SiteAdmin,
+        email: &Email,
+    ) -> Result<Option<Account>, RepoError> {
+        self.ports.accounts.find_by_email(email).await
+    }
+
+    pub async fn list_accounts(
+        &self,
+        _admin: &SiteAdmin,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Account>, RepoError> {
+        self.ports.accounts.list(limit, offset).await
+    }
+
+    /// Whether any site admin exists yet (the first start prints how to create one).
+    pub async fn has_site_admin(&self) -> Result<bool, RepoError> {
+        Ok(self.ports.accounts.count_site_admins().await? > 0)
+    }
+
+    /// Deactivates the account and ends all its sessions at once.
+    pub async fn deactivate_account(
+        &self,
+        _admin: &SiteAdmin,
+        email: &Email,
+    ) -> Result<Account, SetStatusError> {
+        let now = self.ports.clock.now();
+        let mut account = self
+            .ports
+            .accounts
+            .find_by_email(email)
+            .await?
+            .ok_or(SetStatusError::NotFound)?;
+        if account.status == AccountStatus::Closed {
+            return Err(SetStatusError::Closed);
+        }
+        if account.status != AccountStatus::Deactivated {
+            self.ports
+                .accounts
+                .set_status(&account.id, AccountStatus::Deactivated, now)
+                .await?;
+            account.status = AccountStatus::Deactivated;
+        }
+        let ended = self.ports.sessions.delete_all_for_account(&account.id, None).await?;
+        tracing::info!(account = %account.id, sessions_ended = ended, "account deactivated");
+        Ok(account)
+    }
+}

@@ -1,0 +1,91 @@
+//! Signing up: an unverified account and a verification email. The answer is the same whether
+//! or not the address already has an account, so the form cannot be used to probe for one.
+
+use crate::Core;
+use crate::accounts::{AccountId, DisplayName, Email, NewAccount};
+use crate::credentials::Password;
+use crate::flows::throttle::{RetryAfter, ip_key};
+use crate::flows::{HashFailure, Unexpected};
+use crate::mail;
+use crate::ports::InsertAccountError;
+
+#[derive(Debug)]
+pub struct SignUpRequest {
+    pub email: Email,
+    pub name: DisplayName,
+    pub password: Password,
+    pub ip: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignUpError {
+    #[error("Too many sign-ups from your network. Try again in {0} seconds.")]
+    Throttled(i64),
+    #[error("We are handling a lot of requests right now. Try again in a moment.")]
+    Busy,
+    #[error(transparent)]
+    Unexpected(#[from] Unexpected),
+}
+
+impl From<HashFailure> for SignUpError {
+    fn from(e: HashFailure) -> Self {
+        match e {
+            HashFailure::Busy => Self::Busy,
+            HashFailure::Unexpected(u) => Self::Unexpected(u),
+        }
+    }
+}
+
+impl From<crate::ports::RepoError> for SignUpError {
+    fn from(e: crate::ports::RepoError) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+impl Core {
+    /// Creates the account and emails a verification link; if the address is taken, emails its
+    /// owner instead. Either way the caller learns only that a message is on its way.
+    pub async fn sign_up(&self, req: SignUpRequest) -> Result<(), SignUpError> {
+        let now = self.ports.clock.now();
+        let policy = self.settings.throttle;
+        let ip_key = ip_key("signup:ip:", &req.ip);
+        let limits = [(ip_key.as_str(), policy.requests_per_ip)];
+        if let Some(RetryAfter(secs)) =
+            self.count_against(&limits, policy.mail_window_secs, now).await?
+        {
+            return Err(SignUpError::Throttled(secs));
+        }
+        // Hashed before we know whether the address is taken: both paths cost the same.
+        let hash = self
+            .hasher
+            .hash(&req.password, self.ports.rng.as_ref())
+            .await
+            .map_err(HashFailure::from)?;
+        let account = NewAccount {
+            id: AccountId::from_stored(self.new_id(now)),
+            email: req.email.clone(),
+            name: req.name,
+            password_hash: Some(hash),
+            email_verified_at: None,
+            site_admin: false,
+            created_at: now,
+        };
+        match self.ports.accounts.insert(&account).await {
+            Ok(()) => {
+                tracing::info!(account = %account.id, "account created");
+                self.send_verification(&account.id, &account.email, account.name.as_str())
+                    .await?;
+            }
+            Err(InsertAccountError::EmailTaken) => {
+                let mail = mail::signup_existing(
+                    &req.email,
+                    &self.link("/login"),
+                    &self.link("/forgot-password"),
+                );
+                self.send_mail(mail).await;
+            }
+            Err(InsertAccountError::Unexpected(e)) => return Err(Unexpected::from(e).into()),
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,148 @@
+//! Proving control of an email address: the emailed link verifies it and signs the person in.
+//!
+//! Opening the link only shows a confirmation button; the token is used by the POST that
+//! follows. Mail scanners that prefetch links therefore cannot use it up (or get a session).
+
+use crate::Core;
+use crate::accounts::{AccountId, Email};
+use crate::flows::throttle::{RetryAfter, account_key, ip_key};
+use crate::flows::{LoginSuccess, Unexpected};
+use crate::mail;
+use crate::ports::{NewOneTimeToken, RepoError, TokenPurpose};
+use crate::secret::OpaqueToken;
+use crate::sessions::ClientInfo;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyEmailError {
+    #[error("This verification link has expired or was already used. Request a new one.")]
+    InvalidLink,
+    #[error("This account has been deactivated. Contact your administrator.")]
+    Deactivated,
+    #[error(transparent)]
+    Unexpected(#[from] Unexpected),
+}
+
+impl From<RepoError> for VerifyEmailError {
+    fn from(e: RepoError) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResendVerificationError {
+    #[error("Too many requests. Try again in {0} seconds.")]
+    Throttled(i64),
+    #[error(transparent)]
+    Unexpected(#[from] Unexpected),
+}
+
+impl From<RepoError> for ResendVerificationError {
+    fn from(e: RepoError) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+impl Core {
+    pub(crate) async fn send_verification(
+        &self,
+        account: &AccountId,
+        email: &Email,
+        name: &str,
+    ) -> Result<(), RepoError> {
+        let now = self.ports.clock.now();
+        let token = OpaqueToken::generate(self.ports.rng.as_ref());
+        self.ports
+            .tokens
+            .insert(&NewOneTimeToken {
+                hash: token.hash(),
+                purpose: TokenPurpose::VerifyEmail,
+                account: account.clone(),
+                created_at: now,
+                expires_at: now.plus_secs(self.settings.verify_email_ttl_secs),
+            })
+            .await?;
+        let link = self.link(&format!("/verify-email?token={}", token.expose()));
+        self.send_mail(mail::verify_email(email, name, &link)).await;
+        Ok(())
+    }
+
+    /// Whether a verification link is still good (for the confirmation page).
+    pub async fn verification_link_is_valid(&self, raw_token: &str) -> Result<bool, RepoError> {
+        let Some(token) = OpaqueToken::parse(raw_token) else {
+            return Ok(false);
+        };
+        let now = self.ports.clock.now();
+        let found = self.ports.tokens.peek(&token.hash(), TokenPurpose::VerifyEmail, now).await?;
+        Ok(found.is_some())
+    }
+
+    /// Uses the link: marks the email verified and starts a session.
+    pub async fn verify_email(
+        &self,
+        raw_token: &str,
+        client: ClientInfo,
+    ) -> Result<LoginSuccess, VerifyEmailError> {
+        let token = OpaqueToken::parse(raw_token).ok_or(VerifyEmailError::InvalidLink)?;
+        let now = self.ports.clock.now();
+        let account_id = self
+            .ports
+            .tokens
+            .consume(&token.hash(), TokenPurpose::VerifyEmail, now)
+            .await?
+            .ok_or(VerifyEmailError::InvalidLink)?;
+        let mut account = self
+            .ports
+            .accounts
+            .find_by_id(&account_id)
+            .await?
+            .ok_or(VerifyEmailError::InvalidLink)?;
+        if !account.is_active() {
+            return Err(VerifyEmailError::Deactivated);
+        }
+        if account.email_verified_at.is_none() {
+            self.ports.accounts.mark_email_verified(&account.id, now).await?;
+            account.email_verified_at = Some(now);
+        }
+        let cookie = self.start_session(&account.id, client).await?;
+        tracing::info!(account = %account.id, "email verified");
+        Ok(LoginSuccess { account, cookie })
+    }
+
+    /// Sends a fresh link if the address belongs to an active, unverified account. The answer
+    /// is the same in every case.
+    pub async fn resend_verification(
+        &self,
+        email: &Email,
+        ip: &str,
+    ) -> Result<(), ResendVerificationError> {
+        let now = self.ports.clock.now();
+        let policy = self.settings.throttle;
+        let ip_key = ip_key("resend:ip:", ip);
+        if let Some(RetryAfter(secs)) = self
+            .count_against(&[(ip_key.as_str(), policy.requests_per_ip)], policy.mail_window_secs, now)
+            .await?
+        {
+            return Err(ResendVerificationError::Throttled(secs));
+        }
+        // Past the per-address limit we silently send nothing: a visible refusal would
+        // reveal that the address has an account.
+        let address_key = account_key("resend:acct:", email);
+        let over = self
+            .count_against(
+                &[(address_key.as_str(), policy.mails_per_address)],
+                policy.mail_window_secs,
+                now,
+            )
+            .await?;
+        if over.is_some() {
+            return Ok(());
+        }
+        if let Some(account) = self.ports.accounts.find_by_email(email).await? {
+            if account.is_active() && !account.email_verified() {
+                self.send_verification(&account.id, &account.email, account.name.as_str())
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}

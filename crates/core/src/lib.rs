@@ -1,0 +1,16 @@
+//! Latchkey's domain: accounts, credentials, sessions and the flows people go through.
+//! Framework-free: no HTTP, SQL or mail-transport types appear here; the outside world is
+//! reached only through the traits in [`ports`].
+
+pub mod accounts;
+pub mod clock;
+pub mod credentials;
+pub mod flows;
+pub mod mail;
+pub mod ports;
+pub mod secret;
+pub mod sessions;
+
+mod service;
+
+pub use service::{Core, CoreSettings, Ports};

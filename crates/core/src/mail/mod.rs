@@ -1,0 +1,136 @@
+//! The messages Latchkey sends, as text and HTML, rendered from templates in
+//! `crates/core/templates/mail`. Delivery is the [`crate::ports::Mailer`]'s job.
+
+use askama::Template;
+
+use crate::accounts::Email;
+
+/// A message ready for a transport: RFC 5322 framing is the mailer's job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("mail template: {0}")]
+pub struct RenderError(#[from] askama::Error);
+
+#[derive(Template)]
+#[template(path = "mail/verify_email.txt")]
+struct VerifyEmailText<'a> {
+    name: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/verify_email.html")]
+struct VerifyEmailHtml<'a> {
+    name: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/signup_existing.txt")]
+struct SignupExistingText<'a> {
+    login_link: &'a str,
+    reset_link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/signup_existing.html")]
+struct SignupExistingHtml<'a> {
+    login_link: &'a str,
+    reset_link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/reset_password.txt")]
+struct ResetPasswordText<'a> {
+    name: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/reset_password.html")]
+struct ResetPasswordHtml<'a> {
+    name: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_changed.txt")]
+struct PasswordChangedText<'a> {
+    name: &'a str,
+    reset_link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_changed.html")]
+struct PasswordChangedHtml<'a> {
+    name: &'a str,
+    reset_link: &'a str,
+}
+
+pub fn verify_email(to: &Email, name: &str, link: &str) -> Result<OutgoingMail, RenderError> {
+    Ok(OutgoingMail {
+        to: to.as_str().to_owned(),
+        subject: "Verify your email address".to_owned(),
+        text: VerifyEmailText { name, link }.render()?,
+        html: VerifyEmailHtml { name, link }.render()?,
+    })
+}
+
+/// Sent instead of a verification mail when someone signs up with an address that already has
+/// an account: the page they see is the same, so the form reveals nothing.
+pub fn signup_existing(
+    to: &Email,
+    login_link: &str,
+    reset_link: &str,
+) -> Result<OutgoingMail, RenderError> {
+    Ok(OutgoingMail {
+        to: to.as_str().to_owned(),
+        subject: "You already have an account".to_owned(),
+        text: SignupExistingText { login_link, reset_link }.render()?,
+        html: SignupExistingHtml { login_link, reset_link }.render()?,
+    })
+}
+
+pub fn reset_password(to: &Email, name: &str, link: &str) -> Result<OutgoingMail, RenderError> {
+    Ok(OutgoingMail {
+        to: to.as_str().to_owned(),
+        subject: "Reset your password".to_owned(),
+        text: ResetPasswordText { name, link }.render()?,
+        html: ResetPasswordHtml { name, link }.render()?,
+    })
+}
+
+pub fn password_changed(
+    to: &Email,
+    name: &str,
+    reset_link: &str,
+) -> Result<OutgoingMail, RenderError> {
+    Ok(OutgoingMail {
+        to: to.as_str().to_owned(),
+        subject: "Your password was changed".to_owned(),
+        text: PasswordChangedText { name, reset_link }.render()?,
+        html: PasswordChangedHtml { name, reset_link }.render()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_part_escapes_names_and_text_part_keeps_them() {
+        let to = Email::parse("a@example.com").unwrap();
+        let m = verify_email(&to, "<b>Eve</b>", "https://id.example.com/verify-email?token=x").unwrap();
+        assert!(m.html.contains("&#60;b&#62;Eve") || m.html.contains("&lt;b&gt;Eve"));
+        assert!(!m.html.contains("<b>Eve"));
+        assert!(m.text.contains("<b>Eve</b>"));
+        assert!(m.text.contains("https://id.example.com/verify-email?token=x"));
+    }
+}

@@ -1,0 +1,144 @@
+//! The traits through which the domain reaches the world: storage per aggregate, mail, time
+//! and randomness. Implementations live in `latchkey-store` and the `latchkey` binary.
+
+use async_trait::async_trait;
+
+use crate::accounts::{Account, AccountId, AccountStatus, DisplayName, Email, NewAccount};
+use crate::clock::Timestamp;
+use crate::mail::OutgoingMail;
+use crate::secret::TokenHash;
+use crate::sessions::{Session, SessionId};
+
+/// A storage failure the domain cannot act on (connection lost, constraint we did not
+/// expect). Carried as `Unexpected` by every use-case error; never shown to clients.
+#[derive(Debug, thiserror::Error)]
+#[error("storage: {0}")]
+pub struct RepoError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
+
+pub type RepoResult<T> = Result<T, RepoError>;
+
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
+
+/// A cryptographically secure random source.
+pub trait Rng: Send + Sync {
+    fn fill(&self, buf: &mut [u8]);
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InsertAccountError {
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error(transparent)]
+    Unexpected(#[from] RepoError),
+}
+
+#[async_trait]
+pub trait AccountRepo: Send + Sync {
+    async fn insert(&self, account: &NewAccount) -> Result<(), InsertAccountError>;
+    async fn find_by_id(&self, id: &AccountId) -> RepoResult<Option<Account>>;
+    async fn find_by_email(&self, email: &Email) -> RepoResult<Option<Account>>;
+    /// Accounts ordered by creation, oldest first.
+    async fn list(&self, limit: u32, offset: u32) -> RepoResult<Vec<Account>>;
+    async fn count_site_admins(&self) -> RepoResult<u64>;
+    async fn mark_email_verified(&self, id: &AccountId, at: Timestamp) -> RepoResult<()>;
+    async fn set_password_hash(&self, id: &AccountId, hash: &str, at: Timestamp)
+    -> RepoResult<()>;
+    async fn set_name(&self, id: &AccountId, name: &DisplayName, at: Timestamp)
+    -> RepoResult<()>;
+    async fn set_status(&self, id: &AccountId, status: AccountStatus, at: Timestamp)
+    -> RepoResult<()>;
+}
+
+#[async_trait]
+pub trait SessionRepo: Send + Sync {
+    async fn insert(&self, session: &Session) -> RepoResult<()>;
+    /// The live session behind a cookie together with its account, if both still exist.
+    async fn find_by_token_hash(&self, hash: &TokenHash) -> RepoResult<Option<(Session, Account)>>;
+    async fn touch(&self, id: &SessionId, at: Timestamp) -> RepoResult<()>;
+    async fn list_for_account(&self, account: &AccountId) -> RepoResult<Vec<Session>>;
+    /// Deletes one of the account's sessions; false when it was not there.
+    async fn delete(&self, account: &AccountId, id: &SessionId) -> RepoResult<bool>;
+    /// Deletes every session of the account except `keep`; returns how many went.
+    async fn delete_all_for_account(
+        &self,
+        account: &AccountId,
+        keep: Option<&SessionId>,
+    ) -> RepoResult<u64>;
+    /// Deletes sessions past `expires_at` or last seen before `idle_before`.
+    async fn delete_expired(&self, now: Timestamp, idle_before: Timestamp) -> RepoResult<u64>;
+}
+
+/// Why a single-use emailed token exists; a token is only ever accepted for its purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    VerifyEmail,
+    ResetPassword,
+}
+
+impl TokenPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::VerifyEmail => "verify_email",
+            Self::ResetPassword => "reset_password",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOneTimeToken {
+    pub hash: TokenHash,
+    pub purpose: TokenPurpose,
+    pub account: AccountId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+#[async_trait]
+pub trait OneTimeTokenRepo: Send + Sync {
+    async fn insert(&self, token: &NewOneTimeToken) -> RepoResult<()>;
+    /// The account the token belongs to, if it exists, has this purpose, is unexpired and
+    /// unused; does not use it up.
+    async fn peek(&self, hash: &TokenHash, purpose: TokenPurpose, now: Timestamp)
+    -> RepoResult<Option<AccountId>>;
+    /// Atomically marks the token used and returns its account; `None` if it was unknown,
+    /// expired, already used or for another purpose. Two racing calls cannot both succeed.
+    async fn consume(
+        &self,
+        hash: &TokenHash,
+        purpose: TokenPurpose,
+        now: Timestamp,
+    ) -> RepoResult<Option<AccountId>>;
+    /// Uses up every outstanding token of the account for this purpose.
+    async fn revoke_all(&self, account: &AccountId, purpose: TokenPurpose, now: Timestamp)
+    -> RepoResult<()>;
+}
+
+/// The state of one fixed-window counter after an update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowCount {
+    pub count: u32,
+    pub window_start: Timestamp,
+}
+
+/// Fixed-window counters shared by every node (they live in the database).
+#[async_trait]
+pub trait ThrottleRepo: Send + Sync {
+    /// Adds one to `key`'s counter, starting a fresh window if the last one has ended.
+    async fn hit(&self, key: &str, window_secs: i64, now: Timestamp) -> RepoResult<WindowCount>;
+    /// The counter's current value without changing it (zero if its window has ended).
+    async fn peek(&self, key: &str, window_secs: i64, now: Timestamp) -> RepoResult<WindowCount>;
+    async fn clear(&self, key: &str) -> RepoResult<()>;
+    async fn delete_stale(&self, older_than: Timestamp) -> RepoResult<u64>;
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("mail: {0}")]
+pub struct MailError(pub String);
+
+/// Hands a message to delivery. Implementations queue it; callers do not wait on SMTP.
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, mail: OutgoingMail) -> Result<(), MailError>;
+}

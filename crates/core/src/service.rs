@@ -1,0 +1,97 @@
+//! [`Core`]: the ports and settings every use case runs against. Use cases are `impl Core`
+//! blocks in the module that owns them (`flows/signup.rs`, `sessions/service.rs`, …).
+
+use std::sync::Arc;
+
+use crate::clock::Timestamp;
+use crate::credentials::PasswordHasher;
+use crate::flows::ThrottlePolicy;
+use crate::mail::OutgoingMail;
+use crate::ports::{AccountRepo, Clock, Mailer, OneTimeTokenRepo, Rng, SessionRepo, ThrottleRepo};
+
+/// Everything outside the domain, wired by the binary.
+#[derive(Clone)]
+pub struct Ports {
+    pub accounts: Arc<dyn AccountRepo>,
+    pub sessions: Arc<dyn SessionRepo>,
+    pub tokens: Arc<dyn OneTimeTokenRepo>,
+    pub throttle: Arc<dyn ThrottleRepo>,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
+    pub rng: Arc<dyn Rng>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CoreSettings {
+    /// Base of every link we email (no trailing slash).
+    pub public_url: String,
+    /// Absolute lifetime of a browser session.
+    pub session_lifetime_secs: i64,
+    /// A session unused for this long ends.
+    pub session_idle_secs: i64,
+    pub verify_email_ttl_secs: i64,
+    pub reset_password_ttl_secs: i64,
+    pub throttle: ThrottlePolicy,
+}
+
+impl CoreSettings {
+    pub fn new(public_url: &str) -> Self {
+        Self {
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            session_lifetime_secs: 30 * 24 * 3600,
+            session_idle_secs: 7 * 24 * 3600,
+            verify_email_ttl_secs: 24 * 3600,
+            reset_password_ttl_secs: 3600,
+            throttle: ThrottlePolicy::default(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Core {
+    pub(crate) ports: Ports,
+    pub(crate) settings: CoreSettings,
+    pub(crate) hasher: PasswordHasher,
+}
+
+impl Core {
+    pub fn new(ports: Ports, settings: CoreSettings, hasher: PasswordHasher) -> Self {
+        Self { ports, settings, hasher }
+    }
+
+    pub fn settings(&self) -> &CoreSettings {
+        &self.settings
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.ports.clock.as_ref()
+    }
+
+    /// A new UUIDv7 string from the injected clock and randomness.
+    pub(crate) fn new_id(&self, now: Timestamp) -> String {
+        let mut random = [0u8; 10];
+        self.ports.rng.fill(&mut random);
+        let millis = u64::try_from(now.unix()).unwrap_or(0).saturating_mul(1000);
+        uuid::Builder::from_unix_timestamp_millis(millis, &random)
+            .into_uuid()
+            .to_string()
+    }
+
+    /// An absolute URL under the public URL, for emails.
+    pub(crate) fn link(&self, path_and_query: &str) -> String {
+        format!("{}{}", self.settings.public_url, path_and_query)
+    }
+
+    /// Mail is best effort from the use case's point of view: the action has happened, and a
+    /// failed hand-off is logged rather than undoing it.
+    pub(crate) async fn send_mail(&self, mail: Result<OutgoingMail, crate::mail::RenderError>) {
+        match mail {
+            Ok(mail) => {
+                if let Err(e) = self.ports.mailer.send(mail).await {
+                    tracing::error!(error = %e, "could not queue mail");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "could not render mail"),
+        }
+    }
+}

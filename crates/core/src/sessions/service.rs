@@ -1,0 +1,100 @@
+//! Session use cases on [`Core`].
+
+use crate::Core;
+use crate::accounts::{Account, AccountId};
+use crate::ports::RepoError;
+use crate::secret::OpaqueToken;
+use crate::sessions::{ClientInfo, Session, SessionId};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Unexpected(#[from] RepoError),
+}
+
+/// A freshly created session and the cookie value that carries it (shown once).
+#[derive(Debug)]
+pub struct NewSessionCookie {
+    pub session: Session,
+    pub token: OpaqueToken,
+}
+
+/// `last_seen_at` is written at most this often, so reading a page is not a write.
+const TOUCH_INTERVAL_SECS: i64 = 60;
+
+impl Core {
+    pub(crate) async fn start_session(
+        &self,
+        account: &AccountId,
+        client: ClientInfo,
+    ) -> Result<NewSessionCookie, RepoError> {
+        let now = self.ports.clock.now();
+        let token = OpaqueToken::generate(self.ports.rng.as_ref());
+        let session = Session {
+            id: SessionId::from_stored(self.new_id(now)),
+            token_hash: token.hash(),
+            account: account.clone(),
+            client,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now.plus_secs(self.settings.session_lifetime_secs),
+        };
+        self.ports.sessions.insert(&session).await?;
+        Ok(NewSessionCookie { session, token })
+    }
+
+    /// Resolves a cookie to its session and account. Expired sessions, idle sessions and
+    /// sessions of accounts that are no longer active resolve to nothing (and are removed).
+    pub async fn resolve_session(
+        &self,
+        cookie_value: &str,
+    ) -> Result<Option<(Session, Account)>, SessionError> {
+        let Some(token) = OpaqueToken::parse(cookie_value) else {
+            return Ok(None);
+        };
+        let Some((session, account)) = self.ports.sessions.find_by_token_hash(&token.hash()).await?
+        else {
+            return Ok(None);
+        };
+        let now = self.ports.clock.now();
+        let idle_deadline = session.last_seen_at.plus_secs(self.settings.session_idle_secs);
+        if now >= session.expires_at || now >= idle_deadline || !account.is_active() {
+            self.ports.sessions.delete(&account.id, &session.id).await?;
+            return Ok(None);
+        }
+        if session.last_seen_at.secs_until(now) >= TOUCH_INTERVAL_SECS {
+            self.ports.sessions.touch(&session.id, now).await?;
+        }
+        Ok(Some((session, account)))
+    }
+
+    pub async fn list_sessions(&self, account: &AccountId) -> Result<Vec<Session>, SessionError> {
+        let now = self.ports.clock.now();
+        let mut sessions = self.ports.sessions.list_for_account(account).await?;
+        sessions.retain(|s| {
+            now < s.expires_at && now < s.last_seen_at.plus_secs(self.settings.session_idle_secs)
+        });
+        Ok(sessions)
+    }
+
+    /// Ends one of the account's own sessions; false if it was not (or no longer) there.
+    pub async fn end_session(
+        &self,
+        account: &AccountId,
+        session: &SessionId,
+    ) -> Result<bool, SessionError> {
+        Ok(self.ports.sessions.delete(account, session).await?)
+    }
+
+    /// "Sign out everywhere": ends every session of the account, the current one included.
+    pub async fn end_all_sessions(&self, account: &AccountId) -> Result<u64, SessionError> {
+        Ok(self.ports.sessions.delete_all_for_account(account, None).await?)
+    }
+
+    /// Housekeeping run by the background job.
+    pub async fn purge_expired_sessions(&self) -> Result<u64, SessionError> {
+        let now = self.ports.clock.now();
+        let idle_before = now.plus_secs(-self.settings.session_idle_secs);
+        Ok(self.ports.sessions.delete_expired(now, idle_before).await?)
+    }
+}
