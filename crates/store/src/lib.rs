@@ -1,1 +1,146 @@
-//! placeholder
+//! Latchkey's storage: one set of SQL statements serving SQLite (the embedded default) and
+//! PostgreSQL (multi-node), through sqlx's `Any` driver. Callers never branch on the engine;
+//! only the DDL in `migrations/{sqlite,postgres}` differs (integer widths).
+//!
+//! Every repository port of `latchkey-core` is implemented on [`SqlStore`], one module per
+//! aggregate under `sql/`. Times are stored as integer Unix seconds.
+
+mod sql;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use latchkey_core::ports::RepoError;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor as _};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL scheme {0:?} (use sqlite:// or postgres://)")]
+    UnsupportedScheme(String),
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(String),
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[source] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub max_connections: u32,
+    /// How long a query waits for a free connection before failing.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// The database, shared by every repository.
+#[derive(Clone)]
+pub struct SqlStore {
+    pub(crate) pool: AnyPool,
+    engine: Engine,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl SqlStore {
+    /// Opens a pool. For SQLite the file is created if missing and every connection runs in
+    /// WAL mode with foreign keys on and a busy timeout, so concurrent writers wait rather
+    /// than fail.
+    pub async fn connect(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let engine = engine_of(url)?;
+        let url = match engine {
+            Engine::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_owned(),
+        };
+        let connect_options = AnyConnectOptions::from_str(&url)
+            .map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
+        let max = match engine {
+            // One writer at a time anyway; a few readers alongside it is plenty.
+            Engine::Sqlite => options.max_connections.min(8),
+            Engine::Postgres => options.max_connections,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(options.acquire_timeout)
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if engine == Engine::Sqlite {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(connect_options)
+            .await
+            .map_err(StoreError::Connect)?;
+        Ok(Self { pool, engine })
+    }
+
+    /// Like [`connect`](Self::connect) but does not open a connection until first use.
+    pub fn connect_lazy(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let engine = engine_of(url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_lazy(url)
+            .map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
+        Ok(Self { pool, engine })
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = match self.engine {
+            Engine::Sqlite => &SQLITE_MIGRATIONS,
+            Engine::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await.map_err(StoreError::Migrate)
+    }
+
+    /// A round trip to the database, bounded by `timeout` whatever the pool is doing.
+    pub async fn ping(&self, timeout: Duration) -> Result<(), RepoError> {
+        let query = sqlx::query("SELECT 1").execute(&self.pool);
+        match tokio::time::timeout(timeout, query).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(sql::unexpected(e)),
+            Err(_) => Err(RepoError("database did not answer in time".into())),
+        }
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn engine_of(url: &str) -> Result<Engine, StoreError> {
+    let scheme = url.split_once(':').map_or(url, |(s, _)| s);
+    match scheme {
+        "sqlite" => Ok(Engine::Sqlite),
+        "postgres" | "postgresql" => Ok(Engine::Postgres),
+        other => Err(StoreError::UnsupportedScheme(other.to_owned())),
+    }
+}

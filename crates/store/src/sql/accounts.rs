@@ -1,0 +1,173 @@
+//! `AccountRepo` on SQL.
+
+use async_trait::async_trait;
+use latchkey_core::accounts::{Account, AccountId, AccountStatus, DisplayName, Email, NewAccount};
+use latchkey_core::clock::Timestamp;
+use latchkey_core::ports::{AccountRepo, InsertAccountError, RepoResult};
+
+use super::{corrupt, unexpected};
+use crate::SqlStore;
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AccountRow {
+    id: String,
+    email: String,
+    name: String,
+    password_hash: Option<String>,
+    email_verified_at: Option<i64>,
+    status: String,
+    site_admin: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+/// The column list every account query selects, as a literal so statements stay `&'static str`.
+macro_rules! account_columns {
+    () => {
+        "id, email, name, password_hash, email_verified_at, status, site_admin, created_at, \
+         updated_at"
+    };
+}
+
+impl AccountRow {
+    pub(crate) fn into_account(self) -> RepoResult<Account> {
+        Ok(Account {
+            email: Email::parse(&self.email).map_err(|_| corrupt("account email"))?,
+            name: DisplayName::parse(&self.name).map_err(|_| corrupt("account name"))?,
+            status: AccountStatus::parse(&self.status).ok_or_else(|| corrupt("account status"))?,
+            id: AccountId::from_stored(self.id),
+            password_hash: self.password_hash,
+            email_verified_at: self.email_verified_at.map(Timestamp::from_unix),
+            site_admin: self.site_admin != 0,
+            created_at: Timestamp::from_unix(self.created_at),
+            updated_at: Timestamp::from_unix(self.updated_at),
+        })
+    }
+}
+
+#[async_trait]
+impl AccountRepo for SqlStore {
+    async fn insert(&self, a: &NewAccount) -> Result<(), InsertAccountError> {
+        let result = sqlx::query(
+            "INSERT INTO accounts (id, email, email_normalized, name, password_hash, \
+             email_verified_at, status, site_admin, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $8)",
+        )
+        .bind(a.id.as_str())
+        .bind(a.email.as_str())
+        .bind(a.email.normalized())
+        .bind(a.name.as_str())
+        .bind(a.password_hash.as_deref())
+        .bind(a.email_verified_at.map(Timestamp::unix))
+        .bind(i64::from(a.site_admin))
+        .bind(a.created_at.unix())
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                Err(InsertAccountError::EmailTaken)
+            }
+            Err(e) => Err(InsertAccountError::Unexpected(unexpected(e))),
+        }
+    }
+
+    async fn find_by_id(&self, id: &AccountId) -> RepoResult<Option<Account>> {
+        let sql = concat!("SELECT ", account_columns!(), " FROM accounts WHERE id = $1");
+        sqlx::query_as::<_, AccountRow>(sql)
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unexpected)?
+            .map(AccountRow::into_account)
+            .transpose()
+    }
+
+    async fn find_by_email(&self, email: &Email) -> RepoResult<Option<Account>> {
+        let sql =
+            concat!("SELECT ", account_columns!(), " FROM accounts WHERE email_normalized = $1");
+        sqlx::query_as::<_, AccountRow>(sql)
+            .bind(email.normalized())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unexpected)?
+            .map(AccountRow::into_account)
+            .transpose()
+    }
+
+    async fn list(&self, limit: u32, offset: u32) -> RepoResult<Vec<Account>> {
+        let sql = concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts ORDER BY created_at, id LIMIT $1 OFFSET $2"
+        );
+        sqlx::query_as::<_, AccountRow>(sql)
+            .bind(i64::from(limit))
+            .bind(i64::from(offset))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unexpected)?
+            .into_iter()
+            .map(AccountRow::into_account)
+            .collect()
+    }
+
+    async fn count_site_admins(&self) -> RepoResult<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE site_admin = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        Ok(super::to_u64(n))
+    }
+
+    async fn mark_email_verified(&self, id: &AccountId, at: Timestamp) -> RepoResult<()> {
+        sqlx::query(
+            "UPDATE accounts SET email_verified_at = $1, updated_at = $1 \
+             WHERE id = $2 AND email_verified_at IS NULL",
+        )
+        .bind(at.unix())
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(())
+    }
+
+    async fn set_password_hash(&self, id: &AccountId, hash: &str, at: Timestamp) -> RepoResult<()> {
+        sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(hash)
+            .bind(at.unix())
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        Ok(())
+    }
+
+    async fn set_name(&self, id: &AccountId, name: &DisplayName, at: Timestamp) -> RepoResult<()> {
+        sqlx::query("UPDATE accounts SET name = $1, updated_at = $2 WHERE id = $3")
+            .bind(name.as_str())
+            .bind(at.unix())
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        Ok(())
+    }
+
+    async fn set_status(
+        &self,
+        id: &AccountId,
+        status: AccountStatus,
+        at: Timestamp,
+    ) -> RepoResult<()> {
+        sqlx::query("UPDATE accounts SET status = $1, updated_at = $2 WHERE id = $3")
+            .bind(status.as_str())
+            .bind(at.unix())
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        Ok(())
+    }
+}

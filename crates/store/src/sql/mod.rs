@@ -1,0 +1,22 @@
+//! Repository implementations, one module per aggregate. Statements use `$n` placeholders,
+//! which both engines accept, and only types both engines share (TEXT, BIGINT).
+
+mod accounts;
+mod sessions;
+mod throttle;
+mod tokens;
+
+use latchkey_core::ports::RepoError;
+
+pub(crate) fn unexpected(e: sqlx::Error) -> RepoError {
+    RepoError(Box::new(e))
+}
+
+pub(crate) fn corrupt(what: &str) -> RepoError {
+    RepoError(format!("stored data is not valid: {what}").into())
+}
+
+/// Counts of affected rows come back as u64; both engines report non-negative values.
+pub(crate) fn to_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}

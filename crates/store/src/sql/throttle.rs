@@ -1,0 +1,70 @@
+//! `ThrottleRepo` on SQL: one upsert per hit, atomic on both engines, so counters hold
+//! across any number of nodes.
+
+use async_trait::async_trait;
+use latchkey_core::clock::Timestamp;
+use latchkey_core::ports::{RepoResult, ThrottleRepo, WindowCount};
+
+use super::unexpected;
+use crate::SqlStore;
+
+fn window_count(hits: i64, window_start: i64) -> WindowCount {
+    WindowCount {
+        count: u32::try_from(hits).unwrap_or(u32::MAX),
+        window_start: Timestamp::from_unix(window_start),
+    }
+}
+
+#[async_trait]
+impl ThrottleRepo for SqlStore {
+    async fn hit(&self, key: &str, window_secs: i64, now: Timestamp) -> RepoResult<WindowCount> {
+        // Both engines evaluate every SET expression against the row as it was before.
+        let (hits, start): (i64, i64) = sqlx::query_as(
+            "INSERT INTO throttle_counters (key, window_start, hits) VALUES ($1, $2, 1) \
+             ON CONFLICT (key) DO UPDATE SET \
+               hits = CASE WHEN throttle_counters.window_start <= $3 THEN 1 \
+                           ELSE throttle_counters.hits + 1 END, \
+               window_start = CASE WHEN throttle_counters.window_start <= $3 THEN $2 \
+                           ELSE throttle_counters.window_start END \
+             RETURNING hits, window_start",
+        )
+        .bind(key)
+        .bind(now.unix())
+        .bind(now.unix() - window_secs)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(window_count(hits, start))
+    }
+
+    async fn peek(&self, key: &str, window_secs: i64, now: Timestamp) -> RepoResult<WindowCount> {
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT hits, window_start FROM throttle_counters WHERE key = $1")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(unexpected)?;
+        Ok(match row {
+            Some((hits, start)) if start > now.unix() - window_secs => window_count(hits, start),
+            _ => window_count(0, now.unix()),
+        })
+    }
+
+    async fn clear(&self, key: &str) -> RepoResult<()> {
+        sqlx::query("DELETE FROM throttle_counters WHERE key = $1")
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        Ok(())
+    }
+
+    async fn delete_stale(&self, older_than: Timestamp) -> RepoResult<u64> {
+        let done = sqlx::query("DELETE FROM throttle_counters WHERE window_start < $1")
+            .bind(older_than.unix())
+            .execute(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        Ok(done.rows_affected())
+    }
+}
