@@ -67,6 +67,11 @@ impl Core {
         self.ports.clock.as_ref()
     }
 
+    /// A fresh 256-bit bearer token (used by the web layer for CSRF cookies).
+    pub fn new_opaque_token(&self) -> crate::secret::OpaqueToken {
+        crate::secret::OpaqueToken::generate(self.ports.rng.as_ref())
+    }
+
     /// A new UUIDv7 string from the injected clock and randomness.
     pub(crate) fn new_id(&self, now: Timestamp) -> String {
         let mut random = [0u8; 10];

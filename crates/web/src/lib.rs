@@ -1,1 +1,17 @@
-//! placeholder
+//! Latchkey's HTTP surface: server-rendered pages, health and metrics endpoints (and, as they
+//! arrive, the REST API and the OIDC, SAML and SCIM endpoints). Handlers are thin: they parse,
+//! call one use case on [`latchkey_core::Core`], and map the result. Domain errors become HTTP
+//! responses in [`error`] only.
+
+mod error;
+mod extract;
+mod health;
+mod metrics;
+mod pages;
+mod router;
+mod state;
+
+pub use health::ReadinessProbe;
+pub use metrics::Metrics;
+pub use router::router;
+pub use state::{AppState, WebSettings};

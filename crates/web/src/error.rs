@@ -1,0 +1,189 @@
+//! The one place domain errors become HTTP: a status, a message a person can act on, and
+//! `Retry-After` where waiting helps. Internal error text is logged, never sent.
+
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use latchkey_core::flows::{
+    ChangeNameError, ChangePasswordError, CompleteResetError, LoginError, RequestResetError,
+    ResendVerificationError, SignUpError, VerifyEmailError,
+};
+
+const GENERIC: &str = "Something went wrong on our side. Try again in a moment.";
+
+/// A failed use case as a page will show it.
+#[derive(Debug)]
+pub struct Failure {
+    pub status: StatusCode,
+    pub message: String,
+    pub retry_after: Option<i64>,
+}
+
+impl Failure {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self { status, message: message.into(), retry_after: None }
+    }
+
+    fn throttled(secs: i64, message: String) -> Self {
+        Self { status: StatusCode::TOO_MANY_REQUESTS, message, retry_after: Some(secs) }
+    }
+
+    fn busy(message: String) -> Self {
+        Self { status: StatusCode::SERVICE_UNAVAILABLE, message, retry_after: Some(1) }
+    }
+
+    fn unexpected(e: &dyn std::error::Error) -> Self {
+        tracing::error!(error = %e, source = ?e.source(), "unexpected failure");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, GENERIC)
+    }
+
+    /// Puts the status and `Retry-After` on a rendered page.
+    pub fn apply(&self, mut response: Response) -> Response {
+        *response.status_mut() = self.status;
+        if let Some(secs) = self.retry_after {
+            if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
+    }
+}
+
+impl From<LoginError> for Failure {
+    fn from(e: LoginError) -> Self {
+        match e {
+            LoginError::InvalidCredentials => Self::new(StatusCode::UNAUTHORIZED, e.to_string()),
+            LoginError::Deactivated => Self::new(StatusCode::FORBIDDEN, e.to_string()),
+            LoginError::Throttled(s) => Self::throttled(s, e.to_string()),
+            LoginError::Busy => Self::busy(e.to_string()),
+            LoginError::Unexpected(u) => Self::unexpected(&u),
+        }
+    }
+}
+
+impl From<SignUpError> for Failure {
+    fn from(e: SignUpError) -> Self {
+        match e {
+            SignUpError::Throttled(s) => Self::throttled(s, e.to_string()),
+            SignUpError::Busy => Self::busy(e.to_string()),
+            SignUpError::Unexpected(u) => Self::unexpected(&u),
+        }
+    }
+}
+
+impl From<VerifyEmailError> for Failure {
+    fn from(e: VerifyEmailError) -> Self {
+        match e {
+            VerifyEmailError::InvalidLink => Self::new(StatusCode::BAD_REQUEST, e.to_string()),
+            VerifyEmailError::Deactivated => Self::new(StatusCode::FORBIDDEN, e.to_string()),
+            VerifyEmailError::Unexpected(u) => Self::unexpected(&u),
+        }
+    }
+}
+
+impl From<ResendVerificationError> for Failure {
+    fn from(e: ResendVerificationError) -> Self {
+        match e {
+            ResendVerificationError::Throttled(s) => Self::throttled(s, e.to_string()),
+            ResendVerificationError::Unexpected(u) => Self::unexpected(&u),
+        }
+    }
+}
+
+impl From<RequestResetError> for Failure {
+    fn from(e: RequestResetError) -> Self {
+        match e {
+            RequestResetError::Throttled(s) => Self::throttled(s, e.to_string()),
+            RequestResetError::Unexpected(u) => Self::unexpected(&u),
+        }
+    }
+}
+
+impl From<CompleteResetError> for Failure {
+    fn from(e: CompleteResetError) -> Self {
+        match e {
+            CompleteResetError::InvalidLink => Self::new(StatusCode::BAD_REQUEST, e.to_string()),
+            CompleteResetError::Busy => Self::busy(e.to_string()),
+            CompleteResetError::Unexpected(u) => Self::unexpected(&u),
+        }
+    }
+}
+
+impl From<ChangePasswordError> for Failure {
+    fn from(e: ChangePasswordError) -> Self {
+        match e {
+            ChangePasswordError::WrongCurrentPassword => {
+                Self::new(StatusCode::BAD_REQUEST, e.to_string())
+            }
+            ChangePasswordError::Throttled(s) => Self::throttled(s, e.to_string()),
+            ChangePasswordError::Busy => Self::busy(e.to_string()),
+            ChangePasswordError::Unexpected(u) => Self::unexpected(&u),
+        }
+    }
+}
+
+impl From<ChangeNameError> for Failure {
+    fn from(e: ChangeNameError) -> Self {
+        match e {
+            ChangeNameError::Unexpected(u) => Self::unexpected(&u),
+        }
+    }
+}
+
+impl From<latchkey_core::ports::RepoError> for Failure {
+    fn from(e: latchkey_core::ports::RepoError) -> Self {
+        Self::unexpected(&e)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    heading: &'a str,
+    message: &'a str,
+    is_error: bool,
+    link_href: &'a str,
+    link_text: &'a str,
+}
+
+/// Renders any template; a template that fails to render is a bug, answered with a 500.
+pub fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed to render");
+            (StatusCode::INTERNAL_SERVER_ERROR, GENERIC).into_response()
+        }
+    }
+}
+
+/// A full page that explains what happened and where to go next.
+pub fn message_page(status: StatusCode, heading: &str, message: &str) -> Response {
+    let page = MessagePage {
+        heading,
+        message,
+        is_error: status.is_client_error() || status.is_server_error(),
+        link_href: "/",
+        link_text: "Go to Latchkey",
+    };
+    let mut response = render(&page);
+    *response.status_mut() = status;
+    response
+}
+
+pub fn failure_page(failure: &Failure, heading: &str) -> Response {
+    failure.apply(message_page(failure.status, heading, &failure.message))
+}
+
+pub fn unexpected_page(e: &dyn std::error::Error) -> Response {
+    let failure = Failure::unexpected(e);
+    failure_page(&failure, "Something went wrong")
+}
+
+pub async fn not_found() -> Response {
+    message_page(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is nothing at this address. Check the link, or start again from the home page.",
+    )
+}

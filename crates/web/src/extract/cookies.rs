@@ -1,0 +1,43 @@
+//! Cookie names and attributes. On https deployments the names carry the `__Host-` prefix,
+//! which browsers accept only with `Secure`, `Path=/` and no `Domain`, so a sibling subdomain
+//! cannot plant one.
+
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use time::Duration;
+
+#[derive(Debug, Clone, Copy)]
+pub struct CookieNames {
+    pub session: &'static str,
+    pub csrf: &'static str,
+    pub secure: bool,
+}
+
+impl CookieNames {
+    pub fn new(secure: bool) -> Self {
+        if secure {
+            Self { session: "__Host-latchkey_session", csrf: "__Host-latchkey_csrf", secure }
+        } else {
+            Self { session: "latchkey_session", csrf: "latchkey_csrf", secure }
+        }
+    }
+}
+
+pub fn session_cookie(names: CookieNames, value: String, max_age_secs: i64) -> Cookie<'static> {
+    Cookie::build((names.session, value))
+        .path("/")
+        .http_only(true)
+        .secure(names.secure)
+        .same_site(SameSite::Lax)
+        .max_age(Duration::seconds(max_age_secs))
+        .build()
+}
+
+pub fn session_cookie_removal(names: CookieNames) -> Cookie<'static> {
+    Cookie::build((names.session, ""))
+        .path("/")
+        .http_only(true)
+        .secure(names.secure)
+        .same_site(SameSite::Lax)
+        .max_age(Duration::ZERO)
+        .build()
+}

@@ -1,0 +1,11 @@
+//! Extractors: who is calling (client details, session) and validated form input (CSRF).
+
+mod client;
+mod cookies;
+mod csrf;
+mod session;
+
+pub use client::Client;
+pub use cookies::{CookieNames, session_cookie, session_cookie_removal};
+pub use csrf::{CsrfForm, CsrfToken, csrf_cookie, csrf_rejection_response};
+pub use session::{MaybeSignedIn, SignedIn};

@@ -1,0 +1,253 @@
+//! `/account`: the signed-in person's profile, password and sessions.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use latchkey_core::accounts::DisplayName;
+use latchkey_core::credentials::Password;
+use latchkey_core::sessions::{Session, SessionId};
+use serde::Deserialize;
+
+use crate::error::{Failure, message_page, render, unexpected_page};
+use crate::extract::{CookieNames, CsrfForm, CsrfToken, SignedIn, session_cookie_removal};
+use crate::pages::login::NoFields;
+use crate::pages::{format_time, notice_text};
+use crate::state::AppState;
+
+struct SessionRow {
+    id: String,
+    device: String,
+    ip: String,
+    created: String,
+    created_iso: String,
+    last_seen: String,
+    last_seen_iso: String,
+    current: bool,
+}
+
+#[derive(Template, Default)]
+#[template(path = "account.html")]
+struct AccountPage {
+    csrf: String,
+    notice: Option<&'static str>,
+    name: String,
+    name_value: String,
+    email: String,
+    verified: bool,
+    sessions: Vec<SessionRow>,
+    name_error: Option<String>,
+    password_form_error: Option<String>,
+    current_password_error: Option<String>,
+    new_password_error: Option<String>,
+}
+
+/// A short, recognisable description of a browser from its user agent.
+fn describe_device(user_agent: &str) -> String {
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ]
+    .iter()
+    .find(|(needle, _)| user_agent.contains(needle))
+    .map(|(_, name)| *name);
+    let os = [
+        ("Windows", "Windows"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Mac OS X", "macOS"),
+        ("Android", "Android"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(needle, _)| user_agent.contains(needle))
+    .map(|(_, name)| *name);
+    match (browser, os) {
+        (Some(b), Some(o)) => format!("{b} on {o}"),
+        (Some(b), None) => b.to_owned(),
+        (None, Some(o)) => format!("Browser on {o}"),
+        (None, None) if user_agent.is_empty() => "Unknown device".to_owned(),
+        (None, None) => user_agent.chars().take(60).collect(),
+    }
+}
+
+fn session_row(s: &Session, current: &SessionId) -> SessionRow {
+    let (created, created_iso) = format_time(s.created_at.unix());
+    let (last_seen, last_seen_iso) = format_time(s.last_seen_at.unix());
+    SessionRow {
+        id: s.id.as_str().to_owned(),
+        device: describe_device(&s.client.user_agent),
+        ip: s.client.ip.clone(),
+        created,
+        created_iso,
+        last_seen,
+        last_seen_iso,
+        current: &s.id == current,
+    }
+}
+
+async fn account_page(state: &AppState, me: &SignedIn, csrf: String) -> Result<AccountPage, Response> {
+    let sessions = state
+        .core
+        .list_sessions(&me.account.id)
+        .await
+        .map_err(|e| unexpected_page(&e))?;
+    Ok(AccountPage {
+        csrf,
+        name: me.account.name.to_string(),
+        name_value: me.account.name.to_string(),
+        email: me.account.email.to_string(),
+        verified: me.account.email_verified(),
+        sessions: sessions.iter().map(|s| session_row(s, &me.session.id)).collect(),
+        ..AccountPage::default()
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+pub async fn account_show(
+    State(state): State<AppState>,
+    me: SignedIn,
+    csrf: CsrfToken,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    match account_page(&state, &me, csrf.0).await {
+        Ok(mut page) => {
+            page.notice = notice_text(q.notice.as_deref());
+            render(&page)
+        }
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NameForm {
+    name: String,
+}
+
+pub async fn name_update(
+    State(state): State<AppState>,
+    me: SignedIn,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm<NameForm>,
+) -> Response {
+    let name = match DisplayName::parse(&form.name) {
+        Ok(n) => n,
+        Err(e) => {
+            return match account_page(&state, &me, csrf.0).await {
+                Ok(mut page) => {
+                    page.name_value = form.name.chars().take(100).collect();
+                    page.name_error = Some(e.to_string());
+                    (StatusCode::BAD_REQUEST, render(&page)).into_response()
+                }
+                Err(r) => r,
+            };
+        }
+    };
+    match state.core.change_name(&me.account, &name).await {
+        Ok(()) => Redirect::to("/account?notice=name_changed").into_response(),
+        Err(e) => {
+            let failure = Failure::from(e);
+            crate::error::failure_page(&failure, "Could not save your name")
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PasswordForm {
+    current_password: String,
+    new_password: String,
+}
+
+pub async fn password_update(
+    State(state): State<AppState>,
+    me: SignedIn,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> Response {
+    let mut page = match account_page(&state, &me, csrf.0).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let current = Password::for_verification(&form.current_password);
+    let new = Password::parse(&form.new_password);
+    let (Ok(current), Ok(new)) = (&current, &new) else {
+        page.current_password_error = current.err().map(|e| e.to_string());
+        page.new_password_error = new.err().map(|e| e.to_string());
+        return (StatusCode::BAD_REQUEST, render(&page)).into_response();
+    };
+    match state.core.change_password(&me.session, &me.account, current, new).await {
+        Ok(()) => Redirect::to("/account?notice=password_changed").into_response(),
+        Err(e) => {
+            let failure = Failure::from(e);
+            page.password_form_error = Some(failure.message.clone());
+            failure.apply(render(&page))
+        }
+    }
+}
+
+pub async fn session_end(
+    State(state): State<AppState>,
+    me: SignedIn,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Response {
+    let Some(id) = SessionId::parse(&id) else {
+        return message_page(StatusCode::NOT_FOUND, "Session not found", "That session no longer exists.");
+    };
+    match state.core.end_session(&me.account.id, &id).await {
+        Ok(true) if id == me.session.id => {
+            let names = CookieNames::new(state.settings.secure_cookies());
+            (jar.add(session_cookie_removal(names)), Redirect::to("/logout")).into_response()
+        }
+        Ok(true) => Redirect::to("/account?notice=session_ended").into_response(),
+        Ok(false) => message_page(
+            StatusCode::NOT_FOUND,
+            "Session not found",
+            "That session was already signed out.",
+        ),
+        Err(e) => unexpected_page(&e),
+    }
+}
+
+pub async fn sessions_end_all(
+    State(state): State<AppState>,
+    me: SignedIn,
+    jar: CookieJar,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Response {
+    match state.core.end_all_sessions(&me.account.id).await {
+        Ok(n) => {
+            tracing::info!(account = %me.account.id, sessions_ended = n, "signed out everywhere");
+            let names = CookieNames::new(state.settings.secure_cookies());
+            (jar.add(session_cookie_removal(names)), Redirect::to("/login?notice=signed_out_everywhere"))
+                .into_response()
+        }
+        Err(e) => unexpected_page(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_device;
+
+    #[test]
+    fn devices_are_described_plainly() {
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
+        assert_eq!(describe_device(chrome), "Chrome on Linux");
+        assert_eq!(describe_device(""), "Unknown device");
+        assert_eq!(describe_device("curl/8.5"), "curl");
+    }
+}

@@ -1,0 +1,143 @@
+//! `/login` and `/logout`.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use latchkey_core::accounts::Email;
+use latchkey_core::credentials::Password;
+use latchkey_core::flows::LoginError;
+use serde::Deserialize;
+
+use crate::error::{Failure, render, unexpected_page};
+use crate::extract::{
+    Client, CookieNames, CsrfForm, CsrfToken, MaybeSignedIn, session_cookie,
+    session_cookie_removal,
+};
+use crate::pages::{notice_text, safe_next};
+use crate::state::AppState;
+
+#[derive(Template, Default)]
+#[template(path = "login.html")]
+struct LoginPage {
+    csrf: String,
+    email: String,
+    next: String,
+    notice: Option<&'static str>,
+    form_error: Option<String>,
+    email_error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginQuery {
+    next: Option<String>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    next: String,
+}
+
+pub async fn login_show(
+    MaybeSignedIn(signed_in): MaybeSignedIn,
+    csrf: CsrfToken,
+    Query(query): Query<LoginQuery>,
+) -> Response {
+    let next = query.next.as_deref().and_then(safe_next).unwrap_or("").to_owned();
+    if signed_in.is_some() {
+        return Redirect::to(if next.is_empty() { "/account" } else { &next }).into_response();
+    }
+    render(&LoginPage {
+        csrf: csrf.0,
+        next,
+        notice: notice_text(query.notice.as_deref()),
+        ..LoginPage::default()
+    })
+}
+
+pub async fn login_submit(
+    State(state): State<AppState>,
+    Client(client): Client,
+    jar: CookieJar,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Response {
+    let next = safe_next(&form.next).unwrap_or("/account").to_owned();
+    let mut page = LoginPage {
+        csrf: csrf.0,
+        email: form.email.chars().take(254).collect(),
+        next: form.next.clone(),
+        ..LoginPage::default()
+    };
+    let email = match Email::parse(&form.email) {
+        Ok(e) => e,
+        Err(e) => {
+            page.email_error = Some(e.to_string());
+            return (StatusCode::BAD_REQUEST, render(&page)).into_response();
+        }
+    };
+    let Ok(password) = Password::for_verification(&form.password) else {
+        page.form_error = Some(LoginError::InvalidCredentials.to_string());
+        return (StatusCode::UNAUTHORIZED, render(&page)).into_response();
+    };
+    match state.core.log_in(&email, &password, client).await {
+        Ok(success) => {
+            state.metrics.login("success");
+            let names = CookieNames::new(state.settings.secure_cookies());
+            let cookie = session_cookie(
+                names,
+                success.cookie.token.expose().to_owned(),
+                state.core.settings().session_lifetime_secs,
+            );
+            (jar.add(cookie), Redirect::to(&next)).into_response()
+        }
+        Err(e) => {
+            state.metrics.login(match &e {
+                LoginError::InvalidCredentials => "invalid_credentials",
+                LoginError::Deactivated => "deactivated",
+                LoginError::Throttled(_) => "throttled",
+                LoginError::Busy => "busy",
+                LoginError::Unexpected(_) => "error",
+            });
+            let failure = Failure::from(e);
+            page.form_error = Some(failure.message.clone());
+            failure.apply(render(&page))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "logout.html")]
+struct LogoutPage {
+    csrf: String,
+    signed_in: bool,
+}
+
+pub async fn logout_show(MaybeSignedIn(signed_in): MaybeSignedIn, csrf: CsrfToken) -> Response {
+    render(&LogoutPage { csrf: csrf.0, signed_in: signed_in.is_some() })
+}
+
+#[derive(Deserialize, Default)]
+pub struct NoFields {}
+
+pub async fn logout_submit(
+    State(state): State<AppState>,
+    MaybeSignedIn(signed_in): MaybeSignedIn,
+    jar: CookieJar,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Response {
+    if let Some(s) = signed_in {
+        if let Err(e) = state.core.end_session(&s.account.id, &s.session.id).await {
+            return unexpected_page(&e);
+        }
+        tracing::info!(account = %s.account.id, "logout");
+    }
+    let names = CookieNames::new(state.settings.secure_cookies());
+    (jar.add(session_cookie_removal(names)), Redirect::to("/logout")).into_response()
+}

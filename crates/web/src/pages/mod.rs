@@ -1,0 +1,94 @@
+//! Server-rendered pages, one module per page group. No page calls another page's module;
+//! what they share (redirect targets, notices, time formatting) lives here.
+
+pub mod account;
+pub mod login;
+pub mod password_reset;
+pub mod signup;
+pub mod verify_email;
+
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::extract::MaybeSignedIn;
+
+pub async fn home(MaybeSignedIn(signed_in): MaybeSignedIn) -> Response {
+    if signed_in.is_some() { Redirect::to("/account") } else { Redirect::to("/login") }
+        .into_response()
+}
+
+/// Only same-site absolute paths may be redirect targets after login (no open redirect).
+pub fn safe_next(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.len() <= 2048
+        && !next.chars().any(|c| c.is_control() || c == '\\');
+    ok.then_some(next)
+}
+
+/// Notices are chosen by key, so a link can never make a page say something we did not write.
+pub fn notice_text(key: Option<&str>) -> Option<&'static str> {
+    match key? {
+        "password_reset" => Some("Your password was changed. Log in with your new password."),
+        "signed_out_everywhere" => Some("You were signed out on every device."),
+        "verified" => Some("Your email address is verified. Welcome to Latchkey."),
+        "name_changed" => Some("Your name was saved."),
+        "password_changed" => {
+            Some("Your password was changed, and every other device was signed out.")
+        }
+        "session_ended" => Some("That session was signed out."),
+        _ => None,
+    }
+}
+
+/// "2026-11-27 01:49 UTC" and its ISO form for `<time datetime>`.
+pub fn format_time(unix: i64) -> (String, String) {
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(unix) else {
+        return (unix.to_string(), unix.to_string());
+    };
+    let human = format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    );
+    let iso = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    (human, iso)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_redirect_targets() {
+        assert_eq!(safe_next("/account"), Some("/account"));
+        assert_eq!(safe_next("/oauth/authorize?x=1"), Some("/oauth/authorize?x=1"));
+        for bad in ["", "account", "//evil.com", "/\\evil.com", "https://evil.com", "/a\nb", "/a\\b"] {
+            assert_eq!(safe_next(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_notices_say_nothing() {
+        assert!(notice_text(Some("verified")).is_some());
+        assert!(notice_text(Some("<script>")).is_none());
+        assert!(notice_text(None).is_none());
+    }
+
+    #[test]
+    fn times_format_in_utc() {
+        assert_eq!(format_time(0).0, "1970-01-01 00:00 UTC");
+        assert_eq!(format_time(1_795_000_000).1, "2026-11-18T09:46:40Z");
+    }
+}

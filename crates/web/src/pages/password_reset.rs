@@ -1,0 +1,143 @@
+//! `/forgot-password` (request a link; same answer for every address) and `/reset-password`
+//! (the emailed link: choose a new password).
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use latchkey_core::accounts::Email;
+use latchkey_core::credentials::Password;
+use serde::Deserialize;
+
+use crate::error::{Failure, render, unexpected_page};
+use crate::extract::{Client, CsrfForm, CsrfToken};
+use crate::state::AppState;
+
+#[derive(Template, Default)]
+#[template(path = "forgot_password.html")]
+struct ForgotPage {
+    csrf: String,
+    email: String,
+    sent: bool,
+    form_error: Option<String>,
+    email_error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ForgotForm {
+    email: String,
+}
+
+pub async fn forgot_show(csrf: CsrfToken) -> Response {
+    render(&ForgotPage { csrf: csrf.0, ..ForgotPage::default() })
+}
+
+pub async fn forgot_submit(
+    State(state): State<AppState>,
+    Client(client): Client,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm<ForgotForm>,
+) -> Response {
+    let mut page = ForgotPage {
+        csrf: csrf.0,
+        email: form.email.chars().take(254).collect(),
+        ..ForgotPage::default()
+    };
+    let email = match Email::parse(&form.email) {
+        Ok(e) => e,
+        Err(e) => {
+            page.email_error = Some(e.to_string());
+            return (StatusCode::BAD_REQUEST, render(&page)).into_response();
+        }
+    };
+    match state.core.request_password_reset(&email, &client.ip).await {
+        Ok(()) => {
+            page.email = email.to_string();
+            page.sent = true;
+            render(&page)
+        }
+        Err(e) => {
+            let failure = Failure::from(e);
+            page.form_error = Some(failure.message.clone());
+            failure.apply(render(&page))
+        }
+    }
+}
+
+#[derive(Template, Default)]
+#[template(path = "reset_password.html")]
+struct ResetPage {
+    csrf: String,
+    token: String,
+    valid: bool,
+    form_error: Option<String>,
+    password_error: Option<String>,
+    confirm_error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct TokenQuery {
+    token: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ResetForm {
+    token: String,
+    password: String,
+    password_confirm: String,
+}
+
+pub async fn reset_show(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    let valid = match state.core.reset_link_is_valid(&q.token).await {
+        Ok(v) => v,
+        Err(e) => return unexpected_page(&e),
+    };
+    let page = ResetPage {
+        csrf: csrf.0,
+        token: if valid { q.token } else { String::new() },
+        valid,
+        ..ResetPage::default()
+    };
+    let status = if valid { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    (status, render(&page)).into_response()
+}
+
+pub async fn reset_submit(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm<ResetForm>,
+) -> Response {
+    let mut page = ResetPage {
+        csrf: csrf.0,
+        token: form.token.chars().take(64).collect(),
+        valid: true,
+        ..ResetPage::default()
+    };
+    let password = match Password::parse(&form.password) {
+        Ok(p) => p,
+        Err(e) => {
+            page.password_error = Some(e.to_string());
+            return (StatusCode::BAD_REQUEST, render(&page)).into_response();
+        }
+    };
+    if form.password != form.password_confirm {
+        page.confirm_error = Some("The two passwords do not match.".to_owned());
+        return (StatusCode::BAD_REQUEST, render(&page)).into_response();
+    }
+    match state.core.complete_password_reset(&form.token, &password).await {
+        Ok(()) => Redirect::to("/login?notice=password_reset").into_response(),
+        Err(e) => {
+            let failure = Failure::from(e);
+            page.valid = failure.status != StatusCode::BAD_REQUEST;
+            page.form_error = Some(failure.message.clone());
+            failure.apply(render(&page))
+        }
+    }
+}

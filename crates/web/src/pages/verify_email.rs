@@ -1,0 +1,131 @@
+//! `/verify-email` (the emailed link: a confirmation button, then sign-in) and
+//! `/verify-email/resend`.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use latchkey_core::accounts::Email;
+use serde::Deserialize;
+
+use crate::error::{Failure, render};
+use crate::extract::{Client, CookieNames, CsrfForm, CsrfToken, session_cookie};
+use crate::state::AppState;
+
+const INVALID: &str = "This verification link has expired or was already used. Request a new one.";
+
+#[derive(Template)]
+#[template(path = "verify_email.html")]
+struct VerifyPage<'a> {
+    csrf: String,
+    token: String,
+    valid: bool,
+    message: &'a str,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct TokenParam {
+    token: String,
+}
+
+pub async fn verify_show(
+    State(state): State<AppState>,
+    csrf: CsrfToken,
+    Query(q): Query<TokenParam>,
+) -> Response {
+    let valid = match state.core.verification_link_is_valid(&q.token).await {
+        Ok(v) => v,
+        Err(e) => return crate::error::unexpected_page(&e),
+    };
+    let page = VerifyPage {
+        csrf: csrf.0,
+        token: if valid { q.token } else { String::new() },
+        valid,
+        message: INVALID,
+    };
+    let status = if valid { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    (status, render(&page)).into_response()
+}
+
+pub async fn verify_submit(
+    State(state): State<AppState>,
+    Client(client): Client,
+    jar: CookieJar,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm<TokenParam>,
+) -> Response {
+    match state.core.verify_email(&form.token, client).await {
+        Ok(success) => {
+            let names = CookieNames::new(state.settings.secure_cookies());
+            let cookie = session_cookie(
+                names,
+                success.cookie.token.expose().to_owned(),
+                state.core.settings().session_lifetime_secs,
+            );
+            (jar.add(cookie), Redirect::to("/account?notice=verified")).into_response()
+        }
+        Err(e) => {
+            let failure = Failure::from(e);
+            let page = VerifyPage {
+                csrf: csrf.0,
+                token: String::new(),
+                valid: false,
+                message: &failure.message,
+            };
+            failure.apply(render(&page))
+        }
+    }
+}
+
+#[derive(Template, Default)]
+#[template(path = "resend.html")]
+struct ResendPage {
+    csrf: String,
+    email: String,
+    sent: bool,
+    form_error: Option<String>,
+    email_error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct EmailForm {
+    email: String,
+}
+
+pub async fn resend_show(csrf: CsrfToken) -> Response {
+    render(&ResendPage { csrf: csrf.0, ..ResendPage::default() })
+}
+
+pub async fn resend_submit(
+    State(state): State<AppState>,
+    Client(client): Client,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm<EmailForm>,
+) -> Response {
+    let mut page = ResendPage {
+        csrf: csrf.0,
+        email: form.email.chars().take(254).collect(),
+        ..ResendPage::default()
+    };
+    let email = match Email::parse(&form.email) {
+        Ok(e) => e,
+        Err(e) => {
+            page.email_error = Some(e.to_string());
+            return (StatusCode::BAD_REQUEST, render(&page)).into_response();
+        }
+    };
+    match state.core.resend_verification(&email, &client.ip).await {
+        Ok(()) => {
+            page.sent = true;
+            render(&page)
+        }
+        Err(e) => {
+            let failure = Failure::from(e);
+            page.form_error = Some(failure.message.clone());
+            failure.apply(render(&page))
+        }
+    }
+}

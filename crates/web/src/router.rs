@@ -1,0 +1,116 @@
+//! The route table and the middleware stack: request ids, tracing, panics caught, timeouts,
+//! body limits, security headers, CSRF (token cookie plus Fetch-metadata checks on pages).
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::from_fn_with_state;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::csrf::CsrfLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::not_found;
+use crate::extract::csrf_cookie;
+use crate::pages::{account, home, login, password_reset, signup, verify_email};
+use crate::state::AppState;
+use crate::{health, metrics};
+
+/// Forms are small; anything larger is refused before a handler sees it.
+const BODY_LIMIT: usize = 64 * 1024;
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// No inline script or style anywhere; forms post only to us; never framed.
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+    script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+    base-uri 'none'";
+
+pub fn router(state: AppState) -> Router {
+    let pages = Router::new()
+        .route("/", get(home))
+        .route("/signup", get(signup::signup_show).post(signup::signup_submit))
+        .route("/login", get(login::login_show).post(login::login_submit))
+        .route("/logout", get(login::logout_show).post(login::logout_submit))
+        .route("/verify-email", get(verify_email::verify_show).post(verify_email::verify_submit))
+        .route(
+            "/verify-email/resend",
+            get(verify_email::resend_show).post(verify_email::resend_submit),
+        )
+        .route(
+            "/forgot-password",
+            get(password_reset::forgot_show).post(password_reset::forgot_submit),
+        )
+        .route(
+            "/reset-password",
+            get(password_reset::reset_show).post(password_reset::reset_submit),
+        )
+        .route("/account", get(account::account_show))
+        .route("/account/name", post(account::name_update))
+        .route("/account/password", post(account::password_update))
+        .route("/account/sessions/{id}/end", post(account::session_end))
+        .route("/account/sessions/end-all", post(account::sessions_end_all))
+        .fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), csrf_cookie))
+        .layer(CsrfLayer::new().with_rejection_response(|_| {
+            crate::extract::csrf_rejection_response()
+        }));
+
+    let ops = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/assets/app.css", get(stylesheet));
+
+    let secure = state.settings.secure_cookies();
+    let hsts = SetResponseHeaderLayer::if_not_present(
+        header::STRICT_TRANSPORT_SECURITY,
+        secure.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
+    );
+
+    ops.merge(pages)
+        .layer(from_fn_with_state(state.clone(), metrics::track))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http())
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(CatchPanicLayer::new())
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    REQUEST_TIMEOUT,
+                ))
+                .layer(DefaultBodyLimit::max(BODY_LIMIT))
+                .layer(header_layer(header::CONTENT_SECURITY_POLICY, CSP))
+                .layer(header_layer(header::X_FRAME_OPTIONS, "DENY"))
+                .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .layer(header_layer(header::REFERRER_POLICY, "no-referrer"))
+                .layer(header_layer(header::CACHE_CONTROL, "no-store"))
+                .layer(header_layer(
+                    HeaderName::from_static("cross-origin-opener-policy"),
+                    "same-origin",
+                ))
+                .layer(hsts),
+        )
+        .with_state(state)
+}
+
+fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/app.css"),
+    )
+}
