@@ -1,1 +1,12 @@
-//! placeholder
+//! The `latchkey` binary's library half: configuration, wiring and the CLI, so the test kit
+//! can start exactly what `latchkey serve` starts.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+mod mail;
+mod platform;
+
+pub use app::{App, Backend, Overrides, StartError};
+pub use config::{Config, ConfigError};
+pub use platform::{OsRng, SystemClock};

@@ -1,1 +1,5 @@
-fn main() {}
+//! `latchkey`: see `latchkey --help`.
+
+fn main() -> std::process::ExitCode {
+    latchkey::cli::main()
+}

@@ -1,0 +1,160 @@
+//! Wiring: the one place concrete types meet. `App::build(Config)` opens the database, runs
+//! migrations, starts mail delivery and binds the listener; `run_until_stopped` serves until
+//! the shutdown signal, then drains in-flight requests.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use latchkey_core::credentials::PasswordHasher;
+use latchkey_core::ports::{Clock, Mailer};
+use latchkey_core::{Core, CoreSettings, Ports};
+use latchkey_store::{SqlStore, StoreError, StoreOptions};
+use latchkey_web::{AppState, Metrics, ReadinessProbe, WebSettings};
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::mail::{Delivery, QueuedMailer};
+use crate::platform::{OsRng, SystemClock};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create data directory {0}: {1}")]
+    DataDir(String, #[source] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, #[source] std::io::Error),
+    #[error("LATCHKEY_SMTP_URL: {0}")]
+    Smtp(String),
+    #[error("LATCHKEY_MAIL_FROM: {0}")]
+    MailFrom(String),
+    #[error("password hashing: {0}")]
+    Hasher(String),
+}
+
+/// Replaceable parts, for tests that need to move time.
+pub struct Overrides {
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for Overrides {
+    fn default() -> Self {
+        Self { clock: Arc::new(SystemClock) }
+    }
+}
+
+/// The domain core on its database, without the HTTP side (what the CLI needs).
+pub struct Backend {
+    pub core: Core,
+    pub store: SqlStore,
+}
+
+impl Backend {
+    pub async fn open(config: &Config, overrides: Overrides) -> Result<Self, StartError> {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| StartError::DataDir(config.data_dir.display().to_string(), e))?;
+        let store = SqlStore::connect(&config.database_url, &StoreOptions::default()).await?;
+        store.migrate().await?;
+        let from = config.mail_from.parse().map_err(|e| StartError::MailFrom(format!("{e}")))?;
+        let delivery = match &config.smtp_url {
+            Some(url) => Delivery::smtp(url).map_err(StartError::Smtp)?,
+            None => Delivery::Outbox(config.outbox_dir()),
+        };
+        let mailer: Arc<dyn Mailer> = Arc::new(QueuedMailer::start(from, delivery));
+        let rng = Arc::new(OsRng);
+        let hasher = PasswordHasher::new(config.passwords, rng.as_ref())
+            .map_err(|e| StartError::Hasher(e.to_string()))?;
+        let shared = Arc::new(store.clone());
+        let ports = Ports {
+            accounts: shared.clone(),
+            sessions: shared.clone(),
+            tokens: shared.clone(),
+            throttle: shared,
+            mailer,
+            clock: overrides.clock,
+            rng,
+        };
+        let mut settings = CoreSettings::new(&config.public_url);
+        settings.throttle = config.throttle;
+        settings.session_lifetime_secs = config.session_lifetime_secs;
+        settings.session_idle_secs = config.session_idle_secs;
+        Ok(Self { core: Core::new(ports, settings, hasher), store })
+    }
+}
+
+pub struct App {
+    listener: TcpListener,
+    router: axum::Router,
+    backend: Backend,
+}
+
+struct DatabaseReadiness(SqlStore);
+
+#[async_trait]
+impl ReadinessProbe for DatabaseReadiness {
+    async fn check(&self, timeout: Duration) -> Result<(), String> {
+        self.0.ping(timeout).await.map_err(|e| e.to_string())
+    }
+}
+
+impl App {
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        Self::build_with(config, Overrides::default()).await
+    }
+
+    pub async fn build_with(config: Config, overrides: Overrides) -> Result<Self, StartError> {
+        let backend = Backend::open(&config, overrides).await?;
+        let state = AppState {
+            core: backend.core.clone(),
+            settings: Arc::new(WebSettings {
+                public_url: config.public_url.clone(),
+                trusted_proxies: config.trusted_proxies.clone(),
+                metrics_enabled: config.metrics_enabled,
+            }),
+            readiness: Arc::new(DatabaseReadiness(backend.store.clone())),
+            metrics: Arc::new(Metrics::new()),
+        };
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| StartError::Bind(config.listen, e))?;
+        Ok(Self { listener, router: latchkey_web::router(state), backend })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn core(&self) -> &Core {
+        &self.backend.core
+    }
+
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let jobs = tokio::spawn(housekeeping(self.backend.core.clone()));
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
+        jobs.abort();
+        self.backend.store.close().await;
+        served
+    }
+}
+
+/// Removes expired sessions and stale throttle counters. Idempotent, so several nodes running
+/// it at once only repeat harmless deletes.
+async fn housekeeping(core: Core) {
+    let mut tick = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        tick.tick().await;
+        if let Err(e) = core.purge_expired_sessions().await {
+            tracing::warn!(error = %e, "session cleanup failed");
+        }
+        if let Err(e) = core.purge_stale_counters().await {
+            tracing::warn!(error = %e, "throttle counter cleanup failed");
+        }
+    }
+}

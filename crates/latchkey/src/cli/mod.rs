@@ -1,0 +1,88 @@
+//! The command line (`shared/CONTRACT.md`, "Command line"): `serve`, `migrate`, `user …`.
+//! Exit codes: 0 done, 1 refused or failed, 2 bad usage or configuration. With `--json`
+//! anywhere on the line, a command prints exactly one JSON document on stdout.
+
+mod serve;
+mod user;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+
+#[derive(Debug, Parser)]
+#[command(name = "latchkey", version, about = "One account for every product an organization runs.")]
+pub struct Cli {
+    /// Print exactly one JSON document on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the whole system: web UI, protocol endpoints, background jobs.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(user::UserCommand),
+}
+
+/// What a failed command tells its caller.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad usage or configuration: exit 2.
+    Usage(String),
+    /// Refused or failed: exit 1.
+    Refused(String),
+}
+
+impl Failure {
+    fn exit(self) -> ExitCode {
+        match self {
+            Self::Usage(m) => {
+                eprintln!("latchkey: {m}");
+                ExitCode::from(2)
+            }
+            Self::Refused(m) => {
+                eprintln!("latchkey: {m}");
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => return Failure::Usage(e.to_string()).exit(),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return Failure::Refused(format!("cannot start the runtime: {e}")).exit(),
+    };
+    let outcome = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve => serve::serve(config).await,
+            Command::Migrate => serve::migrate(config, cli.json).await,
+            Command::User(cmd) => user::run(cmd, config, cli.json).await,
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => f.exit(),
+    }
+}
+
+/// Prints a JSON document on stdout.
+fn print_json(value: &serde_json::Value) {
+    println!("{value}");
+}

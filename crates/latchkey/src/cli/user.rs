@@ -1,0 +1,170 @@
+//! `latchkey user create|list|show|deactivate`.
+
+use clap::Subcommand;
+use latchkey_core::accounts::{Account, DisplayName, Email};
+use latchkey_core::credentials::Password;
+use latchkey_core::flows::{CreateAccountError, CreateAccountRequest, SetStatusError, SiteAdmin};
+use serde_json::json;
+
+use crate::app::{Backend, Overrides};
+use crate::cli::{Failure, print_json};
+use crate::config::Config;
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Display name (defaults to the part of the email before the @).
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from one line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Mark the email as already verified.
+        #[arg(long)]
+        verified: bool,
+        /// Make the account a site administrator.
+        #[arg(long)]
+        site_admin: bool,
+    },
+    /// List accounts, oldest first.
+    List {
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
+    },
+    /// Show one account.
+    Show { email: String },
+    /// Deactivate an account and end all its sessions at once.
+    Deactivate { email: String },
+}
+
+pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Failure> {
+    // Validate input before touching the database.
+    let backend = || async {
+        Backend::open(&config, Overrides::default()).await.map_err(|e| Failure::Refused(e.to_string()))
+    };
+    let admin = SiteAdmin::local_operator();
+    match cmd {
+        UserCommand::Create { email, name, password_stdin, verified, site_admin } => {
+            let email = parse_email(&email)?;
+            let name = match name {
+                Some(n) => DisplayName::parse(&n).map_err(|e| Failure::Usage(format!("--name: {e}")))?,
+                None => DisplayName::parse(email.as_str().split('@').next().unwrap_or("user"))
+                    .map_err(|e| Failure::Usage(format!("--name: {e}")))?,
+            };
+            let password = if password_stdin { Some(read_password()?) } else { None };
+            let backend = backend().await?;
+            let request = CreateAccountRequest { email, name, password, email_verified: verified, site_admin };
+            let account = backend.core.create_account(&admin, request).await.map_err(|e| match e {
+                CreateAccountError::EmailTaken => Failure::Refused(e.to_string()),
+                other => Failure::Refused(other.to_string()),
+            })?;
+            output(json, &account, &format!("Created account {} for {}", account.id, account.email));
+        }
+        UserCommand::List { limit, offset } => {
+            let backend = backend().await?;
+            let accounts = backend
+                .core
+                .list_accounts(&admin, limit, offset)
+                .await
+                .map_err(|e| Failure::Refused(e.to_string()))?;
+            if json {
+                print_json(&json!({ "users": accounts.iter().map(account_json).collect::<Vec<_>>() }));
+            } else {
+                println!("{:<40} {:<12} {:<9} NAME", "EMAIL", "STATUS", "VERIFIED");
+                for a in &accounts {
+                    println!(
+                        "{:<40} {:<12} {:<9} {}",
+                        a.email.as_str(),
+                        a.status.as_str(),
+                        if a.email_verified() { "yes" } else { "no" },
+                        a.name
+                    );
+                }
+            }
+        }
+        UserCommand::Show { email } => {
+            let email = parse_email(&email)?;
+            let backend = backend().await?;
+            let account = backend
+                .core
+                .find_account(&admin, &email)
+                .await
+                .map_err(|e| Failure::Refused(e.to_string()))?
+                .ok_or_else(|| Failure::Refused(format!("no account has the email {email}")))?;
+            output(json, &account, &describe(&account));
+        }
+        UserCommand::Deactivate { email } => {
+            let email = parse_email(&email)?;
+            let backend = backend().await?;
+            let account = backend.core.deactivate_account(&admin, &email).await.map_err(|e| match e {
+                SetStatusError::NotFound => Failure::Refused(format!("no account has the email {email}")),
+                other => Failure::Refused(other.to_string()),
+            })?;
+            output(json, &account, &format!("Deactivated {}; all its sessions have ended.", account.email));
+        }
+    }
+    Ok(())
+}
+
+fn parse_email(raw: &str) -> Result<Email, Failure> {
+    Email::parse(raw).map_err(|e| Failure::Usage(format!("email {raw:?}: {e}")))
+}
+
+/// One line from stdin, line ending dropped.
+fn read_password() -> Result<Password, Failure> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| Failure::Usage(format!("--password-stdin: cannot read standard input: {e}")))?;
+    let line = line.strip_suffix('\n').unwrap_or(&line);
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    Password::parse(line).map_err(|e| Failure::Usage(format!("--password-stdin: {e}")))
+}
+
+fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| unix.to_string())
+}
+
+fn account_json(a: &Account) -> serde_json::Value {
+    json!({
+        "id": a.id.as_str(),
+        "email": a.email.as_str(),
+        "name": a.name.as_str(),
+        "email_verified": a.email_verified(),
+        "status": a.status.as_str(),
+        "managed_by": null,
+        "site_admin": a.site_admin,
+        "has_password": a.password_hash.is_some(),
+        "created_at": rfc3339(a.created_at.unix()),
+        "updated_at": rfc3339(a.updated_at.unix()),
+    })
+}
+
+fn describe(a: &Account) -> String {
+    format!(
+        "id:             {}\nemail:          {}\nname:           {}\nemail verified: {}\nstatus:         {}\nsite admin:     {}\ncreated:        {}",
+        a.id,
+        a.email,
+        a.name,
+        if a.email_verified() { "yes" } else { "no" },
+        a.status.as_str(),
+        if a.site_admin { "yes" } else { "no" },
+        rfc3339(a.created_at.unix())
+    )
+}
+
+fn output(json: bool, account: &Account, human: &str) {
+    if json {
+        print_json(&account_json(account));
+    } else {
+        println!("{human}");
+    }
+}

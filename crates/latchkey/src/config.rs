@@ -1,0 +1,375 @@
+//! Configuration: an optional TOML file overlaid by `LATCHKEY_*` environment variables, as
+//! `shared/CONTRACT.md` specifies. Every value is checked here; a bad one becomes a
+//! [`ConfigError`] naming the setting, which `main` prints as one line before exiting with 2.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use latchkey_core::credentials::PasswordHashing;
+use latchkey_core::flows::ThrottlePolicy;
+use serde::Deserialize;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// No trailing slash; also the OIDC issuer.
+    pub public_url: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub dns_server: Option<SocketAddr>,
+    pub log: String,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub metrics_enabled: bool,
+    pub passwords: PasswordHashing,
+    pub throttle: ThrottlePolicy,
+    pub session_lifetime_secs: i64,
+    pub session_idle_secs: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{setting}: {problem}")]
+pub struct ConfigError {
+    pub setting: String,
+    pub problem: String,
+}
+
+fn bad(setting: &str, problem: impl Into<String>) -> ConfigError {
+    ConfigError { setting: setting.to_owned(), problem: problem.into() }
+}
+
+/// The file's shape. Unknown keys are refused so a typo does not silently do nothing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    public_url: Option<String>,
+    data_dir: Option<String>,
+    database_url: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    dns_server: Option<String>,
+    log: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
+    metrics: Option<bool>,
+    #[serde(default)]
+    passwords: PasswordsSection,
+    #[serde(default)]
+    throttle: ThrottleSection,
+    #[serde(default)]
+    sessions: SessionsSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordsSection {
+    memory_kib: Option<u32>,
+    iterations: Option<u32>,
+    parallelism: Option<u32>,
+    max_concurrent: Option<usize>,
+    queue_timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThrottleSection {
+    account_failures: Option<u32>,
+    ip_failures: Option<u32>,
+    login_window_secs: Option<i64>,
+    mails_per_address: Option<u32>,
+    requests_per_ip: Option<u32>,
+    mail_window_secs: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionsSection {
+    lifetime_secs: Option<i64>,
+    idle_secs: Option<i64>,
+}
+
+impl Config {
+    /// Reads the process environment and the config file it points to.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let env: HashMap<String, String> =
+            std::env::vars().filter(|(k, _)| k.starts_with("LATCHKEY_")).collect();
+        Self::load(&env, Path::new("."))
+    }
+
+    /// `env` holds the `LATCHKEY_*` variables; `cwd` is where defaults are relative to.
+    pub fn load(env: &HashMap<String, String>, cwd: &Path) -> Result<Self, ConfigError> {
+        let file = match env.get("LATCHKEY_CONFIG") {
+            Some(path) => Some(read_file("LATCHKEY_CONFIG", &cwd.join(path))?),
+            None => {
+                let default = cwd.join("latchkey.toml");
+                if default.exists() { Some(read_file("latchkey.toml", &default)?) } else { None }
+            }
+        }
+        .unwrap_or_default();
+
+        // Environment first, then file, then default.
+        let pick = |var: &str, from_file: &Option<String>| -> Option<(String, String)> {
+            env.get(var)
+                .map(|v| (var.to_owned(), v.clone()))
+                .or_else(|| from_file.clone().map(|v| (file_key(var), v)))
+        };
+
+        let listen = match pick("LATCHKEY_LISTEN", &file.listen) {
+            Some((name, v)) => v
+                .parse::<SocketAddr>()
+                .map_err(|_| bad(&name, format!("{v:?} is not an address like 127.0.0.1:8080")))?,
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+        };
+        let public_url = match pick("LATCHKEY_PUBLIC_URL", &file.public_url) {
+            Some((name, v)) => parse_public_url(&v).map_err(|p| bad(&name, p))?,
+            None => format!("http://{listen}"),
+        };
+        let data_dir = match pick("LATCHKEY_DATA_DIR", &file.data_dir) {
+            Some((name, v)) if v.trim().is_empty() => return Err(bad(&name, "must not be empty")),
+            Some((_, v)) => cwd.join(v),
+            None => cwd.join("latchkey-data"),
+        };
+        let database_url = match pick("LATCHKEY_DATABASE_URL", &file.database_url) {
+            Some((name, v)) => {
+                let scheme = v.split_once("://").map(|(s, _)| s);
+                if !matches!(scheme, Some("sqlite" | "postgres" | "postgresql")) {
+                    return Err(bad(&name, "must start with sqlite:// or postgres://"));
+                }
+                v
+            }
+            None => format!("sqlite://{}", data_dir.join("latchkey.db").display()),
+        };
+        let smtp_url = match pick("LATCHKEY_SMTP_URL", &file.smtp_url) {
+            Some((name, v)) => {
+                let ok = url::Url::parse(&v)
+                    .is_ok_and(|u| matches!(u.scheme(), "smtp" | "smtps") && u.host().is_some());
+                if !ok {
+                    return Err(bad(&name, "must look like smtp://host:port or smtps://user:pass@host:port"));
+                }
+                Some(v)
+            }
+            None => None,
+        };
+        let mail_from = match pick("LATCHKEY_MAIL_FROM", &file.mail_from) {
+            Some((name, v)) => {
+                if v.parse::<lettre::message::Mailbox>().is_err() {
+                    return Err(bad(&name, "must be a mailbox like \"Latchkey <no-reply@example.com>\""));
+                }
+                v
+            }
+            None => default_mail_from(&public_url),
+        };
+        let dns_server = match pick("LATCHKEY_DNS_SERVER", &file.dns_server) {
+            Some((name, v)) => Some(
+                v.parse::<SocketAddr>()
+                    .map_err(|_| bad(&name, format!("{v:?} is not an ip:port like 127.0.0.1:53")))?,
+            ),
+            None => None,
+        };
+        let log = match pick("LATCHKEY_LOG", &file.log) {
+            Some((name, v)) => {
+                tracing_subscriber::EnvFilter::try_new(&v)
+                    .map_err(|e| bad(&name, format!("not a log filter: {e}")))?;
+                v
+            }
+            None => "info".to_owned(),
+        };
+        let trusted_proxies = match env.get("LATCHKEY_TRUSTED_PROXIES") {
+            Some(v) => parse_ips("LATCHKEY_TRUSTED_PROXIES", v.split(','))?,
+            None => parse_ips("trusted_proxies", file.trusted_proxies.iter().flatten().map(String::as_str))?,
+        };
+        let metrics_enabled = match env.get("LATCHKEY_METRICS") {
+            Some(v) => match v.as_str() {
+                "on" | "true" | "1" => true,
+                "off" | "false" | "0" => false,
+                _ => return Err(bad("LATCHKEY_METRICS", "must be on or off")),
+            },
+            None => file.metrics.unwrap_or(true),
+        };
+
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let mut passwords = PasswordHashing::owasp(cores);
+        let p = &file.passwords;
+        passwords.memory_kib = p.memory_kib.unwrap_or(passwords.memory_kib);
+        passwords.iterations = p.iterations.unwrap_or(passwords.iterations);
+        passwords.parallelism = p.parallelism.unwrap_or(passwords.parallelism);
+        passwords.max_concurrent = p.max_concurrent.unwrap_or(passwords.max_concurrent);
+        if let Some(ms) = p.queue_timeout_ms {
+            passwords.queue_timeout = Duration::from_millis(ms);
+        }
+        if argon2::Params::new(passwords.memory_kib, passwords.iterations, passwords.parallelism, None)
+            .is_err()
+        {
+            return Err(bad("passwords", "memory_kib, iterations and parallelism are not valid argon2 parameters"));
+        }
+        if passwords.max_concurrent == 0 {
+            return Err(bad("passwords.max_concurrent", "must be at least 1"));
+        }
+
+        let mut throttle = ThrottlePolicy::default();
+        let t = &file.throttle;
+        throttle.account_failures = t.account_failures.unwrap_or(throttle.account_failures);
+        throttle.ip_failures = t.ip_failures.unwrap_or(throttle.ip_failures);
+        throttle.login_window_secs = positive("throttle.login_window_secs", t.login_window_secs, throttle.login_window_secs)?;
+        throttle.mails_per_address = t.mails_per_address.unwrap_or(throttle.mails_per_address);
+        throttle.requests_per_ip = t.requests_per_ip.unwrap_or(throttle.requests_per_ip);
+        throttle.mail_window_secs = positive("throttle.mail_window_secs", t.mail_window_secs, throttle.mail_window_secs)?;
+
+        Ok(Self {
+            listen,
+            public_url,
+            data_dir,
+            database_url,
+            smtp_url,
+            mail_from,
+            dns_server,
+            log,
+            trusted_proxies,
+            metrics_enabled,
+            passwords,
+            throttle,
+            session_lifetime_secs: positive("sessions.lifetime_secs", file.sessions.lifetime_secs, 30 * 24 * 3600)?,
+            session_idle_secs: positive("sessions.idle_secs", file.sessions.idle_secs, 7 * 24 * 3600)?,
+        })
+    }
+
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+}
+
+fn read_file(setting: &str, path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| bad(setting, format!("cannot read {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| {
+        let msg = e.message().to_owned();
+        bad(setting, format!("{} is not valid: {msg}", path.display()))
+    })
+}
+
+/// `LATCHKEY_PUBLIC_URL` → `public_url`, for naming the setting when it came from the file.
+fn file_key(var: &str) -> String {
+    var.trim_start_matches("LATCHKEY_").to_ascii_lowercase()
+}
+
+fn parse_public_url(v: &str) -> Result<String, String> {
+    let url = url::Url::parse(v).map_err(|e| format!("{v:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err("must be an http:// or https:// URL with a host".to_owned());
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err("must not carry a query, fragment or credentials".to_owned());
+    }
+    // Exactly as given (OIDC issuers compare as strings), minus a trailing slash on a bare host.
+    Ok(v.strip_suffix('/').filter(|_| url.path() == "/").unwrap_or(v).to_owned())
+}
+
+fn default_mail_from(public_url: &str) -> String {
+    let host = url::Url::parse(public_url)
+        .ok()
+        .and_then(|u| u.domain().map(str::to_owned))
+        .filter(|d| d.contains('.'))
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("Latchkey <no-reply@{host}>")
+}
+
+fn parse_ips<'a>(setting: &str, items: impl Iterator<Item = &'a str>) -> Result<Vec<IpAddr>, ConfigError> {
+    items
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<IpAddr>().map_err(|_| bad(setting, format!("{s:?} is not an IP address"))))
+        .collect()
+}
+
+fn positive(setting: &str, value: Option<i64>, default: i64) -> Result<i64, ConfigError> {
+    match value {
+        Some(v) if v <= 0 => Err(bad(setting, "must be a positive number of seconds")),
+        Some(v) => Ok(v),
+        None => Ok(default),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let dir = tempfile::tempdir().unwrap();
+        Config::load(&env, dir.path())
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let c = load(&[]).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert!(c.data_dir.ends_with("latchkey-data"));
+        assert!(c.database_url.starts_with("sqlite://") && c.database_url.ends_with("latchkey-data/latchkey.db"));
+        assert!(c.smtp_url.is_none());
+        assert_eq!(c.log, "info");
+        assert_eq!((c.passwords.memory_kib, c.passwords.iterations, c.passwords.parallelism), (19_456, 2, 1));
+    }
+
+    #[test]
+    fn public_url_is_kept_exactly_and_follows_listen() {
+        let c = load(&[("LATCHKEY_LISTEN", "127.0.0.1:9000")]).unwrap();
+        assert_eq!(c.public_url, "http://127.0.0.1:9000");
+        let c = load(&[("LATCHKEY_PUBLIC_URL", "https://id.example.com/")]).unwrap();
+        assert_eq!(c.public_url, "https://id.example.com");
+        let c = load(&[("LATCHKEY_PUBLIC_URL", "https://example.com/auth")]).unwrap();
+        assert_eq!(c.public_url, "https://example.com/auth");
+        assert_eq!(c.mail_from, "Latchkey <no-reply@example.com>");
+    }
+
+    #[test]
+    fn bad_values_name_their_setting() {
+        for (var, value) in [
+            ("LATCHKEY_LISTEN", "nope"),
+            ("LATCHKEY_PUBLIC_URL", "ftp://x"),
+            ("LATCHKEY_PUBLIC_URL", "https://x.example?y=1"),
+            ("LATCHKEY_DATABASE_URL", "mysql://x"),
+            ("LATCHKEY_SMTP_URL", "http://mail"),
+            ("LATCHKEY_DNS_SERVER", "1.1.1.1"),
+            ("LATCHKEY_LOG", "info,[[["),
+            ("LATCHKEY_TRUSTED_PROXIES", "10.0.0.1,zz"),
+            ("LATCHKEY_METRICS", "maybe"),
+            ("LATCHKEY_MAIL_FROM", "not a mailbox"),
+            ("LATCHKEY_CONFIG", "/nonexistent/latchkey.toml"),
+        ] {
+            let err = load(&[(var, value)]).unwrap_err();
+            assert_eq!(err.setting, var, "{var}={value}: {err}");
+            assert!(!err.to_string().contains('\n'));
+        }
+    }
+
+    #[test]
+    fn file_settings_apply_and_env_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("latchkey.toml"),
+            "listen = \"127.0.0.1:7000\"\nlog = \"debug\"\n[passwords]\nmemory_kib = 64\niterations = 1\n",
+        )
+        .unwrap();
+        let env: HashMap<String, String> =
+            [("LATCHKEY_LOG".to_owned(), "warn".to_owned())].into_iter().collect();
+        let c = Config::load(&env, dir.path()).unwrap();
+        assert_eq!(c.listen.port(), 7000);
+        assert_eq!(c.log, "warn");
+        assert_eq!(c.passwords.memory_kib, 64);
+    }
+
+    #[test]
+    fn unknown_or_malformed_file_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("latchkey.toml"), "lisen = \"x\"\n").unwrap();
+        let err = Config::load(&HashMap::new(), dir.path()).unwrap_err();
+        assert_eq!(err.setting, "latchkey.toml");
+        std::fs::write(dir.path().join("latchkey.toml"), "listen = \"nope\"\n").unwrap();
+        let err = Config::load(&HashMap::new(), dir.path()).unwrap_err();
+        assert_eq!(err.setting, "listen");
+    }
+}
