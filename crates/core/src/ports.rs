@@ -43,12 +43,14 @@ pub trait AccountRepo: Send + Sync {
     async fn list(&self, limit: u32, offset: u32) -> RepoResult<Vec<Account>>;
     async fn count_site_admins(&self) -> RepoResult<u64>;
     async fn mark_email_verified(&self, id: &AccountId, at: Timestamp) -> RepoResult<()>;
-    async fn set_password_hash(&self, id: &AccountId, hash: &str, at: Timestamp)
-    -> RepoResult<()>;
-    async fn set_name(&self, id: &AccountId, name: &DisplayName, at: Timestamp)
-    -> RepoResult<()>;
-    async fn set_status(&self, id: &AccountId, status: AccountStatus, at: Timestamp)
-    -> RepoResult<()>;
+    async fn set_password_hash(&self, id: &AccountId, hash: &str, at: Timestamp) -> RepoResult<()>;
+    async fn set_name(&self, id: &AccountId, name: &DisplayName, at: Timestamp) -> RepoResult<()>;
+    async fn set_status(
+        &self,
+        id: &AccountId,
+        status: AccountStatus,
+        at: Timestamp,
+    ) -> RepoResult<()>;
 }
 
 #[async_trait]
@@ -100,8 +102,12 @@ pub trait OneTimeTokenRepo: Send + Sync {
     async fn insert(&self, token: &NewOneTimeToken) -> RepoResult<()>;
     /// The account the token belongs to, if it exists, has this purpose, is unexpired and
     /// unused; does not use it up.
-    async fn peek(&self, hash: &TokenHash, purpose: TokenPurpose, now: Timestamp)
-    -> RepoResult<Option<AccountId>>;
+    async fn peek(
+        &self,
+        hash: &TokenHash,
+        purpose: TokenPurpose,
+        now: Timestamp,
+    ) -> RepoResult<Option<AccountId>>;
     /// Atomically marks the token used and returns its account; `None` if it was unknown,
     /// expired, already used or for another purpose. Two racing calls cannot both succeed.
     async fn consume(
@@ -111,8 +117,12 @@ pub trait OneTimeTokenRepo: Send + Sync {
         now: Timestamp,
     ) -> RepoResult<Option<AccountId>>;
     /// Uses up every outstanding token of the account for this purpose.
-    async fn revoke_all(&self, account: &AccountId, purpose: TokenPurpose, now: Timestamp)
-    -> RepoResult<()>;
+    async fn revoke_all(
+        &self,
+        account: &AccountId,
+        purpose: TokenPurpose,
+        now: Timestamp,
+    ) -> RepoResult<()>;
 }
 
 /// The state of one fixed-window counter after an update.

@@ -126,7 +126,8 @@ mod tests {
 
     #[test]
     fn hostile_tokens_are_refused() {
-        for raw in ["", "short", &"a".repeat(44), &format!("{}'", "a".repeat(42)), &"é".repeat(22)] {
+        for raw in ["", "short", &"a".repeat(44), &format!("{}'", "a".repeat(42)), &"é".repeat(22)]
+        {
             assert!(OpaqueToken::parse(raw).is_none(), "{raw:?}");
         }
     }

@@ -77,9 +77,7 @@ impl Core {
         let mut random = [0u8; 10];
         self.ports.rng.fill(&mut random);
         let millis = u64::try_from(now.unix()).unwrap_or(0).saturating_mul(1000);
-        uuid::Builder::from_unix_timestamp_millis(millis, &random)
-            .into_uuid()
-            .to_string()
+        uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid().to_string()
     }
 
     /// An absolute URL under the public URL, for emails.

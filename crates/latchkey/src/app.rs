@@ -35,14 +35,16 @@ pub enum StartError {
     Hasher(String),
 }
 
-/// Replaceable parts, for tests that need to move time.
+/// Replaceable parts, for tests: a clock they can move, a listener bound before the public
+/// URL is known.
 pub struct Overrides {
     pub clock: Arc<dyn Clock>,
+    pub listener: Option<std::net::TcpListener>,
 }
 
 impl Default for Overrides {
     fn default() -> Self {
-        Self { clock: Arc::new(SystemClock) }
+        Self { clock: Arc::new(SystemClock), listener: None }
     }
 }
 
@@ -53,7 +55,7 @@ pub struct Backend {
 }
 
 impl Backend {
-    pub async fn open(config: &Config, overrides: Overrides) -> Result<Self, StartError> {
+    pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| StartError::DataDir(config.data_dir.display().to_string(), e))?;
         let store = SqlStore::connect(&config.database_url, &StoreOptions::default()).await?;
@@ -74,7 +76,7 @@ impl Backend {
             tokens: shared.clone(),
             throttle: shared,
             mailer,
-            clock: overrides.clock,
+            clock,
             rng,
         };
         let mut settings = CoreSettings::new(&config.public_url);
@@ -106,7 +108,7 @@ impl App {
     }
 
     pub async fn build_with(config: Config, overrides: Overrides) -> Result<Self, StartError> {
-        let backend = Backend::open(&config, overrides).await?;
+        let backend = Backend::open(&config, overrides.clock).await?;
         let state = AppState {
             core: backend.core.clone(),
             settings: Arc::new(WebSettings {
@@ -117,9 +119,15 @@ impl App {
             readiness: Arc::new(DatabaseReadiness(backend.store.clone())),
             metrics: Arc::new(Metrics::new()),
         };
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(|e| StartError::Bind(config.listen, e))?;
+        let listener = match overrides.listener {
+            Some(std_listener) => std_listener
+                .set_nonblocking(true)
+                .and_then(|()| TcpListener::from_std(std_listener))
+                .map_err(|e| StartError::Bind(config.listen, e))?,
+            None => TcpListener::bind(config.listen)
+                .await
+                .map_err(|e| StartError::Bind(config.listen, e))?,
+        };
         Ok(Self { listener, router: latchkey_web::router(state), backend })
     }
 

@@ -147,7 +147,10 @@ impl Config {
                 let ok = url::Url::parse(&v)
                     .is_ok_and(|u| matches!(u.scheme(), "smtp" | "smtps") && u.host().is_some());
                 if !ok {
-                    return Err(bad(&name, "must look like smtp://host:port or smtps://user:pass@host:port"));
+                    return Err(bad(
+                        &name,
+                        "must look like smtp://host:port or smtps://user:pass@host:port",
+                    ));
                 }
                 Some(v)
             }
@@ -156,19 +159,22 @@ impl Config {
         let mail_from = match pick("LATCHKEY_MAIL_FROM", &file.mail_from) {
             Some((name, v)) => {
                 if v.parse::<lettre::message::Mailbox>().is_err() {
-                    return Err(bad(&name, "must be a mailbox like \"Latchkey <no-reply@example.com>\""));
+                    return Err(bad(
+                        &name,
+                        "must be a mailbox like \"Latchkey <no-reply@example.com>\"",
+                    ));
                 }
                 v
             }
             None => default_mail_from(&public_url),
         };
-        let dns_server = match pick("LATCHKEY_DNS_SERVER", &file.dns_server) {
-            Some((name, v)) => Some(
-                v.parse::<SocketAddr>()
-                    .map_err(|_| bad(&name, format!("{v:?} is not an ip:port like 127.0.0.1:53")))?,
-            ),
-            None => None,
-        };
+        let dns_server =
+            match pick("LATCHKEY_DNS_SERVER", &file.dns_server) {
+                Some((name, v)) => Some(v.parse::<SocketAddr>().map_err(|_| {
+                    bad(&name, format!("{v:?} is not an ip:port like 127.0.0.1:53"))
+                })?),
+                None => None,
+            };
         let log = match pick("LATCHKEY_LOG", &file.log) {
             Some((name, v)) => {
                 tracing_subscriber::EnvFilter::try_new(&v)
@@ -179,7 +185,10 @@ impl Config {
         };
         let trusted_proxies = match env.get("LATCHKEY_TRUSTED_PROXIES") {
             Some(v) => parse_ips("LATCHKEY_TRUSTED_PROXIES", v.split(','))?,
-            None => parse_ips("trusted_proxies", file.trusted_proxies.iter().flatten().map(String::as_str))?,
+            None => parse_ips(
+                "trusted_proxies",
+                file.trusted_proxies.iter().flatten().map(String::as_str),
+            )?,
         };
         let metrics_enabled = match env.get("LATCHKEY_METRICS") {
             Some(v) => match v.as_str() {
@@ -200,10 +209,18 @@ impl Config {
         if let Some(ms) = p.queue_timeout_ms {
             passwords.queue_timeout = Duration::from_millis(ms);
         }
-        if argon2::Params::new(passwords.memory_kib, passwords.iterations, passwords.parallelism, None)
-            .is_err()
+        if argon2::Params::new(
+            passwords.memory_kib,
+            passwords.iterations,
+            passwords.parallelism,
+            None,
+        )
+        .is_err()
         {
-            return Err(bad("passwords", "memory_kib, iterations and parallelism are not valid argon2 parameters"));
+            return Err(bad(
+                "passwords",
+                "memory_kib, iterations and parallelism are not valid argon2 parameters",
+            ));
         }
         if passwords.max_concurrent == 0 {
             return Err(bad("passwords.max_concurrent", "must be at least 1"));
@@ -213,10 +230,15 @@ impl Config {
         let t = &file.throttle;
         throttle.account_failures = t.account_failures.unwrap_or(throttle.account_failures);
         throttle.ip_failures = t.ip_failures.unwrap_or(throttle.ip_failures);
-        throttle.login_window_secs = positive("throttle.login_window_secs", t.login_window_secs, throttle.login_window_secs)?;
+        throttle.login_window_secs = positive(
+            "throttle.login_window_secs",
+            t.login_window_secs,
+            throttle.login_window_secs,
+        )?;
         throttle.mails_per_address = t.mails_per_address.unwrap_or(throttle.mails_per_address);
         throttle.requests_per_ip = t.requests_per_ip.unwrap_or(throttle.requests_per_ip);
-        throttle.mail_window_secs = positive("throttle.mail_window_secs", t.mail_window_secs, throttle.mail_window_secs)?;
+        throttle.mail_window_secs =
+            positive("throttle.mail_window_secs", t.mail_window_secs, throttle.mail_window_secs)?;
 
         Ok(Self {
             listen,
@@ -231,8 +253,16 @@ impl Config {
             metrics_enabled,
             passwords,
             throttle,
-            session_lifetime_secs: positive("sessions.lifetime_secs", file.sessions.lifetime_secs, 30 * 24 * 3600)?,
-            session_idle_secs: positive("sessions.idle_secs", file.sessions.idle_secs, 7 * 24 * 3600)?,
+            session_lifetime_secs: positive(
+                "sessions.lifetime_secs",
+                file.sessions.lifetime_secs,
+                30 * 24 * 3600,
+            )?,
+            session_idle_secs: positive(
+                "sessions.idle_secs",
+                file.sessions.idle_secs,
+                7 * 24 * 3600,
+            )?,
         })
     }
 
@@ -276,11 +306,16 @@ fn default_mail_from(public_url: &str) -> String {
     format!("Latchkey <no-reply@{host}>")
 }
 
-fn parse_ips<'a>(setting: &str, items: impl Iterator<Item = &'a str>) -> Result<Vec<IpAddr>, ConfigError> {
+fn parse_ips<'a>(
+    setting: &str,
+    items: impl Iterator<Item = &'a str>,
+) -> Result<Vec<IpAddr>, ConfigError> {
     items
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<IpAddr>().map_err(|_| bad(setting, format!("{s:?} is not an IP address"))))
+        .map(|s| {
+            s.parse::<IpAddr>().map_err(|_| bad(setting, format!("{s:?} is not an IP address")))
+        })
         .collect()
 }
 
@@ -308,10 +343,16 @@ mod tests {
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.public_url, "http://127.0.0.1:8080");
         assert!(c.data_dir.ends_with("latchkey-data"));
-        assert!(c.database_url.starts_with("sqlite://") && c.database_url.ends_with("latchkey-data/latchkey.db"));
+        assert!(
+            c.database_url.starts_with("sqlite://")
+                && c.database_url.ends_with("latchkey-data/latchkey.db")
+        );
         assert!(c.smtp_url.is_none());
         assert_eq!(c.log, "info");
-        assert_eq!((c.passwords.memory_kib, c.passwords.iterations, c.passwords.parallelism), (19_456, 2, 1));
+        assert_eq!(
+            (c.passwords.memory_kib, c.passwords.iterations, c.passwords.parallelism),
+            (19_456, 2, 1)
+        );
     }
 
     #[test]

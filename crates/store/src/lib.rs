@@ -69,8 +69,8 @@ impl SqlStore {
             }
             _ => url.to_owned(),
         };
-        let connect_options = AnyConnectOptions::from_str(&url)
-            .map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
+        let connect_options =
+            AnyConnectOptions::from_str(&url).map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
         let max = match engine {
             // One writer at a time anyway; a few readers alongside it is plenty.
             Engine::Sqlite => options.max_connections.min(8),

@@ -58,9 +58,9 @@ pub fn router(state: AppState) -> Router {
         .route("/account/sessions/end-all", post(account::sessions_end_all))
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), csrf_cookie))
-        .layer(CsrfLayer::new().with_rejection_response(|_| {
-            crate::extract::csrf_rejection_response()
-        }));
+        .layer(
+            CsrfLayer::new().with_rejection_response(|_| crate::extract::csrf_rejection_response()),
+        );
 
     let ops = Router::new()
         .route("/healthz", get(health::healthz))

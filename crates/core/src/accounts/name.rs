@@ -59,13 +59,7 @@ mod tests {
         assert_eq!(DisplayName::parse("Zoë 李").unwrap().as_str(), "Zoë 李");
         assert_eq!(DisplayName::parse(" "), Err(DisplayNameError::Empty));
         assert_eq!(DisplayName::parse(&"x".repeat(101)), Err(DisplayNameError::TooLong));
-        assert_eq!(
-            DisplayName::parse("a\u{0}b"),
-            Err(DisplayNameError::ControlCharacters)
-        );
-        assert_eq!(
-            DisplayName::parse("a\nb"),
-            Err(DisplayNameError::ControlCharacters)
-        );
+        assert_eq!(DisplayName::parse("a\u{0}b"), Err(DisplayNameError::ControlCharacters));
+        assert_eq!(DisplayName::parse("a\nb"), Err(DisplayNameError::ControlCharacters));
     }
 }

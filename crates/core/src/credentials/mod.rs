@@ -3,4 +3,6 @@
 
 pub mod passwords;
 
-pub use passwords::{HashError, Password, PasswordError, PasswordHasher, PasswordHashing, Verified};
+pub use passwords::{
+    HashError, Password, PasswordError, PasswordHasher, PasswordHashing, Verified,
+};

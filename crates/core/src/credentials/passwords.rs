@@ -145,8 +145,7 @@ impl PasswordHasher {
         rng.fill(&mut salt);
         let params = self.params.clone();
         let pw = password.clone();
-        self.run(move || hash_with_salt(&params, pw.expose().as_bytes(), &salt))
-            .await
+        self.run(move || hash_with_salt(&params, pw.expose().as_bytes(), &salt)).await
     }
 
     /// Checks `password` against `stored` (a PHC string), or against the dummy hash when
@@ -167,9 +166,7 @@ impl PasswordHasher {
             let Ok(parsed) = PasswordHash::new(&stored) else {
                 return Ok(Verified::No);
             };
-            let ok = Argon2::default()
-                .verify_password(pw.expose().as_bytes(), &parsed)
-                .is_ok();
+            let ok = Argon2::default().verify_password(pw.expose().as_bytes(), &parsed).is_ok();
             if !(ok && real) {
                 return Ok(Verified::No);
             }
@@ -192,10 +189,11 @@ impl PasswordHasher {
         &self,
         job: impl FnOnce() -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
-        let permit = tokio::time::timeout(self.config.queue_timeout, self.slots.clone().acquire_owned())
-            .await
-            .map_err(|_| HashError::Busy)?
-            .map_err(|e| HashError::Unexpected(e.to_string()))?;
+        let permit =
+            tokio::time::timeout(self.config.queue_timeout, self.slots.clone().acquire_owned())
+                .await
+                .map_err(|_| HashError::Busy)?
+                .map_err(|e| HashError::Unexpected(e.to_string()))?;
         tokio::task::spawn_blocking(move || {
             let result = job();
             drop(permit);

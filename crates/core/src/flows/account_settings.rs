@@ -60,7 +60,8 @@ impl Core {
             (account_key.as_str(), policy.account_failures),
             (ip_key.as_str(), policy.ip_failures),
         ];
-        if let Some(RetryAfter(secs)) = self.throttled(&keys, policy.login_window_secs, now).await? {
+        if let Some(RetryAfter(secs)) = self.throttled(&keys, policy.login_window_secs, now).await?
+        {
             return Err(ChangePasswordError::Throttled(secs));
         }
         let rng = self.ports.rng.as_ref();
@@ -75,15 +76,11 @@ impl Core {
         }
         let hash = self.hasher.hash(new, rng).await.map_err(HashFailure::from)?;
         self.ports.accounts.set_password_hash(&account.id, &hash, now).await?;
-        let ended = self
-            .ports
-            .sessions
-            .delete_all_for_account(&account.id, Some(&session.id))
-            .await?;
+        let ended =
+            self.ports.sessions.delete_all_for_account(&account.id, Some(&session.id)).await?;
         tracing::info!(account = %account.id, sessions_ended = ended, "password changed");
         let reset = self.link("/forgot-password");
-        self.send_mail(mail::password_changed(&account.email, account.name.as_str(), &reset))
-            .await;
+        self.send_mail(mail::password_changed(&account.email, account.name.as_str(), &reset)).await;
         Ok(())
     }
 
@@ -93,11 +90,7 @@ impl Core {
         name: &DisplayName,
     ) -> Result<(), ChangeNameError> {
         let now = self.ports.clock.now();
-        self.ports
-            .accounts
-            .set_name(&account.id, name, now)
-            .await
-            .map_err(Unexpected::from)?;
+        self.ports.accounts.set_name(&account.id, name, now).await.map_err(Unexpected::from)?;
         Ok(())
     }
 }

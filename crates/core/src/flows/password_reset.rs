@@ -60,7 +60,11 @@ impl Core {
         let policy = self.settings.throttle;
         let ip_key = ip_key("reset:ip:", ip);
         if let Some(RetryAfter(secs)) = self
-            .count_against(&[(ip_key.as_str(), policy.requests_per_ip)], policy.mail_window_secs, now)
+            .count_against(
+                &[(ip_key.as_str(), policy.requests_per_ip)],
+                policy.mail_window_secs,
+                now,
+            )
             .await?
         {
             return Err(RequestResetError::Throttled(secs));
@@ -94,8 +98,7 @@ impl Core {
             })
             .await?;
         let link = self.link(&format!("/reset-password?token={}", token.expose()));
-        self.send_mail(mail::reset_password(&account.email, account.name.as_str(), &link))
-            .await;
+        self.send_mail(mail::reset_password(&account.email, account.name.as_str(), &link)).await;
         Ok(())
     }
 
@@ -120,7 +123,8 @@ impl Core {
         let now = self.ports.clock.now();
         // Check before the expensive hash, consume after it: a saturated hasher must not
         // burn the person's link.
-        if self.ports.tokens.peek(&token.hash(), TokenPurpose::ResetPassword, now).await?.is_none() {
+        if self.ports.tokens.peek(&token.hash(), TokenPurpose::ResetPassword, now).await?.is_none()
+        {
             return Err(CompleteResetError::InvalidLink);
         }
         let hash = self

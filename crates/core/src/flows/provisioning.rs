@@ -22,7 +22,8 @@ impl SiteAdmin {
 
     /// A signed-in account that carries the site-admin flag.
     pub fn from_account(account: &Account) -> Option<Self> {
-        (account.site_admin && account.is_active()).then(|| Self { actor: Some(account.id.clone()) })
+        (account.site_admin && account.is_active())
+            .then(|| Self { actor: Some(account.id.clone()) })
     }
 }
 
@@ -85,10 +86,7 @@ impl Core {
         let now = self.ports.clock.now();
         let password_hash = match &req.password {
             Some(pw) => Some(
-                self.hasher
-                    .hash(pw, self.ports.rng.as_ref())
-                    .await
-                    .map_err(HashFailure::from)?,
+                self.hasher.hash(pw, self.ports.rng.as_ref()).await.map_err(HashFailure::from)?,
             ),
             None => None,
         };
@@ -145,20 +143,13 @@ impl Core {
         email: &Email,
     ) -> Result<Account, SetStatusError> {
         let now = self.ports.clock.now();
-        let mut account = self
-            .ports
-            .accounts
-            .find_by_email(email)
-            .await?
-            .ok_or(SetStatusError::NotFound)?;
+        let mut account =
+            self.ports.accounts.find_by_email(email).await?.ok_or(SetStatusError::NotFound)?;
         if account.status == AccountStatus::Closed {
             return Err(SetStatusError::Closed);
         }
         if account.status != AccountStatus::Deactivated {
-            self.ports
-                .accounts
-                .set_status(&account.id, AccountStatus::Deactivated, now)
-                .await?;
+            self.ports.accounts.set_status(&account.id, AccountStatus::Deactivated, now).await?;
             account.status = AccountStatus::Deactivated;
         }
         let ended = self.ports.sessions.delete_all_for_account(&account.id, None).await?;

@@ -73,8 +73,7 @@ impl Core {
         match self.ports.accounts.insert(&account).await {
             Ok(()) => {
                 tracing::info!(account = %account.id, "account created");
-                self.send_verification(&account.id, &account.email, account.name.as_str())
-                    .await?;
+                self.send_verification(&account.id, &account.email, account.name.as_str()).await?;
             }
             Err(InsertAccountError::EmailTaken) => {
                 let mail = mail::signup_existing(

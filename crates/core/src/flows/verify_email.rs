@@ -119,7 +119,11 @@ impl Core {
         let policy = self.settings.throttle;
         let ip_key = ip_key("resend:ip:", ip);
         if let Some(RetryAfter(secs)) = self
-            .count_against(&[(ip_key.as_str(), policy.requests_per_ip)], policy.mail_window_secs, now)
+            .count_against(
+                &[(ip_key.as_str(), policy.requests_per_ip)],
+                policy.mail_window_secs,
+                now,
+            )
             .await?
         {
             return Err(ResendVerificationError::Throttled(secs));
@@ -139,8 +143,7 @@ impl Core {
         }
         if let Some(account) = self.ports.accounts.find_by_email(email).await? {
             if account.is_active() && !account.email_verified() {
-                self.send_verification(&account.id, &account.email, account.name.as_str())
-                    .await?;
+                self.send_verification(&account.id, &account.email, account.name.as_str()).await?;
             }
         }
         Ok(())

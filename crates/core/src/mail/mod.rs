@@ -127,7 +127,8 @@ mod tests {
     #[test]
     fn html_part_escapes_names_and_text_part_keeps_them() {
         let to = Email::parse("a@example.com").unwrap();
-        let m = verify_email(&to, "<b>Eve</b>", "https://id.example.com/verify-email?token=x").unwrap();
+        let m =
+            verify_email(&to, "<b>Eve</b>", "https://id.example.com/verify-email?token=x").unwrap();
         assert!(m.html.contains("&#60;b&#62;Eve") || m.html.contains("&lt;b&gt;Eve"));
         assert!(!m.html.contains("<b>Eve"));
         assert!(m.text.contains("<b>Eve</b>"));

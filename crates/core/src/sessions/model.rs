@@ -42,11 +42,8 @@ impl ClientInfo {
 
     /// Bounds what a client may make us store.
     pub fn new(user_agent: &str, ip: &str) -> Self {
-        let user_agent: String = user_agent
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(Self::MAX_USER_AGENT)
-            .collect();
+        let user_agent: String =
+            user_agent.chars().filter(|c| !c.is_control()).take(Self::MAX_USER_AGENT).collect();
         Self { user_agent, ip: ip.chars().take(64).collect() }
     }
 }

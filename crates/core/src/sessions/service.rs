@@ -52,7 +52,8 @@ impl Core {
         let Some(token) = OpaqueToken::parse(cookie_value) else {
             return Ok(None);
         };
-        let Some((session, account)) = self.ports.sessions.find_by_token_hash(&token.hash()).await?
+        let Some((session, account)) =
+            self.ports.sessions.find_by_token_hash(&token.hash()).await?
         else {
             return Ok(None);
         };

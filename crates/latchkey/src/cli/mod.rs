@@ -12,7 +12,11 @@ use clap::{Parser, Subcommand};
 use crate::config::Config;
 
 #[derive(Debug, Parser)]
-#[command(name = "latchkey", version, about = "One account for every product an organization runs.")]
+#[command(
+    name = "latchkey",
+    version,
+    about = "One account for every product an organization runs."
+)]
 pub struct Cli {
     /// Print exactly one JSON document on stdout.
     #[arg(long, global = true)]

@@ -2,13 +2,17 @@
 
 use tracing_subscriber::EnvFilter;
 
-use crate::app::{App, Backend, Overrides};
+use std::sync::Arc;
+
+use crate::app::{App, Backend};
 use crate::cli::{Failure, print_json};
 use crate::config::Config;
+use crate::platform::SystemClock;
 
 fn init_logging(filter: &str) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 pub async fn serve(config: Config) -> Result<(), Failure> {
@@ -21,7 +25,9 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
     let app = App::build(config).await.map_err(|e| Failure::Refused(e.to_string()))?;
     let addr = app.local_addr().map_err(|e| Failure::Refused(e.to_string()))?;
     tracing::info!(%addr, %public_url, mail = %mail_target, "Latchkey is listening");
-    eprintln!("Latchkey is running at {public_url} (listening on {addr}); mail goes to {mail_target}.");
+    eprintln!(
+        "Latchkey is running at {public_url} (listening on {addr}); mail goes to {mail_target}."
+    );
     match app.core().has_site_admin().await {
         Ok(false) => eprintln!(
             "No site admin exists yet. Create one with:\n  \
@@ -38,7 +44,7 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
 
 pub async fn migrate(config: Config, json: bool) -> Result<(), Failure> {
     init_logging("warn");
-    let backend = Backend::open(&config, Overrides::default())
+    let backend = Backend::open(&config, Arc::new(SystemClock))
         .await
         .map_err(|e| Failure::Refused(e.to_string()))?;
     backend.store.close().await;

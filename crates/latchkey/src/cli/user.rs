@@ -6,9 +6,12 @@ use latchkey_core::credentials::Password;
 use latchkey_core::flows::{CreateAccountError, CreateAccountRequest, SetStatusError, SiteAdmin};
 use serde_json::json;
 
-use crate::app::{Backend, Overrides};
+use std::sync::Arc;
+
+use crate::app::Backend;
 use crate::cli::{Failure, print_json};
 use crate::config::Config;
+use crate::platform::SystemClock;
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -45,25 +48,40 @@ pub enum UserCommand {
 pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Failure> {
     // Validate input before touching the database.
     let backend = || async {
-        Backend::open(&config, Overrides::default()).await.map_err(|e| Failure::Refused(e.to_string()))
+        Backend::open(&config, Arc::new(SystemClock))
+            .await
+            .map_err(|e| Failure::Refused(e.to_string()))
     };
     let admin = SiteAdmin::local_operator();
     match cmd {
         UserCommand::Create { email, name, password_stdin, verified, site_admin } => {
             let email = parse_email(&email)?;
             let name = match name {
-                Some(n) => DisplayName::parse(&n).map_err(|e| Failure::Usage(format!("--name: {e}")))?,
+                Some(n) => {
+                    DisplayName::parse(&n).map_err(|e| Failure::Usage(format!("--name: {e}")))?
+                }
                 None => DisplayName::parse(email.as_str().split('@').next().unwrap_or("user"))
                     .map_err(|e| Failure::Usage(format!("--name: {e}")))?,
             };
             let password = if password_stdin { Some(read_password()?) } else { None };
             let backend = backend().await?;
-            let request = CreateAccountRequest { email, name, password, email_verified: verified, site_admin };
-            let account = backend.core.create_account(&admin, request).await.map_err(|e| match e {
-                CreateAccountError::EmailTaken => Failure::Refused(e.to_string()),
-                other => Failure::Refused(other.to_string()),
-            })?;
-            output(json, &account, &format!("Created account {} for {}", account.id, account.email));
+            let request = CreateAccountRequest {
+                email,
+                name,
+                password,
+                email_verified: verified,
+                site_admin,
+            };
+            let account =
+                backend.core.create_account(&admin, request).await.map_err(|e| match e {
+                    CreateAccountError::EmailTaken => Failure::Refused(e.to_string()),
+                    other => Failure::Refused(other.to_string()),
+                })?;
+            output(
+                json,
+                &account,
+                &format!("Created account {} for {}", account.id, account.email),
+            );
         }
         UserCommand::List { limit, offset } => {
             let backend = backend().await?;
@@ -73,7 +91,9 @@ pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Fai
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?;
             if json {
-                print_json(&json!({ "users": accounts.iter().map(account_json).collect::<Vec<_>>() }));
+                print_json(
+                    &json!({ "users": accounts.iter().map(account_json).collect::<Vec<_>>() }),
+                );
             } else {
                 println!("{:<40} {:<12} {:<9} NAME", "EMAIL", "STATUS", "VERIFIED");
                 for a in &accounts {
@@ -101,11 +121,18 @@ pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Fai
         UserCommand::Deactivate { email } => {
             let email = parse_email(&email)?;
             let backend = backend().await?;
-            let account = backend.core.deactivate_account(&admin, &email).await.map_err(|e| match e {
-                SetStatusError::NotFound => Failure::Refused(format!("no account has the email {email}")),
-                other => Failure::Refused(other.to_string()),
-            })?;
-            output(json, &account, &format!("Deactivated {}; all its sessions have ended.", account.email));
+            let account =
+                backend.core.deactivate_account(&admin, &email).await.map_err(|e| match e {
+                    SetStatusError::NotFound => {
+                        Failure::Refused(format!("no account has the email {email}"))
+                    }
+                    other => Failure::Refused(other.to_string()),
+                })?;
+            output(
+                json,
+                &account,
+                &format!("Deactivated {}; all its sessions have ended.", account.email),
+            );
         }
     }
     Ok(())
@@ -118,9 +145,9 @@ fn parse_email(raw: &str) -> Result<Email, Failure> {
 /// One line from stdin, line ending dropped.
 fn read_password() -> Result<Password, Failure> {
     let mut line = String::new();
-    std::io::stdin()
-        .read_line(&mut line)
-        .map_err(|e| Failure::Usage(format!("--password-stdin: cannot read standard input: {e}")))?;
+    std::io::stdin().read_line(&mut line).map_err(|e| {
+        Failure::Usage(format!("--password-stdin: cannot read standard input: {e}"))
+    })?;
     let line = line.strip_suffix('\n').unwrap_or(&line);
     let line = line.strip_suffix('\r').unwrap_or(line);
     Password::parse(line).map_err(|e| Failure::Usage(format!("--password-stdin: {e}")))

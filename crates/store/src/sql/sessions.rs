@@ -26,7 +26,6 @@ struct SessionRow {
     expires_at: i64,
 }
 
-
 impl SessionRow {
     fn into_session(self) -> Session {
         Session {

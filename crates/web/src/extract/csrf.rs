@@ -94,9 +94,17 @@ where
         let body = Bytes::from_request(req, state).await.map_err(|e| {
             let status = e.status();
             if status == StatusCode::PAYLOAD_TOO_LARGE {
-                message_page(status, "Form too large", "The form you sent is larger than we accept. Shorten the fields and try again.")
+                message_page(
+                    status,
+                    "Form too large",
+                    "The form you sent is larger than we accept. Shorten the fields and try again.",
+                )
             } else {
-                message_page(StatusCode::BAD_REQUEST, "Unreadable form", "We could not read the form you sent. Go back and try again.")
+                message_page(
+                    StatusCode::BAD_REQUEST,
+                    "Unreadable form",
+                    "We could not read the form you sent. Go back and try again.",
+                )
             }
         })?;
         let field = url::form_urlencoded::parse(&body)

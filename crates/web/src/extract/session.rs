@@ -69,7 +69,10 @@ where
                 let target = if path == "/account" {
                     "/login".to_owned()
                 } else {
-                    format!("/login?next={}", url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>())
+                    format!(
+                        "/login?next={}",
+                        url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>()
+                    )
                 };
                 Err(Redirect::to(&target).into_response())
             }

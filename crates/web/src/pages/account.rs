@@ -91,12 +91,13 @@ fn session_row(s: &Session, current: &SessionId) -> SessionRow {
     }
 }
 
-async fn account_page(state: &AppState, me: &SignedIn, csrf: String) -> Result<AccountPage, Response> {
-    let sessions = state
-        .core
-        .list_sessions(&me.account.id)
-        .await
-        .map_err(|e| unexpected_page(&e))?;
+async fn account_page(
+    state: &AppState,
+    me: &SignedIn,
+    csrf: String,
+) -> Result<AccountPage, Response> {
+    let sessions =
+        state.core.list_sessions(&me.account.id).await.map_err(|e| unexpected_page(&e))?;
     Ok(AccountPage {
         csrf,
         name: me.account.name.to_string(),
@@ -205,7 +206,11 @@ pub async fn session_end(
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Response {
     let Some(id) = SessionId::parse(&id) else {
-        return message_page(StatusCode::NOT_FOUND, "Session not found", "That session no longer exists.");
+        return message_page(
+            StatusCode::NOT_FOUND,
+            "Session not found",
+            "That session no longer exists.",
+        );
     };
     match state.core.end_session(&me.account.id, &id).await {
         Ok(true) if id == me.session.id => {
@@ -232,7 +237,10 @@ pub async fn sessions_end_all(
         Ok(n) => {
             tracing::info!(account = %me.account.id, sessions_ended = n, "signed out everywhere");
             let names = CookieNames::new(state.settings.secure_cookies());
-            (jar.add(session_cookie_removal(names)), Redirect::to("/login?notice=signed_out_everywhere"))
+            (
+                jar.add(session_cookie_removal(names)),
+                Redirect::to("/login?notice=signed_out_everywhere"),
+            )
                 .into_response()
         }
         Err(e) => unexpected_page(&e),

@@ -12,8 +12,7 @@ use serde::Deserialize;
 
 use crate::error::{Failure, render, unexpected_page};
 use crate::extract::{
-    Client, CookieNames, CsrfForm, CsrfToken, MaybeSignedIn, session_cookie,
-    session_cookie_removal,
+    Client, CookieNames, CsrfForm, CsrfToken, MaybeSignedIn, session_cookie, session_cookie_removal,
 };
 use crate::pages::{notice_text, safe_next};
 use crate::state::AppState;

@@ -74,7 +74,9 @@ mod tests {
     fn only_local_paths_are_redirect_targets() {
         assert_eq!(safe_next("/account"), Some("/account"));
         assert_eq!(safe_next("/oauth/authorize?x=1"), Some("/oauth/authorize?x=1"));
-        for bad in ["", "account", "//evil.com", "/\\evil.com", "https://evil.com", "/a\nb", "/a\\b"] {
+        for bad in
+            ["", "account", "//evil.com", "/\\evil.com", "https://evil.com", "/a\nb", "/a\\b"]
+        {
             assert_eq!(safe_next(bad), None, "{bad:?}");
         }
     }

@@ -1,0 +1,158 @@
+//! The command line as operators' scripts use it: exit codes, `--json`, shared database.
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn latchkey(
+    dir: &std::path::Path,
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_latchkey"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("LATCHKEY_CONFIG")
+        .env("LATCHKEY_DATA_DIR", dir.join("data"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn json(run: &Run) -> serde_json::Value {
+    serde_json::from_str(run.stdout.trim())
+        .unwrap_or_else(|e| panic!("not one JSON document ({e}): {}", run.stdout))
+}
+
+#[test]
+fn user_commands_follow_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fast = [("LATCHKEY_CONFIG", "fast.toml")];
+    std::fs::write(d.join("fast.toml"), "[passwords]\nmemory_kib = 256\niterations = 1\n").unwrap();
+
+    let created = latchkey(
+        d,
+        &[
+            "user",
+            "create",
+            "--email",
+            "Root@Example.com",
+            "--name",
+            "Root",
+            "--password-stdin",
+            "--verified",
+            "--site-admin",
+            "--json",
+        ],
+        Some("a-long-password\n"),
+        &fast,
+    );
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let v = json(&created);
+    assert_eq!(v["email"], "Root@example.com");
+    assert_eq!(v["email_verified"], true);
+    assert_eq!(v["status"], "active");
+    assert!(v["managed_by"].is_null());
+    assert!(v["id"].as_str().unwrap().len() >= 32);
+
+    let dup =
+        latchkey(d, &["--json", "user", "create", "--email", "root@example.com"], None, &fast);
+    assert_eq!(dup.code, 1, "refused: {}", dup.stderr);
+    assert!(dup.stderr.contains("already exists"));
+    assert_eq!(dup.stderr.trim().lines().count(), 1);
+
+    let bad = latchkey(d, &["user", "create", "--email", "not-an-email"], None, &fast);
+    assert_eq!(bad.code, 2);
+    let short = latchkey(
+        d,
+        &["user", "create", "--email", "p@example.com", "--password-stdin"],
+        Some("short\r\n"),
+        &fast,
+    );
+    assert_eq!(short.code, 2, "{}", short.stderr);
+    let usage = latchkey(d, &["user", "frobnicate"], None, &fast);
+    assert_eq!(usage.code, 2);
+
+    let shown = latchkey(d, &["user", "show", "ROOT@example.com", "--json"], None, &fast);
+    assert_eq!(shown.code, 0);
+    assert_eq!(json(&shown)["id"], v["id"]);
+    let missing = latchkey(d, &["user", "show", "nobody@example.com", "--json"], None, &fast);
+    assert_eq!(missing.code, 1);
+    assert!(missing.stdout.is_empty());
+
+    latchkey(d, &["user", "create", "--email", "second@example.com"], None, &fast);
+    let listed = latchkey(d, &["user", "list", "--json"], None, &fast);
+    assert_eq!(listed.code, 0);
+    let users = json(&listed)["users"].as_array().unwrap().clone();
+    assert_eq!(users.len(), 2);
+    let second = users.iter().find(|u| u["email"] == "second@example.com").unwrap();
+    assert_eq!(second["email_verified"], false);
+
+    let off = latchkey(d, &["user", "deactivate", "second@example.com", "--json"], None, &fast);
+    assert_eq!(off.code, 0);
+    assert_eq!(json(&off)["status"], "deactivated");
+
+    let migrated = latchkey(d, &["migrate", "--json"], None, &fast);
+    assert_eq!(migrated.code, 0);
+    assert_eq!(json(&migrated)["migrated"], true);
+}
+
+#[test]
+fn bad_configuration_exits_2_with_one_line_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    for (var, value) in [
+        ("LATCHKEY_LISTEN", "not-an-address"),
+        ("LATCHKEY_DATABASE_URL", "mysql://nope"),
+        ("LATCHKEY_PUBLIC_URL", "example.com"),
+        ("LATCHKEY_SMTP_URL", "http://mail.example.com"),
+    ] {
+        let run = latchkey(dir.path(), &["user", "list"], None, &[(var, value)]);
+        assert_eq!(run.code, 2, "{var}");
+        assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+        assert!(run.stderr.contains(var), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn a_postgres_database_can_be_shared_by_cli_and_server() {
+    let Some(admin) = latchkey_testkit::postgres_url() else {
+        eprintln!("LATCHKEY_TEST_POSTGRES_URL not set: PostgreSQL variant not run");
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(latchkey_testkit::FreshDatabase::create(&admin));
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("LATCHKEY_DATABASE_URL", db.url.as_str())];
+    let created = latchkey(
+        dir.path(),
+        &["user", "create", "--email", "pg@example.com", "--json"],
+        None,
+        &env,
+    );
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let shown = latchkey(dir.path(), &["user", "show", "pg@example.com", "--json"], None, &env);
+    assert_eq!(json(&shown)["email"], "pg@example.com");
+    drop(db);
+}

@@ -1,0 +1,35 @@
+//! Mail over real SMTP to a local sink.
+
+use std::time::Duration;
+
+use latchkey_testkit::{Engine, SmtpSink, TestServer, eventually};
+
+#[tokio::test]
+async fn verification_mail_goes_out_over_smtp() {
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let server = TestServer::spawn_with(Engine::Sqlite, |c| c.smtp_url = Some(url)).await.unwrap();
+    let b = server.browser();
+    let page = b
+        .submit(
+            "/signup",
+            "/signup",
+            &[("email", "smtp@example.com"), ("name", "Sam"), ("password", super::PASSWORD)],
+        )
+        .await;
+    assert_eq!(page.status, 200);
+    let mail = eventually("a message at the SMTP sink", Duration::from_secs(10), || {
+        let found = sink.messages().into_iter().next();
+        async move { found }
+    })
+    .await;
+    assert_eq!(mail.to, "smtp@example.com");
+    assert_eq!(mail.subject, "Verify your email address");
+    let token = mail.token_for("/verify-email");
+    assert_eq!(token.len(), 43);
+    assert!(server.sent_mail().is_empty(), "with SMTP configured nothing goes to the outbox");
+    let page = b
+        .submit(&format!("/verify-email?token={token}"), "/verify-email", &[("token", &token)])
+        .await;
+    assert_eq!(page.status, 303);
+}

@@ -1,0 +1,94 @@
+//! The one integration-test binary (each extra binary costs a full link). One module per
+//! feature; every scenario that touches storage runs on SQLite and, when
+//! `LATCHKEY_TEST_POSTGRES_URL` is set, on PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::too_many_lines)]
+
+/// Declares `name::sqlite` and `name::postgres` tests from one async body taking a
+/// `TestServer`. The PostgreSQL variant passes trivially (printing why) when the database
+/// is not configured; `.ci/run` always configures it.
+macro_rules! on_both_engines {
+    ($(#[$meta:meta])* async fn $name:ident($server:ident : TestServer) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($server: latchkey_testkit::TestServer) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                let server = latchkey_testkit::TestServer::spawn(latchkey_testkit::Engine::Sqlite)
+                    .await
+                    .expect("sqlite server");
+                run(server).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                match latchkey_testkit::TestServer::spawn(latchkey_testkit::Engine::Postgres).await {
+                    Some(server) => run(server).await,
+                    None => eprintln!("LATCHKEY_TEST_POSTGRES_URL not set: PostgreSQL variant not run"),
+                }
+            }
+        }
+    };
+    ($(#[$meta:meta])* async fn $name:ident($server:ident : TestServer, with $tweak:expr) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($server: latchkey_testkit::TestServer) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                let server = latchkey_testkit::TestServer::spawn_with(latchkey_testkit::Engine::Sqlite, $tweak)
+                    .await
+                    .expect("sqlite server");
+                run(server).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                match latchkey_testkit::TestServer::spawn_with(latchkey_testkit::Engine::Postgres, $tweak).await {
+                    Some(server) => run(server).await,
+                    None => eprintln!("LATCHKEY_TEST_POSTGRES_URL not set: PostgreSQL variant not run"),
+                }
+            }
+        }
+    };
+}
+
+mod accounts;
+mod cli;
+mod hostile_input;
+mod mail_smtp;
+mod operations;
+mod password_reset;
+mod sessions;
+mod signup;
+mod store_contract;
+mod throttling;
+
+use latchkey_testkit::{Browser, TestServer};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Signs up, verifies through the emailed link, and returns the signed-in browser.
+pub async fn verified_user(server: &TestServer, email: &str) -> Browser {
+    let browser = server.browser();
+    let page = browser
+        .submit(
+            "/signup",
+            "/signup",
+            &[("email", email), ("name", "Test Person"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let mail = server.mail_to(email, 1).await;
+    let token = mail.token_for("/verify-email");
+    let page = browser
+        .submit(&format!("/verify-email?token={token}"), "/verify-email", &[("token", &token)])
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    browser
+}

@@ -1,0 +1,195 @@
+//! The storage contract, run against `SqlStore` directly on both engines: the properties the
+//! domain relies on (uniqueness, single use, atomic counters) hold on each.
+
+use std::sync::Arc;
+
+use latchkey_core::accounts::{AccountId, AccountStatus, DisplayName, Email, NewAccount};
+use latchkey_core::clock::Timestamp;
+use latchkey_core::ports::{
+    AccountRepo, InsertAccountError, NewOneTimeToken, OneTimeTokenRepo, SessionRepo, ThrottleRepo,
+    TokenPurpose,
+};
+use latchkey_core::secret::TokenHash;
+use latchkey_core::sessions::{ClientInfo, Session, SessionId};
+use latchkey_store::{SqlStore, StoreOptions};
+use latchkey_testkit::FreshDatabase;
+
+struct Fixture {
+    store: SqlStore,
+    _dir: Option<tempfile::TempDir>,
+    _db: Option<FreshDatabase>,
+}
+
+async fn sqlite() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("contract.db").display());
+    let store = SqlStore::connect(&url, &StoreOptions::default()).await.unwrap();
+    store.migrate().await.unwrap();
+    Fixture { store, _dir: Some(dir), _db: None }
+}
+
+async fn postgres() -> Option<Fixture> {
+    let db = FreshDatabase::create(&latchkey_testkit::postgres_url()?).await;
+    let store = SqlStore::connect(&db.url, &StoreOptions::default()).await.unwrap();
+    store.migrate().await.unwrap();
+    Some(Fixture { store, _dir: None, _db: Some(db) })
+}
+
+macro_rules! contract {
+    (async fn $name:ident($store:ident) $body:block) => {
+        mod $name {
+            use super::*;
+            async fn run($store: SqlStore) $body
+            #[tokio::test]
+            async fn sqlite() {
+                let f = super::sqlite().await;
+                run(f.store.clone()).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                match super::postgres().await {
+                    Some(f) => run(f.store.clone()).await,
+                    None => eprintln!("LATCHKEY_TEST_POSTGRES_URL not set: PostgreSQL variant not run"),
+                }
+            }
+        }
+    };
+}
+
+const T0: Timestamp = Timestamp::from_unix(1_795_000_000);
+
+fn account(id: &str, email: &str) -> NewAccount {
+    NewAccount {
+        id: AccountId::from_stored(id.to_owned()),
+        email: Email::parse(email).unwrap(),
+        name: DisplayName::parse("Contract").unwrap(),
+        password_hash: Some("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA".to_owned()),
+        email_verified_at: None,
+        site_admin: false,
+        created_at: T0,
+    }
+}
+
+fn session(id: &str, account: &str, hash: &str) -> Session {
+    Session {
+        id: SessionId::from_stored(id.to_owned()),
+        token_hash: TokenHash::from_stored(hash.to_owned()),
+        account: AccountId::from_stored(account.to_owned()),
+        client: ClientInfo::new("ua", "127.0.0.1"),
+        created_at: T0,
+        last_seen_at: T0,
+        expires_at: T0.plus_secs(3600),
+    }
+}
+
+contract! {
+    async fn emails_are_unique_whatever_their_case(store) {
+        AccountRepo::insert(&store, &account("a1", "Mixed.Case@Example.com")).await.unwrap();
+        let dup = AccountRepo::insert(&store, &account("a2", "mixed.case@EXAMPLE.COM")).await;
+        assert!(matches!(dup, Err(InsertAccountError::EmailTaken)));
+        let found = store.find_by_email(&Email::parse("MIXED.case@example.com").unwrap()).await.unwrap().unwrap();
+        assert_eq!(found.id.as_str(), "a1");
+        assert_eq!(found.email.as_str(), "Mixed.Case@example.com", "the typed form is kept for mail");
+        assert_eq!(found.status, AccountStatus::Active);
+        assert!(!found.site_admin);
+
+        store.mark_email_verified(&found.id, T0.plus_secs(5)).await.unwrap();
+        store.mark_email_verified(&found.id, T0.plus_secs(99)).await.unwrap();
+        let again = store.find_by_id(&found.id).await.unwrap().unwrap();
+        assert_eq!(again.email_verified_at, Some(T0.plus_secs(5)), "the first verification time stays");
+        store.set_status(&found.id, AccountStatus::Deactivated, T0).await.unwrap();
+        assert_eq!(store.find_by_id(&found.id).await.unwrap().unwrap().status, AccountStatus::Deactivated);
+        assert_eq!(store.list(10, 0).await.unwrap().len(), 1);
+        assert_eq!(store.count_site_admins().await.unwrap(), 0);
+    }
+}
+
+contract! {
+    async fn tokens_are_single_use_even_under_a_race(store) {
+        AccountRepo::insert(&store, &account("t1", "t@example.com")).await.unwrap();
+        let hash = TokenHash::of("the-token");
+        OneTimeTokenRepo::insert(&store, &NewOneTimeToken {
+            hash: hash.clone(),
+            purpose: TokenPurpose::ResetPassword,
+            account: AccountId::from_stored("t1".into()),
+            created_at: T0,
+            expires_at: T0.plus_secs(3600),
+        })
+        .await
+        .unwrap();
+        assert!(OneTimeTokenRepo::peek(&store, &hash, TokenPurpose::VerifyEmail, T0).await.unwrap().is_none(), "purpose is part of the key");
+        assert!(OneTimeTokenRepo::peek(&store, &hash, TokenPurpose::ResetPassword, T0.plus_secs(3600)).await.unwrap().is_none(), "expired at its expiry time");
+        let store = Arc::new(store);
+        let mut racers = Vec::new();
+        for _ in 0..8 {
+            let (store, hash) = (store.clone(), hash.clone());
+            racers.push(tokio::spawn(async move {
+                store.consume(&hash, TokenPurpose::ResetPassword, T0.plus_secs(10)).await.unwrap()
+            }));
+        }
+        let mut winners = 0;
+        for r in racers {
+            if r.await.unwrap().is_some() {
+                winners += 1;
+            }
+        }
+        assert_eq!(winners, 1);
+        assert!(OneTimeTokenRepo::peek(&*store, &hash, TokenPurpose::ResetPassword, T0).await.unwrap().is_none());
+    }
+}
+
+contract! {
+    async fn throttle_counters_count_atomically_and_roll_over(store) {
+        let store = Arc::new(store);
+        let mut hits = Vec::new();
+        for _ in 0..10 {
+            let store = store.clone();
+            hits.push(tokio::spawn(async move { store.hit("k", 60, T0).await.unwrap().count }));
+        }
+        let mut counts: Vec<u32> = Vec::new();
+        for h in hits {
+            counts.push(h.await.unwrap());
+        }
+        counts.sort_unstable();
+        assert_eq!(counts, (1..=10).collect::<Vec<_>>(), "no lost updates");
+        assert_eq!(ThrottleRepo::peek(&*store, "k", 60, T0.plus_secs(59)).await.unwrap().count, 10);
+        assert_eq!(ThrottleRepo::peek(&*store, "k", 60, T0.plus_secs(60)).await.unwrap().count, 0, "window over");
+        let fresh = store.hit("k", 60, T0.plus_secs(61)).await.unwrap();
+        assert_eq!((fresh.count, fresh.window_start), (1, T0.plus_secs(61)));
+        store.clear("k").await.unwrap();
+        assert_eq!(ThrottleRepo::peek(&*store, "k", 60, T0.plus_secs(61)).await.unwrap().count, 0);
+        store.hit("old", 60, T0).await.unwrap();
+        assert_eq!(store.delete_stale(T0.plus_secs(1)).await.unwrap(), 1);
+    }
+}
+
+contract! {
+    async fn sessions_join_their_account_and_delete_precisely(store) {
+        AccountRepo::insert(&store, &account("s1", "s1@example.com")).await.unwrap();
+        AccountRepo::insert(&store, &account("s2", "s2@example.com")).await.unwrap();
+        SessionRepo::insert(&store, &session("x1", "s1", "h1")).await.unwrap();
+        SessionRepo::insert(&store, &session("x2", "s1", "h2")).await.unwrap();
+        SessionRepo::insert(&store, &session("x3", "s2", "h3")).await.unwrap();
+        let (s, a) = store.find_by_token_hash(&TokenHash::from_stored("h2".into())).await.unwrap().unwrap();
+        assert_eq!((s.id.as_str(), a.id.as_str()), ("x2", "s1"));
+        assert!(store.find_by_token_hash(&TokenHash::from_stored("nope".into())).await.unwrap().is_none());
+
+        let s1 = AccountId::from_stored("s1".into());
+        let s2 = AccountId::from_stored("s2".into());
+        assert!(!store.delete(&s2, &SessionId::from_stored("x1".into())).await.unwrap(), "not another account's session");
+        store.touch(&SessionId::from_stored("x1".into()), T0.plus_secs(30)).await.unwrap();
+        let listed = store.list_for_account(&s1).await.unwrap();
+        assert_eq!(listed.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["x1", "x2"], "most recent first");
+        assert_eq!(store.delete_all_for_account(&s1, Some(&SessionId::from_stored("x1".into()))).await.unwrap(), 1);
+        assert_eq!(store.list_for_account(&s1).await.unwrap().len(), 1);
+        assert_eq!(store.list_for_account(&s2).await.unwrap().len(), 1, "other accounts untouched");
+        assert_eq!(store.delete_expired(T0.plus_secs(3600), T0).await.unwrap(), 2);
+    }
+}
+
+contract! {
+    async fn migrations_are_idempotent(store) {
+        store.migrate().await.unwrap();
+        store.migrate().await.unwrap();
+    }
+}

@@ -1,0 +1,116 @@
+//! A cookie-keeping HTTP client that behaves like a browser without JavaScript: it reads the
+//! CSRF token out of each page and posts forms with it. Redirects are not followed, so tests
+//! see them.
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::redirect::Policy;
+
+pub struct Browser {
+    pub base: String,
+    pub http: reqwest::Client,
+    forwarded_for: Option<String>,
+}
+
+/// A response, read in full.
+#[derive(Debug)]
+pub struct Page {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    /// The CSRF token of the first form on the page.
+    pub fn csrf(&self) -> String {
+        hidden_input(&self.body, "csrf_token").expect("page has a CSRF token")
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get("location").and_then(|v| v.to_str().ok())
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect()
+    }
+
+    pub fn contains(&self, text: &str) -> bool {
+        self.body.contains(text)
+    }
+}
+
+/// The `value` of `<input … name="name" value="…">`.
+pub fn hidden_input(body: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body.find(&marker)? + marker.len();
+    let end = body[start..].find('"')?;
+    Some(body[start..start + end].to_owned())
+}
+
+impl Browser {
+    pub fn new(base: &str, forwarded_for: Option<String>) -> Self {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .user_agent("Mozilla/5.0 (X11; Linux x86_64) latchkey-testkit Chrome/156.0")
+            .build()
+            .expect("http client");
+        Self { base: base.trim_end_matches('/').to_owned(), http, forwarded_for }
+    }
+
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.base) }
+    }
+
+    fn decorate(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.forwarded_for {
+            Some(ip) => req.header("x-forwarded-for", ip),
+            None => req,
+        }
+    }
+
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Page {
+        let resp = self.decorate(req).send().await.expect("request");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.text().await.expect("body");
+        Page { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        self.send(self.http.get(self.url(path))).await
+    }
+
+    /// Posts `fields` as a url-encoded form, exactly as given (no CSRF token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.send(self.http.post(self.url(path)).form(fields)).await
+    }
+
+    /// Loads `form_page`, then posts `fields` plus its CSRF token to `action`.
+    pub async fn submit(&self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+        let page = self.get(form_page).await;
+        assert_eq!(page.status, 200, "GET {form_page}: {}", page.body);
+        let token = page.csrf();
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(action, &all).await
+    }
+
+    /// Logs in and asserts success.
+    pub async fn log_in(&self, email: &str, password: &str) {
+        let page =
+            self.submit("/login", "/login", &[("email", email), ("password", password)]).await;
+        assert_eq!(page.status, 303, "login failed: {}", page.body);
+    }
+
+    pub fn header_value(v: &str) -> HeaderValue {
+        HeaderValue::from_str(v).expect("header value")
+    }
+}
