@@ -42,6 +42,7 @@ pub trait AccountRepo: Send + Sync {
     /// Accounts ordered by creation, oldest first.
     async fn list(&self, limit: u32, offset: u32) -> RepoResult<Vec<Account>>;
     async fn count_site_admins(&self) -> RepoResult<u64>;
+    /// Records when the email was verified; keeps the first time if it already was.
     async fn mark_email_verified(&self, id: &AccountId, at: Timestamp) -> RepoResult<()>;
     async fn set_password_hash(&self, id: &AccountId, hash: &str, at: Timestamp) -> RepoResult<()>;
     async fn set_name(&self, id: &AccountId, name: &DisplayName, at: Timestamp) -> RepoResult<()>;

@@ -155,7 +155,7 @@ impl App {
 /// Removes expired sessions and stale throttle counters. Idempotent, so several nodes running
 /// it at once only repeat harmless deletes.
 async fn housekeeping(core: Core) {
-    let mut tick = tokio::time::interval(Duration::from_secs(300));
+    let mut tick = tokio::time::interval(Duration::from_mins(5));
     loop {
         tick.tick().await;
         if let Err(e) = core.purge_expired_sessions().await {

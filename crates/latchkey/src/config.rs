@@ -101,14 +101,7 @@ impl Config {
 
     /// `env` holds the `LATCHKEY_*` variables; `cwd` is where defaults are relative to.
     pub fn load(env: &HashMap<String, String>, cwd: &Path) -> Result<Self, ConfigError> {
-        let file = match env.get("LATCHKEY_CONFIG") {
-            Some(path) => Some(read_file("LATCHKEY_CONFIG", &cwd.join(path))?),
-            None => {
-                let default = cwd.join("latchkey.toml");
-                if default.exists() { Some(read_file("latchkey.toml", &default)?) } else { None }
-            }
-        }
-        .unwrap_or_default();
+        let file = FileConfig::find(env, cwd)?;
 
         // Environment first, then file, then default.
         let pick = |var: &str, from_file: &Option<String>| -> Option<(String, String)> {
@@ -142,20 +135,9 @@ impl Config {
             }
             None => format!("sqlite://{}", data_dir.join("latchkey.db").display()),
         };
-        let smtp_url = match pick("LATCHKEY_SMTP_URL", &file.smtp_url) {
-            Some((name, v)) => {
-                let ok = url::Url::parse(&v)
-                    .is_ok_and(|u| matches!(u.scheme(), "smtp" | "smtps") && u.host().is_some());
-                if !ok {
-                    return Err(bad(
-                        &name,
-                        "must look like smtp://host:port or smtps://user:pass@host:port",
-                    ));
-                }
-                Some(v)
-            }
-            None => None,
-        };
+        let smtp_url = pick("LATCHKEY_SMTP_URL", &file.smtp_url)
+            .map(|(name, v)| parse_smtp_url(&name, v))
+            .transpose()?;
         let mail_from = match pick("LATCHKEY_MAIL_FROM", &file.mail_from) {
             Some((name, v)) => {
                 if v.parse::<lettre::message::Mailbox>().is_err() {
@@ -191,54 +173,12 @@ impl Config {
             )?,
         };
         let metrics_enabled = match env.get("LATCHKEY_METRICS") {
-            Some(v) => match v.as_str() {
-                "on" | "true" | "1" => true,
-                "off" | "false" | "0" => false,
-                _ => return Err(bad("LATCHKEY_METRICS", "must be on or off")),
-            },
+            Some(v) => parse_switch("LATCHKEY_METRICS", v)?,
             None => file.metrics.unwrap_or(true),
         };
 
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        let mut passwords = PasswordHashing::owasp(cores);
-        let p = &file.passwords;
-        passwords.memory_kib = p.memory_kib.unwrap_or(passwords.memory_kib);
-        passwords.iterations = p.iterations.unwrap_or(passwords.iterations);
-        passwords.parallelism = p.parallelism.unwrap_or(passwords.parallelism);
-        passwords.max_concurrent = p.max_concurrent.unwrap_or(passwords.max_concurrent);
-        if let Some(ms) = p.queue_timeout_ms {
-            passwords.queue_timeout = Duration::from_millis(ms);
-        }
-        if argon2::Params::new(
-            passwords.memory_kib,
-            passwords.iterations,
-            passwords.parallelism,
-            None,
-        )
-        .is_err()
-        {
-            return Err(bad(
-                "passwords",
-                "memory_kib, iterations and parallelism are not valid argon2 parameters",
-            ));
-        }
-        if passwords.max_concurrent == 0 {
-            return Err(bad("passwords.max_concurrent", "must be at least 1"));
-        }
-
-        let mut throttle = ThrottlePolicy::default();
-        let t = &file.throttle;
-        throttle.account_failures = t.account_failures.unwrap_or(throttle.account_failures);
-        throttle.ip_failures = t.ip_failures.unwrap_or(throttle.ip_failures);
-        throttle.login_window_secs = positive(
-            "throttle.login_window_secs",
-            t.login_window_secs,
-            throttle.login_window_secs,
-        )?;
-        throttle.mails_per_address = t.mails_per_address.unwrap_or(throttle.mails_per_address);
-        throttle.requests_per_ip = t.requests_per_ip.unwrap_or(throttle.requests_per_ip);
-        throttle.mail_window_secs =
-            positive("throttle.mail_window_secs", t.mail_window_secs, throttle.mail_window_secs)?;
+        let passwords = file.passwords.resolve()?;
+        let throttle = file.throttle.resolve()?;
 
         Ok(Self {
             listen,
@@ -271,6 +211,69 @@ impl Config {
     }
 }
 
+impl FileConfig {
+    /// `LATCHKEY_CONFIG` if set, else `./latchkey.toml` if present, else nothing.
+    fn find(env: &HashMap<String, String>, cwd: &Path) -> Result<Self, ConfigError> {
+        if let Some(path) = env.get("LATCHKEY_CONFIG") {
+            return read_file("LATCHKEY_CONFIG", &cwd.join(path));
+        }
+        let default = cwd.join("latchkey.toml");
+        if default.exists() { read_file("latchkey.toml", &default) } else { Ok(Self::default()) }
+    }
+}
+
+impl PasswordsSection {
+    fn resolve(&self) -> Result<PasswordHashing, ConfigError> {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let mut passwords = PasswordHashing::owasp(cores);
+        passwords.memory_kib = self.memory_kib.unwrap_or(passwords.memory_kib);
+        passwords.iterations = self.iterations.unwrap_or(passwords.iterations);
+        passwords.parallelism = self.parallelism.unwrap_or(passwords.parallelism);
+        passwords.max_concurrent = self.max_concurrent.unwrap_or(passwords.max_concurrent);
+        if let Some(ms) = self.queue_timeout_ms {
+            passwords.queue_timeout = Duration::from_millis(ms);
+        }
+        let params = argon2::Params::new(
+            passwords.memory_kib,
+            passwords.iterations,
+            passwords.parallelism,
+            None,
+        );
+        if params.is_err() {
+            return Err(bad(
+                "passwords",
+                "memory_kib, iterations and parallelism are not valid argon2 parameters",
+            ));
+        }
+        if passwords.max_concurrent == 0 {
+            return Err(bad("passwords.max_concurrent", "must be at least 1"));
+        }
+        Ok(passwords)
+    }
+}
+
+impl ThrottleSection {
+    fn resolve(&self) -> Result<ThrottlePolicy, ConfigError> {
+        let d = ThrottlePolicy::default();
+        Ok(ThrottlePolicy {
+            account_failures: self.account_failures.unwrap_or(d.account_failures),
+            ip_failures: self.ip_failures.unwrap_or(d.ip_failures),
+            login_window_secs: positive(
+                "throttle.login_window_secs",
+                self.login_window_secs,
+                d.login_window_secs,
+            )?,
+            mails_per_address: self.mails_per_address.unwrap_or(d.mails_per_address),
+            requests_per_ip: self.requests_per_ip.unwrap_or(d.requests_per_ip),
+            mail_window_secs: positive(
+                "throttle.mail_window_secs",
+                self.mail_window_secs,
+                d.mail_window_secs,
+            )?,
+        })
+    }
+}
+
 fn read_file(setting: &str, path: &Path) -> Result<FileConfig, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| bad(setting, format!("cannot read {}: {e}", path.display())))?;
@@ -297,6 +300,16 @@ fn parse_public_url(v: &str) -> Result<String, String> {
     Ok(v.strip_suffix('/').filter(|_| url.path() == "/").unwrap_or(v).to_owned())
 }
 
+fn parse_smtp_url(name: &str, v: String) -> Result<String, ConfigError> {
+    let ok = url::Url::parse(&v)
+        .is_ok_and(|u| matches!(u.scheme(), "smtp" | "smtps") && u.host().is_some());
+    if ok {
+        Ok(v)
+    } else {
+        Err(bad(name, "must look like smtp://host:port or smtps://user:pass@host:port"))
+    }
+}
+
 fn default_mail_from(public_url: &str) -> String {
     let host = url::Url::parse(public_url)
         .ok()
@@ -317,6 +330,14 @@ fn parse_ips<'a>(
             s.parse::<IpAddr>().map_err(|_| bad(setting, format!("{s:?} is not an IP address")))
         })
         .collect()
+}
+
+fn parse_switch(name: &str, v: &str) -> Result<bool, ConfigError> {
+    match v {
+        "on" | "true" | "1" => Ok(true),
+        "off" | "false" | "0" => Ok(false),
+        _ => Err(bad(name, "must be on or off")),
+    }
 }
 
 fn positive(setting: &str, value: Option<i64>, default: i64) -> Result<i64, ConfigError> {

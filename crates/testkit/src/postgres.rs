@@ -18,8 +18,11 @@ impl FreshDatabase {
     pub async fn create(admin_url: &str) -> Self {
         let mut random = [0u8; 8];
         latchkey_core::ports::Rng::fill(&latchkey::OsRng, &mut random);
-        let name =
-            format!("lk_test_{}", random.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let mut name = String::from("lk_test_");
+        for b in random {
+            use std::fmt::Write as _;
+            let _ = write!(name, "{b:02x}");
+        }
         let mut conn = PgConnection::connect(admin_url).await.expect("connect to PostgreSQL");
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut conn)

@@ -40,10 +40,10 @@ impl Failure {
     /// Puts the status and `Retry-After` on a rendered page.
     pub fn apply(&self, mut response: Response) -> Response {
         *response.status_mut() = self.status;
-        if let Some(secs) = self.retry_after {
-            if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let Some(secs) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         response
     }

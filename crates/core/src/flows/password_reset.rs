@@ -140,12 +140,8 @@ impl Core {
             .ok_or(CompleteResetError::InvalidLink)?;
         self.ports.accounts.set_password_hash(&account_id, &hash, now).await?;
         self.ports.tokens.revoke_all(&account_id, TokenPurpose::ResetPassword, now).await?;
-        let account = self.ports.accounts.find_by_id(&account_id).await?;
-        if let Some(account) = &account {
-            if account.email_verified_at.is_none() {
-                self.ports.accounts.mark_email_verified(&account.id, now).await?;
-            }
-        }
+        // A no-op for accounts already verified.
+        self.ports.accounts.mark_email_verified(&account_id, now).await?;
         let ended = self.ports.sessions.delete_all_for_account(&account_id, None).await?;
         tracing::info!(account = %account_id, sessions_ended = ended, "password reset");
         Ok(())

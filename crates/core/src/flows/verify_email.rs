@@ -141,10 +141,11 @@ impl Core {
         if over.is_some() {
             return Ok(());
         }
-        if let Some(account) = self.ports.accounts.find_by_email(email).await? {
-            if account.is_active() && !account.email_verified() {
-                self.send_verification(&account.id, &account.email, account.name.as_str()).await?;
-            }
+        if let Some(account) = self.ports.accounts.find_by_email(email).await?
+            && account.is_active()
+            && !account.email_verified()
+        {
+            self.send_verification(&account.id, &account.email, account.name.as_str()).await?;
         }
         Ok(())
     }

@@ -62,20 +62,16 @@ where
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match resolve(parts, &AppState::from_ref(state)).await? {
-            Some(signed_in) => Ok(signed_in),
-            None => {
-                let path = parts.uri.path();
-                let target = if path == "/account" {
-                    "/login".to_owned()
-                } else {
-                    format!(
-                        "/login?next={}",
-                        url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>()
-                    )
-                };
-                Err(Redirect::to(&target).into_response())
-            }
+        if let Some(signed_in) = resolve(parts, &AppState::from_ref(state)).await? {
+            return Ok(signed_in);
         }
+        let path = parts.uri.path();
+        let target = if path == "/account" {
+            "/login".to_owned()
+        } else {
+            let next: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+            format!("/login?next={next}")
+        };
+        Err(Redirect::to(&target).into_response())
     }
 }
