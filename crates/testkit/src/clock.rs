@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use latchkey_core::clock::Timestamp;
 use latchkey_core::ports::Clock;
 
-/// Starts at 2026-11-18T09:46:40Z and moves only when told to.
+/// Starts at 2026-11-18T11:06:40Z and moves only when told to.
 #[derive(Debug)]
 pub struct FakeClock(AtomicI64);
 

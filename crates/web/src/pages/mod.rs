@@ -91,6 +91,6 @@ mod tests {
     #[test]
     fn times_format_in_utc() {
         assert_eq!(format_time(0).0, "1970-01-01 00:00 UTC");
-        assert_eq!(format_time(1_795_000_000).1, "2026-11-18T09:46:40Z");
+        assert_eq!(format_time(1_795_000_000).1, "2026-11-18T11:06:40Z");
     }
 }
