@@ -60,8 +60,7 @@ impl Core {
             (account_key.as_str(), policy.account_failures),
             (ip_key.as_str(), policy.ip_failures),
         ];
-        if let Some(RetryAfter(secs)) = self.throttled(&keys, policy.login_window_secs, now).await?
-        {
+        if let Err(RetryAfter(secs)) = self.throttled(&keys, policy.login_window_secs, now).await? {
             return Err(ChangePasswordError::Throttled(secs));
         }
         let rng = self.ports.rng.as_ref();

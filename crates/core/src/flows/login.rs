@@ -58,10 +58,10 @@ impl Core {
             (account_key.as_str(), policy.account_failures),
             (ip_key.as_str(), policy.ip_failures),
         ];
-        if let Some(RetryAfter(secs)) = self.throttled(&keys, policy.login_window_secs, now).await?
-        {
-            return Err(LoginError::Throttled(secs));
-        }
+        let counts = match self.throttled(&keys, policy.login_window_secs, now).await? {
+            Ok(counts) => counts,
+            Err(RetryAfter(secs)) => return Err(LoginError::Throttled(secs)),
+        };
 
         let account = self.ports.accounts.find_by_email(email).await?;
         let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
@@ -85,7 +85,9 @@ impl Core {
         if !account.is_active() {
             return Err(LoginError::Deactivated);
         }
-        self.ports.throttle.clear(&account_key).await?;
+        if counts.first().is_some_and(|failures| *failures > 0) {
+            self.ports.throttle.clear(&account_key).await?;
+        }
         let cookie = self.start_session(&account.id, client).await?;
         tracing::info!(account = %account.id, outcome = "success", "login");
         Ok(LoginSuccess { account, cookie })

@@ -60,21 +60,24 @@ pub(crate) fn ip_key(prefix: &str, ip: &str) -> String {
 }
 
 impl Core {
-    /// `Some` when any of `keys` has reached its limit in the current window.
+    /// The current counts of `keys`, or how long to wait when any has reached its limit in
+    /// the current window.
     pub(crate) async fn throttled(
         &self,
         keys: &[(&str, u32)],
         window_secs: i64,
         now: Timestamp,
-    ) -> Result<Option<RetryAfter>, RepoError> {
+    ) -> Result<Result<Vec<u32>, RetryAfter>, RepoError> {
         let mut wait = 0;
+        let mut counts = Vec::with_capacity(keys.len());
         for (key, limit) in keys {
             let c = self.ports.throttle.peek(key, window_secs, now).await?;
             if c.count >= *limit {
                 wait = wait.max(now.secs_until(c.window_start.plus_secs(window_secs)).max(1));
             }
+            counts.push(c.count);
         }
-        Ok((wait > 0).then_some(RetryAfter(wait)))
+        Ok(if wait > 0 { Err(RetryAfter(wait)) } else { Ok(counts) })
     }
 
     /// Counts one event against each key; `Some` if any is now over its limit.
