@@ -5,7 +5,7 @@
 use crate::Core;
 use crate::accounts::Email;
 use crate::credentials::Password;
-use crate::flows::throttle::{RetryAfter, account_key, ip_key};
+use crate::flows::throttle::MailGate;
 use crate::flows::{HashFailure, Unexpected};
 use crate::mail;
 use crate::ports::{NewOneTimeToken, RepoError, TokenPurpose};
@@ -57,28 +57,10 @@ impl Core {
         ip: &str,
     ) -> Result<(), RequestResetError> {
         let now = self.ports.clock.now();
-        let policy = self.settings.throttle;
-        let ip_key = ip_key("reset:ip:", ip);
-        if let Some(RetryAfter(secs)) = self
-            .count_against(
-                &[(ip_key.as_str(), policy.requests_per_ip)],
-                policy.mail_window_secs,
-                now,
-            )
-            .await?
-        {
-            return Err(RequestResetError::Throttled(secs));
-        }
-        let address_key = account_key("reset:acct:", email);
-        let over = self
-            .count_against(
-                &[(address_key.as_str(), policy.mails_per_address)],
-                policy.mail_window_secs,
-                now,
-            )
-            .await?;
-        if over.is_some() {
-            return Ok(());
+        match self.mail_gate("reset", email, ip, now).await? {
+            MailGate::Send => {}
+            MailGate::Silent => return Ok(()),
+            MailGate::Throttled(secs) => return Err(RequestResetError::Throttled(secs)),
         }
         let Some(account) = self.ports.accounts.find_by_email(email).await? else {
             return Ok(());

@@ -39,6 +39,15 @@ impl Default for ThrottlePolicy {
     }
 }
 
+/// What [`Core::mail_gate`] allows.
+pub(crate) enum MailGate {
+    Send,
+    /// Answer as usual, send nothing.
+    Silent,
+    /// Refuse visibly, with the seconds to wait.
+    Throttled(i64),
+}
+
 /// A throttle verdict: how long until the caller may try again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryAfter(pub i64);
@@ -95,6 +104,30 @@ impl Core {
             }
         }
         Ok((wait > 0).then_some(RetryAfter(wait)))
+    }
+
+    /// The gate in front of every form that emails an address (verification resends, reset
+    /// links): a visible per-IP limit, then a silent per-address one. Past the latter nothing
+    /// is sent, but the caller answers as usual: a visible refusal would reveal the account.
+    pub(crate) async fn mail_gate(
+        &self,
+        purpose: &str,
+        email: &Email,
+        ip: &str,
+        now: Timestamp,
+    ) -> Result<MailGate, RepoError> {
+        let policy = self.settings.throttle;
+        let ip_key = ip_key(&format!("{purpose}:ip:"), ip);
+        let per_ip = [(ip_key.as_str(), policy.requests_per_ip)];
+        if let Some(RetryAfter(secs)) =
+            self.count_against(&per_ip, policy.mail_window_secs, now).await?
+        {
+            return Ok(MailGate::Throttled(secs));
+        }
+        let address_key = account_key(&format!("{purpose}:acct:"), email);
+        let per_address = [(address_key.as_str(), policy.mails_per_address)];
+        let over = self.count_against(&per_address, policy.mail_window_secs, now).await?;
+        Ok(if over.is_some() { MailGate::Silent } else { MailGate::Send })
     }
 
     /// Housekeeping run by the background job.

@@ -5,7 +5,7 @@
 
 use crate::Core;
 use crate::accounts::{AccountId, Email};
-use crate::flows::throttle::{RetryAfter, account_key, ip_key};
+use crate::flows::throttle::MailGate;
 use crate::flows::{LoginSuccess, Unexpected};
 use crate::mail;
 use crate::ports::{NewOneTimeToken, RepoError, TokenPurpose};
@@ -116,30 +116,10 @@ impl Core {
         ip: &str,
     ) -> Result<(), ResendVerificationError> {
         let now = self.ports.clock.now();
-        let policy = self.settings.throttle;
-        let ip_key = ip_key("resend:ip:", ip);
-        if let Some(RetryAfter(secs)) = self
-            .count_against(
-                &[(ip_key.as_str(), policy.requests_per_ip)],
-                policy.mail_window_secs,
-                now,
-            )
-            .await?
-        {
-            return Err(ResendVerificationError::Throttled(secs));
-        }
-        // Past the per-address limit we silently send nothing: a visible refusal would
-        // reveal that the address has an account.
-        let address_key = account_key("resend:acct:", email);
-        let over = self
-            .count_against(
-                &[(address_key.as_str(), policy.mails_per_address)],
-                policy.mail_window_secs,
-                now,
-            )
-            .await?;
-        if over.is_some() {
-            return Ok(());
+        match self.mail_gate("resend", email, ip, now).await? {
+            MailGate::Send => {}
+            MailGate::Silent => return Ok(()),
+            MailGate::Throttled(secs) => return Err(ResendVerificationError::Throttled(secs)),
         }
         if let Some(account) = self.ports.accounts.find_by_email(email).await?
             && account.is_active()

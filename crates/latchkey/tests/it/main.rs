@@ -9,28 +9,7 @@
 /// is not configured; `.ci/run` always configures it.
 macro_rules! on_both_engines {
     ($(#[$meta:meta])* async fn $name:ident($server:ident : TestServer) $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn run($server: latchkey_testkit::TestServer) $body
-
-            #[tokio::test]
-            async fn sqlite() {
-                let server = latchkey_testkit::TestServer::spawn(latchkey_testkit::Engine::Sqlite)
-                    .await
-                    .expect("sqlite server");
-                run(server).await;
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                match latchkey_testkit::TestServer::spawn(latchkey_testkit::Engine::Postgres).await {
-                    Some(server) => run(server).await,
-                    None => eprintln!("LATCHKEY_TEST_POSTGRES_URL not set: PostgreSQL variant not run"),
-                }
-            }
-        }
+        on_both_engines! { async fn $name($server: TestServer, with |_| {}) $body }
     };
     ($(#[$meta:meta])* async fn $name:ident($server:ident : TestServer, with $tweak:expr) $body:block) => {
         mod $name {

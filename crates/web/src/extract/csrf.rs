@@ -3,7 +3,7 @@
 //! Fetch-metadata checks (`tower_http::csrf`) in front as a second line.
 
 use axum::body::Bytes;
-use axum::extract::{FromRef, FromRequest, Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -71,7 +71,6 @@ pub struct CsrfForm<T>(pub T);
 
 impl<S, T> FromRequest<S> for CsrfForm<T>
 where
-    AppState: FromRef<S>,
     S: Send + Sync,
     T: DeserializeOwned,
 {
@@ -116,7 +115,6 @@ where
             tracing::warn!("rejected a form with a missing or wrong CSRF token");
             return Err(csrf_rejection());
         }
-        let _ = AppState::from_ref(state);
         serde_urlencoded::from_bytes::<T>(&body).map(CsrfForm).map_err(|_| {
             message_page(
                 StatusCode::BAD_REQUEST,
