@@ -148,8 +148,65 @@ pub trait ThrottleRepo: Send + Sync {
 #[error("mail: {0}")]
 pub struct MailError(pub String);
 
-/// Hands a message to delivery. Implementations queue it; callers do not wait on SMTP.
+/// Puts a message on its way (the outbox folder or SMTP). Called by the delivery job only;
+/// use cases enqueue mail in the outbox and never wait on a mail server.
 #[async_trait]
-pub trait Mailer: Send + Sync {
-    async fn send(&self, mail: OutgoingMail) -> Result<(), MailError>;
+pub trait MailTransport: Send + Sync {
+    async fn deliver(&self, mail: &OutgoingMail) -> Result<(), MailError>;
+}
+
+/// Something to deliver later, durably.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOutboxItem {
+    pub id: String,
+    /// What delivers it (`mail`; `backchannel_logout` later).
+    pub kind: &'static str,
+    /// Who it goes to, kept after delivery for the delivery view.
+    pub recipient: String,
+    /// A line for operators (a mail's subject), kept after delivery.
+    pub summary: String,
+    /// What the deliverer needs; erased once delivered or abandoned.
+    pub payload: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    pub id: String,
+    pub kind: String,
+    pub recipient: String,
+    pub payload: String,
+    /// Attempts made before this one.
+    pub attempts: u32,
+    pub created_at: Timestamp,
+}
+
+#[async_trait]
+pub trait OutboxRepo: Send + Sync {
+    async fn enqueue(&self, item: &NewOutboxItem) -> RepoResult<()>;
+    /// Leases up to `limit` due items of `kind` until `lease_until`; no other caller gets
+    /// them until the lease ends, so two nodes never deliver the same item.
+    async fn lease_due(
+        &self,
+        kind: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> RepoResult<Vec<OutboxItem>>;
+    /// Delivered: the payload is erased.
+    async fn mark_delivered(&self, id: &str, now: Timestamp) -> RepoResult<()>;
+    /// Failed this time; try again at `next_attempt_at`.
+    async fn retry_later(
+        &self,
+        id: &str,
+        error: &str,
+        next_attempt_at: Timestamp,
+        now: Timestamp,
+    ) -> RepoResult<()>;
+    /// Failed for good (dead letter): the payload is erased, the error kept.
+    async fn give_up(&self, id: &str, error: &str, now: Timestamp) -> RepoResult<()>;
+    /// Removes delivered items older than `before` (dead letters stay for operators).
+    async fn purge_delivered(&self, before: Timestamp) -> RepoResult<u64>;
+    /// Items of `kind` by status, for metrics and the delivery view.
+    async fn count_by_status(&self, kind: &str) -> RepoResult<Vec<(String, u64)>>;
 }

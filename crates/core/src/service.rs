@@ -7,7 +7,9 @@ use crate::clock::Timestamp;
 use crate::credentials::PasswordHasher;
 use crate::flows::ThrottlePolicy;
 use crate::mail::OutgoingMail;
-use crate::ports::{AccountRepo, Clock, Mailer, OneTimeTokenRepo, Rng, SessionRepo, ThrottleRepo};
+use crate::ports::{
+    AccountRepo, Clock, NewOutboxItem, OneTimeTokenRepo, OutboxRepo, Rng, SessionRepo, ThrottleRepo,
+};
 
 /// Everything outside the domain, wired by the binary.
 #[derive(Clone)]
@@ -16,7 +18,7 @@ pub struct Ports {
     pub sessions: Arc<dyn SessionRepo>,
     pub tokens: Arc<dyn OneTimeTokenRepo>,
     pub throttle: Arc<dyn ThrottleRepo>,
-    pub mailer: Arc<dyn Mailer>,
+    pub outbox: Arc<dyn OutboxRepo>,
     pub clock: Arc<dyn Clock>,
     pub rng: Arc<dyn Rng>,
 }
@@ -85,16 +87,35 @@ impl Core {
         format!("{}{}", self.settings.public_url, path_and_query)
     }
 
-    /// Mail is best effort from the use case's point of view: the action has happened, and a
-    /// failed hand-off is logged rather than undoing it.
+    /// Queues mail in the durable outbox; the delivery job sends it. From the use case's point
+    /// of view mail is best effort: the action has happened, and a failure to queue is logged
+    /// rather than undoing it.
     pub(crate) async fn send_mail(&self, mail: Result<OutgoingMail, crate::mail::RenderError>) {
-        match mail {
-            Ok(mail) => {
-                if let Err(e) = self.ports.mailer.send(mail).await {
-                    tracing::error!(error = %e, "could not queue mail");
-                }
+        let mail = match mail {
+            Ok(mail) => mail,
+            Err(e) => {
+                tracing::error!(error = %e, "could not render mail");
+                return;
             }
-            Err(e) => tracing::error!(error = %e, "could not render mail"),
+        };
+        let now = self.ports.clock.now();
+        let payload = match serde_json::to_string(&mail) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "could not serialize mail");
+                return;
+            }
+        };
+        let item = NewOutboxItem {
+            id: self.new_id(now),
+            kind: crate::mail::OUTBOX_KIND,
+            recipient: mail.to,
+            summary: mail.subject,
+            payload,
+            created_at: now,
+        };
+        if let Err(e) = self.ports.outbox.enqueue(&item).await {
+            tracing::error!(error = %e, "could not queue mail");
         }
     }
 }

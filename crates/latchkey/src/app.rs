@@ -9,14 +9,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use latchkey_core::credentials::PasswordHasher;
-use latchkey_core::ports::{Clock, Mailer};
+use latchkey_core::ports::{Clock, MailTransport};
 use latchkey_core::{Core, CoreSettings, Ports};
 use latchkey_store::{SqlStore, StoreError, StoreOptions};
 use latchkey_web::{AppState, Metrics, ReadinessProbe, WebSettings};
 use tokio::net::TcpListener;
 
 use crate::config::Config;
-use crate::mail::{Delivery, QueuedMailer};
+use crate::mail::{Delivery, Transport};
 use crate::platform::{OsRng, SystemClock};
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +52,7 @@ impl Default for Overrides {
 pub struct Backend {
     pub core: Core,
     pub store: SqlStore,
+    pub mail: Arc<dyn MailTransport>,
 }
 
 impl Backend {
@@ -62,10 +63,10 @@ impl Backend {
         store.migrate().await?;
         let from = config.mail_from.parse().map_err(|e| StartError::MailFrom(format!("{e}")))?;
         let delivery = match &config.smtp_url {
-            Some(url) => Delivery::smtp(url).map_err(StartError::Smtp)?,
+            Some(url) => Transport::smtp(url).map_err(StartError::Smtp)?,
             None => Delivery::Outbox(config.outbox_dir()),
         };
-        let mailer: Arc<dyn Mailer> = Arc::new(QueuedMailer::start(from, delivery));
+        let mail: Arc<dyn MailTransport> = Arc::new(Transport::new(from, delivery));
         let rng = Arc::new(OsRng);
         let hasher = PasswordHasher::new(config.passwords, rng.as_ref())
             .map_err(|e| StartError::Hasher(e.to_string()))?;
@@ -74,8 +75,8 @@ impl Backend {
             accounts: shared.clone(),
             sessions: shared.clone(),
             tokens: shared.clone(),
-            throttle: shared,
-            mailer,
+            throttle: shared.clone(),
+            outbox: shared,
             clock,
             rng,
         };
@@ -83,7 +84,7 @@ impl Backend {
         settings.throttle = config.throttle;
         settings.session_lifetime_secs = config.session_lifetime_secs;
         settings.session_idle_secs = config.session_idle_secs;
-        Ok(Self { core: Core::new(ports, settings, hasher), store })
+        Ok(Self { core: Core::new(ports, settings, hasher), store, mail })
     }
 }
 
@@ -144,11 +145,35 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let jobs = tokio::spawn(housekeeping(self.backend.core.clone()));
+        let mail = tokio::spawn(deliver_mail(self.backend.core.clone(), self.backend.mail.clone()));
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
         jobs.abort();
+        mail.abort();
         self.backend.store.close().await;
         served
+    }
+}
+
+/// Delivers queued mail: polls the outbox twice a second, and straight again while there is
+/// more due. Every node runs it; leases keep them from sending a message twice.
+async fn deliver_mail(core: Core, transport: Arc<dyn MailTransport>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        loop {
+            match core.deliver_due_mail(transport.as_ref()).await {
+                Ok(report) if report.delivered + report.retrying + report.dead > 0 => {
+                    tracing::debug!(?report, "mail delivery round");
+                }
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "mail delivery round failed");
+                    break;
+                }
+            }
+        }
     }
 }
 
@@ -163,6 +188,9 @@ async fn housekeeping(core: Core) {
         }
         if let Err(e) = core.purge_stale_counters().await {
             tracing::warn!(error = %e, "throttle counter cleanup failed");
+        }
+        if let Err(e) = core.purge_delivered_mail().await {
+            tracing::warn!(error = %e, "outbox cleanup failed");
         }
     }
 }

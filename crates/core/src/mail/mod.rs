@@ -1,12 +1,17 @@
 //! The messages Latchkey sends, as text and HTML, rendered from templates in
-//! `crates/core/templates/mail`. Delivery is the [`crate::ports::Mailer`]'s job.
+//! `crates/core/templates/mail`, queued in the durable outbox and delivered by [`delivery`].
+
+mod delivery;
 
 use askama::Template;
+use serde::{Deserialize, Serialize};
+
+pub use delivery::{DeliveryReport, OUTBOX_KIND};
 
 use crate::accounts::Email;
 
-/// A message ready for a transport: RFC 5322 framing is the mailer's job.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A message ready for a transport: RFC 5322 framing is the transport's job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutgoingMail {
     pub to: String,
     pub subject: String,

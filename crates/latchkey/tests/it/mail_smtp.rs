@@ -33,3 +33,41 @@ async fn verification_mail_goes_out_over_smtp() {
         .await;
     assert_eq!(page.status, 303);
 }
+
+#[tokio::test]
+async fn mail_survives_an_smtp_outage_and_is_retried() {
+    let sink = SmtpSink::start().await;
+    let toggle = latchkey_testkit::TcpToggle::start(sink.addr).await;
+    toggle.down();
+    let url = format!("smtp://{}", toggle.addr);
+    let server = TestServer::spawn_with(Engine::Sqlite, |c| c.smtp_url = Some(url)).await.unwrap();
+    let b = server.browser();
+    let page = b
+        .submit(
+            "/signup",
+            "/signup",
+            &[("email", "patient@example.com"), ("name", "P"), ("password", super::PASSWORD)],
+        )
+        .await;
+    assert_eq!(page.status, 200, "the person is not kept waiting by the outage");
+    // The first attempt fails and is scheduled again; nothing is lost.
+    eventually("a failed first attempt", Duration::from_secs(10), || {
+        let core = server.core.clone();
+        async move {
+            let status = core.mail_queue_status().await.unwrap();
+            status.contains(&("pending".to_owned(), 1)).then_some(())
+        }
+    })
+    .await;
+    assert!(sink.messages().is_empty());
+    toggle.up();
+    server.clock.advance(11);
+    let mail = eventually("delivery after the outage", Duration::from_secs(10), || {
+        let found = sink.messages().into_iter().next();
+        async move { found }
+    })
+    .await;
+    assert_eq!(mail.to, "patient@example.com");
+    let status = server.core.mail_queue_status().await.unwrap();
+    assert_eq!(status, vec![("delivered".to_owned(), 1)]);
+}

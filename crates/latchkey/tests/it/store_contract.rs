@@ -193,3 +193,55 @@ contract! {
         store.migrate().await.unwrap();
     }
 }
+
+fn mail_item(id: &str, at: Timestamp) -> latchkey_core::ports::NewOutboxItem {
+    latchkey_core::ports::NewOutboxItem {
+        id: id.to_owned(),
+        kind: "mail",
+        recipient: "r@example.com".to_owned(),
+        summary: "subject".to_owned(),
+        payload: format!("secret link for {id}"),
+        created_at: at,
+    }
+}
+
+contract! {
+    async fn outbox_items_are_leased_to_one_taker_at_a_time(store) {
+        use latchkey_core::ports::OutboxRepo;
+        for i in 0..6 {
+            store.enqueue(&mail_item(&format!("m{i}"), T0)).await.unwrap();
+        }
+        let store = Arc::new(store);
+        let mut takers = Vec::new();
+        for _ in 0..6 {
+            let store = store.clone();
+            takers.push(tokio::spawn(async move {
+                store.lease_due("mail", T0, T0.plus_secs(60), 2).await.unwrap()
+            }));
+        }
+        let mut taken: Vec<String> = Vec::new();
+        for t in takers {
+            taken.extend(t.await.unwrap().into_iter().map(|i| i.id));
+        }
+        taken.sort();
+        assert_eq!(taken, ["m0", "m1", "m2", "m3", "m4", "m5"], "each item exactly once");
+        assert!(store.lease_due("mail", T0.plus_secs(59), T0.plus_secs(120), 10).await.unwrap().is_empty(), "leases hold");
+        assert!(store.lease_due("other", T0.plus_secs(61), T0.plus_secs(120), 10).await.unwrap().is_empty(), "kinds are separate");
+
+        store.mark_delivered("m0", T0.plus_secs(1)).await.unwrap();
+        store.retry_later("m1", "connection refused", T0.plus_secs(600), T0.plus_secs(1)).await.unwrap();
+        store.give_up("m2", "550 no such user", T0.plus_secs(1)).await.unwrap();
+        // Expired leases come back; retried items wait for their time; finished ones never.
+        let again = store.lease_due("mail", T0.plus_secs(61), T0.plus_secs(10_000), 10).await.unwrap();
+        assert_eq!(again.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["m3", "m4", "m5"]);
+        let later = store.lease_due("mail", T0.plus_secs(600), T0.plus_secs(700), 10).await.unwrap();
+        assert_eq!(later.len(), 1);
+        assert_eq!((later[0].id.as_str(), later[0].attempts), ("m1", 1));
+        assert_eq!(later[0].payload, "secret link for m1", "pending items keep their content");
+
+        let mut status = store.count_by_status("mail").await.unwrap();
+        status.sort();
+        assert_eq!(status, [("dead".to_owned(), 1), ("delivered".to_owned(), 1), ("pending".to_owned(), 4)]);
+        assert_eq!(store.purge_delivered(T0.plus_secs(2)).await.unwrap(), 1);
+    }
+}

@@ -2,6 +2,7 @@
 //! which both engines accept, and only types both engines share (TEXT, BIGINT).
 
 mod accounts;
+mod outbox;
 mod sessions;
 mod throttle;
 mod tokens;

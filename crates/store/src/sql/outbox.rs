@@ -1,0 +1,149 @@
+//! `OutboxRepo` on SQL. Leasing is one conditional UPDATE: on PostgreSQL a concurrent leaser
+//! re-checks the lease condition after waiting for the row lock and skips rows another node
+//! took; SQLite has a single writer. Either way an item is delivered by one node at a time.
+
+use async_trait::async_trait;
+use latchkey_core::clock::Timestamp;
+use latchkey_core::ports::{NewOutboxItem, OutboxItem, OutboxRepo, RepoResult};
+
+use super::{to_u64, unexpected};
+use crate::SqlStore;
+
+#[derive(sqlx::FromRow)]
+struct ItemRow {
+    id: String,
+    kind: String,
+    recipient: String,
+    payload: String,
+    attempts: i64,
+    created_at: i64,
+}
+
+#[async_trait]
+impl OutboxRepo for SqlStore {
+    async fn enqueue(&self, item: &NewOutboxItem) -> RepoResult<()> {
+        sqlx::query(
+            "INSERT INTO outbox (id, kind, recipient, summary, payload, status, attempts, \
+             next_attempt_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6, $6)",
+        )
+        .bind(item.id.as_str())
+        .bind(item.kind)
+        .bind(item.recipient.as_str())
+        .bind(item.summary.as_str())
+        .bind(item.payload.as_str())
+        .bind(item.created_at.unix())
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(())
+    }
+
+    async fn lease_due(
+        &self,
+        kind: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> RepoResult<Vec<OutboxItem>> {
+        let rows = sqlx::query_as::<_, ItemRow>(
+            "UPDATE outbox SET leased_until = $1, updated_at = $2 \
+             WHERE id IN (SELECT id FROM outbox WHERE kind = $3 AND status = 'pending' \
+                          AND next_attempt_at <= $2 \
+                          AND (leased_until IS NULL OR leased_until <= $2) \
+                          ORDER BY next_attempt_at, id LIMIT $4) \
+               AND status = 'pending' AND (leased_until IS NULL OR leased_until <= $2) \
+             RETURNING id, kind, recipient, payload, attempts, created_at",
+        )
+        .bind(lease_until.unix())
+        .bind(now.unix())
+        .bind(kind)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| OutboxItem {
+                id: r.id,
+                kind: r.kind,
+                recipient: r.recipient,
+                payload: r.payload,
+                attempts: u32::try_from(r.attempts).unwrap_or(u32::MAX),
+                created_at: Timestamp::from_unix(r.created_at),
+            })
+            .collect())
+    }
+
+    async fn mark_delivered(&self, id: &str, now: Timestamp) -> RepoResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET status = 'delivered', payload = '', attempts = attempts + 1, \
+             leased_until = NULL, last_error = NULL, updated_at = $1 WHERE id = $2",
+        )
+        .bind(now.unix())
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(())
+    }
+
+    async fn retry_later(
+        &self,
+        id: &str,
+        error: &str,
+        next_attempt_at: Timestamp,
+        now: Timestamp,
+    ) -> RepoResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2, \
+             leased_until = NULL, updated_at = $3 WHERE id = $4",
+        )
+        .bind(next_attempt_at.unix())
+        .bind(truncate(error))
+        .bind(now.unix())
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(())
+    }
+
+    async fn give_up(&self, id: &str, error: &str, now: Timestamp) -> RepoResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET status = 'dead', payload = '', attempts = attempts + 1, \
+             last_error = $1, leased_until = NULL, updated_at = $2 WHERE id = $3",
+        )
+        .bind(truncate(error))
+        .bind(now.unix())
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(())
+    }
+
+    async fn purge_delivered(&self, before: Timestamp) -> RepoResult<u64> {
+        let done = sqlx::query("DELETE FROM outbox WHERE status = 'delivered' AND updated_at < $1")
+            .bind(before.unix())
+            .execute(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn count_by_status(&self, kind: &str) -> RepoResult<Vec<(String, u64)>> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, COUNT(*) FROM outbox WHERE kind = $1 GROUP BY status")
+                .bind(kind)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(unexpected)?;
+        Ok(rows.into_iter().map(|(s, n)| (s, to_u64(n))).collect())
+    }
+}
+
+/// Errors from remote servers can be long; the first 1000 characters say enough.
+fn truncate(error: &str) -> String {
+    error.chars().take(1000).collect()
+}
