@@ -7,6 +7,7 @@ pub mod clock;
 pub mod credentials;
 pub mod flows;
 pub mod mail;
+pub mod oidc_provider;
 pub mod ports;
 pub mod secret;
 pub mod sessions;

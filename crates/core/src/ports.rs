@@ -60,6 +60,8 @@ pub trait SessionRepo: Send + Sync {
     /// The live session behind a cookie together with its account, if both still exist.
     async fn find_by_token_hash(&self, hash: &TokenHash) -> RepoResult<Option<(Session, Account)>>;
     async fn touch(&self, id: &SessionId, at: Timestamp) -> RepoResult<()>;
+    /// A session by its public id, with its account (for tokens that name a session).
+    async fn find_by_id(&self, id: &SessionId) -> RepoResult<Option<(Session, Account)>>;
     async fn list_for_account(&self, account: &AccountId) -> RepoResult<Vec<Session>>;
     /// Deletes one of the account's sessions; false when it was not there.
     async fn delete(&self, account: &AccountId, id: &SessionId) -> RepoResult<bool>;
@@ -209,4 +211,60 @@ pub trait OutboxRepo: Send + Sync {
     async fn purge_delivered(&self, before: Timestamp) -> RepoResult<u64>;
     /// Items of `kind` by status, for metrics and the delivery view.
     async fn count_by_status(&self, kind: &str) -> RepoResult<Vec<(String, u64)>>;
+}
+
+// ---- OpenID Connect provider -------------------------------------------------------------
+
+#[async_trait]
+pub trait ClientRepo: Send + Sync {
+    async fn insert(&self, client: &crate::oidc_provider::Client) -> RepoResult<()>;
+    async fn list(&self) -> RepoResult<Vec<crate::oidc_provider::Client>>;
+}
+
+/// A signing key as stored: the private half sealed under the master key.
+#[derive(Debug, Clone)]
+pub struct StoredKey {
+    pub kid: String,
+    pub alg: latchkey_protocol::jose::SigningAlg,
+    pub private_key: String,
+    pub public_jwk: String,
+    pub created_at: Timestamp,
+    /// Published from creation; signs from this time.
+    pub active_from: Timestamp,
+    /// Unpublished from this time.
+    pub retire_at: Option<Timestamp>,
+}
+
+#[async_trait]
+pub trait SigningKeyRepo: Send + Sync {
+    async fn insert(&self, key: &StoredKey) -> RepoResult<()>;
+    async fn list(&self) -> RepoResult<Vec<StoredKey>>;
+    async fn set_retire_at(&self, kid: &str, at: Timestamp) -> RepoResult<()>;
+}
+
+pub use crate::oidc_provider::store_types::{
+    AuthorizationCode, CodeRedemption, Grant, NewRefreshToken, RefreshUse,
+};
+
+#[async_trait]
+pub trait OidcRepo: Send + Sync {
+    async fn insert_code(&self, code: &AuthorizationCode) -> RepoResult<()>;
+    /// Marks the code used if it is unused and unexpired. A second use reports the grant the
+    /// first one created, so it can be revoked (RFC 6749 §4.1.2).
+    async fn redeem_code(&self, hash: &TokenHash, now: Timestamp) -> RepoResult<CodeRedemption>;
+    async fn insert_grant(&self, grant: &Grant, code: Option<&TokenHash>) -> RepoResult<()>;
+    async fn find_grant(&self, id: &str) -> RepoResult<Option<Grant>>;
+    /// Revokes the grant and its refresh tokens; returns the grant if it was live.
+    async fn revoke_grant(&self, id: &str, now: Timestamp) -> RepoResult<Option<Grant>>;
+    async fn insert_refresh_token(&self, token: &NewRefreshToken) -> RepoResult<()>;
+    /// Uses a refresh token once (rotation). Reuse of a used token is reported so the whole
+    /// family can be revoked.
+    async fn use_refresh_token(&self, hash: &TokenHash, now: Timestamp) -> RepoResult<RefreshUse>;
+    /// A refresh token's grant, expiry and whether it was used (introspection, revocation).
+    async fn find_refresh_token(
+        &self,
+        hash: &TokenHash,
+    ) -> RepoResult<Option<(String, Timestamp, bool)>>;
+    async fn revoke_access_token(&self, jti: &str, expires_at: Timestamp) -> RepoResult<()>;
+    async fn access_token_revoked(&self, jti: &str) -> RepoResult<bool>;
 }

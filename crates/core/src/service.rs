@@ -7,8 +7,10 @@ use crate::clock::Timestamp;
 use crate::credentials::PasswordHasher;
 use crate::flows::ThrottlePolicy;
 use crate::mail::OutgoingMail;
+use crate::oidc_provider::OidcState;
 use crate::ports::{
-    AccountRepo, Clock, NewOutboxItem, OneTimeTokenRepo, OutboxRepo, Rng, SessionRepo, ThrottleRepo,
+    AccountRepo, ClientRepo, Clock, NewOutboxItem, OidcRepo, OneTimeTokenRepo, OutboxRepo, Rng,
+    SessionRepo, SigningKeyRepo, ThrottleRepo,
 };
 
 /// Everything outside the domain, wired by the binary.
@@ -19,6 +21,9 @@ pub struct Ports {
     pub tokens: Arc<dyn OneTimeTokenRepo>,
     pub throttle: Arc<dyn ThrottleRepo>,
     pub outbox: Arc<dyn OutboxRepo>,
+    pub clients: Arc<dyn ClientRepo>,
+    pub signing_keys: Arc<dyn SigningKeyRepo>,
+    pub oidc: Arc<dyn OidcRepo>,
     pub clock: Arc<dyn Clock>,
     pub rng: Arc<dyn Rng>,
 }
@@ -54,11 +59,12 @@ pub struct Core {
     pub(crate) ports: Ports,
     pub(crate) settings: CoreSettings,
     pub(crate) hasher: PasswordHasher,
+    pub(crate) oidc: Arc<OidcState>,
 }
 
 impl Core {
-    pub fn new(ports: Ports, settings: CoreSettings, hasher: PasswordHasher) -> Self {
-        Self { ports, settings, hasher }
+    pub fn new(ports: Ports, settings: CoreSettings, hasher: PasswordHasher, oidc: OidcState) -> Self {
+        Self { ports, settings, hasher, oidc: Arc::new(oidc) }
     }
 
     pub fn settings(&self) -> &CoreSettings {

@@ -1,0 +1,111 @@
+//! `grant_type=authorization_code` (RFC 6749 §4.1.3, OIDC Core §3.1.3, RFC 7636 §4.6).
+
+use latchkey_protocol::oidc::{CodeChallenge, ErrorCode, OAuthError, verify_s256};
+
+use crate::Core;
+use crate::oidc_provider::TokenResponse;
+use crate::oidc_provider::clients::{Client, GrantType};
+use crate::oidc_provider::grants::{TokenEndpointError, invalid_grant};
+use crate::ports::{CodeRedemption, Grant};
+use crate::secret::{OpaqueToken, TokenHash};
+
+impl Core {
+    pub(crate) async fn grant_authorization_code(
+        &self,
+        client: &Client,
+        code: &str,
+        redirect_uri: Option<&str>,
+        code_verifier: Option<&str>,
+    ) -> Result<TokenResponse, TokenEndpointError> {
+        if !client.allows(GrantType::AuthorizationCode) {
+            return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "grant not allowed for this client").into());
+        }
+        let Some(code) = OpaqueToken::parse(code) else {
+            return Err(invalid_grant("invalid authorization code"));
+        };
+        let now = self.ports.clock.now();
+        let hash: TokenHash = code.hash();
+        let code = match self.ports.oidc.redeem_code(&hash, now).await? {
+            CodeRedemption::Redeemed(c) => c,
+            CodeRedemption::Reused(grant) => {
+                // RFC 6749 §4.1.2: a replayed code revokes what it granted.
+                if let Some(grant) = grant {
+                    self.revoke_grant(&grant).await?;
+                    tracing::warn!(%grant, "authorization code replayed; grant revoked");
+                }
+                return Err(invalid_grant("authorization code already used"));
+            }
+            CodeRedemption::Invalid => return Err(invalid_grant("invalid or expired authorization code")),
+        };
+        if code.client_id != client.id {
+            return Err(invalid_grant("the code was issued to another client"));
+        }
+        if redirect_uri != Some(code.redirect_uri.as_str()) {
+            return Err(invalid_grant("redirect_uri does not match the authorization request"));
+        }
+        match (&code.code_challenge, code_verifier) {
+            (Some(challenge), Some(verifier)) => {
+                if !verify_s256(verifier, &CodeChallenge::from_stored(challenge.clone())) {
+                    return Err(invalid_grant("PKCE verification failed"));
+                }
+            }
+            (Some(_), None) => return Err(invalid_grant("code_verifier is required")),
+            (None, Some(_)) => return Err(invalid_grant("no code_challenge was sent with this code")),
+            (None, None) => {}
+        }
+        let Some((session, account)) = self.ports.sessions.find_by_id(&code.session).await? else {
+            return Err(invalid_grant("the sign-in session has ended"));
+        };
+        if !account.is_active() || now >= session.expires_at {
+            return Err(invalid_grant("the sign-in session has ended"));
+        }
+        let grant = Grant {
+            id: self.new_id(now),
+            client_id: client.id.clone(),
+            account: account.id.clone(),
+            session: session.id.clone(),
+            scope: code.scope.clone(),
+            access_jti: self.new_jti(),
+            auth_time: code.auth_time,
+            created_at: now,
+            revoked_at: None,
+        };
+        self.ports.oidc.insert_grant(&grant, Some(&hash)).await?;
+        let access = self
+            .mint_access_token(
+                client,
+                account.id.as_str(),
+                &grant.scope,
+                Some((session.id.as_str(), grant.auth_time)),
+                grant.access_jti.clone(),
+            )
+            .await?;
+        let id_token = self
+            .mint_id_token(client, &account, &grant.scope, session.id.as_str(), grant.auth_time, code.nonce)
+            .await?;
+        let refresh_token = if client.allows(GrantType::RefreshToken) {
+            Some(self.mint_refresh_token(&grant.id, session.expires_at).await?)
+        } else {
+            None
+        };
+        Ok(TokenResponse {
+            access_token: access.token,
+            token_type: "Bearer",
+            expires_in: access.expires_in,
+            refresh_token,
+            id_token: Some(id_token),
+            scope: grant.scope,
+        })
+    }
+
+    /// Revokes a grant: its refresh tokens die, and the access token issued with it is listed
+    /// as revoked until it would have expired.
+    pub(crate) async fn revoke_grant(&self, grant_id: &str) -> Result<(), crate::ports::RepoError> {
+        let now = self.ports.clock.now();
+        if let Some(grant) = self.ports.oidc.revoke_grant(grant_id, now).await? {
+            let expires = grant.created_at.plus_secs(self.oidc.settings.access_token_ttl_secs);
+            self.ports.oidc.revoke_access_token(&grant.access_jti, expires).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,119 @@
+//! The token endpoint: client authentication, then one module per grant type.
+
+mod authorization_code;
+mod client_credentials;
+mod refresh_token;
+
+use latchkey_protocol::oidc::{ErrorCode, OAuthError, TokenRequest};
+use serde::Serialize;
+
+use crate::Core;
+use crate::flows::Unexpected;
+use crate::oidc_provider::clients::{Client, ClientAuthFailure};
+use crate::oidc_provider::{KeyError, server_error};
+use crate::ports::RepoError;
+
+/// How the client presented itself: `client_secret_basic` or `client_secret_post`, or only a
+/// `client_id` (public clients).
+#[derive(Debug, Clone, Default)]
+pub struct ClientAuthentication {
+    pub basic: Option<(String, String)>,
+    pub body_client_id: Option<String>,
+    pub body_client_secret: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    pub scope: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenEndpointError {
+    #[error("{0}")]
+    OAuth(OAuthError),
+    #[error(transparent)]
+    Unexpected(#[from] Unexpected),
+}
+
+impl From<OAuthError> for TokenEndpointError {
+    fn from(e: OAuthError) -> Self {
+        Self::OAuth(e)
+    }
+}
+
+impl From<RepoError> for TokenEndpointError {
+    fn from(e: RepoError) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+impl From<KeyError> for TokenEndpointError {
+    fn from(e: KeyError) -> Self {
+        tracing::error!(error = %e, "signing failed");
+        Self::OAuth(server_error())
+    }
+}
+
+pub(crate) fn invalid_grant(description: &str) -> TokenEndpointError {
+    TokenEndpointError::OAuth(OAuthError::new(ErrorCode::InvalidGrant, description))
+}
+
+fn invalid_client() -> TokenEndpointError {
+    TokenEndpointError::OAuth(OAuthError::new(ErrorCode::InvalidClient, "client authentication failed"))
+}
+
+impl Core {
+    /// RFC 6749 §2.3: exactly one way of authenticating. Failures are all `invalid_client`.
+    pub async fn authenticate_token_client(
+        &self,
+        auth: &ClientAuthentication,
+    ) -> Result<Client, TokenEndpointError> {
+        let (id, secret) = match (&auth.basic, &auth.body_client_id, &auth.body_client_secret) {
+            (Some(_), _, Some(_)) => {
+                return Err(OAuthError::invalid_request("use one client authentication method").into());
+            }
+            (Some((id, secret)), body_id, None) => {
+                if body_id.as_ref().is_some_and(|b| b != id) {
+                    return Err(OAuthError::invalid_request("client_id does not match").into());
+                }
+                (id.as_str(), Some(secret.as_str()))
+            }
+            (None, Some(id), secret) => (id.as_str(), secret.as_deref()),
+            (None, None, _) => return Err(invalid_client()),
+        };
+        match self.authenticate_client(id, secret).await? {
+            Ok(client) => Ok(client),
+            Err(why @ (ClientAuthFailure::UnknownClient | ClientAuthFailure::WrongSecret | ClientAuthFailure::MissingSecret)) => {
+                tracing::info!(client = %id.chars().take(64).collect::<String>(), ?why, "client authentication failed");
+                Err(invalid_client())
+            }
+        }
+    }
+
+    pub async fn token(
+        &self,
+        request: TokenRequest,
+        auth: &ClientAuthentication,
+    ) -> Result<TokenResponse, TokenEndpointError> {
+        let client = self.authenticate_token_client(auth).await?;
+        match request {
+            TokenRequest::AuthorizationCode { code, redirect_uri, code_verifier } => {
+                self.grant_authorization_code(&client, &code, redirect_uri.as_deref(), code_verifier.as_deref())
+                    .await
+            }
+            TokenRequest::RefreshToken { refresh_token, scopes } => {
+                self.grant_refresh_token(&client, &refresh_token, scopes).await
+            }
+            TokenRequest::ClientCredentials { scopes } => {
+                self.grant_client_credentials(&client, scopes).await
+            }
+        }
+    }
+}

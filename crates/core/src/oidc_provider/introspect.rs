@@ -1,0 +1,221 @@
+//! What a presented token is worth: introspection (RFC 7662), revocation (RFC 7009) and
+//! UserInfo (OIDC Core §5.3), plus the key-facing use cases (JWKS, rotation).
+
+use latchkey_protocol::jose::JwkSet;
+use latchkey_protocol::oidc::AccessTokenClaims;
+use serde::Serialize;
+
+use crate::Core;
+use crate::accounts::Account;
+use crate::flows::SiteAdmin;
+use crate::oidc_provider::KeyError;
+use crate::oidc_provider::clients::Client;
+use crate::ports::RepoError;
+use crate::secret::OpaqueToken;
+use crate::sessions::SessionId;
+
+/// RFC 7662 §2.2. Inactive tokens say nothing else.
+#[derive(Debug, Default, Serialize)]
+pub struct Introspection {
+    pub active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UserInfoError {
+    /// RFC 6750 §3.1 `invalid_token`.
+    #[error("the access token is invalid, expired or revoked")]
+    InvalidToken,
+    /// RFC 6750 §3.1 `insufficient_scope`.
+    #[error("the access token was not issued for the openid scope")]
+    InsufficientScope,
+    #[error(transparent)]
+    Unexpected(#[from] crate::flows::Unexpected),
+}
+
+impl From<RepoError> for UserInfoError {
+    fn from(e: RepoError) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+impl Core {
+    /// A live access token's claims and, for user tokens, the account: the signature, `typ`,
+    /// issuer and expiry hold, it was not revoked, and its session and account are still live.
+    async fn live_access_token(
+        &self,
+        token: &str,
+    ) -> Result<Option<(AccessTokenClaims, Option<Account>)>, RepoError> {
+        let now = self.ports.clock.now();
+        let Some(claims) = self
+            .oidc
+            .keys
+            .verify::<AccessTokenClaims>(
+                self.ports.signing_keys.as_ref(),
+                now,
+                token,
+                "at+jwt",
+                &self.settings.public_url,
+            )
+            .await
+        else {
+            return Ok(None);
+        };
+        if claims.exp <= now.unix() || self.ports.oidc.access_token_revoked(&claims.jti).await? {
+            return Ok(None);
+        }
+        let account = match &claims.sid {
+            Some(sid) => {
+                let Some(id) = SessionId::parse(sid) else { return Ok(None) };
+                match self.ports.sessions.find_by_id(&id).await? {
+                    Some((session, account))
+                        if account.is_active()
+                            && now < session.expires_at
+                            && account.id.as_str() == claims.sub =>
+                    {
+                        Some(account)
+                    }
+                    _ => return Ok(None),
+                }
+            }
+            None => None,
+        };
+        Ok(Some((claims, account)))
+    }
+
+    /// RFC 7662, for an authenticated client. Access tokens and refresh tokens are recognised.
+    pub async fn introspect(&self, _client: &Client, token: &str) -> Result<Introspection, RepoError> {
+        if let Some((claims, account)) = self.live_access_token(token).await? {
+            return Ok(Introspection {
+                active: true,
+                scope: Some(claims.scope),
+                client_id: Some(claims.client_id),
+                username: account.map(|a| a.email.as_str().to_owned()),
+                token_type: Some("Bearer"),
+                exp: Some(claims.exp),
+                iat: Some(claims.iat),
+                sub: Some(claims.sub),
+                aud: Some(claims.aud),
+                iss: Some(claims.iss),
+                jti: Some(claims.jti),
+                sid: claims.sid,
+            });
+        }
+        let Some(refresh) = OpaqueToken::parse(token) else {
+            return Ok(Introspection::default());
+        };
+        let now = self.ports.clock.now();
+        let Some((grant_id, expires_at, used)) = self.ports.oidc.find_refresh_token(&refresh.hash()).await? else {
+            return Ok(Introspection::default());
+        };
+        let grant = self.ports.oidc.find_grant(&grant_id).await?;
+        let Some(grant) = grant.filter(|g| g.revoked_at.is_none() && !used && now < expires_at) else {
+            return Ok(Introspection::default());
+        };
+        let live = self.ports.sessions.find_by_id(&grant.session).await?;
+        let Some((_, account)) = live.filter(|(s, a)| a.is_active() && now < s.expires_at) else {
+            return Ok(Introspection::default());
+        };
+        Ok(Introspection {
+            active: true,
+            scope: Some(grant.scope),
+            client_id: Some(grant.client_id),
+            username: Some(account.email.as_str().to_owned()),
+            exp: Some(expires_at.unix()),
+            iat: Some(grant.created_at.unix()),
+            sub: Some(account.id.as_str().to_owned()),
+            iss: Some(self.settings.public_url.clone()),
+            sid: Some(grant.session.as_str().to_owned()),
+            ..Introspection::default()
+        })
+    }
+
+    /// RFC 7009: revokes a refresh token (and its whole grant) or an access token, if it was
+    /// issued to this client. Unknown tokens and other clients' tokens change nothing and get
+    /// the same answer (§2.2).
+    pub async fn revoke_token(&self, client: &Client, token: &str) -> Result<(), RepoError> {
+        if let Some(refresh) = OpaqueToken::parse(token)
+            && let Some((grant_id, _, _)) = self.ports.oidc.find_refresh_token(&refresh.hash()).await?
+        {
+            if self.ports.oidc.find_grant(&grant_id).await?.is_some_and(|g| g.client_id == client.id) {
+                self.revoke_grant(&grant_id).await?;
+                tracing::info!(client = %client.id, grant = %grant_id, "refresh token revoked");
+            }
+            return Ok(());
+        }
+        let now = self.ports.clock.now();
+        if let Some(claims) = self
+            .oidc
+            .keys
+            .verify::<AccessTokenClaims>(self.ports.signing_keys.as_ref(), now, token, "at+jwt", &self.settings.public_url)
+            .await
+            && claims.client_id == client.id
+        {
+            self.ports.oidc.revoke_access_token(&claims.jti, crate::clock::Timestamp::from_unix(claims.exp)).await?;
+            tracing::info!(client = %client.id, "access token revoked");
+        }
+        Ok(())
+    }
+
+    /// OIDC Core §5.3: the claims the token's scopes allow.
+    pub async fn userinfo(&self, token: &str) -> Result<serde_json::Value, UserInfoError> {
+        let Some((claims, Some(account))) = self.live_access_token(token).await? else {
+            return Err(UserInfoError::InvalidToken);
+        };
+        let scopes: Vec<&str> = claims.scope.split(' ').collect();
+        if !scopes.contains(&"openid") {
+            return Err(UserInfoError::InsufficientScope);
+        }
+        let mut out = serde_json::json!({ "sub": account.id.as_str() });
+        if scopes.contains(&"email") {
+            out["email"] = account.email.as_str().into();
+            out["email_verified"] = account.email_verified().into();
+        }
+        if scopes.contains(&"profile") {
+            out["name"] = account.name.as_str().into();
+            out["updated_at"] = account.updated_at.unix().into();
+        }
+        Ok(out)
+    }
+
+    pub async fn jwks(&self) -> Result<JwkSet, KeyError> {
+        let now = self.ports.clock.now();
+        self.oidc.keys.jwks(self.ports.signing_keys.as_ref(), now).await
+    }
+
+    /// Start-up: every signing algorithm has a usable key.
+    pub async fn ensure_signing_keys(&self) -> Result<(), KeyError> {
+        let now = self.ports.clock.now();
+        self.oidc.keys.ensure_keys(self.ports.signing_keys.as_ref(), self.ports.rng.as_ref(), now).await
+    }
+
+    /// `latchkey keys rotate`.
+    pub async fn rotate_signing_keys(
+        &self,
+        _admin: &SiteAdmin,
+    ) -> Result<Vec<(String, latchkey_protocol::jose::SigningAlg)>, KeyError> {
+        let now = self.ports.clock.now();
+        self.oidc.keys.rotate(self.ports.signing_keys.as_ref(), self.ports.rng.as_ref(), now).await
+    }
+}

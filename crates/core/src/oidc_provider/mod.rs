@@ -1,0 +1,58 @@
+//! Latchkey as an OpenID Provider: products (clients), signing keys, the authorization
+//! endpoint's decisions, the grants (one file each), UserInfo, introspection and revocation.
+//! Message syntax lives in `latchkey-protocol`; HTTP in `latchkey-web`.
+
+mod authorize;
+mod clients;
+mod grants;
+mod introspect;
+mod keys;
+mod registry;
+pub(crate) mod store_types;
+mod tokens;
+
+pub use authorize::AuthorizeOutcome;
+pub use clients::{
+    Client, ClientAuthFailure, GrantType, NewClientRequest, RegisterClientError, RegisteredClient,
+};
+pub use grants::{ClientAuthentication, TokenEndpointError, TokenResponse};
+pub use introspect::{Introspection, UserInfoError};
+pub use keys::{KeyError, KeyRing};
+
+use latchkey_protocol::oidc::OAuthError;
+
+/// Lifetimes of what the provider issues.
+#[derive(Debug, Clone, Copy)]
+pub struct OidcSettings {
+    pub code_ttl_secs: i64,
+    pub access_token_ttl_secs: i64,
+    pub id_token_ttl_secs: i64,
+}
+
+impl Default for OidcSettings {
+    fn default() -> Self {
+        // RFC 6749 §4.1.2 recommends codes live at most 10 minutes; one is plenty.
+        Self { code_ttl_secs: 60, access_token_ttl_secs: 900, id_token_ttl_secs: keys::LONGEST_TOKEN_SECS }
+    }
+}
+
+/// The provider's in-memory state: the client registry cache and the key ring.
+pub struct OidcState {
+    pub(crate) clients: registry::ClientCache,
+    pub(crate) keys: KeyRing,
+    pub(crate) settings: OidcSettings,
+}
+
+impl OidcState {
+    pub fn new(master_key: [u8; 32], settings: OidcSettings) -> Self {
+        Self { clients: registry::ClientCache::default(), keys: KeyRing::new(master_key), settings }
+    }
+}
+
+pub(crate) fn server_error() -> OAuthError {
+    OAuthError::new(latchkey_protocol::oidc::ErrorCode::ServerError, "the server could not complete the request")
+}
+
+/// Scopes this provider knows; others are ignored (OIDC Core §5.4 lets a provider ignore
+/// scopes it does not understand).
+pub(crate) const KNOWN_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];

@@ -1,0 +1,49 @@
+//! The client registry as the hot path sees it: all clients held in memory, reloaded from the
+//! database when older than a few seconds (or at once after a local change), so any number of
+//! nodes converge quickly without a query per request.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use crate::clock::Timestamp;
+use crate::oidc_provider::Client;
+use crate::ports::{ClientRepo, RepoError};
+
+const TTL_SECS: i64 = 5;
+
+#[derive(Default)]
+pub struct ClientCache {
+    inner: RwLock<Option<(Timestamp, Arc<HashMap<String, Client>>)>>,
+}
+
+impl ClientCache {
+    pub async fn get(
+        &self,
+        id: &str,
+        repo: &dyn ClientRepo,
+        now: Timestamp,
+    ) -> Result<Option<Client>, RepoError> {
+        let fresh = self.inner.read().ok().and_then(|g| {
+            g.as_ref().filter(|(at, _)| at.secs_until(now) < TTL_SECS && *at <= now).map(|(_, m)| m.clone())
+        });
+        let map = match fresh {
+            Some(m) => m,
+            None => {
+                let loaded: HashMap<String, Client> =
+                    repo.list().await?.into_iter().map(|c| (c.id.clone(), c)).collect();
+                let loaded = Arc::new(loaded);
+                if let Ok(mut g) = self.inner.write() {
+                    *g = Some((now, loaded.clone()));
+                }
+                loaded
+            }
+        };
+        Ok(map.get(id).cloned())
+    }
+
+    pub fn invalidate(&self) {
+        if let Ok(mut g) = self.inner.write() {
+            *g = None;
+        }
+    }
+}
