@@ -63,7 +63,12 @@ pub struct Core {
 }
 
 impl Core {
-    pub fn new(ports: Ports, settings: CoreSettings, hasher: PasswordHasher, oidc: OidcState) -> Self {
+    pub fn new(
+        ports: Ports,
+        settings: CoreSettings,
+        hasher: PasswordHasher,
+        oidc: OidcState,
+    ) -> Self {
         Self { ports, settings, hasher, oidc: Arc::new(oidc) }
     }
 

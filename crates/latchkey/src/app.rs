@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use latchkey_core::credentials::PasswordHasher;
+use latchkey_core::oidc_provider::{OidcSettings, OidcState};
+use latchkey_core::ports::Rng as _;
 use latchkey_core::ports::{Clock, MailTransport};
 use latchkey_core::{Core, CoreSettings, Ports};
 use latchkey_store::{SqlStore, StoreError, StoreOptions};
@@ -33,6 +35,10 @@ pub enum StartError {
     MailFrom(String),
     #[error("password hashing: {0}")]
     Hasher(String),
+    #[error("master key {0}: {1}")]
+    MasterKey(String, String),
+    #[error("signing keys: {0}")]
+    SigningKeys(String),
 }
 
 /// Replaceable parts, for tests: a clock they can move, a listener bound before the public
@@ -76,7 +82,10 @@ impl Backend {
             sessions: shared.clone(),
             tokens: shared.clone(),
             throttle: shared.clone(),
-            outbox: shared,
+            outbox: shared.clone(),
+            clients: shared.clone(),
+            signing_keys: shared.clone(),
+            oidc: shared,
             clock,
             rng,
         };
@@ -84,7 +93,39 @@ impl Backend {
         settings.throttle = config.throttle;
         settings.session_lifetime_secs = config.session_lifetime_secs;
         settings.session_idle_secs = config.session_idle_secs;
-        Ok(Self { core: Core::new(ports, settings, hasher), store, mail })
+        let master_key = match config.master_key {
+            Some(k) => k,
+            None => load_or_create_master_key(&config.data_dir.join("master.key"))?,
+        };
+        let oidc = OidcState::new(master_key, OidcSettings::default());
+        let core = Core::new(ports, settings, hasher, oidc);
+        core.ensure_signing_keys().await.map_err(|e| StartError::SigningKeys(e.to_string()))?;
+        Ok(Self { core, store, mail })
+    }
+}
+
+/// The key that seals signing keys at rest. Created on first start (readable by the owner
+/// only); every node of a PostgreSQL deployment needs the same one (`LATCHKEY_MASTER_KEY`).
+fn load_or_create_master_key(path: &std::path::Path) -> Result<[u8; 32], StartError> {
+    let err = |e: &dyn std::fmt::Display| {
+        StartError::MasterKey(path.display().to_string(), e.to_string())
+    };
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| err(&"must hold exactly 32 bytes"))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut key = [0u8; 32];
+            OsRng.fill(&mut key);
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(path).map_err(|e| err(&e))?;
+            std::io::Write::write_all(&mut file, &key).map_err(|e| err(&e))?;
+            Ok(key)
+        }
+        Err(e) => Err(err(&e)),
     }
 }
 

@@ -28,6 +28,8 @@ pub struct Config {
     pub throttle: ThrottlePolicy,
     pub session_lifetime_secs: i64,
     pub session_idle_secs: i64,
+    /// `LATCHKEY_MASTER_KEY` (base64 of 32 bytes) if set; otherwise `<data dir>/master.key`.
+    pub master_key: Option<[u8; 32]>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,6 +55,7 @@ struct FileConfig {
     mail_from: Option<String>,
     dns_server: Option<String>,
     log: Option<String>,
+    master_key: Option<String>,
     trusted_proxies: Option<Vec<String>>,
     metrics: Option<bool>,
     #[serde(default)]
@@ -136,7 +139,7 @@ impl Config {
             None => format!("sqlite://{}", data_dir.join("latchkey.db").display()),
         };
         let smtp_url = pick("LATCHKEY_SMTP_URL", &file.smtp_url)
-            .map(|(name, v)| parse_smtp_url(&name, v))
+            .map(|(n, v)| parse_smtp_url(&n, v))
             .transpose()?;
         let mail_from = match pick("LATCHKEY_MAIL_FROM", &file.mail_from) {
             Some((name, v)) => {
@@ -157,14 +160,8 @@ impl Config {
                 })?),
                 None => None,
             };
-        let log = match pick("LATCHKEY_LOG", &file.log) {
-            Some((name, v)) => {
-                tracing_subscriber::EnvFilter::try_new(&v)
-                    .map_err(|e| bad(&name, format!("not a log filter: {e}")))?;
-                v
-            }
-            None => "info".to_owned(),
-        };
+        let log = pick("LATCHKEY_LOG", &file.log)
+            .map_or(Ok("info".to_owned()), |(n, v)| parse_log(&n, v))?;
         let trusted_proxies = match env.get("LATCHKEY_TRUSTED_PROXIES") {
             Some(v) => parse_ips("LATCHKEY_TRUSTED_PROXIES", v.split(','))?,
             None => parse_ips(
@@ -172,11 +169,13 @@ impl Config {
                 file.trusted_proxies.iter().flatten().map(String::as_str),
             )?,
         };
-        let metrics_enabled = match env.get("LATCHKEY_METRICS") {
-            Some(v) => parse_switch("LATCHKEY_METRICS", v)?,
-            None => file.metrics.unwrap_or(true),
-        };
+        let metrics_enabled = env
+            .get("LATCHKEY_METRICS")
+            .map_or(Ok(file.metrics.unwrap_or(true)), |v| parse_switch("LATCHKEY_METRICS", v))?;
 
+        let master_key = pick("LATCHKEY_MASTER_KEY", &file.master_key)
+            .map(|(name, v)| parse_master_key(&name, &v))
+            .transpose()?;
         let passwords = file.passwords.resolve()?;
         let throttle = file.throttle.resolve()?;
 
@@ -198,6 +197,7 @@ impl Config {
                 file.sessions.lifetime_secs,
                 30 * 24 * 3600,
             )?,
+            master_key,
             session_idle_secs: positive(
                 "sessions.idle_secs",
                 file.sessions.idle_secs,
@@ -330,6 +330,22 @@ fn parse_ips<'a>(
             s.parse::<IpAddr>().map_err(|_| bad(setting, format!("{s:?} is not an IP address")))
         })
         .collect()
+}
+
+fn parse_master_key(name: &str, v: &str) -> Result<[u8; 32], ConfigError> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(v.trim())
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| bad(name, "must be 32 random bytes in base64 (openssl rand -base64 32)"))
+}
+
+fn parse_log(name: &str, v: String) -> Result<String, ConfigError> {
+    match tracing_subscriber::EnvFilter::try_new(&v) {
+        Ok(_) => Ok(v),
+        Err(e) => Err(bad(name, format!("not a log filter: {e}"))),
+    }
 }
 
 fn parse_switch(name: &str, v: &str) -> Result<bool, ConfigError> {

@@ -46,12 +46,27 @@ impl Page {
     }
 }
 
-/// The `value` of `<input … name="name" value="…">`.
+/// The `value` of `<input … name="name" value="…">`, with HTML character references undone.
 pub fn hidden_input(body: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
     let start = body.find(&marker)? + marker.len();
     let end = body[start..].find('"')?;
-    Some(body[start..start + end].to_owned())
+    let raw = &body[start..start + end];
+    let mut out = raw.to_owned();
+    for (entity, ch) in [
+        ("&#38;", "&"),
+        ("&amp;", "&"),
+        ("&#34;", "\""),
+        ("&quot;", "\""),
+        ("&#39;", "'"),
+        ("&#60;", "<"),
+        ("&lt;", "<"),
+        ("&#62;", ">"),
+        ("&gt;", ">"),
+    ] {
+        out = out.replace(entity, ch);
+    }
+    Some(out)
 }
 
 impl Browser {

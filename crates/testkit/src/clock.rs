@@ -5,13 +5,18 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use latchkey_core::clock::Timestamp;
 use latchkey_core::ports::Clock;
 
-/// Starts at 2026-11-18T11:06:40Z and moves only when told to.
+/// Starts at the real time (so peers that check token times against the wall clock, such as
+/// OIDC client libraries, agree) and then moves only when told to.
 #[derive(Debug)]
 pub struct FakeClock(AtomicI64);
 
 impl Default for FakeClock {
+    #[allow(clippy::disallowed_methods)] // the one wall-clock read: the starting point
     fn default() -> Self {
-        Self(AtomicI64::new(1_795_000_000))
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+        Self(AtomicI64::new(now))
     }
 }
 

@@ -13,7 +13,7 @@ mod server;
 mod smtp_sink;
 mod tcp_toggle;
 
-pub use browser::{Browser, Page};
+pub use browser::{Browser, Page, hidden_input};
 pub use clock::FakeClock;
 pub use mail::Mail;
 pub use postgres::{FreshDatabase, postgres_url};

@@ -19,6 +19,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::not_found;
 use crate::extract::csrf_cookie;
+use crate::oidc::{authorize, discovery, token, userinfo};
 use crate::pages::{account, home, login, password_reset, signup, verify_email};
 use crate::state::AppState;
 use crate::{health, metrics};
@@ -66,7 +67,25 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .route("/assets/app.css", get(stylesheet));
+        .route("/assets/app.css", get(stylesheet))
+        .route("/assets/form_post.js", get(form_post_script));
+
+    // Called by products' servers and by browsers on products' pages: no cookies are read
+    // here except by /oauth/authorize, which only ever answers to registered redirect URIs.
+    let cors = tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]);
+    let provider_api = Router::new()
+        .route("/.well-known/openid-configuration", get(discovery::discovery))
+        .route("/oauth/jwks", get(discovery::jwks))
+        .route("/oauth/token", post(token::token))
+        .route("/oauth/introspect", post(token::introspect))
+        .route("/oauth/revoke", post(token::revoke))
+        .route("/oauth/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
+        .layer(cors);
+    let provider_browser = Router::new()
+        .route("/oauth/authorize", get(authorize::authorize_get).post(authorize::authorize_post));
 
     let secure = state.settings.secure_cookies();
     let hsts = SetResponseHeaderLayer::if_not_present(
@@ -74,7 +93,9 @@ pub fn router(state: AppState) -> Router {
         secure.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
     );
 
-    ops.merge(pages)
+    ops.merge(provider_api)
+        .merge(provider_browser)
+        .merge(pages)
         .layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(
             ServiceBuilder::new()
@@ -103,6 +124,16 @@ pub fn router(state: AppState) -> Router {
 
 fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+async fn form_post_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/form_post.js"),
+    )
 }
 
 async fn stylesheet() -> impl IntoResponse {

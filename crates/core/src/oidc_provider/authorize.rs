@@ -38,7 +38,9 @@ impl Core {
             Err(e) => return Ok(AuthorizeOutcome::ErrorPage(e)),
         };
         let Some(client) = self.find_client(&target.client_id).await? else {
-            return Ok(AuthorizeOutcome::ErrorPage(OAuthError::invalid_request("unknown client_id")));
+            return Ok(AuthorizeOutcome::ErrorPage(OAuthError::invalid_request(
+                "unknown client_id",
+            )));
         };
         if !client.has_redirect_uri(&target.redirect_uri) {
             return Ok(AuthorizeOutcome::ErrorPage(OAuthError::invalid_request(
@@ -66,7 +68,10 @@ impl Core {
             Err(e) => return Ok(error(e)),
         };
         if !client.allows(GrantType::AuthorizationCode) {
-            return Ok(error(OAuthError::new(ErrorCode::UnauthorizedClient, "this client may not use the code flow")));
+            return Ok(error(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "this client may not use the code flow",
+            )));
         }
         if client.is_public() && request.code_challenge.is_none() {
             return Ok(error(OAuthError::invalid_request("public clients must use PKCE (S256)")));
@@ -76,22 +81,35 @@ impl Core {
             if none {
                 return Ok(error(OAuthError::new(ErrorCode::LoginRequired, "no one is signed in")));
             }
-            return Ok(AuthorizeOutcome::Login { reauth_after: None, login_hint: request.login_hint });
+            return Ok(AuthorizeOutcome::Login {
+                reauth_after: None,
+                login_hint: request.login_hint,
+            });
         };
         let now = self.ports.clock.now();
-        let stale = request.prompt.contains(&Prompt::Login)
+        let needs_fresh_login = request.prompt.contains(&Prompt::Login)
             || request.max_age.is_some_and(|m| session.created_at.secs_until(now) > m);
-        let refreshed = auth_after.is_some_and(|t| session.created_at.unix() >= t);
-        if stale && !refreshed {
+        let reauthenticated = auth_after.is_some_and(|t| session.created_at.unix() >= t);
+        if needs_fresh_login && !reauthenticated {
             if none {
-                return Ok(error(OAuthError::new(ErrorCode::LoginRequired, "a fresh sign-in is required")));
+                return Ok(error(OAuthError::new(
+                    ErrorCode::LoginRequired,
+                    "a fresh sign-in is required",
+                )));
             }
-            return Ok(AuthorizeOutcome::Login { reauth_after: Some(now.unix()), login_hint: request.login_hint });
+            return Ok(AuthorizeOutcome::Login {
+                reauth_after: Some(now.unix()),
+                login_hint: request.login_hint,
+            });
         }
         // First-party products skip consent (Latchkey's own products); third-party consent
         // arrives with the consent screen.
-        let scope: Vec<&str> =
-            request.scopes.iter().map(String::as_str).filter(|s| KNOWN_SCOPES.contains(s)).collect();
+        let scope: Vec<&str> = request
+            .scopes
+            .iter()
+            .map(String::as_str)
+            .filter(|s| KNOWN_SCOPES.contains(s))
+            .collect();
         let code = OpaqueToken::generate(self.ports.rng.as_ref());
         self.ports
             .oidc

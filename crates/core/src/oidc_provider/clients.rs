@@ -157,7 +157,9 @@ impl Core {
         }
         let needs_redirect = req.grant_types.contains(&GrantType::AuthorizationCode);
         if needs_redirect && req.redirect_uris.is_empty() {
-            return Err(invalid("the authorization code grant needs at least one redirect URI".into()));
+            return Err(invalid(
+                "the authorization code grant needs at least one redirect URI".into(),
+            ));
         }
         if req.public && req.grant_types.contains(&GrantType::ClientCredentials) {
             return Err(invalid("a public client cannot use client_credentials".into()));

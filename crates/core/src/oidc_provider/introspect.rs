@@ -1,5 +1,5 @@
 //! What a presented token is worth: introspection (RFC 7662), revocation (RFC 7009) and
-//! UserInfo (OIDC Core §5.3), plus the key-facing use cases (JWKS, rotation).
+//! `UserInfo` (OIDC Core §5.3), plus the key-facing use cases (JWKS, rotation).
 
 use latchkey_protocol::jose::JwkSet;
 use latchkey_protocol::oidc::AccessTokenClaims;
@@ -105,7 +105,11 @@ impl Core {
     }
 
     /// RFC 7662, for an authenticated client. Access tokens and refresh tokens are recognised.
-    pub async fn introspect(&self, _client: &Client, token: &str) -> Result<Introspection, RepoError> {
+    pub async fn introspect(
+        &self,
+        _client: &Client,
+        token: &str,
+    ) -> Result<Introspection, RepoError> {
         if let Some((claims, account)) = self.live_access_token(token).await? {
             return Ok(Introspection {
                 active: true,
@@ -126,11 +130,14 @@ impl Core {
             return Ok(Introspection::default());
         };
         let now = self.ports.clock.now();
-        let Some((grant_id, expires_at, used)) = self.ports.oidc.find_refresh_token(&refresh.hash()).await? else {
+        let Some((grant_id, expires_at, used)) =
+            self.ports.oidc.find_refresh_token(&refresh.hash()).await?
+        else {
             return Ok(Introspection::default());
         };
         let grant = self.ports.oidc.find_grant(&grant_id).await?;
-        let Some(grant) = grant.filter(|g| g.revoked_at.is_none() && !used && now < expires_at) else {
+        let Some(grant) = grant.filter(|g| g.revoked_at.is_none() && !used && now < expires_at)
+        else {
             return Ok(Introspection::default());
         };
         let live = self.ports.sessions.find_by_id(&grant.session).await?;
@@ -156,9 +163,16 @@ impl Core {
     /// the same answer (§2.2).
     pub async fn revoke_token(&self, client: &Client, token: &str) -> Result<(), RepoError> {
         if let Some(refresh) = OpaqueToken::parse(token)
-            && let Some((grant_id, _, _)) = self.ports.oidc.find_refresh_token(&refresh.hash()).await?
+            && let Some((grant_id, _, _)) =
+                self.ports.oidc.find_refresh_token(&refresh.hash()).await?
         {
-            if self.ports.oidc.find_grant(&grant_id).await?.is_some_and(|g| g.client_id == client.id) {
+            if self
+                .ports
+                .oidc
+                .find_grant(&grant_id)
+                .await?
+                .is_some_and(|g| g.client_id == client.id)
+            {
                 self.revoke_grant(&grant_id).await?;
                 tracing::info!(client = %client.id, grant = %grant_id, "refresh token revoked");
             }
@@ -168,11 +182,20 @@ impl Core {
         if let Some(claims) = self
             .oidc
             .keys
-            .verify::<AccessTokenClaims>(self.ports.signing_keys.as_ref(), now, token, "at+jwt", &self.settings.public_url)
+            .verify::<AccessTokenClaims>(
+                self.ports.signing_keys.as_ref(),
+                now,
+                token,
+                "at+jwt",
+                &self.settings.public_url,
+            )
             .await
             && claims.client_id == client.id
         {
-            self.ports.oidc.revoke_access_token(&claims.jti, crate::clock::Timestamp::from_unix(claims.exp)).await?;
+            self.ports
+                .oidc
+                .revoke_access_token(&claims.jti, crate::clock::Timestamp::from_unix(claims.exp))
+                .await?;
             tracing::info!(client = %client.id, "access token revoked");
         }
         Ok(())
@@ -207,7 +230,10 @@ impl Core {
     /// Start-up: every signing algorithm has a usable key.
     pub async fn ensure_signing_keys(&self) -> Result<(), KeyError> {
         let now = self.ports.clock.now();
-        self.oidc.keys.ensure_keys(self.ports.signing_keys.as_ref(), self.ports.rng.as_ref(), now).await
+        self.oidc
+            .keys
+            .ensure_keys(self.ports.signing_keys.as_ref(), self.ports.rng.as_ref(), now)
+            .await
     }
 
     /// `latchkey keys rotate`.

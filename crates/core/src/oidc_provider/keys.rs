@@ -72,7 +72,11 @@ impl KeyRing {
         rng.fill(&mut nonce);
         let mut buf = plaintext.to_vec();
         self.aead()?
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(kid.as_bytes()), &mut buf)
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(kid.as_bytes()),
+                &mut buf,
+            )
             .map_err(|_| KeyError::Crypto("encryption failed".into()))?;
         let mut out = nonce.to_vec();
         out.extend(buf);
@@ -92,12 +96,20 @@ impl KeyRing {
             .aead()?
             .open_in_place(nonce, Aad::from(kid.as_bytes()), &mut body)
             .map_err(|_| {
-                KeyError::Crypto(format!("cannot decrypt key {kid}: wrong master key or tampered data"))
+                KeyError::Crypto(format!(
+                    "cannot decrypt key {kid}: wrong master key or tampered data"
+                ))
             })?;
         Ok(plain.to_vec())
     }
 
-    fn generate(&self, alg: SigningAlg, now: Timestamp, active_from: Timestamp, rng: &dyn Rng) -> Result<StoredKey, KeyError> {
+    fn generate(
+        &self,
+        alg: SigningAlg,
+        now: Timestamp,
+        active_from: Timestamp,
+        rng: &dyn Rng,
+    ) -> Result<StoredKey, KeyError> {
         let mut id = [0u8; 16];
         rng.fill(&mut id);
         let kid = URL_SAFE_NO_PAD.encode(id);
@@ -116,15 +128,18 @@ impl KeyRing {
                 (der.as_ref().to_vec(), jwk)
             }
             SigningAlg::ES256 => {
-                let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).map_err(|_| crypto("P-256"))?;
+                let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
+                    .map_err(|_| crypto("P-256"))?;
                 let der = pair.to_pkcs8v1().map_err(|_| crypto("P-256"))?;
-                let jwk = Jwk::p256(&kid, pair.public_key().as_ref()).ok_or_else(|| crypto("P-256"))?;
+                let jwk =
+                    Jwk::p256(&kid, pair.public_key().as_ref()).ok_or_else(|| crypto("P-256"))?;
                 (der.as_ref().to_vec(), jwk)
             }
             SigningAlg::EdDSA => {
                 let pair = Ed25519KeyPair::generate().map_err(|_| crypto("Ed25519"))?;
                 let der = pair.to_pkcs8().map_err(|_| crypto("Ed25519"))?;
-                let jwk = Jwk::ed25519(&kid, pair.public_key().as_ref()).ok_or_else(|| crypto("Ed25519"))?;
+                let jwk = Jwk::ed25519(&kid, pair.public_key().as_ref())
+                    .ok_or_else(|| crypto("Ed25519"))?;
                 (der.as_ref().to_vec(), jwk)
             }
         };
@@ -140,10 +155,17 @@ impl KeyRing {
     }
 
     /// At start-up: makes sure every algorithm has a key that can sign now.
-    pub async fn ensure_keys(&self, repo: &dyn SigningKeyRepo, rng: &dyn Rng, now: Timestamp) -> Result<(), KeyError> {
+    pub async fn ensure_keys(
+        &self,
+        repo: &dyn SigningKeyRepo,
+        rng: &dyn Rng,
+        now: Timestamp,
+    ) -> Result<(), KeyError> {
         let keys = repo.list().await?;
         for alg in SigningAlg::ALL {
-            let usable = keys.iter().any(|k| k.alg == alg && k.active_from <= now && k.retire_at.is_none_or(|r| r > now));
+            let usable = keys.iter().any(|k| {
+                k.alg == alg && k.active_from <= now && k.retire_at.is_none_or(|r| r > now)
+            });
             if !usable {
                 repo.insert(&self.generate(alg, now, now, rng)?).await?;
                 tracing::info!(alg = alg.as_str(), "generated a signing key");
@@ -156,7 +178,12 @@ impl KeyRing {
     /// Introduces the next key for every algorithm: published now, signing after
     /// [`PUBLISH_AHEAD_SECS`]; the keys it replaces stay published until their last tokens
     /// have expired.
-    pub async fn rotate(&self, repo: &dyn SigningKeyRepo, rng: &dyn Rng, now: Timestamp) -> Result<Vec<(String, SigningAlg)>, KeyError> {
+    pub async fn rotate(
+        &self,
+        repo: &dyn SigningKeyRepo,
+        rng: &dyn Rng,
+        now: Timestamp,
+    ) -> Result<Vec<(String, SigningAlg)>, KeyError> {
         let existing = repo.list().await?;
         let active_from = now.plus_secs(PUBLISH_AHEAD_SECS);
         let mut created = Vec::new();
@@ -178,7 +205,11 @@ impl KeyRing {
         }
     }
 
-    async fn loaded(&self, repo: &dyn SigningKeyRepo, now: Timestamp) -> Result<Arc<Loaded>, KeyError> {
+    async fn loaded(
+        &self,
+        repo: &dyn SigningKeyRepo,
+        now: Timestamp,
+    ) -> Result<Arc<Loaded>, KeyError> {
         let cached = self.cache.read().ok().and_then(|g| g.clone());
         if let Some(l) = cached.filter(|l| l.at <= now && l.at.secs_until(now) < CACHE_SECS) {
             return Ok(l);
@@ -190,12 +221,15 @@ impl KeyRing {
             if key.retire_at.is_some_and(|r| r <= now) {
                 continue;
             }
-            let jwk: Jwk = serde_json::from_str(&key.public_jwk).map_err(|e| KeyError::Crypto(e.to_string()))?;
+            let jwk: Jwk = serde_json::from_str(&key.public_jwk)
+                .map_err(|e| KeyError::Crypto(e.to_string()))?;
             if let Some(decoding) = jwk.decoding_key() {
                 verifying.insert(key.kid.clone(), (key.alg, decoding));
             }
             published.keys.push(jwk);
-            if key.active_from <= now && signing.get(&key.alg).is_none_or(|(from, _)| *from < key.active_from) {
+            if key.active_from <= now
+                && signing.get(&key.alg).is_none_or(|(from, _)| *from < key.active_from)
+            {
                 let der = self.open(&key.kid, &key.private_key)?;
                 let encoding = match key.alg {
                     SigningAlg::RS256 => EncodingKey::from_rsa_pem(pkcs8_pem(&der).as_bytes()),
@@ -203,7 +237,10 @@ impl KeyRing {
                     SigningAlg::EdDSA => Ok(EncodingKey::from_ed_der(&der)),
                 }
                 .map_err(|e| KeyError::Crypto(e.to_string()))?;
-                signing.insert(key.alg, (key.active_from, Arc::new(SigningKey { kid: key.kid.clone(), encoding })));
+                signing.insert(
+                    key.alg,
+                    (key.active_from, Arc::new(SigningKey { kid: key.kid.clone(), encoding })),
+                );
             }
         }
         let loaded = Arc::new(Loaded {
@@ -218,7 +255,11 @@ impl KeyRing {
         Ok(loaded)
     }
 
-    pub async fn jwks(&self, repo: &dyn SigningKeyRepo, now: Timestamp) -> Result<JwkSet, KeyError> {
+    pub async fn jwks(
+        &self,
+        repo: &dyn SigningKeyRepo,
+        now: Timestamp,
+    ) -> Result<JwkSet, KeyError> {
         Ok(self.loaded(repo, now).await?.published.clone())
     }
 
@@ -236,7 +277,8 @@ impl KeyRing {
         let mut header = Header::new(alg.to_jsonwebtoken());
         header.kid = Some(key.kid.clone());
         header.typ = Some(typ.to_owned());
-        jsonwebtoken::encode(&header, claims, &key.encoding).map_err(|e| KeyError::Crypto(e.to_string()))
+        jsonwebtoken::encode(&header, claims, &key.encoding)
+            .map_err(|e| KeyError::Crypto(e.to_string()))
     }
 
     /// Verifies a JWT we signed: known `kid`, that key's algorithm only (so `alg: none` and

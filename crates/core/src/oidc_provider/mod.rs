@@ -1,5 +1,5 @@
 //! Latchkey as an OpenID Provider: products (clients), signing keys, the authorization
-//! endpoint's decisions, the grants (one file each), UserInfo, introspection and revocation.
+//! endpoint's decisions, the grants (one file each), `UserInfo`, introspection and revocation.
 //! Message syntax lives in `latchkey-protocol`; HTTP in `latchkey-web`.
 
 mod authorize;
@@ -17,7 +17,7 @@ pub use clients::{
 };
 pub use grants::{ClientAuthentication, TokenEndpointError, TokenResponse};
 pub use introspect::{Introspection, UserInfoError};
-pub use keys::{KeyError, KeyRing};
+pub use keys::{KeyError, KeyRing, PUBLISH_AHEAD_SECS};
 
 use latchkey_protocol::oidc::OAuthError;
 
@@ -32,7 +32,11 @@ pub struct OidcSettings {
 impl Default for OidcSettings {
     fn default() -> Self {
         // RFC 6749 §4.1.2 recommends codes live at most 10 minutes; one is plenty.
-        Self { code_ttl_secs: 60, access_token_ttl_secs: 900, id_token_ttl_secs: keys::LONGEST_TOKEN_SECS }
+        Self {
+            code_ttl_secs: 60,
+            access_token_ttl_secs: 900,
+            id_token_ttl_secs: keys::LONGEST_TOKEN_SECS,
+        }
     }
 }
 
@@ -50,7 +54,10 @@ impl OidcState {
 }
 
 pub(crate) fn server_error() -> OAuthError {
-    OAuthError::new(latchkey_protocol::oidc::ErrorCode::ServerError, "the server could not complete the request")
+    OAuthError::new(
+        latchkey_protocol::oidc::ErrorCode::ServerError,
+        "the server could not complete the request",
+    )
 }
 
 /// Scopes this provider knows; others are ignored (OIDC Core §5.4 lets a provider ignore

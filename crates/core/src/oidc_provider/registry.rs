@@ -11,9 +11,12 @@ use crate::ports::{ClientRepo, RepoError};
 
 const TTL_SECS: i64 = 5;
 
+/// All clients by id, as loaded at one time.
+type Snapshot = (Timestamp, Arc<HashMap<String, Client>>);
+
 #[derive(Default)]
 pub struct ClientCache {
-    inner: RwLock<Option<(Timestamp, Arc<HashMap<String, Client>>)>>,
+    inner: RwLock<Option<Snapshot>>,
 }
 
 impl ClientCache {
@@ -24,19 +27,20 @@ impl ClientCache {
         now: Timestamp,
     ) -> Result<Option<Client>, RepoError> {
         let fresh = self.inner.read().ok().and_then(|g| {
-            g.as_ref().filter(|(at, _)| at.secs_until(now) < TTL_SECS && *at <= now).map(|(_, m)| m.clone())
+            g.as_ref()
+                .filter(|(at, _)| at.secs_until(now) < TTL_SECS && *at <= now)
+                .map(|(_, m)| m.clone())
         });
-        let map = match fresh {
-            Some(m) => m,
-            None => {
-                let loaded: HashMap<String, Client> =
-                    repo.list().await?.into_iter().map(|c| (c.id.clone(), c)).collect();
-                let loaded = Arc::new(loaded);
-                if let Ok(mut g) = self.inner.write() {
-                    *g = Some((now, loaded.clone()));
-                }
-                loaded
+        let map = if let Some(m) = fresh {
+            m
+        } else {
+            let loaded: HashMap<String, Client> =
+                repo.list().await?.into_iter().map(|c| (c.id.clone(), c)).collect();
+            let loaded = Arc::new(loaded);
+            if let Ok(mut g) = self.inner.write() {
+                *g = Some((now, loaded.clone()));
             }
+            loaded
         };
         Ok(map.get(id).cloned())
     }

@@ -2,6 +2,8 @@
 //! Exit codes: 0 done, 1 refused or failed, 2 bad usage or configuration. With `--json`
 //! anywhere on the line, a command prints exactly one JSON document on stdout.
 
+mod client;
+mod keys;
 mod serve;
 mod user;
 
@@ -34,6 +36,12 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Manage products (OpenID Connect clients).
+    #[command(subcommand)]
+    Client(client::ClientCommand),
+    /// Manage token signing keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 /// What a failed command tells its caller.
@@ -78,6 +86,8 @@ pub fn main() -> ExitCode {
             Command::Serve => serve::serve(config).await,
             Command::Migrate => serve::migrate(config, cli.json).await,
             Command::User(cmd) => user::run(cmd, config, cli.json).await,
+            Command::Client(cmd) => client::run(cmd, config, cli.json).await,
+            Command::Keys(cmd) => keys::run(cmd, config, cli.json).await,
         }
     });
     match outcome {

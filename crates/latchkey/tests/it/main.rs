@@ -41,6 +41,7 @@ mod accounts;
 mod cli;
 mod hostile_input;
 mod mail_smtp;
+mod oidc;
 mod operations;
 mod password_reset;
 mod sessions;

@@ -95,10 +95,10 @@ contract! {
 
         store.mark_email_verified(&found.id, T0.plus_secs(5)).await.unwrap();
         store.mark_email_verified(&found.id, T0.plus_secs(99)).await.unwrap();
-        let again = store.find_by_id(&found.id).await.unwrap().unwrap();
+        let again = AccountRepo::find_by_id(&store, &found.id).await.unwrap().unwrap();
         assert_eq!(again.email_verified_at, Some(T0.plus_secs(5)), "the first verification time stays");
         store.set_status(&found.id, AccountStatus::Deactivated, T0).await.unwrap();
-        assert_eq!(store.find_by_id(&found.id).await.unwrap().unwrap().status, AccountStatus::Deactivated);
+        assert_eq!(AccountRepo::find_by_id(&store, &found.id).await.unwrap().unwrap().status, AccountStatus::Deactivated);
         assert_eq!(store.list(10, 0).await.unwrap().len(), 1);
         assert_eq!(store.count_site_admins().await.unwrap(), 0);
     }

@@ -2,6 +2,9 @@
 //! which both engines accept, and only types both engines share (TEXT, BIGINT).
 
 mod accounts;
+mod clients;
+mod keys;
+mod oidc;
 mod outbox;
 mod sessions;
 mod throttle;

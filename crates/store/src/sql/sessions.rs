@@ -40,6 +40,17 @@ impl SessionRow {
     }
 }
 
+/// A session joined with its account, aliased so both row types decode from one row.
+macro_rules! session_join {
+    () => {
+        "SELECT s.id AS s_id, s.token_hash AS s_token_hash, s.user_agent AS s_user_agent, \
+         s.ip AS s_ip, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, \
+         s.expires_at AS s_expires_at, a.id, a.email, a.name, a.password_hash, \
+         a.email_verified_at, a.status, a.site_admin, a.created_at, a.updated_at \
+         FROM sessions s JOIN accounts a ON a.id = s.account_id"
+    };
+}
+
 fn session_and_account(row: &AnyRow) -> RepoResult<(Session, Account)> {
     let session = SessionRow {
         id: row.try_get("s_id").map_err(unexpected)?,
@@ -77,17 +88,20 @@ impl SessionRepo for SqlStore {
     }
 
     async fn find_by_token_hash(&self, hash: &TokenHash) -> RepoResult<Option<(Session, Account)>> {
-        let row = sqlx::query(
-            "SELECT s.id AS s_id, s.token_hash AS s_token_hash, s.user_agent AS s_user_agent, \
-             s.ip AS s_ip, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, \
-             s.expires_at AS s_expires_at, a.id, a.email, a.name, a.password_hash, \
-             a.email_verified_at, a.status, a.site_admin, a.created_at, a.updated_at \
-             FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1",
-        )
-        .bind(hash.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        let row = sqlx::query(concat!(session_join!(), " WHERE s.token_hash = $1"))
+            .bind(hash.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        row.as_ref().map(session_and_account).transpose()
+    }
+
+    async fn find_by_id(&self, id: &SessionId) -> RepoResult<Option<(Session, Account)>> {
+        let row = sqlx::query(concat!(session_join!(), " WHERE s.id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unexpected)?;
         row.as_ref().map(session_and_account).transpose()
     }
 

@@ -33,6 +33,10 @@ struct LoginPage {
 pub struct LoginQuery {
     next: Option<String>,
     notice: Option<String>,
+    /// A product asked for a fresh sign-in (`prompt=login`, `max_age`): show the form even
+    /// to someone already signed in.
+    reauth: Option<String>,
+    login_hint: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -49,13 +53,22 @@ pub async fn login_show(
     Query(query): Query<LoginQuery>,
 ) -> Response {
     let next = query.next.as_deref().and_then(safe_next).unwrap_or("").to_owned();
-    if signed_in.is_some() {
+    let reauth = query.reauth.is_some();
+    if signed_in.is_some() && !reauth {
         return Redirect::to(if next.is_empty() { "/account" } else { &next }).into_response();
     }
+    let hint = query.login_hint.as_deref().and_then(|h| Email::parse(h).ok());
+    let email = match (&signed_in, hint) {
+        (Some(s), _) => s.account.email.to_string(),
+        (None, Some(h)) => h.to_string(),
+        (None, None) => String::new(),
+    };
+    let notice = if reauth { Some("reauth") } else { query.notice.as_deref() };
     render(&LoginPage {
         csrf: csrf.0,
         next,
-        notice: notice_text(query.notice.as_deref()),
+        email,
+        notice: notice_text(notice),
         ..LoginPage::default()
     })
 }
@@ -63,6 +76,7 @@ pub async fn login_show(
 pub async fn login_submit(
     State(state): State<AppState>,
     Client(client): Client,
+    MaybeSignedIn(previous): MaybeSignedIn,
     jar: CookieJar,
     csrf: CsrfToken,
     CsrfForm(form): CsrfForm<LoginForm>,
@@ -88,6 +102,12 @@ pub async fn login_submit(
     match state.core.log_in(&email, &password, client).await {
         Ok(success) => {
             state.metrics.login("success");
+            // Signing in again in the same browser replaces the session it had.
+            if let Some(old) = previous
+                && let Err(e) = state.core.end_session(&old.account.id, &old.session.id).await
+            {
+                return unexpected_page(&e);
+            }
             let names = CookieNames::new(state.settings.secure_cookies());
             let cookie = session_cookie(
                 names,

@@ -21,7 +21,7 @@ pub fn safe_next(next: &str) -> Option<&str> {
     let ok = next.starts_with('/')
         && !next.starts_with("//")
         && !next.starts_with("/\\")
-        && next.len() <= 2048
+        && next.len() <= 4096
         && !next.chars().any(|c| c.is_control() || c == '\\');
     ok.then_some(next)
 }
@@ -37,6 +37,7 @@ pub fn notice_text(key: Option<&str>) -> Option<&'static str> {
             Some("Your password was changed, and every other device was signed out.")
         }
         "session_ended" => Some("That session was signed out."),
+        "reauth" => Some("Please sign in again to continue."),
         _ => None,
     }
 }

@@ -18,7 +18,11 @@ impl Core {
         code_verifier: Option<&str>,
     ) -> Result<TokenResponse, TokenEndpointError> {
         if !client.allows(GrantType::AuthorizationCode) {
-            return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "grant not allowed for this client").into());
+            return Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "grant not allowed for this client",
+            )
+            .into());
         }
         let Some(code) = OpaqueToken::parse(code) else {
             return Err(invalid_grant("invalid authorization code"));
@@ -35,7 +39,9 @@ impl Core {
                 }
                 return Err(invalid_grant("authorization code already used"));
             }
-            CodeRedemption::Invalid => return Err(invalid_grant("invalid or expired authorization code")),
+            CodeRedemption::Invalid => {
+                return Err(invalid_grant("invalid or expired authorization code"));
+            }
         };
         if code.client_id != client.id {
             return Err(invalid_grant("the code was issued to another client"));
@@ -50,7 +56,9 @@ impl Core {
                 }
             }
             (Some(_), None) => return Err(invalid_grant("code_verifier is required")),
-            (None, Some(_)) => return Err(invalid_grant("no code_challenge was sent with this code")),
+            (None, Some(_)) => {
+                return Err(invalid_grant("no code_challenge was sent with this code"));
+            }
             (None, None) => {}
         }
         let Some((session, account)) = self.ports.sessions.find_by_id(&code.session).await? else {
@@ -81,7 +89,14 @@ impl Core {
             )
             .await?;
         let id_token = self
-            .mint_id_token(client, &account, &grant.scope, session.id.as_str(), grant.auth_time, code.nonce)
+            .mint_id_token(
+                client,
+                &account,
+                &grant.scope,
+                session.id.as_str(),
+                grant.auth_time,
+                code.nonce,
+            )
             .await?;
         let refresh_token = if client.allows(GrantType::RefreshToken) {
             Some(self.mint_refresh_token(&grant.id, session.expires_at).await?)

@@ -15,18 +15,27 @@ impl Core {
         scopes: Option<Vec<String>>,
     ) -> Result<TokenResponse, TokenEndpointError> {
         if client.is_public() || !client.allows(GrantType::ClientCredentials) {
-            return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "grant not allowed for this client").into());
+            return Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "grant not allowed for this client",
+            )
+            .into());
         }
         let scope = match scopes {
             Some(asked) => {
                 if asked.iter().any(|s| !client.scopes.contains(s)) {
-                    return Err(OAuthError::new(ErrorCode::InvalidScope, "scope not allowed for this client").into());
+                    return Err(OAuthError::new(
+                        ErrorCode::InvalidScope,
+                        "scope not allowed for this client",
+                    )
+                    .into());
                 }
                 asked.join(" ")
             }
             None => client.scopes.join(" "),
         };
-        let access = self.mint_access_token(client, &client.id, &scope, None, self.new_jti()).await?;
+        let access =
+            self.mint_access_token(client, &client.id, &scope, None, self.new_jti()).await?;
         Ok(TokenResponse {
             access_token: access.token,
             token_type: "Bearer",

@@ -66,7 +66,10 @@ pub(crate) fn invalid_grant(description: &str) -> TokenEndpointError {
 }
 
 fn invalid_client() -> TokenEndpointError {
-    TokenEndpointError::OAuth(OAuthError::new(ErrorCode::InvalidClient, "client authentication failed"))
+    TokenEndpointError::OAuth(OAuthError::new(
+        ErrorCode::InvalidClient,
+        "client authentication failed",
+    ))
 }
 
 impl Core {
@@ -77,7 +80,9 @@ impl Core {
     ) -> Result<Client, TokenEndpointError> {
         let (id, secret) = match (&auth.basic, &auth.body_client_id, &auth.body_client_secret) {
             (Some(_), _, Some(_)) => {
-                return Err(OAuthError::invalid_request("use one client authentication method").into());
+                return Err(
+                    OAuthError::invalid_request("use one client authentication method").into()
+                );
             }
             (Some((id, secret)), body_id, None) => {
                 if body_id.as_ref().is_some_and(|b| b != id) {
@@ -90,7 +95,11 @@ impl Core {
         };
         match self.authenticate_client(id, secret).await? {
             Ok(client) => Ok(client),
-            Err(why @ (ClientAuthFailure::UnknownClient | ClientAuthFailure::WrongSecret | ClientAuthFailure::MissingSecret)) => {
+            Err(
+                why @ (ClientAuthFailure::UnknownClient
+                | ClientAuthFailure::WrongSecret
+                | ClientAuthFailure::MissingSecret),
+            ) => {
                 tracing::info!(client = %id.chars().take(64).collect::<String>(), ?why, "client authentication failed");
                 Err(invalid_client())
             }
@@ -105,8 +114,13 @@ impl Core {
         let client = self.authenticate_token_client(auth).await?;
         match request {
             TokenRequest::AuthorizationCode { code, redirect_uri, code_verifier } => {
-                self.grant_authorization_code(&client, &code, redirect_uri.as_deref(), code_verifier.as_deref())
-                    .await
+                self.grant_authorization_code(
+                    &client,
+                    &code,
+                    redirect_uri.as_deref(),
+                    code_verifier.as_deref(),
+                )
+                .await
             }
             TokenRequest::RefreshToken { refresh_token, scopes } => {
                 self.grant_refresh_token(&client, &refresh_token, scopes).await

@@ -18,7 +18,11 @@ impl Core {
         scopes: Option<Vec<String>>,
     ) -> Result<TokenResponse, TokenEndpointError> {
         if !client.allows(GrantType::RefreshToken) {
-            return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "grant not allowed for this client").into());
+            return Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "grant not allowed for this client",
+            )
+            .into());
         }
         let Some(token) = OpaqueToken::parse(refresh_token) else {
             return Err(invalid_grant("invalid refresh token"));
@@ -43,7 +47,8 @@ impl Core {
             return Err(invalid_grant("the grant was revoked"));
         }
         let live = self.ports.sessions.find_by_id(&grant.session).await?;
-        let Some((session, account)) = live.filter(|(s, a)| a.is_active() && now < s.expires_at) else {
+        let Some((session, account)) = live.filter(|(s, a)| a.is_active() && now < s.expires_at)
+        else {
             self.revoke_grant(&grant.id).await?;
             return Err(invalid_grant("the sign-in session has ended"));
         };
@@ -52,7 +57,11 @@ impl Core {
         let scope = match scopes {
             Some(asked) => {
                 if asked.iter().any(|s| !granted.contains(&s.as_str())) {
-                    return Err(OAuthError::new(ErrorCode::InvalidScope, "scope exceeds the original grant").into());
+                    return Err(OAuthError::new(
+                        ErrorCode::InvalidScope,
+                        "scope exceeds the original grant",
+                    )
+                    .into());
                 }
                 asked.join(" ")
             }
@@ -68,7 +77,17 @@ impl Core {
             )
             .await?;
         let id_token = if scope.split(' ').any(|s| s == "openid") {
-            Some(self.mint_id_token(client, &account, &scope, session.id.as_str(), grant.auth_time, None).await?)
+            Some(
+                self.mint_id_token(
+                    client,
+                    &account,
+                    &scope,
+                    session.id.as_str(),
+                    grant.auth_time,
+                    None,
+                )
+                .await?,
+            )
         } else {
             None
         };

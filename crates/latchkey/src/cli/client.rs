@@ -1,0 +1,147 @@
+//! `latchkey client create|list`: register products (OAuth clients).
+
+// Doc comments here are `--help` text for operators, not rustdoc.
+#![allow(clippy::doc_markdown)]
+
+use std::sync::Arc;
+
+use clap::Subcommand;
+use latchkey_core::flows::SiteAdmin;
+use latchkey_core::oidc_provider::{Client, GrantType, NewClientRequest, RegisterClientError};
+use latchkey_protocol::jose::SigningAlg;
+use serde_json::json;
+
+use crate::app::Backend;
+use crate::cli::{Failure, print_json};
+use crate::config::Config;
+use crate::platform::SystemClock;
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a product. Prints its client_id and, for confidential clients, the secret
+    /// (shown once).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Exact redirect URI (repeat for several).
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// A public client (SPA, native app): no secret, PKCE required.
+        #[arg(long)]
+        public: bool,
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        #[arg(long)]
+        backchannel_logout_uri: Option<String>,
+        /// Allowed grant (repeat for several): authorization_code, refresh_token,
+        /// client_credentials. Default: authorization_code and refresh_token.
+        #[arg(long = "grant")]
+        grants: Vec<String>,
+        /// Scope a client_credentials token may carry (repeat for several).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// ID token signing algorithm: RS256 (default), ES256 or EdDSA.
+        #[arg(long, default_value = "RS256")]
+        id_token_alg: String,
+    },
+    /// List registered products.
+    List,
+}
+
+pub async fn run(cmd: ClientCommand, config: Config, json: bool) -> Result<(), Failure> {
+    let admin = SiteAdmin::local_operator();
+    match cmd {
+        ClientCommand::Create {
+            name,
+            redirect_uris,
+            public,
+            post_logout_redirect_uris,
+            backchannel_logout_uri,
+            grants,
+            scopes,
+            id_token_alg,
+        } => {
+            let grant_types = if grants.is_empty() {
+                vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
+            } else {
+                grants
+                    .iter()
+                    .map(|g| {
+                        GrantType::parse(g).ok_or_else(|| {
+                            Failure::Usage(format!("--grant: unknown grant type {g:?}"))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?
+            };
+            let id_token_alg = SigningAlg::parse(&id_token_alg).ok_or_else(|| {
+                Failure::Usage("--id-token-alg: use RS256, ES256 or EdDSA".into())
+            })?;
+            let request = NewClientRequest {
+                name,
+                redirect_uris,
+                post_logout_redirect_uris,
+                backchannel_logout_uri,
+                grant_types,
+                public,
+                scopes,
+                id_token_alg,
+            };
+            let backend = Backend::open(&config, Arc::new(SystemClock))
+                .await
+                .map_err(|e| Failure::Refused(e.to_string()))?;
+            let registered =
+                backend.core.register_client(&admin, request).await.map_err(|e| match e {
+                    RegisterClientError::Invalid(m) => Failure::Usage(m),
+                    RegisterClientError::Unexpected(e) => Failure::Refused(e.to_string()),
+                })?;
+            let secret = registered.secret.as_ref().map(|s| s.expose().to_owned());
+            if json {
+                let mut doc = client_json(&registered.client);
+                doc["client_secret"] = secret.into();
+                print_json(&doc);
+            } else {
+                println!("Registered {} ({})", registered.client.name, registered.client.id);
+                println!("client_id:     {}", registered.client.id);
+                match secret {
+                    Some(s) => println!("client_secret: {s}\n(shown once: store it now)"),
+                    None => println!("public client: no secret; PKCE (S256) is required"),
+                }
+                println!("discovery:     {}/.well-known/openid-configuration", config.public_url);
+            }
+        }
+        ClientCommand::List => {
+            let backend = Backend::open(&config, Arc::new(SystemClock))
+                .await
+                .map_err(|e| Failure::Refused(e.to_string()))?;
+            let clients = backend
+                .core
+                .list_clients(&admin)
+                .await
+                .map_err(|e| Failure::Refused(e.to_string()))?;
+            if json {
+                print_json(
+                    &json!({ "clients": clients.iter().map(client_json).collect::<Vec<_>>() }),
+                );
+            } else {
+                for c in &clients {
+                    println!("{}  {}  {}", c.id, c.name, c.redirect_uris.join(" "));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn client_json(c: &Client) -> serde_json::Value {
+    json!({
+        "client_id": c.id,
+        "name": c.name,
+        "public": c.is_public(),
+        "redirect_uris": c.redirect_uris,
+        "post_logout_redirect_uris": c.post_logout_redirect_uris,
+        "backchannel_logout_uri": c.backchannel_logout_uri,
+        "grant_types": c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+        "scopes": c.scopes,
+        "id_token_signed_response_alg": c.id_token_alg.as_str(),
+    })
+}

@@ -1,0 +1,261 @@
+//! `OidcRepo` on SQL: codes, grants, refresh tokens, revoked access tokens. Single use is one
+//! conditional UPDATE each, atomic on both engines.
+
+use async_trait::async_trait;
+use latchkey_core::accounts::AccountId;
+use latchkey_core::clock::Timestamp;
+use latchkey_core::ports::{
+    AuthorizationCode, CodeRedemption, Grant, NewRefreshToken, OidcRepo, RefreshUse, RepoResult,
+};
+use latchkey_core::secret::TokenHash;
+use latchkey_core::sessions::SessionId;
+
+use super::unexpected;
+use crate::SqlStore;
+
+#[derive(sqlx::FromRow)]
+struct CodeRow {
+    code_hash: String,
+    client_id: String,
+    account_id: String,
+    session_id: String,
+    redirect_uri: String,
+    scope: String,
+    nonce: Option<String>,
+    code_challenge: Option<String>,
+    auth_time: i64,
+    created_at: i64,
+    expires_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct GrantRow {
+    id: String,
+    client_id: String,
+    account_id: String,
+    session_id: String,
+    scope: String,
+    access_jti: String,
+    auth_time: i64,
+    created_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl GrantRow {
+    fn into_grant(self) -> Grant {
+        Grant {
+            id: self.id,
+            client_id: self.client_id,
+            account: AccountId::from_stored(self.account_id),
+            session: SessionId::from_stored(self.session_id),
+            scope: self.scope,
+            access_jti: self.access_jti,
+            auth_time: Timestamp::from_unix(self.auth_time),
+            created_at: Timestamp::from_unix(self.created_at),
+            revoked_at: self.revoked_at.map(Timestamp::from_unix),
+        }
+    }
+}
+
+macro_rules! grant_columns {
+    () => {
+        "id, client_id, account_id, session_id, scope, access_jti, auth_time, created_at, revoked_at"
+    };
+}
+
+#[async_trait]
+impl OidcRepo for SqlStore {
+    async fn insert_code(&self, c: &AuthorizationCode) -> RepoResult<()> {
+        sqlx::query(
+            "INSERT INTO authorization_codes (code_hash, client_id, account_id, session_id, \
+             redirect_uri, scope, nonce, code_challenge, auth_time, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(c.hash.as_str())
+        .bind(c.client_id.as_str())
+        .bind(c.account.as_str())
+        .bind(c.session.as_str())
+        .bind(c.redirect_uri.as_str())
+        .bind(c.scope.as_str())
+        .bind(c.nonce.as_deref())
+        .bind(c.code_challenge.as_deref())
+        .bind(c.auth_time.unix())
+        .bind(c.created_at.unix())
+        .bind(c.expires_at.unix())
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(())
+    }
+
+    async fn redeem_code(&self, hash: &TokenHash, now: Timestamp) -> RepoResult<CodeRedemption> {
+        let row = sqlx::query_as::<_, CodeRow>(
+            "UPDATE authorization_codes SET used_at = $1 \
+             WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+             RETURNING code_hash, client_id, account_id, session_id, redirect_uri, scope, nonce, \
+             code_challenge, auth_time, created_at, expires_at",
+        )
+        .bind(now.unix())
+        .bind(hash.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        if let Some(r) = row {
+            return Ok(CodeRedemption::Redeemed(AuthorizationCode {
+                hash: TokenHash::from_stored(r.code_hash),
+                client_id: r.client_id,
+                account: AccountId::from_stored(r.account_id),
+                session: SessionId::from_stored(r.session_id),
+                redirect_uri: r.redirect_uri,
+                scope: r.scope,
+                nonce: r.nonce,
+                code_challenge: r.code_challenge,
+                auth_time: Timestamp::from_unix(r.auth_time),
+                created_at: Timestamp::from_unix(r.created_at),
+                expires_at: Timestamp::from_unix(r.expires_at),
+            }));
+        }
+        let used: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
+            "SELECT used_at, grant_id FROM authorization_codes WHERE code_hash = $1",
+        )
+        .bind(hash.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(match used {
+            Some((Some(_), grant)) => CodeRedemption::Reused(grant),
+            _ => CodeRedemption::Invalid,
+        })
+    }
+
+    async fn insert_grant(&self, g: &Grant, code: Option<&TokenHash>) -> RepoResult<()> {
+        sqlx::query(concat!(
+            "INSERT INTO grants (",
+            grant_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ))
+        .bind(g.id.as_str())
+        .bind(g.client_id.as_str())
+        .bind(g.account.as_str())
+        .bind(g.session.as_str())
+        .bind(g.scope.as_str())
+        .bind(g.access_jti.as_str())
+        .bind(g.auth_time.unix())
+        .bind(g.created_at.unix())
+        .bind(g.revoked_at.map(Timestamp::unix))
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        if let Some(code) = code {
+            sqlx::query("UPDATE authorization_codes SET grant_id = $1 WHERE code_hash = $2")
+                .bind(g.id.as_str())
+                .bind(code.as_str())
+                .execute(&self.pool)
+                .await
+                .map_err(unexpected)?;
+        }
+        Ok(())
+    }
+
+    async fn find_grant(&self, id: &str) -> RepoResult<Option<Grant>> {
+        Ok(sqlx::query_as::<_, GrantRow>(concat!(
+            "SELECT ",
+            grant_columns!(),
+            " FROM grants WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unexpected)?
+        .map(GrantRow::into_grant))
+    }
+
+    async fn revoke_grant(&self, id: &str, now: Timestamp) -> RepoResult<Option<Grant>> {
+        let row = sqlx::query_as::<_, GrantRow>(concat!(
+            "UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING ",
+            grant_columns!()
+        ))
+        .bind(now.unix())
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        sqlx::query("DELETE FROM refresh_tokens WHERE grant_id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        Ok(row.map(GrantRow::into_grant))
+    }
+
+    async fn insert_refresh_token(&self, t: &NewRefreshToken) -> RepoResult<()> {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(t.hash.as_str())
+        .bind(t.grant_id.as_str())
+        .bind(t.created_at.unix())
+        .bind(t.expires_at.unix())
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(())
+    }
+
+    async fn use_refresh_token(&self, hash: &TokenHash, now: Timestamp) -> RepoResult<RefreshUse> {
+        let fresh: Option<String> = sqlx::query_scalar(
+            "UPDATE refresh_tokens SET used_at = $1 \
+             WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING grant_id",
+        )
+        .bind(now.unix())
+        .bind(hash.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        if let Some(grant) = fresh {
+            return Ok(RefreshUse::Fresh(grant));
+        }
+        Ok(match self.find_refresh_token(hash).await? {
+            Some((grant, _, true)) => RefreshUse::Reused(grant),
+            _ => RefreshUse::Invalid,
+        })
+    }
+
+    async fn find_refresh_token(
+        &self,
+        hash: &TokenHash,
+    ) -> RepoResult<Option<(String, Timestamp, bool)>> {
+        let row: Option<(String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT grant_id, expires_at, used_at FROM refresh_tokens WHERE token_hash = $1",
+        )
+        .bind(hash.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(row.map(|(g, exp, used)| (g, Timestamp::from_unix(exp), used.is_some())))
+    }
+
+    async fn revoke_access_token(&self, jti: &str, expires_at: Timestamp) -> RepoResult<()> {
+        sqlx::query(
+            "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2) \
+             ON CONFLICT (jti) DO NOTHING",
+        )
+        .bind(jti)
+        .bind(expires_at.unix())
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(())
+    }
+
+    async fn access_token_revoked(&self, jti: &str) -> RepoResult<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT expires_at FROM revoked_access_tokens WHERE jti = $1")
+                .bind(jti)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(unexpected)?;
+        Ok(found.is_some())
+    }
+}

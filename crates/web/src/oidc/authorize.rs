@@ -1,0 +1,128 @@
+//! `/oauth/authorize` (GET and POST, OIDC Core §3.1.2.1): sends the browser to log in, back to
+//! the product with a code or an error, or shows an error page when the request cannot be
+//! trusted to redirect anywhere.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use latchkey_protocol::oidc::{Params, ResponseMode};
+
+use crate::error::{message_page, render, unexpected_page};
+use crate::extract::MaybeSignedIn;
+use crate::state::AppState;
+
+/// Our own marker on the authorize URL we send the person back to after a forced re-login.
+const AUTH_AFTER: &str = "lk_auth_after";
+
+pub async fn authorize_get(
+    State(state): State<AppState>,
+    signed_in: MaybeSignedIn,
+    RawQuery(query): RawQuery,
+) -> Response {
+    authorize(state, signed_in, query.unwrap_or_default()).await
+}
+
+pub async fn authorize_post(
+    State(state): State<AppState>,
+    signed_in: MaybeSignedIn,
+    body: Bytes,
+) -> Response {
+    authorize(state, signed_in, String::from_utf8_lossy(&body).into_owned()).await
+}
+
+async fn authorize(
+    state: AppState,
+    MaybeSignedIn(signed_in): MaybeSignedIn,
+    raw: String,
+) -> Response {
+    let mut params = match Params::from_urlencoded(raw.as_bytes()) {
+        Ok(p) => p,
+        Err(e) => return invalid_request_page(&e.error_description),
+    };
+    let auth_after = params.take(AUTH_AFTER).and_then(|v| v.parse::<i64>().ok());
+    let me = signed_in.as_ref().map(|s| (&s.session, &s.account));
+    let outcome = match state.core.authorize(params, me, auth_after).await {
+        Ok(o) => o,
+        Err(e) => return unexpected_page(&e),
+    };
+    match outcome {
+        latchkey_core::oidc_provider::AuthorizeOutcome::ErrorPage(e) => {
+            invalid_request_page(&e.error_description)
+        }
+        latchkey_core::oidc_provider::AuthorizeOutcome::Login { reauth_after, login_hint } => {
+            // Back to this same request after login, without our marker from an earlier loop.
+            let mut back: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes())
+                .filter(|(k, _)| k != AUTH_AFTER)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            if let Some(t) = reauth_after {
+                back.push((AUTH_AFTER.into(), t.to_string()));
+            }
+            let next = format!("/oauth/authorize?{}", encode(&back));
+            let mut login = vec![("next".to_owned(), next)];
+            if reauth_after.is_some() {
+                login.push(("reauth".into(), "1".into()));
+            }
+            if let Some(hint) = login_hint {
+                login.push(("login_hint".into(), hint));
+            }
+            Redirect::to(&format!("/login?{}", encode(&login))).into_response()
+        }
+        latchkey_core::oidc_provider::AuthorizeOutcome::Respond {
+            redirect_uri,
+            response_mode,
+            params,
+        } => match response_mode {
+            ResponseMode::Query => match url::Url::parse(&redirect_uri) {
+                Ok(mut url) => {
+                    url.query_pairs_mut().extend_pairs(&params);
+                    Redirect::to(url.as_str()).into_response()
+                }
+                Err(_) => invalid_request_page("the redirect URI is not valid"),
+            },
+            ResponseMode::FormPost => form_post(&redirect_uri, params),
+        },
+    }
+}
+
+fn encode(pairs: &[(String, String)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+}
+
+fn invalid_request_page(description: &str) -> Response {
+    message_page(
+        StatusCode::BAD_REQUEST,
+        "This sign-in link is not valid",
+        &format!(
+            "The product that sent you here made a request Latchkey cannot accept ({description}). \
+             Go back to the product and try again, or tell its administrator."
+        ),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "form_post.html")]
+struct FormPostPage<'a> {
+    action: &'a str,
+    fields: Vec<(String, String)>,
+}
+
+/// OAuth 2.0 Form Post Response Mode: an HTML form that the small script submits (a button
+/// for browsers without JavaScript). This page alone may post to the product's origin.
+fn form_post(redirect_uri: &str, params: Vec<(String, String)>) -> Response {
+    let origin = url::Url::parse(redirect_uri)
+        .ok()
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
+    let mut response = render(&FormPostPage { action: redirect_uri, fields: params });
+    let csp = format!(
+        "default-src 'none'; style-src 'self'; script-src 'self'; form-action {origin}; \
+         frame-ancestors 'none'; base-uri 'none'"
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    response
+}

@@ -1,0 +1,116 @@
+//! `/oauth/token` (RFC 6749 §3.2), `/oauth/introspect` (RFC 7662), `/oauth/revoke`
+//! (RFC 7009): client-authenticated form posts answered with JSON.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use latchkey_core::oidc_provider::{ClientAuthentication, TokenEndpointError};
+use latchkey_protocol::oidc::{OAuthError, Params, TokenRequest};
+
+use crate::oidc::{basic_credentials, oauth_error, require_form};
+use crate::state::AppState;
+
+fn server_error(e: &dyn std::error::Error) -> Response {
+    tracing::error!(error = %e, "token endpoint failure");
+    oauth_error(&OAuthError::new(
+        latchkey_protocol::oidc::ErrorCode::ServerError,
+        "the server could not complete the request",
+    ))
+}
+
+/// Parses the form and the client's credentials, common to all three endpoints.
+fn read(
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(Params, Option<(String, String)>), OAuthError> {
+    require_form(headers)?;
+    let basic = basic_credentials(headers)?;
+    Ok((Params::from_urlencoded(body)?, basic))
+}
+
+pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let (params, basic) = match read(&headers, &body) {
+        Ok(r) => r,
+        Err(e) => return oauth_error(&e),
+    };
+    let (request, in_body) = match TokenRequest::parse(params) {
+        Ok(r) => r,
+        Err(e) => return oauth_error(&e),
+    };
+    let auth = ClientAuthentication {
+        basic,
+        body_client_id: in_body.client_id,
+        body_client_secret: in_body.client_secret,
+    };
+    match state.core.token(request, &auth).await {
+        Ok(response) => ([(header::PRAGMA, "no-cache")], Json(response)).into_response(),
+        Err(TokenEndpointError::OAuth(e)) => oauth_error(&e),
+        Err(TokenEndpointError::Unexpected(e)) => server_error(&e),
+    }
+}
+
+/// Authenticates the calling client from the form and headers.
+async fn client(
+    state: &AppState,
+    params: &mut Params,
+    basic: Option<(String, String)>,
+) -> Result<latchkey_core::oidc_provider::Client, Response> {
+    let auth = ClientAuthentication {
+        basic,
+        body_client_id: params.take("client_id"),
+        body_client_secret: params.take("client_secret"),
+    };
+    match state.core.authenticate_token_client(&auth).await {
+        Ok(c) if !c.is_public() => Ok(c),
+        Ok(_) => Err(oauth_error(&OAuthError::new(
+            latchkey_protocol::oidc::ErrorCode::InvalidClient,
+            "public clients cannot use this endpoint",
+        ))),
+        Err(TokenEndpointError::OAuth(e)) => Err(oauth_error(&e)),
+        Err(TokenEndpointError::Unexpected(e)) => Err(server_error(&e)),
+    }
+}
+
+pub async fn introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (mut params, basic) = match read(&headers, &body) {
+        Ok(r) => r,
+        Err(e) => return oauth_error(&e),
+    };
+    let client = match client(&state, &mut params, basic).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let token = match params.require("token") {
+        Ok(t) => t.to_owned(),
+        Err(e) => return oauth_error(&e),
+    };
+    match state.core.introspect(&client, &token).await {
+        Ok(answer) => Json(answer).into_response(),
+        Err(e) => server_error(&e),
+    }
+}
+
+pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let (mut params, basic) = match read(&headers, &body) {
+        Ok(r) => r,
+        Err(e) => return oauth_error(&e),
+    };
+    let client = match client(&state, &mut params, basic).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let token = match params.require("token") {
+        Ok(t) => t.to_owned(),
+        Err(e) => return oauth_error(&e),
+    };
+    match state.core.revoke_token(&client, &token).await {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(e) => server_error(&e),
+    }
+}
