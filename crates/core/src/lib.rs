@@ -8,10 +8,12 @@ pub mod credentials;
 pub mod flows;
 pub mod mail;
 pub mod oidc_provider;
+mod outbox;
 pub mod ports;
 pub mod secret;
 pub mod sessions;
 
 mod service;
 
+pub use outbox::DeliveryReport;
 pub use service::{Core, CoreSettings, Ports};

@@ -65,12 +65,12 @@ pub trait SessionRepo: Send + Sync {
     async fn list_for_account(&self, account: &AccountId) -> RepoResult<Vec<Session>>;
     /// Deletes one of the account's sessions; false when it was not there.
     async fn delete(&self, account: &AccountId, id: &SessionId) -> RepoResult<bool>;
-    /// Deletes every session of the account except `keep`; returns how many went.
+    /// Deletes every session of the account except `keep`; returns the ones that went.
     async fn delete_all_for_account(
         &self,
         account: &AccountId,
         keep: Option<&SessionId>,
-    ) -> RepoResult<u64>;
+    ) -> RepoResult<Vec<SessionId>>;
     /// Deletes sessions past `expires_at` or last seen before `idle_before`.
     async fn delete_expired(&self, now: Timestamp, idle_before: Timestamp) -> RepoResult<u64>;
 }
@@ -150,6 +150,13 @@ pub trait ThrottleRepo: Send + Sync {
 #[error("mail: {0}")]
 pub struct MailError(pub String);
 
+/// Delivers a back-channel logout token to a product (Back-Channel Logout 1.0 §2.5).
+#[async_trait]
+pub trait LogoutNotifier: Send + Sync {
+    /// `Ok` when the product answered 200 or 204.
+    async fn notify(&self, uri: &str, logout_token: &str) -> Result<(), String>;
+}
+
 /// Puts a message on its way (the outbox folder or SMTP). Called by the delivery job only;
 /// use cases enqueue mail in the outbox and never wait on a mail server.
 #[async_trait]
@@ -170,6 +177,18 @@ pub struct NewOutboxItem {
     /// What the deliverer needs; erased once delivered or abandoned.
     pub payload: String,
     pub created_at: Timestamp,
+}
+
+/// What operators see of a delivery: never its payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    pub recipient: String,
+    pub summary: String,
+    pub status: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,6 +228,8 @@ pub trait OutboxRepo: Send + Sync {
     async fn give_up(&self, id: &str, error: &str, now: Timestamp) -> RepoResult<()>;
     /// Removes delivered items older than `before` (dead letters stay for operators).
     async fn purge_delivered(&self, before: Timestamp) -> RepoResult<u64>;
+    /// The most recent items of `kind`, newest first, for the delivery view.
+    async fn list_recent(&self, kind: &str, limit: u32) -> RepoResult<Vec<DeliveryRecord>>;
     /// Items of `kind` by status, for metrics and the delivery view.
     async fn count_by_status(&self, kind: &str) -> RepoResult<Vec<(String, u64)>>;
 }
@@ -265,6 +286,8 @@ pub trait OidcRepo: Send + Sync {
         &self,
         hash: &TokenHash,
     ) -> RepoResult<Option<(String, Timestamp, bool)>>;
+    /// Live grants made under a Latchkey session (the products signed in through it).
+    async fn grants_for_session(&self, session: &SessionId) -> RepoResult<Vec<Grant>>;
     async fn revoke_access_token(&self, jti: &str, expires_at: Timestamp) -> RepoResult<()>;
     async fn access_token_revoked(&self, jti: &str) -> RepoResult<bool>;
 }

@@ -17,6 +17,7 @@ use latchkey_store::{SqlStore, StoreError, StoreOptions};
 use latchkey_web::{AppState, Metrics, ReadinessProbe, WebSettings};
 use tokio::net::TcpListener;
 
+use crate::backchannel::HttpLogoutNotifier;
 use crate::config::Config;
 use crate::mail::{Delivery, Transport};
 use crate::platform::{OsRng, SystemClock};
@@ -186,7 +187,12 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let jobs = tokio::spawn(housekeeping(self.backend.core.clone()));
-        let mail = tokio::spawn(deliver_mail(self.backend.core.clone(), self.backend.mail.clone()));
+        let notifier = HttpLogoutNotifier::new().map_err(std::io::Error::other)?;
+        let mail = tokio::spawn(deliver_outboxes(
+            self.backend.core.clone(),
+            self.backend.mail.clone(),
+            notifier,
+        ));
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
         jobs.abort();
@@ -196,21 +202,26 @@ impl App {
     }
 }
 
-/// Delivers queued mail: polls the outbox twice a second, and straight again while there is
-/// more due. Every node runs it; leases keep them from sending a message twice.
-async fn deliver_mail(core: Core, transport: Arc<dyn MailTransport>) {
+/// Delivers queued mail and back-channel logouts: polls the outbox twice a second, and
+/// straight again while there is more due. Every node runs it; leases keep them from
+/// delivering an item twice.
+async fn deliver_outboxes(
+    core: Core,
+    transport: Arc<dyn MailTransport>,
+    notifier: HttpLogoutNotifier,
+) {
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         loop {
-            match core.deliver_due_mail(transport.as_ref()).await {
-                Ok(report) if report.delivered + report.retrying + report.dead > 0 => {
-                    tracing::debug!(?report, "mail delivery round");
-                }
-                Ok(_) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, "mail delivery round failed");
+            let mail = core.deliver_due_mail(transport.as_ref()).await;
+            let logouts = core.deliver_due_logouts(&notifier).await;
+            match (mail, logouts) {
+                (Ok(m), Ok(l)) if m.is_empty() && l.is_empty() => break,
+                (Ok(m), Ok(l)) => tracing::debug!(mail = ?m, logouts = ?l, "delivery round"),
+                (Err(e), _) | (_, Err(e)) => {
+                    tracing::warn!(error = %e, "delivery round failed");
                     break;
                 }
             }

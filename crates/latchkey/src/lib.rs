@@ -2,6 +2,7 @@
 //! can start exactly what `latchkey serve` starts.
 
 pub mod app;
+mod backchannel;
 pub mod cli;
 pub mod config;
 mod mail;

@@ -19,7 +19,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::not_found;
 use crate::extract::csrf_cookie;
-use crate::oidc::{authorize, discovery, token, userinfo};
+use crate::oidc::{authorize, discovery, end_session, token, userinfo};
 use crate::pages::{account, home, login, password_reset, signup, verify_email};
 use crate::state::AppState;
 use crate::{health, metrics};
@@ -57,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .route("/account/password", post(account::password_update))
         .route("/account/sessions/{id}/end", post(account::session_end))
         .route("/account/sessions/end-all", post(account::sessions_end_all))
+        .route("/oauth/logout/confirm", post(end_session::end_session_confirm))
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), csrf_cookie))
         .layer(
@@ -84,8 +85,15 @@ pub fn router(state: AppState) -> Router {
         .route("/oauth/revoke", post(token::revoke))
         .route("/oauth/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
         .layer(cors);
+    // Reached from products' pages (links and cross-site form posts), so outside the CSRF
+    // layers; neither changes anything without a registered redirect URI or a confirmation.
     let provider_browser = Router::new()
-        .route("/oauth/authorize", get(authorize::authorize_get).post(authorize::authorize_post));
+        .route("/oauth/authorize", get(authorize::authorize_get).post(authorize::authorize_post))
+        .route(
+            "/oauth/logout",
+            get(end_session::end_session_get).post(end_session::end_session_post),
+        )
+        .layer(from_fn_with_state(state.clone(), csrf_cookie));
 
     let secure = state.settings.secure_cookies();
     let hsts = SetResponseHeaderLayer::if_not_present(

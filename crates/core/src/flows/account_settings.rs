@@ -75,8 +75,10 @@ impl Core {
         }
         let hash = self.hasher.hash(new, rng).await.map_err(HashFailure::from)?;
         self.ports.accounts.set_password_hash(&account.id, &hash, now).await?;
-        let ended =
-            self.ports.sessions.delete_all_for_account(&account.id, Some(&session.id)).await?;
+        let ended = self
+            .end_sessions_except(&account.id, Some(&session.id))
+            .await
+            .map_err(Unexpected::from)?;
         tracing::info!(account = %account.id, sessions_ended = ended, "password changed");
         let reset = self.link("/forgot-password");
         self.send_mail(mail::password_changed(&account.email, account.name.as_str(), &reset)).await;

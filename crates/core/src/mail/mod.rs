@@ -6,7 +6,8 @@ mod delivery;
 use askama::Template;
 use serde::{Deserialize, Serialize};
 
-pub use delivery::{DeliveryReport, OUTBOX_KIND};
+pub use crate::outbox::DeliveryReport;
+pub use delivery::OUTBOX_KIND;
 
 use crate::accounts::Email;
 

@@ -7,6 +7,7 @@ mod clients;
 mod grants;
 mod introspect;
 mod keys;
+mod logout;
 mod registry;
 pub(crate) mod store_types;
 mod tokens;
@@ -18,6 +19,7 @@ pub use clients::{
 pub use grants::{ClientAuthentication, TokenEndpointError, TokenResponse};
 pub use introspect::{Introspection, UserInfoError};
 pub use keys::{KeyError, KeyRing, PUBLISH_AHEAD_SECS};
+pub use logout::{BACKCHANNEL_KIND, EndSessionPlan};
 
 use latchkey_protocol::oidc::OAuthError;
 

@@ -84,12 +84,29 @@ impl Core {
         account: &AccountId,
         session: &SessionId,
     ) -> Result<bool, SessionError> {
-        Ok(self.ports.sessions.delete(account, session).await?)
+        let ended = self.ports.sessions.delete(account, session).await?;
+        if ended {
+            self.sessions_ended(std::slice::from_ref(session)).await?;
+        }
+        Ok(ended)
     }
 
-    /// "Sign out everywhere": ends every session of the account, the current one included.
+    /// "Sign out everywhere": ends every session of the account, the current one included,
+    /// and logs it out of every product.
     pub async fn end_all_sessions(&self, account: &AccountId) -> Result<u64, SessionError> {
-        Ok(self.ports.sessions.delete_all_for_account(account, None).await?)
+        self.end_sessions_except(account, None).await
+    }
+
+    /// Ends every session of the account but `keep`; products signed in under them are
+    /// logged out on their back-channel. Returns how many ended.
+    pub(crate) async fn end_sessions_except(
+        &self,
+        account: &AccountId,
+        keep: Option<&SessionId>,
+    ) -> Result<u64, SessionError> {
+        let ended = self.ports.sessions.delete_all_for_account(account, keep).await?;
+        self.sessions_ended(&ended).await?;
+        Ok(u64::try_from(ended.len()).unwrap_or(u64::MAX))
     }
 
     /// Housekeeping run by the background job.

@@ -46,6 +46,7 @@ mod operations;
 mod password_reset;
 mod sessions;
 mod signup;
+mod single_logout;
 mod store_contract;
 mod throttling;
 

@@ -180,7 +180,8 @@ contract! {
         store.touch(&SessionId::from_stored("x1".into()), T0.plus_secs(30)).await.unwrap();
         let listed = store.list_for_account(&s1).await.unwrap();
         assert_eq!(listed.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["x1", "x2"], "most recent first");
-        assert_eq!(store.delete_all_for_account(&s1, Some(&SessionId::from_stored("x1".into()))).await.unwrap(), 1);
+        let ended = store.delete_all_for_account(&s1, Some(&SessionId::from_stored("x1".into()))).await.unwrap();
+        assert_eq!(ended, [SessionId::from_stored("x2".into())]);
         assert_eq!(store.list_for_account(&s1).await.unwrap().len(), 1);
         assert_eq!(store.list_for_account(&s2).await.unwrap().len(), 1, "other accounts untouched");
         assert_eq!(store.delete_expired(T0.plus_secs(3600), T0).await.unwrap(), 2);

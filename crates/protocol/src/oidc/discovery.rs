@@ -5,6 +5,8 @@ use serde::Serialize;
 
 use crate::jose::SigningAlg;
 
+/// Field for field the metadata document, so the booleans are the spec's, not a design choice.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Serialize)]
 pub struct ProviderMetadata {
     pub issuer: String,
@@ -14,6 +16,9 @@ pub struct ProviderMetadata {
     pub jwks_uri: String,
     pub introspection_endpoint: String,
     pub revocation_endpoint: String,
+    pub end_session_endpoint: String,
+    pub backchannel_logout_supported: bool,
+    pub backchannel_logout_session_supported: bool,
     pub scopes_supported: Vec<&'static str>,
     pub response_types_supported: Vec<&'static str>,
     pub response_modes_supported: Vec<&'static str>,
@@ -41,6 +46,7 @@ pub mod paths {
     pub const JWKS: &str = "/oauth/jwks";
     pub const INTROSPECT: &str = "/oauth/introspect";
     pub const REVOKE: &str = "/oauth/revoke";
+    pub const END_SESSION: &str = "/oauth/logout";
 }
 
 impl ProviderMetadata {
@@ -57,6 +63,9 @@ impl ProviderMetadata {
             jwks_uri: at(paths::JWKS),
             introspection_endpoint: at(paths::INTROSPECT),
             revocation_endpoint: at(paths::REVOKE),
+            end_session_endpoint: at(paths::END_SESSION),
+            backchannel_logout_supported: true,
+            backchannel_logout_session_supported: true,
             scopes_supported: vec!["openid", "profile", "email", "offline_access"],
             response_types_supported: vec!["code"],
             response_modes_supported: vec!["query", "form_post"],

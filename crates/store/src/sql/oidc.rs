@@ -236,6 +236,21 @@ impl OidcRepo for SqlStore {
         Ok(row.map(|(g, exp, used)| (g, Timestamp::from_unix(exp), used.is_some())))
     }
 
+    async fn grants_for_session(&self, session: &SessionId) -> RepoResult<Vec<Grant>> {
+        Ok(sqlx::query_as::<_, GrantRow>(concat!(
+            "SELECT ",
+            grant_columns!(),
+            " FROM grants WHERE session_id = $1 AND revoked_at IS NULL ORDER BY created_at, id"
+        ))
+        .bind(session.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)?
+        .into_iter()
+        .map(GrantRow::into_grant)
+        .collect())
+    }
+
     async fn revoke_access_token(&self, jti: &str, expires_at: Timestamp) -> RepoResult<()> {
         sqlx::query(
             "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2) \

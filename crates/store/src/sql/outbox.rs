@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use latchkey_core::clock::Timestamp;
-use latchkey_core::ports::{NewOutboxItem, OutboxItem, OutboxRepo, RepoResult};
+use latchkey_core::ports::{DeliveryRecord, NewOutboxItem, OutboxItem, OutboxRepo, RepoResult};
 
 use super::{to_u64, unexpected};
 use crate::SqlStore;
@@ -130,6 +130,40 @@ impl OutboxRepo for SqlStore {
             .await
             .map_err(unexpected)?;
         Ok(done.rows_affected())
+    }
+
+    async fn list_recent(&self, kind: &str, limit: u32) -> RepoResult<Vec<DeliveryRecord>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            recipient: String,
+            summary: String,
+            status: String,
+            attempts: i64,
+            last_error: Option<String>,
+            created_at: i64,
+            updated_at: i64,
+        }
+        let rows = sqlx::query_as::<_, Row>(
+            "SELECT recipient, summary, status, attempts, last_error, created_at, updated_at \
+             FROM outbox WHERE kind = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+        )
+        .bind(kind)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| DeliveryRecord {
+                recipient: r.recipient,
+                summary: r.summary,
+                status: r.status,
+                attempts: u32::try_from(r.attempts).unwrap_or(u32::MAX),
+                last_error: r.last_error,
+                created_at: Timestamp::from_unix(r.created_at),
+                updated_at: Timestamp::from_unix(r.updated_at),
+            })
+            .collect())
     }
 
     async fn count_by_status(&self, kind: &str) -> RepoResult<Vec<(String, u64)>> {

@@ -140,14 +140,16 @@ impl SessionRepo for SqlStore {
         &self,
         account: &AccountId,
         keep: Option<&SessionId>,
-    ) -> RepoResult<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id <> $2")
-            .bind(account.as_str())
-            .bind(keep.map_or("", SessionId::as_str))
-            .execute(&self.pool)
-            .await
-            .map_err(unexpected)?;
-        Ok(done.rows_affected())
+    ) -> RepoResult<Vec<SessionId>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "DELETE FROM sessions WHERE account_id = $1 AND id <> $2 RETURNING id",
+        )
+        .bind(account.as_str())
+        .bind(keep.map_or("", SessionId::as_str))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(ids.into_iter().map(SessionId::from_stored).collect())
     }
 
     async fn delete_expired(&self, now: Timestamp, idle_before: Timestamp) -> RepoResult<u64> {

@@ -19,6 +19,7 @@ use crate::state::AppState;
 struct SessionRow {
     id: String,
     device: String,
+    products: String,
     ip: String,
     created: String,
     created_iso: String,
@@ -76,12 +77,13 @@ fn describe_device(user_agent: &str) -> String {
     }
 }
 
-fn session_row(s: &Session, current: &SessionId) -> SessionRow {
+fn session_row(s: &Session, current: &SessionId, products: &[String]) -> SessionRow {
     let (created, created_iso) = format_time(s.created_at.unix());
     let (last_seen, last_seen_iso) = format_time(s.last_seen_at.unix());
     SessionRow {
         id: s.id.as_str().to_owned(),
         device: describe_device(&s.client.user_agent),
+        products: products.join(", "),
         ip: s.client.ip.clone(),
         created,
         created_iso,
@@ -98,13 +100,19 @@ async fn account_page(
 ) -> Result<AccountPage, Response> {
     let sessions =
         state.core.list_sessions(&me.account.id).await.map_err(|e| unexpected_page(&e))?;
+    let mut rows = Vec::with_capacity(sessions.len());
+    for s in &sessions {
+        let products =
+            state.core.products_in_session(&s.id).await.map_err(|e| unexpected_page(&e))?;
+        rows.push(session_row(s, &me.session.id, &products));
+    }
     Ok(AccountPage {
         csrf,
         name: me.account.name.to_string(),
         name_value: me.account.name.to_string(),
         email: me.account.email.to_string(),
         verified: me.account.email_verified(),
-        sessions: sessions.iter().map(|s| session_row(s, &me.session.id)).collect(),
+        sessions: rows,
         ..AccountPage::default()
     })
 }

@@ -1,0 +1,221 @@
+//! Single logout. When a Latchkey session ends — logout, "sign out everywhere", a password
+//! change or reset, deactivation — every product signed in under it gets a signed logout
+//! token on its back-channel (Back-Channel Logout 1.0 with its errata), delivered through the
+//! durable outbox: retried with backoff, dead-lettered after a bounded time, never blocking
+//! the person. RP-initiated logout (RP-Initiated Logout 1.0) is planned here too.
+
+use std::collections::BTreeMap;
+
+use latchkey_protocol::oidc::IdTokenClaims;
+use serde::{Deserialize, Serialize};
+
+use crate::Core;
+use crate::outbox::DeliveryReport;
+use crate::ports::{LogoutNotifier, NewOutboxItem, RepoError};
+use crate::sessions::SessionId;
+
+pub const BACKCHANNEL_KIND: &str = "backchannel_logout";
+/// About an hour and a half of retries in all; a logout that late has lost its point.
+const BACKOFF_SECS: [i64; 6] = [5, 30, 120, 600, 1800, 3600];
+/// Logout tokens are short-lived (the errata make `exp` required).
+const LOGOUT_TOKEN_TTL_SECS: i64 = 120;
+const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct PendingLogout {
+    client_id: String,
+    uri: String,
+    sid: String,
+    sub: String,
+}
+
+#[derive(Debug, Serialize)]
+struct LogoutTokenClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    iat: i64,
+    exp: i64,
+    jti: String,
+    sid: &'a str,
+    events: BTreeMap<&'static str, serde_json::Value>,
+}
+
+/// Where an RP-initiated logout ends up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndSessionPlan {
+    /// The registered post-logout redirect URI with `state`, if the product asked for one.
+    pub redirect: Option<String>,
+    /// The Latchkey session the product's `id_token_hint` names.
+    pub hinted_session: Option<String>,
+}
+
+impl Core {
+    /// Revokes what products hold under these sessions and queues a logout token for each
+    /// product that registered a back-channel logout URI.
+    pub(crate) async fn sessions_ended(&self, sessions: &[SessionId]) -> Result<(), RepoError> {
+        let now = self.ports.clock.now();
+        for session in sessions {
+            let grants = self.ports.oidc.grants_for_session(session).await?;
+            let mut notified: Vec<&str> = Vec::new();
+            for grant in &grants {
+                self.revoke_grant(&grant.id).await?;
+                if notified.contains(&grant.client_id.as_str()) {
+                    continue;
+                }
+                notified.push(&grant.client_id);
+                let Some(client) = self.find_client(&grant.client_id).await? else { continue };
+                let Some(uri) = client.backchannel_logout_uri.clone() else { continue };
+                let pending = PendingLogout {
+                    client_id: client.id.clone(),
+                    uri: uri.clone(),
+                    sid: session.as_str().to_owned(),
+                    sub: grant.account.as_str().to_owned(),
+                };
+                let payload =
+                    serde_json::to_string(&pending).map_err(|e| RepoError(Box::new(e)))?;
+                self.ports
+                    .outbox
+                    .enqueue(&NewOutboxItem {
+                        id: self.new_id(now),
+                        kind: BACKCHANNEL_KIND,
+                        recipient: uri,
+                        summary: client.name.clone(),
+                        payload,
+                        created_at: now,
+                    })
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Delivers due logout tokens. Every node runs it; leases keep deliveries single.
+    pub async fn deliver_due_logouts(
+        &self,
+        notifier: &dyn LogoutNotifier,
+    ) -> Result<DeliveryReport, RepoError> {
+        self.drain_outbox(BACKCHANNEL_KIND, &BACKOFF_SECS, |item| async move {
+            let pending: PendingLogout =
+                serde_json::from_str(&item.payload).map_err(|e| format!("unreadable item: {e}"))?;
+            let client = self
+                .find_client(&pending.client_id)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or("the product no longer exists")?;
+            let now = self.ports.clock.now();
+            let claims = LogoutTokenClaims {
+                iss: &self.settings.public_url,
+                sub: &pending.sub,
+                aud: &client.id,
+                iat: now.unix(),
+                exp: now.unix() + LOGOUT_TOKEN_TTL_SECS,
+                jti: self.new_jti(),
+                sid: &pending.sid,
+                events: BTreeMap::from([(EVENT, serde_json::json!({}))]),
+            };
+            let token = self
+                .oidc
+                .keys
+                .sign(
+                    self.ports.signing_keys.as_ref(),
+                    now,
+                    client.id_token_alg,
+                    "logout+jwt",
+                    &claims,
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            notifier.notify(&pending.uri, &token).await
+        })
+        .await
+    }
+
+    /// The products signed in under a session ("Tracker, Wiki"), by name, for `/account`.
+    pub async fn products_in_session(&self, session: &SessionId) -> Result<Vec<String>, RepoError> {
+        let mut names: Vec<String> = Vec::new();
+        for grant in self.ports.oidc.grants_for_session(session).await? {
+            if let Some(client) = self.find_client(&grant.client_id).await?
+                && !names.contains(&client.name)
+            {
+                names.push(client.name);
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// Recent back-channel deliveries (product, time, attempts, last error), newest first.
+    pub async fn recent_logout_deliveries(
+        &self,
+        _admin: &crate::flows::SiteAdmin,
+        limit: u32,
+    ) -> Result<Vec<crate::ports::DeliveryRecord>, RepoError> {
+        self.ports.outbox.list_recent(BACKCHANNEL_KIND, limit).await
+    }
+
+    /// Back-channel deliveries by status (pending, delivered, dead), for operators.
+    pub async fn logout_delivery_status(&self) -> Result<Vec<(String, u64)>, RepoError> {
+        self.ports.outbox.count_by_status(BACKCHANNEL_KIND).await
+    }
+
+    /// Checks an RP-initiated logout request (RP-Initiated Logout 1.0 §2–3): the hint must be an
+    /// ID token we issued (expired ones are fine), and a post-logout redirect URI must be one
+    /// registered for the product it names. `Err` carries a message for the person.
+    pub async fn plan_end_session(
+        &self,
+        id_token_hint: Option<&str>,
+        client_id: Option<&str>,
+        post_logout_redirect_uri: Option<&str>,
+        state: Option<&str>,
+    ) -> Result<EndSessionPlan, String> {
+        let now = self.ports.clock.now();
+        let hint = match id_token_hint {
+            Some(raw) => Some(
+                self.oidc
+                    .keys
+                    .verify::<IdTokenClaims>(
+                        self.ports.signing_keys.as_ref(),
+                        now,
+                        raw,
+                        "JWT",
+                        &self.settings.public_url,
+                    )
+                    .await
+                    .ok_or("the id_token_hint is not an ID token issued by Latchkey")?,
+            ),
+            None => None,
+        };
+        let client_id = match (hint.as_ref().map(|h| h.aud.as_str()), client_id) {
+            (Some(a), Some(c)) if a != c => {
+                return Err("client_id does not match the id_token_hint".into());
+            }
+            (Some(a), _) => Some(a),
+            (None, c) => c,
+        };
+        let redirect = match post_logout_redirect_uri {
+            None => None,
+            Some(uri) => {
+                let id = client_id
+                    .ok_or("a post_logout_redirect_uri needs a client_id or an id_token_hint")?;
+                let client = self
+                    .find_client(id)
+                    .await
+                    .map_err(|_| "the request could not be checked; try again".to_owned())?
+                    .ok_or("unknown client_id")?;
+                if !client.post_logout_redirect_uris.iter().any(|u| u == uri) {
+                    return Err(
+                        "post_logout_redirect_uri is not registered for this product".into()
+                    );
+                }
+                let mut url = url::Url::parse(uri)
+                    .map_err(|_| "invalid post_logout_redirect_uri".to_owned())?;
+                if let Some(state) = state {
+                    url.query_pairs_mut().append_pair("state", state);
+                }
+                Some(url.to_string())
+            }
+        };
+        Ok(EndSessionPlan { redirect, hinted_session: hint.map(|h| h.sid) })
+    }
+}

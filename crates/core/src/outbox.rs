@@ -1,0 +1,71 @@
+//! The one delivery loop behind every outbox kind (mail, back-channel logout): lease what is
+//! due, try it, record delivered / retry later / dead. Kinds differ only in how they deliver
+//! and how patiently they retry.
+
+use std::future::Future;
+
+use crate::Core;
+use crate::ports::{OutboxItem, RepoError};
+
+/// How long a node may hold an item it is delivering before another may take it.
+const LEASE_SECS: i64 = 120;
+const BATCH: u32 = 20;
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub delivered: u32,
+    pub retrying: u32,
+    pub dead: u32,
+}
+
+impl DeliveryReport {
+    pub fn is_empty(&self) -> bool {
+        self.delivered + self.retrying + self.dead == 0
+    }
+}
+
+impl Core {
+    /// Delivers what of `kind` is due now. `backoff[n]` is the pause after the (n+1)th failed
+    /// attempt; after the last the item is dead (kept without its payload).
+    pub(crate) async fn drain_outbox<F, Fut>(
+        &self,
+        kind: &str,
+        backoff: &[i64],
+        mut deliver: F,
+    ) -> Result<DeliveryReport, RepoError>
+    where
+        F: FnMut(OutboxItem) -> Fut,
+        Fut: Future<Output = Result<(), String>>,
+    {
+        let now = self.ports.clock.now();
+        let due = self.ports.outbox.lease_due(kind, now, now.plus_secs(LEASE_SECS), BATCH).await?;
+        let mut report = DeliveryReport::default();
+        for item in due {
+            let (id, attempt) =
+                (item.id.clone(), usize::try_from(item.attempts).unwrap_or(usize::MAX));
+            let outcome = deliver(item).await;
+            let now = self.ports.clock.now();
+            match outcome {
+                Ok(()) => {
+                    self.ports.outbox.mark_delivered(&id, now).await?;
+                    report.delivered += 1;
+                }
+                Err(error) => {
+                    if let Some(wait) = backoff.get(attempt) {
+                        tracing::warn!(%kind, %id, attempt = attempt + 1, %error, "delivery failed; will retry");
+                        self.ports
+                            .outbox
+                            .retry_later(&id, &error, now.plus_secs(*wait), now)
+                            .await?;
+                        report.retrying += 1;
+                    } else {
+                        tracing::error!(%kind, %id, %error, "delivery failed for good");
+                        self.ports.outbox.give_up(&id, &error, now).await?;
+                        report.dead += 1;
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+}
