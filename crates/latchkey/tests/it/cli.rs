@@ -156,3 +156,82 @@ fn a_postgres_database_can_be_shared_by_cli_and_server() {
     assert_eq!(json(&shown)["email"], "pg@example.com");
     drop(db);
 }
+
+#[test]
+fn client_and_key_commands_follow_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let web = latchkey(
+        d,
+        &[
+            "client",
+            "create",
+            "--name",
+            "Tracker",
+            "--redirect-uri",
+            "https://tracker.example.com/cb",
+            "--redirect-uri",
+            "http://127.0.0.1:3000/cb",
+            "--backchannel-logout-uri",
+            "https://tracker.example.com/bc",
+            "--json",
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(web.code, 0, "{}", web.stderr);
+    let v = json(&web);
+    assert!(v["client_id"].as_str().unwrap().len() >= 32);
+    assert_eq!(v["client_secret"].as_str().unwrap().len(), 43, "256 bits, base64url");
+    assert_eq!(v["redirect_uris"].as_array().unwrap().len(), 2);
+
+    let bot = latchkey(
+        d,
+        &["client", "create", "--name", "Bot", "--grant", "client_credentials", "--json"],
+        None,
+        &[],
+    );
+    assert_eq!(bot.code, 0, "a client_credentials client needs no redirect URI: {}", bot.stderr);
+    let spa = latchkey(
+        d,
+        &[
+            "client",
+            "create",
+            "--name",
+            "SPA",
+            "--public",
+            "--redirect-uri",
+            "http://localhost:5173/cb",
+            "--json",
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(spa.code, 0, "{}", spa.stderr);
+    assert!(json(&spa)["client_secret"].is_null());
+
+    for bad in [
+        vec!["client", "create", "--name", "X"],
+        vec!["client", "create", "--name", "X", "--redirect-uri", "http://evil.example/cb"],
+        vec!["client", "create", "--name", "X", "--redirect-uri", "https://x.example/cb#frag"],
+        vec![
+            "client",
+            "create",
+            "--name",
+            "X",
+            "--redirect-uri",
+            "https://x.example/cb",
+            "--grant",
+            "password",
+        ],
+    ] {
+        let run = latchkey(d, &bad, None, &[]);
+        assert_eq!(run.code, 2, "{bad:?}: {}", run.stderr);
+    }
+    let listed = latchkey(d, &["client", "list", "--json"], None, &[]);
+    assert_eq!(json(&listed)["clients"].as_array().unwrap().len(), 3);
+
+    let rotated = latchkey(d, &["keys", "rotate", "--json"], None, &[]);
+    assert_eq!(rotated.code, 0, "{}", rotated.stderr);
+    assert_eq!(json(&rotated)["keys"].as_array().unwrap().len(), 3);
+}

@@ -369,3 +369,29 @@ on_both_engines! {
         assert!(jwks["keys"].as_array().unwrap().iter().all(|k| k.get("d").is_none()), "no private parts");
     }
 }
+
+on_both_engines! {
+    async fn key_rotation_publishes_before_signing_and_retires_after_expiry(server: TestServer) {
+        let service = register(&server, "Bot", false, SigningAlg::ES256, vec![GrantType::ClientCredentials]).await;
+        let kid_of = |token: &str| jsonwebtoken::decode_header(token).unwrap().kid.unwrap();
+        let jwks = || async { http().get(format!("{}/oauth/jwks", server.url)).send().await.unwrap().json::<serde_json::Value>().await.unwrap() };
+        let (_, before) = token_request(&server, &service, &[("grant_type", "client_credentials")]).await;
+        let old_kid = kid_of(before["access_token"].as_str().unwrap());
+        assert_eq!(jwks().await["keys"].as_array().unwrap().len(), 3);
+
+        let created = server.core.rotate_signing_keys(&SiteAdmin::local_operator()).await.unwrap();
+        assert_eq!(jwks().await["keys"].as_array().unwrap().len(), 6, "published at once");
+        let (_, soon) = token_request(&server, &service, &[("grant_type", "client_credentials")]).await;
+        assert_eq!(kid_of(soon["access_token"].as_str().unwrap()), old_kid, "not signing yet");
+
+        server.clock.advance(601);
+        let (_, later) = token_request(&server, &service, &[("grant_type", "client_credentials")]).await;
+        let new_kid = kid_of(later["access_token"].as_str().unwrap());
+        assert!(created.iter().any(|(kid, _)| *kid == new_kid), "the new key signs after ten minutes");
+        let introspected: serde_json::Value = http().post(format!("{}/oauth/introspect", server.url)).basic_auth(&service.id, service.secret.as_ref()).form(&[("token", before["access_token"].as_str().unwrap())]).send().await.unwrap().json().await.unwrap();
+        assert_eq!(introspected["active"], true, "tokens of the old key still verify");
+
+        server.clock.advance(3600);
+        assert_eq!(jwks().await["keys"].as_array().unwrap().len(), 3, "old keys retired after their tokens expired");
+    }
+}
