@@ -1,0 +1,44 @@
+// oidc-provider configured like Latchkey for the benchmark: one confidential client with the
+// client_credentials grant, ES256-signed JWT access tokens (RFC 9068) for the token run,
+// opaque tokens for introspection (oidc-provider introspects only tokens it stores).
+// Usage: PORT=… FORMAT=jwt|opaque node server.mjs   (prints "ready" when listening)
+import Provider from 'oidc-provider';
+import { generateKeyPair, exportJWK } from 'jose';
+
+const port = Number(process.env.PORT);
+const format = process.env.FORMAT ?? 'jwt';
+const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+const jwk = { ...(await exportJWK(privateKey)), alg: 'ES256', use: 'sig', kid: 'bench' };
+
+const provider = new Provider(`http://127.0.0.1:${port}`, {
+  clients: [{
+    client_id: 'bench',
+    client_secret: 'bench-secret-bench-secret-bench-secret-1234',
+    grant_types: ['client_credentials'],
+    redirect_uris: [],
+    response_types: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+    id_token_signed_response_alg: 'ES256',
+    scope: 'reports.read',
+  }],
+  jwks: { keys: [jwk] },
+  scopes: ['openid', 'offline_access', 'reports.read'],
+  ttl: { ClientCredentials: 900 },
+  features: {
+    devInteractions: { enabled: false },
+    clientCredentials: { enabled: true },
+    introspection: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: () => 'urn:bench:api',
+      useGrantedResource: () => true,
+      getResourceServerInfo: () => ({
+        scope: 'reports.read',
+        audience: 'urn:bench:api',
+        accessTokenFormat: format,
+        jwt: { sign: { alg: 'ES256' } },
+      }),
+    },
+  },
+});
+provider.listen(port, '127.0.0.1', () => console.log('ready'));
