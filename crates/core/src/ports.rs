@@ -289,5 +289,6 @@ pub trait OidcRepo: Send + Sync {
     /// Live grants made under a Latchkey session (the products signed in through it).
     async fn grants_for_session(&self, session: &SessionId) -> RepoResult<Vec<Grant>>;
     async fn revoke_access_token(&self, jti: &str, expires_at: Timestamp) -> RepoResult<()>;
-    async fn access_token_revoked(&self, jti: &str) -> RepoResult<bool>;
+    /// Every revoked access token that has not expired yet.
+    async fn revoked_access_tokens(&self, now: Timestamp) -> RepoResult<Vec<String>>;
 }

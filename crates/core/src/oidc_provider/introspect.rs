@@ -82,7 +82,9 @@ impl Core {
         else {
             return Ok(None);
         };
-        if claims.exp <= now.unix() || self.ports.oidc.access_token_revoked(&claims.jti).await? {
+        if claims.exp <= now.unix()
+            || self.oidc.revoked.is_revoked(&claims.jti, self.ports.oidc.as_ref(), now).await?
+        {
             return Ok(None);
         }
         let account = match &claims.sid {
@@ -196,6 +198,7 @@ impl Core {
                 .oidc
                 .revoke_access_token(&claims.jti, crate::clock::Timestamp::from_unix(claims.exp))
                 .await?;
+            self.oidc.revoked.remember(&claims.jti);
             tracing::info!(client = %client.id, "access token revoked");
         }
         Ok(())

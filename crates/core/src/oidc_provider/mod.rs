@@ -9,6 +9,7 @@ mod introspect;
 mod keys;
 mod logout;
 mod registry;
+mod revocations;
 pub(crate) mod store_types;
 mod tokens;
 
@@ -45,13 +46,19 @@ impl Default for OidcSettings {
 /// The provider's in-memory state: the client registry cache and the key ring.
 pub struct OidcState {
     pub(crate) clients: registry::ClientCache,
+    pub(crate) revoked: revocations::RevocationCache,
     pub(crate) keys: KeyRing,
     pub(crate) settings: OidcSettings,
 }
 
 impl OidcState {
     pub fn new(master_key: [u8; 32], settings: OidcSettings) -> Self {
-        Self { clients: registry::ClientCache::default(), keys: KeyRing::new(master_key), settings }
+        Self {
+            clients: registry::ClientCache::default(),
+            revoked: revocations::RevocationCache::default(),
+            keys: KeyRing::new(master_key),
+            settings,
+        }
     }
 }
 

@@ -264,13 +264,11 @@ impl OidcRepo for SqlStore {
         Ok(())
     }
 
-    async fn access_token_revoked(&self, jti: &str) -> RepoResult<bool> {
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT expires_at FROM revoked_access_tokens WHERE jti = $1")
-                .bind(jti)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(unexpected)?;
-        Ok(found.is_some())
+    async fn revoked_access_tokens(&self, now: Timestamp) -> RepoResult<Vec<String>> {
+        sqlx::query_scalar("SELECT jti FROM revoked_access_tokens WHERE expires_at > $1")
+            .bind(now.unix())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unexpected)
     }
 }

@@ -120,6 +120,7 @@ impl Core {
         if let Some(grant) = self.ports.oidc.revoke_grant(grant_id, now).await? {
             let expires = grant.created_at.plus_secs(self.oidc.settings.access_token_ttl_secs);
             self.ports.oidc.revoke_access_token(&grant.access_jti, expires).await?;
+            self.oidc.revoked.remember(&grant.access_jti);
         }
         Ok(())
     }
