@@ -68,19 +68,27 @@ impl Core {
         token: &str,
     ) -> Result<Option<(AccessTokenClaims, Option<Account>)>, RepoError> {
         let now = self.ports.clock.now();
-        let Some(claims) = self
-            .oidc
-            .keys
-            .verify::<AccessTokenClaims>(
-                self.ports.signing_keys.as_ref(),
-                now,
-                token,
-                "at+jwt",
-                &self.settings.public_url,
-            )
-            .await
-        else {
-            return Ok(None);
+        let key = super::verified::VerifiedTokens::key(token);
+        let claims = match self.oidc.verified.get(&key) {
+            Some(claims) => claims,
+            None => {
+                let Some(claims) = self
+                    .oidc
+                    .keys
+                    .verify::<AccessTokenClaims>(
+                        self.ports.signing_keys.as_ref(),
+                        now,
+                        token,
+                        "at+jwt",
+                        &self.settings.public_url,
+                    )
+                    .await
+                else {
+                    return Ok(None);
+                };
+                self.oidc.verified.insert(key, claims.clone());
+                claims
+            }
         };
         if claims.exp <= now.unix()
             || self.oidc.revoked.is_revoked(&claims.jti, self.ports.oidc.as_ref(), now).await?

@@ -12,6 +12,7 @@ mod registry;
 mod revocations;
 pub(crate) mod store_types;
 mod tokens;
+mod verified;
 
 pub use authorize::AuthorizeOutcome;
 pub use clients::{
@@ -47,6 +48,7 @@ impl Default for OidcSettings {
 pub struct OidcState {
     pub(crate) clients: registry::ClientCache,
     pub(crate) revoked: revocations::RevocationCache,
+    pub(crate) verified: verified::VerifiedTokens,
     pub(crate) keys: KeyRing,
     pub(crate) settings: OidcSettings,
 }
@@ -56,6 +58,7 @@ impl OidcState {
         Self {
             clients: registry::ClientCache::default(),
             revoked: revocations::RevocationCache::default(),
+            verified: verified::VerifiedTokens::default(),
             keys: KeyRing::new(master_key),
             settings,
         }
