@@ -69,26 +69,25 @@ impl Core {
     ) -> Result<Option<(AccessTokenClaims, Option<Account>)>, RepoError> {
         let now = self.ports.clock.now();
         let key = super::verified::VerifiedTokens::key(token);
-        let claims = match self.oidc.verified.get(&key) {
-            Some(claims) => claims,
-            None => {
-                let Some(claims) = self
-                    .oidc
-                    .keys
-                    .verify::<AccessTokenClaims>(
-                        self.ports.signing_keys.as_ref(),
-                        now,
-                        token,
-                        "at+jwt",
-                        &self.settings.public_url,
-                    )
-                    .await
-                else {
-                    return Ok(None);
-                };
-                self.oidc.verified.insert(key, claims.clone());
-                claims
-            }
+        let claims = if let Some(claims) = self.oidc.verified.get(&key) {
+            claims
+        } else {
+            let Some(claims) = self
+                .oidc
+                .keys
+                .verify::<AccessTokenClaims>(
+                    self.ports.signing_keys.as_ref(),
+                    now,
+                    token,
+                    "at+jwt",
+                    &self.settings.public_url,
+                )
+                .await
+            else {
+                return Ok(None);
+            };
+            self.oidc.verified.insert(key, claims.clone());
+            claims
         };
         if claims.exp <= now.unix()
             || self.oidc.revoked.is_revoked(&claims.jti, self.ports.oidc.as_ref(), now).await?
