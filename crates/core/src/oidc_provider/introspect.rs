@@ -61,6 +61,29 @@ impl From<RepoError> for UserInfoError {
 }
 
 impl Core {
+    /// The claims of an access token we signed (`typ`, key, algorithm and issuer checked),
+    /// from the verified-token cache when it was seen before. Expiry is not checked here.
+    async fn signed_access_claims(&self, token: &str) -> Option<AccessTokenClaims> {
+        let key = super::verified::VerifiedTokens::key(token);
+        if let Some(claims) = self.oidc.verified.get(&key) {
+            return Some(claims);
+        }
+        let now = self.ports.clock.now();
+        let claims = self
+            .oidc
+            .keys
+            .verify::<AccessTokenClaims>(
+                self.ports.signing_keys.as_ref(),
+                now,
+                token,
+                "at+jwt",
+                &self.settings.public_url,
+            )
+            .await?;
+        self.oidc.verified.insert(key, claims.clone());
+        Some(claims)
+    }
+
     /// A live access token's claims and, for user tokens, the account: the signature, `typ`,
     /// issuer and expiry hold, it was not revoked, and its session and account are still live.
     async fn live_access_token(
@@ -68,26 +91,8 @@ impl Core {
         token: &str,
     ) -> Result<Option<(AccessTokenClaims, Option<Account>)>, RepoError> {
         let now = self.ports.clock.now();
-        let key = super::verified::VerifiedTokens::key(token);
-        let claims = if let Some(claims) = self.oidc.verified.get(&key) {
-            claims
-        } else {
-            let Some(claims) = self
-                .oidc
-                .keys
-                .verify::<AccessTokenClaims>(
-                    self.ports.signing_keys.as_ref(),
-                    now,
-                    token,
-                    "at+jwt",
-                    &self.settings.public_url,
-                )
-                .await
-            else {
-                return Ok(None);
-            };
-            self.oidc.verified.insert(key, claims.clone());
-            claims
+        let Some(claims) = self.signed_access_claims(token).await else {
+            return Ok(None);
         };
         if claims.exp <= now.unix()
             || self.oidc.revoked.is_revoked(&claims.jti, self.ports.oidc.as_ref(), now).await?
@@ -187,18 +192,7 @@ impl Core {
             }
             return Ok(());
         }
-        let now = self.ports.clock.now();
-        if let Some(claims) = self
-            .oidc
-            .keys
-            .verify::<AccessTokenClaims>(
-                self.ports.signing_keys.as_ref(),
-                now,
-                token,
-                "at+jwt",
-                &self.settings.public_url,
-            )
-            .await
+        if let Some(claims) = self.signed_access_claims(token).await
             && claims.client_id == client.id
         {
             self.ports
