@@ -38,7 +38,10 @@ impl Core {
         Fut: Future<Output = Result<(), String>>,
     {
         let now = self.ports.clock.now();
-        let due = self.ports.outbox.lease_due(kind, now, now.plus_secs(LEASE_SECS), BATCH).await?;
+        let mut due =
+            self.ports.outbox.lease_due(kind, now, now.plus_secs(LEASE_SECS), BATCH).await?;
+        // Oldest first: a lease's rows come back in no particular order.
+        due.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         let mut report = DeliveryReport::default();
         for item in due {
             let (id, attempt) =

@@ -1,6 +1,6 @@
-//! `OutboxRepo` on SQL. Leasing is one conditional UPDATE: on PostgreSQL a concurrent leaser
-//! re-checks the lease condition after waiting for the row lock and skips rows another node
-//! took; SQLite has a single writer. Either way an item is delivered by one node at a time.
+//! `OutboxRepo` on SQL. Leasing is one UPDATE over a sub-select of due rows: on PostgreSQL the
+//! sub-select locks its rows and skips rows another node holds (`FOR UPDATE SKIP LOCKED`);
+//! SQLite has a single writer. Either way an item is delivered by one node at a time.
 
 use async_trait::async_trait;
 use latchkey_core::clock::Timestamp;
@@ -46,22 +46,33 @@ impl OutboxRepo for SqlStore {
         lease_until: Timestamp,
         limit: u32,
     ) -> RepoResult<Vec<OutboxItem>> {
-        let rows = sqlx::query_as::<_, ItemRow>(
-            "UPDATE outbox SET leased_until = $1, updated_at = $2 \
-             WHERE id IN (SELECT id FROM outbox WHERE kind = $3 AND status = 'pending' \
-                          AND next_attempt_at <= $2 \
-                          AND (leased_until IS NULL OR leased_until <= $2) \
-                          ORDER BY next_attempt_at, id LIMIT $4) \
-               AND status = 'pending' AND (leased_until IS NULL OR leased_until <= $2) \
-             RETURNING id, kind, recipient, payload, attempts, created_at",
-        )
-        .bind(lease_until.unix())
-        .bind(now.unix())
-        .bind(kind)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        // PostgreSQL: rows another node is leasing right now are skipped rather than waited
+        // for (and then lost to the re-check), so concurrent leasers share the work.
+        // SQLite has one writer; the statement is atomic as it is.
+        let sql = match self.engine {
+            crate::Engine::Postgres => concat!(
+                "UPDATE outbox SET leased_until = $1, updated_at = $2 ",
+                "WHERE id IN (SELECT id FROM outbox WHERE kind = $3 AND status = 'pending' ",
+                "AND next_attempt_at <= $2 AND (leased_until IS NULL OR leased_until <= $2) ",
+                "ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) ",
+                "RETURNING id, kind, recipient, payload, attempts, created_at"
+            ),
+            crate::Engine::Sqlite => concat!(
+                "UPDATE outbox SET leased_until = $1, updated_at = $2 ",
+                "WHERE id IN (SELECT id FROM outbox WHERE kind = $3 AND status = 'pending' ",
+                "AND next_attempt_at <= $2 AND (leased_until IS NULL OR leased_until <= $2) ",
+                "ORDER BY next_attempt_at, id LIMIT $4) ",
+                "RETURNING id, kind, recipient, payload, attempts, created_at"
+            ),
+        };
+        let rows = sqlx::query_as::<_, ItemRow>(sql)
+            .bind(lease_until.unix())
+            .bind(now.unix())
+            .bind(kind)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unexpected)?;
         Ok(rows
             .into_iter()
             .map(|r| OutboxItem {
