@@ -73,22 +73,27 @@ async fn client(
     }
 }
 
+/// The form of an introspection or revocation request: the authenticated (confidential)
+/// client and the `token` it asks about (RFC 7662 §2.1, RFC 7009 §2.1).
+async fn client_and_token(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(latchkey_core::oidc_provider::Client, String), Response> {
+    let (mut params, basic) = read(headers, body).map_err(|e| oauth_error(&e))?;
+    let client = client(state, &mut params, basic).await?;
+    let token = params.require("token").map_err(|e| oauth_error(&e))?.to_owned();
+    Ok((client, token))
+}
+
 pub async fn introspect(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (mut params, basic) = match read(&headers, &body) {
+    let (client, token) = match client_and_token(&state, &headers, &body).await {
         Ok(r) => r,
-        Err(e) => return oauth_error(&e),
-    };
-    let client = match client(&state, &mut params, basic).await {
-        Ok(c) => c,
         Err(r) => return r,
-    };
-    let token = match params.require("token") {
-        Ok(t) => t.to_owned(),
-        Err(e) => return oauth_error(&e),
     };
     match state.core.introspect(&client, &token).await {
         Ok(answer) => Json(answer).into_response(),
@@ -97,17 +102,9 @@ pub async fn introspect(
 }
 
 pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (mut params, basic) = match read(&headers, &body) {
+    let (client, token) = match client_and_token(&state, &headers, &body).await {
         Ok(r) => r,
-        Err(e) => return oauth_error(&e),
-    };
-    let client = match client(&state, &mut params, basic).await {
-        Ok(c) => c,
         Err(r) => return r,
-    };
-    let token = match params.require("token") {
-        Ok(t) => t.to_owned(),
-        Err(e) => return oauth_error(&e),
     };
     match state.core.revoke_token(&client, &token).await {
         Ok(()) => StatusCode::OK.into_response(),
