@@ -157,6 +157,13 @@ pub trait LogoutNotifier: Send + Sync {
     async fn notify(&self, uri: &str, logout_token: &str) -> Result<(), String>;
 }
 
+/// Fetches a product's published JWK Set (`jwks_uri`, registered by a site admin), bounded
+/// in time and size.
+#[async_trait]
+pub trait KeyFetcher: Send + Sync {
+    async fn fetch_jwks(&self, uri: &str) -> Result<String, String>;
+}
+
 /// Puts a message on its way (the outbox folder or SMTP). Called by the delivery job only;
 /// use cases enqueue mail in the outbox and never wait on a mail server.
 #[async_trait]
@@ -291,4 +298,40 @@ pub trait OidcRepo: Send + Sync {
     async fn revoke_access_token(&self, jti: &str, expires_at: Timestamp) -> RepoResult<()>;
     /// Every revoked access token that has not expired yet.
     async fn revoked_access_tokens(&self, now: Timestamp) -> RepoResult<Vec<String>>;
+    /// Remembers a client assertion's `jti` until `expires_at`; false if it was already seen.
+    async fn record_assertion(
+        &self,
+        client_id: &str,
+        jti: &str,
+        expires_at: Timestamp,
+    ) -> RepoResult<bool>;
+    /// Forgets expired assertions, codes and revoked-token entries.
+    async fn purge_expired(&self, now: Timestamp) -> RepoResult<u64>;
+    /// The scopes a person allowed a third-party client, if any.
+    async fn find_consent(
+        &self,
+        account: &AccountId,
+        client_id: &str,
+    ) -> RepoResult<Option<Consent>>;
+    /// Records (or widens) a consent.
+    async fn save_consent(&self, consent: &Consent) -> RepoResult<()>;
+    async fn list_consents(&self, account: &AccountId) -> RepoResult<Vec<Consent>>;
+    /// Removes a consent; false when there was none.
+    async fn delete_consent(&self, account: &AccountId, client_id: &str) -> RepoResult<bool>;
+    /// The live grants a client holds for an account.
+    async fn grants_for_client(
+        &self,
+        account: &AccountId,
+        client_id: &str,
+    ) -> RepoResult<Vec<Grant>>;
+}
+
+/// What a person allowed a third-party product to see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    pub account: AccountId,
+    pub client_id: String,
+    /// Space-separated, as in OAuth.
+    pub scope: String,
+    pub granted_at: Timestamp,
 }

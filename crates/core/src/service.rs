@@ -9,8 +9,8 @@ use crate::flows::ThrottlePolicy;
 use crate::mail::OutgoingMail;
 use crate::oidc_provider::OidcState;
 use crate::ports::{
-    AccountRepo, ClientRepo, Clock, NewOutboxItem, OidcRepo, OneTimeTokenRepo, OutboxRepo, Rng,
-    SessionRepo, SigningKeyRepo, ThrottleRepo,
+    AccountRepo, ClientRepo, Clock, KeyFetcher, NewOutboxItem, OidcRepo, OneTimeTokenRepo,
+    OutboxRepo, Rng, SessionRepo, SigningKeyRepo, ThrottleRepo,
 };
 
 /// Everything outside the domain, wired by the binary.
@@ -24,6 +24,7 @@ pub struct Ports {
     pub clients: Arc<dyn ClientRepo>,
     pub signing_keys: Arc<dyn SigningKeyRepo>,
     pub oidc: Arc<dyn OidcRepo>,
+    pub fetcher: Arc<dyn KeyFetcher>,
     pub clock: Arc<dyn Clock>,
     pub rng: Arc<dyn Rng>,
 }

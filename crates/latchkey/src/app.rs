@@ -19,6 +19,7 @@ use tokio::net::TcpListener;
 
 use crate::backchannel::HttpLogoutNotifier;
 use crate::config::Config;
+use crate::jwks_fetch::HttpKeyFetcher;
 use crate::mail::{Delivery, Transport};
 use crate::platform::{OsRng, SystemClock};
 
@@ -40,6 +41,8 @@ pub enum StartError {
     MasterKey(String, String),
     #[error("signing keys: {0}")]
     SigningKeys(String),
+    #[error("HTTP client: {0}")]
+    Http(String),
 }
 
 /// Replaceable parts, for tests: a clock they can move, a listener bound before the public
@@ -87,6 +90,7 @@ impl Backend {
             clients: shared.clone(),
             signing_keys: shared.clone(),
             oidc: shared,
+            fetcher: Arc::new(HttpKeyFetcher::new().map_err(StartError::Http)?),
             clock,
             rng,
         };
@@ -243,6 +247,9 @@ async fn housekeeping(core: Core) {
         }
         if let Err(e) = core.purge_delivered_mail().await {
             tracing::warn!(error = %e, "outbox cleanup failed");
+        }
+        if let Err(e) = core.purge_expired_oidc().await {
+            tracing::warn!(error = %e, "expired code and assertion cleanup failed");
         }
     }
 }

@@ -58,6 +58,8 @@ pub fn router(state: AppState) -> Router {
         .route("/account/sessions/{id}/end", post(account::session_end))
         .route("/account/sessions/end-all", post(account::sessions_end_all))
         .route("/oauth/logout/confirm", post(end_session::end_session_confirm))
+        .route("/oauth/consent", post(authorize::consent_submit))
+        .route("/account/products/{client_id}/revoke", post(account::product_revoke))
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), csrf_cookie))
         .layer(

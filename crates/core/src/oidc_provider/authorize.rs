@@ -2,15 +2,15 @@
 //! response for the client.
 
 use latchkey_protocol::oidc::{
-    AuthorizationTarget, ErrorCode, OAuthError, Params, Prompt, ResponseMode,
+    AuthorizationRequest, AuthorizationTarget, ErrorCode, OAuthError, Params, Prompt, ResponseMode,
 };
 
 use crate::Core;
 use crate::accounts::Account;
 use crate::flows::Unexpected;
 use crate::oidc_provider::KNOWN_SCOPES;
-use crate::oidc_provider::clients::GrantType;
-use crate::ports::AuthorizationCode;
+use crate::oidc_provider::clients::{Client, GrantType};
+use crate::ports::{AuthorizationCode, Consent};
 use crate::secret::OpaqueToken;
 use crate::sessions::Session;
 
@@ -21,17 +21,40 @@ pub enum AuthorizeOutcome {
     /// The person must sign in (again) and come back. `reauth_after` is set when an existing
     /// session is not fresh enough (`prompt=login`, `max_age`).
     Login { reauth_after: Option<i64>, login_hint: Option<String> },
+    /// A third-party product asks for this person's data for the first time (or for more of
+    /// it, or with `prompt=consent`): show the consent screen, then come back with the answer.
+    Consent { client_name: String, scopes: Vec<String> },
     /// Back to the client.
     Respond { redirect_uri: String, response_mode: ResponseMode, params: Vec<(String, String)> },
 }
 
+/// The person's answer on the consent screen, when this request comes from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentDecision {
+    NotAsked,
+    Allowed,
+    Denied,
+}
+
+enum ConsentStep {
+    Proceed,
+    Refuse(OAuthError),
+    Ask,
+}
+
+fn covers(granted: &str, wanted: &[&str]) -> bool {
+    wanted.iter().all(|w| granted.split(' ').any(|g| g == *w))
+}
+
 impl Core {
     /// `auth_after`: the time a re-authentication was asked for, echoed back after login.
+    /// `consent`: the answer from the consent screen (a CSRF-protected form), if any.
     pub async fn authorize(
         &self,
         params: Params,
         signed_in: Option<(&Session, &Account)>,
         auth_after: Option<i64>,
+        consent: ConsentDecision,
     ) -> Result<AuthorizeOutcome, Unexpected> {
         let target = match AuthorizationTarget::parse(params) {
             Ok(t) => t,
@@ -102,21 +125,41 @@ impl Core {
                 login_hint: request.login_hint,
             });
         }
-        // First-party products skip consent (Latchkey's own products); third-party consent
-        // arrives with the consent screen.
         let scope: Vec<&str> = request
             .scopes
             .iter()
             .map(String::as_str)
             .filter(|s| KNOWN_SCOPES.contains(s))
             .collect();
+        match self.consent_step(&client, account, &scope, &request.prompt, consent).await? {
+            ConsentStep::Proceed => {}
+            ConsentStep::Refuse(e) => return Ok(error(e)),
+            ConsentStep::Ask => {
+                return Ok(AuthorizeOutcome::Consent {
+                    client_name: client.name.clone(),
+                    scopes: scope.iter().map(|s| (*s).to_owned()).collect(),
+                });
+            }
+        }
+        let code = self.issue_code(&client, session, &request, &scope).await?;
+        Ok(respond(vec![("code".into(), code.expose().to_owned())]))
+    }
+
+    async fn issue_code(
+        &self,
+        client: &Client,
+        session: &Session,
+        request: &AuthorizationRequest,
+        scope: &[&str],
+    ) -> Result<OpaqueToken, Unexpected> {
+        let now = self.ports.clock.now();
         let code = OpaqueToken::generate(self.ports.rng.as_ref());
         self.ports
             .oidc
             .insert_code(&AuthorizationCode {
                 hash: code.hash(),
                 client_id: client.id.clone(),
-                account: account.id.clone(),
+                account: session.account.clone(),
                 session: session.id.clone(),
                 redirect_uri: request.redirect_uri.clone(),
                 scope: scope.join(" "),
@@ -127,6 +170,60 @@ impl Core {
                 expires_at: now.plus_secs(self.oidc.settings.code_ttl_secs),
             })
             .await?;
-        Ok(respond(vec![("code".into(), code.expose().to_owned())]))
+        Ok(code)
+    }
+}
+
+impl Core {
+    /// First-party products (the organization's own) skip consent; third-party ones ask once
+    /// per scope set, and the answer is remembered until revoked from /account.
+    async fn consent_step(
+        &self,
+        client: &Client,
+        account: &Account,
+        scope: &[&str],
+        prompt: &[Prompt],
+        consent: ConsentDecision,
+    ) -> Result<ConsentStep, Unexpected> {
+        if client.first_party {
+            return Ok(ConsentStep::Proceed);
+        }
+        let earlier = self.ports.oidc.find_consent(&account.id, &client.id).await?;
+        match consent {
+            ConsentDecision::Denied => Ok(ConsentStep::Refuse(OAuthError::new(
+                ErrorCode::AccessDenied,
+                "the person did not allow access",
+            ))),
+            ConsentDecision::Allowed => {
+                let mut granted: Vec<&str> = scope.to_vec();
+                if let Some(c) = &earlier {
+                    granted.extend(c.scope.split(' ').filter(|s| !scope.contains(s)));
+                }
+                self.ports
+                    .oidc
+                    .save_consent(&Consent {
+                        account: account.id.clone(),
+                        client_id: client.id.clone(),
+                        scope: granted.join(" "),
+                        granted_at: self.ports.clock.now(),
+                    })
+                    .await?;
+                tracing::info!(account = %account.id, client = %client.id, "consent given");
+                Ok(ConsentStep::Proceed)
+            }
+            ConsentDecision::NotAsked => {
+                let remembered = earlier.is_some_and(|c| covers(&c.scope, scope));
+                if remembered && !prompt.contains(&Prompt::Consent) {
+                    Ok(ConsentStep::Proceed)
+                } else if prompt.contains(&Prompt::None) {
+                    Ok(ConsentStep::Refuse(OAuthError::new(
+                        ErrorCode::ConsentRequired,
+                        "the person has not allowed this product yet",
+                    )))
+                } else {
+                    Ok(ConsentStep::Ask)
+                }
+            }
+        }
     }
 }

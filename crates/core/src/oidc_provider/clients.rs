@@ -38,12 +38,34 @@ impl GrantType {
     }
 }
 
+/// Where a `private_key_jwt` client's public keys are (OIDC Core §9, RFC 7523).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientKeys {
+    /// A JWK Set registered with the client (JSON text, checked at registration).
+    Inline(String),
+    /// A URL the client publishes its JWK Set at; fetched and cached.
+    Uri(String),
+}
+
+/// How a client proves who it is at the token, introspection and revocation endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// Public clients (SPAs, native apps): they identify themselves and use PKCE.
+    None,
+    /// `client_secret_basic` or `client_secret_post`.
+    Secret,
+    /// `private_key_jwt`: a signed assertion.
+    PrivateKeyJwt,
+}
+
 #[derive(Debug, Clone)]
 pub struct Client {
     pub id: String,
     pub name: String,
-    /// `None` for public clients (SPAs, native apps), which must use PKCE.
+    /// Set for clients that authenticate with a secret.
     pub secret_hash: Option<TokenHash>,
+    /// Set for clients that authenticate with `private_key_jwt`.
+    pub keys: Option<ClientKeys>,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub backchannel_logout_uri: Option<String>,
@@ -57,8 +79,16 @@ pub struct Client {
 }
 
 impl Client {
+    pub fn auth_method(&self) -> AuthMethod {
+        match (&self.secret_hash, &self.keys) {
+            (Some(_), _) => AuthMethod::Secret,
+            (None, Some(_)) => AuthMethod::PrivateKeyJwt,
+            (None, None) => AuthMethod::None,
+        }
+    }
+
     pub fn is_public(&self) -> bool {
-        self.secret_hash.is_none()
+        self.auth_method() == AuthMethod::None
     }
 
     pub fn allows(&self, grant: GrantType) -> bool {
@@ -71,6 +101,51 @@ impl Client {
     }
 }
 
+/// What operators see of a client (CLI `--json`, admin API): never its secret or keys.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ClientSummary {
+    pub client_id: String,
+    pub name: String,
+    pub public: bool,
+    pub token_endpoint_auth_method: &'static str,
+    pub first_party: bool,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub backchannel_logout_uri: Option<String>,
+    pub grant_types: Vec<&'static str>,
+    pub scopes: Vec<String>,
+    pub id_token_signed_response_alg: &'static str,
+    pub jwks_uri: Option<String>,
+    pub created_at: i64,
+}
+
+impl Client {
+    pub fn summary(&self) -> ClientSummary {
+        ClientSummary {
+            client_id: self.id.clone(),
+            name: self.name.clone(),
+            public: self.is_public(),
+            token_endpoint_auth_method: match self.auth_method() {
+                AuthMethod::None => "none",
+                AuthMethod::Secret => "client_secret_basic",
+                AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            },
+            first_party: self.first_party,
+            redirect_uris: self.redirect_uris.clone(),
+            post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
+            backchannel_logout_uri: self.backchannel_logout_uri.clone(),
+            grant_types: self.grant_types.iter().map(|g| g.as_str()).collect(),
+            scopes: self.scopes.clone(),
+            id_token_signed_response_alg: self.id_token_alg.as_str(),
+            jwks_uri: match &self.keys {
+                Some(ClientKeys::Uri(u)) => Some(u.clone()),
+                _ => None,
+            },
+            created_at: self.created_at.unix(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewClientRequest {
     pub name: String,
@@ -79,8 +154,12 @@ pub struct NewClientRequest {
     pub backchannel_logout_uri: Option<String>,
     pub grant_types: Vec<GrantType>,
     pub public: bool,
+    /// `private_key_jwt` instead of a secret.
+    pub keys: Option<ClientKeys>,
     pub scopes: Vec<String>,
     pub id_token_alg: SigningAlg,
+    /// Third-party products show the consent screen.
+    pub first_party: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +189,10 @@ pub enum ClientAuthFailure {
     UnknownClient,
     WrongSecret,
     MissingSecret,
+    /// The client authenticates another way than the one it was registered for.
+    WrongMethod,
+    /// A `private_key_jwt` assertion that does not verify, has expired or was replayed.
+    BadAssertion,
 }
 
 /// A redirect URI we can register: absolute, no fragment (RFC 6749 §3.1.2), and https unless
@@ -170,18 +253,30 @@ impl Core {
         for uri in req.post_logout_redirect_uris.iter().chain(&req.backchannel_logout_uri) {
             check_plain_uri(uri).map_err(invalid)?;
         }
+        match &req.keys {
+            Some(_) if req.public => {
+                return Err(invalid("a public client has no keys; drop --public".into()));
+            }
+            Some(ClientKeys::Inline(jwks)) => {
+                super::assertion::check_jwks(jwks).map_err(invalid)?;
+            }
+            Some(ClientKeys::Uri(uri)) => check_plain_uri(uri).map_err(invalid)?,
+            None => {}
+        }
         let now = self.ports.clock.now();
-        let secret = (!req.public).then(|| OpaqueToken::generate(self.ports.rng.as_ref()));
+        let secret = (!req.public && req.keys.is_none())
+            .then(|| OpaqueToken::generate(self.ports.rng.as_ref()));
         let client = Client {
             id: self.new_id(now),
             name: name.to_owned(),
             secret_hash: secret.as_ref().map(OpaqueToken::hash),
+            keys: req.keys,
             redirect_uris: req.redirect_uris,
             post_logout_redirect_uris: req.post_logout_redirect_uris,
             backchannel_logout_uri: req.backchannel_logout_uri,
             grant_types: req.grant_types,
             scopes: req.scopes,
-            first_party: true,
+            first_party: req.first_party,
             id_token_alg: req.id_token_alg,
             created_at: now,
         };
@@ -211,6 +306,9 @@ impl Core {
         let Some(client) = self.find_client(id).await? else {
             return Ok(Err(ClientAuthFailure::UnknownClient));
         };
+        if client.auth_method() == AuthMethod::PrivateKeyJwt {
+            return Ok(Err(ClientAuthFailure::WrongMethod));
+        }
         Ok(match (&client.secret_hash, secret) {
             (None, None) => Ok(client),
             (None, Some(_)) => Err(ClientAuthFailure::WrongSecret),

@@ -2,8 +2,10 @@
 //! endpoint's decisions, the grants (one file each), `UserInfo`, introspection and revocation.
 //! Message syntax lives in `latchkey-protocol`; HTTP in `latchkey-web`.
 
+mod assertion;
 mod authorize;
 mod clients;
+mod consent;
 mod grants;
 mod introspect;
 mod keys;
@@ -14,10 +16,13 @@ pub(crate) mod store_types;
 mod tokens;
 mod verified;
 
-pub use authorize::AuthorizeOutcome;
+pub use assertion::ASSERTION_TYPE;
+pub use authorize::{AuthorizeOutcome, ConsentDecision};
 pub use clients::{
-    Client, ClientAuthFailure, GrantType, NewClientRequest, RegisterClientError, RegisteredClient,
+    AuthMethod, Client, ClientAuthFailure, ClientKeys, ClientSummary, GrantType, NewClientRequest,
+    RegisterClientError, RegisteredClient,
 };
+pub use consent::AllowedProduct;
 pub use grants::{ClientAuthentication, TokenEndpointError, TokenResponse};
 pub use introspect::{Introspection, UserInfoError};
 pub use keys::{KeyError, KeyRing, PUBLISH_AHEAD_SECS};
@@ -47,6 +52,7 @@ impl Default for OidcSettings {
 /// The provider's in-memory state: the client registry cache and the key ring.
 pub struct OidcState {
     pub(crate) clients: registry::ClientCache,
+    pub(crate) client_keys: assertion::ClientKeyCache,
     pub(crate) revoked: revocations::RevocationCache,
     pub(crate) verified: verified::VerifiedTokens,
     pub(crate) keys: KeyRing,
@@ -57,6 +63,7 @@ impl OidcState {
     pub fn new(master_key: [u8; 32], settings: OidcSettings) -> Self {
         Self {
             clients: registry::ClientCache::default(),
+            client_keys: assertion::ClientKeyCache::default(),
             revoked: revocations::RevocationCache::default(),
             verified: verified::VerifiedTokens::default(),
             keys: KeyRing::new(master_key),
@@ -75,3 +82,11 @@ pub(crate) fn server_error() -> OAuthError {
 /// Scopes this provider knows; others are ignored (OIDC Core §5.4 lets a provider ignore
 /// scopes it does not understand).
 pub(crate) const KNOWN_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+
+impl crate::Core {
+    /// Forgets expired authorization codes, client assertions and revoked-token entries
+    /// (housekeeping).
+    pub async fn purge_expired_oidc(&self) -> Result<u64, crate::ports::RepoError> {
+        self.ports.oidc.purge_expired(self.ports.clock.now()).await
+    }
+}

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 use latchkey_core::flows::SiteAdmin;
-use latchkey_core::oidc_provider::{Client, GrantType, NewClientRequest, RegisterClientError};
+use latchkey_core::oidc_provider::{
+    AuthMethod, Client, ClientKeys, GrantType, NewClientRequest, RegisterClientError,
+};
 use latchkey_protocol::jose::SigningAlg;
 use serde_json::json;
 
@@ -16,6 +18,8 @@ use crate::cli::{Failure, print_json};
 use crate::config::Config;
 use crate::platform::SystemClock;
 
+// Parsed once per process; boxing the big variant would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
     /// Register a product. Prints its client_id and, for confidential clients, the secret
@@ -43,6 +47,16 @@ pub enum ClientCommand {
         /// ID token signing algorithm: RS256 (default), ES256 or EdDSA.
         #[arg(long, default_value = "RS256")]
         id_token_alg: String,
+        /// A third-party product: people see a consent screen once per scope set.
+        #[arg(long)]
+        third_party: bool,
+        /// Authenticate with private_key_jwt using the public JWK Set in this file
+        /// (no secret is issued).
+        #[arg(long, conflicts_with = "jwks_uri")]
+        jwks_file: Option<std::path::PathBuf>,
+        /// Authenticate with private_key_jwt using the JWK Set published at this URL.
+        #[arg(long)]
+        jwks_uri: Option<String>,
     },
     /// List registered products.
     List,
@@ -60,7 +74,19 @@ pub async fn run(cmd: ClientCommand, config: Config, json: bool) -> Result<(), F
             grants,
             scopes,
             id_token_alg,
+            third_party,
+            jwks_file,
+            jwks_uri,
         } => {
+            let keys = match (jwks_file, jwks_uri) {
+                (Some(path), _) => {
+                    Some(ClientKeys::Inline(std::fs::read_to_string(&path).map_err(|e| {
+                        Failure::Usage(format!("--jwks-file {}: {e}", path.display()))
+                    })?))
+                }
+                (None, Some(uri)) => Some(ClientKeys::Uri(uri)),
+                (None, None) => None,
+            };
             let grant_types = if grants.is_empty() {
                 vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
             } else {
@@ -83,8 +109,10 @@ pub async fn run(cmd: ClientCommand, config: Config, json: bool) -> Result<(), F
                 backchannel_logout_uri,
                 grant_types,
                 public,
+                keys,
                 scopes,
                 id_token_alg,
+                first_party: !third_party,
             };
             let backend = Backend::open(&config, Arc::new(SystemClock))
                 .await
@@ -96,15 +124,19 @@ pub async fn run(cmd: ClientCommand, config: Config, json: bool) -> Result<(), F
                 })?;
             let secret = registered.secret.as_ref().map(|s| s.expose().to_owned());
             if json {
-                let mut doc = client_json(&registered.client);
+                let mut doc = serde_json::to_value(registered.client.summary())
+                    .map_err(|e| Failure::Refused(e.to_string()))?;
                 doc["client_secret"] = secret.into();
                 print_json(&doc);
             } else {
                 println!("Registered {} ({})", registered.client.name, registered.client.id);
                 println!("client_id:     {}", registered.client.id);
-                match secret {
-                    Some(s) => println!("client_secret: {s}\n(shown once: store it now)"),
-                    None => println!("public client: no secret; PKCE (S256) is required"),
+                match (secret, registered.client.auth_method()) {
+                    (Some(s), _) => println!("client_secret: {s}\n(shown once: store it now)"),
+                    (None, AuthMethod::PrivateKeyJwt) => {
+                        println!("authentication: private_key_jwt (no secret)");
+                    }
+                    (None, _) => println!("public client: no secret; PKCE (S256) is required"),
                 }
                 println!("discovery:     {}/.well-known/openid-configuration", config.public_url);
             }
@@ -119,9 +151,8 @@ pub async fn run(cmd: ClientCommand, config: Config, json: bool) -> Result<(), F
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?;
             if json {
-                print_json(
-                    &json!({ "clients": clients.iter().map(client_json).collect::<Vec<_>>() }),
-                );
+                let clients: Vec<_> = clients.iter().map(Client::summary).collect();
+                print_json(&json!({ "clients": clients }));
             } else {
                 for c in &clients {
                     println!("{}  {}  {}", c.id, c.name, c.redirect_uris.join(" "));
@@ -130,18 +161,4 @@ pub async fn run(cmd: ClientCommand, config: Config, json: bool) -> Result<(), F
         }
     }
     Ok(())
-}
-
-fn client_json(c: &Client) -> serde_json::Value {
-    json!({
-        "client_id": c.id,
-        "name": c.name,
-        "public": c.is_public(),
-        "redirect_uris": c.redirect_uris,
-        "post_logout_redirect_uris": c.post_logout_redirect_uris,
-        "backchannel_logout_uri": c.backchannel_logout_uri,
-        "grant_types": c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
-        "scopes": c.scopes,
-        "id_token_signed_response_alg": c.id_token_alg.as_str(),
-    })
 }

@@ -48,6 +48,7 @@ mod sessions;
 mod signup;
 mod single_logout;
 mod store_contract;
+mod third_party;
 mod throttling;
 
 use latchkey_testkit::{Browser, TestServer};

@@ -15,7 +15,7 @@ use openidconnect::{
 
 use super::{PASSWORD, verified_user};
 
-const CALLBACK: &str = "http://127.0.0.1:9/callback";
+pub(crate) const CALLBACK: &str = "http://127.0.0.1:9/callback";
 
 struct Product {
     id: String,
@@ -46,6 +46,8 @@ async fn register(
                 public,
                 scopes: vec!["reports.read".into()],
                 id_token_alg: alg,
+                keys: None,
+                first_party: true,
             },
         )
         .await
@@ -53,13 +55,13 @@ async fn register(
     Product { id: registered.client.id, secret: registered.secret.map(|s| s.expose().to_owned()) }
 }
 
-fn http() -> reqwest::Client {
+pub(crate) fn http() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 /// Follows Latchkey's redirects in the browser until it is sent to the product's callback;
 /// returns the callback's query parameters.
-async fn follow_to_callback(browser: &Browser, url: &str) -> Vec<(String, String)> {
+pub(crate) async fn follow_to_callback(browser: &Browser, url: &str) -> Vec<(String, String)> {
     let mut next = url.to_owned();
     for _ in 0..5 {
         let page = browser.get(&next).await;
@@ -74,7 +76,7 @@ async fn follow_to_callback(browser: &Browser, url: &str) -> Vec<(String, String
     panic!("never reached the callback");
 }
 
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 

@@ -58,6 +58,8 @@ async fn product(server: &TestServer, name: &str, backchannel: Option<String>) -
                 public: false,
                 scopes: vec![],
                 id_token_alg: SigningAlg::RS256,
+                keys: None,
+                first_party: true,
             },
         )
         .await

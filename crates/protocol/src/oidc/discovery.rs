@@ -27,6 +27,8 @@ pub struct ProviderMetadata {
     pub id_token_signing_alg_values_supported: Vec<&'static str>,
     pub userinfo_signing_alg_values_supported: Vec<&'static str>,
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// Algorithms accepted for `private_key_jwt` assertions.
+    pub token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
     pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
     pub code_challenge_methods_supported: Vec<&'static str>,
@@ -36,6 +38,9 @@ pub struct ProviderMetadata {
     pub request_parameter_supported: bool,
     pub request_uri_parameter_supported: bool,
 }
+
+/// Algorithms accepted for `private_key_jwt` client assertions: asymmetric only.
+pub const CLIENT_ASSERTION_ALGS: [&str; 5] = ["RS256", "PS256", "ES256", "ES384", "EdDSA"];
 
 /// Paths of the provider's endpoints, relative to the issuer.
 pub mod paths {
@@ -54,7 +59,7 @@ impl ProviderMetadata {
     /// it as a string).
     pub fn new(issuer: &str) -> Self {
         let at = |path: &str| format!("{}{path}", issuer.trim_end_matches('/'));
-        let client_auth = vec!["client_secret_basic", "client_secret_post"];
+        let client_auth = vec!["client_secret_basic", "client_secret_post", "private_key_jwt"];
         Self {
             issuer: issuer.to_owned(),
             authorization_endpoint: at(paths::AUTHORIZE),
@@ -81,6 +86,7 @@ impl ProviderMetadata {
                 .collect(),
             userinfo_signing_alg_values_supported: vec!["none"],
             token_endpoint_auth_methods_supported: client_auth.clone(),
+            token_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGS.to_vec(),
             introspection_endpoint_auth_methods_supported: client_auth.clone(),
             revocation_endpoint_auth_methods_supported: client_auth,
             code_challenge_methods_supported: vec!["S256"],

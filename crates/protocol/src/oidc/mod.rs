@@ -10,7 +10,7 @@ mod token;
 
 pub use authorize::{AuthorizationRequest, AuthorizationTarget, Prompt, ResponseMode};
 pub use claims::{AccessTokenClaims, IdTokenClaims};
-pub use discovery::{ProviderMetadata, paths};
+pub use discovery::{CLIENT_ASSERTION_ALGS, ProviderMetadata, paths};
 pub use error::{ErrorCode, OAuthError};
 pub use params::Params;
 pub use pkce::{CodeChallenge, verify_s256};

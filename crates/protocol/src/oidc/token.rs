@@ -11,19 +11,32 @@ pub enum TokenRequest {
     ClientCredentials { scopes: Option<Vec<String>> },
 }
 
-/// `client_id` / `client_secret` from the body (`client_secret_post`), if sent.
+/// Client credentials from the body, if sent: `client_id` / `client_secret`
+/// (`client_secret_post`) or `client_assertion_type` / `client_assertion` (`private_key_jwt`,
+/// RFC 7521 §4.2).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientCredentialsInBody {
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
+    pub client_assertion_type: Option<String>,
+    pub client_assertion: Option<String>,
+}
+
+impl ClientCredentialsInBody {
+    /// Removes the credentials from the parameters.
+    pub fn take(params: &mut Params) -> Self {
+        Self {
+            client_id: params.take("client_id"),
+            client_secret: params.take("client_secret"),
+            client_assertion_type: params.take("client_assertion_type"),
+            client_assertion: params.take("client_assertion"),
+        }
+    }
 }
 
 impl TokenRequest {
     pub fn parse(mut params: Params) -> Result<(Self, ClientCredentialsInBody), OAuthError> {
-        let credentials = ClientCredentialsInBody {
-            client_id: params.take("client_id"),
-            client_secret: params.take("client_secret"),
-        };
+        let credentials = ClientCredentialsInBody::take(&mut params);
         let scopes = |p: &Params| p.get("scope").map(parse_scope).transpose();
         let request = match params.require("grant_type")? {
             "authorization_code" => Self::AuthorizationCode {

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use latchkey_core::clock::Timestamp;
-use latchkey_core::oidc_provider::{Client, GrantType};
+use latchkey_core::oidc_provider::{Client, ClientKeys, GrantType};
 use latchkey_core::ports::{ClientRepo, RepoResult};
 use latchkey_core::secret::TokenHash;
 use latchkey_protocol::jose::SigningAlg;
@@ -23,6 +23,8 @@ struct ClientRow {
     first_party: i64,
     id_token_alg: String,
     created_at: i64,
+    jwks: Option<String>,
+    jwks_uri: Option<String>,
 }
 
 fn list(json: &str, what: &str) -> RepoResult<Vec<String>> {
@@ -48,6 +50,11 @@ impl ClientRow {
             id: self.id,
             name: self.name,
             secret_hash: self.secret_hash.map(TokenHash::from_stored),
+            keys: match (self.jwks, self.jwks_uri) {
+                (Some(jwks), _) => Some(ClientKeys::Inline(jwks)),
+                (None, Some(uri)) => Some(ClientKeys::Uri(uri)),
+                (None, None) => None,
+            },
             backchannel_logout_uri: self.backchannel_logout_uri,
             first_party: self.first_party != 0,
             created_at: Timestamp::from_unix(self.created_at),
@@ -61,8 +68,8 @@ impl ClientRepo for SqlStore {
         let grants: Vec<String> = c.grant_types.iter().map(|g| g.as_str().to_owned()).collect();
         sqlx::query(
             "INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
-             backchannel_logout_uri, grant_types, scopes, first_party, id_token_alg, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             backchannel_logout_uri, grant_types, scopes, first_party, id_token_alg, created_at, jwks, \
+             jwks_uri) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(c.id.as_str())
         .bind(c.name.as_str())
@@ -75,6 +82,14 @@ impl ClientRepo for SqlStore {
         .bind(i64::from(c.first_party))
         .bind(c.id_token_alg.as_str())
         .bind(c.created_at.unix())
+        .bind(match &c.keys {
+            Some(ClientKeys::Inline(jwks)) => Some(jwks.as_str()),
+            _ => None,
+        })
+        .bind(match &c.keys {
+            Some(ClientKeys::Uri(uri)) => Some(uri.as_str()),
+            _ => None,
+        })
         .execute(&self.pool)
         .await
         .map_err(unexpected)?;
@@ -84,8 +99,8 @@ impl ClientRepo for SqlStore {
     async fn list(&self) -> RepoResult<Vec<Client>> {
         sqlx::query_as::<_, ClientRow>(
             "SELECT id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
-             backchannel_logout_uri, grant_types, scopes, first_party, id_token_alg, created_at \
-             FROM clients ORDER BY created_at, id",
+             backchannel_logout_uri, grant_types, scopes, first_party, id_token_alg, created_at, jwks, \
+             jwks_uri FROM clients ORDER BY created_at, id",
         )
         .fetch_all(&self.pool)
         .await

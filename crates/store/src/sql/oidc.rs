@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use latchkey_core::accounts::AccountId;
 use latchkey_core::clock::Timestamp;
 use latchkey_core::ports::{
-    AuthorizationCode, CodeRedemption, Grant, NewRefreshToken, OidcRepo, RefreshUse, RepoResult,
+    AuthorizationCode, CodeRedemption, Consent, Grant, NewRefreshToken, OidcRepo, RefreshUse,
+    RepoResult,
 };
 use latchkey_core::secret::TokenHash;
 use latchkey_core::sessions::SessionId;
@@ -270,5 +271,131 @@ impl OidcRepo for SqlStore {
             .fetch_all(&self.pool)
             .await
             .map_err(unexpected)
+    }
+
+    async fn record_assertion(
+        &self,
+        client_id: &str,
+        jti: &str,
+        expires_at: Timestamp,
+    ) -> RepoResult<bool> {
+        let inserted = sqlx::query(
+            "INSERT INTO client_assertions (client_id, jti, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (client_id, jti) DO NOTHING",
+        )
+        .bind(client_id)
+        .bind(jti)
+        .bind(expires_at.unix())
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?
+        .rows_affected();
+        Ok(inserted == 1)
+    }
+
+    async fn purge_expired(&self, now: Timestamp) -> RepoResult<u64> {
+        let mut purged = 0;
+        for statement in [
+            "DELETE FROM client_assertions WHERE expires_at <= $1",
+            "DELETE FROM revoked_access_tokens WHERE expires_at <= $1",
+            "DELETE FROM authorization_codes WHERE expires_at <= $1 AND grant_id IS NULL",
+        ] {
+            purged += sqlx::query(statement)
+                .bind(now.unix())
+                .execute(&self.pool)
+                .await
+                .map_err(unexpected)?
+                .rows_affected();
+        }
+        Ok(purged)
+    }
+
+    async fn find_consent(
+        &self,
+        account: &AccountId,
+        client_id: &str,
+    ) -> RepoResult<Option<Consent>> {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT scope, granted_at FROM consents WHERE account_id = $1 AND client_id = $2",
+        )
+        .bind(account.as_str())
+        .bind(client_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(row.map(|(scope, at)| Consent {
+            account: account.clone(),
+            client_id: client_id.to_owned(),
+            scope,
+            granted_at: Timestamp::from_unix(at),
+        }))
+    }
+
+    async fn save_consent(&self, c: &Consent) -> RepoResult<()> {
+        sqlx::query(
+            "INSERT INTO consents (account_id, client_id, scope, granted_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (account_id, client_id) \
+             DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at",
+        )
+        .bind(c.account.as_str())
+        .bind(c.client_id.as_str())
+        .bind(c.scope.as_str())
+        .bind(c.granted_at.unix())
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(())
+    }
+
+    async fn list_consents(&self, account: &AccountId) -> RepoResult<Vec<Consent>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT client_id, scope, granted_at FROM consents WHERE account_id = $1 \
+             ORDER BY granted_at, client_id",
+        )
+        .bind(account.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(rows
+            .into_iter()
+            .map(|(client_id, scope, at)| Consent {
+                account: account.clone(),
+                client_id,
+                scope,
+                granted_at: Timestamp::from_unix(at),
+            })
+            .collect())
+    }
+
+    async fn delete_consent(&self, account: &AccountId, client_id: &str) -> RepoResult<bool> {
+        let deleted = sqlx::query("DELETE FROM consents WHERE account_id = $1 AND client_id = $2")
+            .bind(account.as_str())
+            .bind(client_id)
+            .execute(&self.pool)
+            .await
+            .map_err(unexpected)?
+            .rows_affected();
+        Ok(deleted > 0)
+    }
+
+    async fn grants_for_client(
+        &self,
+        account: &AccountId,
+        client_id: &str,
+    ) -> RepoResult<Vec<Grant>> {
+        Ok(sqlx::query_as::<_, GrantRow>(concat!(
+            "SELECT ",
+            grant_columns!(),
+            " FROM grants WHERE account_id = $1 AND client_id = $2 AND revoked_at IS NULL \
+             ORDER BY created_at, id"
+        ))
+        .bind(account.as_str())
+        .bind(client_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)?
+        .into_iter()
+        .map(GrantRow::into_grant)
+        .collect())
     }
 }

@@ -7,10 +7,12 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use latchkey_core::oidc_provider::{AuthorizeOutcome, ConsentDecision};
 use latchkey_protocol::oidc::{Params, ResponseMode};
+use serde::Deserialize;
 
 use crate::error::{message_page, render, unexpected_page};
-use crate::extract::MaybeSignedIn;
+use crate::extract::{CsrfForm, CsrfToken, MaybeSignedIn, SignedIn};
 use crate::state::AppState;
 
 /// Our own marker on the authorize URL we send the person back to after a forced re-login.
@@ -19,23 +21,73 @@ const AUTH_AFTER: &str = "lk_auth_after";
 pub async fn authorize_get(
     State(state): State<AppState>,
     signed_in: MaybeSignedIn,
+    csrf: CsrfToken,
     RawQuery(query): RawQuery,
 ) -> Response {
-    authorize(state, signed_in, query.unwrap_or_default()).await
+    authorize(state, signed_in, csrf, query.unwrap_or_default(), ConsentDecision::NotAsked).await
 }
 
 pub async fn authorize_post(
     State(state): State<AppState>,
     signed_in: MaybeSignedIn,
+    csrf: CsrfToken,
     body: Bytes,
 ) -> Response {
-    authorize(state, signed_in, String::from_utf8_lossy(&body).into_owned()).await
+    let raw = String::from_utf8_lossy(&body).into_owned();
+    authorize(state, signed_in, csrf, raw, ConsentDecision::NotAsked).await
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct ConsentForm {
+    /// The authorization request, as it arrived (form-encoded).
+    request: String,
+    decision: String,
+}
+
+/// `/oauth/consent`: the answer from the consent screen (CSRF-protected), then the
+/// authorization request carries on with it.
+pub async fn consent_submit(
+    State(state): State<AppState>,
+    me: SignedIn,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm<ConsentForm>,
+) -> Response {
+    let decision = match form.decision.as_str() {
+        "allow" => ConsentDecision::Allowed,
+        "deny" => ConsentDecision::Denied,
+        _ => return invalid_request_page("the consent answer is missing"),
+    };
+    authorize(state, MaybeSignedIn(Some(me)), csrf, form.request, decision).await
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentPage {
+    csrf: String,
+    client_name: String,
+    email: String,
+    scopes: Vec<&'static str>,
+    request: String,
+}
+
+/// What each scope lets a product see, in words.
+fn describe_scope(scope: &str) -> Option<&'static str> {
+    match scope {
+        "openid" => Some("Know who you are (a stable identifier for your account)"),
+        "profile" => Some("See your name"),
+        "email" => Some("See your email address"),
+        "offline_access" => Some("Stay connected while you are away"),
+        _ => None,
+    }
 }
 
 async fn authorize(
     state: AppState,
     MaybeSignedIn(signed_in): MaybeSignedIn,
+    csrf: CsrfToken,
     raw: String,
+    consent: ConsentDecision,
 ) -> Response {
     let mut params = match Params::from_urlencoded(raw.as_bytes()) {
         Ok(p) => p,
@@ -43,15 +95,25 @@ async fn authorize(
     };
     let auth_after = params.take(AUTH_AFTER).and_then(|v| v.parse::<i64>().ok());
     let me = signed_in.as_ref().map(|s| (&s.session, &s.account));
-    let outcome = match state.core.authorize(params, me, auth_after).await {
+    let outcome = match state.core.authorize(params, me, auth_after, consent).await {
         Ok(o) => o,
         Err(e) => return unexpected_page(&e),
     };
     match outcome {
-        latchkey_core::oidc_provider::AuthorizeOutcome::ErrorPage(e) => {
-            invalid_request_page(&e.error_description)
+        AuthorizeOutcome::ErrorPage(e) => invalid_request_page(&e.error_description),
+        AuthorizeOutcome::Consent { client_name, scopes } => {
+            let Some(me) = signed_in else {
+                return invalid_request_page("no one is signed in");
+            };
+            render(&ConsentPage {
+                csrf: csrf.0,
+                client_name,
+                email: me.account.email.to_string(),
+                scopes: scopes.iter().filter_map(|s| describe_scope(s)).collect(),
+                request: raw,
+            })
         }
-        latchkey_core::oidc_provider::AuthorizeOutcome::Login { reauth_after, login_hint } => {
+        AuthorizeOutcome::Login { reauth_after, login_hint } => {
             // Back to this same request after login, without our marker from an earlier loop.
             let mut back: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes())
                 .filter(|(k, _)| k != AUTH_AFTER)
@@ -70,11 +132,7 @@ async fn authorize(
             }
             Redirect::to(&format!("/login?{}", encode(&login))).into_response()
         }
-        latchkey_core::oidc_provider::AuthorizeOutcome::Respond {
-            redirect_uri,
-            response_mode,
-            params,
-        } => match response_mode {
+        AuthorizeOutcome::Respond { redirect_uri, response_mode, params } => match response_mode {
             ResponseMode::Query => match url::Url::parse(&redirect_uri) {
                 Ok(mut url) => {
                     url.query_pairs_mut().extend_pairs(&params);

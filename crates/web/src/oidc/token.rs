@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use latchkey_core::oidc_provider::{ClientAuthentication, TokenEndpointError};
-use latchkey_protocol::oidc::{OAuthError, Params, TokenRequest};
+use latchkey_protocol::oidc::{ClientCredentialsInBody, OAuthError, Params, TokenRequest};
 
 use crate::oidc::{basic_credentials, oauth_error, require_form};
 use crate::state::AppState;
@@ -39,11 +39,7 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
         Ok(r) => r,
         Err(e) => return oauth_error(&e),
     };
-    let auth = ClientAuthentication {
-        basic,
-        body_client_id: in_body.client_id,
-        body_client_secret: in_body.client_secret,
-    };
+    let auth = ClientAuthentication { basic, body: in_body };
     match state.core.token(request, &auth).await {
         Ok(response) => ([(header::PRAGMA, "no-cache")], Json(response)).into_response(),
         Err(TokenEndpointError::OAuth(e)) => oauth_error(&e),
@@ -57,11 +53,7 @@ async fn client(
     params: &mut Params,
     basic: Option<(String, String)>,
 ) -> Result<latchkey_core::oidc_provider::Client, Response> {
-    let auth = ClientAuthentication {
-        basic,
-        body_client_id: params.take("client_id"),
-        body_client_secret: params.take("client_secret"),
-    };
+    let auth = ClientAuthentication { basic, body: ClientCredentialsInBody::take(params) };
     match state.core.authenticate_token_client(&auth).await {
         Ok(c) if !c.is_public() => Ok(c),
         Ok(_) => Err(oauth_error(&OAuthError::new(

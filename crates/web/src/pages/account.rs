@@ -28,6 +28,14 @@ struct SessionRow {
     current: bool,
 }
 
+struct AllowedRow {
+    client_id: String,
+    name: String,
+    scopes: String,
+    granted: String,
+    granted_iso: String,
+}
+
 #[derive(Template, Default)]
 #[template(path = "account.html")]
 struct AccountPage {
@@ -38,6 +46,7 @@ struct AccountPage {
     email: String,
     verified: bool,
     sessions: Vec<SessionRow>,
+    allowed: Vec<AllowedRow>,
     name_error: Option<String>,
     password_form_error: Option<String>,
     current_password_error: Option<String>,
@@ -106,8 +115,26 @@ async fn account_page(
             state.core.products_in_session(&s.id).await.map_err(|e| unexpected_page(&e))?;
         rows.push(session_row(s, &me.session.id, &products));
     }
+    let allowed = state
+        .core
+        .allowed_products(&me.account.id)
+        .await
+        .map_err(|e| unexpected_page(&e))?
+        .into_iter()
+        .map(|p| {
+            let (granted, granted_iso) = format_time(p.granted_at.unix());
+            AllowedRow {
+                client_id: p.client_id,
+                name: p.name,
+                scopes: p.scopes.join(", "),
+                granted,
+                granted_iso,
+            }
+        })
+        .collect();
     Ok(AccountPage {
         csrf,
+        allowed,
         name: me.account.name.to_string(),
         name_value: me.account.name.to_string(),
         email: me.account.email.to_string(),
@@ -251,6 +278,24 @@ pub async fn sessions_end_all(
             )
                 .into_response()
         }
+        Err(e) => unexpected_page(&e),
+    }
+}
+
+/// Withdraws a third-party product's access (its refresh tokens die at once).
+pub async fn product_revoke(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(client_id): Path<String>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Response {
+    match state.core.revoke_consent(&me.account.id, &client_id).await {
+        Ok(true) => Redirect::to("/account?notice=access_revoked").into_response(),
+        Ok(false) => message_page(
+            StatusCode::NOT_FOUND,
+            "Product not found",
+            "That product no longer has access to your account.",
+        ),
         Err(e) => unexpected_page(&e),
     }
 }

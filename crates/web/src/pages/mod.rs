@@ -37,6 +37,7 @@ pub fn notice_text(key: Option<&str>) -> Option<&'static str> {
             Some("Your password was changed, and every other device was signed out.")
         }
         "session_ended" => Some("That session was signed out."),
+        "access_revoked" => Some("That product no longer has access to your account."),
         "reauth" => Some("Please sign in again to continue."),
         _ => None,
     }

@@ -4,22 +4,22 @@ mod authorization_code;
 mod client_credentials;
 mod refresh_token;
 
-use latchkey_protocol::oidc::{ErrorCode, OAuthError, TokenRequest};
+use latchkey_protocol::oidc::{ClientCredentialsInBody, ErrorCode, OAuthError, TokenRequest};
 use serde::Serialize;
 
 use crate::Core;
 use crate::flows::Unexpected;
-use crate::oidc_provider::clients::{Client, ClientAuthFailure};
+use crate::oidc_provider::ASSERTION_TYPE;
+use crate::oidc_provider::clients::Client;
 use crate::oidc_provider::{KeyError, server_error};
 use crate::ports::RepoError;
 
-/// How the client presented itself: `client_secret_basic` or `client_secret_post`, or only a
-/// `client_id` (public clients).
+/// How the client presented itself: `client_secret_basic`, `client_secret_post`,
+/// `private_key_jwt`, or only a `client_id` (public clients).
 #[derive(Debug, Clone, Default)]
 pub struct ClientAuthentication {
     pub basic: Option<(String, String)>,
-    pub body_client_id: Option<String>,
-    pub body_client_secret: Option<String>,
+    pub body: ClientCredentialsInBody,
 }
 
 #[derive(Debug, Serialize)]
@@ -78,7 +78,28 @@ impl Core {
         &self,
         auth: &ClientAuthentication,
     ) -> Result<Client, TokenEndpointError> {
-        let (id, secret) = match (&auth.basic, &auth.body_client_id, &auth.body_client_secret) {
+        let body = &auth.body;
+        if let Some(assertion) = &body.client_assertion {
+            if auth.basic.is_some() || body.client_secret.is_some() {
+                return Err(
+                    OAuthError::invalid_request("use one client authentication method").into()
+                );
+            }
+            if body.client_assertion_type.as_deref() != Some(ASSERTION_TYPE) {
+                return Err(OAuthError::invalid_request(
+                    "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                )
+                .into());
+            }
+            return match self.authenticate_assertion(body.client_id.as_deref(), assertion).await? {
+                Ok(client) => Ok(client),
+                Err(why) => {
+                    tracing::info!(?why, "client assertion refused");
+                    Err(invalid_client())
+                }
+            };
+        }
+        let (id, secret) = match (&auth.basic, &body.client_id, &body.client_secret) {
             (Some(_), _, Some(_)) => {
                 return Err(
                     OAuthError::invalid_request("use one client authentication method").into()
@@ -95,11 +116,7 @@ impl Core {
         };
         match self.authenticate_client(id, secret).await? {
             Ok(client) => Ok(client),
-            Err(
-                why @ (ClientAuthFailure::UnknownClient
-                | ClientAuthFailure::WrongSecret
-                | ClientAuthFailure::MissingSecret),
-            ) => {
+            Err(why) => {
                 tracing::info!(client = %id.chars().take(64).collect::<String>(), ?why, "client authentication failed");
                 Err(invalid_client())
             }
