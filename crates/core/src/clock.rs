@@ -7,6 +7,14 @@ use std::fmt;
 pub struct Timestamp(i64);
 
 impl Timestamp {
+    /// RFC 3339 in UTC ("2026-12-01T16:07:50Z"), for JSON documents.
+    pub fn rfc3339(self) -> String {
+        time::OffsetDateTime::from_unix_timestamp(self.unix())
+            .ok()
+            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+            .unwrap_or_else(|| self.unix().to_string())
+    }
+
     pub const fn from_unix(secs: i64) -> Self {
         Self(secs)
     }

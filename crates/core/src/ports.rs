@@ -241,6 +241,22 @@ pub trait OutboxRepo: Send + Sync {
     async fn count_by_status(&self, kind: &str) -> RepoResult<Vec<(String, u64)>>;
 }
 
+/// Admin API tokens (stored as SHA-256).
+#[async_trait]
+pub trait AdminTokenRepo: Send + Sync {
+    async fn insert(&self, token: &crate::flows::AdminToken, hash: &TokenHash) -> RepoResult<()>;
+    /// The unrevoked token with this hash, with its account.
+    async fn find_live(
+        &self,
+        hash: &TokenHash,
+    ) -> RepoResult<Option<(crate::flows::AdminToken, Account)>>;
+    async fn touch(&self, id: &str, at: Timestamp) -> RepoResult<()>;
+    /// Every token, newest first.
+    async fn list(&self) -> RepoResult<Vec<crate::flows::AdminToken>>;
+    /// False when there was no live token with this id.
+    async fn revoke(&self, id: &str, at: Timestamp) -> RepoResult<bool>;
+}
+
 // ---- OpenID Connect provider -------------------------------------------------------------
 
 #[async_trait]

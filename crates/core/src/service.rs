@@ -9,8 +9,8 @@ use crate::flows::ThrottlePolicy;
 use crate::mail::OutgoingMail;
 use crate::oidc_provider::OidcState;
 use crate::ports::{
-    AccountRepo, ClientRepo, Clock, KeyFetcher, NewOutboxItem, OidcRepo, OneTimeTokenRepo,
-    OutboxRepo, Rng, SessionRepo, SigningKeyRepo, ThrottleRepo,
+    AccountRepo, AdminTokenRepo, ClientRepo, Clock, KeyFetcher, NewOutboxItem, OidcRepo,
+    OneTimeTokenRepo, OutboxRepo, Rng, SessionRepo, SigningKeyRepo, ThrottleRepo,
 };
 
 /// Everything outside the domain, wired by the binary.
@@ -21,6 +21,7 @@ pub struct Ports {
     pub tokens: Arc<dyn OneTimeTokenRepo>,
     pub throttle: Arc<dyn ThrottleRepo>,
     pub outbox: Arc<dyn OutboxRepo>,
+    pub admin_tokens: Arc<dyn AdminTokenRepo>,
     pub clients: Arc<dyn ClientRepo>,
     pub signing_keys: Arc<dyn SigningKeyRepo>,
     pub oidc: Arc<dyn OidcRepo>,

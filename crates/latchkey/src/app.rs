@@ -87,6 +87,7 @@ impl Backend {
             tokens: shared.clone(),
             throttle: shared.clone(),
             outbox: shared.clone(),
+            admin_tokens: shared.clone(),
             clients: shared.clone(),
             signing_keys: shared.clone(),
             oidc: shared,

@@ -3,6 +3,7 @@
 //! call one use case on [`latchkey_core::Core`], and map the result. Domain errors become HTTP
 //! responses in [`error`] only.
 
+mod api;
 mod error;
 mod extract;
 mod health;

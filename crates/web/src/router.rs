@@ -103,7 +103,11 @@ pub fn router(state: AppState) -> Router {
         secure.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
     );
 
+    // Bearer-token JSON API for operators' scripts: no cookies, so no CSRF surface.
+    let admin_api = crate::api::routes();
+
     ops.merge(provider_api)
+        .merge(admin_api)
         .merge(provider_browser)
         .merge(pages)
         .layer(from_fn_with_state(state.clone(), metrics::track))

@@ -6,5 +6,5 @@ mod model;
 mod name;
 
 pub use email::{Email, EmailError};
-pub use model::{Account, AccountId, AccountStatus, NewAccount};
+pub use model::{Account, AccountId, AccountStatus, AccountSummary, NewAccount};
 pub use name::{DisplayName, DisplayNameError};

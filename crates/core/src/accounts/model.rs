@@ -77,7 +77,38 @@ pub struct Account {
     pub updated_at: Timestamp,
 }
 
+/// What operators see of an account (CLI `--json`, admin API): never its password hash.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AccountSummary {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub email_verified: bool,
+    pub status: &'static str,
+    /// The organization that manages the account (organizations arrive later).
+    pub managed_by: Option<String>,
+    pub site_admin: bool,
+    pub has_password: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
 impl Account {
+    pub fn summary(&self) -> AccountSummary {
+        AccountSummary {
+            id: self.id.as_str().to_owned(),
+            email: self.email.as_str().to_owned(),
+            name: self.name.as_str().to_owned(),
+            email_verified: self.email_verified(),
+            status: self.status.as_str(),
+            managed_by: None,
+            site_admin: self.site_admin,
+            has_password: self.password_hash.is_some(),
+            created_at: self.created_at.rfc3339(),
+            updated_at: self.updated_at.rfc3339(),
+        }
+    }
+
     pub fn email_verified(&self) -> bool {
         self.email_verified_at.is_some()
     }

@@ -32,6 +32,13 @@ impl DisplayName {
         Ok(Self(trimmed.to_owned()))
     }
 
+    /// A stand-in when an administrator creates an account without a name: the email's
+    /// local part.
+    pub fn from_email(email: &super::Email) -> Self {
+        let local = email.as_str().split('@').next().unwrap_or_default();
+        Self::parse(local).unwrap_or_else(|_| Self("user".to_owned()))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -3,6 +3,7 @@
 //! with its own error type; HTTP mapping happens in `latchkey-web` only.
 
 mod account_settings;
+mod admin_tokens;
 mod login;
 mod password_reset;
 mod provisioning;
@@ -11,6 +12,7 @@ mod throttle;
 mod verify_email;
 
 pub use account_settings::{ChangeNameError, ChangePasswordError};
+pub use admin_tokens::{ADMIN_TOKEN_PREFIX, AdminCaller, AdminToken, AdminTokenError};
 pub use login::{LoginError, LoginSuccess};
 pub use password_reset::{CompleteResetError, RequestResetError};
 pub use provisioning::{CreateAccountError, CreateAccountRequest, SetStatusError, SiteAdmin};

@@ -2,6 +2,7 @@
 //! Exit codes: 0 done, 1 refused or failed, 2 bad usage or configuration. With `--json`
 //! anywhere on the line, a command prints exactly one JSON document on stdout.
 
+mod admin_token;
 mod client;
 mod keys;
 mod serve;
@@ -42,6 +43,9 @@ enum Command {
     /// Manage token signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Manage bearer tokens for the admin API.
+    #[command(subcommand)]
+    AdminToken(admin_token::AdminTokenCommand),
 }
 
 /// What a failed command tells its caller.
@@ -88,6 +92,7 @@ pub fn main() -> ExitCode {
             Command::User(cmd) => user::run(cmd, config, cli.json).await,
             Command::Client(cmd) => client::run(cmd, config, cli.json).await,
             Command::Keys(cmd) => keys::run(cmd, config, cli.json).await,
+            Command::AdminToken(cmd) => admin_token::run(cmd, config, cli.json).await,
         }
     });
     match outcome {

@@ -60,8 +60,7 @@ pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Fai
                 Some(n) => {
                     DisplayName::parse(&n).map_err(|e| Failure::Usage(format!("--name: {e}")))?
                 }
-                None => DisplayName::parse(email.as_str().split('@').next().unwrap_or("user"))
-                    .map_err(|e| Failure::Usage(format!("--name: {e}")))?,
+                None => DisplayName::from_email(&email),
             };
             let password = if password_stdin { Some(read_password()?) } else { None };
             let backend = backend().await?;
@@ -153,26 +152,8 @@ fn read_password() -> Result<Password, Failure> {
     Password::parse(line).map_err(|e| Failure::Usage(format!("--password-stdin: {e}")))
 }
 
-fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_else(|| unix.to_string())
-}
-
 fn account_json(a: &Account) -> serde_json::Value {
-    json!({
-        "id": a.id.as_str(),
-        "email": a.email.as_str(),
-        "name": a.name.as_str(),
-        "email_verified": a.email_verified(),
-        "status": a.status.as_str(),
-        "managed_by": null,
-        "site_admin": a.site_admin,
-        "has_password": a.password_hash.is_some(),
-        "created_at": rfc3339(a.created_at.unix()),
-        "updated_at": rfc3339(a.updated_at.unix()),
-    })
+    serde_json::to_value(a.summary()).unwrap_or_default()
 }
 
 fn describe(a: &Account) -> String {
@@ -184,7 +165,7 @@ fn describe(a: &Account) -> String {
         if a.email_verified() { "yes" } else { "no" },
         a.status.as_str(),
         if a.site_admin { "yes" } else { "no" },
-        rfc3339(a.created_at.unix())
+        a.created_at.rfc3339()
     )
 }
 

@@ -235,3 +235,42 @@ fn client_and_key_commands_follow_the_contract() {
     assert_eq!(rotated.code, 0, "{}", rotated.stderr);
     assert_eq!(json(&rotated)["keys"].as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn admin_tokens_are_issued_to_site_admins_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fast = [("LATCHKEY_CONFIG", "fast.toml")];
+    std::fs::write(d.join("fast.toml"), "[passwords]\nmemory_kib = 256\niterations = 1\n").unwrap();
+    for (email, admin) in [("root@example.com", true), ("plain@example.com", false)] {
+        let mut args = vec!["user", "create", "--email", email];
+        if admin {
+            args.push("--site-admin");
+        }
+        assert_eq!(latchkey(d, &args, None, &fast).code, 0);
+    }
+    let issued = latchkey(
+        d,
+        &["admin-token", "create", "--email", "root@example.com", "--json"],
+        None,
+        &fast,
+    );
+    assert_eq!(issued.code, 0, "{}", issued.stderr);
+    let token = json(&issued)["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("lka_") && token.len() == 47, "{token}");
+    let plain =
+        latchkey(d, &["admin-token", "create", "--email", "plain@example.com"], None, &fast);
+    assert_eq!(plain.code, 1, "not a site admin: {}", plain.stderr);
+    let unknown =
+        latchkey(d, &["admin-token", "create", "--email", "who@example.com"], None, &fast);
+    assert_eq!(unknown.code, 1);
+    let listed = latchkey(d, &["admin-token", "list", "--json"], None, &fast);
+    assert!(!listed.stdout.contains(&token[4..]), "listings never show the token");
+    let id = json(&issued)["id"].as_str().unwrap().to_owned();
+    assert_eq!(latchkey(d, &["admin-token", "revoke", &id], None, &fast).code, 0);
+    assert_eq!(
+        latchkey(d, &["admin-token", "revoke", &id], None, &fast).code,
+        1,
+        "already revoked"
+    );
+}

@@ -38,6 +38,7 @@ macro_rules! on_both_engines {
 }
 
 mod accounts;
+mod admin_api;
 mod cli;
 mod hostile_input;
 mod mail_smtp;

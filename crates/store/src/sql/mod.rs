@@ -2,6 +2,7 @@
 //! which both engines accept, and only types both engines share (TEXT, BIGINT).
 
 mod accounts;
+mod admin_tokens;
 mod clients;
 mod keys;
 mod oidc;

@@ -1,0 +1,398 @@
+//! `/api/v1`: the admin REST API (JSON), authenticated with admin tokens
+//! (`latchkey admin-token create`). Every action of the site-admin console is here too, so
+//! operators can script it. The `OpenAPI` document at `/api/v1/openapi.json` describes it; a
+//! test checks that every documented operation is routed.
+
+use std::sync::OnceLock;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use latchkey_core::accounts::{DisplayName, Email};
+use latchkey_core::credentials::Password;
+use latchkey_core::flows::{AdminCaller, CreateAccountError, CreateAccountRequest, SetStatusError};
+use latchkey_core::oidc_provider::{
+    Client, ClientKeys, GrantType, NewClientRequest, RegisterClientError,
+};
+use latchkey_protocol::jose::SigningAlg;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::state::AppState;
+
+const OPENAPI: &str = include_str!("openapi.json");
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/users", get(users_list).post(users_create))
+        .route("/api/v1/users/{email}", get(users_show))
+        .route("/api/v1/users/{email}/deactivate", post(users_deactivate))
+        .route("/api/v1/clients", get(clients_list).post(clients_create))
+        .route("/api/v1/deliveries/backchannel-logout", get(deliveries))
+        .route("/api/v1/keys/rotate", post(keys_rotate))
+        .route("/api/v1/{*rest}", axum::routing::any(no_such_endpoint))
+}
+
+async fn no_such_endpoint() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+}
+
+/// `{"error", "error_description"}` with a fitting status (the contract's JSON error shape).
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+        Self { status, error, description: description.into() }
+    }
+
+    fn invalid(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    fn unexpected(e: &dyn std::error::Error) -> Self {
+        tracing::error!(error = %e, "admin API failure");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "the request could not be completed",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Json(json!({ "error": self.error, "error_description": self.description }));
+        let mut response = (self.status, body).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"latchkey-admin\""),
+            );
+        }
+        response
+    }
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+/// The authenticated caller: a live admin token of an active site admin.
+pub struct Admin(AdminCaller);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let unauthorized = |d: &str| ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", d);
+        let presented = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| unauthorized("send an admin token as \"Authorization: Bearer …\""))?;
+        match state.core.authenticate_admin_token(presented).await {
+            Ok(Some(caller)) => Ok(Self(caller)),
+            Ok(None) => Err(unauthorized("the admin token is not valid")),
+            Err(e) => Err(ApiError::unexpected(&e)),
+        }
+    }
+}
+
+/// A JSON body, with the contract's error shape when it does not parse.
+pub struct Body<T>(T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Self(v)),
+            Err(e @ JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "invalid_request",
+                e.body_text(),
+            )),
+            Err(e) => Err(ApiError::invalid(e.body_text())),
+        }
+    }
+}
+
+async fn openapi(State(state): State<AppState>) -> Response {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    let mut doc = DOC.get_or_init(|| serde_json::from_str(OPENAPI).unwrap_or_default()).clone();
+    doc["servers"] = json!([{ "url": format!("{}/api/v1", state.settings.public_url) }]);
+    Json(doc).into_response()
+}
+
+#[derive(Deserialize)]
+struct Page {
+    #[serde(default = "default_limit")]
+    limit: u32,
+    #[serde(default)]
+    offset: u32,
+}
+
+fn default_limit() -> u32 {
+    100
+}
+
+async fn users_list(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
+    let Query(page) = page.map_err(|e| ApiError::invalid(e.body_text()))?;
+    if page.limit == 0 || page.limit > 1000 {
+        return Err(ApiError::invalid("limit must be between 1 and 1000"));
+    }
+    let accounts = state
+        .core
+        .list_accounts(&caller.admin, page.limit, page.offset)
+        .await
+        .map_err(|e| ApiError::unexpected(&e))?;
+    let users: Vec<_> = accounts.iter().map(latchkey_core::accounts::Account::summary).collect();
+    Ok(Json(json!({ "users": users, "limit": page.limit, "offset": page.offset })).into_response())
+}
+
+fn parse_email(raw: &str) -> Result<Email, ApiError> {
+    Email::parse(raw).map_err(|e| ApiError::invalid(format!("email: {e}")))
+}
+
+async fn users_show(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(email): Path<String>,
+) -> ApiResult {
+    let email = parse_email(&email)?;
+    match state.core.find_account(&caller.admin, &email).await {
+        Ok(Some(a)) => Ok(Json(a.summary()).into_response()),
+        Ok(None) => {
+            Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no account has this email"))
+        }
+        Err(e) => Err(ApiError::unexpected(&e)),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUser {
+    email: String,
+    name: Option<String>,
+    password: Option<String>,
+    #[serde(default)]
+    email_verified: bool,
+    #[serde(default)]
+    site_admin: bool,
+}
+
+async fn users_create(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Body(body): Body<NewUser>,
+) -> ApiResult {
+    let email = parse_email(&body.email)?;
+    let name = match &body.name {
+        Some(n) => DisplayName::parse(n).map_err(|e| ApiError::invalid(format!("name: {e}")))?,
+        None => DisplayName::from_email(&email),
+    };
+    let password = body
+        .password
+        .as_deref()
+        .map(Password::parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid(format!("password: {e}")))?;
+    let request = CreateAccountRequest {
+        email,
+        name,
+        password,
+        email_verified: body.email_verified,
+        site_admin: body.site_admin,
+    };
+    match state.core.create_account(&caller.admin, request).await {
+        Ok(a) => Ok((StatusCode::CREATED, Json(a.summary())).into_response()),
+        Err(CreateAccountError::EmailTaken) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "an account with this email already exists",
+        )),
+        Err(CreateAccountError::Busy) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "password hashing is saturated; try again",
+        )),
+        Err(CreateAccountError::Unexpected(e)) => Err(ApiError::unexpected(&e)),
+    }
+}
+
+async fn users_deactivate(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(email): Path<String>,
+) -> ApiResult {
+    let email = parse_email(&email)?;
+    match state.core.deactivate_account(&caller.admin, &email).await {
+        Ok(a) => Ok(Json(a.summary()).into_response()),
+        Err(SetStatusError::NotFound) => {
+            Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no account has this email"))
+        }
+        Err(SetStatusError::Closed) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "a closed account cannot be changed",
+        )),
+        Err(SetStatusError::Unexpected(e)) => Err(ApiError::unexpected(&e)),
+    }
+}
+
+async fn clients_list(State(state): State<AppState>, Admin(caller): Admin) -> ApiResult {
+    let clients =
+        state.core.list_clients(&caller.admin).await.map_err(|e| ApiError::unexpected(&e))?;
+    let clients: Vec<_> = clients.iter().map(Client::summary).collect();
+    Ok(Json(json!({ "clients": clients })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewClient {
+    name: String,
+    #[serde(default)]
+    redirect_uris: Vec<String>,
+    #[serde(default)]
+    post_logout_redirect_uris: Vec<String>,
+    backchannel_logout_uri: Option<String>,
+    grant_types: Option<Vec<String>>,
+    #[serde(default)]
+    public: bool,
+    #[serde(default = "yes")]
+    first_party: bool,
+    #[serde(default)]
+    scopes: Vec<String>,
+    id_token_signed_response_alg: Option<String>,
+    jwks: Option<Value>,
+    jwks_uri: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl NewClient {
+    fn into_request(self) -> Result<NewClientRequest, ApiError> {
+        let grant_types = match self.grant_types {
+            None => vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+            Some(list) => list
+                .iter()
+                .map(|g| {
+                    GrantType::parse(g)
+                        .ok_or_else(|| ApiError::invalid(format!("unknown grant type {g:?}")))
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let id_token_alg = match self.id_token_signed_response_alg.as_deref() {
+            None => SigningAlg::RS256,
+            Some(a) => SigningAlg::parse(a).ok_or_else(|| {
+                ApiError::invalid("id_token_signed_response_alg: use RS256, ES256 or EdDSA")
+            })?,
+        };
+        let keys = match (self.jwks, self.jwks_uri) {
+            (Some(_), Some(_)) => return Err(ApiError::invalid("give jwks or jwks_uri, not both")),
+            (Some(set), None) => Some(ClientKeys::Inline(set.to_string())),
+            (None, Some(uri)) => Some(ClientKeys::Uri(uri)),
+            (None, None) => None,
+        };
+        Ok(NewClientRequest {
+            name: self.name,
+            redirect_uris: self.redirect_uris,
+            post_logout_redirect_uris: self.post_logout_redirect_uris,
+            backchannel_logout_uri: self.backchannel_logout_uri,
+            grant_types,
+            public: self.public,
+            keys,
+            scopes: self.scopes,
+            id_token_alg,
+            first_party: self.first_party,
+        })
+    }
+}
+
+async fn clients_create(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Body(body): Body<NewClient>,
+) -> ApiResult {
+    let request = body.into_request()?;
+    match state.core.register_client(&caller.admin, request).await {
+        Ok(registered) => {
+            let mut doc = serde_json::to_value(registered.client.summary())
+                .map_err(|e| ApiError::unexpected(&e))?;
+            doc["client_secret"] = registered.secret.as_ref().map(|s| s.expose().to_owned()).into();
+            Ok((StatusCode::CREATED, Json(doc)).into_response())
+        }
+        Err(RegisterClientError::Invalid(m)) => Err(ApiError::invalid(m)),
+        Err(RegisterClientError::Unexpected(e)) => Err(ApiError::unexpected(&e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct DeliveryQuery {
+    #[serde(default = "default_limit")]
+    limit: u32,
+}
+
+async fn deliveries(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    query: Result<Query<DeliveryQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
+    let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
+    let limit = query.limit.clamp(1, 1000);
+    let core = &state.core;
+    let recent = core
+        .recent_logout_deliveries(&caller.admin, limit)
+        .await
+        .map_err(|e| ApiError::unexpected(&e))?;
+    let counts = core.logout_delivery_status().await.map_err(|e| ApiError::unexpected(&e))?;
+    let items: Vec<_> = recent
+        .iter()
+        .map(|d| {
+            json!({
+                "product": d.summary,
+                "endpoint": d.recipient,
+                "status": d.status,
+                "attempts": d.attempts,
+                "last_error": d.last_error,
+                "created_at": d.created_at.rfc3339(),
+                "updated_at": d.updated_at.rfc3339(),
+            })
+        })
+        .collect();
+    let counts: serde_json::Map<String, Value> =
+        counts.into_iter().map(|(status, n)| (status, n.into())).collect();
+    Ok(Json(json!({ "deliveries": items, "counts": counts })).into_response())
+}
+
+async fn keys_rotate(State(state): State<AppState>, Admin(caller): Admin) -> ApiResult {
+    let created = state
+        .core
+        .rotate_signing_keys(&caller.admin)
+        .await
+        .map_err(|e| ApiError::unexpected(&e))?;
+    let keys: Vec<_> =
+        created.iter().map(|(kid, alg)| json!({ "kid": kid, "alg": alg.as_str() })).collect();
+    Ok(Json(json!({
+        "keys": keys,
+        "signing_from_secs": latchkey_core::oidc_provider::PUBLISH_AHEAD_SECS,
+    }))
+    .into_response())
+}
