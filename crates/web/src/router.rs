@@ -20,7 +20,7 @@ use tower_http::trace::TraceLayer;
 use crate::error::not_found;
 use crate::extract::csrf_cookie;
 use crate::oidc::{authorize, discovery, end_session, token, userinfo};
-use crate::pages::{account, home, login, password_reset, signup, verify_email};
+use crate::pages::{account, admin, home, login, password_reset, signup, verify_email};
 use crate::state::AppState;
 use crate::{health, metrics};
 
@@ -59,6 +59,11 @@ pub fn router(state: AppState) -> Router {
         .route("/account/sessions/end-all", post(account::sessions_end_all))
         .route("/oauth/logout/confirm", post(end_session::end_session_confirm))
         .route("/oauth/consent", post(authorize::consent_submit))
+        .route("/admin", get(admin::overview))
+        .route("/admin/users", get(admin::users))
+        .route("/admin/users/deactivate", post(admin::user_deactivate))
+        .route("/admin/products", get(admin::products).post(admin::product_create))
+        .route("/admin/deliveries", get(admin::deliveries))
         .route("/account/products/{client_id}/revoke", post(account::product_revoke))
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), csrf_cookie))

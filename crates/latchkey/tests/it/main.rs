@@ -40,6 +40,7 @@ macro_rules! on_both_engines {
 mod accounts;
 mod admin_api;
 mod cli;
+mod console;
 mod hostile_input;
 mod mail_smtp;
 mod oidc;

@@ -47,6 +47,7 @@ struct AccountPage {
     verified: bool,
     sessions: Vec<SessionRow>,
     allowed: Vec<AllowedRow>,
+    site_admin: bool,
     name_error: Option<String>,
     password_form_error: Option<String>,
     current_password_error: Option<String>,
@@ -135,6 +136,7 @@ async fn account_page(
     Ok(AccountPage {
         csrf,
         allowed,
+        site_admin: me.account.site_admin,
         name: me.account.name.to_string(),
         name_value: me.account.name.to_string(),
         email: me.account.email.to_string(),

@@ -2,6 +2,7 @@
 //! what they share (redirect targets, notices, time formatting) lives here.
 
 pub mod account;
+pub mod admin;
 pub mod login;
 pub mod password_reset;
 pub mod signup;

@@ -1,0 +1,301 @@
+//! `/admin`: the site-admin console (accounts, products, back-channel logout deliveries).
+//! Only signed-in site admins reach it; anyone else signed in gets a plain 403. Every action
+//! here is also in the CLI and the admin API.
+
+use askama::Template;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use latchkey_core::accounts::{AccountSummary, Email};
+use latchkey_core::flows::{SetStatusError, SiteAdmin};
+use latchkey_core::oidc_provider::{
+    ClientSummary, GrantType, NewClientRequest, RegisterClientError,
+};
+use latchkey_protocol::jose::SigningAlg;
+use serde::Deserialize;
+
+use crate::error::{message_page, render, unexpected_page};
+use crate::extract::{CsrfForm, CsrfToken, SignedIn};
+use crate::pages::format_time;
+use crate::state::AppState;
+
+const PAGE_SIZE: u32 = 100;
+
+/// A signed-in site admin.
+pub struct ConsoleAdmin {
+    admin: SiteAdmin,
+}
+
+impl FromRequestParts<AppState> for ConsoleAdmin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let me = SignedIn::from_request_parts(parts, state).await?;
+        match SiteAdmin::from_account(&me.account) {
+            Some(admin) => Ok(Self { admin }),
+            None => Err(message_page(
+                StatusCode::FORBIDDEN,
+                "Not an administrator",
+                "Your account cannot use the site-admin console.",
+            )),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_overview.html")]
+struct OverviewPage {
+    section: &'static str,
+    accounts: usize,
+    account_limit: u32,
+    products: usize,
+    deliveries: Vec<(String, u64)>,
+}
+
+pub async fn overview(State(state): State<AppState>, me: ConsoleAdmin) -> Response {
+    let core = &state.core;
+    let counts = async {
+        let accounts = core.list_accounts(&me.admin, 1000, 0).await?.len();
+        let products = core.list_clients(&me.admin).await?.len();
+        let deliveries = core.logout_delivery_status().await?;
+        Ok::<_, latchkey_core::ports::RepoError>((accounts, products, deliveries))
+    };
+    match counts.await {
+        Ok((accounts, products, deliveries)) => render(&OverviewPage {
+            section: "overview",
+            accounts,
+            account_limit: 1000,
+            products,
+            deliveries,
+        }),
+        Err(e) => unexpected_page(&e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct UsersPage {
+    section: &'static str,
+    csrf: String,
+    notice: Option<&'static str>,
+    users: Vec<AccountSummary>,
+    next_offset: Option<u32>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct UsersQuery {
+    offset: u32,
+    notice: Option<String>,
+}
+
+pub async fn users(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    csrf: CsrfToken,
+    Query(q): Query<UsersQuery>,
+) -> Response {
+    match state.core.list_accounts(&me.admin, PAGE_SIZE, q.offset).await {
+        Ok(accounts) => render(&UsersPage {
+            section: "users",
+            csrf: csrf.0,
+            notice: (q.notice.as_deref() == Some("deactivated"))
+                .then_some("The account was deactivated and signed out everywhere."),
+            next_offset: (accounts.len() == PAGE_SIZE as usize).then(|| q.offset + PAGE_SIZE),
+            users: accounts.iter().map(latchkey_core::accounts::Account::summary).collect(),
+        }),
+        Err(e) => unexpected_page(&e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DeactivateForm {
+    email: String,
+}
+
+pub async fn user_deactivate(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    CsrfForm(form): CsrfForm<DeactivateForm>,
+) -> Response {
+    let Ok(email) = Email::parse(&form.email) else {
+        return message_page(
+            StatusCode::BAD_REQUEST,
+            "Not an email address",
+            "Go back and try again.",
+        );
+    };
+    match state.core.deactivate_account(&me.admin, &email).await {
+        Ok(_) => Redirect::to("/admin/users?notice=deactivated").into_response(),
+        Err(SetStatusError::NotFound) => {
+            message_page(StatusCode::NOT_FOUND, "Account not found", "No account has that email.")
+        }
+        Err(SetStatusError::Closed) => message_page(
+            StatusCode::CONFLICT,
+            "Account closed",
+            "A closed account cannot be changed.",
+        ),
+        Err(SetStatusError::Unexpected(e)) => unexpected_page(&e),
+    }
+}
+
+/// What the registration form sent, kept to refill the form after an error.
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct ProductForm {
+    name: String,
+    redirect_uris: String,
+    post_logout_redirect_uris: String,
+    backchannel_logout_uri: String,
+    kind: String,
+    third_party: Option<String>,
+}
+
+struct Created {
+    name: String,
+    client_id: String,
+    secret: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_products.html")]
+struct ProductsPage {
+    section: &'static str,
+    csrf: String,
+    issuer: String,
+    products: Vec<ClientSummary>,
+    created: Option<Created>,
+    form: ProductForm,
+    form_error: Option<String>,
+}
+
+async fn products_page(
+    state: &AppState,
+    me: &ConsoleAdmin,
+    csrf: String,
+) -> Result<ProductsPage, Response> {
+    let clients = state.core.list_clients(&me.admin).await.map_err(|e| unexpected_page(&e))?;
+    Ok(ProductsPage {
+        section: "products",
+        csrf,
+        issuer: state.settings.public_url.clone(),
+        products: clients.iter().map(latchkey_core::oidc_provider::Client::summary).collect(),
+        created: None,
+        form: ProductForm { kind: "web".into(), ..ProductForm::default() },
+        form_error: None,
+    })
+}
+
+pub async fn products(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    csrf: CsrfToken,
+) -> Response {
+    match products_page(&state, &me, csrf.0).await {
+        Ok(page) => render(&page),
+        Err(r) => r,
+    }
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
+}
+
+pub async fn product_create(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm<ProductForm>,
+) -> Response {
+    let (public, grant_types) = match form.kind.as_str() {
+        "public" => (true, vec![GrantType::AuthorizationCode, GrantType::RefreshToken]),
+        "service" => (false, vec![GrantType::ClientCredentials]),
+        _ => (false, vec![GrantType::AuthorizationCode, GrantType::RefreshToken]),
+    };
+    let request = NewClientRequest {
+        name: form.name.clone(),
+        redirect_uris: lines(&form.redirect_uris),
+        post_logout_redirect_uris: lines(&form.post_logout_redirect_uris),
+        backchannel_logout_uri: Some(form.backchannel_logout_uri.trim().to_owned())
+            .filter(|u| !u.is_empty()),
+        grant_types,
+        public,
+        keys: None,
+        scopes: vec![],
+        id_token_alg: SigningAlg::RS256,
+        first_party: form.third_party.is_none(),
+    };
+    let outcome = state.core.register_client(&me.admin, request).await;
+    let mut page = match products_page(&state, &me, csrf.0).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    match outcome {
+        Ok(registered) => {
+            page.created = Some(Created {
+                name: registered.client.name.clone(),
+                client_id: registered.client.id.clone(),
+                secret: registered.secret.as_ref().map(|s| s.expose().to_owned()),
+            });
+            render(&page)
+        }
+        Err(RegisterClientError::Invalid(m)) => {
+            page.form = form;
+            page.form_error = Some(m);
+            (StatusCode::BAD_REQUEST, render(&page)).into_response()
+        }
+        Err(RegisterClientError::Unexpected(e)) => unexpected_page(&e),
+    }
+}
+
+struct DeliveryRow {
+    product: String,
+    endpoint: String,
+    status: String,
+    attempts: u32,
+    last_error: Option<String>,
+    created: String,
+    created_iso: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_deliveries.html")]
+struct DeliveriesPage {
+    section: &'static str,
+    counts: Vec<(String, u64)>,
+    deliveries: Vec<DeliveryRow>,
+}
+
+pub async fn deliveries(State(state): State<AppState>, me: ConsoleAdmin) -> Response {
+    let core = &state.core;
+    let loaded = async {
+        Ok::<_, latchkey_core::ports::RepoError>((
+            core.recent_logout_deliveries(&me.admin, 200).await?,
+            core.logout_delivery_status().await?,
+        ))
+    };
+    match loaded.await {
+        Ok((recent, counts)) => render(&DeliveriesPage {
+            section: "deliveries",
+            counts,
+            deliveries: recent
+                .into_iter()
+                .map(|d| {
+                    let (created, created_iso) = format_time(d.created_at.unix());
+                    DeliveryRow {
+                        product: d.summary,
+                        endpoint: d.recipient,
+                        status: d.status,
+                        attempts: d.attempts,
+                        last_error: d.last_error,
+                        created,
+                        created_iso,
+                    }
+                })
+                .collect(),
+        }),
+        Err(e) => unexpected_page(&e),
+    }
+}
