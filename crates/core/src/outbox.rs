@@ -72,3 +72,17 @@ impl Core {
         Ok(report)
     }
 }
+
+impl Core {
+    /// Outbox items by kind (`mail`, `backchannel_logout`) and status (`pending`,
+    /// `delivered`, `dead`), for metrics. Counts are database-wide, the same on every node.
+    pub async fn outbox_counts(&self) -> Result<Vec<(&'static str, String, u64)>, RepoError> {
+        let mut out = Vec::new();
+        for kind in [crate::mail::OUTBOX_KIND, crate::oidc_provider::BACKCHANNEL_KIND] {
+            for (status, n) in self.ports.outbox.count_by_status(kind).await? {
+                out.push((kind, status, n));
+            }
+        }
+        Ok(out)
+    }
+}

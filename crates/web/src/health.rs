@@ -44,6 +44,10 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     if !state.settings.metrics_enabled {
         return StatusCode::NOT_FOUND.into_response();
     }
+    match state.core.outbox_counts().await {
+        Ok(counts) => state.metrics.set_outbox(&counts),
+        Err(e) => tracing::warn!(error = %e, "outbox counts unavailable for /metrics"),
+    }
     match state.metrics.render() {
         Ok(body) => (
             [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],

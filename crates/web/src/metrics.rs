@@ -1,7 +1,7 @@
 //! Prometheus metrics held in an explicit registry (no global recorder), rendered by
 //! `/metrics`.
 
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicI64, AtomicU64};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -11,6 +11,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -28,8 +29,15 @@ pub struct OutcomeLabels {
     pub outcome: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutboxLabels {
+    kind: &'static str,
+    status: String,
+}
+
 pub struct Metrics {
     registry: Registry,
+    outbox: Family<OutboxLabels, Gauge<i64, AtomicI64>>,
     http_requests: Family<HttpLabels, Counter<u64, AtomicU64>>,
     http_duration: Family<HttpLabels, Histogram>,
     pub logins: Family<OutcomeLabels, Counter<u64, AtomicU64>>,
@@ -56,11 +64,26 @@ impl Metrics {
             http_duration.clone(),
         );
         registry.register("logins", "Password login attempts by outcome", logins.clone());
-        Self { registry, http_requests, http_duration, logins }
+        let outbox = Family::<OutboxLabels, Gauge<i64, AtomicI64>>::default();
+        registry.register(
+            "outbox_items",
+            "Queued deliveries (mail, back-channel logout) by status, database-wide; \
+             dead ones failed for good",
+            outbox.clone(),
+        );
+        Self { registry, outbox, http_requests, http_duration, logins }
     }
 
     pub fn login(&self, outcome: &'static str) {
         self.logins.get_or_create(&OutcomeLabels { outcome }).inc();
+    }
+
+    /// Sets the outbox gauges (read from the database at scrape time).
+    pub fn set_outbox(&self, counts: &[(&'static str, String, u64)]) {
+        for (kind, status, n) in counts {
+            let labels = OutboxLabels { kind, status: status.clone() };
+            self.outbox.get_or_create(&labels).set(i64::try_from(*n).unwrap_or(i64::MAX));
+        }
     }
 
     pub fn render(&self) -> Result<String, std::fmt::Error> {

@@ -96,5 +96,10 @@ on_both_engines! {
             (page.body.contains("Tracker") && page.body.contains("request failed")).then_some(page)
         }).await;
         assert!(view.body.contains("http://127.0.0.1:9/bc"));
+        let metrics = admin.get("/metrics").await;
+        assert!(
+            metrics.body.contains("latchkey_outbox_items{kind=\"backchannel_logout\",status=\"pending\"} 1"),
+            "the retrying delivery shows in metrics: {}", metrics.body
+        );
     }
 }
