@@ -5,6 +5,7 @@ pub mod app;
 mod backchannel;
 pub mod cli;
 pub mod config;
+pub mod demo;
 mod jwks_fetch;
 mod mail;
 mod platform;

@@ -4,6 +4,7 @@
 
 mod admin_token;
 mod client;
+mod demo;
 mod keys;
 mod serve;
 mod user;
@@ -34,6 +35,8 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Run Latchkey with two demo products (Tracker, Wiki) on the next two ports.
+    Demo,
     /// Manage accounts.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -89,6 +92,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Serve => serve::serve(config).await,
             Command::Migrate => serve::migrate(config, cli.json).await,
+            Command::Demo => demo::run(config).await,
             Command::User(cmd) => user::run(cmd, config, cli.json).await,
             Command::Client(cmd) => client::run(cmd, config, cli.json).await,
             Command::Keys(cmd) => keys::run(cmd, config, cli.json).await,

@@ -9,7 +9,7 @@ use crate::cli::{Failure, print_json};
 use crate::config::Config;
 use crate::platform::SystemClock;
 
-fn init_logging(filter: &str) {
+pub(super) fn init_logging(filter: &str) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let _ =
         tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
@@ -56,7 +56,7 @@ pub async fn migrate(config: Config, json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+pub(super) async fn shutdown_signal() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

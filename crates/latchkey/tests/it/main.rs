@@ -41,6 +41,7 @@ mod accounts;
 mod admin_api;
 mod cli;
 mod console;
+mod demo;
 mod hostile_input;
 mod mail_smtp;
 mod oidc;
