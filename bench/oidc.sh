@@ -27,9 +27,25 @@ lk_port=$(free_port)
 export LATCHKEY_LISTEN="127.0.0.1:$lk_port" LATCHKEY_DATA_DIR="$work/lk" LATCHKEY_LOG=warn
 lk=$(target/release/latchkey client create --name bench --grant client_credentials --scope reports.read --json)
 lk_auth=$(basic "$(echo "$lk" | json_field client_id)" "$(echo "$lk" | json_field client_secret)")
+lk_web=$(target/release/latchkey client create --name web --redirect-uri http://127.0.0.1:9/cb --json | json_field client_id)
 target/release/latchkey serve 2>"$work/lk.log" & lk_pid=$!; pids+=("$lk_pid")
 wait_http "http://127.0.0.1:$lk_port/healthz"
 lk_token=$(curl -s -H "Authorization: $lk_auth" -d grant_type=client_credentials "http://127.0.0.1:$lk_port/oauth/token" | json_field access_token)
+
+# The SSO hop: a product's authorization request from a browser that already holds a session
+# (the second product a person opens). Both sides answer 303 with a fresh code each time.
+challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM
+hop_query="response_type=code&scope=openid&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&state=s&nonce=n&code_challenge=$challenge&code_challenge_method=S256"
+cookie_header() { awk -F'\t' 'NF==7 && ($1 !~ /^# / ) {printf "%s%s=%s", (n++ ? "; " : ""), $6, $7}' "$1"; }
+echo 'bench-password-1234' | target/release/latchkey user create --email bench@example.com --verified --password-stdin >/dev/null
+lk_jar="$work/lk.jar"
+csrf=$(curl -s -c "$lk_jar" "http://127.0.0.1:$lk_port/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -1)
+curl -s -o /dev/null -b "$lk_jar" -c "$lk_jar" --data-urlencode "csrf_token=$csrf" \
+  --data-urlencode email=bench@example.com --data-urlencode password=bench-password-1234 "http://127.0.0.1:$lk_port/login"
+lk_cookie=$(cookie_header "$lk_jar")
+lk_hop="http://127.0.0.1:$lk_port/oauth/authorize?client_id=$lk_web&$hop_query"
+curl -s -o /dev/null -w '%{redirect_url}' -H "Cookie: $lk_cookie" "$lk_hop" | grep -q '^http://127.0.0.1:9/cb?code=' \
+  || { echo "Latchkey's SSO hop did not answer with a code" >&2; exit 1; }
 
 # oidc-provider in production mode: JWT (ES256) access tokens for the token runs, opaque
 # tokens for introspection (it only introspects tokens it stores).
@@ -43,11 +59,19 @@ start_peer() {
 read -r jwt_port jwt_pid < <(start_peer jwt)
 read -r opq_port opq_pid < <(start_peer opaque)
 op_token=$(curl -s -H "Authorization: $op_auth" -d grant_type=client_credentials -d scope=reports.read "http://127.0.0.1:$opq_port/token" | json_field access_token)
+op_jar="$work/op.jar"; op_hop="http://127.0.0.1:$jwt_port/auth?client_id=web&$hop_query"; url=$op_hop
+for _ in 1 2 3 4 5; do # sign the bench account in through the peer's interaction once
+  url=$(curl -s -o /dev/null -w '%{redirect_url}' -b "$op_jar" -c "$op_jar" "$url")
+  case $url in http://127.0.0.1:9/*|"") break ;; esac
+done
+op_cookie=$(cookie_header "$op_jar")
+curl -s -o /dev/null -w '%{redirect_url}' -H "Cookie: $op_cookie" "$op_hop" | grep -q '^http://127.0.0.1:9/cb?code=' \
+  || { echo "oidc-provider's SSO hop did not answer with a code" >&2; exit 1; }
 
-run() { # name pid url method body auth conns -> "rps p50 p99 errors other_cpu%"
-  local name=$1 pid=$2 url=$3 method=$4 body=$5 auth=$6 conns=$7
+run() { # name pid url method body auth conns [cookie] -> "rps p50 p99 errors other_cpu%"
+  local name=$1 pid=$2 url=$3 method=$4 body=$5 auth=$6 conns=$7 cookie=${8:-}
   read -r busy0 total0 < <(machine); local s0; s0=$(ticks "$pid")
-  BENCH_METHOD=$method BENCH_BODY=$body BENCH_AUTH=$auth \
+  BENCH_METHOD=$method BENCH_BODY=$body BENCH_AUTH=$auth BENCH_COOKIE=$cookie \
     wrk -t2 -c"$conns" -d"${DURATION}s" -s bench/request.lua "$url" >"$work/wrk.out" & local w=$!
   local w0; w0=$(ticks "$w" 2>/dev/null || echo 0); local wl=$w0
   while kill -0 "$w" 2>/dev/null; do wl=$(ticks "$w" 2>/dev/null || echo "$wl"); sleep 0.5; done
@@ -62,7 +86,7 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 printf '%-24s %5s | %9s %8s %8s %4s %6s | %9s %8s %8s %4s %6s | %6s\n' endpoint conns \
   lk_rps lk_p50 lk_p99 err other% op_rps op_p50 op_p99 err other% ratio
 for conns in 10 100; do
-  for case in token introspection discovery; do
+  for case in token introspection discovery sso_hop; do
     case $case in
       token)
         lk=$(run lk "$lk_pid" "http://127.0.0.1:$lk_port/oauth/token" POST "grant_type=client_credentials" "$lk_auth" "$conns")
@@ -73,6 +97,9 @@ for conns in 10 100; do
       discovery)
         lk=$(run lk "$lk_pid" "http://127.0.0.1:$lk_port/.well-known/openid-configuration" GET "" "" "$conns")
         op=$(run op "$jwt_pid" "http://127.0.0.1:$jwt_port/.well-known/openid-configuration" GET "" "" "$conns") ;;
+      sso_hop)
+        lk=$(run lk "$lk_pid" "$lk_hop" GET "" "" "$conns" "$lk_cookie")
+        op=$(run op "$jwt_pid" "$op_hop" GET "" "" "$conns" "$op_cookie") ;;
     esac
     read -r a1 a2 a3 a4 a5 <<<"$lk"; read -r b1 b2 b3 b4 b5 <<<"$op"
     ratio=$(python3 -c "print(f'{$a1 / max(1, $b1):.1f}x')")

@@ -1,5 +1,5 @@
 -- wrk script for bench/oidc.sh: the request comes from the environment
--- (BENCH_METHOD, BENCH_BODY, BENCH_AUTH); prints throughput, latency and failures.
+-- (BENCH_METHOD, BENCH_BODY, BENCH_AUTH, BENCH_COOKIE); prints throughput, latency and failures.
 wrk.method = os.getenv("BENCH_METHOD") or "GET"
 local body = os.getenv("BENCH_BODY")
 if body and body ~= "" then
@@ -8,6 +8,8 @@ if body and body ~= "" then
 end
 local auth = os.getenv("BENCH_AUTH")
 if auth and auth ~= "" then wrk.headers["Authorization"] = auth end
+local cookie = os.getenv("BENCH_COOKIE")
+if cookie and cookie ~= "" then wrk.headers["Cookie"] = cookie end
 
 function done(summary, latency, requests)
   io.write(string.format("rps=%.0f p50_ms=%.2f p99_ms=%.2f errors=%d\n",

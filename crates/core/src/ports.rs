@@ -286,16 +286,14 @@ pub trait SigningKeyRepo: Send + Sync {
     async fn set_retire_at(&self, kid: &str, at: Timestamp) -> RepoResult<()>;
 }
 
-pub use crate::oidc_provider::store_types::{
-    AuthorizationCode, CodeRedemption, Grant, NewRefreshToken, RefreshUse,
-};
+pub use crate::oidc_provider::store_types::{CodeClaim, Grant, NewRefreshToken, RefreshUse};
 
 #[async_trait]
 pub trait OidcRepo: Send + Sync {
-    async fn insert_code(&self, code: &AuthorizationCode) -> RepoResult<()>;
-    /// Marks the code used if it is unused and unexpired. A second use reports the grant the
-    /// first one created, so it can be revoked (RFC 6749 §4.1.2).
-    async fn redeem_code(&self, hash: &TokenHash, now: Timestamp) -> RepoResult<CodeRedemption>;
+    /// Claims an authorization code (by hash) for its one use; remembered until `keep_until`.
+    /// A second claim reports the grant the first one created, so it can be revoked
+    /// (RFC 6749 §4.1.2). Two racing claims cannot both be first.
+    async fn claim_code(&self, hash: &TokenHash, keep_until: Timestamp) -> RepoResult<CodeClaim>;
     async fn insert_grant(&self, grant: &Grant, code: Option<&TokenHash>) -> RepoResult<()>;
     async fn find_grant(&self, id: &str) -> RepoResult<Option<Grant>>;
     /// Revokes the grant and its refresh tokens; returns the grant if it was live.

@@ -103,7 +103,8 @@ impl Backend {
             Some(k) => k,
             None => load_or_create_master_key(&config.data_dir.join("master.key"))?,
         };
-        let oidc = OidcState::new(master_key, OidcSettings::default());
+        let oidc = OidcState::new(master_key, OidcSettings::default())
+            .map_err(|e| StartError::SigningKeys(e.to_string()))?;
         let core = Core::new(ports, settings, hasher, oidc);
         core.ensure_signing_keys().await.map_err(|e| StartError::SigningKeys(e.to_string()))?;
         Ok(Self { core, store, mail })

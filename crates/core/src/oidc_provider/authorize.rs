@@ -10,8 +10,8 @@ use crate::accounts::Account;
 use crate::flows::Unexpected;
 use crate::oidc_provider::KNOWN_SCOPES;
 use crate::oidc_provider::clients::{Client, GrantType};
-use crate::ports::{AuthorizationCode, Consent};
-use crate::secret::OpaqueToken;
+use crate::oidc_provider::codes::CodeContents;
+use crate::ports::Consent;
 use crate::sessions::Session;
 
 #[derive(Debug)]
@@ -141,35 +141,33 @@ impl Core {
                 });
             }
         }
-        let code = self.issue_code(&client, session, &request, &scope).await?;
-        Ok(respond(vec![("code".into(), code.expose().to_owned())]))
+        let code = self.issue_code(&client, session, &request, &scope)?;
+        Ok(respond(vec![("code".into(), code)]))
     }
 
-    async fn issue_code(
+    fn issue_code(
         &self,
         client: &Client,
         session: &Session,
         request: &AuthorizationRequest,
         scope: &[&str],
-    ) -> Result<OpaqueToken, Unexpected> {
+    ) -> Result<String, Unexpected> {
         let now = self.ports.clock.now();
-        let code = OpaqueToken::generate(self.ports.rng.as_ref());
-        self.ports
-            .oidc
-            .insert_code(&AuthorizationCode {
-                hash: code.hash(),
-                client_id: client.id.clone(),
-                account: session.account.clone(),
-                session: session.id.clone(),
-                redirect_uri: request.redirect_uri.clone(),
-                scope: scope.join(" "),
-                nonce: request.nonce.clone(),
-                code_challenge: request.code_challenge.as_ref().map(|c| c.as_str().to_owned()),
-                auth_time: session.created_at,
-                created_at: now,
-                expires_at: now.plus_secs(self.oidc.settings.code_ttl_secs),
-            })
-            .await?;
+        let contents = CodeContents {
+            client_id: client.id.clone(),
+            account: session.account.clone(),
+            session: session.id.clone(),
+            redirect_uri: request.redirect_uri.clone(),
+            scope: scope.join(" "),
+            nonce: request.nonce.clone(),
+            code_challenge: request.code_challenge.as_ref().map(|c| c.as_str().to_owned()),
+            auth_time: session.created_at,
+            created_at: now,
+            expires_at: now.plus_secs(self.oidc.settings.code_ttl_secs),
+        };
+        let code = self.oidc.codes.seal(&contents, self.ports.rng.as_ref()).ok_or_else(|| {
+            Unexpected::from(crate::ports::RepoError("sealing an authorization code failed".into()))
+        })?;
         Ok(code)
     }
 }

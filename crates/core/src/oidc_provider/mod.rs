@@ -5,6 +5,7 @@
 mod assertion;
 mod authorize;
 mod clients;
+mod codes;
 mod consent;
 mod grants;
 mod introspect;
@@ -56,19 +57,21 @@ pub struct OidcState {
     pub(crate) revoked: revocations::RevocationCache,
     pub(crate) verified: verified::VerifiedTokens,
     pub(crate) keys: KeyRing,
+    pub(crate) codes: codes::CodeSealer,
     pub(crate) settings: OidcSettings,
 }
 
 impl OidcState {
-    pub fn new(master_key: [u8; 32], settings: OidcSettings) -> Self {
-        Self {
+    pub fn new(master_key: [u8; 32], settings: OidcSettings) -> Result<Self, KeyError> {
+        Ok(Self {
             clients: registry::ClientCache::default(),
             client_keys: assertion::ClientKeyCache::default(),
             revoked: revocations::RevocationCache::default(),
             verified: verified::VerifiedTokens::default(),
+            codes: codes::CodeSealer::new(&master_key)?,
             keys: KeyRing::new(master_key),
             settings,
-        }
+        })
     }
 }
 

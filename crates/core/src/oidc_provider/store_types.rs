@@ -5,30 +5,13 @@ use crate::clock::Timestamp;
 use crate::secret::TokenHash;
 use crate::sessions::SessionId;
 
-/// An issued authorization code (stored by hash), bound to everything the token request
-/// must match.
-#[derive(Debug, Clone)]
-pub struct AuthorizationCode {
-    pub hash: TokenHash,
-    pub client_id: String,
-    pub account: AccountId,
-    pub session: SessionId,
-    pub redirect_uri: String,
-    pub scope: String,
-    pub nonce: Option<String>,
-    pub code_challenge: Option<String>,
-    pub auth_time: Timestamp,
-    pub created_at: Timestamp,
-    pub expires_at: Timestamp,
-}
-
-#[derive(Debug, Clone)]
-pub enum CodeRedemption {
-    Redeemed(AuthorizationCode),
-    /// Already used: the grant its first use created, if any.
+/// The outcome of claiming an authorization code at redemption (codes are single-use).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeClaim {
+    /// First use: go on.
+    First,
+    /// Already used: the grant its first use created, if it got that far.
     Reused(Option<String>),
-    /// Unknown or expired.
-    Invalid,
 }
 
 /// What one code redemption (or client credentials request) granted; refresh tokens rotate

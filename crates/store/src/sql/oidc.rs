@@ -1,33 +1,18 @@
-//! `OidcRepo` on SQL: codes, grants, refresh tokens, revoked access tokens. Single use is one
-//! conditional UPDATE each, atomic on both engines.
+//! `OidcRepo` on SQL: redeemed codes, grants, refresh tokens, revoked access tokens, client
+//! assertions, consents. Single use is one conditional INSERT or UPDATE each, atomic on both
+//! engines.
 
 use async_trait::async_trait;
 use latchkey_core::accounts::AccountId;
 use latchkey_core::clock::Timestamp;
 use latchkey_core::ports::{
-    AuthorizationCode, CodeRedemption, Consent, Grant, NewRefreshToken, OidcRepo, RefreshUse,
-    RepoResult,
+    CodeClaim, Consent, Grant, NewRefreshToken, OidcRepo, RefreshUse, RepoResult,
 };
 use latchkey_core::secret::TokenHash;
 use latchkey_core::sessions::SessionId;
 
 use super::unexpected;
 use crate::SqlStore;
-
-#[derive(sqlx::FromRow)]
-struct CodeRow {
-    code_hash: String,
-    client_id: String,
-    account_id: String,
-    session_id: String,
-    redirect_uri: String,
-    scope: String,
-    nonce: Option<String>,
-    code_challenge: Option<String>,
-    auth_time: i64,
-    created_at: i64,
-    expires_at: i64,
-}
 
 #[derive(sqlx::FromRow)]
 struct GrantRow {
@@ -66,67 +51,27 @@ macro_rules! grant_columns {
 
 #[async_trait]
 impl OidcRepo for SqlStore {
-    async fn insert_code(&self, c: &AuthorizationCode) -> RepoResult<()> {
-        sqlx::query(
-            "INSERT INTO authorization_codes (code_hash, client_id, account_id, session_id, \
-             redirect_uri, scope, nonce, code_challenge, auth_time, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    async fn claim_code(&self, hash: &TokenHash, keep_until: Timestamp) -> RepoResult<CodeClaim> {
+        let claimed = sqlx::query(
+            "INSERT INTO redeemed_codes (code_hash, keep_until) VALUES ($1, $2) \
+             ON CONFLICT (code_hash) DO NOTHING",
         )
-        .bind(c.hash.as_str())
-        .bind(c.client_id.as_str())
-        .bind(c.account.as_str())
-        .bind(c.session.as_str())
-        .bind(c.redirect_uri.as_str())
-        .bind(c.scope.as_str())
-        .bind(c.nonce.as_deref())
-        .bind(c.code_challenge.as_deref())
-        .bind(c.auth_time.unix())
-        .bind(c.created_at.unix())
-        .bind(c.expires_at.unix())
+        .bind(hash.as_str())
+        .bind(keep_until.unix())
         .execute(&self.pool)
         .await
-        .map_err(unexpected)?;
-        Ok(())
-    }
-
-    async fn redeem_code(&self, hash: &TokenHash, now: Timestamp) -> RepoResult<CodeRedemption> {
-        let row = sqlx::query_as::<_, CodeRow>(
-            "UPDATE authorization_codes SET used_at = $1 \
-             WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1 \
-             RETURNING code_hash, client_id, account_id, session_id, redirect_uri, scope, nonce, \
-             code_challenge, auth_time, created_at, expires_at",
-        )
-        .bind(now.unix())
-        .bind(hash.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(unexpected)?;
-        if let Some(r) = row {
-            return Ok(CodeRedemption::Redeemed(AuthorizationCode {
-                hash: TokenHash::from_stored(r.code_hash),
-                client_id: r.client_id,
-                account: AccountId::from_stored(r.account_id),
-                session: SessionId::from_stored(r.session_id),
-                redirect_uri: r.redirect_uri,
-                scope: r.scope,
-                nonce: r.nonce,
-                code_challenge: r.code_challenge,
-                auth_time: Timestamp::from_unix(r.auth_time),
-                created_at: Timestamp::from_unix(r.created_at),
-                expires_at: Timestamp::from_unix(r.expires_at),
-            }));
+        .map_err(unexpected)?
+        .rows_affected();
+        if claimed == 1 {
+            return Ok(CodeClaim::First);
         }
-        let used: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
-            "SELECT used_at, grant_id FROM authorization_codes WHERE code_hash = $1",
-        )
-        .bind(hash.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(unexpected)?;
-        Ok(match used {
-            Some((Some(_), grant)) => CodeRedemption::Reused(grant),
-            _ => CodeRedemption::Invalid,
-        })
+        let grant: Option<Option<String>> =
+            sqlx::query_scalar("SELECT grant_id FROM redeemed_codes WHERE code_hash = $1")
+                .bind(hash.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(unexpected)?;
+        Ok(CodeClaim::Reused(grant.flatten()))
     }
 
     async fn insert_grant(&self, g: &Grant, code: Option<&TokenHash>) -> RepoResult<()> {
@@ -148,7 +93,7 @@ impl OidcRepo for SqlStore {
         .await
         .map_err(unexpected)?;
         if let Some(code) = code {
-            sqlx::query("UPDATE authorization_codes SET grant_id = $1 WHERE code_hash = $2")
+            sqlx::query("UPDATE redeemed_codes SET grant_id = $1 WHERE code_hash = $2")
                 .bind(g.id.as_str())
                 .bind(code.as_str())
                 .execute(&self.pool)
@@ -298,7 +243,7 @@ impl OidcRepo for SqlStore {
         for statement in [
             "DELETE FROM client_assertions WHERE expires_at <= $1",
             "DELETE FROM revoked_access_tokens WHERE expires_at <= $1",
-            "DELETE FROM authorization_codes WHERE expires_at <= $1 AND grant_id IS NULL",
+            "DELETE FROM redeemed_codes WHERE keep_until <= $1",
         ] {
             purged += sqlx::query(statement)
                 .bind(now.unix())

@@ -6,8 +6,11 @@ use crate::Core;
 use crate::oidc_provider::TokenResponse;
 use crate::oidc_provider::clients::{Client, GrantType};
 use crate::oidc_provider::grants::{TokenEndpointError, invalid_grant};
-use crate::ports::{CodeRedemption, Grant};
-use crate::secret::{OpaqueToken, TokenHash};
+use crate::ports::{CodeClaim, Grant};
+use crate::secret::TokenHash;
+
+/// How long a used code is remembered after it expires, to revoke on late replays.
+const REMEMBER_USED_CODES_SECS: i64 = 3600;
 
 impl Core {
     pub(crate) async fn grant_authorization_code(
@@ -24,14 +27,16 @@ impl Core {
             )
             .into());
         }
-        let Some(code) = OpaqueToken::parse(code) else {
-            return Err(invalid_grant("invalid authorization code"));
+        let Some(contents) = self.oidc.codes.open(code) else {
+            return Err(invalid_grant("invalid or expired authorization code"));
         };
         let now = self.ports.clock.now();
-        let hash: TokenHash = code.hash();
-        let code = match self.ports.oidc.redeem_code(&hash, now).await? {
-            CodeRedemption::Redeemed(c) => c,
-            CodeRedemption::Reused(grant) => {
+        let hash = TokenHash::of(code);
+        // Claimed even when expired, so a late replay still revokes what the first use granted.
+        let keep_until = contents.expires_at.plus_secs(REMEMBER_USED_CODES_SECS);
+        match self.ports.oidc.claim_code(&hash, keep_until).await? {
+            CodeClaim::First => {}
+            CodeClaim::Reused(grant) => {
                 // RFC 6749 §4.1.2: a replayed code revokes what it granted.
                 if let Some(grant) = grant {
                     self.revoke_grant(&grant).await?;
@@ -39,10 +44,11 @@ impl Core {
                 }
                 return Err(invalid_grant("authorization code already used"));
             }
-            CodeRedemption::Invalid => {
-                return Err(invalid_grant("invalid or expired authorization code"));
-            }
-        };
+        }
+        if now >= contents.expires_at {
+            return Err(invalid_grant("invalid or expired authorization code"));
+        }
+        let code = contents;
         if code.client_id != client.id {
             return Err(invalid_grant("the code was issued to another client"));
         }

@@ -1,4 +1,14 @@
--- Third-party consent, private_key_jwt client authentication and admin API tokens.
+-- Third-party consent, private_key_jwt client authentication, admin API tokens, and sealed
+-- authorization codes.
+
+-- Codes are sealed envelopes now (nothing is written when one is issued); a redeemed code's
+-- hash is remembered for a while so each is used once and a replay revokes its grant.
+DROP TABLE authorization_codes;
+CREATE TABLE redeemed_codes (
+    code_hash  TEXT PRIMARY KEY,
+    keep_until BIGINT NOT NULL,
+    grant_id   TEXT
+);
 
 -- A client authenticating with private_key_jwt has its public keys inline (a JWK Set) or at
 -- a URL; it then has no secret.
