@@ -237,6 +237,8 @@ pub trait OutboxRepo: Send + Sync {
     async fn purge_delivered(&self, before: Timestamp) -> RepoResult<u64>;
     /// The most recent items of `kind`, newest first, for the delivery view.
     async fn list_recent(&self, kind: &str, limit: u32) -> RepoResult<Vec<DeliveryRecord>>;
+    /// These items (any kind), in the order asked, skipping unknown ids.
+    async fn find(&self, ids: &[String]) -> RepoResult<Vec<DeliveryRecord>>;
     /// Items of `kind` by status, for metrics and the delivery view.
     async fn count_by_status(&self, kind: &str) -> RepoResult<Vec<(String, u64)>>;
 }

@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .route("/account/password", post(account::password_update))
         .route("/account/sessions/{id}/end", post(account::session_end))
         .route("/account/sessions/end-all", post(account::sessions_end_all))
+        .route("/signed-out", get(account::signed_out))
         .route("/oauth/logout/confirm", post(end_session::end_session_confirm))
         .route("/oauth/consent", post(authorize::consent_submit))
         .route("/admin", get(admin::overview))

@@ -75,7 +75,7 @@ impl Core {
         }
         let hash = self.hasher.hash(new, rng).await.map_err(HashFailure::from)?;
         self.ports.accounts.set_password_hash(&account.id, &hash, now).await?;
-        let ended = self
+        let (ended, _) = self
             .end_sessions_except(&account.id, Some(&session.id))
             .await
             .map_err(Unexpected::from)?;

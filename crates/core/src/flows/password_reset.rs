@@ -124,7 +124,8 @@ impl Core {
         self.ports.tokens.revoke_all(&account_id, TokenPurpose::ResetPassword, now).await?;
         // A no-op for accounts already verified.
         self.ports.accounts.mark_email_verified(&account_id, now).await?;
-        let ended = self.end_sessions_except(&account_id, None).await.map_err(Unexpected::from)?;
+        let (ended, _) =
+            self.end_sessions_except(&account_id, None).await.map_err(Unexpected::from)?;
         tracing::info!(account = %account_id, sessions_ended = ended, "password reset");
         Ok(())
     }

@@ -152,7 +152,8 @@ impl Core {
             self.ports.accounts.set_status(&account.id, AccountStatus::Deactivated, now).await?;
             account.status = AccountStatus::Deactivated;
         }
-        let ended = self.end_sessions_except(&account.id, None).await.map_err(Unexpected::from)?;
+        let (ended, _) =
+            self.end_sessions_except(&account.id, None).await.map_err(Unexpected::from)?;
         tracing::info!(account = %account.id, sessions_ended = ended, "account deactivated");
         Ok(account)
     }

@@ -52,9 +52,13 @@ pub struct EndSessionPlan {
 
 impl Core {
     /// Revokes what products hold under these sessions and queues a logout token for each
-    /// product that registered a back-channel logout URI.
-    pub(crate) async fn sessions_ended(&self, sessions: &[SessionId]) -> Result<(), RepoError> {
+    /// product that registered a back-channel logout URI; returns the queued deliveries' ids.
+    pub(crate) async fn sessions_ended(
+        &self,
+        sessions: &[SessionId],
+    ) -> Result<Vec<String>, RepoError> {
         let now = self.ports.clock.now();
+        let mut queued = Vec::new();
         for session in sessions {
             let grants = self.ports.oidc.grants_for_session(session).await?;
             let mut notified: Vec<&str> = Vec::new();
@@ -74,10 +78,12 @@ impl Core {
                 };
                 let payload =
                     serde_json::to_string(&pending).map_err(|e| RepoError(Box::new(e)))?;
+                let id = self.new_id(now);
+                queued.push(id.clone());
                 self.ports
                     .outbox
                     .enqueue(&NewOutboxItem {
-                        id: self.new_id(now),
+                        id,
                         kind: BACKCHANNEL_KIND,
                         recipient: uri,
                         summary: client.name.clone(),
@@ -87,7 +93,7 @@ impl Core {
                     .await?;
             }
         }
-        Ok(())
+        Ok(queued)
     }
 
     /// Delivers due logout tokens. Every node runs it; leases keep deliveries single.
@@ -217,5 +223,46 @@ impl Core {
             }
         };
         Ok(EndSessionPlan { redirect, hinted_session: hint.map(|h| h.sid) })
+    }
+}
+
+/// What a sign-out receipt carries: the deliveries it queued, and until when it can be read.
+#[derive(Serialize, Deserialize)]
+struct Receipt {
+    d: Vec<String>,
+    exp: i64,
+}
+
+/// A receipt is readable for this long after signing out.
+const RECEIPT_TTL_SECS: i64 = 3600;
+/// At most this many deliveries are followed on the receipt page.
+const RECEIPT_MAX: usize = 50;
+
+impl Core {
+    /// A sealed receipt for the back-channel deliveries a sign-out queued, so the person (no
+    /// longer signed in) can watch which products confirmed. `None` when nothing was queued.
+    pub(crate) fn sign_out_receipt(&self, deliveries: &[String]) -> Option<String> {
+        if deliveries.is_empty() {
+            return None;
+        }
+        let receipt = Receipt {
+            d: deliveries.iter().take(RECEIPT_MAX).cloned().collect(),
+            exp: self.ports.clock.now().plus_secs(RECEIPT_TTL_SECS).unix(),
+        };
+        self.oidc.receipts.seal(&serde_json::to_vec(&receipt).ok()?, self.ports.rng.as_ref())
+    }
+
+    /// The deliveries behind a receipt (product, status, attempts, last error); `None` for a
+    /// receipt that is not ours or has expired.
+    pub async fn sign_out_report(
+        &self,
+        receipt: &str,
+    ) -> Result<Option<Vec<crate::ports::DeliveryRecord>>, RepoError> {
+        let Some(plain) = self.oidc.receipts.open(receipt) else { return Ok(None) };
+        let Ok(receipt) = serde_json::from_slice::<Receipt>(&plain) else { return Ok(None) };
+        if self.ports.clock.now().unix() >= receipt.exp {
+            return Ok(None);
+        }
+        Ok(Some(self.ports.outbox.find(&receipt.d).await?))
     }
 }

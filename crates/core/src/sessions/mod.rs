@@ -5,4 +5,4 @@ mod model;
 mod service;
 
 pub use model::{ClientInfo, Session, SessionId};
-pub use service::{NewSessionCookie, SessionError};
+pub use service::{NewSessionCookie, SessionError, SignedOutEverywhere};

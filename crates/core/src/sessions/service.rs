@@ -22,6 +22,14 @@ pub struct NewSessionCookie {
 /// `last_seen_at` is written at most this often, so reading a page is not a write.
 const TOUCH_INTERVAL_SECS: i64 = 60;
 
+/// The outcome of "sign out everywhere".
+#[derive(Debug, Clone)]
+pub struct SignedOutEverywhere {
+    pub sessions: u64,
+    /// For `Core::sign_out_report`; `None` when no product had to be told.
+    pub receipt: Option<String>,
+}
+
 impl Core {
     pub(crate) async fn start_session(
         &self,
@@ -93,20 +101,26 @@ impl Core {
 
     /// "Sign out everywhere": ends every session of the account, the current one included,
     /// and logs it out of every product.
-    pub async fn end_all_sessions(&self, account: &AccountId) -> Result<u64, SessionError> {
-        self.end_sessions_except(account, None).await
+    /// "Sign out everywhere": every session ends, and the receipt (if products were told)
+    /// lets the person watch which of them confirmed.
+    pub async fn end_all_sessions(
+        &self,
+        account: &AccountId,
+    ) -> Result<SignedOutEverywhere, SessionError> {
+        let (sessions, deliveries) = self.end_sessions_except(account, None).await?;
+        Ok(SignedOutEverywhere { sessions, receipt: self.sign_out_receipt(&deliveries) })
     }
 
     /// Ends every session of the account but `keep`; products signed in under them are
-    /// logged out on their back-channel. Returns how many ended.
+    /// logged out on their back-channel. Returns how many ended, and the deliveries queued.
     pub(crate) async fn end_sessions_except(
         &self,
         account: &AccountId,
         keep: Option<&SessionId>,
-    ) -> Result<u64, SessionError> {
+    ) -> Result<(u64, Vec<String>), SessionError> {
         let ended = self.ports.sessions.delete_all_for_account(account, keep).await?;
-        self.sessions_ended(&ended).await?;
-        Ok(u64::try_from(ended.len()).unwrap_or(u64::MAX))
+        let deliveries = self.sessions_ended(&ended).await?;
+        Ok((u64::try_from(ended.len()).unwrap_or(u64::MAX), deliveries))
     }
 
     /// Housekeeping run by the background job.

@@ -143,19 +143,32 @@ impl OutboxRepo for SqlStore {
         Ok(done.rows_affected())
     }
 
-    async fn list_recent(&self, kind: &str, limit: u32) -> RepoResult<Vec<DeliveryRecord>> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            recipient: String,
-            summary: String,
-            status: String,
-            attempts: i64,
-            last_error: Option<String>,
-            created_at: i64,
-            updated_at: i64,
+    async fn find(&self, ids: &[String]) -> RepoResult<Vec<DeliveryRecord>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        let rows = sqlx::query_as::<_, Row>(
-            "SELECT recipient, summary, status, attempts, last_error, created_at, updated_at \
+        let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT id, recipient, summary, status, attempts, last_error, created_at, updated_at \
+             FROM outbox WHERE id IN ({})",
+            placeholders.join(", ")
+        );
+        // Only numbered placeholders are formatted in; every value is bound.
+        let mut query = sqlx::query_as::<_, RecordRow>(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(id.as_str());
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(unexpected)?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| rows.iter().find(|r| &r.id == id))
+            .map(RecordRow::record)
+            .collect())
+    }
+
+    async fn list_recent(&self, kind: &str, limit: u32) -> RepoResult<Vec<DeliveryRecord>> {
+        let rows = sqlx::query_as::<_, RecordRow>(
+            "SELECT id, recipient, summary, status, attempts, last_error, created_at, updated_at \
              FROM outbox WHERE kind = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
         )
         .bind(kind)
@@ -163,18 +176,7 @@ impl OutboxRepo for SqlStore {
         .fetch_all(&self.pool)
         .await
         .map_err(unexpected)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| DeliveryRecord {
-                recipient: r.recipient,
-                summary: r.summary,
-                status: r.status,
-                attempts: u32::try_from(r.attempts).unwrap_or(u32::MAX),
-                last_error: r.last_error,
-                created_at: Timestamp::from_unix(r.created_at),
-                updated_at: Timestamp::from_unix(r.updated_at),
-            })
-            .collect())
+        Ok(rows.iter().map(RecordRow::record).collect())
     }
 
     async fn count_by_status(&self, kind: &str) -> RepoResult<Vec<(String, u64)>> {
@@ -191,4 +193,30 @@ impl OutboxRepo for SqlStore {
 /// Errors from remote servers can be long; the first 1000 characters say enough.
 fn truncate(error: &str) -> String {
     error.chars().take(1000).collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct RecordRow {
+    id: String,
+    recipient: String,
+    summary: String,
+    status: String,
+    attempts: i64,
+    last_error: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl RecordRow {
+    fn record(&self) -> DeliveryRecord {
+        DeliveryRecord {
+            recipient: self.recipient.clone(),
+            summary: self.summary.clone(),
+            status: self.status.clone(),
+            attempts: u32::try_from(self.attempts).unwrap_or(u32::MAX),
+            last_error: self.last_error.clone(),
+            created_at: Timestamp::from_unix(self.created_at),
+            updated_at: Timestamp::from_unix(self.updated_at),
+        }
+    }
 }

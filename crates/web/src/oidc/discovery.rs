@@ -13,7 +13,8 @@ use crate::state::AppState;
 /// The discovery document never changes while the process runs: it is serialized once, when
 /// the router is built, and every request gets the same bytes.
 pub fn discovery(public_url: &str) -> impl Fn() -> std::future::Ready<Response> + Clone + use<> {
-    let body = Bytes::from(serde_json::to_vec(&ProviderMetadata::new(public_url)).unwrap_or_default());
+    let body =
+        Bytes::from(serde_json::to_vec(&ProviderMetadata::new(public_url)).unwrap_or_default());
     move || {
         std::future::ready(
             (

@@ -271,14 +271,14 @@ pub async fn sessions_end_all(
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Response {
     match state.core.end_all_sessions(&me.account.id).await {
-        Ok(n) => {
-            tracing::info!(account = %me.account.id, sessions_ended = n, "signed out everywhere");
+        Ok(done) => {
+            tracing::info!(account = %me.account.id, sessions_ended = done.sessions, "signed out everywhere");
             let names = CookieNames::new(state.settings.secure_cookies());
-            (
-                jar.add(session_cookie_removal(names)),
-                Redirect::to("/login?notice=signed_out_everywhere"),
-            )
-                .into_response()
+            let target = match done.receipt {
+                Some(receipt) => format!("/signed-out?receipt={receipt}"),
+                None => "/login?notice=signed_out_everywhere".to_owned(),
+            };
+            (jar.add(session_cookie_removal(names)), Redirect::to(&target)).into_response()
         }
         Err(e) => unexpected_page(&e),
     }
@@ -300,6 +300,64 @@ pub async fn product_revoke(
         ),
         Err(e) => unexpected_page(&e),
     }
+}
+
+struct ProductRow {
+    name: String,
+    status: &'static str,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "signed_out.html")]
+struct SignedOutPage {
+    products: Vec<ProductRow>,
+    waiting: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ReceiptQuery {
+    receipt: String,
+}
+
+/// `/signed-out`: after "sign out everywhere", which products confirmed the back-channel
+/// logout. The page refreshes itself while deliveries are still being retried.
+pub async fn signed_out(State(state): State<AppState>, Query(q): Query<ReceiptQuery>) -> Response {
+    let deliveries = match state.core.sign_out_report(&q.receipt).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return Redirect::to("/login?notice=signed_out_everywhere").into_response(),
+        Err(e) => return unexpected_page(&e),
+    };
+    let products: Vec<ProductRow> = deliveries
+        .into_iter()
+        .map(|d| {
+            let (status, detail) = match d.status.as_str() {
+                "delivered" => ("Signed out", String::new()),
+                "dead" => (
+                    "Did not confirm",
+                    format!(
+                        "gave up after {} attempts: {}",
+                        d.attempts,
+                        d.last_error.unwrap_or_default()
+                    ),
+                ),
+                _ if d.attempts == 0 => ("Telling the product…", String::new()),
+                _ => (
+                    "Not confirmed yet",
+                    format!(
+                        "retrying ({} attempts): {}",
+                        d.attempts,
+                        d.last_error.unwrap_or_default()
+                    ),
+                ),
+            };
+            ProductRow { name: d.summary, status, detail }
+        })
+        .collect();
+    let waiting =
+        products.iter().any(|p| p.status != "Signed out" && p.status != "Did not confirm");
+    render(&SignedOutPage { products, waiting })
 }
 
 #[cfg(test)]
