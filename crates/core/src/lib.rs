@@ -10,6 +10,8 @@ pub mod mail;
 pub mod oidc_provider;
 mod outbox;
 pub mod ports;
+mod sealed;
+pub mod second_factor;
 pub mod secret;
 pub mod sessions;
 

@@ -259,6 +259,79 @@ pub trait AdminTokenRepo: Send + Sync {
     async fn revoke(&self, id: &str, at: Timestamp) -> RepoResult<bool>;
 }
 
+// ---- Two-step verification ------------------------------------------------------------
+
+/// An account's authenticator app as stored: the secret sealed under the master key.
+#[derive(Debug, Clone)]
+pub struct TotpRecord {
+    pub secret: String,
+    /// False while enrolment waits for the first valid code.
+    pub confirmed: bool,
+}
+
+/// A login whose password was right and whose second factor is still to come.
+#[derive(Debug, Clone)]
+pub struct PendingLogin {
+    pub account: AccountId,
+    pub client: crate::sessions::ClientInfo,
+    /// Where to go once signed in (a same-site path).
+    pub next: String,
+    pub expires_at: Timestamp,
+}
+
+#[async_trait]
+pub trait SecondFactorRepo: Send + Sync {
+    async fn find_totp(&self, account: &AccountId) -> RepoResult<Option<TotpRecord>>;
+    /// Starts (or restarts) an enrolment with this sealed secret; false when a confirmed app
+    /// is already set up.
+    async fn begin_totp(
+        &self,
+        account: &AccountId,
+        secret: &str,
+        now: Timestamp,
+    ) -> RepoResult<bool>;
+    /// Confirms a pending enrolment, recording `step` as used; false if there was none.
+    async fn confirm_totp(
+        &self,
+        account: &AccountId,
+        step: i64,
+        now: Timestamp,
+    ) -> RepoResult<bool>;
+    /// Records `step` as used if it is later than the last one; false otherwise (a replay).
+    async fn advance_totp_step(&self, account: &AccountId, step: i64) -> RepoResult<bool>;
+    async fn delete_totp(&self, account: &AccountId) -> RepoResult<()>;
+    /// The account's recovery codes become exactly these.
+    async fn replace_recovery_codes(
+        &self,
+        account: &AccountId,
+        hashes: &[TokenHash],
+        now: Timestamp,
+    ) -> RepoResult<()>;
+    /// Uses an unused code once; false when unknown or already used.
+    async fn use_recovery_code(
+        &self,
+        account: &AccountId,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> RepoResult<bool>;
+    async fn remaining_recovery_codes(&self, account: &AccountId) -> RepoResult<u32>;
+    async fn delete_recovery_codes(&self, account: &AccountId) -> RepoResult<()>;
+    async fn insert_pending_login(
+        &self,
+        hash: &TokenHash,
+        pending: &PendingLogin,
+        now: Timestamp,
+    ) -> RepoResult<()>;
+    /// The unused, unexpired pending login with this hash.
+    async fn find_pending_login(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> RepoResult<Option<PendingLogin>>;
+    /// Uses the pending login up; false if it was already used or has expired.
+    async fn consume_pending_login(&self, hash: &TokenHash, now: Timestamp) -> RepoResult<bool>;
+}
+
 // ---- OpenID Connect provider -------------------------------------------------------------
 
 #[async_trait]

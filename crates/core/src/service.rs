@@ -10,8 +10,9 @@ use crate::mail::OutgoingMail;
 use crate::oidc_provider::OidcState;
 use crate::ports::{
     AccountRepo, AdminTokenRepo, ClientRepo, Clock, KeyFetcher, NewOutboxItem, OidcRepo,
-    OneTimeTokenRepo, OutboxRepo, Rng, SessionRepo, SigningKeyRepo, ThrottleRepo,
+    OneTimeTokenRepo, OutboxRepo, Rng, SecondFactorRepo, SessionRepo, SigningKeyRepo, ThrottleRepo,
 };
+use crate::second_factor::SecondFactorState;
 
 /// Everything outside the domain, wired by the binary.
 #[derive(Clone)]
@@ -22,6 +23,7 @@ pub struct Ports {
     pub throttle: Arc<dyn ThrottleRepo>,
     pub outbox: Arc<dyn OutboxRepo>,
     pub admin_tokens: Arc<dyn AdminTokenRepo>,
+    pub second_factor: Arc<dyn SecondFactorRepo>,
     pub clients: Arc<dyn ClientRepo>,
     pub signing_keys: Arc<dyn SigningKeyRepo>,
     pub oidc: Arc<dyn OidcRepo>,
@@ -62,6 +64,7 @@ pub struct Core {
     pub(crate) settings: CoreSettings,
     pub(crate) hasher: PasswordHasher,
     pub(crate) oidc: Arc<OidcState>,
+    pub(crate) second_factor: Arc<SecondFactorState>,
 }
 
 impl Core {
@@ -70,8 +73,15 @@ impl Core {
         settings: CoreSettings,
         hasher: PasswordHasher,
         oidc: OidcState,
+        second_factor: SecondFactorState,
     ) -> Self {
-        Self { ports, settings, hasher, oidc: Arc::new(oidc) }
+        Self {
+            ports,
+            settings,
+            hasher,
+            oidc: Arc::new(oidc),
+            second_factor: Arc::new(second_factor),
+        }
     }
 
     pub fn settings(&self) -> &CoreSettings {

@@ -22,6 +22,7 @@ use crate::config::Config;
 use crate::jwks_fetch::HttpKeyFetcher;
 use crate::mail::{Delivery, Transport};
 use crate::platform::{OsRng, SystemClock};
+use latchkey_core::second_factor::SecondFactorState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -88,6 +89,7 @@ impl Backend {
             throttle: shared.clone(),
             outbox: shared.clone(),
             admin_tokens: shared.clone(),
+            second_factor: shared.clone(),
             clients: shared.clone(),
             signing_keys: shared.clone(),
             oidc: shared,
@@ -105,7 +107,9 @@ impl Backend {
         };
         let oidc = OidcState::new(master_key, OidcSettings::default())
             .map_err(|e| StartError::SigningKeys(e.to_string()))?;
-        let core = Core::new(ports, settings, hasher, oidc);
+        let second_factor = SecondFactorState::new(&master_key)
+            .map_err(|e| StartError::SigningKeys(e.to_string()))?;
+        let core = Core::new(ports, settings, hasher, oidc, second_factor);
         core.ensure_signing_keys().await.map_err(|e| StartError::SigningKeys(e.to_string()))?;
         Ok(Self { core, store, mail })
     }

@@ -49,6 +49,23 @@ impl Failure {
     }
 }
 
+impl From<latchkey_core::second_factor::SecondFactorError> for Failure {
+    fn from(e: latchkey_core::second_factor::SecondFactorError) -> Self {
+        use latchkey_core::second_factor::SecondFactorError as E;
+        match e {
+            E::WrongCode | E::WrongPassword | E::Expired => {
+                Self::new(StatusCode::UNAUTHORIZED, e.to_string())
+            }
+            E::AlreadyEnabled | E::NotEnrolling | E::NotEnabled => {
+                Self::new(StatusCode::CONFLICT, e.to_string())
+            }
+            E::Throttled(s) => Self::throttled(s, e.to_string()),
+            E::Busy => Self::busy(e.to_string()),
+            E::Unexpected(u) => Self::unexpected(&u),
+        }
+    }
+}
+
 impl From<LoginError> for Failure {
     fn from(e: LoginError) -> Self {
         match e {

@@ -22,7 +22,7 @@ use tower_http::trace::TraceLayer;
 use crate::error::not_found;
 use crate::extract::csrf_cookie;
 use crate::oidc::{authorize, discovery, end_session, token, userinfo};
-use crate::pages::{account, admin, home, login, password_reset, signup, verify_email};
+use crate::pages::{account, admin, home, login, password_reset, security, signup, verify_email};
 use crate::state::AppState;
 use crate::{health, metrics};
 
@@ -35,8 +35,9 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
     script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
     base-uri 'none'";
 
-pub fn router(state: AppState) -> Router {
-    let pages = Router::new()
+/// Server-rendered pages: CSRF cookie on every response, Fetch-metadata checks in front.
+fn pages(state: &AppState) -> Router<AppState> {
+    Router::new()
         .route("/", get(home))
         .route("/signup", get(signup::signup_show).post(signup::signup_submit))
         .route("/login", get(login::login_show).post(login::login_submit))
@@ -59,6 +60,15 @@ pub fn router(state: AppState) -> Router {
         .route("/account/password", post(account::password_update))
         .route("/account/sessions/{id}/end", post(account::session_end))
         .route("/account/sessions/end-all", post(account::sessions_end_all))
+        .route("/account/security", get(security::show))
+        .route("/account/security/totp", post(security::totp_start))
+        .route("/account/security/totp/confirm", post(security::totp_confirm))
+        .route("/account/security/totp/disable", post(security::totp_disable))
+        .route("/account/security/recovery-codes", post(security::recovery_codes))
+        .route(
+            "/login/second-factor",
+            get(login::second_factor_show).post(login::second_factor_submit),
+        )
         .route("/signed-out", get(account::signed_out))
         .route("/oauth/logout/confirm", post(end_session::end_session_confirm))
         .route("/oauth/consent", post(authorize::consent_submit))
@@ -72,7 +82,11 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), csrf_cookie))
         .layer(
             CsrfLayer::new().with_rejection_response(|_| crate::extract::csrf_rejection_response()),
-        );
+        )
+}
+
+pub fn router(state: AppState) -> Router {
+    let pages = pages(&state);
 
     let ops = Router::new()
         .route("/healthz", get(health::healthz))

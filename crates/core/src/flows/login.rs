@@ -5,6 +5,7 @@ use crate::accounts::{Account, Email};
 use crate::credentials::{Password, Verified};
 use crate::flows::throttle::{RetryAfter, account_key, ip_key};
 use crate::flows::{HashFailure, Unexpected};
+use crate::secret::OpaqueToken;
 use crate::sessions::{ClientInfo, NewSessionCookie};
 
 #[derive(Debug, thiserror::Error)]
@@ -43,13 +44,22 @@ pub struct LoginSuccess {
     pub cookie: NewSessionCookie,
 }
 
+/// A right password either signs the person in, or — when the account has two-step
+/// verification — leads to the second step with a pending-login token (no session yet).
+#[derive(Debug)]
+pub enum LoginOutcome {
+    SignedIn(Box<LoginSuccess>),
+    SecondFactor(OpaqueToken),
+}
+
 impl Core {
     pub async fn log_in(
         &self,
         email: &Email,
         password: &Password,
         client: ClientInfo,
-    ) -> Result<LoginSuccess, LoginError> {
+        next: &str,
+    ) -> Result<LoginOutcome, LoginError> {
         let now = self.ports.clock.now();
         let policy = self.settings.throttle;
         let account_key = account_key("login:acct:", email);
@@ -88,8 +98,12 @@ impl Core {
         if counts.first().is_some_and(|failures| *failures > 0) {
             self.ports.throttle.clear(&account_key).await?;
         }
+        if let Some(pending) = self.start_pending_login(&account, &client, next).await? {
+            tracing::info!(account = %account.id, outcome = "second_factor", "login");
+            return Ok(LoginOutcome::SecondFactor(pending));
+        }
         let cookie = self.start_session(&account.id, client).await?;
-        tracing::info!(account = %account.id, outcome = "success", "login");
-        Ok(LoginSuccess { account, cookie })
+        tracing::info!(account = %account.id, outcome = "success", method = "password", "login");
+        Ok(LoginOutcome::SignedIn(Box::new(LoginSuccess { account, cookie })))
     }
 }

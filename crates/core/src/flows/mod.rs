@@ -8,12 +8,12 @@ mod login;
 mod password_reset;
 mod provisioning;
 mod signup;
-mod throttle;
+pub(crate) mod throttle;
 mod verify_email;
 
 pub use account_settings::{ChangeNameError, ChangePasswordError};
 pub use admin_tokens::{ADMIN_TOKEN_PREFIX, AdminCaller, AdminToken, AdminTokenError};
-pub use login::{LoginError, LoginSuccess};
+pub use login::{LoginError, LoginOutcome, LoginSuccess};
 pub use password_reset::{CompleteResetError, RequestResetError};
 pub use provisioning::{CreateAccountError, CreateAccountRequest, SetStatusError, SiteAdmin};
 pub use signup::{SignUpError, SignUpRequest};

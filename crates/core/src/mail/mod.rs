@@ -126,6 +126,38 @@ pub fn password_changed(
     })
 }
 
+#[derive(Template)]
+#[template(path = "mail/security_changed.txt")]
+struct SecurityChangedText<'a> {
+    name: &'a str,
+    what: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/security_changed.html")]
+struct SecurityChangedHtml<'a> {
+    name: &'a str,
+    what: &'a str,
+    link: &'a str,
+}
+
+/// A change to how the account signs in (two-step verification on or off, new recovery
+/// codes, an administrator's reset).
+pub fn security_changed(
+    to: &Email,
+    name: &str,
+    what: &str,
+    link: &str,
+) -> Result<OutgoingMail, RenderError> {
+    Ok(OutgoingMail {
+        to: to.as_str().to_owned(),
+        subject: "Your sign-in settings changed".to_owned(),
+        text: SecurityChangedText { name, what, link }.render()?,
+        html: SecurityChangedHtml { name, what, link }.render()?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::accounts::AccountId;
 use crate::clock::Timestamp;
 use crate::oidc_provider::KeyError;
-use crate::oidc_provider::sealed::Sealer;
 use crate::ports::Rng;
+use crate::sealed::Sealer;
 use crate::sessions::SessionId;
 
 /// What an authorization code stands for: everything the token request must match.

@@ -13,7 +13,6 @@ mod keys;
 mod logout;
 mod registry;
 mod revocations;
-mod sealed;
 pub(crate) mod store_types;
 mod tokens;
 mod verified;
@@ -59,7 +58,7 @@ pub struct OidcState {
     pub(crate) verified: verified::VerifiedTokens,
     pub(crate) keys: KeyRing,
     pub(crate) codes: codes::CodeSealer,
-    pub(crate) receipts: sealed::Sealer,
+    pub(crate) receipts: crate::sealed::Sealer,
     pub(crate) settings: OidcSettings,
 }
 
@@ -71,7 +70,7 @@ impl OidcState {
             revoked: revocations::RevocationCache::default(),
             verified: verified::VerifiedTokens::default(),
             codes: codes::CodeSealer::new(&master_key)?,
-            receipts: sealed::Sealer::new(&master_key, b"latchkey sign-out receipts v1")?,
+            receipts: crate::sealed::Sealer::new(&master_key, b"latchkey sign-out receipts v1")?,
             keys: KeyRing::new(master_key),
             settings,
         })

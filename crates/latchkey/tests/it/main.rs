@@ -53,6 +53,7 @@ mod single_logout;
 mod store_contract;
 mod third_party;
 mod throttling;
+mod two_factor;
 
 use latchkey_testkit::{Browser, TestServer};
 

@@ -7,6 +7,7 @@ mod clients;
 mod keys;
 mod oidc;
 mod outbox;
+mod second_factor;
 mod sessions;
 mod throttle;
 mod tokens;

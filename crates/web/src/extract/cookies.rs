@@ -9,15 +9,27 @@ use time::Duration;
 pub struct CookieNames {
     pub session: &'static str,
     pub csrf: &'static str,
+    /// The pending login between password and second factor (grants nothing else).
+    pub pending: &'static str,
     pub secure: bool,
 }
 
 impl CookieNames {
     pub fn new(secure: bool) -> Self {
         if secure {
-            Self { session: "__Host-latchkey_session", csrf: "__Host-latchkey_csrf", secure }
+            Self {
+                session: "__Host-latchkey_session",
+                csrf: "__Host-latchkey_csrf",
+                pending: "__Host-latchkey_2fa",
+                secure,
+            }
         } else {
-            Self { session: "latchkey_session", csrf: "latchkey_csrf", secure }
+            Self {
+                session: "latchkey_session",
+                csrf: "latchkey_csrf",
+                pending: "latchkey_2fa",
+                secure,
+            }
         }
     }
 }
@@ -39,5 +51,26 @@ pub fn session_cookie_removal(names: CookieNames) -> Cookie<'static> {
         .secure(names.secure)
         .same_site(SameSite::Lax)
         .max_age(Duration::ZERO)
+        .build()
+}
+
+/// The pending-login cookie: five minutes, like the pending login itself.
+pub fn pending_cookie(names: CookieNames, value: String) -> Cookie<'static> {
+    Cookie::build((names.pending, value))
+        .path("/")
+        .http_only(true)
+        .secure(names.secure)
+        .same_site(SameSite::Lax)
+        .max_age(Duration::seconds(300))
+        .build()
+}
+
+pub fn pending_cookie_removal(names: CookieNames) -> Cookie<'static> {
+    Cookie::build((names.pending, ""))
+        .path("/")
+        .http_only(true)
+        .secure(names.secure)
+        .same_site(SameSite::Lax)
+        .max_age(Duration::seconds(0))
         .build()
 }

@@ -6,6 +6,8 @@ mod csrf;
 mod session;
 
 pub use client::Client;
-pub use cookies::{CookieNames, session_cookie, session_cookie_removal};
+pub use cookies::{
+    CookieNames, pending_cookie, pending_cookie_removal, session_cookie, session_cookie_removal,
+};
 pub use csrf::{CsrfForm, CsrfToken, csrf_cookie, csrf_rejection_response};
 pub use session::{MaybeSignedIn, SignedIn};

@@ -48,6 +48,7 @@ struct AccountPage {
     sessions: Vec<SessionRow>,
     allowed: Vec<AllowedRow>,
     site_admin: bool,
+    two_factor: bool,
     name_error: Option<String>,
     password_form_error: Option<String>,
     current_password_error: Option<String>,
@@ -137,6 +138,12 @@ async fn account_page(
         csrf,
         allowed,
         site_admin: me.account.site_admin,
+        two_factor: state
+            .core
+            .two_factor_status(&me.account.id)
+            .await
+            .map_err(|e| unexpected_page(&e))?
+            .totp,
         name: me.account.name.to_string(),
         name_value: me.account.name.to_string(),
         email: me.account.email.to_string(),

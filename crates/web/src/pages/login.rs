@@ -7,12 +7,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use latchkey_core::accounts::Email;
 use latchkey_core::credentials::Password;
-use latchkey_core::flows::LoginError;
+use latchkey_core::flows::{LoginError, LoginOutcome, LoginSuccess};
+use latchkey_core::second_factor::SecondFactorError;
 use serde::Deserialize;
 
 use crate::error::{Failure, render, unexpected_page};
 use crate::extract::{
-    Client, CookieNames, CsrfForm, CsrfToken, MaybeSignedIn, session_cookie, session_cookie_removal,
+    Client, CookieNames, CsrfForm, CsrfToken, MaybeSignedIn, pending_cookie,
+    pending_cookie_removal, session_cookie, session_cookie_removal,
 };
 use crate::pages::{notice_text, safe_next};
 use crate::state::AppState;
@@ -99,22 +101,16 @@ pub async fn login_submit(
         page.form_error = Some(LoginError::InvalidCredentials.to_string());
         return (StatusCode::UNAUTHORIZED, render(&page)).into_response();
     };
-    match state.core.log_in(&email, &password, client).await {
-        Ok(success) => {
+    match state.core.log_in(&email, &password, client, &next).await {
+        Ok(LoginOutcome::SignedIn(success)) => {
             state.metrics.login("success");
-            // Signing in again in the same browser replaces the session it had.
-            if let Some(old) = previous
-                && let Err(e) = state.core.end_session(&old.account.id, &old.session.id).await
-            {
-                return unexpected_page(&e);
-            }
+            signed_in(&state, previous, jar, &success, &next).await
+        }
+        Ok(LoginOutcome::SecondFactor(pending)) => {
+            state.metrics.login("second_factor");
             let names = CookieNames::new(state.settings.secure_cookies());
-            let cookie = session_cookie(
-                names,
-                success.cookie.token.expose().to_owned(),
-                state.core.settings().session_lifetime_secs,
-            );
-            (jar.add(cookie), Redirect::to(&next)).into_response()
+            let cookie = pending_cookie(names, pending.expose().to_owned());
+            (jar.add(cookie), Redirect::to("/login/second-factor")).into_response()
         }
         Err(e) => {
             state.metrics.login(match &e {
@@ -126,6 +122,87 @@ pub async fn login_submit(
             });
             let failure = Failure::from(e);
             page.form_error = Some(failure.message.clone());
+            failure.apply(render(&page))
+        }
+    }
+}
+
+/// Starts the browser's session (replacing the one it had) and goes on to `next`.
+async fn signed_in(
+    state: &AppState,
+    previous: Option<crate::extract::SignedIn>,
+    jar: CookieJar,
+    success: &LoginSuccess,
+    next: &str,
+) -> Response {
+    // Signing in again in the same browser replaces the session it had.
+    if let Some(old) = previous
+        && let Err(e) = state.core.end_session(&old.account.id, &old.session.id).await
+    {
+        return unexpected_page(&e);
+    }
+    let names = CookieNames::new(state.settings.secure_cookies());
+    let cookie = session_cookie(
+        names,
+        success.cookie.token.expose().to_owned(),
+        state.core.settings().session_lifetime_secs,
+    );
+    (jar.add(cookie).add(pending_cookie_removal(names)), Redirect::to(next)).into_response()
+}
+
+#[derive(Template, Default)]
+#[template(path = "second_factor.html")]
+struct SecondFactorPage {
+    csrf: String,
+    form_error: Option<String>,
+}
+
+/// `/login/second-factor`: the code step after a right password.
+pub async fn second_factor_show(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    csrf: CsrfToken,
+) -> Response {
+    let names = CookieNames::new(state.settings.secure_cookies());
+    let token = jar.get(names.pending).map(|c| c.value().to_owned()).unwrap_or_default();
+    match state.core.pending_login(&token).await {
+        Ok(Some(_)) => render(&SecondFactorPage { csrf: csrf.0, form_error: None }),
+        Ok(None) => Redirect::to("/login?notice=second_factor_expired").into_response(),
+        Err(e) => unexpected_page(&e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SecondFactorForm {
+    code: String,
+}
+
+pub async fn second_factor_submit(
+    State(state): State<AppState>,
+    MaybeSignedIn(previous): MaybeSignedIn,
+    jar: CookieJar,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm<SecondFactorForm>,
+) -> Response {
+    let names = CookieNames::new(state.settings.secure_cookies());
+    let token = jar.get(names.pending).map(|c| c.value().to_owned()).unwrap_or_default();
+    let code: String = form.code.chars().take(64).collect();
+    match state.core.complete_second_factor(&token, &code).await {
+        Ok((success, next)) => {
+            state.metrics.login("success");
+            let next = safe_next(&next).unwrap_or("/account").to_owned();
+            signed_in(&state, previous, jar, &success, &next).await
+        }
+        Err(SecondFactorError::Expired) => (
+            jar.add(pending_cookie_removal(names)),
+            Redirect::to("/login?notice=second_factor_expired"),
+        )
+            .into_response(),
+        Err(e) => {
+            state.metrics.login("wrong_second_factor");
+            let failure = Failure::from(e);
+            let page = SecondFactorPage { csrf: csrf.0, form_error: Some(failure.message.clone()) };
             failure.apply(render(&page))
         }
     }

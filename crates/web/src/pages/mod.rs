@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod login;
 pub mod password_reset;
+pub mod security;
 pub mod signup;
 pub mod verify_email;
 
@@ -39,6 +40,8 @@ pub fn notice_text(key: Option<&str>) -> Option<&'static str> {
         }
         "session_ended" => Some("That session was signed out."),
         "access_revoked" => Some("That product no longer has access to your account."),
+        "second_factor_expired" => Some("That sign-in took too long. Log in again."),
+        "two_factor_off" => Some("Two-step verification is off."),
         "reauth" => Some("Please sign in again to continue."),
         _ => None,
     }

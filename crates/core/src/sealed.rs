@@ -1,5 +1,5 @@
 //! Sealed envelopes: small payloads the browser or a product carries and hands back
-//! (authorization codes, sign-out receipts), encrypted and authenticated with AES-256-GCM under
+//! (authorization codes, sign-out receipts) or that we store but must read back (TOTP secrets), encrypted and authenticated with AES-256-GCM under
 //! a key derived from the master key with HKDF-SHA256 and a label per purpose, so an envelope
 //! made for one purpose never opens as another. Output is base64url without padding.
 

@@ -1,0 +1,476 @@
+//! Two-step verification: an authenticator app (TOTP, RFC 6238: SHA-1, 6 digits, 30 s, for
+//! compatibility with every app) and single-use recovery codes. The password step of a login
+//! ends in a *pending login* when the account has a second factor: a short-lived, single-use
+//! token that grants nothing but the second step.
+//!
+//! - TOTP secrets are 160 random bits, sealed at rest under a key derived from the master key.
+//! - A code is accepted within ±1 step of clock skew and never twice: the last accepted step is
+//!   advanced with one conditional UPDATE, so a replay (or a race) fails.
+//! - Recovery codes carry 80 random bits, are shown once, stored as SHA-256 and used once.
+//! - Wrong codes are throttled per account like wrong passwords.
+//! - Every change emails the account owner.
+
+use base64::Engine as _;
+use totp_rs::{Algorithm, TOTP};
+
+use crate::Core;
+use crate::accounts::{Account, AccountId};
+use crate::clock::Timestamp;
+use crate::credentials::{Password, Verified};
+use crate::flows::throttle::RetryAfter;
+use crate::flows::{HashFailure, LoginSuccess, Unexpected};
+use crate::mail;
+use crate::ports::{PendingLogin, RepoError};
+use crate::sealed::Sealer;
+use crate::secret::{OpaqueToken, TokenHash, constant_time_eq};
+use crate::sessions::ClientInfo;
+
+const ISSUER: &str = "Latchkey";
+const DIGITS: usize = 6;
+const STEP_SECS: u64 = 30;
+const SECRET_BYTES: usize = 20;
+const RECOVERY_CODES: usize = 10;
+/// The password step is good for this long.
+const PENDING_TTL_SECS: i64 = 300;
+/// Sensitive settings need a sign-in at most this old (step-up).
+pub const STEP_UP_SECS: i64 = 600;
+
+/// What the second factor needs from the master key.
+pub struct SecondFactorState {
+    totp_secrets: Sealer,
+}
+
+impl SecondFactorState {
+    pub fn new(master_key: &[u8; 32]) -> Result<Self, crate::oidc_provider::KeyError> {
+        Ok(Self { totp_secrets: Sealer::new(master_key, b"latchkey totp secrets v1")? })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecondFactorError {
+    #[error("That code is not valid. Check your authenticator app's clock and try again.")]
+    WrongCode,
+    #[error("Your password is incorrect.")]
+    WrongPassword,
+    #[error("An authenticator app is already set up. Turn it off first to set up another.")]
+    AlreadyEnabled,
+    #[error("No authenticator app is being set up. Start again.")]
+    NotEnrolling,
+    #[error("Two-step verification is not turned on.")]
+    NotEnabled,
+    #[error("Too many attempts. Try again in {0} seconds.")]
+    Throttled(i64),
+    #[error("We are handling a lot of sign-ins right now. Try again in a moment.")]
+    Busy,
+    #[error("This sign-in has expired. Log in again.")]
+    Expired,
+    #[error(transparent)]
+    Unexpected(#[from] Unexpected),
+}
+
+impl From<RepoError> for SecondFactorError {
+    fn from(e: RepoError) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+impl From<HashFailure> for SecondFactorError {
+    fn from(e: HashFailure) -> Self {
+        match e {
+            HashFailure::Busy => Self::Busy,
+            HashFailure::Unexpected(u) => Self::Unexpected(u),
+        }
+    }
+}
+
+/// What the enrolment page shows: the secret as text, the `otpauth://` URI and its QR code.
+#[derive(Debug, Clone)]
+pub struct Enrolment {
+    pub secret_base32: String,
+    pub otpauth_uri: String,
+    /// A `data:` URI of an SVG QR code of the URI, rendered here (no outside service ever
+    /// sees the secret).
+    pub qr_data_uri: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TwoFactorStatus {
+    pub totp: bool,
+    pub recovery_codes_left: u32,
+}
+
+fn totp(secret: Vec<u8>, account_name: &str) -> Result<TOTP, SecondFactorError> {
+    TOTP::new(
+        Algorithm::SHA1,
+        DIGITS,
+        1,
+        STEP_SECS,
+        secret,
+        Some(ISSUER.to_owned()),
+        account_name.replace(':', "."),
+    )
+    .map_err(|e| SecondFactorError::Unexpected(RepoError(format!("totp: {e}").into()).into()))
+}
+
+/// The time step (RFC 6238 §4.2) a code matches within ±1 of now, if any.
+fn matching_step(totp: &TOTP, code: &str, now: Timestamp) -> Option<i64> {
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    if code.len() != DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let current = now.unix().div_euclid(i64::try_from(STEP_SECS).unwrap_or(30));
+    (current - 1..=current + 1).find(|step| {
+        let at = u64::try_from(*step).unwrap_or(0) * STEP_SECS;
+        constant_time_eq(totp.generate(at).as_bytes(), code.as_bytes())
+    })
+}
+
+/// "ABCD-EFGH-IJKL-MNOP" → "ABCDEFGHIJKLMNOP"; other characters are ignored.
+fn normalize_recovery_code(code: &str) -> String {
+    code.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()
+}
+
+fn looks_like_recovery_code(code: &str) -> bool {
+    normalize_recovery_code(code).len() == 16
+}
+
+impl Core {
+    fn totp_for(&self, sealed: &str, account: &Account) -> Result<TOTP, SecondFactorError> {
+        let secret = self.second_factor.totp_secrets.open(sealed).ok_or_else(|| {
+            SecondFactorError::Unexpected(
+                RepoError("a TOTP secret does not open under the master key".into()).into(),
+            )
+        })?;
+        totp(secret, account.email.as_str())
+    }
+
+    pub async fn two_factor_status(
+        &self,
+        account: &AccountId,
+    ) -> Result<TwoFactorStatus, RepoError> {
+        let repo = &self.ports.second_factor;
+        let totp = repo.find_totp(account).await?.is_some_and(|t| t.confirmed);
+        let left = if totp { repo.remaining_recovery_codes(account).await? } else { 0 };
+        Ok(TwoFactorStatus { totp, recovery_codes_left: left })
+    }
+
+    /// Starts setting up an authenticator app: a fresh secret, not yet in force.
+    pub async fn begin_totp_enrolment(
+        &self,
+        account: &Account,
+    ) -> Result<Enrolment, SecondFactorError> {
+        let mut secret = vec![0u8; SECRET_BYTES];
+        self.ports.rng.fill(&mut secret);
+        let sealed = self
+            .second_factor
+            .totp_secrets
+            .seal(&secret, self.ports.rng.as_ref())
+            .ok_or(SecondFactorError::NotEnrolling)?;
+        let now = self.ports.clock.now();
+        if !self.ports.second_factor.begin_totp(&account.id, &sealed, now).await? {
+            return Err(SecondFactorError::AlreadyEnabled);
+        }
+        enrolment(secret, account)
+    }
+
+    /// The enrolment in progress (after a wrong first code, the page shows it again).
+    pub async fn pending_totp_enrolment(
+        &self,
+        account: &Account,
+    ) -> Result<Option<Enrolment>, SecondFactorError> {
+        match self.ports.second_factor.find_totp(&account.id).await? {
+            Some(record) if !record.confirmed => {
+                let secret =
+                    self.second_factor.totp_secrets.open(&record.secret).ok_or_else(|| {
+                        SecondFactorError::Unexpected(
+                            RepoError("a TOTP secret does not open under the master key".into())
+                                .into(),
+                        )
+                    })?;
+                enrolment(secret, account).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Finishes setting up the app with its first code; returns the recovery codes (shown
+    /// once).
+    pub async fn confirm_totp_enrolment(
+        &self,
+        account: &Account,
+        code: &str,
+    ) -> Result<Vec<String>, SecondFactorError> {
+        let record = self
+            .ports
+            .second_factor
+            .find_totp(&account.id)
+            .await?
+            .ok_or(SecondFactorError::NotEnrolling)?;
+        if record.confirmed {
+            return Err(SecondFactorError::AlreadyEnabled);
+        }
+        let totp = self.totp_for(&record.secret, account)?;
+        let now = self.ports.clock.now();
+        let step = matching_step(&totp, code, now).ok_or(SecondFactorError::WrongCode)?;
+        if !self.ports.second_factor.confirm_totp(&account.id, step, now).await? {
+            return Err(SecondFactorError::NotEnrolling);
+        }
+        let codes = self.replace_recovery_codes(&account.id).await?;
+        tracing::info!(account = %account.id, "two-step verification turned on");
+        self.security_notice(account, "Two-step verification was turned on for your account.")
+            .await;
+        Ok(codes)
+    }
+
+    async fn replace_recovery_codes(&self, account: &AccountId) -> Result<Vec<String>, RepoError> {
+        let now = self.ports.clock.now();
+        let mut shown = Vec::with_capacity(RECOVERY_CODES);
+        let mut hashes = Vec::with_capacity(RECOVERY_CODES);
+        for _ in 0..RECOVERY_CODES {
+            let mut raw = [0u8; 10];
+            self.ports.rng.fill(&mut raw);
+            let code = base32_crockford(&raw);
+            hashes.push(TokenHash::of(&code));
+            let groups: Vec<&str> = (0..4).map(|i| &code[i * 4..i * 4 + 4]).collect();
+            shown.push(groups.join("-"));
+        }
+        self.ports.second_factor.replace_recovery_codes(account, &hashes, now).await?;
+        Ok(shown)
+    }
+
+    /// New recovery codes; the old ones stop working.
+    pub async fn regenerate_recovery_codes(
+        &self,
+        account: &Account,
+    ) -> Result<Vec<String>, SecondFactorError> {
+        if !self.two_factor_status(&account.id).await?.totp {
+            return Err(SecondFactorError::NotEnabled);
+        }
+        let codes = self.replace_recovery_codes(&account.id).await?;
+        tracing::info!(account = %account.id, "recovery codes regenerated");
+        self.security_notice(
+            account,
+            "New recovery codes were created; the old ones no longer work.",
+        )
+        .await;
+        Ok(codes)
+    }
+
+    /// Turns two-step verification off: needs the password and a current code.
+    pub async fn disable_two_factor(
+        &self,
+        account: &Account,
+        password: &Password,
+        code: &str,
+    ) -> Result<(), SecondFactorError> {
+        let verdict = self
+            .hasher
+            .verify(password, account.password_hash.as_deref(), self.ports.rng.as_ref())
+            .await
+            .map_err(HashFailure::from)?;
+        if verdict == Verified::No {
+            return Err(SecondFactorError::WrongPassword);
+        }
+        if !self.two_factor_status(&account.id).await?.totp {
+            return Err(SecondFactorError::NotEnabled);
+        }
+        self.check_code_throttled(account, code).await?;
+        self.ports.second_factor.delete_totp(&account.id).await?;
+        self.ports.second_factor.delete_recovery_codes(&account.id).await?;
+        tracing::info!(account = %account.id, "two-step verification turned off");
+        self.security_notice(account, "Two-step verification was turned off for your account.")
+            .await;
+        Ok(())
+    }
+
+    /// A site admin clears a person's second factors (they lost their phone and codes).
+    pub async fn reset_two_factor(
+        &self,
+        _admin: &crate::flows::SiteAdmin,
+        account: &Account,
+    ) -> Result<(), RepoError> {
+        self.ports.second_factor.delete_totp(&account.id).await?;
+        self.ports.second_factor.delete_recovery_codes(&account.id).await?;
+        tracing::info!(account = %account.id, "two-step verification reset by an administrator");
+        self.security_notice(
+            account,
+            "An administrator turned off two-step verification for your account. Set it up again from your account's security page.",
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Checks a TOTP or recovery code, counting failures against the account's throttle.
+    async fn check_code_throttled(
+        &self,
+        account: &Account,
+        code: &str,
+    ) -> Result<(), SecondFactorError> {
+        let policy = self.settings.throttle;
+        let now = self.ports.clock.now();
+        let key = format!("2fa:{}", account.id);
+        let keys = [(key.as_str(), policy.account_failures)];
+        if let Err(RetryAfter(secs)) = self.throttled(&keys, policy.login_window_secs, now).await? {
+            return Err(SecondFactorError::Throttled(secs));
+        }
+        if self.verify_code(account, code, now).await? {
+            self.ports.throttle.clear(&key).await?;
+            Ok(())
+        } else {
+            self.count_against(&keys, policy.login_window_secs, now).await?;
+            Err(SecondFactorError::WrongCode)
+        }
+    }
+
+    async fn verify_code(
+        &self,
+        account: &Account,
+        code: &str,
+        now: Timestamp,
+    ) -> Result<bool, SecondFactorError> {
+        let repo = &self.ports.second_factor;
+        if looks_like_recovery_code(code) {
+            let hash = TokenHash::of(&normalize_recovery_code(code));
+            return Ok(repo.use_recovery_code(&account.id, &hash, now).await?);
+        }
+        let Some(record) = repo.find_totp(&account.id).await?.filter(|t| t.confirmed) else {
+            return Ok(false);
+        };
+        let totp = self.totp_for(&record.secret, account)?;
+        match matching_step(&totp, code, now) {
+            // Only a step later than the last accepted one counts: no replays.
+            Some(step) => Ok(repo.advance_totp_step(&account.id, step).await?),
+            None => Ok(false),
+        }
+    }
+
+    /// After a correct password: a pending login if the account has a second factor.
+    pub(crate) async fn start_pending_login(
+        &self,
+        account: &Account,
+        client: &ClientInfo,
+        next: &str,
+    ) -> Result<Option<OpaqueToken>, RepoError> {
+        if !self.two_factor_status(&account.id).await?.totp {
+            return Ok(None);
+        }
+        let now = self.ports.clock.now();
+        let token = OpaqueToken::generate(self.ports.rng.as_ref());
+        let pending = PendingLogin {
+            account: account.id.clone(),
+            client: client.clone(),
+            next: next.to_owned(),
+            expires_at: now.plus_secs(PENDING_TTL_SECS),
+        };
+        self.ports.second_factor.insert_pending_login(&token.hash(), &pending, now).await?;
+        Ok(Some(token))
+    }
+
+    /// The account a pending login belongs to, if it is still good (for the second-step page).
+    pub async fn pending_login(&self, token: &str) -> Result<Option<PendingLogin>, RepoError> {
+        let Some(token) = OpaqueToken::parse(token) else { return Ok(None) };
+        self.ports.second_factor.find_pending_login(&token.hash(), self.ports.clock.now()).await
+    }
+
+    /// The second step of a login: a TOTP or recovery code for the pending login. On success
+    /// the pending login is used up and a session starts.
+    pub async fn complete_second_factor(
+        &self,
+        token: &str,
+        code: &str,
+    ) -> Result<(LoginSuccess, String), SecondFactorError> {
+        let Some(token) = OpaqueToken::parse(token) else {
+            return Err(SecondFactorError::Expired);
+        };
+        let now = self.ports.clock.now();
+        let repo = &self.ports.second_factor;
+        let pending =
+            repo.find_pending_login(&token.hash(), now).await?.ok_or(SecondFactorError::Expired)?;
+        let account = self
+            .ports
+            .accounts
+            .find_by_id(&pending.account)
+            .await?
+            .filter(Account::is_active)
+            .ok_or(SecondFactorError::Expired)?;
+        self.check_code_throttled(&account, code).await?;
+        if !repo.consume_pending_login(&token.hash(), now).await? {
+            return Err(SecondFactorError::Expired);
+        }
+        let cookie = self.start_session(&account.id, pending.client.clone()).await?;
+        tracing::info!(account = %account.id, outcome = "success", method = "password+2fa", "login");
+        Ok((LoginSuccess { account, cookie }, pending.next))
+    }
+
+    async fn security_notice(&self, account: &Account, what: &str) {
+        let link = format!("{}/account/security", self.settings.public_url);
+        self.send_mail(mail::security_changed(&account.email, account.name.as_str(), what, &link))
+            .await;
+    }
+}
+
+fn enrolment(secret: Vec<u8>, account: &Account) -> Result<Enrolment, SecondFactorError> {
+    let totp = totp(secret, account.email.as_str())?;
+    let uri = totp.get_url();
+    let qr = qrcode::QrCode::new(uri.as_bytes())
+        .map(|code| {
+            code.render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(200, 200)
+                .quiet_zone(true)
+                .build()
+        })
+        .unwrap_or_default();
+    let qr_data_uri = format!(
+        "data:image/svg+xml;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(qr.as_bytes())
+    );
+    Ok(Enrolment { secret_base32: totp.get_secret_base32(), otpauth_uri: uri, qr_data_uri })
+}
+
+/// Crockford's base32 (no I, L, O, U): unambiguous when read aloud or typed.
+fn base32_crockford(bytes: &[u8; 10]) -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut bits: u128 = 0;
+    for b in bytes {
+        bits = (bits << 8) | u128::from(*b);
+    }
+    (0..16)
+        .rev()
+        .map(|i| char::from(ALPHABET[usize::try_from((bits >> (i * 5)) & 31).unwrap_or(0)]))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(secret: &[u8]) -> TOTP {
+        totp(secret.to_vec(), "ada@example.com").unwrap()
+    }
+
+    #[test]
+    fn codes_match_within_one_step_of_skew_only() {
+        // RFC 6238 Appendix B's SHA-1 secret; at T = 59 s the 8-digit value is 94287082, so the
+        // 6-digit code is 287082.
+        let t = app(b"12345678901234567890");
+        assert_eq!(t.generate(59), "287082");
+        let at = |secs| Timestamp::from_unix(secs);
+        assert_eq!(matching_step(&t, "287082", at(59)), Some(1));
+        assert_eq!(matching_step(&t, "287 082", at(89)), Some(1), "previous step, spaces ignored");
+        assert_eq!(matching_step(&t, "287082", at(15)), Some(1), "next step");
+        assert_eq!(matching_step(&t, "287082", at(120)), None, "two steps late");
+        for junk in ["", "28708", "2870822", "abcdef", "２８７０８２"] {
+            assert_eq!(matching_step(&t, junk, at(59)), None, "{junk}");
+        }
+    }
+
+    #[test]
+    fn recovery_codes_are_recognised_and_normalised() {
+        assert_eq!(normalize_recovery_code("abcd-efgh-jkmn-pqrs"), "ABCDEFGHJKMNPQRS");
+        assert!(looks_like_recovery_code("ABCD EFGH JKMN PQRS"));
+        assert!(!looks_like_recovery_code("123456"));
+        let code = base32_crockford(&[0xff; 10]);
+        assert_eq!(code, "ZZZZZZZZZZZZZZZZ");
+        assert_eq!(base32_crockford(&[0; 10]), "0000000000000000");
+    }
+}

@@ -1,0 +1,173 @@
+//! Two-step verification: enrolment, the second login step, replay and skew, recovery codes,
+//! throttling, step-up, turning it off, and the mail every change sends.
+
+use latchkey_testkit::{Browser, TestServer};
+use totp_rs::{Algorithm, Secret, TOTP};
+
+use super::{PASSWORD, verified_user};
+
+fn app(secret_base32: &str) -> TOTP {
+    let secret = Secret::Encoded(secret_base32.to_owned()).to_bytes().unwrap();
+    TOTP::new_unchecked(Algorithm::SHA1, 6, 1, 30, secret, None, String::new())
+}
+
+fn code_at(app: &TOTP, server: &TestServer, offset_steps: i64) -> String {
+    let now = server.core.clock().now().unix() + offset_steps * 30;
+    app.generate(u64::try_from(now).unwrap())
+}
+
+fn text_between<'a>(body: &'a str, start: &str, end: &str) -> &'a str {
+    let from = body.find(start).unwrap_or_else(|| panic!("{start} not in {body}")) + start.len();
+    let to = body[from..].find(end).unwrap() + from;
+    &body[from..to]
+}
+
+/// Turns two-step verification on; returns the app and the recovery codes.
+async fn enrol(server: &TestServer, browser: &Browser) -> (TOTP, Vec<String>) {
+    let page = browser.submit("/account/security", "/account/security/totp", &[]).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("data:image/svg+xml;base64,"), "a QR code rendered here");
+    let secret = text_between(&page.body, "id=\"totp-secret\">", "<").to_owned();
+    let app = app(&secret);
+    let wrong = browser
+        .post_raw(
+            "/account/security/totp/confirm",
+            &[("csrf_token", &page.csrf()), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains(&secret), "the same secret is shown again");
+    let status = server.core.two_factor_status(&account_id(server, browser).await).await.unwrap();
+    assert!(!status.totp, "not on before a valid code");
+    let done = browser
+        .post_raw(
+            "/account/security/totp/confirm",
+            &[("csrf_token", &page.csrf()), ("code", &code_at(&app, server, 0))],
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let codes: Vec<String> =
+        done.body.split("<li><code>").skip(1).map(|s| s[..19].to_owned()).collect();
+    assert_eq!(codes.len(), 10);
+    (app, codes)
+}
+
+async fn account_id(server: &TestServer, browser: &Browser) -> latchkey_core::accounts::AccountId {
+    let _ = browser;
+    let email = latchkey_core::accounts::Email::parse("tsv@example.com").unwrap();
+    server
+        .core
+        .find_account(&latchkey_core::flows::SiteAdmin::local_operator(), &email)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+/// Password step; returns the second-step page's CSRF token.
+async fn password_step(browser: &Browser) -> String {
+    let page = browser
+        .submit("/login", "/login", &[("email", "tsv@example.com"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(
+        (page.status, page.location()),
+        (303, Some("/login/second-factor")),
+        "{}",
+        page.body
+    );
+    let form = browser.get("/login/second-factor").await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("autocomplete=\"one-time-code\""));
+    form.csrf()
+}
+
+async fn second_step(browser: &Browser, csrf: &str, code: &str) -> latchkey_testkit::Page {
+    browser.post_raw("/login/second-factor", &[("csrf_token", csrf), ("code", code)]).await
+}
+
+on_both_engines! {
+    async fn two_step_verification_guards_the_login(server: TestServer) {
+        let browser = verified_user(&server, "tsv@example.com").await;
+        let (app, codes) = enrol(&server, &browser).await;
+        let mail = server.mail_to("tsv@example.com", 2).await;
+        assert!(mail.decoded.contains("Two-step verification was turned on"), "{}", mail.decoded);
+
+        // A new browser: the password alone grants nothing but the second step.
+        let other = server.browser();
+        let csrf = password_step(&other).await;
+        assert_eq!(other.get("/account").await.status, 303, "no session yet");
+        let page = second_step(&other, &csrf, "123456").await;
+        assert_eq!(page.status, 401);
+        assert!(page.body.contains("not valid"));
+
+        // The code of the previous step is accepted (clock skew)... (a minute on, so that step
+        // is later than the one used at enrolment: steps are only ever accepted in order)
+        server.clock.advance(60);
+        let skewed = code_at(&app, &server, -1);
+        let page = second_step(&other, &csrf, &skewed).await;
+        assert_eq!((page.status, page.location()), (303, Some("/account")), "{}", page.body);
+        assert_eq!(other.get("/account").await.status, 200);
+
+        // ...but never twice, and not two steps away.
+        let third = server.browser();
+        let csrf = password_step(&third).await;
+        assert_eq!(second_step(&third, &csrf, &skewed).await.status, 401, "replay refused");
+        assert_eq!(second_step(&third, &csrf, &code_at(&app, &server, -2)).await.status, 401);
+        assert_eq!(second_step(&third, &csrf, &code_at(&app, &server, 2)).await.status, 401);
+
+        // A recovery code works once, in any case and spacing.
+        let recovery = codes[0].to_lowercase().replace('-', " ");
+        let page = second_step(&third, &csrf, &recovery).await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        let fourth = server.browser();
+        let csrf = password_step(&fourth).await;
+        assert_eq!(second_step(&fourth, &csrf, &codes[0]).await.status, 401, "used up");
+        let status = server.core.two_factor_status(&account_id(&server, &browser).await).await.unwrap();
+        assert_eq!(status.recovery_codes_left, 9);
+
+        // The pending login expires.
+        server.clock.advance(301);
+        let page = second_step(&fourth, &csrf, &code_at(&app, &server, 0)).await;
+        assert_eq!(page.location(), Some("/login?notice=second_factor_expired"));
+    }
+}
+
+on_both_engines! {
+    async fn wrong_codes_are_throttled_and_turning_off_needs_password_and_code(server: TestServer) {
+        let browser = verified_user(&server, "tsv@example.com").await;
+        let (app, codes) = enrol(&server, &browser).await;
+        let attacker = server.browser();
+        let csrf = password_step(&attacker).await;
+        let mut statuses = Vec::new();
+        for _ in 0..6 {
+            statuses.push(second_step(&attacker, &csrf, "000000").await.status);
+        }
+        assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+        let page = second_step(&attacker, &csrf, &code_at(&app, &server, 0)).await;
+        assert_eq!(page.status, 429, "even a right code waits out the window");
+
+        // Step-up: after ten minutes, making new recovery codes asks for a fresh sign-in.
+        server.clock.advance(601);
+        let page = browser.submit("/account/security", "/account/security/recovery-codes", &[]).await;
+        assert_eq!(page.location(), Some("/login?reauth=1&next=%2Faccount%2Fsecurity"));
+
+        server.clock.advance(301);
+        let security = browser.get("/account/security").await;
+        let off = |password: &'static str, code: String| {
+            let csrf = security.csrf();
+            let browser = &browser;
+            async move {
+                browser.post_raw("/account/security/totp/disable", &[("csrf_token", &csrf), ("password", password), ("code", &code)]).await
+            }
+        };
+        assert_eq!(off("wrong password!", code_at(&app, &server, 0)).await.status, 401);
+        assert_eq!(off(PASSWORD, "999999".into()).await.status, 401);
+        let page = off(PASSWORD, codes[1].clone()).await;
+        assert_eq!((page.status, page.location()), (303, Some("/account/security?notice=two_factor_off")));
+        let mail = server.mail_to("tsv@example.com", 3).await;
+        assert!(mail.decoded.contains("turned off"), "{}", mail.decoded);
+        let fresh = server.browser();
+        let page = fresh.submit("/login", "/login", &[("email", "tsv@example.com"), ("password", PASSWORD)]).await;
+        assert_eq!(page.location(), Some("/account"), "one step again");
+    }
+}

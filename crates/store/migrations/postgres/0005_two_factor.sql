@@ -1,0 +1,32 @@
+-- Two-factor authentication: an authenticator app (TOTP, secret sealed under the master key),
+-- single-use recovery codes (SHA-256), and the half-logged-in state between password and
+-- second factor, which grants nothing else.
+
+CREATE TABLE totp_credentials (
+    account_id   TEXT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+    secret       TEXT NOT NULL,
+    -- NULL while enrolment waits for the first valid code.
+    confirmed_at BIGINT,
+    -- The last time step accepted: a code is never accepted twice.
+    last_step    BIGINT NOT NULL,
+    created_at   BIGINT NOT NULL
+);
+
+CREATE TABLE recovery_codes (
+    account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    code_hash  TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    used_at    BIGINT,
+    PRIMARY KEY (account_id, code_hash)
+);
+
+CREATE TABLE pending_logins (
+    token_hash TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    user_agent TEXT NOT NULL,
+    ip         TEXT NOT NULL,
+    next_url   TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at    BIGINT
+);

@@ -1,0 +1,217 @@
+//! `SecondFactorRepo` on SQL. Replay protection and single use are one conditional UPDATE
+//! each, atomic on both engines.
+
+use async_trait::async_trait;
+use latchkey_core::accounts::AccountId;
+use latchkey_core::clock::Timestamp;
+use latchkey_core::ports::{PendingLogin, RepoResult, SecondFactorRepo, TotpRecord};
+use latchkey_core::secret::TokenHash;
+use latchkey_core::sessions::ClientInfo;
+
+use super::{to_u64, unexpected};
+use crate::SqlStore;
+
+#[async_trait]
+impl SecondFactorRepo for SqlStore {
+    async fn find_totp(&self, account: &AccountId) -> RepoResult<Option<TotpRecord>> {
+        let row: Option<(String, Option<i64>)> = sqlx::query_as(
+            "SELECT secret, confirmed_at FROM totp_credentials WHERE account_id = $1",
+        )
+        .bind(account.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(row.map(|(secret, confirmed)| TotpRecord { secret, confirmed: confirmed.is_some() }))
+    }
+
+    async fn begin_totp(
+        &self,
+        account: &AccountId,
+        secret: &str,
+        now: Timestamp,
+    ) -> RepoResult<bool> {
+        let n = sqlx::query(
+            "INSERT INTO totp_credentials (account_id, secret, confirmed_at, last_step, created_at) \
+             VALUES ($1, $2, NULL, 0, $3) \
+             ON CONFLICT (account_id) DO UPDATE SET secret = excluded.secret, \
+             created_at = excluded.created_at, last_step = 0 \
+             WHERE totp_credentials.confirmed_at IS NULL",
+        )
+        .bind(account.as_str())
+        .bind(secret)
+        .bind(now.unix())
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn confirm_totp(
+        &self,
+        account: &AccountId,
+        step: i64,
+        now: Timestamp,
+    ) -> RepoResult<bool> {
+        let n = sqlx::query(
+            "UPDATE totp_credentials SET confirmed_at = $1, last_step = $2 \
+             WHERE account_id = $3 AND confirmed_at IS NULL",
+        )
+        .bind(now.unix())
+        .bind(step)
+        .bind(account.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn advance_totp_step(&self, account: &AccountId, step: i64) -> RepoResult<bool> {
+        let n = sqlx::query(
+            "UPDATE totp_credentials SET last_step = $1 \
+             WHERE account_id = $2 AND confirmed_at IS NOT NULL AND last_step < $1",
+        )
+        .bind(step)
+        .bind(account.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn delete_totp(&self, account: &AccountId) -> RepoResult<()> {
+        sqlx::query("DELETE FROM totp_credentials WHERE account_id = $1")
+            .bind(account.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        Ok(())
+    }
+
+    async fn replace_recovery_codes(
+        &self,
+        account: &AccountId,
+        hashes: &[TokenHash],
+        now: Timestamp,
+    ) -> RepoResult<()> {
+        let mut tx = self.pool.begin().await.map_err(unexpected)?;
+        sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1")
+            .bind(account.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(unexpected)?;
+        for hash in hashes {
+            sqlx::query(
+                "INSERT INTO recovery_codes (account_id, code_hash, created_at) VALUES ($1, $2, $3)",
+            )
+            .bind(account.as_str())
+            .bind(hash.as_str())
+            .bind(now.unix())
+            .execute(&mut *tx)
+            .await
+            .map_err(unexpected)?;
+        }
+        tx.commit().await.map_err(unexpected)
+    }
+
+    async fn use_recovery_code(
+        &self,
+        account: &AccountId,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> RepoResult<bool> {
+        let n = sqlx::query(
+            "UPDATE recovery_codes SET used_at = $1 \
+             WHERE account_id = $2 AND code_hash = $3 AND used_at IS NULL",
+        )
+        .bind(now.unix())
+        .bind(account.as_str())
+        .bind(hash.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn remaining_recovery_codes(&self, account: &AccountId) -> RepoResult<u32> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL",
+        )
+        .bind(account.as_str())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(u32::try_from(to_u64(n)).unwrap_or(u32::MAX))
+    }
+
+    async fn delete_recovery_codes(&self, account: &AccountId) -> RepoResult<()> {
+        sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1")
+            .bind(account.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        Ok(())
+    }
+
+    async fn insert_pending_login(
+        &self,
+        hash: &TokenHash,
+        p: &PendingLogin,
+        now: Timestamp,
+    ) -> RepoResult<()> {
+        sqlx::query(
+            "INSERT INTO pending_logins (token_hash, account_id, user_agent, ip, next_url, \
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(hash.as_str())
+        .bind(p.account.as_str())
+        .bind(p.client.user_agent.as_str())
+        .bind(p.client.ip.as_str())
+        .bind(p.next.as_str())
+        .bind(now.unix())
+        .bind(p.expires_at.unix())
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(())
+    }
+
+    async fn find_pending_login(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> RepoResult<Option<PendingLogin>> {
+        let row: Option<(String, String, String, String, i64)> = sqlx::query_as(
+            "SELECT account_id, user_agent, ip, next_url, expires_at FROM pending_logins \
+             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+        )
+        .bind(hash.as_str())
+        .bind(now.unix())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(row.map(|(account, user_agent, ip, next, expires)| PendingLogin {
+            account: AccountId::from_stored(account),
+            client: ClientInfo { user_agent, ip },
+            next,
+            expires_at: Timestamp::from_unix(expires),
+        }))
+    }
+
+    async fn consume_pending_login(&self, hash: &TokenHash, now: Timestamp) -> RepoResult<bool> {
+        let n = sqlx::query(
+            "UPDATE pending_logins SET used_at = $1 \
+             WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
+        )
+        .bind(now.unix())
+        .bind(hash.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?
+        .rows_affected();
+        Ok(n == 1)
+    }
+}

@@ -1,0 +1,193 @@
+//! `/account/security`: two-step verification (authenticator app and recovery codes). Turning
+//! it on, or making new recovery codes, needs a sign-in from the last ten minutes (step-up);
+//! turning it off needs the password and a current code.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use latchkey_core::credentials::Password;
+use latchkey_core::second_factor::STEP_UP_SECS;
+use serde::Deserialize;
+
+use crate::error::{Failure, render, unexpected_page};
+use crate::extract::{CsrfForm, CsrfToken, SignedIn};
+use crate::pages::login::NoFields;
+use crate::pages::notice_text;
+use crate::state::AppState;
+
+const HERE: &str = "/account/security";
+
+#[derive(Template, Default)]
+#[template(path = "security.html")]
+struct SecurityPage {
+    csrf: String,
+    notice: Option<&'static str>,
+    email: String,
+    totp: bool,
+    recovery_codes_left: u32,
+    form_error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "security_enrol.html")]
+struct EnrolPage {
+    csrf: String,
+    secret: String,
+    otpauth_uri: String,
+    qr: String,
+    form_error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "security_codes.html")]
+struct CodesPage {
+    codes: Vec<String>,
+}
+
+/// Sends the person to sign in again when their sign-in is older than the step-up window.
+fn step_up(state: &AppState, me: &SignedIn) -> Option<Response> {
+    let age = me.session.created_at.secs_until(state.core.clock().now());
+    (age > STEP_UP_SECS).then(|| {
+        let next: String = url::form_urlencoded::byte_serialize(HERE.as_bytes()).collect();
+        Redirect::to(&format!("/login?reauth=1&next={next}")).into_response()
+    })
+}
+
+async fn page(state: &AppState, me: &SignedIn, csrf: String) -> Result<SecurityPage, Response> {
+    let status =
+        state.core.two_factor_status(&me.account.id).await.map_err(|e| unexpected_page(&e))?;
+    Ok(SecurityPage {
+        csrf,
+        email: me.account.email.to_string(),
+        totp: status.totp,
+        recovery_codes_left: status.recovery_codes_left,
+        ..SecurityPage::default()
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    me: SignedIn,
+    csrf: CsrfToken,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    match page(&state, &me, csrf.0).await {
+        Ok(mut p) => {
+            p.notice = notice_text(q.notice.as_deref());
+            render(&p)
+        }
+        Err(r) => r,
+    }
+}
+
+pub async fn totp_start(
+    State(state): State<AppState>,
+    me: SignedIn,
+    csrf: CsrfToken,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Response {
+    if let Some(r) = step_up(&state, &me) {
+        return r;
+    }
+    match state.core.begin_totp_enrolment(&me.account).await {
+        Ok(e) => render(&EnrolPage {
+            csrf: csrf.0,
+            secret: e.secret_base32,
+            otpauth_uri: e.otpauth_uri,
+            qr: e.qr_data_uri,
+            form_error: None,
+        }),
+        Err(e) => {
+            let failure = Failure::from(e);
+            crate::error::failure_page(&failure, "Could not set up an authenticator app")
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CodeForm {
+    code: String,
+}
+
+pub async fn totp_confirm(
+    State(state): State<AppState>,
+    me: SignedIn,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm<CodeForm>,
+) -> Response {
+    let code: String = form.code.chars().take(64).collect();
+    match state.core.confirm_totp_enrolment(&me.account, &code).await {
+        Ok(codes) => render(&CodesPage { codes }),
+        Err(e) => {
+            let failure = Failure::from(e);
+            // The same secret stays pending: show it again with the error.
+            match state.core.pending_totp_enrolment(&me.account).await {
+                Ok(Some(e)) => failure.apply(render(&EnrolPage {
+                    csrf: csrf.0,
+                    secret: e.secret_base32,
+                    otpauth_uri: e.otpauth_uri,
+                    qr: e.qr_data_uri,
+                    form_error: Some(failure.message.clone()),
+                })),
+                Ok(None) => crate::error::failure_page(&failure, "Could not set up the app"),
+                Err(e) => crate::error::failure_page(&Failure::from(e), "Could not set up the app"),
+            }
+        }
+    }
+}
+
+pub async fn recovery_codes(
+    State(state): State<AppState>,
+    me: SignedIn,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Response {
+    if let Some(r) = step_up(&state, &me) {
+        return r;
+    }
+    match state.core.regenerate_recovery_codes(&me.account).await {
+        Ok(codes) => render(&CodesPage { codes }),
+        Err(e) => {
+            let failure = Failure::from(e);
+            crate::error::failure_page(&failure, "Could not make new recovery codes")
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DisableForm {
+    password: String,
+    code: String,
+}
+
+pub async fn totp_disable(
+    State(state): State<AppState>,
+    me: SignedIn,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm<DisableForm>,
+) -> Response {
+    let mut page = match page(&state, &me, csrf.0).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let Ok(password) = Password::for_verification(&form.password) else {
+        page.form_error = Some("Your password is incorrect.".into());
+        return (axum::http::StatusCode::UNAUTHORIZED, render(&page)).into_response();
+    };
+    let code: String = form.code.chars().take(64).collect();
+    match state.core.disable_two_factor(&me.account, &password, &code).await {
+        Ok(()) => Redirect::to("/account/security?notice=two_factor_off").into_response(),
+        Err(e) => {
+            let failure = Failure::from(e);
+            page.form_error = Some(failure.message.clone());
+            failure.apply(render(&page))
+        }
+    }
+}
