@@ -204,3 +204,17 @@ pub async fn not_found() -> Response {
         "There is nothing at this address. Check the link, or start again from the home page.",
     )
 }
+
+/// The policy for pages whose form submission ends at a product: the login form (→
+/// `/oauth/authorize` → the product's redirect URI), the second step, the consent screen and
+/// the logout confirmation. Browsers apply `form-action` to every redirect after a form
+/// submission, so `'self'` would stop the last hop; these pages keep everything else.
+const CSP_LEADS_TO_PRODUCTS: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+    script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+pub fn leads_to_products(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP_LEADS_TO_PRODUCTS));
+    response
+}

@@ -30,8 +30,9 @@ use crate::{health, metrics};
 const BODY_LIMIT: usize = 64 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// No inline script or style anywhere; forms post only to us; never framed.
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+/// No inline script or style anywhere; forms post only to us; never framed. Pages whose forms
+/// lead on to a product (see `crate::error::leads_to_products`) drop `form-action`.
+pub(crate) const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
     script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
     base-uri 'none'";
 

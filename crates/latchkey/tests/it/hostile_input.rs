@@ -89,6 +89,11 @@ on_both_engines! {
         let csp = page.header("content-security-policy").unwrap();
         assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
         assert!(!csp.contains("unsafe-inline"));
+        // The login form ends at a product's redirect URI (browsers apply form-action to the
+        // redirects after a submission), so it alone leaves form-action open; other pages pin it.
+        assert!(!csp.contains("form-action"), "{csp}");
+        let signup_csp = b.get("/signup").await.header("content-security-policy").unwrap().to_owned();
+        assert!(signup_csp.contains("form-action 'self'"), "{signup_csp}");
         assert_eq!(page.header("x-frame-options"), Some("DENY"));
         assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
         assert_eq!(page.header("referrer-policy"), Some("no-referrer"));

@@ -11,7 +11,7 @@ use latchkey_core::oidc_provider::{AuthorizeOutcome, ConsentDecision};
 use latchkey_protocol::oidc::{Params, ResponseMode};
 use serde::Deserialize;
 
-use crate::error::{message_page, render, unexpected_page};
+use crate::error::{leads_to_products, message_page, render, unexpected_page};
 use crate::extract::{CsrfForm, CsrfToken, MaybeSignedIn, SignedIn};
 use crate::state::AppState;
 
@@ -105,13 +105,13 @@ async fn authorize(
             let Some(me) = signed_in else {
                 return invalid_request_page("no one is signed in");
             };
-            render(&ConsentPage {
+            leads_to_products(render(&ConsentPage {
                 csrf: csrf.0,
                 client_name,
                 email: me.account.email.to_string(),
                 scopes: scopes.iter().filter_map(|s| describe_scope(s)).collect(),
                 request: raw,
-            })
+            }))
         }
         AuthorizeOutcome::Login { reauth_after, login_hint } => {
             // Back to this same request after login, without our marker from an earlier loop.

@@ -11,7 +11,7 @@ use axum_extra::extract::CookieJar;
 use latchkey_core::oidc_provider::EndSessionPlan;
 use serde::Deserialize;
 
-use crate::error::{message_page, render, unexpected_page};
+use crate::error::{leads_to_products, message_page, render, unexpected_page};
 use crate::extract::{
     CookieNames, CsrfForm, CsrfToken, MaybeSignedIn, SignedIn, session_cookie_removal,
 };
@@ -75,13 +75,13 @@ async fn end_session(
             Err(e) => unexpected_page(&e),
         };
     }
-    render(&ConfirmPage {
+    leads_to_products(render(&ConfirmPage {
         csrf: csrf.0,
         id_token_hint: params.id_token_hint.unwrap_or_default(),
         client_id: params.client_id.unwrap_or_default(),
         post_logout_redirect_uri: params.post_logout_redirect_uri.unwrap_or_default(),
         state: params.state.unwrap_or_default(),
-    })
+    }))
 }
 
 pub async fn end_session_get(

@@ -11,13 +11,18 @@ use latchkey_core::flows::{LoginError, LoginOutcome, LoginSuccess};
 use latchkey_core::second_factor::SecondFactorError;
 use serde::Deserialize;
 
-use crate::error::{Failure, render, unexpected_page};
+use crate::error::{Failure, leads_to_products, render, unexpected_page};
 use crate::extract::{
     Client, CookieNames, CsrfForm, CsrfToken, MaybeSignedIn, pending_cookie,
     pending_cookie_removal, session_cookie, session_cookie_removal,
 };
 use crate::pages::{notice_text, safe_next};
 use crate::state::AppState;
+
+/// The login and second-step pages: their forms end at a product after sign-in.
+fn form_page<T: Template>(page: &T) -> Response {
+    leads_to_products(render(page))
+}
 
 #[derive(Template, Default)]
 #[template(path = "login.html")]
@@ -66,7 +71,7 @@ pub async fn login_show(
         (None, None) => String::new(),
     };
     let notice = if reauth { Some("reauth") } else { query.notice.as_deref() };
-    render(&LoginPage {
+    form_page(&LoginPage {
         csrf: csrf.0,
         next,
         email,
@@ -94,12 +99,12 @@ pub async fn login_submit(
         Ok(e) => e,
         Err(e) => {
             page.email_error = Some(e.to_string());
-            return (StatusCode::BAD_REQUEST, render(&page)).into_response();
+            return (StatusCode::BAD_REQUEST, form_page(&page)).into_response();
         }
     };
     let Ok(password) = Password::for_verification(&form.password) else {
         page.form_error = Some(LoginError::InvalidCredentials.to_string());
-        return (StatusCode::UNAUTHORIZED, render(&page)).into_response();
+        return (StatusCode::UNAUTHORIZED, form_page(&page)).into_response();
     };
     match state.core.log_in(&email, &password, client, &next).await {
         Ok(LoginOutcome::SignedIn(success)) => {
@@ -122,7 +127,7 @@ pub async fn login_submit(
             });
             let failure = Failure::from(e);
             page.form_error = Some(failure.message.clone());
-            failure.apply(render(&page))
+            failure.apply(form_page(&page))
         }
     }
 }
@@ -166,7 +171,7 @@ pub async fn second_factor_show(
     let names = CookieNames::new(state.settings.secure_cookies());
     let token = jar.get(names.pending).map(|c| c.value().to_owned()).unwrap_or_default();
     match state.core.pending_login(&token).await {
-        Ok(Some(_)) => render(&SecondFactorPage { csrf: csrf.0, form_error: None }),
+        Ok(Some(_)) => form_page(&SecondFactorPage { csrf: csrf.0, form_error: None }),
         Ok(None) => Redirect::to("/login?notice=second_factor_expired").into_response(),
         Err(e) => unexpected_page(&e),
     }
@@ -203,7 +208,7 @@ pub async fn second_factor_submit(
             state.metrics.login("wrong_second_factor");
             let failure = Failure::from(e);
             let page = SecondFactorPage { csrf: csrf.0, form_error: Some(failure.message.clone()) };
-            failure.apply(render(&page))
+            failure.apply(form_page(&page))
         }
     }
 }
