@@ -28,7 +28,9 @@ for _ in range(200):
         for s in socks: s.close()
 PY
 )
-export LATCHKEY_LISTEN="127.0.0.1:$port" LATCHKEY_DATA_DIR="$work/data" LATCHKEY_LOG=warn
+# A host name, not an IP: browsers refuse WebAuthn on IP origins.
+export LATCHKEY_LISTEN="127.0.0.1:$port" LATCHKEY_PUBLIC_URL="http://localhost:$port"
+export LATCHKEY_DATA_DIR="$work/data" LATCHKEY_LOG=warn
 export LATCHKEY_CONFIG="$work/latchkey.toml"
 printf '[passwords]\nmemory_kib = 1024\niterations = 1\n' > "$LATCHKEY_CONFIG"
 target/debug/latchkey demo 2>"$work/demo.log" &
@@ -37,7 +39,7 @@ for p in "$port" $((port + 1)) $((port + 2)); do
   for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$p/" && break; sleep 0.1; done
 done
 
-export E2E_LATCHKEY="http://127.0.0.1:$port" E2E_TRACKER="http://127.0.0.1:$((port + 1))"
+export E2E_LATCHKEY="$LATCHKEY_PUBLIC_URL" E2E_TRACKER="http://127.0.0.1:$((port + 1))"
 export E2E_WIKI="http://127.0.0.1:$((port + 2))" E2E_OUTBOX="$work/data/outbox"
 export E2E_SCREENSHOTS="$PWD/e2e/screenshots"
 rm -rf "$E2E_SCREENSHOTS"

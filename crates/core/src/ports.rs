@@ -330,6 +330,60 @@ pub trait SecondFactorRepo: Send + Sync {
     ) -> RepoResult<Option<PendingLogin>>;
     /// Uses the pending login up; false if it was already used or has expired.
     async fn consume_pending_login(&self, hash: &TokenHash, now: Timestamp) -> RepoResult<bool>;
+    async fn insert_webauthn_credential(&self, credential: &WebauthnCredential) -> RepoResult<()>;
+    /// The account's credentials, oldest first.
+    async fn list_webauthn_credentials(
+        &self,
+        account: &AccountId,
+    ) -> RepoResult<Vec<WebauthnCredential>>;
+    async fn find_webauthn_credential(
+        &self,
+        credential_id: &str,
+    ) -> RepoResult<Option<WebauthnCredential>>;
+    /// After a use: the updated passkey (counter, flags) and when.
+    async fn record_webauthn_use(&self, id: &str, passkey: &str, now: Timestamp) -> RepoResult<()>;
+    async fn rename_webauthn_credential(
+        &self,
+        account: &AccountId,
+        id: &str,
+        nickname: &str,
+    ) -> RepoResult<bool>;
+    async fn delete_webauthn_credential(&self, account: &AccountId, id: &str) -> RepoResult<bool>;
+    async fn insert_webauthn_challenge(&self, challenge: &WebauthnChallenge) -> RepoResult<()>;
+    /// Takes a challenge out (single use) if it has this purpose and has not expired.
+    async fn take_webauthn_challenge(
+        &self,
+        id: &str,
+        purpose: &str,
+        now: Timestamp,
+    ) -> RepoResult<Option<WebauthnChallenge>>;
+    /// Forgets expired pending logins and ceremonies.
+    async fn purge_expired_second_factor(&self, now: Timestamp) -> RepoResult<u64>;
+}
+
+/// A registered security key or passkey.
+#[derive(Debug, Clone)]
+pub struct WebauthnCredential {
+    pub id: String,
+    pub account: AccountId,
+    /// The credential id, base64url: how an assertion names it.
+    pub credential_id: String,
+    /// webauthn-rs's serialized `Passkey`.
+    pub passkey: String,
+    pub nickname: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// A WebAuthn ceremony in progress.
+#[derive(Debug, Clone)]
+pub struct WebauthnChallenge {
+    pub id: String,
+    pub account: Option<AccountId>,
+    pub purpose: &'static str,
+    /// webauthn-rs's serialized ceremony state.
+    pub state: String,
+    pub expires_at: Timestamp,
 }
 
 // ---- OpenID Connect provider -------------------------------------------------------------

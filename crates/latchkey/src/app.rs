@@ -107,7 +107,7 @@ impl Backend {
         };
         let oidc = OidcState::new(master_key, OidcSettings::default())
             .map_err(|e| StartError::SigningKeys(e.to_string()))?;
-        let second_factor = SecondFactorState::new(&master_key)
+        let second_factor = SecondFactorState::new(&master_key, &config.public_url)
             .map_err(|e| StartError::SigningKeys(e.to_string()))?;
         let core = Core::new(ports, settings, hasher, oidc, second_factor);
         core.ensure_signing_keys().await.map_err(|e| StartError::SigningKeys(e.to_string()))?;
@@ -253,6 +253,9 @@ async fn housekeeping(core: Core) {
         }
         if let Err(e) = core.purge_delivered_mail().await {
             tracing::warn!(error = %e, "outbox cleanup failed");
+        }
+        if let Err(e) = core.purge_expired_second_factor().await {
+            tracing::warn!(error = %e, "pending login cleanup failed");
         }
         if let Err(e) = core.purge_expired_oidc().await {
             tracing::warn!(error = %e, "expired code and assertion cleanup failed");

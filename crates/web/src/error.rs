@@ -53,9 +53,12 @@ impl From<latchkey_core::second_factor::SecondFactorError> for Failure {
     fn from(e: latchkey_core::second_factor::SecondFactorError) -> Self {
         use latchkey_core::second_factor::SecondFactorError as E;
         match e {
-            E::WrongCode | E::WrongPassword | E::Expired => {
+            E::WrongCode | E::WrongPassword | E::Expired | E::KeyRefused => {
                 Self::new(StatusCode::UNAUTHORIZED, e.to_string())
             }
+            E::BadNickname => Self::new(StatusCode::BAD_REQUEST, e.to_string()),
+            E::KeysUnavailable => Self::new(StatusCode::CONFLICT, e.to_string()),
+            E::Deactivated => Self::new(StatusCode::FORBIDDEN, e.to_string()),
             E::AlreadyEnabled | E::NotEnrolling | E::NotEnabled => {
                 Self::new(StatusCode::CONFLICT, e.to_string())
             }

@@ -22,7 +22,9 @@ use tower_http::trace::TraceLayer;
 use crate::error::not_found;
 use crate::extract::csrf_cookie;
 use crate::oidc::{authorize, discovery, end_session, token, userinfo};
-use crate::pages::{account, admin, home, login, password_reset, security, signup, verify_email};
+use crate::pages::{
+    account, admin, home, keys, login, password_reset, security, signup, verify_email,
+};
 use crate::state::AppState;
 use crate::{health, metrics};
 
@@ -70,6 +72,14 @@ fn pages(state: &AppState) -> Router<AppState> {
             "/login/second-factor",
             get(login::second_factor_show).post(login::second_factor_submit),
         )
+        .route("/login/second-factor/key/begin", post(keys::second_factor_begin))
+        .route("/login/second-factor/key/finish", post(keys::second_factor_finish))
+        .route("/login/passkey/begin", post(keys::passwordless_begin))
+        .route("/login/passkey/finish", post(keys::passwordless_finish))
+        .route("/account/security/keys/begin", post(keys::register_begin))
+        .route("/account/security/keys/finish", post(keys::register_finish))
+        .route("/account/security/keys/{id}/rename", post(keys::rename))
+        .route("/account/security/keys/{id}/remove", post(keys::remove))
         .route("/signed-out", get(account::signed_out))
         .route("/oauth/logout/confirm", post(end_session::end_session_confirm))
         .route("/oauth/consent", post(authorize::consent_submit))
@@ -94,7 +104,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/assets/app.css", get(stylesheet))
-        .route("/assets/form_post.js", get(form_post_script));
+        .route("/assets/form_post.js", get(form_post_script))
+        .route("/assets/webauthn.js", get(webauthn_script));
 
     // Called by products' servers and by browsers on products' pages: no cookies are read
     // here except by /oauth/authorize, which only ever answers to registered redirect URIs.
@@ -196,6 +207,16 @@ async fn form_post_script() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../assets/form_post.js"),
+    )
+}
+
+async fn webauthn_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/webauthn.js"),
     )
 }
 

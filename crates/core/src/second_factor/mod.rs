@@ -13,6 +13,10 @@
 use base64::Engine as _;
 use totp_rs::{Algorithm, TOTP};
 
+mod webauthn;
+
+pub use webauthn::{Ceremony, KeySummary};
+
 use crate::Core;
 use crate::accounts::{Account, AccountId};
 use crate::clock::Timestamp;
@@ -35,14 +39,22 @@ const PENDING_TTL_SECS: i64 = 300;
 /// Sensitive settings need a sign-in at most this old (step-up).
 pub const STEP_UP_SECS: i64 = 600;
 
-/// What the second factor needs from the master key.
+/// What the second factor needs: a key derived from the master key for TOTP secrets, and the
+/// WebAuthn relying party (none when the public URL's host is an IP address).
 pub struct SecondFactorState {
     totp_secrets: Sealer,
+    webauthn: Option<webauthn_rs::Webauthn>,
 }
 
 impl SecondFactorState {
-    pub fn new(master_key: &[u8; 32]) -> Result<Self, crate::oidc_provider::KeyError> {
-        Ok(Self { totp_secrets: Sealer::new(master_key, b"latchkey totp secrets v1")? })
+    pub fn new(
+        master_key: &[u8; 32],
+        public_url: &str,
+    ) -> Result<Self, crate::oidc_provider::KeyError> {
+        Ok(Self {
+            totp_secrets: Sealer::new(master_key, b"latchkey totp secrets v1")?,
+            webauthn: webauthn::relying_party(public_url),
+        })
     }
 }
 
@@ -64,6 +76,16 @@ pub enum SecondFactorError {
     Busy,
     #[error("This sign-in has expired. Log in again.")]
     Expired,
+    #[error("The security key could not be verified. Try again.")]
+    KeyRefused,
+    #[error(
+        "Security keys need Latchkey to be reached by a host name (LATCHKEY_PUBLIC_URL such as https://id.example.com or http://localhost:8080), not an IP address."
+    )]
+    KeysUnavailable,
+    #[error("Give the key a name of 1 to 60 characters.")]
+    BadNickname,
+    #[error("This account has been deactivated. Contact your administrator.")]
+    Deactivated,
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }
@@ -96,7 +118,15 @@ pub struct Enrolment {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TwoFactorStatus {
     pub totp: bool,
+    pub security_keys: u32,
     pub recovery_codes_left: u32,
+}
+
+impl TwoFactorStatus {
+    /// Logging in needs a second step.
+    pub fn enabled(&self) -> bool {
+        self.totp || self.security_keys > 0
+    }
 }
 
 fn totp(secret: Vec<u8>, account_name: &str) -> Result<TOTP, SecondFactorError> {
@@ -150,8 +180,10 @@ impl Core {
     ) -> Result<TwoFactorStatus, RepoError> {
         let repo = &self.ports.second_factor;
         let totp = repo.find_totp(account).await?.is_some_and(|t| t.confirmed);
-        let left = if totp { repo.remaining_recovery_codes(account).await? } else { 0 };
-        Ok(TwoFactorStatus { totp, recovery_codes_left: left })
+        let keys = repo.list_webauthn_credentials(account).await?.len();
+        let security_keys = u32::try_from(keys).unwrap_or(u32::MAX);
+        let left = repo.remaining_recovery_codes(account).await?;
+        Ok(TwoFactorStatus { totp, security_keys, recovery_codes_left: left })
     }
 
     /// Starts setting up an authenticator app: a fresh secret, not yet in force.
@@ -243,7 +275,7 @@ impl Core {
         &self,
         account: &Account,
     ) -> Result<Vec<String>, SecondFactorError> {
-        if !self.two_factor_status(&account.id).await?.totp {
+        if !self.two_factor_status(&account.id).await?.enabled() {
             return Err(SecondFactorError::NotEnabled);
         }
         let codes = self.replace_recovery_codes(&account.id).await?;
@@ -271,12 +303,15 @@ impl Core {
         if verdict == Verified::No {
             return Err(SecondFactorError::WrongPassword);
         }
-        if !self.two_factor_status(&account.id).await?.totp {
+        let status = self.two_factor_status(&account.id).await?;
+        if !status.totp {
             return Err(SecondFactorError::NotEnabled);
         }
         self.check_code_throttled(account, code).await?;
         self.ports.second_factor.delete_totp(&account.id).await?;
-        self.ports.second_factor.delete_recovery_codes(&account.id).await?;
+        if status.security_keys == 0 {
+            self.ports.second_factor.delete_recovery_codes(&account.id).await?;
+        }
         tracing::info!(account = %account.id, "two-step verification turned off");
         self.security_notice(account, "Two-step verification was turned off for your account.")
             .await;
@@ -291,6 +326,9 @@ impl Core {
     ) -> Result<(), RepoError> {
         self.ports.second_factor.delete_totp(&account.id).await?;
         self.ports.second_factor.delete_recovery_codes(&account.id).await?;
+        for key in self.ports.second_factor.list_webauthn_credentials(&account.id).await? {
+            self.ports.second_factor.delete_webauthn_credential(&account.id, &key.id).await?;
+        }
         tracing::info!(account = %account.id, "two-step verification reset by an administrator");
         self.security_notice(
             account,
@@ -351,7 +389,7 @@ impl Core {
         client: &ClientInfo,
         next: &str,
     ) -> Result<Option<OpaqueToken>, RepoError> {
-        if !self.two_factor_status(&account.id).await?.totp {
+        if !self.two_factor_status(&account.id).await?.enabled() {
             return Ok(None);
         }
         let now = self.ports.clock.now();
@@ -394,12 +432,37 @@ impl Core {
             .filter(Account::is_active)
             .ok_or(SecondFactorError::Expired)?;
         self.check_code_throttled(&account, code).await?;
+        self.finish_pending_login(token.expose()).await
+    }
+
+    /// The second factor was right: the pending login is used up and a session starts.
+    pub(crate) async fn finish_pending_login(
+        &self,
+        token: &str,
+    ) -> Result<(LoginSuccess, String), SecondFactorError> {
+        let token = OpaqueToken::parse(token).ok_or(SecondFactorError::Expired)?;
+        let now = self.ports.clock.now();
+        let repo = &self.ports.second_factor;
+        let pending =
+            repo.find_pending_login(&token.hash(), now).await?.ok_or(SecondFactorError::Expired)?;
         if !repo.consume_pending_login(&token.hash(), now).await? {
             return Err(SecondFactorError::Expired);
         }
+        let account = self
+            .ports
+            .accounts
+            .find_by_id(&pending.account)
+            .await?
+            .filter(Account::is_active)
+            .ok_or(SecondFactorError::Expired)?;
         let cookie = self.start_session(&account.id, pending.client.clone()).await?;
         tracing::info!(account = %account.id, outcome = "success", method = "password+2fa", "login");
         Ok((LoginSuccess { account, cookie }, pending.next))
+    }
+
+    /// Forgets expired pending logins and WebAuthn ceremonies (housekeeping).
+    pub async fn purge_expired_second_factor(&self) -> Result<u64, RepoError> {
+        self.ports.second_factor.purge_expired_second_factor(self.ports.clock.now()).await
     }
 
     async fn security_notice(&self, account: &Account, what: &str) {

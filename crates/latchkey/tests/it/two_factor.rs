@@ -171,3 +171,56 @@ on_both_engines! {
         assert_eq!(page.location(), Some("/account"), "one step again");
     }
 }
+
+async fn passkey_post(
+    browser: &Browser,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let page = browser.post_raw(path, fields).await;
+    (page.status, serde_json::from_str(&page.body).unwrap_or_default())
+}
+
+on_both_engines! {
+    async fn webauthn_ceremonies_are_single_use_and_refuse_junk(server: TestServer, with |c: &mut latchkey::Config| {
+        c.public_url = format!("http://localhost:{}", c.listen.port());
+    }) {
+        let browser = server.browser();
+        let csrf = browser.get("/login").await.csrf();
+        let (status, begun) = passkey_post(&browser, "/login/passkey/begin", &[("csrf_token", &csrf)]).await;
+        assert_eq!(status, 200, "{begun}");
+        assert_eq!(begun["options"]["publicKey"]["rpId"], "localhost");
+        assert_eq!(begun["options"]["publicKey"]["userVerification"], "required");
+        let challenge = begun["challenge"].as_str().unwrap().to_owned();
+
+        for junk in ["", "not json", "{}", r#"{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"authenticatorData":"AAAA","clientDataJSON":"AAAA","signature":"AAAA","userHandle":null},"extensions":{}}"#] {
+            let (_, again) = passkey_post(&browser, "/login/passkey/begin", &[("csrf_token", &csrf)]).await;
+            let fresh = again["challenge"].as_str().unwrap().to_owned();
+            let (status, answer) = passkey_post(&browser, "/login/passkey/finish", &[("csrf_token", &csrf), ("challenge", &fresh), ("credential", junk)]).await;
+            assert_eq!(status, 401, "{junk}: {answer}");
+            assert!(answer["error"].is_string());
+            let (status, _) = passkey_post(&browser, "/login/passkey/finish", &[("csrf_token", &csrf), ("challenge", &fresh), ("credential", junk)]).await;
+            assert_eq!(status, 401, "a ceremony is used once");
+        }
+        // Expired ceremonies are gone.
+        server.clock.advance(301);
+        let (status, answer) = passkey_post(&browser, "/login/passkey/finish", &[("csrf_token", &csrf), ("challenge", &challenge), ("credential", "{}")]).await;
+        assert_eq!(status, 401, "{answer}");
+        assert!(answer["error"].as_str().unwrap().contains("expired"));
+        // Without the CSRF token, nothing starts; without a pending login, no second step.
+        assert_eq!(browser.post_raw("/login/passkey/begin", &[]).await.status, 403);
+        let (status, _) = passkey_post(&browser, "/login/second-factor/key/begin", &[("csrf_token", &csrf)]).await;
+        assert_eq!(status, 401);
+    }
+}
+
+on_both_engines! {
+    async fn security_keys_need_a_host_name(server: TestServer) {
+        let browser = verified_user(&server, "ip@example.com").await;
+        let page = browser.get("/account/security").await;
+        assert!(page.body.contains("need Latchkey to be reached by a host name"));
+        let (status, answer) = passkey_post(&browser, "/account/security/keys/begin", &[("csrf_token", &page.csrf())]).await;
+        assert_eq!(status, 409, "{answer}");
+        assert!(!browser.get("/login").await.body.contains("Sign in with a passkey"));
+    }
+}

@@ -30,3 +30,25 @@ CREATE TABLE pending_logins (
     expires_at INTEGER NOT NULL,
     used_at    INTEGER
 );
+
+-- Security keys and passkeys (WebAuthn). The credential is webauthn-rs's serialized passkey
+-- (public key, counter, flags): nothing secret.
+CREATE TABLE webauthn_credentials (
+    id            TEXT PRIMARY KEY,
+    account_id    TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    credential_id TEXT NOT NULL UNIQUE,
+    passkey       TEXT NOT NULL,
+    nickname      TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    last_used_at  INTEGER
+);
+CREATE INDEX webauthn_credentials_account ON webauthn_credentials (account_id);
+
+-- Registration and authentication ceremonies in progress: single-use, short-lived.
+CREATE TABLE webauthn_challenges (
+    id         TEXT PRIMARY KEY,
+    account_id TEXT,
+    purpose    TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);

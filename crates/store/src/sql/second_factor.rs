@@ -4,7 +4,9 @@
 use async_trait::async_trait;
 use latchkey_core::accounts::AccountId;
 use latchkey_core::clock::Timestamp;
-use latchkey_core::ports::{PendingLogin, RepoResult, SecondFactorRepo, TotpRecord};
+use latchkey_core::ports::{
+    PendingLogin, RepoResult, SecondFactorRepo, TotpRecord, WebauthnChallenge, WebauthnCredential,
+};
 use latchkey_core::secret::TokenHash;
 use latchkey_core::sessions::ClientInfo;
 
@@ -213,5 +215,188 @@ impl SecondFactorRepo for SqlStore {
         .map_err(unexpected)?
         .rows_affected();
         Ok(n == 1)
+    }
+
+    async fn insert_webauthn_credential(&self, c: &WebauthnCredential) -> RepoResult<()> {
+        sqlx::query(
+            "INSERT INTO webauthn_credentials (id, account_id, credential_id, passkey, nickname, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(c.id.as_str())
+        .bind(c.account.as_str())
+        .bind(c.credential_id.as_str())
+        .bind(c.passkey.as_str())
+        .bind(c.nickname.as_str())
+        .bind(c.created_at.unix())
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(())
+    }
+
+    async fn list_webauthn_credentials(
+        &self,
+        account: &AccountId,
+    ) -> RepoResult<Vec<WebauthnCredential>> {
+        Ok(sqlx::query_as::<_, CredentialRow>(concat!(
+            "SELECT ",
+            credential_columns!(),
+            " FROM webauthn_credentials WHERE account_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(account.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)?
+        .into_iter()
+        .map(CredentialRow::into_credential)
+        .collect())
+    }
+
+    async fn find_webauthn_credential(
+        &self,
+        credential_id: &str,
+    ) -> RepoResult<Option<WebauthnCredential>> {
+        Ok(sqlx::query_as::<_, CredentialRow>(concat!(
+            "SELECT ",
+            credential_columns!(),
+            " FROM webauthn_credentials WHERE credential_id = $1"
+        ))
+        .bind(credential_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unexpected)?
+        .map(CredentialRow::into_credential))
+    }
+
+    async fn record_webauthn_use(&self, id: &str, passkey: &str, now: Timestamp) -> RepoResult<()> {
+        sqlx::query(
+            "UPDATE webauthn_credentials SET passkey = $1, last_used_at = $2 WHERE id = $3",
+        )
+        .bind(passkey)
+        .bind(now.unix())
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(())
+    }
+
+    async fn rename_webauthn_credential(
+        &self,
+        account: &AccountId,
+        id: &str,
+        nickname: &str,
+    ) -> RepoResult<bool> {
+        let n = sqlx::query(
+            "UPDATE webauthn_credentials SET nickname = $1 WHERE id = $2 AND account_id = $3",
+        )
+        .bind(nickname)
+        .bind(id)
+        .bind(account.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn delete_webauthn_credential(&self, account: &AccountId, id: &str) -> RepoResult<bool> {
+        let n = sqlx::query("DELETE FROM webauthn_credentials WHERE id = $1 AND account_id = $2")
+            .bind(id)
+            .bind(account.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(unexpected)?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn insert_webauthn_challenge(&self, c: &WebauthnChallenge) -> RepoResult<()> {
+        sqlx::query(
+            "INSERT INTO webauthn_challenges (id, account_id, purpose, state, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(c.id.as_str())
+        .bind(c.account.as_ref().map(AccountId::as_str))
+        .bind(c.purpose)
+        .bind(c.state.as_str())
+        .bind(c.expires_at.unix())
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(())
+    }
+
+    async fn take_webauthn_challenge(
+        &self,
+        id: &str,
+        purpose: &str,
+        now: Timestamp,
+    ) -> RepoResult<Option<WebauthnChallenge>> {
+        let row: Option<(Option<String>, String, i64)> = sqlx::query_as(
+            "DELETE FROM webauthn_challenges WHERE id = $1 AND purpose = $2 AND expires_at > $3 \
+             RETURNING account_id, state, expires_at",
+        )
+        .bind(id)
+        .bind(purpose)
+        .bind(now.unix())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(row.map(|(account, state, expires)| WebauthnChallenge {
+            id: id.to_owned(),
+            account: account.map(AccountId::from_stored),
+            purpose: "",
+            state,
+            expires_at: Timestamp::from_unix(expires),
+        }))
+    }
+
+    async fn purge_expired_second_factor(&self, now: Timestamp) -> RepoResult<u64> {
+        let mut purged = 0;
+        for statement in [
+            "DELETE FROM pending_logins WHERE expires_at <= $1",
+            "DELETE FROM webauthn_challenges WHERE expires_at <= $1",
+        ] {
+            purged += sqlx::query(statement)
+                .bind(now.unix())
+                .execute(&self.pool)
+                .await
+                .map_err(unexpected)?
+                .rows_affected();
+        }
+        Ok(purged)
+    }
+}
+
+macro_rules! credential_columns {
+    () => {
+        "id, account_id, credential_id, passkey, nickname, created_at, last_used_at"
+    };
+}
+use credential_columns;
+
+#[derive(sqlx::FromRow)]
+struct CredentialRow {
+    id: String,
+    account_id: String,
+    credential_id: String,
+    passkey: String,
+    nickname: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+}
+
+impl CredentialRow {
+    fn into_credential(self) -> WebauthnCredential {
+        WebauthnCredential {
+            id: self.id,
+            account: AccountId::from_stored(self.account_id),
+            credential_id: self.credential_id,
+            passkey: self.passkey,
+            nickname: self.nickname,
+            created_at: Timestamp::from_unix(self.created_at),
+            last_used_at: self.last_used_at.map(Timestamp::from_unix),
+        }
     }
 }

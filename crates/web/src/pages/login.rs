@@ -28,6 +28,8 @@ fn form_page<T: Template>(page: &T) -> Response {
 #[template(path = "login.html")]
 struct LoginPage {
     csrf: String,
+    /// "Sign in with a passkey" (when the public URL allows WebAuthn).
+    passkeys: bool,
     email: String,
     next: String,
     notice: Option<&'static str>,
@@ -55,6 +57,7 @@ pub struct LoginForm {
 }
 
 pub async fn login_show(
+    State(state): State<AppState>,
     MaybeSignedIn(signed_in): MaybeSignedIn,
     csrf: CsrfToken,
     Query(query): Query<LoginQuery>,
@@ -73,6 +76,7 @@ pub async fn login_show(
     let notice = if reauth { Some("reauth") } else { query.notice.as_deref() };
     form_page(&LoginPage {
         csrf: csrf.0,
+        passkeys: state.core.security_keys_available(),
         next,
         email,
         notice: notice_text(notice),
@@ -91,6 +95,7 @@ pub async fn login_submit(
     let next = safe_next(&form.next).unwrap_or("/account").to_owned();
     let mut page = LoginPage {
         csrf: csrf.0,
+        passkeys: state.core.security_keys_available(),
         email: form.email.chars().take(254).collect(),
         next: form.next.clone(),
         ..LoginPage::default()
@@ -159,6 +164,8 @@ async fn signed_in(
 #[template(path = "second_factor.html")]
 struct SecondFactorPage {
     csrf: String,
+    /// The account has security keys: offer them.
+    keys: bool,
     form_error: Option<String>,
 }
 
@@ -171,7 +178,13 @@ pub async fn second_factor_show(
     let names = CookieNames::new(state.settings.secure_cookies());
     let token = jar.get(names.pending).map(|c| c.value().to_owned()).unwrap_or_default();
     match state.core.pending_login(&token).await {
-        Ok(Some(_)) => form_page(&SecondFactorPage { csrf: csrf.0, form_error: None }),
+        Ok(Some(pending)) => {
+            let keys = match state.core.two_factor_status(&pending.account).await {
+                Ok(s) => s.security_keys > 0 && state.core.security_keys_available(),
+                Err(e) => return unexpected_page(&e),
+            };
+            form_page(&SecondFactorPage { csrf: csrf.0, keys, form_error: None })
+        }
         Ok(None) => Redirect::to("/login?notice=second_factor_expired").into_response(),
         Err(e) => unexpected_page(&e),
     }
@@ -207,7 +220,9 @@ pub async fn second_factor_submit(
         Err(e) => {
             state.metrics.login("wrong_second_factor");
             let failure = Failure::from(e);
-            let page = SecondFactorPage { csrf: csrf.0, form_error: Some(failure.message.clone()) };
+            let keys = state.core.security_keys_available();
+            let page =
+                SecondFactorPage { csrf: csrf.0, keys, form_error: Some(failure.message.clone()) };
             failure.apply(form_page(&page))
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod keys;
 pub mod login;
 pub mod password_reset;
 pub mod security;
@@ -41,7 +42,10 @@ pub fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "session_ended" => Some("That session was signed out."),
         "access_revoked" => Some("That product no longer has access to your account."),
         "second_factor_expired" => Some("That sign-in took too long. Log in again."),
-        "two_factor_off" => Some("Two-step verification is off."),
+        "two_factor_off" => Some("The authenticator app was turned off."),
+        "key_added" => Some("The security key was added."),
+        "key_renamed" => Some("The security key was renamed."),
+        "key_removed" => Some("The security key was removed."),
         "reauth" => Some("Please sign in again to continue."),
         _ => None,
     }

@@ -12,10 +12,17 @@ use serde::Deserialize;
 use crate::error::{Failure, render, unexpected_page};
 use crate::extract::{CsrfForm, CsrfToken, SignedIn};
 use crate::pages::login::NoFields;
-use crate::pages::notice_text;
+use crate::pages::{format_time, notice_text};
 use crate::state::AppState;
 
 const HERE: &str = "/account/security";
+
+struct KeyRow {
+    id: String,
+    nickname: String,
+    added: String,
+    last_used: String,
+}
 
 #[derive(Template, Default)]
 #[template(path = "security.html")]
@@ -24,7 +31,10 @@ struct SecurityPage {
     notice: Option<&'static str>,
     email: String,
     totp: bool,
+    enabled: bool,
     recovery_codes_left: u32,
+    keys_available: bool,
+    keys: Vec<KeyRow>,
     form_error: Option<String>,
 }
 
@@ -56,11 +66,29 @@ fn step_up(state: &AppState, me: &SignedIn) -> Option<Response> {
 async fn page(state: &AppState, me: &SignedIn, csrf: String) -> Result<SecurityPage, Response> {
     let status =
         state.core.two_factor_status(&me.account.id).await.map_err(|e| unexpected_page(&e))?;
+    let keys = state
+        .core
+        .list_security_keys(&me.account.id)
+        .await
+        .map_err(|e| unexpected_page(&e))?
+        .into_iter()
+        .map(|k| KeyRow {
+            id: k.id,
+            nickname: k.nickname,
+            added: format_time(k.created_at.unix()).0,
+            last_used: k
+                .last_used_at
+                .map_or_else(|| "never".to_owned(), |t| format_time(t.unix()).0),
+        })
+        .collect();
     Ok(SecurityPage {
         csrf,
         email: me.account.email.to_string(),
         totp: status.totp,
+        enabled: status.enabled(),
         recovery_codes_left: status.recovery_codes_left,
+        keys_available: state.core.security_keys_available(),
+        keys,
         ..SecurityPage::default()
     })
 }

@@ -1,0 +1,213 @@
+//! Security keys and passkeys in the browser: the JSON steps `assets/webauthn.js` calls around
+//! `navigator.credentials.create/get`. Every step is a CSRF-protected form post answered with
+//! JSON (`{"challenge", "options"}` to start, `{"location"}` when done, `{"error"}` when not).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use latchkey_core::credentials::Password;
+use latchkey_core::second_factor::{Ceremony, STEP_UP_SECS, SecondFactorError};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::{Failure, message_page};
+use crate::extract::{
+    Client, CookieNames, CsrfForm, MaybeSignedIn, SignedIn, pending_cookie_removal, session_cookie,
+};
+use crate::pages::login::NoFields;
+use crate::pages::safe_next;
+use crate::state::AppState;
+
+fn ceremony(c: Ceremony) -> Response {
+    let Ceremony { challenge, options } = c;
+    Json(json!({ "challenge": challenge, "options": options })).into_response()
+}
+
+fn error(e: SecondFactorError) -> Response {
+    let failure = Failure::from(e);
+    (failure.status, Json(json!({ "error": failure.message }))).into_response()
+}
+
+fn go(location: &str) -> Response {
+    Json(json!({ "location": location })).into_response()
+}
+
+fn stale(state: &AppState, me: &SignedIn) -> Option<Response> {
+    let age = me.session.created_at.secs_until(state.core.clock().now());
+    (age > STEP_UP_SECS).then(|| {
+        let back: String = url::form_urlencoded::byte_serialize(b"/account/security").collect();
+        go(&format!("/login?reauth=1&next={back}"))
+    })
+}
+
+pub async fn register_begin(
+    State(state): State<AppState>,
+    me: SignedIn,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Response {
+    if let Some(r) = stale(&state, &me) {
+        return r;
+    }
+    match state.core.begin_key_registration(&me.account).await {
+        Ok(c) => ceremony(c),
+        Err(e) => error(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct FinishForm {
+    challenge: String,
+    credential: String,
+    nickname: String,
+    next: String,
+}
+
+pub async fn register_finish(
+    State(state): State<AppState>,
+    me: SignedIn,
+    CsrfForm(form): CsrfForm<FinishForm>,
+) -> Response {
+    match state
+        .core
+        .finish_key_registration(&me.account, &form.challenge, &form.credential, &form.nickname)
+        .await
+    {
+        Ok(()) => go("/account/security?notice=key_added"),
+        Err(e) => error(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RenameForm {
+    nickname: String,
+}
+
+pub async fn rename(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<RenameForm>,
+) -> Response {
+    match state.core.rename_security_key(&me.account, &id, &form.nickname).await {
+        Ok(true) => Redirect::to("/account/security?notice=key_renamed").into_response(),
+        Ok(false) => message_page(StatusCode::NOT_FOUND, "Key not found", "That key is gone."),
+        Err(e) => crate::error::failure_page(&Failure::from(e), "Could not rename the key"),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RemoveForm {
+    password: String,
+}
+
+/// Removing a key needs a recent sign-in (which included the second step) and the password.
+pub async fn remove(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<RemoveForm>,
+) -> Response {
+    let age = me.session.created_at.secs_until(state.core.clock().now());
+    if age > STEP_UP_SECS {
+        return Redirect::to("/login?reauth=1&next=%2Faccount%2Fsecurity").into_response();
+    }
+    let Ok(password) = Password::for_verification(&form.password) else {
+        return crate::error::failure_page(
+            &Failure::from(SecondFactorError::WrongPassword),
+            "Could not remove the key",
+        );
+    };
+    match state.core.remove_security_key(&me.account, &password, &id).await {
+        Ok(true) => Redirect::to("/account/security?notice=key_removed").into_response(),
+        Ok(false) => message_page(StatusCode::NOT_FOUND, "Key not found", "That key is gone."),
+        Err(e) => crate::error::failure_page(&Failure::from(e), "Could not remove the key"),
+    }
+}
+
+fn pending_token(state: &AppState, jar: &CookieJar) -> String {
+    let names = CookieNames::new(state.settings.secure_cookies());
+    jar.get(names.pending).map(|c| c.value().to_owned()).unwrap_or_default()
+}
+
+pub async fn second_factor_begin(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Response {
+    match state.core.begin_key_second_factor(&pending_token(&state, &jar)).await {
+        Ok(c) => ceremony(c),
+        Err(e) => error(e),
+    }
+}
+
+/// Sets the session cookie (replacing an earlier session of this browser) and answers where
+/// to go.
+async fn signed_in(
+    state: &AppState,
+    previous: Option<SignedIn>,
+    jar: CookieJar,
+    token: &str,
+    next: &str,
+) -> Response {
+    if let Some(old) = previous
+        && let Err(e) = state.core.end_session(&old.account.id, &old.session.id).await
+    {
+        return crate::error::unexpected_page(&e);
+    }
+    let names = CookieNames::new(state.settings.secure_cookies());
+    let cookie =
+        session_cookie(names, token.to_owned(), state.core.settings().session_lifetime_secs);
+    (jar.add(cookie).add(pending_cookie_removal(names)), go(next)).into_response()
+}
+
+pub async fn second_factor_finish(
+    State(state): State<AppState>,
+    MaybeSignedIn(previous): MaybeSignedIn,
+    jar: CookieJar,
+    CsrfForm(form): CsrfForm<FinishForm>,
+) -> Response {
+    let pending = pending_token(&state, &jar);
+    match state.core.finish_key_second_factor(&pending, &form.challenge, &form.credential).await {
+        Ok((success, next)) => {
+            state.metrics.login("success");
+            let next = safe_next(&next).unwrap_or("/account").to_owned();
+            signed_in(&state, previous, jar, success.cookie.token.expose(), &next).await
+        }
+        Err(e) => error(e),
+    }
+}
+
+pub async fn passwordless_begin(
+    State(state): State<AppState>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Response {
+    match state.core.begin_passwordless().await {
+        Ok(c) => ceremony(c),
+        Err(e) => error(e),
+    }
+}
+
+pub async fn passwordless_finish(
+    State(state): State<AppState>,
+    Client(client): Client,
+    MaybeSignedIn(previous): MaybeSignedIn,
+    jar: CookieJar,
+    CsrfForm(form): CsrfForm<FinishForm>,
+) -> Response {
+    match state.core.finish_passwordless(&form.challenge, &form.credential, client).await {
+        Ok(success) => {
+            state.metrics.login("success");
+            let next = safe_next(&form.next).unwrap_or("/account").to_owned();
+            signed_in(&state, previous, jar, success.cookie.token.expose(), &next).await
+        }
+        Err(e) => {
+            state.metrics.login("passkey_refused");
+            error(e)
+        }
+    }
+}
