@@ -68,6 +68,13 @@ async fn mail_survives_an_smtp_outage_and_is_retried() {
     })
     .await;
     assert_eq!(mail.to, "patient@example.com");
-    let status = server.core.mail_queue_status().await.unwrap();
-    assert_eq!(status, vec![("delivered".to_owned(), 1)]);
+    // The sink has the message a moment before the outbox records the delivery.
+    eventually("the delivery recorded", Duration::from_secs(10), || {
+        let core = server.core.clone();
+        async move {
+            let status = core.mail_queue_status().await.unwrap();
+            (status == vec![("delivered".to_owned(), 1)]).then_some(())
+        }
+    })
+    .await;
 }
