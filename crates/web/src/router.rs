@@ -86,6 +86,7 @@ fn pages(state: &AppState) -> Router<AppState> {
         .route("/admin", get(admin::overview))
         .route("/admin/users", get(admin::users))
         .route("/admin/users/deactivate", post(admin::user_deactivate))
+        .route("/admin/users/reset-two-factor", post(admin::user_reset_two_factor))
         .route("/admin/products", get(admin::products).post(admin::product_create))
         .route("/admin/deliveries", get(admin::deliveries))
         .route("/account/products/{client_id}/revoke", post(account::product_revoke))

@@ -318,24 +318,29 @@ impl Core {
         Ok(())
     }
 
-    /// A site admin clears a person's second factors (they lost their phone and codes).
+    /// A site admin clears a person's second factors (they lost their phone, keys and codes).
+    /// `None` when no account has the email.
     pub async fn reset_two_factor(
         &self,
-        _admin: &crate::flows::SiteAdmin,
-        account: &Account,
-    ) -> Result<(), RepoError> {
+        admin: &crate::flows::SiteAdmin,
+        email: &crate::accounts::Email,
+    ) -> Result<Option<Account>, RepoError> {
+        let Some(account) = self.ports.accounts.find_by_email(email).await? else {
+            return Ok(None);
+        };
         self.ports.second_factor.delete_totp(&account.id).await?;
         self.ports.second_factor.delete_recovery_codes(&account.id).await?;
         for key in self.ports.second_factor.list_webauthn_credentials(&account.id).await? {
             self.ports.second_factor.delete_webauthn_credential(&account.id, &key.id).await?;
         }
-        tracing::info!(account = %account.id, "two-step verification reset by an administrator");
+        let actor = admin.actor.as_ref().map_or("local operator", AccountId::as_str);
+        tracing::info!(account = %account.id, %actor, "two-step verification reset by an administrator");
         self.security_notice(
-            account,
+            &account,
             "An administrator turned off two-step verification for your account. Set it up again from your account's security page.",
         )
         .await;
-        Ok(())
+        Ok(Some(account))
     }
 
     /// Checks a TOTP or recovery code, counting failures against the account's throttle.

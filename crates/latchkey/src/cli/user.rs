@@ -43,6 +43,10 @@ pub enum UserCommand {
     Show { email: String },
     /// Deactivate an account and end all its sessions at once.
     Deactivate { email: String },
+    /// Turn off a person's two-step verification (authenticator app, security keys, recovery
+    /// codes) when they have lost them; they are emailed.
+    #[command(name = "reset-2fa")]
+    ResetTwoFactor { email: String },
 }
 
 pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Failure> {
@@ -133,7 +137,31 @@ pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Fai
                 &format!("Deactivated {}; all its sessions have ended.", account.email),
             );
         }
+        UserCommand::ResetTwoFactor { email } => {
+            let email = parse_email(&email)?;
+            reset_two_factor(&backend().await?, &admin, &email, json).await?;
+        }
     }
+    Ok(())
+}
+
+async fn reset_two_factor(
+    backend: &Backend,
+    admin: &SiteAdmin,
+    email: &Email,
+    json: bool,
+) -> Result<(), Failure> {
+    let account = backend
+        .core
+        .reset_two_factor(admin, email)
+        .await
+        .map_err(|e| Failure::Refused(e.to_string()))?
+        .ok_or_else(|| Failure::Refused(format!("no account has the email {email}")))?;
+    output(
+        json,
+        &account,
+        &format!("Two-step verification of {} is off; they were emailed.", account.email),
+    );
     Ok(())
 }
 

@@ -151,6 +151,10 @@ on_both_engines! {
         let page = browser.submit("/account/security", "/account/security/recovery-codes", &[]).await;
         assert_eq!(page.location(), Some("/login?reauth=1&next=%2Faccount%2Fsecurity"));
 
+        let account = browser.get("/account").await;
+        let page = browser.post_raw("/account/password", &[("csrf_token", &account.csrf()), ("current_password", PASSWORD), ("new_password", "a different long password")]).await;
+        assert_eq!(page.location(), Some("/login?reauth=1&next=%2Faccount"), "password changes need a recent sign-in too");
+
         server.clock.advance(301);
         let security = browser.get("/account/security").await;
         let off = |password: &'static str, code: String| {
@@ -169,6 +173,20 @@ on_both_engines! {
         let fresh = server.browser();
         let page = fresh.submit("/login", "/login", &[("email", "tsv@example.com"), ("password", PASSWORD)]).await;
         assert_eq!(page.location(), Some("/account"), "one step again");
+
+        // A site admin's reset (for a person who lost everything) turns it off and tells them.
+        let (_app, _codes) = enrol(&server, &fresh).await;
+        let email = latchkey_core::accounts::Email::parse("tsv@example.com").unwrap();
+        let reset = server.core.reset_two_factor(&latchkey_core::flows::SiteAdmin::local_operator(), &email).await.unwrap();
+        assert!(reset.is_some());
+        let status = server.core.two_factor_status(&account_id(&server, &fresh).await).await.unwrap();
+        assert!(!status.enabled());
+        assert_eq!(status.recovery_codes_left, 0);
+        latchkey_testkit::eventually("the reset notice", std::time::Duration::from_secs(10), || {
+            let found = server.mails_to("tsv@example.com").into_iter().any(|m| m.decoded.contains("An administrator turned off"));
+            async move { found.then_some(()) }
+        })
+        .await;
     }
 }
 

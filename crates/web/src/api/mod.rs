@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users", get(users_list).post(users_create))
         .route("/api/v1/users/{email}", get(users_show))
         .route("/api/v1/users/{email}/deactivate", post(users_deactivate))
+        .route("/api/v1/users/{email}/reset-two-factor", post(users_reset_two_factor))
         .route("/api/v1/clients", get(clients_list).post(clients_create))
         .route("/api/v1/deliveries/backchannel-logout", get(deliveries))
         .route("/api/v1/keys/rotate", post(keys_rotate))
@@ -252,6 +253,21 @@ async fn users_deactivate(
             "a closed account cannot be changed",
         )),
         Err(SetStatusError::Unexpected(e)) => Err(ApiError::unexpected(&e)),
+    }
+}
+
+async fn users_reset_two_factor(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(email): Path<String>,
+) -> ApiResult {
+    let email = parse_email(&email)?;
+    match state.core.reset_two_factor(&caller.admin, &email).await {
+        Ok(Some(a)) => Ok(Json(a.summary()).into_response()),
+        Ok(None) => {
+            Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no account has this email"))
+        }
+        Err(e) => Err(ApiError::unexpected(&e)),
     }
 }
 

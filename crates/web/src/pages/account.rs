@@ -225,6 +225,12 @@ pub async fn password_update(
         Ok(p) => p,
         Err(r) => return r,
     };
+    // The current password re-authenticates the first factor; with two-step verification on,
+    // the sign-in (and so its second step) must also be recent.
+    let age = me.session.created_at.secs_until(state.core.clock().now());
+    if page.two_factor && age > latchkey_core::second_factor::STEP_UP_SECS {
+        return Redirect::to("/login?reauth=1&next=%2Faccount").into_response();
+    }
     let current = Password::for_verification(&form.current_password);
     let new = Password::parse(&form.new_password);
     let (Ok(current), Ok(new)) = (&current, &new) else {

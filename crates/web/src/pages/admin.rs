@@ -100,8 +100,15 @@ pub async fn users(
         Ok(accounts) => render(&UsersPage {
             section: "users",
             csrf: csrf.0,
-            notice: (q.notice.as_deref() == Some("deactivated"))
-                .then_some("The account was deactivated and signed out everywhere."),
+            notice: match q.notice.as_deref() {
+                Some("deactivated") => {
+                    Some("The account was deactivated and signed out everywhere.")
+                }
+                Some("two_factor_reset") => {
+                    Some("Two-step verification was turned off; the person was emailed.")
+                }
+                _ => None,
+            },
             next_offset: (accounts.len() == PAGE_SIZE as usize).then(|| q.offset + PAGE_SIZE),
             users: accounts.iter().map(latchkey_core::accounts::Account::summary).collect(),
         }),
@@ -113,6 +120,27 @@ pub async fn users(
 #[serde(default)]
 pub struct DeactivateForm {
     email: String,
+}
+
+pub async fn user_reset_two_factor(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    CsrfForm(form): CsrfForm<DeactivateForm>,
+) -> Response {
+    let Ok(email) = Email::parse(&form.email) else {
+        return message_page(
+            StatusCode::BAD_REQUEST,
+            "Not an email address",
+            "Go back and try again.",
+        );
+    };
+    match state.core.reset_two_factor(&me.admin, &email).await {
+        Ok(Some(_)) => Redirect::to("/admin/users?notice=two_factor_reset").into_response(),
+        Ok(None) => {
+            message_page(StatusCode::NOT_FOUND, "Account not found", "No account has that email.")
+        }
+        Err(e) => unexpected_page(&e),
+    }
 }
 
 pub async fn user_deactivate(
