@@ -12,16 +12,21 @@ pub struct HttpLogoutNotifier {
     http: reqwest::Client,
 }
 
+/// An HTTP client for calls to URLs a site admin registered for a product: no redirects
+/// followed, bounded in time, and saying who calls and why.
+pub(crate) fn product_client(purpose: &str) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(3))
+        .timeout(Duration::from_secs(5))
+        .user_agent(format!("Latchkey/{} {purpose}", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
 impl HttpLogoutNotifier {
     pub fn new() -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(5))
-            .user_agent(concat!("Latchkey/", env!("CARGO_PKG_VERSION"), " back-channel logout"))
-            .build()
-            .map_err(|e| e.to_string())?;
-        Ok(Self { http })
+        Ok(Self { http: product_client("back-channel logout")? })
     }
 }
 

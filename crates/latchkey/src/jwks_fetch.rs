@@ -2,8 +2,6 @@
 //! registered by a site admin, so any address is allowed (the contract's rule for
 //! admin-registered product URLs); redirects are not followed, and time and size are bounded.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use latchkey_core::ports::KeyFetcher;
 
@@ -15,14 +13,7 @@ pub struct HttpKeyFetcher {
 
 impl HttpKeyFetcher {
     pub fn new() -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(5))
-            .user_agent(concat!("Latchkey/", env!("CARGO_PKG_VERSION"), " jwks"))
-            .build()
-            .map_err(|e| e.to_string())?;
-        Ok(Self { http })
+        Ok(Self { http: crate::backchannel::product_client("jwks")? })
     }
 }
 

@@ -422,13 +422,24 @@ impl Core {
         token: &str,
         code: &str,
     ) -> Result<(LoginSuccess, String), SecondFactorError> {
-        let Some(token) = OpaqueToken::parse(token) else {
-            return Err(SecondFactorError::Expired);
-        };
+        let (_, account) = self.pending_account(token).await?;
+        self.check_code_throttled(&account, code).await?;
+        self.finish_pending_login(token).await
+    }
+
+    /// A live pending login and its (active) account.
+    async fn pending_account(
+        &self,
+        token: &str,
+    ) -> Result<(PendingLogin, Account), SecondFactorError> {
+        let token = OpaqueToken::parse(token).ok_or(SecondFactorError::Expired)?;
         let now = self.ports.clock.now();
-        let repo = &self.ports.second_factor;
-        let pending =
-            repo.find_pending_login(&token.hash(), now).await?.ok_or(SecondFactorError::Expired)?;
+        let pending = self
+            .ports
+            .second_factor
+            .find_pending_login(&token.hash(), now)
+            .await?
+            .ok_or(SecondFactorError::Expired)?;
         let account = self
             .ports
             .accounts
@@ -436,8 +447,7 @@ impl Core {
             .await?
             .filter(Account::is_active)
             .ok_or(SecondFactorError::Expired)?;
-        self.check_code_throttled(&account, code).await?;
-        self.finish_pending_login(token.expose()).await
+        Ok((pending, account))
     }
 
     /// The second factor was right: the pending login is used up and a session starts.
@@ -445,21 +455,11 @@ impl Core {
         &self,
         token: &str,
     ) -> Result<(LoginSuccess, String), SecondFactorError> {
-        let token = OpaqueToken::parse(token).ok_or(SecondFactorError::Expired)?;
-        let now = self.ports.clock.now();
-        let repo = &self.ports.second_factor;
-        let pending =
-            repo.find_pending_login(&token.hash(), now).await?.ok_or(SecondFactorError::Expired)?;
-        if !repo.consume_pending_login(&token.hash(), now).await? {
+        let (pending, account) = self.pending_account(token).await?;
+        let hash = OpaqueToken::parse(token).ok_or(SecondFactorError::Expired)?.hash();
+        if !self.ports.second_factor.consume_pending_login(&hash, self.ports.clock.now()).await? {
             return Err(SecondFactorError::Expired);
         }
-        let account = self
-            .ports
-            .accounts
-            .find_by_id(&pending.account)
-            .await?
-            .filter(Account::is_active)
-            .ok_or(SecondFactorError::Expired)?;
         let cookie = self.start_session(&account.id, pending.client.clone()).await?;
         tracing::info!(account = %account.id, outcome = "success", method = "password+2fa", "login");
         Ok((LoginSuccess { account, cookie }, pending.next))

@@ -122,18 +122,16 @@ pub struct DeactivateForm {
     email: String,
 }
 
+fn not_an_email() -> Response {
+    message_page(StatusCode::BAD_REQUEST, "Not an email address", "Go back and try again.")
+}
+
 pub async fn user_reset_two_factor(
     State(state): State<AppState>,
     me: ConsoleAdmin,
     CsrfForm(form): CsrfForm<DeactivateForm>,
 ) -> Response {
-    let Ok(email) = Email::parse(&form.email) else {
-        return message_page(
-            StatusCode::BAD_REQUEST,
-            "Not an email address",
-            "Go back and try again.",
-        );
-    };
+    let Ok(email) = Email::parse(&form.email) else { return not_an_email() };
     match state.core.reset_two_factor(&me.admin, &email).await {
         Ok(Some(_)) => Redirect::to("/admin/users?notice=two_factor_reset").into_response(),
         Ok(None) => {
@@ -148,13 +146,7 @@ pub async fn user_deactivate(
     me: ConsoleAdmin,
     CsrfForm(form): CsrfForm<DeactivateForm>,
 ) -> Response {
-    let Ok(email) = Email::parse(&form.email) else {
-        return message_page(
-            StatusCode::BAD_REQUEST,
-            "Not an email address",
-            "Go back and try again.",
-        );
-    };
+    let Ok(email) = Email::parse(&form.email) else { return not_an_email() };
     match state.core.deactivate_account(&me.admin, &email).await {
         Ok(_) => Redirect::to("/admin/users?notice=deactivated").into_response(),
         Err(SetStatusError::NotFound) => {
