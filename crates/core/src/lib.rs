@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod flows;
 pub mod mail;
 pub mod oidc_provider;
+pub mod orgs;
 mod outbox;
 pub mod ports;
 mod sealed;

@@ -259,6 +259,63 @@ pub trait AdminTokenRepo: Send + Sync {
     async fn revoke(&self, id: &str, at: Timestamp) -> RepoResult<bool>;
 }
 
+// ---- Organizations ------------------------------------------------------------------------
+
+pub use crate::orgs::{DomainStatus, OrgDomain, Organization};
+
+#[async_trait]
+pub trait OrgRepo: Send + Sync {
+    /// Creates the organization with its first admin.
+    async fn insert_org(&self, org: &Organization, first_admin: &AccountId) -> RepoResult<()>;
+    async fn find_org(&self, id: &str) -> RepoResult<Option<Organization>>;
+    async fn list_orgs(&self) -> RepoResult<Vec<Organization>>;
+    /// False when the account already administers the organization.
+    async fn add_org_admin(
+        &self,
+        org: &str,
+        account: &AccountId,
+        now: Timestamp,
+    ) -> RepoResult<bool>;
+    async fn is_org_admin(&self, org: &str, account: &AccountId) -> RepoResult<bool>;
+    /// False when the organization already has this domain.
+    async fn insert_domain(&self, domain: &OrgDomain) -> RepoResult<bool>;
+    async fn find_domain(
+        &self,
+        org: &str,
+        domain: &crate::orgs::Domain,
+    ) -> RepoResult<Option<OrgDomain>>;
+    async fn list_domains(&self, org: &str) -> RepoResult<Vec<OrgDomain>>;
+    /// Records a check. `Verified` fails (false) when another organization holds the domain
+    /// verified: one domain, one organization.
+    async fn record_domain_check(
+        &self,
+        org: &str,
+        domain: &crate::orgs::Domain,
+        status: DomainStatus,
+        error: Option<&str>,
+        now: Timestamp,
+    ) -> RepoResult<bool>;
+}
+
+/// Why a DNS lookup gave no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DnsError {
+    #[error("the domain does not exist (NXDOMAIN)")]
+    NotFound,
+    #[error("the domain has no TXT records")]
+    NoRecords,
+    #[error("the DNS server did not answer in time")]
+    Timeout,
+    #[error("DNS lookup failed: {0}")]
+    Failed(String),
+}
+
+/// TXT records of a name, through `LATCHKEY_DNS_SERVER` or the system resolver.
+#[async_trait]
+pub trait DnsResolver: Send + Sync {
+    async fn txt(&self, name: &crate::orgs::Domain) -> Result<Vec<String>, DnsError>;
+}
+
 // ---- Two-step verification ------------------------------------------------------------
 
 /// An account's authenticator app as stored: the secret sealed under the master key.

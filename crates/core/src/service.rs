@@ -9,8 +9,9 @@ use crate::flows::ThrottlePolicy;
 use crate::mail::OutgoingMail;
 use crate::oidc_provider::OidcState;
 use crate::ports::{
-    AccountRepo, AdminTokenRepo, ClientRepo, Clock, KeyFetcher, NewOutboxItem, OidcRepo,
-    OneTimeTokenRepo, OutboxRepo, Rng, SecondFactorRepo, SessionRepo, SigningKeyRepo, ThrottleRepo,
+    AccountRepo, AdminTokenRepo, ClientRepo, Clock, DnsResolver, KeyFetcher, NewOutboxItem,
+    OidcRepo, OneTimeTokenRepo, OrgRepo, OutboxRepo, Rng, SecondFactorRepo, SessionRepo,
+    SigningKeyRepo, ThrottleRepo,
 };
 use crate::second_factor::SecondFactorState;
 
@@ -24,6 +25,8 @@ pub struct Ports {
     pub outbox: Arc<dyn OutboxRepo>,
     pub admin_tokens: Arc<dyn AdminTokenRepo>,
     pub second_factor: Arc<dyn SecondFactorRepo>,
+    pub orgs: Arc<dyn OrgRepo>,
+    pub dns: Arc<dyn DnsResolver>,
     pub clients: Arc<dyn ClientRepo>,
     pub signing_keys: Arc<dyn SigningKeyRepo>,
     pub oidc: Arc<dyn OidcRepo>,

@@ -19,6 +19,7 @@ use tokio::net::TcpListener;
 
 use crate::backchannel::HttpLogoutNotifier;
 use crate::config::Config;
+use crate::dns::HickoryDns;
 use crate::jwks_fetch::HttpKeyFetcher;
 use crate::mail::{Delivery, Transport};
 use crate::platform::{OsRng, SystemClock};
@@ -44,6 +45,8 @@ pub enum StartError {
     SigningKeys(String),
     #[error("HTTP client: {0}")]
     Http(String),
+    #[error("LATCHKEY_DNS_SERVER: {0}")]
+    Dns(String),
 }
 
 /// Replaceable parts, for tests: a clock they can move, a listener bound before the public
@@ -90,6 +93,8 @@ impl Backend {
             outbox: shared.clone(),
             admin_tokens: shared.clone(),
             second_factor: shared.clone(),
+            orgs: shared.clone(),
+            dns: Arc::new(HickoryDns::new(config.dns_server).map_err(StartError::Dns)?),
             clients: shared.clone(),
             signing_keys: shared.clone(),
             oidc: shared,

@@ -6,6 +6,7 @@ mod backchannel;
 pub mod cli;
 pub mod config;
 pub mod demo;
+mod dns;
 mod jwks_fetch;
 mod mail;
 mod platform;

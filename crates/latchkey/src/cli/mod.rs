@@ -6,6 +6,7 @@ mod admin_token;
 mod client;
 mod demo;
 mod keys;
+mod org;
 mod serve;
 mod user;
 
@@ -46,6 +47,9 @@ enum Command {
     /// Manage token signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Manage organizations, their admins and domains.
+    #[command(subcommand)]
+    Org(org::OrgCommand),
     /// Manage bearer tokens for the admin API.
     #[command(subcommand)]
     AdminToken(admin_token::AdminTokenCommand),
@@ -97,6 +101,7 @@ pub fn main() -> ExitCode {
             Command::Client(cmd) => client::run(cmd, config, cli.json).await,
             Command::Keys(cmd) => keys::run(cmd, config, cli.json).await,
             Command::AdminToken(cmd) => admin_token::run(cmd, config, cli.json).await,
+            Command::Org(cmd) => org::run(cmd, config, cli.json).await,
         }
     });
     match outcome {

@@ -274,3 +274,76 @@ fn admin_tokens_are_issued_to_site_admins_only() {
         "already revoked"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn org_and_domain_commands_follow_the_contract() {
+    let dns = latchkey_testkit::DnsStub::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_owned();
+    let server = dns.addr.to_string();
+    let env = [("LATCHKEY_DNS_SERVER", server.as_str())];
+    assert_eq!(
+        latchkey(&d, &["user", "create", "--email", "it@corp.example", "--verified"], None, &env)
+            .code,
+        0
+    );
+    let created = latchkey(
+        &d,
+        &["org", "create", "--name", "Corp", "--admin", "it@corp.example", "--json"],
+        None,
+        &env,
+    );
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let org = json(&created)["org_id"].as_str().unwrap().to_owned();
+    let added = latchkey(
+        &d,
+        &["org", "domain", "add", "--org", &org, "--domain", "Corp.Example", "--json"],
+        None,
+        &env,
+    );
+    assert_eq!(added.code, 0, "{}", added.stderr);
+    let added = json(&added);
+    assert_eq!(
+        (added["domain"].as_str(), added["status"].as_str()),
+        (Some("corp.example"), Some("pending"))
+    );
+    let token = added["token"].as_str().unwrap().to_owned();
+
+    let check = latchkey(
+        &d,
+        &["org", "domain", "verify", "--org", &org, "--domain", "corp.example", "--json"],
+        None,
+        &env,
+    );
+    assert_eq!(check.code, 0, "a check that finds nothing still did its work: {}", check.stderr);
+    assert_eq!(json(&check)["status"], "pending");
+    dns.set_txt("corp.example", &[&format!("latchkey-verification={token}")]);
+    let check = latchkey(
+        &d,
+        &["org", "domain", "verify", "--org", &org, "--domain", "corp.example", "--json"],
+        None,
+        &env,
+    );
+    assert_eq!(json(&check)["status"], "verified", "{}", check.stdout);
+
+    for bad in [
+        vec!["org", "domain", "add", "--org", &org, "--domain", "gmail.com"],
+        vec!["org", "create", "--name", "X", "--admin", "not-an-email"],
+    ] {
+        assert_eq!(latchkey(&d, &bad, None, &env).code, 2, "{bad:?}");
+    }
+    let missing = latchkey(
+        &d,
+        &["org", "domain", "add", "--org", "no-such-org", "--domain", "x.example"],
+        None,
+        &env,
+    );
+    assert_eq!(missing.code, 1);
+    let unknown_admin = latchkey(
+        &d,
+        &["org", "create", "--name", "Y", "--admin", "ghost@corp.example"],
+        None,
+        &env,
+    );
+    assert_eq!(unknown_admin.code, 1);
+}

@@ -46,6 +46,7 @@ mod hostile_input;
 mod mail_smtp;
 mod oidc;
 mod operations;
+mod organizations;
 mod password_reset;
 mod sessions;
 mod signup;

@@ -6,6 +6,7 @@ mod admin_tokens;
 mod clients;
 mod keys;
 mod oidc;
+mod orgs;
 mod outbox;
 mod second_factor;
 mod sessions;

@@ -1,0 +1,289 @@
+//! Organizations: a company's own place in Latchkey. A site admin creates one with its first
+//! admin; org admins add other admins and claim domains. A domain is claimed by proving control
+//! of its DNS: a TXT record `latchkey-verification=<token>` on the domain itself (the apex). A
+//! verified domain belongs to one organization only; subdomains are separate domains.
+//!
+//! Managed accounts, background re-checks, the HTTPS-file method and the audit log build on
+//! this (see the organizations issue).
+
+mod domain;
+
+pub use domain::{Domain, DomainError};
+
+use crate::Core;
+use crate::accounts::{Account, AccountId, Email};
+use crate::clock::Timestamp;
+use crate::flows::{SiteAdmin, Unexpected};
+use crate::ports::{DnsError, RepoError};
+use crate::secret::OpaqueToken;
+
+/// The TXT record's prefix; the value is this followed by the domain's token.
+pub const TXT_PREFIX: &str = "latchkey-verification=";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    pub id: String,
+    pub name: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DomainStatus {
+    /// Added, not (yet) proven.
+    Pending,
+    Verified,
+    /// Cannot be verified here: another organization holds it.
+    Failed,
+}
+
+impl DomainStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Verified => "verified",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "pending" => Some(Self::Pending),
+            "verified" => Some(Self::Verified),
+            "failed" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgDomain {
+    pub org_id: String,
+    pub domain: Domain,
+    /// Goes into the TXT record; not a secret (it is published), but unguessable, so nobody
+    /// can pre-publish it.
+    pub token: String,
+    pub status: DomainStatus,
+    pub created_at: Timestamp,
+    pub verified_at: Option<Timestamp>,
+    pub last_checked_at: Option<Timestamp>,
+    pub last_error: Option<String>,
+}
+
+impl OrgDomain {
+    /// The TXT record to publish on the domain.
+    pub fn txt_record(&self) -> String {
+        format!("{TXT_PREFIX}{}", self.token)
+    }
+}
+
+/// Proof that the caller may administer one organization: a site admin (any organization),
+/// or an account that is one of its admins.
+#[derive(Debug, Clone)]
+pub struct OrgAdmin {
+    pub org: Organization,
+    pub actor: Option<AccountId>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrgError {
+    /// Unknown organization, or one the caller does not administer (the same answer, so
+    /// nobody learns which organizations exist).
+    #[error("No such organization.")]
+    NotFound,
+    #[error("No account has the email {0}.")]
+    UnknownAccount(String),
+    #[error("The organization's name must be 1 to 100 printable characters.")]
+    BadName,
+    #[error("{0}")]
+    BadDomain(#[from] DomainError),
+    #[error("The organization has no domain {0}; add it first.")]
+    UnknownDomain(String),
+    #[error(transparent)]
+    Unexpected(#[from] Unexpected),
+}
+
+impl From<RepoError> for OrgError {
+    fn from(e: RepoError) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+/// The outcome of checking a domain now.
+#[derive(Debug, Clone)]
+pub struct DomainCheck {
+    pub domain: OrgDomain,
+    /// What was found, in words.
+    pub detail: String,
+}
+
+impl Core {
+    pub async fn create_organization(
+        &self,
+        _admin: &SiteAdmin,
+        name: &str,
+        first_admin: &Email,
+    ) -> Result<Organization, OrgError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err(OrgError::BadName);
+        }
+        let account = self
+            .ports
+            .accounts
+            .find_by_email(first_admin)
+            .await?
+            .ok_or_else(|| OrgError::UnknownAccount(first_admin.to_string()))?;
+        let now = self.ports.clock.now();
+        let org = Organization { id: self.new_id(now), name: name.to_owned(), created_at: now };
+        self.ports.orgs.insert_org(&org, &account.id).await?;
+        tracing::info!(org = %org.id, admin = %account.id, "organization created");
+        Ok(org)
+    }
+
+    pub async fn list_organizations(
+        &self,
+        _admin: &SiteAdmin,
+    ) -> Result<Vec<Organization>, RepoError> {
+        self.ports.orgs.list_orgs().await
+    }
+
+    /// A site admin acting for an organization.
+    pub async fn org_admin_as_site_admin(
+        &self,
+        admin: &SiteAdmin,
+        org: &str,
+    ) -> Result<OrgAdmin, OrgError> {
+        let org = self.ports.orgs.find_org(org).await?.ok_or(OrgError::NotFound)?;
+        Ok(OrgAdmin { org, actor: admin.actor.clone() })
+    }
+
+    /// A signed-in account acting for an organization it administers.
+    pub async fn org_admin_as(&self, account: &Account, org: &str) -> Result<OrgAdmin, OrgError> {
+        if let Some(site) = SiteAdmin::from_account(account) {
+            return self.org_admin_as_site_admin(&site, org).await;
+        }
+        if !account.is_active() || !self.ports.orgs.is_org_admin(org, &account.id).await? {
+            return Err(OrgError::NotFound);
+        }
+        let org = self.ports.orgs.find_org(org).await?.ok_or(OrgError::NotFound)?;
+        Ok(OrgAdmin { org, actor: Some(account.id.clone()) })
+    }
+
+    /// Adds another admin; true when they were not one already.
+    pub async fn add_org_admin(&self, admin: &OrgAdmin, email: &Email) -> Result<bool, OrgError> {
+        let account = self
+            .ports
+            .accounts
+            .find_by_email(email)
+            .await?
+            .ok_or_else(|| OrgError::UnknownAccount(email.to_string()))?;
+        let added = self
+            .ports
+            .orgs
+            .add_org_admin(&admin.org.id, &account.id, self.ports.clock.now())
+            .await?;
+        tracing::info!(org = %admin.org.id, admin = %account.id, added, "organization admin added");
+        Ok(added)
+    }
+
+    /// Adds a domain to verify (or returns it, with its token, if it was added before).
+    pub async fn add_domain(&self, admin: &OrgAdmin, raw: &str) -> Result<OrgDomain, OrgError> {
+        let domain = Domain::parse(raw)?;
+        if let Some(existing) = self.ports.orgs.find_domain(&admin.org.id, &domain).await? {
+            return Ok(existing);
+        }
+        let now = self.ports.clock.now();
+        let token = OpaqueToken::generate(self.ports.rng.as_ref()).expose().to_owned();
+        let added = OrgDomain {
+            org_id: admin.org.id.clone(),
+            domain,
+            token,
+            status: DomainStatus::Pending,
+            created_at: now,
+            verified_at: None,
+            last_checked_at: None,
+            last_error: None,
+        };
+        if !self.ports.orgs.insert_domain(&added).await? {
+            // Added concurrently: return what is stored.
+            return self
+                .ports
+                .orgs
+                .find_domain(&admin.org.id, &added.domain)
+                .await?
+                .ok_or_else(|| OrgError::UnknownDomain(added.domain.to_string()));
+        }
+        tracing::info!(org = %admin.org.id, domain = %added.domain, "domain added");
+        Ok(added)
+    }
+
+    pub async fn list_domains(&self, admin: &OrgAdmin) -> Result<Vec<OrgDomain>, RepoError> {
+        self.ports.orgs.list_domains(&admin.org.id).await
+    }
+
+    /// Looks for the TXT record now and records what was found.
+    pub async fn verify_domain(
+        &self,
+        admin: &OrgAdmin,
+        raw: &str,
+    ) -> Result<DomainCheck, OrgError> {
+        let domain = Domain::parse(raw)?;
+        let stored = self
+            .ports
+            .orgs
+            .find_domain(&admin.org.id, &domain)
+            .await?
+            .ok_or_else(|| OrgError::UnknownDomain(domain.to_string()))?;
+        let wanted = stored.txt_record();
+        let found = match self.ports.dns.txt(&domain).await {
+            Ok(records) if records.iter().any(|r| r.trim() == wanted) => Ok(()),
+            Ok(records) if records.iter().any(|r| r.trim().starts_with(TXT_PREFIX)) => {
+                Err("a latchkey-verification TXT record is there, but with another token"
+                    .to_owned())
+            }
+            Ok(_) | Err(DnsError::NoRecords) => {
+                Err(format!("no TXT record \"{wanted}\" on {domain} yet"))
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        let now = self.ports.clock.now();
+        let orgs = &self.ports.orgs;
+        let detail = match found {
+            Ok(()) => {
+                if orgs
+                    .record_domain_check(&admin.org.id, &domain, DomainStatus::Verified, None, now)
+                    .await?
+                {
+                    tracing::info!(org = %admin.org.id, %domain, "domain verified");
+                    format!("{domain} is verified")
+                } else {
+                    let why = "another organization has already verified this domain";
+                    orgs.record_domain_check(
+                        &admin.org.id,
+                        &domain,
+                        DomainStatus::Failed,
+                        Some(why),
+                        now,
+                    )
+                    .await?;
+                    why.to_owned()
+                }
+            }
+            Err(why) => {
+                let status = if stored.status == DomainStatus::Verified {
+                    // A verified domain is never dropped silently on one failed look-up.
+                    DomainStatus::Verified
+                } else {
+                    DomainStatus::Pending
+                };
+                orgs.record_domain_check(&admin.org.id, &domain, status, Some(&why), now).await?;
+                why
+            }
+        };
+        let domain = orgs
+            .find_domain(&admin.org.id, &domain)
+            .await?
+            .ok_or_else(|| OrgError::UnknownDomain(domain.to_string()))?;
+        Ok(DomainCheck { domain, detail })
+    }
+}

@@ -1,0 +1,154 @@
+//! Organizations and domain verification against a local DNS server: verify, wrong token,
+//! NXDOMAIN, timeout, a record removed later, one organization per verified domain.
+
+use latchkey_core::accounts::{DisplayName, Email};
+use latchkey_core::flows::{CreateAccountRequest, SiteAdmin};
+use latchkey_core::orgs::{DomainStatus, OrgError};
+use latchkey_testkit::{DnsStub, TestServer};
+
+use super::verified_user;
+
+async fn account(server: &TestServer, email: &str) -> Email {
+    let email = Email::parse(email).unwrap();
+    server
+        .core
+        .create_account(
+            &SiteAdmin::local_operator(),
+            CreateAccountRequest {
+                name: DisplayName::from_email(&email),
+                email: email.clone(),
+                password: None,
+                email_verified: true,
+                site_admin: false,
+            },
+        )
+        .await
+        .unwrap();
+    email
+}
+
+async fn with_dns() -> (DnsStub, std::net::SocketAddr) {
+    let stub = DnsStub::start().await;
+    let addr = stub.addr;
+    (stub, addr)
+}
+
+#[tokio::test]
+async fn domains_are_verified_through_dns_on_both_engines() {
+    for engine in [latchkey_testkit::Engine::Sqlite, latchkey_testkit::Engine::Postgres] {
+        let (dns, addr) = with_dns().await;
+        let Some(server) = TestServer::spawn_with(engine, |c| c.dns_server = Some(addr)).await
+        else {
+            eprintln!("LATCHKEY_TEST_POSTGRES_URL not set: PostgreSQL variant not run");
+            continue;
+        };
+        domain_verification(&server, &dns).await;
+    }
+}
+
+async fn domain_verification(server: &TestServer, dns: &DnsStub) {
+    let site = SiteAdmin::local_operator();
+    let alice = account(server, "alice@acme.example").await;
+    let acme = server.core.create_organization(&site, "Acme", &alice).await.unwrap();
+    let admin = server.core.org_admin_as_site_admin(&site, &acme.id).await.unwrap();
+
+    let added = server.core.add_domain(&admin, " ACME.example. ").await.unwrap();
+    assert_eq!((added.domain.as_str(), added.status), ("acme.example", DomainStatus::Pending));
+    let again = server.core.add_domain(&admin, "acme.example").await.unwrap();
+    assert_eq!(again.token, added.token, "adding twice returns the same token");
+
+    // NXDOMAIN, then a name without TXT records, then the wrong token: still pending.
+    let check = server.core.verify_domain(&admin, "acme.example").await.unwrap();
+    assert_eq!(check.domain.status, DomainStatus::Pending);
+    assert!(check.detail.contains("does not exist"), "{}", check.detail);
+    dns.set_txt("acme.example", &[]);
+    let check = server.core.verify_domain(&admin, "acme.example").await.unwrap();
+    assert!(check.detail.contains("no TXT record"), "{}", check.detail);
+    dns.set_txt("acme.example", &["latchkey-verification=someone-elses-token"]);
+    let check = server.core.verify_domain(&admin, "acme.example").await.unwrap();
+    assert_eq!(check.domain.status, DomainStatus::Pending);
+    assert!(check.detail.contains("another token"), "{}", check.detail);
+    // A subdomain's record does not prove the apex.
+    dns.set_txt("www.acme.example", &[&added.txt_record()]);
+    assert_eq!(
+        server.core.verify_domain(&admin, "acme.example").await.unwrap().domain.status,
+        DomainStatus::Pending
+    );
+
+    dns.set_txt("acme.example", &["v=spf1 -all", &added.txt_record()]);
+    let check = server.core.verify_domain(&admin, "acme.example").await.unwrap();
+    assert_eq!(check.domain.status, DomainStatus::Verified, "{}", check.detail);
+    assert!(check.domain.verified_at.is_some());
+
+    // Another organization can add the name but never verify it, even with its own record.
+    let bob = account(server, "bob@rival.example").await;
+    let rival = server.core.create_organization(&site, "Rival", &bob).await.unwrap();
+    let rival_admin = server.core.org_admin_as_site_admin(&site, &rival.id).await.unwrap();
+    let theirs = server.core.add_domain(&rival_admin, "acme.example").await.unwrap();
+    dns.set_txt("acme.example", &[&added.txt_record(), &theirs.txt_record()]);
+    let check = server.core.verify_domain(&rival_admin, "acme.example").await.unwrap();
+    assert_eq!(check.domain.status, DomainStatus::Failed);
+    assert!(check.detail.contains("another organization"), "{}", check.detail);
+
+    // The proof disappears: the domain stays verified, with the problem recorded.
+    dns.remove("acme.example");
+    let check = server.core.verify_domain(&admin, "acme.example").await.unwrap();
+    assert_eq!(check.domain.status, DomainStatus::Verified, "never silently dropped");
+    assert!(check.domain.last_error.as_deref().is_some_and(|e| e.contains("does not exist")));
+
+    // A DNS server that does not answer: a bounded wait, then pending with the reason.
+    server.core.add_domain(&admin, "slow.example").await.unwrap();
+    dns.silence("slow.example");
+    let started = std::time::Instant::now();
+    let check = server.core.verify_domain(&admin, "slow.example").await.unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(check.domain.status, DomainStatus::Pending);
+    assert!(check.detail.contains("did not answer"), "{}", check.detail);
+
+    // Names that can never be claimed, and hostile spellings.
+    for bad in [
+        "gmail.com",
+        "outlook.com.",
+        "*.acme.example",
+        "acme",
+        "10.0.0.1",
+        "a..b",
+        &format!("{}.example", "x".repeat(64)),
+    ] {
+        assert!(
+            matches!(server.core.add_domain(&admin, bad).await, Err(OrgError::BadDomain(_))),
+            "{bad}"
+        );
+    }
+    assert!(matches!(
+        server.core.verify_domain(&admin, "never-added.example").await,
+        Err(OrgError::UnknownDomain(_))
+    ));
+}
+
+on_both_engines! {
+    async fn only_an_organizations_admins_act_for_it(server: TestServer) {
+        let site = SiteAdmin::local_operator();
+        let owner = account(&server, "owner@acme.example").await;
+        let org = server.core.create_organization(&site, "Acme", &owner).await.unwrap();
+        let stranger_browser = verified_user(&server, "stranger@elsewhere.example").await;
+        drop(stranger_browser);
+        let find = |email: &'static str| {
+            let core = server.core.clone();
+            async move { core.find_account(&SiteAdmin::local_operator(), &Email::parse(email).unwrap()).await.unwrap().unwrap() }
+        };
+        let stranger = find("stranger@elsewhere.example").await;
+        assert!(matches!(server.core.org_admin_as(&stranger, &org.id).await, Err(OrgError::NotFound)));
+        assert!(matches!(server.core.org_admin_as(&stranger, "no-such-org").await, Err(OrgError::NotFound)), "the same answer");
+        let owner_account = find("owner@acme.example").await;
+        let admin = server.core.org_admin_as(&owner_account, &org.id).await.unwrap();
+        assert!(server.core.add_org_admin(&admin, &Email::parse("stranger@elsewhere.example").unwrap()).await.unwrap());
+        assert!(!server.core.add_org_admin(&admin, &Email::parse("stranger@elsewhere.example").unwrap()).await.unwrap(), "once");
+        assert!(server.core.org_admin_as(&stranger, &org.id).await.is_ok(), "now an admin");
+        assert!(matches!(server.core.create_organization(&site, " ", &owner).await, Err(OrgError::BadName)));
+        assert!(matches!(
+            server.core.create_organization(&site, "Ghost", &Email::parse("nobody@acme.example").unwrap()).await,
+            Err(OrgError::UnknownAccount(_))
+        ));
+    }
+}

@@ -1,0 +1,196 @@
+//! `OrgRepo` on SQL. "One organization per verified domain" is a partial unique index; a
+//! verification that would break it comes back as `false`.
+
+use async_trait::async_trait;
+use latchkey_core::accounts::AccountId;
+use latchkey_core::clock::Timestamp;
+use latchkey_core::orgs::Domain;
+use latchkey_core::ports::{DomainStatus, OrgDomain, OrgRepo, Organization, RepoResult};
+
+use super::{corrupt, unexpected};
+use crate::SqlStore;
+
+#[derive(sqlx::FromRow)]
+struct DomainRow {
+    org_id: String,
+    domain: String,
+    token: String,
+    status: String,
+    created_at: i64,
+    verified_at: Option<i64>,
+    last_checked_at: Option<i64>,
+    last_error: Option<String>,
+}
+
+impl DomainRow {
+    fn into_domain(self) -> RepoResult<OrgDomain> {
+        Ok(OrgDomain {
+            status: DomainStatus::parse(&self.status).ok_or_else(|| corrupt("domain status"))?,
+            org_id: self.org_id,
+            domain: Domain::from_stored(self.domain),
+            token: self.token,
+            created_at: Timestamp::from_unix(self.created_at),
+            verified_at: self.verified_at.map(Timestamp::from_unix),
+            last_checked_at: self.last_checked_at.map(Timestamp::from_unix),
+            last_error: self.last_error,
+        })
+    }
+}
+
+const DOMAIN_COLUMNS: &str = "org_id, domain, token, status, created_at, verified_at, \
+     last_checked_at, last_error";
+
+fn unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+#[async_trait]
+impl OrgRepo for SqlStore {
+    async fn insert_org(&self, org: &Organization, first_admin: &AccountId) -> RepoResult<()> {
+        let mut tx = self.pool.begin().await.map_err(unexpected)?;
+        sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(org.id.as_str())
+            .bind(org.name.as_str())
+            .bind(org.created_at.unix())
+            .execute(&mut *tx)
+            .await
+            .map_err(unexpected)?;
+        sqlx::query("INSERT INTO org_admins (org_id, account_id, added_at) VALUES ($1, $2, $3)")
+            .bind(org.id.as_str())
+            .bind(first_admin.as_str())
+            .bind(org.created_at.unix())
+            .execute(&mut *tx)
+            .await
+            .map_err(unexpected)?;
+        tx.commit().await.map_err(unexpected)
+    }
+
+    async fn find_org(&self, id: &str) -> RepoResult<Option<Organization>> {
+        let row: Option<(String, String, i64)> =
+            sqlx::query_as("SELECT id, name, created_at FROM organizations WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(unexpected)?;
+        Ok(row.map(|(id, name, at)| Organization {
+            id,
+            name,
+            created_at: Timestamp::from_unix(at),
+        }))
+    }
+
+    async fn list_orgs(&self) -> RepoResult<Vec<Organization>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT id, name, created_at FROM organizations ORDER BY created_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, at)| Organization { id, name, created_at: Timestamp::from_unix(at) })
+            .collect())
+    }
+
+    async fn add_org_admin(
+        &self,
+        org: &str,
+        account: &AccountId,
+        now: Timestamp,
+    ) -> RepoResult<bool> {
+        let n = sqlx::query(
+            "INSERT INTO org_admins (org_id, account_id, added_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (org_id, account_id) DO NOTHING",
+        )
+        .bind(org)
+        .bind(account.as_str())
+        .bind(now.unix())
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn is_org_admin(&self, org: &str, account: &AccountId) -> RepoResult<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM org_admins WHERE org_id = $1 AND account_id = $2")
+                .bind(org)
+                .bind(account.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(unexpected)?;
+        Ok(found.is_some())
+    }
+
+    async fn insert_domain(&self, d: &OrgDomain) -> RepoResult<bool> {
+        let n = sqlx::query(
+            "INSERT INTO org_domains (org_id, domain, token, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id, domain) DO NOTHING",
+        )
+        .bind(d.org_id.as_str())
+        .bind(d.domain.as_str())
+        .bind(d.token.as_str())
+        .bind(d.status.as_str())
+        .bind(d.created_at.unix())
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn find_domain(&self, org: &str, domain: &Domain) -> RepoResult<Option<OrgDomain>> {
+        let sql =
+            format!("SELECT {DOMAIN_COLUMNS} FROM org_domains WHERE org_id = $1 AND domain = $2");
+        sqlx::query_as::<_, DomainRow>(sqlx::AssertSqlSafe(sql))
+            .bind(org)
+            .bind(domain.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unexpected)?
+            .map(DomainRow::into_domain)
+            .transpose()
+    }
+
+    async fn list_domains(&self, org: &str) -> RepoResult<Vec<OrgDomain>> {
+        let sql = format!(
+            "SELECT {DOMAIN_COLUMNS} FROM org_domains WHERE org_id = $1 ORDER BY created_at, domain"
+        );
+        sqlx::query_as::<_, DomainRow>(sqlx::AssertSqlSafe(sql))
+            .bind(org)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unexpected)?
+            .into_iter()
+            .map(DomainRow::into_domain)
+            .collect()
+    }
+
+    async fn record_domain_check(
+        &self,
+        org: &str,
+        domain: &Domain,
+        status: DomainStatus,
+        error: Option<&str>,
+        now: Timestamp,
+    ) -> RepoResult<bool> {
+        let result = sqlx::query(
+            "UPDATE org_domains SET status = $1, last_error = $2, last_checked_at = $3, \
+             verified_at = CASE WHEN $1 = 'verified' THEN COALESCE(verified_at, $3) ELSE NULL END \
+             WHERE org_id = $4 AND domain = $5",
+        )
+        .bind(status.as_str())
+        .bind(error)
+        .bind(now.unix())
+        .bind(org)
+        .bind(domain.as_str())
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(done) => Ok(done.rows_affected() == 1),
+            Err(e) if unique_violation(&e) => Ok(false),
+            Err(e) => Err(unexpected(e)),
+        }
+    }
+}
