@@ -41,6 +41,13 @@ pub trait AccountRepo: Send + Sync {
     async fn find_by_email(&self, email: &Email) -> RepoResult<Option<Account>>;
     /// Accounts ordered by creation, oldest first.
     async fn list(&self, limit: u32, offset: u32) -> RepoResult<Vec<Account>>;
+    /// Accounts whose email is on `domain` (the ASCII form after the `@`), oldest first.
+    async fn list_by_email_domain(
+        &self,
+        domain: &str,
+        limit: u32,
+        offset: u32,
+    ) -> RepoResult<Vec<Account>>;
     async fn count_site_admins(&self) -> RepoResult<u64>;
     /// Records when the email was verified; keeps the first time if it already was.
     async fn mark_email_verified(&self, id: &AccountId, at: Timestamp) -> RepoResult<()>;
@@ -285,6 +292,8 @@ pub trait OrgRepo: Send + Sync {
         domain: &crate::orgs::Domain,
     ) -> RepoResult<Option<OrgDomain>>;
     async fn list_domains(&self, org: &str) -> RepoResult<Vec<OrgDomain>>;
+    /// The organization holding `domain` verified, if any.
+    async fn verified_owner(&self, domain: &str) -> RepoResult<Option<Organization>>;
     /// Records a check. `Verified` fails (false) when another organization holds the domain
     /// verified: one domain, one organization.
     async fn record_domain_check(

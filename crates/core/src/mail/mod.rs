@@ -158,6 +158,37 @@ pub fn security_changed(
     })
 }
 
+#[derive(Template)]
+#[template(path = "mail/now_managed.txt")]
+struct NowManagedText<'a> {
+    name: &'a str,
+    org: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/now_managed.html")]
+struct NowManagedHtml<'a> {
+    name: &'a str,
+    org: &'a str,
+    link: &'a str,
+}
+
+/// Sent once to each account on a domain an organization has just verified.
+pub fn now_managed(
+    to: &Email,
+    name: &str,
+    org: &str,
+    link: &str,
+) -> Result<OutgoingMail, RenderError> {
+    Ok(OutgoingMail {
+        to: to.as_str().to_owned(),
+        subject: format!("Your account is now managed by {org}"),
+        text: NowManagedText { name, org, link }.render()?,
+        html: NowManagedHtml { name, org, link }.render()?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ mod domain;
 pub use domain::{Domain, DomainError};
 
 use crate::Core;
-use crate::accounts::{Account, AccountId, Email};
+use crate::accounts::{Account, AccountId, AccountSummary, Email};
 use crate::clock::Timestamp;
 use crate::flows::{SiteAdmin, Unexpected};
 use crate::ports::{DnsError, RepoError};
@@ -117,6 +117,43 @@ pub struct DomainCheck {
 }
 
 impl Core {
+    /// The organization that manages the account: the one holding its email's domain verified.
+    pub async fn managing_org(&self, account: &Account) -> Result<Option<Organization>, RepoError> {
+        let domain = account.email.normalized().rsplit('@').next().unwrap_or_default();
+        self.ports.orgs.verified_owner(domain).await
+    }
+
+    /// What operators see of an account, with the organization that manages it.
+    pub async fn account_summary(&self, account: &Account) -> Result<AccountSummary, RepoError> {
+        let mut summary = account.summary();
+        summary.managed_by = self.managing_org(account).await?.map(|o| o.id);
+        Ok(summary)
+    }
+
+    /// Tells every account on a newly verified domain, once, that it is now managed.
+    async fn announce_managed(&self, org: &Organization, domain: &Domain) -> Result<(), RepoError> {
+        const PAGE: u32 = 500;
+        let mut offset = 0;
+        loop {
+            let accounts =
+                self.ports.accounts.list_by_email_domain(domain.as_str(), PAGE, offset).await?;
+            for account in &accounts {
+                let link = format!("{}/account", self.settings.public_url);
+                self.send_mail(crate::mail::now_managed(
+                    &account.email,
+                    account.name.as_str(),
+                    &org.name,
+                    &link,
+                ))
+                .await;
+            }
+            if accounts.len() < PAGE as usize {
+                return Ok(());
+            }
+            offset += PAGE;
+        }
+    }
+
     pub async fn create_organization(
         &self,
         _admin: &SiteAdmin,
@@ -254,7 +291,10 @@ impl Core {
                     .record_domain_check(&admin.org.id, &domain, DomainStatus::Verified, None, now)
                     .await?
                 {
-                    tracing::info!(org = %admin.org.id, %domain, "domain verified");
+                    if stored.status != DomainStatus::Verified {
+                        tracing::info!(org = %admin.org.id, %domain, "domain verified");
+                        self.announce_managed(&admin.org, &domain).await?;
+                    }
                     format!("{domain} is verified")
                 } else {
                     let why = "another organization has already verified this domain";

@@ -1,6 +1,7 @@
 //! `latchkey user create|list|show|deactivate`.
 
 use clap::Subcommand;
+use latchkey_core::Core;
 use latchkey_core::accounts::{Account, DisplayName, Email};
 use latchkey_core::credentials::Password;
 use latchkey_core::flows::{CreateAccountError, CreateAccountRequest, SetStatusError, SiteAdmin};
@@ -81,10 +82,12 @@ pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Fai
                     other => Failure::Refused(other.to_string()),
                 })?;
             output(
+                &backend.core,
                 json,
                 &account,
                 &format!("Created account {} for {}", account.id, account.email),
-            );
+            )
+            .await?;
         }
         UserCommand::List { limit, offset } => {
             let backend = backend().await?;
@@ -94,9 +97,11 @@ pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Fai
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?;
             if json {
-                print_json(
-                    &json!({ "users": accounts.iter().map(account_json).collect::<Vec<_>>() }),
-                );
+                let mut users = Vec::with_capacity(accounts.len());
+                for a in &accounts {
+                    users.push(account_json(&backend.core, a).await?);
+                }
+                print_json(&json!({ "users": users }));
             } else {
                 println!("{:<40} {:<12} {:<9} NAME", "EMAIL", "STATUS", "VERIFIED");
                 for a in &accounts {
@@ -119,7 +124,7 @@ pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Fai
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?
                 .ok_or_else(|| Failure::Refused(format!("no account has the email {email}")))?;
-            output(json, &account, &describe(&account));
+            output(&backend.core, json, &account, &describe(&account)).await?;
         }
         UserCommand::Deactivate { email } => {
             let email = parse_email(&email)?;
@@ -132,10 +137,12 @@ pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Fai
                     other => Failure::Refused(other.to_string()),
                 })?;
             output(
+                &backend.core,
                 json,
                 &account,
                 &format!("Deactivated {}; all its sessions have ended.", account.email),
-            );
+            )
+            .await?;
         }
         UserCommand::ResetTwoFactor { email } => {
             let email = parse_email(&email)?;
@@ -158,11 +165,12 @@ async fn reset_two_factor(
         .map_err(|e| Failure::Refused(e.to_string()))?
         .ok_or_else(|| Failure::Refused(format!("no account has the email {email}")))?;
     output(
+        &backend.core,
         json,
         &account,
         &format!("Two-step verification of {} is off; they were emailed.", account.email),
-    );
-    Ok(())
+    )
+    .await
 }
 
 fn parse_email(raw: &str) -> Result<Email, Failure> {
@@ -180,8 +188,10 @@ fn read_password() -> Result<Password, Failure> {
     Password::parse(line).map_err(|e| Failure::Usage(format!("--password-stdin: {e}")))
 }
 
-fn account_json(a: &Account) -> serde_json::Value {
-    serde_json::to_value(a.summary()).unwrap_or_default()
+/// The account as JSON, with the organization that manages it.
+async fn account_json(core: &Core, a: &Account) -> Result<serde_json::Value, Failure> {
+    let summary = core.account_summary(a).await.map_err(|e| Failure::Refused(e.to_string()))?;
+    serde_json::to_value(summary).map_err(|e| Failure::Refused(e.to_string()))
 }
 
 fn describe(a: &Account) -> String {
@@ -197,10 +207,11 @@ fn describe(a: &Account) -> String {
     )
 }
 
-fn output(json: bool, account: &Account, human: &str) {
+async fn output(core: &Core, json: bool, account: &Account, human: &str) -> Result<(), Failure> {
     if json {
-        print_json(&account_json(account));
+        print_json(&account_json(core, account).await?);
     } else {
         println!("{human}");
     }
+    Ok(())
 }

@@ -152,3 +152,61 @@ on_both_engines! {
         ));
     }
 }
+
+#[tokio::test]
+async fn verifying_a_domain_makes_its_accounts_managed_and_tells_them_once() {
+    for engine in [latchkey_testkit::Engine::Sqlite, latchkey_testkit::Engine::Postgres] {
+        let (dns, addr) = with_dns().await;
+        let Some(server) = TestServer::spawn_with(engine, |c| c.dns_server = Some(addr)).await
+        else {
+            continue;
+        };
+        let site = SiteAdmin::local_operator();
+        let browser = verified_user(&server, "worker@initech.example").await;
+        let outsider = account(&server, "someone@other.example").await;
+        let boss = account(&server, "boss@initech.example").await;
+        let org = server.core.create_organization(&site, "Initech", &boss).await.unwrap();
+        let admin = server.core.org_admin_as_site_admin(&site, &org.id).await.unwrap();
+        let domain = server.core.add_domain(&admin, "initech.example").await.unwrap();
+        assert!(!browser.get("/account").await.body.contains("managed by"));
+
+        dns.set_txt("initech.example", &[&domain.txt_record()]);
+        server.core.verify_domain(&admin, "initech.example").await.unwrap();
+        server.core.verify_domain(&admin, "initech.example").await.unwrap();
+        let page = browser.get("/account").await;
+        assert!(page.body.contains("Your account is managed by Initech"), "{}", page.body);
+        let worker = server
+            .core
+            .find_account(&site, &Email::parse("worker@initech.example").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            server.core.account_summary(&worker).await.unwrap().managed_by,
+            Some(org.id.clone())
+        );
+        let other = server.core.find_account(&site, &outsider).await.unwrap().unwrap();
+        assert_eq!(server.core.account_summary(&other).await.unwrap().managed_by, None);
+
+        let notices = latchkey_testkit::eventually(
+            "the managed notices",
+            std::time::Duration::from_secs(10),
+            || {
+                let mails: Vec<_> = server
+                    .sent_mail()
+                    .into_iter()
+                    .filter(|m| m.subject.contains("now managed by Initech"))
+                    .collect();
+                async move { (mails.len() >= 2).then_some(mails) }
+            },
+        )
+        .await;
+        let mut to: Vec<_> = notices.iter().map(|m| m.to.clone()).collect();
+        to.sort();
+        assert_eq!(
+            to,
+            ["boss@initech.example", "worker@initech.example"],
+            "each account once, nobody else"
+        );
+    }
+}

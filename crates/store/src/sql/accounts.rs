@@ -112,6 +112,30 @@ impl AccountRepo for SqlStore {
             .collect()
     }
 
+    async fn list_by_email_domain(
+        &self,
+        domain: &str,
+        limit: u32,
+        offset: u32,
+    ) -> RepoResult<Vec<Account>> {
+        // Domains are hostname labels only (no `%` or `_`), so the pattern matches literally.
+        let sql = concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE email_normalized LIKE $1 ORDER BY created_at, id LIMIT $2 OFFSET $3"
+        );
+        sqlx::query_as::<_, AccountRow>(sql)
+            .bind(format!("%@{}", domain.to_ascii_lowercase()))
+            .bind(i64::from(limit))
+            .bind(i64::from(offset))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unexpected)?
+            .into_iter()
+            .map(AccountRow::into_account)
+            .collect()
+    }
+
     async fn count_site_admins(&self) -> RepoResult<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE site_admin = 1")
             .fetch_one(&self.pool)

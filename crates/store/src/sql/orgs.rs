@@ -167,6 +167,23 @@ impl OrgRepo for SqlStore {
             .collect()
     }
 
+    async fn verified_owner(&self, domain: &str) -> RepoResult<Option<Organization>> {
+        let row: Option<(String, String, i64)> = sqlx::query_as(
+            "SELECT o.id, o.name, o.created_at FROM org_domains d \
+             JOIN organizations o ON o.id = d.org_id \
+             WHERE d.domain = $1 AND d.status = 'verified'",
+        )
+        .bind(domain)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(row.map(|(id, name, at)| Organization {
+            id,
+            name,
+            created_at: Timestamp::from_unix(at),
+        }))
+    }
+
     async fn record_domain_check(
         &self,
         org: &str,

@@ -162,8 +162,18 @@ async fn users_list(
         .list_accounts(&caller.admin, page.limit, page.offset)
         .await
         .map_err(|e| ApiError::unexpected(&e))?;
-    let users: Vec<_> = accounts.iter().map(latchkey_core::accounts::Account::summary).collect();
+    let mut users = Vec::with_capacity(accounts.len());
+    for a in &accounts {
+        users.push(state.core.account_summary(a).await.map_err(|e| ApiError::unexpected(&e))?);
+    }
     Ok(Json(json!({ "users": users, "limit": page.limit, "offset": page.offset })).into_response())
+}
+
+/// An account as the API shows it (with the organization that manages it).
+async fn summary(state: &AppState, account: &latchkey_core::accounts::Account) -> ApiResult {
+    let summary =
+        state.core.account_summary(account).await.map_err(|e| ApiError::unexpected(&e))?;
+    Ok(Json(summary).into_response())
 }
 
 fn parse_email(raw: &str) -> Result<Email, ApiError> {
@@ -177,7 +187,7 @@ async fn users_show(
 ) -> ApiResult {
     let email = parse_email(&email)?;
     match state.core.find_account(&caller.admin, &email).await {
-        Ok(Some(a)) => Ok(Json(a.summary()).into_response()),
+        Ok(Some(a)) => summary(&state, &a).await,
         Ok(None) => {
             Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no account has this email"))
         }
@@ -221,7 +231,10 @@ async fn users_create(
         site_admin: body.site_admin,
     };
     match state.core.create_account(&caller.admin, request).await {
-        Ok(a) => Ok((StatusCode::CREATED, Json(a.summary())).into_response()),
+        Ok(a) => summary(&state, &a).await.map(|mut r| {
+            *r.status_mut() = StatusCode::CREATED;
+            r
+        }),
         Err(CreateAccountError::EmailTaken) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "conflict",
@@ -243,7 +256,7 @@ async fn users_deactivate(
 ) -> ApiResult {
     let email = parse_email(&email)?;
     match state.core.deactivate_account(&caller.admin, &email).await {
-        Ok(a) => Ok(Json(a.summary()).into_response()),
+        Ok(a) => summary(&state, &a).await,
         Err(SetStatusError::NotFound) => {
             Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no account has this email"))
         }
@@ -263,7 +276,7 @@ async fn users_reset_two_factor(
 ) -> ApiResult {
     let email = parse_email(&email)?;
     match state.core.reset_two_factor(&caller.admin, &email).await {
-        Ok(Some(a)) => Ok(Json(a.summary()).into_response()),
+        Ok(Some(a)) => summary(&state, &a).await,
         Ok(None) => {
             Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no account has this email"))
         }

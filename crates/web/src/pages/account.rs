@@ -49,6 +49,8 @@ struct AccountPage {
     allowed: Vec<AllowedRow>,
     site_admin: bool,
     two_factor: bool,
+    /// The organization that manages the account, by name.
+    managed_by: Option<String>,
     name_error: Option<String>,
     password_form_error: Option<String>,
     current_password_error: Option<String>,
@@ -138,6 +140,12 @@ async fn account_page(
         csrf,
         allowed,
         site_admin: me.account.site_admin,
+        managed_by: state
+            .core
+            .managing_org(&me.account)
+            .await
+            .map_err(|e| unexpected_page(&e))?
+            .map(|o| o.name),
         two_factor: state
             .core
             .two_factor_status(&me.account.id)
