@@ -284,6 +284,10 @@ pub trait OrgRepo: Send + Sync {
         now: Timestamp,
     ) -> RepoResult<bool>;
     async fn is_org_admin(&self, org: &str, account: &AccountId) -> RepoResult<bool>;
+    /// The organizations the account administers.
+    async fn orgs_administered_by(&self, account: &AccountId) -> RepoResult<Vec<Organization>>;
+    /// The organization's admins, by account id.
+    async fn org_admins(&self, org: &str) -> RepoResult<Vec<AccountId>>;
     /// False when the organization already has this domain.
     async fn insert_domain(&self, domain: &OrgDomain) -> RepoResult<bool>;
     async fn find_domain(

@@ -23,7 +23,7 @@ use crate::error::not_found;
 use crate::extract::csrf_cookie;
 use crate::oidc::{authorize, discovery, end_session, token, userinfo};
 use crate::pages::{
-    account, admin, home, keys, login, password_reset, security, signup, verify_email,
+    account, admin, home, keys, login, org, password_reset, security, signup, verify_email,
 };
 use crate::state::AppState;
 use crate::{health, metrics};
@@ -89,6 +89,12 @@ fn pages(state: &AppState) -> Router<AppState> {
         .route("/admin/users/reset-two-factor", post(admin::user_reset_two_factor))
         .route("/admin/products", get(admin::products).post(admin::product_create))
         .route("/admin/deliveries", get(admin::deliveries))
+        .route("/admin/orgs", post(admin::org_create))
+        .route("/admin/org/{id}", get(org::show))
+        .route("/admin/org/{id}/domains", post(org::domain_add))
+        .route("/admin/org/{id}/domains/verify", post(org::domain_verify))
+        .route("/admin/org/{id}/accounts/deactivate", post(org::account_deactivate))
+        .route("/admin/org/{id}/admins", post(org::admin_add))
         .route("/account/products/{client_id}/revoke", post(account::product_revoke))
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), csrf_cookie))

@@ -142,9 +142,14 @@ impl Core {
         _admin: &SiteAdmin,
         email: &Email,
     ) -> Result<Account, SetStatusError> {
-        let now = self.ports.clock.now();
-        let mut account =
+        let account =
             self.ports.accounts.find_by_email(email).await?.ok_or(SetStatusError::NotFound)?;
+        self.deactivate(account).await
+    }
+
+    /// Deactivation proper, for callers that have checked their authority over the account.
+    pub(crate) async fn deactivate(&self, mut account: Account) -> Result<Account, SetStatusError> {
+        let now = self.ports.clock.now();
         if account.status == AccountStatus::Closed {
             return Err(SetStatusError::Closed);
         }

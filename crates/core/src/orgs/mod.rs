@@ -254,6 +254,65 @@ impl Core {
         Ok(added)
     }
 
+    /// The organizations an account administers (all of them for a site admin).
+    pub async fn administered_orgs(
+        &self,
+        account: &Account,
+    ) -> Result<Vec<Organization>, RepoError> {
+        if SiteAdmin::from_account(account).is_some() {
+            return self.ports.orgs.list_orgs().await;
+        }
+        self.ports.orgs.orgs_administered_by(&account.id).await
+    }
+
+    pub async fn org_admin_accounts(&self, admin: &OrgAdmin) -> Result<Vec<Account>, RepoError> {
+        let mut out = Vec::new();
+        for id in self.ports.orgs.org_admins(&admin.org.id).await? {
+            if let Some(a) = self.ports.accounts.find_by_id(&id).await? {
+                out.push(a);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Accounts managed by the organization (on its verified domains), up to `limit` per
+    /// domain.
+    pub async fn managed_accounts(
+        &self,
+        admin: &OrgAdmin,
+        limit: u32,
+    ) -> Result<Vec<Account>, RepoError> {
+        let mut out = Vec::new();
+        for d in self.ports.orgs.list_domains(&admin.org.id).await? {
+            if d.status == DomainStatus::Verified {
+                out.extend(
+                    self.ports.accounts.list_by_email_domain(d.domain.as_str(), limit, 0).await?,
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// An org admin deactivates an account the organization manages. Any other account is
+    /// "not found": an admin learns nothing about accounts outside the organization.
+    pub async fn deactivate_managed_account(
+        &self,
+        admin: &OrgAdmin,
+        email: &Email,
+    ) -> Result<Account, crate::flows::SetStatusError> {
+        use crate::flows::SetStatusError;
+        let account =
+            self.ports.accounts.find_by_email(email).await?.ok_or(SetStatusError::NotFound)?;
+        let managed = self.managing_org(&account).await?.is_some_and(|o| o.id == admin.org.id);
+        if !managed {
+            tracing::warn!(org = %admin.org.id, actor = ?admin.actor, "deactivation refused: account not managed by the organization");
+            return Err(SetStatusError::NotFound);
+        }
+        let account = self.deactivate(account).await?;
+        tracing::info!(org = %admin.org.id, actor = ?admin.actor, account = %account.id, "managed account deactivated");
+        Ok(account)
+    }
+
     pub async fn list_domains(&self, admin: &OrgAdmin) -> Result<Vec<OrgDomain>, RepoError> {
         self.ports.orgs.list_domains(&admin.org.id).await
     }

@@ -210,3 +210,73 @@ async fn verifying_a_domain_makes_its_accounts_managed_and_tells_them_once() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_org_admin_verifies_a_domain_and_deactivates_a_managed_account_from_the_console() {
+    for engine in [latchkey_testkit::Engine::Sqlite, latchkey_testkit::Engine::Postgres] {
+        let (dns, addr) = with_dns().await;
+        let Some(server) = TestServer::spawn_with(engine, |c| c.dns_server = Some(addr)).await
+        else {
+            continue;
+        };
+        let site = SiteAdmin::local_operator();
+        let worker = verified_user(&server, "worker@globex.example").await;
+        let boss = verified_user(&server, "boss@globex.example").await;
+        let rival = verified_user(&server, "rival@hooli.example").await;
+        let org = server
+            .core
+            .create_organization(&site, "Globex", &Email::parse("boss@globex.example").unwrap())
+            .await
+            .unwrap();
+        let other = server
+            .core
+            .create_organization(&site, "Hooli", &Email::parse("rival@hooli.example").unwrap())
+            .await
+            .unwrap();
+        let console = format!("/admin/org/{}", org.id);
+
+        let account = boss.get("/account").await;
+        assert!(account.body.contains(&console), "/account links the console");
+        let page = boss
+            .submit(&console, &format!("{console}/domains"), &[("domain", "Globex.Example")])
+            .await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        let page =
+            boss.submit(&console, &format!("{console}/domains"), &[("domain", "gmail.com")]).await;
+        assert_eq!(page.status, 400);
+        assert!(page.body.contains("public email domain"));
+        let shown = boss.get(&console).await;
+        let txt =
+            shown.body.split("<code>").nth(1).unwrap().split("</code>").next().unwrap().to_owned();
+        assert!(txt.starts_with("latchkey-verification="), "{txt}");
+        dns.set_txt("globex.example", &[&txt]);
+        let page = boss
+            .submit(&console, &format!("{console}/domains/verify"), &[("domain", "globex.example")])
+            .await;
+        assert_eq!(page.location(), Some(format!("{console}?notice=verified").as_str()));
+        let shown = boss.get(&console).await;
+        assert!(shown.body.contains("worker@globex.example"), "managed accounts are listed");
+        assert!(!shown.body.contains("rival@hooli.example"));
+
+        // Another organization's admin: the console and its actions are "not found".
+        assert_eq!(rival.get(&console).await.status, 404);
+        let theirs = rival.get(&format!("/admin/org/{}", other.id)).await;
+        let refused = rival
+            .post_raw(
+                &format!("/admin/org/{}/accounts/deactivate", other.id),
+                &[("csrf_token", &theirs.csrf()), ("email", "worker@globex.example")],
+            )
+            .await;
+        assert_eq!(refused.status, 404, "an account of another organization");
+        assert_eq!(worker.get("/account").await.status, 200, "nothing changed");
+
+        let page = boss
+            .post_raw(
+                &format!("{console}/accounts/deactivate"),
+                &[("csrf_token", &shown.csrf()), ("email", "worker@globex.example")],
+            )
+            .await;
+        assert_eq!(page.location(), Some(format!("{console}?notice=deactivated").as_str()));
+        assert_eq!(worker.get("/account").await.status, 303, "signed out at the next request");
+    }
+}

@@ -123,6 +123,33 @@ impl OrgRepo for SqlStore {
         Ok(found.is_some())
     }
 
+    async fn orgs_administered_by(&self, account: &AccountId) -> RepoResult<Vec<Organization>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT o.id, o.name, o.created_at FROM org_admins a \
+             JOIN organizations o ON o.id = a.org_id WHERE a.account_id = $1 \
+             ORDER BY o.name, o.id",
+        )
+        .bind(account.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, at)| Organization { id, name, created_at: Timestamp::from_unix(at) })
+            .collect())
+    }
+
+    async fn org_admins(&self, org: &str) -> RepoResult<Vec<AccountId>> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT account_id FROM org_admins WHERE org_id = $1 ORDER BY added_at, account_id",
+        )
+        .bind(org)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(rows.into_iter().map(AccountId::from_stored).collect())
+    }
+
     async fn insert_domain(&self, d: &OrgDomain) -> RepoResult<bool> {
         let n = sqlx::query(
             "INSERT INTO org_domains (org_id, domain, token, status, created_at) \

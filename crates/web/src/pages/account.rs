@@ -51,6 +51,8 @@ struct AccountPage {
     two_factor: bool,
     /// The organization that manages the account, by name.
     managed_by: Option<String>,
+    /// Organizations this account administers: (id, name).
+    orgs: Vec<(String, String)>,
     name_error: Option<String>,
     password_form_error: Option<String>,
     current_password_error: Option<String>,
@@ -146,6 +148,14 @@ async fn account_page(
             .await
             .map_err(|e| unexpected_page(&e))?
             .map(|o| o.name),
+        orgs: state
+            .core
+            .administered_orgs(&me.account)
+            .await
+            .map_err(|e| unexpected_page(&e))?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect(),
         two_factor: state
             .core
             .two_factor_status(&me.account.id)

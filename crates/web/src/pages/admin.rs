@@ -47,29 +47,80 @@ impl FromRequestParts<AppState> for ConsoleAdmin {
 #[template(path = "admin_overview.html")]
 struct OverviewPage {
     section: &'static str,
+    csrf: String,
+    orgs: Vec<(String, String)>,
+    form_error: Option<String>,
     accounts: usize,
     account_limit: u32,
     products: usize,
     deliveries: Vec<(String, u64)>,
 }
 
-pub async fn overview(State(state): State<AppState>, me: ConsoleAdmin) -> Response {
+async fn overview_page(
+    state: &AppState,
+    me: &ConsoleAdmin,
+    csrf: String,
+) -> Result<OverviewPage, Response> {
     let core = &state.core;
     let counts = async {
         let accounts = core.list_accounts(&me.admin, 1000, 0).await?.len();
         let products = core.list_clients(&me.admin).await?.len();
         let deliveries = core.logout_delivery_status().await?;
-        Ok::<_, latchkey_core::ports::RepoError>((accounts, products, deliveries))
+        let orgs = core.list_organizations(&me.admin).await?;
+        Ok::<_, latchkey_core::ports::RepoError>((accounts, products, deliveries, orgs))
     };
-    match counts.await {
-        Ok((accounts, products, deliveries)) => render(&OverviewPage {
-            section: "overview",
-            accounts,
-            account_limit: 1000,
-            products,
-            deliveries,
-        }),
-        Err(e) => unexpected_page(&e),
+    let (accounts, products, deliveries, orgs) = counts.await.map_err(|e| unexpected_page(&e))?;
+    Ok(OverviewPage {
+        section: "overview",
+        csrf,
+        orgs: orgs.into_iter().map(|o| (o.id, o.name)).collect(),
+        form_error: None,
+        accounts,
+        account_limit: 1000,
+        products,
+        deliveries,
+    })
+}
+
+pub async fn overview(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    csrf: CsrfToken,
+) -> Response {
+    match overview_page(&state, &me, csrf.0).await {
+        Ok(p) => render(&p),
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct OrgForm {
+    name: String,
+    admin: String,
+}
+
+/// Creates an organization with its first admin (an existing account).
+pub async fn org_create(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm<OrgForm>,
+) -> Response {
+    let outcome = match Email::parse(&form.admin) {
+        Ok(admin) => state.core.create_organization(&me.admin, &form.name, &admin).await,
+        Err(e) => Err(latchkey_core::orgs::OrgError::UnknownAccount(e.to_string())),
+    };
+    match outcome {
+        Ok(org) => Redirect::to(&format!("/admin/org/{}", org.id)).into_response(),
+        Err(latchkey_core::orgs::OrgError::Unexpected(e)) => unexpected_page(&e),
+        Err(e) => match overview_page(&state, &me, csrf.0).await {
+            Ok(mut p) => {
+                p.form_error = Some(e.to_string());
+                (StatusCode::BAD_REQUEST, render(&p)).into_response()
+            }
+            Err(r) => r,
+        },
     }
 }
 

@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod keys;
 pub mod login;
+pub mod org;
 pub mod password_reset;
 pub mod security;
 pub mod signup;

@@ -1,0 +1,265 @@
+//! `/admin/org/<id>`: an organization's console for its admins (and site admins): domains and
+//! their verification, the accounts it manages (deactivate), its administrators. Anyone else
+//! gets the same "not found" as for an organization that does not exist.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use latchkey_core::accounts::Email;
+use latchkey_core::flows::SetStatusError;
+use latchkey_core::orgs::{DomainStatus, OrgAdmin, OrgError};
+use serde::Deserialize;
+
+use crate::error::{message_page, render, unexpected_page};
+use crate::extract::{CsrfForm, CsrfToken, SignedIn};
+use crate::pages::format_time;
+use crate::state::AppState;
+
+struct DomainRow {
+    domain: String,
+    status: &'static str,
+    txt: String,
+    checked: String,
+    error: String,
+}
+
+struct AccountRow {
+    email: String,
+    name: String,
+    status: &'static str,
+    active: bool,
+    two_factor: bool,
+}
+
+#[derive(Template)]
+#[template(path = "org_console.html")]
+struct ConsolePage {
+    csrf: String,
+    org_id: String,
+    org_name: String,
+    notice: Option<&'static str>,
+    form_error: Option<String>,
+    domains: Vec<DomainRow>,
+    accounts: Vec<AccountRow>,
+    admins: Vec<String>,
+}
+
+fn not_found() -> Response {
+    message_page(StatusCode::NOT_FOUND, "Not found", "There is no such organization.")
+}
+
+async fn org_admin(state: &AppState, me: &SignedIn, id: &str) -> Result<OrgAdmin, Response> {
+    match state.core.org_admin_as(&me.account, id).await {
+        Ok(a) => Ok(a),
+        Err(OrgError::NotFound) => {
+            tracing::warn!(account = %me.account.id, org = %id, "organization console refused");
+            Err(not_found())
+        }
+        Err(e) => Err(unexpected_page(&e)),
+    }
+}
+
+async fn page(state: &AppState, admin: &OrgAdmin, csrf: String) -> Result<ConsolePage, Response> {
+    let core = &state.core;
+    let domains = core.list_domains(admin).await.map_err(|e| unexpected_page(&e))?;
+    let managed = core.managed_accounts(admin, 500).await.map_err(|e| unexpected_page(&e))?;
+    let mut accounts = Vec::with_capacity(managed.len());
+    for a in managed {
+        let two_factor =
+            core.two_factor_status(&a.id).await.map_err(|e| unexpected_page(&e))?.enabled();
+        accounts.push(AccountRow {
+            email: a.email.to_string(),
+            name: a.name.to_string(),
+            status: a.status.as_str(),
+            active: a.is_active(),
+            two_factor,
+        });
+    }
+    let admins = core
+        .org_admin_accounts(admin)
+        .await
+        .map_err(|e| unexpected_page(&e))?
+        .iter()
+        .map(|a| a.email.to_string())
+        .collect();
+    Ok(ConsolePage {
+        csrf,
+        org_id: admin.org.id.clone(),
+        org_name: admin.org.name.clone(),
+        notice: None,
+        form_error: None,
+        domains: domains
+            .iter()
+            .map(|d| DomainRow {
+                domain: d.domain.to_string(),
+                status: d.status.as_str(),
+                txt: d.txt_record(),
+                checked: d
+                    .last_checked_at
+                    .map_or_else(|| "never".into(), |t| format_time(t.unix()).0),
+                error: d.last_error.clone().unwrap_or_default(),
+            })
+            .collect(),
+        accounts,
+        admins,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    me: SignedIn,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    let admin = match org_admin(&state, &me, &id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match page(&state, &admin, csrf.0).await {
+        Ok(mut p) => {
+            p.notice = match q.notice.as_deref() {
+                Some("domain_added") => Some("Domain added: publish its TXT record, then verify."),
+                Some("verified") => Some("The domain is verified."),
+                Some("not_verified") => {
+                    Some("The TXT record was not found yet; see the last check.")
+                }
+                Some("deactivated") => {
+                    Some("The account was deactivated and signed out everywhere.")
+                }
+                Some("admin_added") => Some("The administrator was added."),
+                _ => None,
+            };
+            render(&p)
+        }
+        Err(r) => r,
+    }
+}
+
+async fn with_error(state: &AppState, admin: &OrgAdmin, csrf: String, message: String) -> Response {
+    match page(state, admin, csrf).await {
+        Ok(mut p) => {
+            p.form_error = Some(message);
+            (StatusCode::BAD_REQUEST, render(&p)).into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DomainForm {
+    domain: String,
+}
+
+pub async fn domain_add(
+    State(state): State<AppState>,
+    me: SignedIn,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<DomainForm>,
+) -> Response {
+    let admin = match org_admin(&state, &me, &id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match state.core.add_domain(&admin, &form.domain).await {
+        Ok(_) => Redirect::to(&format!("/admin/org/{id}?notice=domain_added")).into_response(),
+        Err(OrgError::BadDomain(e)) => with_error(&state, &admin, csrf.0, e.to_string()).await,
+        Err(e) => unexpected_page(&e),
+    }
+}
+
+pub async fn domain_verify(
+    State(state): State<AppState>,
+    me: SignedIn,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<DomainForm>,
+) -> Response {
+    let admin = match org_admin(&state, &me, &id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match state.core.verify_domain(&admin, &form.domain).await {
+        Ok(check) => {
+            let notice = if check.domain.status == DomainStatus::Verified {
+                "verified"
+            } else {
+                "not_verified"
+            };
+            Redirect::to(&format!("/admin/org/{id}?notice={notice}")).into_response()
+        }
+        Err(e @ (OrgError::BadDomain(_) | OrgError::UnknownDomain(_))) => {
+            with_error(&state, &admin, csrf.0, e.to_string()).await
+        }
+        Err(e) => unexpected_page(&e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct EmailForm {
+    email: String,
+}
+
+pub async fn account_deactivate(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<EmailForm>,
+) -> Response {
+    let admin = match org_admin(&state, &me, &id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Ok(email) = Email::parse(&form.email) else {
+        return message_page(
+            StatusCode::NOT_FOUND,
+            "Account not found",
+            "No such managed account.",
+        );
+    };
+    match state.core.deactivate_managed_account(&admin, &email).await {
+        Ok(_) => Redirect::to(&format!("/admin/org/{id}?notice=deactivated")).into_response(),
+        Err(SetStatusError::NotFound) => {
+            message_page(StatusCode::NOT_FOUND, "Account not found", "No such managed account.")
+        }
+        Err(SetStatusError::Closed) => message_page(
+            StatusCode::CONFLICT,
+            "Account closed",
+            "A closed account cannot be changed.",
+        ),
+        Err(SetStatusError::Unexpected(e)) => unexpected_page(&e),
+    }
+}
+
+pub async fn admin_add(
+    State(state): State<AppState>,
+    me: SignedIn,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<EmailForm>,
+) -> Response {
+    let admin = match org_admin(&state, &me, &id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Ok(email) = Email::parse(&form.email) else {
+        return with_error(&state, &admin, csrf.0, "Enter an email address.".into()).await;
+    };
+    match state.core.add_org_admin(&admin, &email).await {
+        Ok(_) => Redirect::to(&format!("/admin/org/{id}?notice=admin_added")).into_response(),
+        Err(e @ OrgError::UnknownAccount(_)) => {
+            with_error(&state, &admin, csrf.0, e.to_string()).await
+        }
+        Err(e) => unexpected_page(&e),
+    }
+}
