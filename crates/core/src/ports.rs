@@ -49,6 +49,25 @@ pub trait AccountRepo: Send + Sync {
         offset: u32,
     ) -> RepoResult<Vec<Account>>;
     async fn count_site_admins(&self) -> RepoResult<u64>;
+    /// Closes the account: status `closed`, its personal data to be erased after `erase_after`.
+    async fn close(&self, id: &AccountId, now: Timestamp, erase_after: Timestamp)
+    -> RepoResult<()>;
+    /// Active again, closure forgotten; false when the data was already erased.
+    async fn reopen(&self, id: &AccountId, now: Timestamp) -> RepoResult<bool>;
+    /// Closed accounts whose grace period has passed and that still hold personal data.
+    async fn due_for_erasure(&self, now: Timestamp, limit: u32) -> RepoResult<Vec<AccountId>>;
+    /// Erases the account's personal data (email, name, password, second factors, consents,
+    /// tokens, pending requests), keeping the id as a tombstone.
+    async fn erase(&self, id: &AccountId, now: Timestamp) -> RepoResult<()>;
+    /// Records a person's request to close their account; false if one is already open.
+    async fn request_closure(
+        &self,
+        id: &AccountId,
+        reason: &str,
+        now: Timestamp,
+    ) -> RepoResult<bool>;
+    /// Open closure requests, oldest first: (account, when, reason).
+    async fn closure_requests(&self) -> RepoResult<Vec<(AccountId, Timestamp, String)>>;
     /// Records when the email was verified; keeps the first time if it already was.
     async fn mark_email_verified(&self, id: &AccountId, at: Timestamp) -> RepoResult<()>;
     async fn set_password_hash(&self, id: &AccountId, hash: &str, at: Timestamp) -> RepoResult<()>;

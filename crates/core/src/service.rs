@@ -46,6 +46,8 @@ pub struct CoreSettings {
     pub verify_email_ttl_secs: i64,
     pub reset_password_ttl_secs: i64,
     pub throttle: ThrottlePolicy,
+    /// Closed accounts keep their personal data this long (reactivation is possible).
+    pub closure_grace_secs: i64,
 }
 
 impl CoreSettings {
@@ -57,6 +59,7 @@ impl CoreSettings {
             verify_email_ttl_secs: 24 * 3600,
             reset_password_ttl_secs: 3600,
             throttle: ThrottlePolicy::default(),
+            closure_grace_secs: 14 * 24 * 3600,
         }
     }
 }

@@ -106,6 +106,7 @@ impl Backend {
         settings.throttle = config.throttle;
         settings.session_lifetime_secs = config.session_lifetime_secs;
         settings.session_idle_secs = config.session_idle_secs;
+        settings.closure_grace_secs = config.closure_grace_secs;
         let master_key = match config.master_key {
             Some(k) => k,
             None => load_or_create_master_key(&config.data_dir.join("master.key"))?,
@@ -258,6 +259,9 @@ async fn housekeeping(core: Core) {
         }
         if let Err(e) = core.purge_delivered_mail().await {
             tracing::warn!(error = %e, "outbox cleanup failed");
+        }
+        if let Err(e) = core.erase_closed_accounts().await {
+            tracing::warn!(error = %e, "erasing closed accounts failed");
         }
         if let Err(e) = core.purge_expired_second_factor().await {
             tracing::warn!(error = %e, "pending login cleanup failed");

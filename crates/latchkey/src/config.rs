@@ -28,6 +28,8 @@ pub struct Config {
     pub throttle: ThrottlePolicy,
     pub session_lifetime_secs: i64,
     pub session_idle_secs: i64,
+    /// How long a closed account keeps its personal data (it can be reactivated meanwhile).
+    pub closure_grace_secs: i64,
     /// `LATCHKEY_MASTER_KEY` (base64 of 32 bytes) if set; otherwise `<data dir>/master.key`.
     pub master_key: Option<[u8; 32]>,
 }
@@ -64,6 +66,15 @@ struct FileConfig {
     throttle: ThrottleSection,
     #[serde(default)]
     sessions: SessionsSection,
+    #[serde(default)]
+    accounts: AccountsSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountsSection {
+    /// Days between closing an account and erasing its personal data (default 14).
+    closure_grace_days: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -203,6 +214,7 @@ impl Config {
                 file.sessions.idle_secs,
                 7 * 24 * 3600,
             )?,
+            closure_grace_secs: closure_grace_secs(file.accounts.closure_grace_days)?,
         })
     }
 
@@ -353,6 +365,16 @@ fn parse_switch(name: &str, v: &str) -> Result<bool, ConfigError> {
         "on" | "true" | "1" => Ok(true),
         "off" | "false" | "0" => Ok(false),
         _ => Err(bad(name, "must be on or off")),
+    }
+}
+
+fn closure_grace_secs(days: Option<i64>) -> Result<i64, ConfigError> {
+    match days {
+        None => Ok(14 * 24 * 3600),
+        Some(d) if (1..=3650).contains(&d) => Ok(d * 24 * 3600),
+        Some(_) => {
+            Err(bad("accounts.closure_grace_days", "must be a number of days from 1 to 3650"))
+        }
     }
 }
 

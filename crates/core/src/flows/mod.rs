@@ -4,6 +4,7 @@
 
 mod account_settings;
 mod admin_tokens;
+mod closure;
 mod login;
 mod password_reset;
 mod provisioning;
@@ -13,6 +14,7 @@ mod verify_email;
 
 pub use account_settings::{ChangeNameError, ChangePasswordError};
 pub use admin_tokens::{ADMIN_TOKEN_PREFIX, AdminCaller, AdminToken, AdminTokenError};
+pub use closure::ClosureRequest;
 pub use login::{LoginError, LoginOutcome, LoginSuccess};
 pub use password_reset::{CompleteResetError, RequestResetError};
 pub use provisioning::{CreateAccountError, CreateAccountRequest, SetStatusError, SiteAdmin};

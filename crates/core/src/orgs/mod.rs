@@ -293,9 +293,9 @@ impl Core {
         Ok(out)
     }
 
-    /// An org admin deactivates an account the organization manages. Any other account is
-    /// "not found": an admin learns nothing about accounts outside the organization.
-    pub async fn deactivate_managed_account(
+    /// The account with this email if the organization manages it; any other account (or none)
+    /// is "not found", so an admin learns nothing about accounts outside the organization.
+    pub(crate) async fn managed_account(
         &self,
         admin: &OrgAdmin,
         email: &Email,
@@ -303,11 +303,21 @@ impl Core {
         use crate::flows::SetStatusError;
         let account =
             self.ports.accounts.find_by_email(email).await?.ok_or(SetStatusError::NotFound)?;
-        let managed = self.managing_org(&account).await?.is_some_and(|o| o.id == admin.org.id);
-        if !managed {
-            tracing::warn!(org = %admin.org.id, actor = ?admin.actor, "deactivation refused: account not managed by the organization");
+        if self.managing_org(&account).await?.is_none_or(|o| o.id != admin.org.id) {
+            tracing::warn!(org = %admin.org.id, actor = ?admin.actor, "refused: the account is not managed by the organization");
             return Err(SetStatusError::NotFound);
         }
+        Ok(account)
+    }
+
+    /// An org admin deactivates an account the organization manages. Any other account is
+    /// "not found": an admin learns nothing about accounts outside the organization.
+    pub async fn deactivate_managed_account(
+        &self,
+        admin: &OrgAdmin,
+        email: &Email,
+    ) -> Result<Account, crate::flows::SetStatusError> {
+        let account = self.managed_account(admin, email).await?;
         let account = self.deactivate(account).await?;
         tracing::info!(org = %admin.org.id, actor = ?admin.actor, account = %account.id, "managed account deactivated");
         Ok(account)

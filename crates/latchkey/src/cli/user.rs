@@ -48,6 +48,11 @@ pub enum UserCommand {
     /// codes) when they have lost them; they are emailed.
     #[command(name = "reset-2fa")]
     ResetTwoFactor { email: String },
+    /// Close an account: deactivated at once, personal data erased after the grace period
+    /// (`[accounts] closure_grace_days`, default 14) unless reactivated.
+    Close { email: String },
+    /// Make a deactivated account, or a closed one not yet erased, active again.
+    Reactivate { email: String },
 }
 
 pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Failure> {
@@ -127,26 +132,17 @@ pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Fai
             output(&backend.core, json, &account, &describe(&account)).await?;
         }
         UserCommand::Deactivate { email } => {
-            let email = parse_email(&email)?;
-            let backend = backend().await?;
-            let account =
-                backend.core.deactivate_account(&admin, &email).await.map_err(|e| match e {
-                    SetStatusError::NotFound => {
-                        Failure::Refused(format!("no account has the email {email}"))
-                    }
-                    other => Failure::Refused(other.to_string()),
-                })?;
-            output(
-                &backend.core,
-                json,
-                &account,
-                &format!("Deactivated {}; all its sessions have ended.", account.email),
-            )
-            .await?;
+            change_status(&backend().await?, &admin, Change::Deactivate, &email, json).await?;
         }
         UserCommand::ResetTwoFactor { email } => {
             let email = parse_email(&email)?;
             reset_two_factor(&backend().await?, &admin, &email, json).await?;
+        }
+        UserCommand::Close { email } => {
+            change_status(&backend().await?, &admin, Change::Close, &email, json).await?;
+        }
+        UserCommand::Reactivate { email } => {
+            change_status(&backend().await?, &admin, Change::Reactivate, &email, json).await?;
         }
     }
     Ok(())
@@ -171,6 +167,46 @@ async fn reset_two_factor(
         &format!("Two-step verification of {} is off; they were emailed.", account.email),
     )
     .await
+}
+
+enum Change {
+    Deactivate,
+    Close,
+    Reactivate,
+}
+
+async fn change_status(
+    backend: &Backend,
+    admin: &SiteAdmin,
+    change: Change,
+    email: &str,
+    json: bool,
+) -> Result<(), Failure> {
+    let email = parse_email(email)?;
+    let core = &backend.core;
+    let done = match change {
+        Change::Deactivate => core.deactivate_account(admin, &email).await,
+        Change::Close => core.close_account(admin, &email).await,
+        Change::Reactivate => core.reactivate_account(admin, &email).await,
+    };
+    let account = done.map_err(|e| match e {
+        SetStatusError::NotFound => Failure::Refused(format!("no account has the email {email}")),
+        SetStatusError::Closed => Failure::Refused(format!(
+            "{email} is closed (or already erased); a closed account cannot be changed this way"
+        )),
+        e @ SetStatusError::Unexpected(_) => Failure::Refused(e.to_string()),
+    })?;
+    let human = match change {
+        Change::Deactivate => {
+            format!("Deactivated {}; all its sessions have ended.", account.email)
+        }
+        Change::Close => format!(
+            "Closed {}; its sessions ended, and its personal data will be erased after the grace period.",
+            account.email
+        ),
+        Change::Reactivate => format!("{} is active again.", account.email),
+    };
+    output(core, json, &account, &human).await
 }
 
 fn parse_email(raw: &str) -> Result<Email, Failure> {

@@ -347,3 +347,24 @@ async fn org_and_domain_commands_follow_the_contract() {
     );
     assert_eq!(unknown_admin.code, 1);
 }
+
+#[test]
+fn close_and_reactivate_follow_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_eq!(latchkey(d, &["user", "create", "--email", "c@example.com"], None, &[]).code, 0);
+    let closed = latchkey(d, &["user", "close", "c@example.com", "--json"], None, &[]);
+    assert_eq!(closed.code, 0, "{}", closed.stderr);
+    assert_eq!(json(&closed)["status"], "closed");
+    assert_eq!(
+        latchkey(d, &["user", "close", "c@example.com"], None, &[]).code,
+        1,
+        "already closed"
+    );
+    let shown = latchkey(d, &["user", "show", "c@example.com", "--json"], None, &[]);
+    assert_eq!(json(&shown)["status"], "closed");
+    let back = latchkey(d, &["user", "reactivate", "c@example.com", "--json"], None, &[]);
+    assert_eq!(json(&back)["status"], "active");
+    assert_eq!(latchkey(d, &["user", "close", "nobody@example.com"], None, &[]).code, 1);
+    assert_eq!(latchkey(d, &["user", "close", "not an email"], None, &[]).code, 2);
+}

@@ -40,6 +40,7 @@ macro_rules! on_both_engines {
 mod accounts;
 mod admin_api;
 mod cli;
+mod closure;
 mod console;
 mod demo;
 mod hostile_input;

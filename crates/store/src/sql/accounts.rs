@@ -194,4 +194,126 @@ impl AccountRepo for SqlStore {
             .map_err(unexpected)?;
         Ok(())
     }
+
+    async fn close(
+        &self,
+        id: &AccountId,
+        now: Timestamp,
+        erase_after: Timestamp,
+    ) -> RepoResult<()> {
+        let mut tx = self.pool.begin().await.map_err(unexpected)?;
+        sqlx::query(
+            "UPDATE accounts SET status = 'closed', closed_at = $1, erase_after = $2, \
+             updated_at = $1 WHERE id = $3",
+        )
+        .bind(now.unix())
+        .bind(erase_after.unix())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(unexpected)?;
+        sqlx::query("DELETE FROM closure_requests WHERE account_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(unexpected)?;
+        tx.commit().await.map_err(unexpected)
+    }
+
+    async fn reopen(&self, id: &AccountId, now: Timestamp) -> RepoResult<bool> {
+        let n = sqlx::query(
+            "UPDATE accounts SET status = 'active', closed_at = NULL, erase_after = NULL, \
+             updated_at = $1 WHERE id = $2 AND erased_at IS NULL",
+        )
+        .bind(now.unix())
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn due_for_erasure(&self, now: Timestamp, limit: u32) -> RepoResult<Vec<AccountId>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM accounts WHERE status = 'closed' AND erased_at IS NULL \
+             AND erase_after <= $1 ORDER BY erase_after LIMIT $2",
+        )
+        .bind(now.unix())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(ids.into_iter().map(AccountId::from_stored).collect())
+    }
+
+    async fn erase(&self, id: &AccountId, now: Timestamp) -> RepoResult<()> {
+        // The tombstone keeps the id (products' `sub`), nothing that identifies a person.
+        let placeholder = format!("erased-{}@erased.invalid", id.as_str());
+        let mut tx = self.pool.begin().await.map_err(unexpected)?;
+        sqlx::query(
+            "UPDATE accounts SET email = $1, email_normalized = $1, name = 'Closed account', \
+             password_hash = NULL, erased_at = $2, updated_at = $2 \
+             WHERE id = $3 AND status = 'closed'",
+        )
+        .bind(placeholder.as_str())
+        .bind(now.unix())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(unexpected)?;
+        for table in [
+            "sessions",
+            "one_time_tokens",
+            "totp_credentials",
+            "recovery_codes",
+            "webauthn_credentials",
+            "pending_logins",
+            "consents",
+            "admin_tokens",
+            "closure_requests",
+        ] {
+            let sql = format!("DELETE FROM {table} WHERE account_id = $1");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(unexpected)?;
+        }
+        tx.commit().await.map_err(unexpected)
+    }
+
+    async fn request_closure(
+        &self,
+        id: &AccountId,
+        reason: &str,
+        now: Timestamp,
+    ) -> RepoResult<bool> {
+        let n = sqlx::query(
+            "INSERT INTO closure_requests (account_id, requested_at, reason) VALUES ($1, $2, $3) \
+             ON CONFLICT (account_id) DO NOTHING",
+        )
+        .bind(id.as_str())
+        .bind(now.unix())
+        .bind(reason)
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn closure_requests(&self) -> RepoResult<Vec<(AccountId, Timestamp, String)>> {
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT account_id, requested_at, reason FROM closure_requests \
+             ORDER BY requested_at, account_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, at, reason)| (AccountId::from_stored(id), Timestamp::from_unix(at), reason))
+            .collect())
+    }
 }

@@ -34,6 +34,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{email}", get(users_show))
         .route("/api/v1/users/{email}/deactivate", post(users_deactivate))
         .route("/api/v1/users/{email}/reset-two-factor", post(users_reset_two_factor))
+        .route("/api/v1/users/{email}/close", post(users_close))
+        .route("/api/v1/users/{email}/reactivate", post(users_reactivate))
         .route("/api/v1/clients", get(clients_list).post(clients_create))
         .route("/api/v1/deliveries/backchannel-logout", get(deliveries))
         .route("/api/v1/keys/rotate", post(keys_rotate))
@@ -266,6 +268,44 @@ async fn users_deactivate(
             "a closed account cannot be changed",
         )),
         Err(SetStatusError::Unexpected(e)) => Err(ApiError::unexpected(&e)),
+    }
+}
+
+fn status_error(e: SetStatusError) -> ApiError {
+    match e {
+        SetStatusError::NotFound => {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no account has this email")
+        }
+        SetStatusError::Closed => ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "the account is closed (or already erased)",
+        ),
+        SetStatusError::Unexpected(e) => ApiError::unexpected(&e),
+    }
+}
+
+async fn users_close(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(email): Path<String>,
+) -> ApiResult {
+    let email = parse_email(&email)?;
+    match state.core.close_account(&caller.admin, &email).await {
+        Ok(a) => summary(&state, &a).await,
+        Err(e) => Err(status_error(e)),
+    }
+}
+
+async fn users_reactivate(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(email): Path<String>,
+) -> ApiResult {
+    let email = parse_email(&email)?;
+    match state.core.reactivate_account(&caller.admin, &email).await {
+        Ok(a) => summary(&state, &a).await,
+        Err(e) => Err(status_error(e)),
     }
 }
 

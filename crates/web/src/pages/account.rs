@@ -315,6 +315,25 @@ pub async fn sessions_end_all(
     }
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ClosureForm {
+    reason: String,
+}
+
+/// "Request account closure": people cannot close their own account; the request reaches the
+/// site admins, or the organization's admins for a managed account.
+pub async fn closure_request(
+    State(state): State<AppState>,
+    me: SignedIn,
+    CsrfForm(form): CsrfForm<ClosureForm>,
+) -> Response {
+    match state.core.request_closure(&me.account, &form.reason).await {
+        Ok(_) => Redirect::to("/account?notice=closure_requested").into_response(),
+        Err(e) => unexpected_page(&e),
+    }
+}
+
 /// Withdraws a third-party product's access (its refresh tokens die at once).
 pub async fn product_revoke(
     State(state): State<AppState>,

@@ -124,12 +124,19 @@ pub async fn org_create(
     }
 }
 
+struct RequestRow {
+    email: String,
+    requested: String,
+    reason: String,
+}
+
 #[derive(Template)]
 #[template(path = "admin_users.html")]
 struct UsersPage {
     section: &'static str,
     csrf: String,
     notice: Option<&'static str>,
+    requests: Vec<RequestRow>,
     users: Vec<AccountSummary>,
     next_offset: Option<u32>,
 }
@@ -147,8 +154,20 @@ pub async fn users(
     csrf: CsrfToken,
     Query(q): Query<UsersQuery>,
 ) -> Response {
+    let requests = match state.core.site_closure_requests(&me.admin).await {
+        Ok(r) => r
+            .into_iter()
+            .map(|r| RequestRow {
+                email: r.account.email.to_string(),
+                requested: format_time(r.requested_at.unix()).0,
+                reason: r.reason,
+            })
+            .collect(),
+        Err(e) => return unexpected_page(&e),
+    };
     match state.core.list_accounts(&me.admin, PAGE_SIZE, q.offset).await {
         Ok(accounts) => render(&UsersPage {
+            requests,
             section: "users",
             csrf: csrf.0,
             notice: match q.notice.as_deref() {
@@ -158,6 +177,9 @@ pub async fn users(
                 Some("two_factor_reset") => {
                     Some("Two-step verification was turned off; the person was emailed.")
                 }
+                Some("closed") => Some(
+                    "The account was closed: signed out everywhere; its personal data will be erased after the grace period.",
+                ),
                 _ => None,
             },
             next_offset: (accounts.len() == PAGE_SIZE as usize).then(|| q.offset + PAGE_SIZE),
@@ -171,6 +193,24 @@ pub async fn users(
 #[serde(default)]
 pub struct DeactivateForm {
     email: String,
+}
+
+pub async fn user_close(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    CsrfForm(form): CsrfForm<DeactivateForm>,
+) -> Response {
+    let Ok(email) = Email::parse(&form.email) else { return not_an_email() };
+    match state.core.close_account(&me.admin, &email).await {
+        Ok(_) => Redirect::to("/admin/users?notice=closed").into_response(),
+        Err(SetStatusError::NotFound) => {
+            message_page(StatusCode::NOT_FOUND, "Account not found", "No account has that email.")
+        }
+        Err(SetStatusError::Closed) => {
+            message_page(StatusCode::CONFLICT, "Already closed", "That account is already closed.")
+        }
+        Err(SetStatusError::Unexpected(e)) => unexpected_page(&e),
+    }
 }
 
 fn not_an_email() -> Response {

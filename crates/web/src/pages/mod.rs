@@ -44,6 +44,9 @@ pub fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "access_revoked" => Some("That product no longer has access to your account."),
         "second_factor_expired" => Some("That sign-in took too long. Log in again."),
         "two_factor_off" => Some("The authenticator app was turned off."),
+        "closure_requested" => Some(
+            "Your request to close the account was sent to its administrators. Nothing changes until they act on it.",
+        ),
         "key_added" => Some("The security key was added."),
         "key_renamed" => Some("The security key was renamed."),
         "key_removed" => Some("The security key was removed."),

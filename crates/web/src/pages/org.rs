@@ -43,6 +43,7 @@ struct ConsolePage {
     domains: Vec<DomainRow>,
     accounts: Vec<AccountRow>,
     admins: Vec<String>,
+    requests: Vec<(String, String)>,
 }
 
 fn not_found() -> Response {
@@ -76,6 +77,13 @@ async fn page(state: &AppState, admin: &OrgAdmin, csrf: String) -> Result<Consol
             two_factor,
         });
     }
+    let requests = core
+        .org_closure_requests(admin)
+        .await
+        .map_err(|e| unexpected_page(&e))?
+        .into_iter()
+        .map(|r| (r.account.email.to_string(), r.reason))
+        .collect();
     let admins = core
         .org_admin_accounts(admin)
         .await
@@ -103,6 +111,7 @@ async fn page(state: &AppState, admin: &OrgAdmin, csrf: String) -> Result<Consol
             .collect(),
         accounts,
         admins,
+        requests,
     })
 }
 
@@ -135,6 +144,7 @@ pub async fn show(
                     Some("The account was deactivated and signed out everywhere.")
                 }
                 Some("admin_added") => Some("The administrator was added."),
+                Some("closed") => Some("The account was closed and signed out everywhere."),
                 _ => None,
             };
             render(&p)
@@ -237,6 +247,35 @@ pub async fn account_deactivate(
             "Account closed",
             "A closed account cannot be changed.",
         ),
+        Err(SetStatusError::Unexpected(e)) => unexpected_page(&e),
+    }
+}
+
+pub async fn account_close(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<EmailForm>,
+) -> Response {
+    let admin = match org_admin(&state, &me, &id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Ok(email) = Email::parse(&form.email) else {
+        return message_page(
+            StatusCode::NOT_FOUND,
+            "Account not found",
+            "No such managed account.",
+        );
+    };
+    match state.core.close_managed_account(&admin, &email).await {
+        Ok(_) => Redirect::to(&format!("/admin/org/{id}?notice=closed")).into_response(),
+        Err(SetStatusError::NotFound) => {
+            message_page(StatusCode::NOT_FOUND, "Account not found", "No such managed account.")
+        }
+        Err(SetStatusError::Closed) => {
+            message_page(StatusCode::CONFLICT, "Already closed", "That account is already closed.")
+        }
         Err(SetStatusError::Unexpected(e)) => unexpected_page(&e),
     }
 }
