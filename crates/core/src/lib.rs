@@ -3,6 +3,7 @@
 //! reached only through the traits in [`ports`].
 
 pub mod accounts;
+pub mod audit;
 pub mod clock;
 pub mod credentials;
 pub mod flows;

@@ -285,6 +285,20 @@ pub trait AdminTokenRepo: Send + Sync {
     async fn revoke(&self, id: &str, at: Timestamp) -> RepoResult<bool>;
 }
 
+// ---- Audit log ----------------------------------------------------------------------------
+
+#[async_trait]
+pub trait AuditRepo: Send + Sync {
+    async fn append(&self, event: &crate::audit::AuditEvent) -> RepoResult<()>;
+    /// Events matching the filter, oldest first, at most `limit`.
+    async fn query(
+        &self,
+        filter: &crate::audit::AuditFilter,
+        limit: u32,
+    ) -> RepoResult<Vec<crate::audit::AuditEvent>>;
+    async fn purge_before(&self, before: Timestamp) -> RepoResult<u64>;
+}
+
 // ---- Organizations ------------------------------------------------------------------------
 
 pub use crate::orgs::{DomainStatus, OrgDomain, Organization};

@@ -9,9 +9,9 @@ use crate::flows::ThrottlePolicy;
 use crate::mail::OutgoingMail;
 use crate::oidc_provider::OidcState;
 use crate::ports::{
-    AccountRepo, AdminTokenRepo, ClientRepo, Clock, DnsResolver, KeyFetcher, NewOutboxItem,
-    OidcRepo, OneTimeTokenRepo, OrgRepo, OutboxRepo, Rng, SecondFactorRepo, SessionRepo,
-    SigningKeyRepo, ThrottleRepo,
+    AccountRepo, AdminTokenRepo, AuditRepo, ClientRepo, Clock, DnsResolver, KeyFetcher,
+    NewOutboxItem, OidcRepo, OneTimeTokenRepo, OrgRepo, OutboxRepo, Rng, SecondFactorRepo,
+    SessionRepo, SigningKeyRepo, ThrottleRepo,
 };
 use crate::second_factor::SecondFactorState;
 
@@ -26,6 +26,7 @@ pub struct Ports {
     pub admin_tokens: Arc<dyn AdminTokenRepo>,
     pub second_factor: Arc<dyn SecondFactorRepo>,
     pub orgs: Arc<dyn OrgRepo>,
+    pub audit: Arc<dyn AuditRepo>,
     pub dns: Arc<dyn DnsResolver>,
     pub clients: Arc<dyn ClientRepo>,
     pub signing_keys: Arc<dyn SigningKeyRepo>,
@@ -48,6 +49,8 @@ pub struct CoreSettings {
     pub throttle: ThrottlePolicy,
     /// Closed accounts keep their personal data this long (reactivation is possible).
     pub closure_grace_secs: i64,
+    /// Audit events are kept this long.
+    pub audit_retention_secs: i64,
 }
 
 impl CoreSettings {
@@ -60,6 +63,7 @@ impl CoreSettings {
             reset_password_ttl_secs: 3600,
             throttle: ThrottlePolicy::default(),
             closure_grace_secs: 14 * 24 * 3600,
+            audit_retention_secs: 365 * 24 * 3600,
         }
     }
 }

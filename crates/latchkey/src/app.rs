@@ -94,6 +94,7 @@ impl Backend {
             admin_tokens: shared.clone(),
             second_factor: shared.clone(),
             orgs: shared.clone(),
+            audit: shared.clone(),
             dns: Arc::new(HickoryDns::new(config.dns_server).map_err(StartError::Dns)?),
             clients: shared.clone(),
             signing_keys: shared.clone(),
@@ -259,6 +260,9 @@ async fn housekeeping(core: Core) {
         }
         if let Err(e) = core.purge_delivered_mail().await {
             tracing::warn!(error = %e, "outbox cleanup failed");
+        }
+        if let Err(e) = core.purge_audit_log().await {
+            tracing::warn!(error = %e, "audit log retention failed");
         }
         if let Err(e) = core.erase_closed_accounts().await {
             tracing::warn!(error = %e, "erasing closed accounts failed");

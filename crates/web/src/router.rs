@@ -98,6 +98,8 @@ fn pages(state: &AppState) -> Router<AppState> {
         .route("/admin/org/{id}/accounts/deactivate", post(org::account_deactivate))
         .route("/admin/org/{id}/accounts/close", post(org::account_close))
         .route("/admin/org/{id}/admins", post(org::admin_add))
+        .route("/admin/org/{id}/audit", get(org::audit))
+        .route("/admin/org/{id}/audit/export", get(org::audit_export))
         .route("/account/products/{client_id}/revoke", post(account::product_revoke))
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), csrf_cookie))

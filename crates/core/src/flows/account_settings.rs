@@ -80,6 +80,11 @@ impl Core {
             .await
             .map_err(Unexpected::from)?;
         tracing::info!(account = %account.id, sessions_ended = ended, "password changed");
+        self.audit(
+            crate::audit::Record::new("password.changed", crate::audit::Actor::Person(account))
+                .target(account),
+        )
+        .await;
         let reset = self.link("/forgot-password");
         self.send_mail(mail::password_changed(&account.email, account.name.as_str(), &reset)).await;
         Ok(())

@@ -5,6 +5,7 @@
 
 use crate::Core;
 use crate::accounts::{Account, AccountId, Email};
+use crate::audit::{Actor, Record};
 use crate::clock::Timestamp;
 use crate::flows::{SiteAdmin, Unexpected};
 use crate::ports::RepoError;
@@ -55,7 +56,7 @@ impl Core {
     /// Issues a token for a site admin; the token is returned once and never stored.
     pub async fn create_admin_token(
         &self,
-        _admin: &SiteAdmin,
+        admin: &SiteAdmin,
         email: &Email,
         label: &str,
     ) -> Result<(AdminToken, String), AdminTokenError> {
@@ -84,6 +85,10 @@ impl Core {
         };
         self.ports.admin_tokens.insert(&token, &secret.hash()).await?;
         tracing::info!(account = %account.id, token = %token.id, "admin token created");
+        let record = Record::new("admin_token.created", Actor::Site(admin))
+            .target(&account)
+            .details(serde_json::json!({ "token": token.id, "label": token.label }));
+        self.audit(record).await;
         Ok((token, format!("{ADMIN_TOKEN_PREFIX}{}", secret.expose())))
     }
 
@@ -119,14 +124,14 @@ impl Core {
     }
 
     /// False when there was no live token with this id.
-    pub async fn revoke_admin_token(
-        &self,
-        _admin: &SiteAdmin,
-        id: &str,
-    ) -> Result<bool, RepoError> {
+    pub async fn revoke_admin_token(&self, admin: &SiteAdmin, id: &str) -> Result<bool, RepoError> {
         let revoked = self.ports.admin_tokens.revoke(id, self.ports.clock.now()).await?;
         if revoked {
             tracing::info!(token = %id, "admin token revoked");
+            let record = Record::new("admin_token.revoked", Actor::Site(admin))
+                .about(format!("admin token {id}"))
+                .details(serde_json::json!({ "token": id }));
+            self.audit(record).await;
         }
         Ok(revoked)
     }

@@ -6,6 +6,7 @@
 
 use crate::Core;
 use crate::accounts::{Account, AccountId, AccountStatus, Email};
+use crate::audit::{Actor, Record};
 use crate::clock::Timestamp;
 use crate::flows::{SetStatusError, SiteAdmin, Unexpected};
 use crate::orgs::OrgAdmin;
@@ -38,12 +39,14 @@ impl Core {
     /// `latchkey user close`, the site console and the admin API.
     pub async fn close_account(
         &self,
-        _admin: &SiteAdmin,
+        admin: &SiteAdmin,
         email: &Email,
     ) -> Result<Account, SetStatusError> {
         let account =
             self.ports.accounts.find_by_email(email).await?.ok_or(SetStatusError::NotFound)?;
-        self.close(account).await
+        let account = self.close(account).await?;
+        self.audit(Record::new("account.closed", Actor::Site(admin)).target(&account)).await;
+        Ok(account)
     }
 
     /// An organization's admin closes an account it manages; any other is "not found".
@@ -53,13 +56,15 @@ impl Core {
         email: &Email,
     ) -> Result<Account, SetStatusError> {
         let account = self.managed_account(admin, email).await?;
-        self.close(account).await
+        let account = self.close(account).await?;
+        self.audit(Record::new("account.closed", Actor::Org(admin)).target(&account)).await;
+        Ok(account)
     }
 
     /// Active again: a deactivated account, or a closed one whose data is not erased yet.
     pub async fn reactivate_account(
         &self,
-        _admin: &SiteAdmin,
+        admin: &SiteAdmin,
         email: &Email,
     ) -> Result<Account, SetStatusError> {
         let mut account =
@@ -70,6 +75,7 @@ impl Core {
         }
         tracing::info!(account = %account.id, "account reactivated");
         account.status = AccountStatus::Active;
+        self.audit(Record::new("account.reactivated", Actor::Site(admin)).target(&account)).await;
         Ok(account)
     }
 
@@ -85,6 +91,10 @@ impl Core {
         let new = self.ports.accounts.request_closure(&account.id, &reason, now).await?;
         if new {
             tracing::info!(account = %account.id, "account closure requested");
+            self.audit(
+                Record::new("account.closure_requested", Actor::Person(account)).target(account),
+            )
+            .await;
         }
         Ok(new)
     }

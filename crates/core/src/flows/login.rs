@@ -2,6 +2,7 @@
 
 use crate::Core;
 use crate::accounts::{Account, Email};
+use crate::audit::{Actor, Outcome, Record};
 use crate::credentials::{Password, Verified};
 use crate::flows::throttle::{RetryAfter, account_key, ip_key};
 use crate::flows::{HashFailure, Unexpected};
@@ -74,6 +75,7 @@ impl Core {
         };
 
         let account = self.ports.accounts.find_by_email(email).await?;
+        let known = account.clone();
         let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
         let verdict = self
             .hasher
@@ -84,6 +86,13 @@ impl Core {
             (Verified::No, _) | (_, None) => {
                 self.count_against(&keys, policy.login_window_secs, now).await?;
                 tracing::info!(outcome = "failure", "login");
+                let record = Record::new("login", Actor::Anonymous)
+                    .outcome(Outcome::Failure)
+                    .maybe_target(known.as_ref())
+                    .about(email.as_str())
+                    .from(&client)
+                    .details(serde_json::json!({ "method": "password", "reason": "invalid credentials" }));
+                self.audit(record).await;
                 return Err(LoginError::InvalidCredentials);
             }
             (Verified::YesRehashed(new_hash), Some(account)) => {
@@ -93,6 +102,14 @@ impl Core {
             (Verified::Yes, Some(account)) => account,
         };
         if !account.is_active() {
+            let record = Record::new("login", Actor::Anonymous)
+                .outcome(Outcome::Refused)
+                .target(&account)
+                .from(&client)
+                .details(
+                    serde_json::json!({ "method": "password", "reason": "account not active" }),
+                );
+            self.audit(record).await;
             return Err(LoginError::Deactivated);
         }
         if counts.first().is_some_and(|failures| *failures > 0) {
@@ -102,6 +119,11 @@ impl Core {
             tracing::info!(account = %account.id, outcome = "second_factor", "login");
             return Ok(LoginOutcome::SecondFactor(pending));
         }
+        let record = Record::new("login", Actor::Person(&account))
+            .target(&account)
+            .from(&client)
+            .details(serde_json::json!({ "method": "password" }));
+        self.audit(record).await;
         let cookie = self.start_session(&account.id, client).await?;
         tracing::info!(account = %account.id, outcome = "success", method = "password", "login");
         Ok(LoginOutcome::SignedIn(Box::new(LoginSuccess { account, cookie })))

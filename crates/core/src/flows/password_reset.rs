@@ -127,6 +127,12 @@ impl Core {
         let (ended, _) =
             self.end_sessions_except(&account_id, None).await.map_err(Unexpected::from)?;
         tracing::info!(account = %account_id, sessions_ended = ended, "password reset");
+        if let Some(account) = self.ports.accounts.find_by_id(&account_id).await? {
+            let record =
+                crate::audit::Record::new("password.reset", crate::audit::Actor::Person(&account))
+                    .target(&account);
+            self.audit(record).await;
+        }
         Ok(())
     }
 }

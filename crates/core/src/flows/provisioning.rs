@@ -139,12 +139,17 @@ impl Core {
     /// Deactivates the account and ends all its sessions at once.
     pub async fn deactivate_account(
         &self,
-        _admin: &SiteAdmin,
+        admin: &SiteAdmin,
         email: &Email,
     ) -> Result<Account, SetStatusError> {
         let account =
             self.ports.accounts.find_by_email(email).await?.ok_or(SetStatusError::NotFound)?;
-        self.deactivate(account).await
+        let account = self.deactivate(account).await?;
+        let record =
+            crate::audit::Record::new("account.deactivated", crate::audit::Actor::Site(admin))
+                .target(&account);
+        self.audit(record).await;
+        Ok(account)
     }
 
     /// Deactivation proper, for callers that have checked their authority over the account.

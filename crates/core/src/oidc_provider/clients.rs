@@ -227,7 +227,7 @@ fn check_plain_uri(raw: &str) -> Result<(), String> {
 impl Core {
     pub async fn register_client(
         &self,
-        _admin: &SiteAdmin,
+        admin: &SiteAdmin,
         req: NewClientRequest,
     ) -> Result<RegisteredClient, RegisterClientError> {
         let invalid = |m: String| RegisterClientError::Invalid(m);
@@ -283,6 +283,13 @@ impl Core {
         self.ports.clients.insert(&client).await?;
         self.oidc.clients.invalidate();
         tracing::info!(client = %client.id, name = %client.name, "client registered");
+        let record = crate::audit::Record::new(
+            "client.registered",
+            crate::audit::Actor::Site(admin),
+        )
+        .about(client.name.as_str())
+        .details(serde_json::json!({ "client_id": client.id, "first_party": client.first_party }));
+        self.audit(record).await;
         Ok(RegisteredClient { client, secret })
     }
 

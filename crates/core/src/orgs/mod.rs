@@ -12,6 +12,7 @@ pub use domain::{Domain, DomainError};
 
 use crate::Core;
 use crate::accounts::{Account, AccountId, AccountSummary, Email};
+use crate::audit::{Actor, Outcome, Record};
 use crate::clock::Timestamp;
 use crate::flows::{SiteAdmin, Unexpected};
 use crate::ports::{DnsError, RepoError};
@@ -156,7 +157,7 @@ impl Core {
 
     pub async fn create_organization(
         &self,
-        _admin: &SiteAdmin,
+        admin: &SiteAdmin,
         name: &str,
         first_admin: &Email,
     ) -> Result<Organization, OrgError> {
@@ -174,6 +175,11 @@ impl Core {
         let org = Organization { id: self.new_id(now), name: name.to_owned(), created_at: now };
         self.ports.orgs.insert_org(&org, &account.id).await?;
         tracing::info!(org = %org.id, admin = %account.id, "organization created");
+        let record = Record::new("organization.created", Actor::Site(admin))
+            .target(&account)
+            .in_org(&org.id)
+            .details(serde_json::json!({ "name": org.name }));
+        self.audit(record).await;
         Ok(org)
     }
 
@@ -220,6 +226,11 @@ impl Core {
             .add_org_admin(&admin.org.id, &account.id, self.ports.clock.now())
             .await?;
         tracing::info!(org = %admin.org.id, admin = %account.id, added, "organization admin added");
+        if added {
+            let record =
+                Record::new("organization.admin_added", Actor::Org(admin)).target(&account);
+            self.audit(record).await;
+        }
         Ok(added)
     }
 
@@ -251,6 +262,8 @@ impl Core {
                 .ok_or_else(|| OrgError::UnknownDomain(added.domain.to_string()));
         }
         tracing::info!(org = %admin.org.id, domain = %added.domain, "domain added");
+        self.audit(Record::new("domain.added", Actor::Org(admin)).about(added.domain.as_str()))
+            .await;
         Ok(added)
     }
 
@@ -319,6 +332,7 @@ impl Core {
     ) -> Result<Account, crate::flows::SetStatusError> {
         let account = self.managed_account(admin, email).await?;
         let account = self.deactivate(account).await?;
+        self.audit(Record::new("account.deactivated", Actor::Org(admin)).target(&account)).await;
         tracing::info!(org = %admin.org.id, actor = ?admin.actor, account = %account.id, "managed account deactivated");
         Ok(account)
     }
@@ -362,11 +376,21 @@ impl Core {
                 {
                     if stored.status != DomainStatus::Verified {
                         tracing::info!(org = %admin.org.id, %domain, "domain verified");
+                        self.audit(
+                            Record::new("domain.verified", Actor::Org(admin))
+                                .about(domain.as_str()),
+                        )
+                        .await;
                         self.announce_managed(&admin.org, &domain).await?;
                     }
                     format!("{domain} is verified")
                 } else {
                     let why = "another organization has already verified this domain";
+                    let record = Record::new("domain.verified", Actor::Org(admin))
+                        .outcome(Outcome::Refused)
+                        .about(domain.as_str())
+                        .details(serde_json::json!({ "reason": why }));
+                    self.audit(record).await;
                     orgs.record_domain_check(
                         &admin.org.id,
                         &domain,

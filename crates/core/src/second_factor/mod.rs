@@ -19,6 +19,7 @@ pub use webauthn::{Ceremony, KeySummary};
 
 use crate::Core;
 use crate::accounts::{Account, AccountId};
+use crate::audit::{Actor, Outcome, Record};
 use crate::clock::Timestamp;
 use crate::credentials::{Password, Verified};
 use crate::flows::throttle::RetryAfter;
@@ -249,6 +250,8 @@ impl Core {
         }
         let codes = self.replace_recovery_codes(&account.id).await?;
         tracing::info!(account = %account.id, "two-step verification turned on");
+        self.audit(Record::new("two_factor.totp_enabled", Actor::Person(account)).target(account))
+            .await;
         self.security_notice(account, "Two-step verification was turned on for your account.")
             .await;
         Ok(codes)
@@ -280,6 +283,11 @@ impl Core {
         }
         let codes = self.replace_recovery_codes(&account.id).await?;
         tracing::info!(account = %account.id, "recovery codes regenerated");
+        self.audit(
+            Record::new("two_factor.recovery_codes_replaced", Actor::Person(account))
+                .target(account),
+        )
+        .await;
         self.security_notice(
             account,
             "New recovery codes were created; the old ones no longer work.",
@@ -313,6 +321,8 @@ impl Core {
             self.ports.second_factor.delete_recovery_codes(&account.id).await?;
         }
         tracing::info!(account = %account.id, "two-step verification turned off");
+        self.audit(Record::new("two_factor.totp_disabled", Actor::Person(account)).target(account))
+            .await;
         self.security_notice(account, "Two-step verification was turned off for your account.")
             .await;
         Ok(())
@@ -335,6 +345,7 @@ impl Core {
         }
         let actor = admin.actor.as_ref().map_or("local operator", AccountId::as_str);
         tracing::info!(account = %account.id, %actor, "two-step verification reset by an administrator");
+        self.audit(Record::new("two_factor.reset", Actor::Site(admin)).target(&account)).await;
         self.security_notice(
             &account,
             "An administrator turned off two-step verification for your account. Set it up again from your account's security page.",
@@ -361,6 +372,11 @@ impl Core {
             Ok(())
         } else {
             self.count_against(&keys, policy.login_window_secs, now).await?;
+            let record = Record::new("second_factor.check", Actor::Person(account))
+                .outcome(Outcome::Failure)
+                .target(account)
+                .details(serde_json::json!({ "reason": "wrong code" }));
+            self.audit(record).await;
             Err(SecondFactorError::WrongCode)
         }
     }
@@ -460,6 +476,11 @@ impl Core {
         if !self.ports.second_factor.consume_pending_login(&hash, self.ports.clock.now()).await? {
             return Err(SecondFactorError::Expired);
         }
+        let record = Record::new("login", Actor::Person(&account))
+            .target(&account)
+            .from(&pending.client)
+            .details(serde_json::json!({ "method": "password+second_factor" }));
+        self.audit(record).await;
         let cookie = self.start_session(&account.id, pending.client.clone()).await?;
         tracing::info!(account = %account.id, outcome = "success", method = "password+2fa", "login");
         Ok((LoginSuccess { account, cookie }, pending.next))

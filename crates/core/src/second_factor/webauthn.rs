@@ -17,6 +17,7 @@ use webauthn_rs::prelude::{
 
 use crate::Core;
 use crate::accounts::{Account, AccountId};
+use crate::audit::{Actor, Record};
 use crate::clock::Timestamp;
 use crate::flows::LoginSuccess;
 use crate::ports::{RepoError, WebauthnChallenge, WebauthnCredential};
@@ -219,6 +220,10 @@ impl Core {
         };
         self.ports.second_factor.insert_webauthn_credential(&stored).await?;
         tracing::info!(account = %account.id, key = %stored.id, "security key registered");
+        let record = Record::new("two_factor.key_added", Actor::Person(account))
+            .target(account)
+            .details(serde_json::json!({ "key": stored.id, "nickname": nickname }));
+        self.audit(record).await;
         self.security_notice(
             account,
             &format!("A security key or passkey named \"{nickname}\" was added to your account."),
@@ -261,6 +266,10 @@ impl Core {
         let removed = self.ports.second_factor.delete_webauthn_credential(&account.id, id).await?;
         if removed {
             tracing::info!(account = %account.id, key = %id, "security key removed");
+            let record = Record::new("two_factor.key_removed", Actor::Person(account))
+                .target(account)
+                .details(serde_json::json!({ "key": id }));
+            self.audit(record).await;
             self.security_notice(
                 account,
                 "A security key or passkey was removed from your account.",
@@ -349,6 +358,11 @@ impl Core {
             return Err(SecondFactorError::Deactivated);
         }
         self.record_key_use(&account.id, &result).await?;
+        let record = Record::new("login", Actor::Person(&account))
+            .target(&account)
+            .from(&client)
+            .details(serde_json::json!({ "method": "passkey" }));
+        self.audit(record).await;
         let cookie = self.start_session(&account.id, client).await?;
         tracing::info!(account = %account.id, outcome = "success", method = "passkey", "login");
         Ok(LoginSuccess { account, cookie })

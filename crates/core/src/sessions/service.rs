@@ -95,6 +95,12 @@ impl Core {
         let ended = self.ports.sessions.delete(account, session).await?;
         if ended {
             self.sessions_ended(std::slice::from_ref(session)).await?;
+            if let Some(who) = self.ports.accounts.find_by_id(account).await? {
+                let record = crate::audit::Record::new("logout", crate::audit::Actor::Person(&who))
+                    .target(&who)
+                    .details(serde_json::json!({ "session": session.as_str() }));
+                self.audit(record).await;
+            }
         }
         Ok(ended)
     }
@@ -108,6 +114,12 @@ impl Core {
         account: &AccountId,
     ) -> Result<SignedOutEverywhere, SessionError> {
         let (sessions, deliveries) = self.end_sessions_except(account, None).await?;
+        if let Some(who) = self.ports.accounts.find_by_id(account).await? {
+            let record = crate::audit::Record::new("logout", crate::audit::Actor::Person(&who))
+                .target(&who)
+                .details(serde_json::json!({ "everywhere": true, "sessions": sessions }));
+            self.audit(record).await;
+        }
         Ok(SignedOutEverywhere { sessions, receipt: self.sign_out_receipt(&deliveries) })
     }
 

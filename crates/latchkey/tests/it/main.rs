@@ -39,6 +39,7 @@ macro_rules! on_both_engines {
 
 mod accounts;
 mod admin_api;
+mod audit;
 mod cli;
 mod closure;
 mod console;

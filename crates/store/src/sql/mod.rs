@@ -3,6 +3,7 @@
 
 mod accounts;
 mod admin_tokens;
+mod audit;
 mod clients;
 mod keys;
 mod oidc;

@@ -23,7 +23,9 @@ use latchkey_protocol::jose::SigningAlg;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::audit_export::AuditQuery;
 use crate::state::AppState;
+use latchkey_core::audit::AuditScope;
 
 const OPENAPI: &str = include_str!("openapi.json");
 
@@ -39,6 +41,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/clients", get(clients_list).post(clients_create))
         .route("/api/v1/deliveries/backchannel-logout", get(deliveries))
         .route("/api/v1/keys/rotate", post(keys_rotate))
+        .route("/api/v1/audit", get(audit_page))
+        .route("/api/v1/audit/export", get(audit_export))
         .route("/api/v1/{*rest}", axum::routing::any(no_such_endpoint))
 }
 
@@ -449,6 +453,47 @@ async fn deliveries(
     let counts: serde_json::Map<String, Value> =
         counts.into_iter().map(|(status, n)| (status, n.into())).collect();
     Ok(Json(json!({ "deliveries": items, "counts": counts })).into_response())
+}
+
+async fn audit_query(
+    state: &AppState,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<(AuditQuery, latchkey_core::audit::AuditFilter), ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
+    let filter = crate::audit_export::filter(&state.core, &q).await.map_err(ApiError::invalid)?;
+    Ok((q, filter))
+}
+
+/// One page of the audit log, oldest first; `next` continues after it.
+async fn audit_page(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
+    let (q, filter) = audit_query(&state, query).await?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let events = state
+        .core
+        .audit_events(&AuditScope::Site(caller.admin), &filter, limit)
+        .await
+        .map_err(|e| ApiError::unexpected(&e))?;
+    let next = (events.len() == limit as usize).then(|| events.last().map(|e| e.id.clone()));
+    Ok(Json(json!({ "events": events, "next": next.flatten() })).into_response())
+}
+
+/// The whole (filtered) log as JSON Lines or CSV, streamed.
+async fn audit_export(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
+    let (q, filter) = audit_query(&state, query).await?;
+    let csv = match q.format.as_deref() {
+        None | Some("jsonl") => false,
+        Some("csv") => true,
+        Some(_) => return Err(ApiError::invalid("format must be jsonl or csv")),
+    };
+    Ok(crate::audit_export::export(state.core.clone(), AuditScope::Site(caller.admin), filter, csv))
 }
 
 async fn keys_rotate(State(state): State<AppState>, Admin(caller): Admin) -> ApiResult {

@@ -11,10 +11,12 @@ use latchkey_core::flows::SetStatusError;
 use latchkey_core::orgs::{DomainStatus, OrgAdmin, OrgError};
 use serde::Deserialize;
 
+use crate::audit_export::AuditQuery;
 use crate::error::{message_page, render, unexpected_page};
 use crate::extract::{CsrfForm, CsrfToken, SignedIn};
 use crate::pages::format_time;
 use crate::state::AppState;
+use latchkey_core::audit::AuditScope;
 
 struct DomainRow {
     domain: String,
@@ -278,6 +280,113 @@ pub async fn account_close(
         }
         Err(SetStatusError::Unexpected(e)) => unexpected_page(&e),
     }
+}
+
+struct EventRow {
+    time: String,
+    event: String,
+    outcome: String,
+    actor: String,
+    target: String,
+    ip: String,
+}
+
+#[derive(Template)]
+#[template(path = "org_audit.html")]
+struct AuditPage {
+    org_id: String,
+    org_name: String,
+    form_error: Option<String>,
+    person: String,
+    event: String,
+    from: String,
+    until: String,
+    /// The filter as a query string, for the next page and exports.
+    query: String,
+    events: Vec<EventRow>,
+    next: Option<String>,
+}
+
+const AUDIT_PAGE: u32 = 100;
+
+/// The organization's audit log: filters, pages, exports.
+pub async fn audit(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Query(q): Query<AuditQuery>,
+) -> Response {
+    let admin = match org_admin(&state, &me, &id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("person", text(&q.person)),
+            ("event", text(&q.event)),
+            ("from", text(&q.from)),
+            ("until", text(&q.until)),
+        ])
+        .finish();
+    let mut page = AuditPage {
+        org_id: admin.org.id.clone(),
+        org_name: admin.org.name.clone(),
+        form_error: None,
+        person: text(&q.person),
+        event: text(&q.event),
+        from: text(&q.from),
+        until: text(&q.until),
+        query,
+        events: Vec::new(),
+        next: None,
+    };
+    let filter = match crate::audit_export::filter(&state.core, &q).await {
+        Ok(f) => f,
+        Err(message) => {
+            page.form_error = Some(message);
+            return (StatusCode::BAD_REQUEST, render(&page)).into_response();
+        }
+    };
+    let scope = AuditScope::Org(admin);
+    match state.core.audit_events(&scope, &filter, AUDIT_PAGE).await {
+        Ok(events) => {
+            if events.len() == AUDIT_PAGE as usize {
+                page.next = events.last().map(|e| e.id.clone());
+            }
+            page.events = events
+                .into_iter()
+                .map(|e| EventRow {
+                    time: format_time(e.at).0,
+                    event: e.event,
+                    outcome: e.outcome,
+                    actor: e.actor,
+                    target: e.target,
+                    ip: e.ip,
+                })
+                .collect();
+            render(&page)
+        }
+        Err(e) => unexpected_page(&e),
+    }
+}
+
+pub async fn audit_export(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Query(q): Query<AuditQuery>,
+) -> Response {
+    let admin = match org_admin(&state, &me, &id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let filter = match crate::audit_export::filter(&state.core, &q).await {
+        Ok(f) => f,
+        Err(message) => return message_page(StatusCode::BAD_REQUEST, "Bad filter", &message),
+    };
+    let csv = q.format.as_deref() == Some("csv");
+    crate::audit_export::export(state.core.clone(), AuditScope::Org(admin), filter, csv)
 }
 
 pub async fn admin_add(
