@@ -108,6 +108,7 @@ impl Backend {
         settings.session_lifetime_secs = config.session_lifetime_secs;
         settings.session_idle_secs = config.session_idle_secs;
         settings.closure_grace_secs = config.closure_grace_secs;
+        settings.audit_retention_secs = config.audit_retention_secs;
         let master_key = match config.master_key {
             Some(k) => k,
             None => load_or_create_master_key(&config.data_dir.join("master.key"))?,

@@ -30,6 +30,8 @@ pub struct Config {
     pub session_idle_secs: i64,
     /// How long a closed account keeps its personal data (it can be reactivated meanwhile).
     pub closure_grace_secs: i64,
+    /// How long audit events are kept.
+    pub audit_retention_secs: i64,
     /// `LATCHKEY_MASTER_KEY` (base64 of 32 bytes) if set; otherwise `<data dir>/master.key`.
     pub master_key: Option<[u8; 32]>,
 }
@@ -68,6 +70,15 @@ struct FileConfig {
     sessions: SessionsSection,
     #[serde(default)]
     accounts: AccountsSection,
+    #[serde(default)]
+    audit: AuditSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditSection {
+    /// Days audit events are kept (default 365).
+    retention_days: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -206,15 +217,16 @@ impl Config {
             session_lifetime_secs: positive(
                 "sessions.lifetime_secs",
                 file.sessions.lifetime_secs,
-                30 * 24 * 3600,
+                2_592_000,
             )?,
             master_key,
-            session_idle_secs: positive(
-                "sessions.idle_secs",
-                file.sessions.idle_secs,
-                7 * 24 * 3600,
+            session_idle_secs: positive("sessions.idle_secs", file.sessions.idle_secs, 604_800)?,
+            closure_grace_secs: days(
+                "accounts.closure_grace_days",
+                file.accounts.closure_grace_days,
+                14,
             )?,
-            closure_grace_secs: closure_grace_secs(file.accounts.closure_grace_days)?,
+            audit_retention_secs: days("audit.retention_days", file.audit.retention_days, 365)?,
         })
     }
 
@@ -368,13 +380,11 @@ fn parse_switch(name: &str, v: &str) -> Result<bool, ConfigError> {
     }
 }
 
-fn closure_grace_secs(days: Option<i64>) -> Result<i64, ConfigError> {
-    match days {
-        None => Ok(14 * 24 * 3600),
-        Some(d) if (1..=3650).contains(&d) => Ok(d * 24 * 3600),
-        Some(_) => {
-            Err(bad("accounts.closure_grace_days", "must be a number of days from 1 to 3650"))
-        }
+/// A number of days (1 to 3650) as seconds.
+fn days(setting: &str, value: Option<i64>, default: i64) -> Result<i64, ConfigError> {
+    match value.unwrap_or(default) {
+        d if (1..=3650).contains(&d) => Ok(d * 24 * 3600),
+        _ => Err(bad(setting, "must be a number of days from 1 to 3650")),
     }
 }
 
@@ -444,6 +454,19 @@ mod tests {
             assert_eq!(err.setting, var, "{var}={value}: {err}");
             assert!(!err.to_string().contains('\n'));
         }
+    }
+
+    #[test]
+    fn retention_and_grace_periods_are_days_in_range() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("latchkey.toml");
+        std::fs::write(&path, "[accounts]\nclosure_grace_days = 30\n[audit]\nretention_days = 90\n")
+            .unwrap();
+        let c = Config::load(&HashMap::new(), dir.path()).unwrap();
+        assert_eq!((c.closure_grace_secs, c.audit_retention_secs), (30 * 86_400, 90 * 86_400));
+        std::fs::write(&path, "[audit]\nretention_days = 0\n").unwrap();
+        let err = Config::load(&HashMap::new(), dir.path()).unwrap_err();
+        assert_eq!(err.setting, "audit.retention_days");
     }
 
     #[test]
