@@ -331,16 +331,18 @@ pub trait OrgRepo: Send + Sync {
     async fn list_domains(&self, org: &str) -> RepoResult<Vec<OrgDomain>>;
     /// The organization holding `domain` verified, if any.
     async fn verified_owner(&self, domain: &str) -> RepoResult<Option<Organization>>;
-    /// Records a check. `Verified` fails (false) when another organization holds the domain
-    /// verified: one domain, one organization.
+    /// Records a check and when the next one is due (`None`: no more). `Verified` fails
+    /// (false) when another organization holds the domain verified: one domain, one
+    /// organization.
     async fn record_domain_check(
         &self,
         org: &str,
         domain: &crate::orgs::Domain,
-        status: DomainStatus,
-        error: Option<&str>,
+        check: &crate::orgs::CheckResult,
         now: Timestamp,
     ) -> RepoResult<bool>;
+    /// Domains whose next background check is due.
+    async fn domains_due(&self, now: Timestamp, limit: u32) -> RepoResult<Vec<OrgDomain>>;
 }
 
 /// Why a DNS lookup gave no answer.

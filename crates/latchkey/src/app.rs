@@ -262,6 +262,9 @@ async fn housekeeping(core: Core) {
         if let Err(e) = core.purge_delivered_mail().await {
             tracing::warn!(error = %e, "outbox cleanup failed");
         }
+        if let Err(e) = core.recheck_due_domains().await {
+            tracing::warn!(error = %e, "domain re-checks failed");
+        }
         if let Err(e) = core.purge_audit_log().await {
             tracing::warn!(error = %e, "audit log retention failed");
         }

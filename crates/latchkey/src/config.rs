@@ -460,8 +460,11 @@ mod tests {
     fn retention_and_grace_periods_are_days_in_range() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("latchkey.toml");
-        std::fs::write(&path, "[accounts]\nclosure_grace_days = 30\n[audit]\nretention_days = 90\n")
-            .unwrap();
+        std::fs::write(
+            &path,
+            "[accounts]\nclosure_grace_days = 30\n[audit]\nretention_days = 90\n",
+        )
+        .unwrap();
         let c = Config::load(&HashMap::new(), dir.path()).unwrap();
         assert_eq!((c.closure_grace_secs, c.audit_retention_secs), (30 * 86_400, 90 * 86_400));
         std::fs::write(&path, "[audit]\nretention_days = 0\n").unwrap();

@@ -189,6 +189,40 @@ pub fn now_managed(
     })
 }
 
+#[derive(Template)]
+#[template(path = "mail/domain_proof_missing.txt")]
+struct ProofMissingText<'a> {
+    name: &'a str,
+    domain: &'a str,
+    org: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/domain_proof_missing.html")]
+struct ProofMissingHtml<'a> {
+    name: &'a str,
+    domain: &'a str,
+    org: &'a str,
+    link: &'a str,
+}
+
+/// To an organization's admins: a verified domain's TXT record has gone.
+pub fn domain_proof_missing(
+    to: &Email,
+    name: &str,
+    domain: &str,
+    org: &str,
+    link: &str,
+) -> Result<OutgoingMail, RenderError> {
+    Ok(OutgoingMail {
+        to: to.as_str().to_owned(),
+        subject: format!("The verification record of {domain} is missing"),
+        text: ProofMissingText { name, domain, org, link }.render()?,
+        html: ProofMissingHtml { name, domain, org, link }.render()?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

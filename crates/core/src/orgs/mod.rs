@@ -68,7 +68,25 @@ pub struct OrgDomain {
     pub verified_at: Option<Timestamp>,
     pub last_checked_at: Option<Timestamp>,
     pub last_error: Option<String>,
+    /// When the background job looks again (`None`: it does not).
+    pub next_check_at: Option<Timestamp>,
+    /// Checks made so far (the backoff grows with them).
+    pub checks: u32,
 }
+
+/// What a check concluded, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckResult {
+    pub status: DomainStatus,
+    pub error: Option<String>,
+    pub next_check_at: Option<Timestamp>,
+}
+
+/// Pending domains are looked at again after these pauses (then every six hours), for seven
+/// days; verified ones once a day.
+const PENDING_BACKOFF_SECS: [i64; 4] = [300, 900, 3600, 6 * 3600];
+const PENDING_FOR_SECS: i64 = 7 * 24 * 3600;
+const VERIFIED_RECHECK_SECS: i64 = 24 * 3600;
 
 impl OrgDomain {
     /// The TXT record to publish on the domain.
@@ -251,6 +269,8 @@ impl Core {
             verified_at: None,
             last_checked_at: None,
             last_error: None,
+            next_check_at: Some(now.plus_secs(PENDING_BACKOFF_SECS[0])),
+            checks: 0,
         };
         if !self.ports.orgs.insert_domain(&added).await? {
             // Added concurrently: return what is stored.
@@ -354,6 +374,18 @@ impl Core {
             .find_domain(&admin.org.id, &domain)
             .await?
             .ok_or_else(|| OrgError::UnknownDomain(domain.to_string()))?;
+        self.check_domain(admin, stored).await
+    }
+
+    /// Looks for the TXT record, records the outcome and when to look again, and acts on a
+    /// change: a newly verified domain announces itself to the accounts it now manages; a
+    /// verified domain whose proof disappeared stays verified and its admins are warned.
+    async fn check_domain(
+        &self,
+        admin: &OrgAdmin,
+        stored: OrgDomain,
+    ) -> Result<DomainCheck, OrgError> {
+        let domain = stored.domain.clone();
         let wanted = stored.txt_record();
         let found = match self.ports.dns.txt(&domain).await {
             Ok(records) if records.iter().any(|r| r.trim() == wanted) => Ok(()),
@@ -368,19 +400,20 @@ impl Core {
         };
         let now = self.ports.clock.now();
         let orgs = &self.ports.orgs;
+        let daily = Some(now.plus_secs(VERIFIED_RECHECK_SECS));
         let detail = match found {
             Ok(()) => {
-                if orgs
-                    .record_domain_check(&admin.org.id, &domain, DomainStatus::Verified, None, now)
-                    .await?
-                {
+                let verified = CheckResult {
+                    status: DomainStatus::Verified,
+                    error: None,
+                    next_check_at: daily,
+                };
+                if orgs.record_domain_check(&admin.org.id, &domain, &verified, now).await? {
                     if stored.status != DomainStatus::Verified {
                         tracing::info!(org = %admin.org.id, %domain, "domain verified");
-                        self.audit(
-                            Record::new("domain.verified", Actor::Org(admin))
-                                .about(domain.as_str()),
-                        )
-                        .await;
+                        let record = Record::new("domain.verified", Actor::Org(admin))
+                            .about(domain.as_str());
+                        self.audit(record).await;
                         self.announce_managed(&admin.org, &domain).await?;
                     }
                     format!("{domain} is verified")
@@ -391,25 +424,47 @@ impl Core {
                         .about(domain.as_str())
                         .details(serde_json::json!({ "reason": why }));
                     self.audit(record).await;
-                    orgs.record_domain_check(
-                        &admin.org.id,
-                        &domain,
-                        DomainStatus::Failed,
-                        Some(why),
-                        now,
-                    )
-                    .await?;
+                    let failed = CheckResult {
+                        status: DomainStatus::Failed,
+                        error: Some(why.to_owned()),
+                        next_check_at: None,
+                    };
+                    orgs.record_domain_check(&admin.org.id, &domain, &failed, now).await?;
                     why.to_owned()
                 }
             }
-            Err(why) => {
-                let status = if stored.status == DomainStatus::Verified {
-                    // A verified domain is never dropped silently on one failed look-up.
-                    DomainStatus::Verified
-                } else {
-                    DomainStatus::Pending
+            Err(why) if stored.status == DomainStatus::Verified => {
+                // A verified domain is never dropped silently on a failed look-up: it stays
+                // verified, the problem is shown, and its admins are told once.
+                let kept = CheckResult {
+                    status: DomainStatus::Verified,
+                    error: Some(why.clone()),
+                    next_check_at: daily,
                 };
-                orgs.record_domain_check(&admin.org.id, &domain, status, Some(&why), now).await?;
+                orgs.record_domain_check(&admin.org.id, &domain, &kept, now).await?;
+                if stored.last_error.is_none() {
+                    self.warn_proof_missing(admin, &domain, &why).await?;
+                }
+                why
+            }
+            Err(why) => {
+                let expired = stored.created_at.secs_until(now) >= PENDING_FOR_SECS;
+                let attempt = usize::try_from(stored.checks).unwrap_or(usize::MAX);
+                let pause = PENDING_BACKOFF_SECS[attempt.min(PENDING_BACKOFF_SECS.len() - 1)];
+                let next = if expired {
+                    CheckResult {
+                        status: DomainStatus::Failed,
+                        error: Some(format!("not verified within seven days: {why}")),
+                        next_check_at: None,
+                    }
+                } else {
+                    CheckResult {
+                        status: DomainStatus::Pending,
+                        error: Some(why.clone()),
+                        next_check_at: Some(now.plus_secs(pause)),
+                    }
+                };
+                orgs.record_domain_check(&admin.org.id, &domain, &next, now).await?;
                 why
             }
         };
@@ -418,5 +473,46 @@ impl Core {
             .await?
             .ok_or_else(|| OrgError::UnknownDomain(domain.to_string()))?;
         Ok(DomainCheck { domain, detail })
+    }
+
+    /// Emails the organization's admins that a verified domain's TXT record is gone.
+    async fn warn_proof_missing(
+        &self,
+        admin: &OrgAdmin,
+        domain: &Domain,
+        why: &str,
+    ) -> Result<(), RepoError> {
+        tracing::warn!(org = %admin.org.id, %domain, %why, "verification record missing");
+        let record = Record::new("domain.proof_missing", Actor::Org(admin))
+            .outcome(Outcome::Failure)
+            .about(domain.as_str())
+            .details(serde_json::json!({ "reason": why }));
+        self.audit(record).await;
+        let link = format!("{}/admin/org/{}", self.settings.public_url, admin.org.id);
+        for person in self.org_admin_accounts(admin).await? {
+            self.send_mail(crate::mail::domain_proof_missing(
+                &person.email,
+                person.name.as_str(),
+                domain.as_str(),
+                &admin.org.name,
+                &link,
+            ))
+            .await;
+        }
+        Ok(())
+    }
+
+    /// Background job: checks the domains whose next check is due.
+    pub async fn recheck_due_domains(&self) -> Result<u64, OrgError> {
+        let now = self.ports.clock.now();
+        let due = self.ports.orgs.domains_due(now, 50).await?;
+        let mut checked = 0;
+        for stored in due {
+            let Some(org) = self.ports.orgs.find_org(&stored.org_id).await? else { continue };
+            let admin = OrgAdmin { org, actor: None };
+            self.check_domain(&admin, stored).await?;
+            checked += 1;
+        }
+        Ok(checked)
     }
 }

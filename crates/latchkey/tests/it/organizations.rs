@@ -280,3 +280,73 @@ async fn an_org_admin_verifies_a_domain_and_deactivates_a_managed_account_from_t
         assert_eq!(worker.get("/account").await.status, 303, "signed out at the next request");
     }
 }
+
+#[tokio::test]
+async fn domains_are_rechecked_in_the_background() {
+    for engine in [latchkey_testkit::Engine::Sqlite, latchkey_testkit::Engine::Postgres] {
+        let (dns, addr) = with_dns().await;
+        let Some(server) = TestServer::spawn_with(engine, |c| c.dns_server = Some(addr)).await
+        else {
+            continue;
+        };
+        let site = SiteAdmin::local_operator();
+        let boss = account(&server, "boss@wonka.example").await;
+        let org = server.core.create_organization(&site, "Wonka", &boss).await.unwrap();
+        let admin = server.core.org_admin_as_site_admin(&site, &org.id).await.unwrap();
+        let domain = server.core.add_domain(&admin, "wonka.example").await.unwrap();
+        server.core.add_domain(&admin, "never.example").await.unwrap();
+        assert_eq!(server.core.recheck_due_domains().await.unwrap(), 0, "nothing due yet");
+
+        // Published later: the background check verifies it.
+        dns.set_txt("wonka.example", &[&domain.txt_record()]);
+        server.clock.advance(301);
+        assert_eq!(server.core.recheck_due_domains().await.unwrap(), 2);
+        let status = |name: &'static str| {
+            let core = server.core.clone();
+            let admin = admin.clone();
+            async move {
+                core.list_domains(&admin)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .find(|d| d.domain.as_str() == name)
+                    .unwrap()
+            }
+        };
+        assert_eq!(status("wonka.example").await.status, DomainStatus::Verified);
+        assert_eq!(status("never.example").await.status, DomainStatus::Pending);
+
+        // The proof disappears: still verified, the admins warned once.
+        dns.remove("wonka.example");
+        server.clock.advance(24 * 3600 + 1);
+        server.core.recheck_due_domains().await.unwrap();
+        let wonka = status("wonka.example").await;
+        assert_eq!(wonka.status, DomainStatus::Verified, "never silently dropped");
+        assert!(wonka.last_error.is_some());
+        server.clock.advance(24 * 3600 + 1);
+        server.core.recheck_due_domains().await.unwrap();
+        let warnings =
+            latchkey_testkit::eventually("the warning", std::time::Duration::from_secs(10), || {
+                let n = server
+                    .sent_mail()
+                    .iter()
+                    .filter(|m| {
+                        m.subject.contains("verification record of wonka.example is missing")
+                    })
+                    .count();
+                async move { (n > 0).then_some(n) }
+            })
+            .await;
+        assert_eq!(warnings, 1, "once per disappearance");
+
+        // Never published: given up after seven days.
+        for _ in 0..40 {
+            server.clock.advance(6 * 3600);
+            server.core.recheck_due_domains().await.unwrap();
+        }
+        let never = status("never.example").await;
+        assert_eq!(never.status, DomainStatus::Failed);
+        assert!(never.last_error.unwrap().contains("seven days"));
+        assert_eq!(never.next_check_at, None, "no more checks");
+    }
+}

@@ -23,7 +23,11 @@ CREATE TABLE org_domains (
     verified_at     BIGINT,
     last_checked_at BIGINT,
     last_error      TEXT,
+    -- Background re-checks: pending domains with backoff for 7 days, verified ones daily.
+    next_check_at   BIGINT,
+    checks          BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (org_id, domain)
 );
+CREATE INDEX org_domains_due ON org_domains (next_check_at);
 -- One organization per verified domain, enforced by the database on both engines.
 CREATE UNIQUE INDEX org_domains_verified ON org_domains (domain) WHERE status = 'verified';

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use latchkey_core::accounts::AccountId;
 use latchkey_core::clock::Timestamp;
-use latchkey_core::orgs::Domain;
+use latchkey_core::orgs::{CheckResult, Domain};
 use latchkey_core::ports::{DomainStatus, OrgDomain, OrgRepo, Organization, RepoResult};
 
 use super::{corrupt, unexpected};
@@ -20,6 +20,8 @@ struct DomainRow {
     verified_at: Option<i64>,
     last_checked_at: Option<i64>,
     last_error: Option<String>,
+    next_check_at: Option<i64>,
+    checks: i64,
 }
 
 impl DomainRow {
@@ -33,12 +35,14 @@ impl DomainRow {
             verified_at: self.verified_at.map(Timestamp::from_unix),
             last_checked_at: self.last_checked_at.map(Timestamp::from_unix),
             last_error: self.last_error,
+            next_check_at: self.next_check_at.map(Timestamp::from_unix),
+            checks: u32::try_from(self.checks).unwrap_or(u32::MAX),
         })
     }
 }
 
 const DOMAIN_COLUMNS: &str = "org_id, domain, token, status, created_at, verified_at, \
-     last_checked_at, last_error";
+     last_checked_at, last_error, next_check_at, checks";
 
 fn unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
@@ -152,14 +156,15 @@ impl OrgRepo for SqlStore {
 
     async fn insert_domain(&self, d: &OrgDomain) -> RepoResult<bool> {
         let n = sqlx::query(
-            "INSERT INTO org_domains (org_id, domain, token, status, created_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id, domain) DO NOTHING",
+            "INSERT INTO org_domains (org_id, domain, token, status, created_at, next_check_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (org_id, domain) DO NOTHING",
         )
         .bind(d.org_id.as_str())
         .bind(d.domain.as_str())
         .bind(d.token.as_str())
         .bind(d.status.as_str())
         .bind(d.created_at.unix())
+        .bind(d.next_check_at.map(Timestamp::unix))
         .execute(&self.pool)
         .await
         .map_err(unexpected)?
@@ -211,24 +216,41 @@ impl OrgRepo for SqlStore {
         }))
     }
 
+    async fn domains_due(&self, now: Timestamp, limit: u32) -> RepoResult<Vec<OrgDomain>> {
+        let sql = format!(
+            "SELECT {DOMAIN_COLUMNS} FROM org_domains WHERE next_check_at <= $1 \
+             ORDER BY next_check_at LIMIT $2"
+        );
+        sqlx::query_as::<_, DomainRow>(sqlx::AssertSqlSafe(sql))
+            .bind(now.unix())
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unexpected)?
+            .into_iter()
+            .map(DomainRow::into_domain)
+            .collect()
+    }
+
     async fn record_domain_check(
         &self,
         org: &str,
         domain: &Domain,
-        status: DomainStatus,
-        error: Option<&str>,
+        check: &CheckResult,
         now: Timestamp,
     ) -> RepoResult<bool> {
         let result = sqlx::query(
             "UPDATE org_domains SET status = $1, last_error = $2, last_checked_at = $3, \
-             verified_at = CASE WHEN $1 = 'verified' THEN COALESCE(verified_at, $3) ELSE NULL END \
+             verified_at = CASE WHEN $1 = 'verified' THEN COALESCE(verified_at, $3) ELSE NULL END, \
+             next_check_at = $6, checks = checks + 1 \
              WHERE org_id = $4 AND domain = $5",
         )
-        .bind(status.as_str())
-        .bind(error)
+        .bind(check.status.as_str())
+        .bind(check.error.as_deref())
         .bind(now.unix())
         .bind(org)
         .bind(domain.as_str())
+        .bind(check.next_check_at.map(Timestamp::unix))
         .execute(&self.pool)
         .await;
         match result {
