@@ -107,6 +107,22 @@ on_both_engines! {
         assert_eq!(status, 200);
         assert!(!rotated["keys"].as_array().unwrap().is_empty());
 
+        // Organizations: created with an existing account as admin, domains added.
+        let (status, org) = call(&server, "POST", "/orgs", t, Some(json!({"name": "Acme", "admin": "dev@example.com"}))).await;
+        assert_eq!(status, 201, "{org}");
+        let org_id = org["org_id"].as_str().unwrap().to_owned();
+        let (status, domain) = call(&server, "POST", &format!("/orgs/{org_id}/domains"), t, Some(json!({"domain": "Acme.Example"}))).await;
+        assert_eq!((status, domain["status"].as_str(), domain["domain"].as_str()), (201, Some("pending"), Some("acme.example")));
+        assert!(domain["txt_record"].as_str().unwrap().starts_with("latchkey-verification="));
+        let (status, body) = call(&server, "POST", &format!("/orgs/{org_id}/domains"), t, Some(json!({"domain": "gmail.com"}))).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
+        let (status, _) = call(&server, "GET", "/orgs/no-such-org/domains", t, None).await;
+        assert_eq!(status, 404);
+        let (status, body) = call(&server, "POST", "/orgs", t, Some(json!({"name": "Ghost", "admin": "ghost@example.com"}))).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "{body}");
+        let (_, listed) = call(&server, "GET", "/orgs", t, None).await;
+        assert_eq!(listed["organizations"].as_array().unwrap().len(), 1);
+
         let (status, body) = call(&server, "GET", "/nothing-here", t, None).await;
         assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
 
@@ -126,7 +142,7 @@ on_both_engines! {
         let paths = doc["paths"].as_object().unwrap();
         assert!(paths.len() >= 6);
         for (path, ops) in paths {
-            let concrete = path.replace("{email}", "someone@example.com");
+            let concrete = path.replace("{email}", "someone@example.com").replace("{id}", "some-org").replace("{domain}", "example.com");
             for method in ops.as_object().unwrap().keys() {
                 let (status, _) = call(&server, &method.to_uppercase(), &concrete, None, None).await;
                 let public = ops[method]["security"].as_array().is_some_and(Vec::is_empty);

@@ -26,6 +26,7 @@ use serde_json::{Value, json};
 use crate::audit_export::AuditQuery;
 use crate::state::AppState;
 use latchkey_core::audit::AuditScope;
+use latchkey_core::orgs::OrgError;
 
 const OPENAPI: &str = include_str!("openapi.json");
 
@@ -41,6 +42,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/clients", get(clients_list).post(clients_create))
         .route("/api/v1/deliveries/backchannel-logout", get(deliveries))
         .route("/api/v1/keys/rotate", post(keys_rotate))
+        .route("/api/v1/orgs", get(orgs_list).post(orgs_create))
+        .route("/api/v1/orgs/{id}/admins", post(orgs_admin_add))
+        .route("/api/v1/orgs/{id}/domains", get(orgs_domains).post(orgs_domain_add))
+        .route("/api/v1/orgs/{id}/domains/{domain}/verify", post(orgs_domain_verify))
         .route("/api/v1/audit", get(audit_page))
         .route("/api/v1/audit/export", get(audit_export))
         .route("/api/v1/{*rest}", axum::routing::any(no_such_endpoint))
@@ -453,6 +458,117 @@ async fn deliveries(
     let counts: serde_json::Map<String, Value> =
         counts.into_iter().map(|(status, n)| (status, n.into())).collect();
     Ok(Json(json!({ "deliveries": items, "counts": counts })).into_response())
+}
+
+fn org_error(e: OrgError) -> ApiError {
+    match e {
+        OrgError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+        OrgError::UnknownDomain(_) => {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+        }
+        OrgError::UnknownAccount(_) | OrgError::BadName | OrgError::BadDomain(_) => {
+            ApiError::invalid(e.to_string())
+        }
+        OrgError::Unexpected(u) => ApiError::unexpected(&u),
+    }
+}
+
+fn domain_json(d: &latchkey_core::orgs::OrgDomain) -> Value {
+    json!({
+        "org_id": d.org_id,
+        "domain": d.domain.as_str(),
+        "token": d.token,
+        "txt_record": d.txt_record(),
+        "status": d.status.as_str(),
+        "verified_at": d.verified_at.map(latchkey_core::clock::Timestamp::rfc3339),
+        "last_checked_at": d.last_checked_at.map(latchkey_core::clock::Timestamp::rfc3339),
+        "last_error": d.last_error,
+    })
+}
+
+async fn orgs_list(State(state): State<AppState>, Admin(caller): Admin) -> ApiResult {
+    let orgs =
+        state.core.list_organizations(&caller.admin).await.map_err(|e| ApiError::unexpected(&e))?;
+    let items: Vec<_> = orgs.iter().map(|o| json!({ "org_id": o.id, "name": o.name })).collect();
+    Ok(Json(json!({ "organizations": items })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewOrg {
+    name: String,
+    admin: String,
+}
+
+async fn orgs_create(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Body(body): Body<NewOrg>,
+) -> ApiResult {
+    let admin = parse_email(&body.admin)?;
+    let org = state
+        .core
+        .create_organization(&caller.admin, &body.name, &admin)
+        .await
+        .map_err(org_error)?;
+    Ok((StatusCode::CREATED, Json(json!({ "org_id": org.id, "name": org.name }))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmailBody {
+    email: String,
+}
+
+async fn orgs_admin_add(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+    Body(body): Body<EmailBody>,
+) -> ApiResult {
+    let email = parse_email(&body.email)?;
+    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await.map_err(org_error)?;
+    let added = state.core.add_org_admin(&admin, &email).await.map_err(org_error)?;
+    Ok(Json(json!({ "org_id": id, "email": email.as_str(), "added": added })).into_response())
+}
+
+async fn orgs_domains(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await.map_err(org_error)?;
+    let domains = state.core.list_domains(&admin).await.map_err(|e| ApiError::unexpected(&e))?;
+    Ok(Json(json!({ "domains": domains.iter().map(domain_json).collect::<Vec<_>>() })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DomainBody {
+    domain: String,
+}
+
+async fn orgs_domain_add(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+    Body(body): Body<DomainBody>,
+) -> ApiResult {
+    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await.map_err(org_error)?;
+    let added = state.core.add_domain(&admin, &body.domain).await.map_err(org_error)?;
+    Ok((StatusCode::CREATED, Json(domain_json(&added))).into_response())
+}
+
+async fn orgs_domain_verify(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path((id, domain)): Path<(String, String)>,
+) -> ApiResult {
+    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await.map_err(org_error)?;
+    let check = state.core.verify_domain(&admin, &domain).await.map_err(org_error)?;
+    let mut doc = domain_json(&check.domain);
+    doc["detail"] = check.detail.into();
+    Ok(Json(doc).into_response())
 }
 
 async fn audit_query(
