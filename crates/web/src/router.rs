@@ -97,6 +97,7 @@ fn pages(state: &AppState) -> Router<AppState> {
         .route("/admin/org/{id}/domains/verify", post(org::domain_verify))
         .route("/admin/org/{id}/accounts/deactivate", post(org::account_deactivate))
         .route("/admin/org/{id}/accounts/close", post(org::account_close))
+        .route("/admin/org/{id}/accounts/action", post(org::account_action))
         .route("/admin/org/{id}/admins", post(org::admin_add))
         .route("/admin/org/{id}/audit", get(org::audit))
         .route("/admin/org/{id}/audit/export", get(org::audit_export))

@@ -68,6 +68,16 @@ impl Core {
         if !account.is_active() {
             return Ok(());
         }
+        self.send_reset_link(&account).await?;
+        Ok(())
+    }
+
+    /// Issues a reset link for the account and mails it to the account's address.
+    pub(crate) async fn send_reset_link(
+        &self,
+        account: &crate::accounts::Account,
+    ) -> Result<(), RepoError> {
+        let now = self.ports.clock.now();
         let token = OpaqueToken::generate(self.ports.rng.as_ref());
         self.ports
             .tokens

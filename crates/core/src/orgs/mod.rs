@@ -357,6 +357,48 @@ impl Core {
         Ok(account)
     }
 
+    /// An org admin turns off a managed account's two-step verification.
+    pub async fn org_reset_two_factor(
+        &self,
+        admin: &OrgAdmin,
+        email: &Email,
+    ) -> Result<Account, crate::flows::SetStatusError> {
+        let account = self.managed_account(admin, email).await?;
+        self.clear_second_factors(&account, Actor::Org(admin)).await?;
+        Ok(account)
+    }
+
+    /// An org admin sends a managed account a password reset link (to its own address).
+    pub async fn org_send_password_reset(
+        &self,
+        admin: &OrgAdmin,
+        email: &Email,
+    ) -> Result<Account, crate::flows::SetStatusError> {
+        let account = self.managed_account(admin, email).await?;
+        if !account.is_active() {
+            return Err(crate::flows::SetStatusError::Closed);
+        }
+        self.send_reset_link(&account).await?;
+        self.audit(Record::new("password.reset_sent", Actor::Org(admin)).target(&account)).await;
+        Ok(account)
+    }
+
+    /// An org admin changes a managed account's display name.
+    pub async fn org_rename(
+        &self,
+        admin: &OrgAdmin,
+        email: &Email,
+        name: &crate::accounts::DisplayName,
+    ) -> Result<Account, crate::flows::SetStatusError> {
+        let account = self.managed_account(admin, email).await?;
+        self.ports.accounts.set_name(&account.id, name, self.ports.clock.now()).await?;
+        let record = Record::new("account.renamed", Actor::Org(admin))
+            .target(&account)
+            .details(serde_json::json!({ "name": name.as_str() }));
+        self.audit(record).await;
+        Ok(account)
+    }
+
     pub async fn list_domains(&self, admin: &OrgAdmin) -> Result<Vec<OrgDomain>, RepoError> {
         self.ports.orgs.list_domains(&admin.org.id).await
     }

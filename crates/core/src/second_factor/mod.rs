@@ -338,20 +338,29 @@ impl Core {
         let Some(account) = self.ports.accounts.find_by_email(email).await? else {
             return Ok(None);
         };
+        self.clear_second_factors(&account, Actor::Site(admin)).await?;
+        Ok(Some(account))
+    }
+
+    /// Removes every second factor of the account (an administrator's reset) and tells them.
+    pub(crate) async fn clear_second_factors(
+        &self,
+        account: &Account,
+        actor: Actor<'_>,
+    ) -> Result<(), RepoError> {
         self.ports.second_factor.delete_totp(&account.id).await?;
         self.ports.second_factor.delete_recovery_codes(&account.id).await?;
         for key in self.ports.second_factor.list_webauthn_credentials(&account.id).await? {
             self.ports.second_factor.delete_webauthn_credential(&account.id, &key.id).await?;
         }
-        let actor = admin.actor.as_ref().map_or("local operator", AccountId::as_str);
-        tracing::info!(account = %account.id, %actor, "two-step verification reset by an administrator");
-        self.audit(Record::new("two_factor.reset", Actor::Site(admin)).target(&account)).await;
+        tracing::info!(account = %account.id, "two-step verification reset by an administrator");
+        self.audit(Record::new("two_factor.reset", actor).target(account)).await;
         self.security_notice(
-            &account,
+            account,
             "An administrator turned off two-step verification for your account. Set it up again from your account's security page.",
         )
         .await;
-        Ok(Some(account))
+        Ok(())
     }
 
     /// Checks a TOTP or recovery code, counting failures against the account's throttle.

@@ -539,7 +539,8 @@ async fn orgs_domains(
 ) -> ApiResult {
     let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await.map_err(org_error)?;
     let domains = state.core.list_domains(&admin).await.map_err(|e| ApiError::unexpected(&e))?;
-    Ok(Json(json!({ "domains": domains.iter().map(domain_json).collect::<Vec<_>>() })).into_response())
+    Ok(Json(json!({ "domains": domains.iter().map(domain_json).collect::<Vec<_>>() }))
+        .into_response())
 }
 
 #[derive(Deserialize)]

@@ -147,6 +147,11 @@ pub async fn show(
                 }
                 Some("admin_added") => Some("The administrator was added."),
                 Some("closed") => Some("The account was closed and signed out everywhere."),
+                Some("reset_sent") => Some("A password reset link was sent to the person."),
+                Some("two_factor_reset") => {
+                    Some("Two-step verification was turned off; the person was emailed.")
+                }
+                Some("renamed") => Some("The name was changed."),
                 _ => None,
             };
             render(&p)
@@ -249,6 +254,63 @@ pub async fn account_deactivate(
             "Account closed",
             "A closed account cannot be changed.",
         ),
+        Err(SetStatusError::Unexpected(e)) => unexpected_page(&e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ManagedForm {
+    email: String,
+    action: String,
+    name: String,
+}
+
+/// The smaller actions on a managed account: send a password reset link, reset two-step
+/// verification, rename.
+pub async fn account_action(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<ManagedForm>,
+) -> Response {
+    let admin = match org_admin(&state, &me, &id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Ok(email) = Email::parse(&form.email) else {
+        return message_page(
+            StatusCode::NOT_FOUND,
+            "Account not found",
+            "No such managed account.",
+        );
+    };
+    let core = &state.core;
+    let (done, notice) = match form.action.as_str() {
+        "reset_password" => (core.org_send_password_reset(&admin, &email).await, "reset_sent"),
+        "reset_two_factor" => (core.org_reset_two_factor(&admin, &email).await, "two_factor_reset"),
+        "rename" => match latchkey_core::accounts::DisplayName::parse(&form.name) {
+            Ok(name) => (core.org_rename(&admin, &email, &name).await, "renamed"),
+            Err(e) => {
+                return message_page(StatusCode::BAD_REQUEST, "Not a valid name", &e.to_string());
+            }
+        },
+        _ => {
+            return message_page(
+                StatusCode::BAD_REQUEST,
+                "Unknown action",
+                "Go back and try again.",
+            );
+        }
+    };
+    match done {
+        Ok(_) => Redirect::to(&format!("/admin/org/{id}?notice={notice}")).into_response(),
+        Err(SetStatusError::NotFound) => {
+            message_page(StatusCode::NOT_FOUND, "Account not found", "No such managed account.")
+        }
+        Err(SetStatusError::Closed) => {
+            message_page(StatusCode::CONFLICT, "Account not active", "The account is not active.")
+        }
         Err(SetStatusError::Unexpected(e)) => unexpected_page(&e),
     }
 }
