@@ -233,29 +233,7 @@ pub async fn account_deactivate(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<EmailForm>,
 ) -> Response {
-    let admin = match org_admin(&state, &me, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let Ok(email) = Email::parse(&form.email) else {
-        return message_page(
-            StatusCode::NOT_FOUND,
-            "Account not found",
-            "No such managed account.",
-        );
-    };
-    match state.core.deactivate_managed_account(&admin, &email).await {
-        Ok(_) => Redirect::to(&format!("/admin/org/{id}?notice=deactivated")).into_response(),
-        Err(SetStatusError::NotFound) => {
-            message_page(StatusCode::NOT_FOUND, "Account not found", "No such managed account.")
-        }
-        Err(SetStatusError::Closed) => message_page(
-            StatusCode::CONFLICT,
-            "Account closed",
-            "A closed account cannot be changed.",
-        ),
-        Err(SetStatusError::Unexpected(e)) => unexpected_page(&e),
-    }
+    managed_account_action(&state, &me, &id, &form.email, "deactivate", "").await
 }
 
 #[derive(Deserialize, Default)]
@@ -274,22 +252,33 @@ pub async fn account_action(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<ManagedForm>,
 ) -> Response {
-    let admin = match org_admin(&state, &me, &id).await {
+    managed_account_action(&state, &me, &id, &form.email, &form.action, &form.name).await
+}
+
+/// One action of an org admin on an account the organization manages; any other account is
+/// "not found".
+async fn managed_account_action(
+    state: &AppState,
+    me: &SignedIn,
+    id: &str,
+    email: &str,
+    action: &str,
+    name: &str,
+) -> Response {
+    let admin = match org_admin(state, me, id).await {
         Ok(a) => a,
         Err(r) => return r,
     };
-    let Ok(email) = Email::parse(&form.email) else {
-        return message_page(
-            StatusCode::NOT_FOUND,
-            "Account not found",
-            "No such managed account.",
-        );
-    };
+    let not_found =
+        || message_page(StatusCode::NOT_FOUND, "Account not found", "No such managed account.");
+    let Ok(email) = Email::parse(email) else { return not_found() };
     let core = &state.core;
-    let (done, notice) = match form.action.as_str() {
+    let (done, notice) = match action {
+        "deactivate" => (core.deactivate_managed_account(&admin, &email).await, "deactivated"),
+        "close" => (core.close_managed_account(&admin, &email).await, "closed"),
         "reset_password" => (core.org_send_password_reset(&admin, &email).await, "reset_sent"),
         "reset_two_factor" => (core.org_reset_two_factor(&admin, &email).await, "two_factor_reset"),
-        "rename" => match latchkey_core::accounts::DisplayName::parse(&form.name) {
+        "rename" => match latchkey_core::accounts::DisplayName::parse(name) {
             Ok(name) => (core.org_rename(&admin, &email, &name).await, "renamed"),
             Err(e) => {
                 return message_page(StatusCode::BAD_REQUEST, "Not a valid name", &e.to_string());
@@ -305,12 +294,12 @@ pub async fn account_action(
     };
     match done {
         Ok(_) => Redirect::to(&format!("/admin/org/{id}?notice={notice}")).into_response(),
-        Err(SetStatusError::NotFound) => {
-            message_page(StatusCode::NOT_FOUND, "Account not found", "No such managed account.")
-        }
-        Err(SetStatusError::Closed) => {
-            message_page(StatusCode::CONFLICT, "Account not active", "The account is not active.")
-        }
+        Err(SetStatusError::NotFound) => not_found(),
+        Err(SetStatusError::Closed) => message_page(
+            StatusCode::CONFLICT,
+            "Account closed",
+            "The account is closed (or not active); it cannot be changed this way.",
+        ),
         Err(SetStatusError::Unexpected(e)) => unexpected_page(&e),
     }
 }
@@ -321,27 +310,7 @@ pub async fn account_close(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<EmailForm>,
 ) -> Response {
-    let admin = match org_admin(&state, &me, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let Ok(email) = Email::parse(&form.email) else {
-        return message_page(
-            StatusCode::NOT_FOUND,
-            "Account not found",
-            "No such managed account.",
-        );
-    };
-    match state.core.close_managed_account(&admin, &email).await {
-        Ok(_) => Redirect::to(&format!("/admin/org/{id}?notice=closed")).into_response(),
-        Err(SetStatusError::NotFound) => {
-            message_page(StatusCode::NOT_FOUND, "Account not found", "No such managed account.")
-        }
-        Err(SetStatusError::Closed) => {
-            message_page(StatusCode::CONFLICT, "Already closed", "That account is already closed.")
-        }
-        Err(SetStatusError::Unexpected(e)) => unexpected_page(&e),
-    }
+    managed_account_action(&state, &me, &id, &form.email, "close", "").await
 }
 
 struct EventRow {
