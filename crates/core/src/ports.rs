@@ -72,6 +72,10 @@ pub trait AccountRepo: Send + Sync {
     async fn mark_email_verified(&self, id: &AccountId, at: Timestamp) -> RepoResult<()>;
     async fn set_password_hash(&self, id: &AccountId, hash: &str, at: Timestamp) -> RepoResult<()>;
     async fn set_name(&self, id: &AccountId, name: &DisplayName, at: Timestamp) -> RepoResult<()>;
+    /// Changes the email (and marks it verified); false when another account has it.
+    async fn set_email(&self, id: &AccountId, email: &Email, at: Timestamp) -> RepoResult<bool>;
+    /// Removes the password (the person must reset it).
+    async fn clear_password(&self, id: &AccountId, at: Timestamp) -> RepoResult<()>;
     async fn set_status(
         &self,
         id: &AccountId,
@@ -283,6 +287,62 @@ pub trait AdminTokenRepo: Send + Sync {
     async fn list(&self) -> RepoResult<Vec<crate::flows::AdminToken>>;
     /// False when there was no live token with this id.
     async fn revoke(&self, id: &str, at: Timestamp) -> RepoResult<bool>;
+}
+
+// ---- Email changes ------------------------------------------------------------------------
+
+/// What an email-change link does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailChangeKind {
+    /// Sent to the new address: confirms the change.
+    Confirm,
+    /// Sent to the old address: undoes the change.
+    Revert,
+}
+
+impl EmailChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Confirm => "confirm",
+            Self::Revert => "revert",
+        }
+    }
+}
+
+#[async_trait]
+pub trait EmailChangeRepo: Send + Sync {
+    /// Stores a link; `email` is the new address (confirm) or the old one (revert).
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_email_change(
+        &self,
+        hash: &TokenHash,
+        account: &AccountId,
+        kind: EmailChangeKind,
+        email: &Email,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> RepoResult<()>;
+    /// The link's account and address if it is unused and unexpired (does not use it).
+    async fn peek_email_change(
+        &self,
+        hash: &TokenHash,
+        kind: EmailChangeKind,
+        now: Timestamp,
+    ) -> RepoResult<Option<(AccountId, String)>>;
+    /// Uses the link once; `None` if unknown, used, expired or of the other kind.
+    async fn use_email_change(
+        &self,
+        hash: &TokenHash,
+        kind: EmailChangeKind,
+        now: Timestamp,
+    ) -> RepoResult<Option<(AccountId, String)>>;
+    /// Uses up the account's outstanding links of this kind.
+    async fn cancel_email_changes(
+        &self,
+        account: &AccountId,
+        kind: EmailChangeKind,
+        now: Timestamp,
+    ) -> RepoResult<()>;
 }
 
 // ---- Audit log ----------------------------------------------------------------------------

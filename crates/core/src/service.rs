@@ -9,9 +9,9 @@ use crate::flows::ThrottlePolicy;
 use crate::mail::OutgoingMail;
 use crate::oidc_provider::OidcState;
 use crate::ports::{
-    AccountRepo, AdminTokenRepo, AuditRepo, ClientRepo, Clock, DnsResolver, KeyFetcher,
-    NewOutboxItem, OidcRepo, OneTimeTokenRepo, OrgRepo, OutboxRepo, Rng, SecondFactorRepo,
-    SessionRepo, SigningKeyRepo, ThrottleRepo,
+    AccountRepo, AdminTokenRepo, AuditRepo, ClientRepo, Clock, DnsResolver, EmailChangeRepo,
+    KeyFetcher, NewOutboxItem, OidcRepo, OneTimeTokenRepo, OrgRepo, OutboxRepo, Rng,
+    SecondFactorRepo, SessionRepo, SigningKeyRepo, ThrottleRepo,
 };
 use crate::second_factor::SecondFactorState;
 
@@ -27,6 +27,7 @@ pub struct Ports {
     pub second_factor: Arc<dyn SecondFactorRepo>,
     pub orgs: Arc<dyn OrgRepo>,
     pub audit: Arc<dyn AuditRepo>,
+    pub email_changes: Arc<dyn EmailChangeRepo>,
     pub dns: Arc<dyn DnsResolver>,
     pub clients: Arc<dyn ClientRepo>,
     pub signing_keys: Arc<dyn SigningKeyRepo>,

@@ -95,6 +95,7 @@ impl Backend {
             second_factor: shared.clone(),
             orgs: shared.clone(),
             audit: shared.clone(),
+            email_changes: shared.clone(),
             dns: Arc::new(HickoryDns::new(config.dns_server).map_err(StartError::Dns)?),
             clients: shared.clone(),
             signing_keys: shared.clone(),

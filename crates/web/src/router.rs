@@ -23,7 +23,8 @@ use crate::error::not_found;
 use crate::extract::csrf_cookie;
 use crate::oidc::{authorize, discovery, end_session, token, userinfo};
 use crate::pages::{
-    account, admin, home, keys, login, org, password_reset, security, signup, verify_email,
+    account, admin, email_change, home, keys, login, org, password_reset, security, signup,
+    verify_email,
 };
 use crate::state::AppState;
 use crate::{health, metrics};
@@ -64,6 +65,15 @@ fn pages(state: &AppState) -> Router<AppState> {
         .route("/account/sessions/{id}/end", post(account::session_end))
         .route("/account/sessions/end-all", post(account::sessions_end_all))
         .route("/account/closure-request", post(account::closure_request))
+        .route("/account/email", post(email_change::request))
+        .route(
+            "/account/email/confirm",
+            get(email_change::confirm_show).post(email_change::confirm_submit),
+        )
+        .route(
+            "/account/email/revert",
+            get(email_change::revert_show).post(email_change::revert_submit),
+        )
         .route("/account/security", get(security::show))
         .route("/account/security/totp", post(security::totp_start))
         .route("/account/security/totp/confirm", post(security::totp_confirm))

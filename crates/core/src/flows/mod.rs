@@ -5,6 +5,7 @@
 mod account_settings;
 mod admin_tokens;
 mod closure;
+mod email_change;
 mod login;
 mod password_reset;
 mod provisioning;
@@ -15,6 +16,7 @@ mod verify_email;
 pub use account_settings::{ChangeNameError, ChangePasswordError};
 pub use admin_tokens::{ADMIN_TOKEN_PREFIX, AdminCaller, AdminToken, AdminTokenError};
 pub use closure::ClosureRequest;
+pub use email_change::ChangeEmailError;
 pub use login::{LoginError, LoginOutcome, LoginSuccess};
 pub use password_reset::{CompleteResetError, RequestResetError};
 pub use provisioning::{CreateAccountError, CreateAccountRequest, SetStatusError, SiteAdmin};

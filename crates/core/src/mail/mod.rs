@@ -223,6 +223,65 @@ pub fn domain_proof_missing(
     })
 }
 
+#[derive(Template)]
+#[template(path = "mail/email_change_confirm.txt")]
+struct EmailChangeConfirmText<'a> {
+    name: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/email_change_confirm.html")]
+struct EmailChangeConfirmHtml<'a> {
+    name: &'a str,
+    link: &'a str,
+}
+
+/// To the new address: the change takes effect only through this link.
+pub fn email_change_confirm(
+    to: &Email,
+    name: &str,
+    link: &str,
+) -> Result<OutgoingMail, RenderError> {
+    Ok(OutgoingMail {
+        to: to.as_str().to_owned(),
+        subject: "Confirm your new email address".to_owned(),
+        text: EmailChangeConfirmText { name, link }.render()?,
+        html: EmailChangeConfirmHtml { name, link }.render()?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "mail/email_changed_notice.txt")]
+struct EmailChangedText<'a> {
+    name: &'a str,
+    new_email: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/email_changed_notice.html")]
+struct EmailChangedHtml<'a> {
+    name: &'a str,
+    new_email: &'a str,
+    link: &'a str,
+}
+
+/// To the old address: the change happened, with the "this wasn't me" link.
+pub fn email_changed_notice(
+    to: &Email,
+    name: &str,
+    new_email: &str,
+    link: &str,
+) -> Result<OutgoingMail, RenderError> {
+    Ok(OutgoingMail {
+        to: to.as_str().to_owned(),
+        subject: "Your email address was changed".to_owned(),
+        text: EmailChangedText { name, new_email, link }.render()?,
+        html: EmailChangedHtml { name, new_email, link }.render()?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,6 +44,7 @@ mod cli;
 mod closure;
 mod console;
 mod demo;
+mod email_change;
 mod hostile_input;
 mod mail_smtp;
 mod oidc;

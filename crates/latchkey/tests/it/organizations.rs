@@ -187,6 +187,28 @@ async fn verifying_a_domain_makes_its_accounts_managed_and_tells_them_once() {
         );
         let other = server.core.find_account(&site, &outsider).await.unwrap().unwrap();
         assert_eq!(server.core.account_summary(&other).await.unwrap().managed_by, None);
+        // A managed account's owner cannot move its email off the organization's domains.
+        let page = browser
+            .submit(
+                "/account",
+                "/account/email",
+                &[("new_email", "me@gmail.com"), ("current_password", super::PASSWORD)],
+            )
+            .await;
+        assert_eq!(page.status, 400);
+        assert!(page.body.contains("Initech manages your account"), "{}", page.body);
+        let page = browser
+            .submit(
+                "/account",
+                "/account/email",
+                &[("new_email", "renamed@initech.example"), ("current_password", super::PASSWORD)],
+            )
+            .await;
+        assert_eq!(
+            page.location(),
+            Some("/account?notice=email_change_sent"),
+            "within the domain it can"
+        );
 
         let notices = latchkey_testkit::eventually(
             "the managed notices",

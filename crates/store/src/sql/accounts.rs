@@ -179,6 +179,34 @@ impl AccountRepo for SqlStore {
         Ok(())
     }
 
+    async fn set_email(&self, id: &AccountId, email: &Email, at: Timestamp) -> RepoResult<bool> {
+        let result = sqlx::query(
+            "UPDATE accounts SET email = $1, email_normalized = $2, \
+             email_verified_at = COALESCE(email_verified_at, $3), updated_at = $3 WHERE id = $4",
+        )
+        .bind(email.as_str())
+        .bind(email.normalized())
+        .bind(at.unix())
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(done) => Ok(done.rows_affected() == 1),
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Ok(false),
+            Err(e) => Err(unexpected(e)),
+        }
+    }
+
+    async fn clear_password(&self, id: &AccountId, at: Timestamp) -> RepoResult<()> {
+        sqlx::query("UPDATE accounts SET password_hash = NULL, updated_at = $1 WHERE id = $2")
+            .bind(at.unix())
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        Ok(())
+    }
+
     async fn set_status(
         &self,
         id: &AccountId,
@@ -272,6 +300,7 @@ impl AccountRepo for SqlStore {
             "consents",
             "admin_tokens",
             "closure_requests",
+            "email_changes",
         ] {
             let sql = format!("DELETE FROM {table} WHERE account_id = $1");
             sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -5,6 +5,7 @@ mod accounts;
 mod admin_tokens;
 mod audit;
 mod clients;
+mod email_changes;
 mod keys;
 mod oidc;
 mod orgs;

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod email_change;
 pub mod keys;
 pub mod login;
 pub mod org;
@@ -44,6 +45,13 @@ pub fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "access_revoked" => Some("That product no longer has access to your account."),
         "second_factor_expired" => Some("That sign-in took too long. Log in again."),
         "two_factor_off" => Some("The authenticator app was turned off."),
+        "email_change_sent" => Some(
+            "Check the new address: the change takes effect when you follow the link we sent there.",
+        ),
+        "email_changed" => Some("Your email address was changed."),
+        "email_reverted" => Some(
+            "The email change was undone and every device signed out. Choose a new password with the link we sent to your address.",
+        ),
         "closure_requested" => Some(
             "Your request to close the account was sent to its administrators. Nothing changes until they act on it.",
         ),

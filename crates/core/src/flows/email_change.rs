@@ -1,0 +1,198 @@
+//! Changing the email of an account, by its owner: a confirmation link goes to the new address
+//! and the change takes effect only when it is used; the old address then gets a notice with a
+//! seven-day "this wasn't me" link that puts it back, signs the account out everywhere and
+//! forces a new password — the safety net for someone whose account was taken over. The old
+//! address can no longer sign in once the change is made. A managed account's email must stay
+//! on its organization's verified domains.
+
+use crate::Core;
+use crate::accounts::{Account, Email};
+use crate::audit::{Actor, Outcome, Record};
+use crate::credentials::{Password, Verified};
+use crate::flows::{HashFailure, Unexpected};
+use crate::mail;
+use crate::orgs::DomainStatus;
+use crate::ports::{EmailChangeKind, RepoError};
+use crate::secret::OpaqueToken;
+
+const CONFIRM_TTL_SECS: i64 = 24 * 3600;
+const REVERT_TTL_SECS: i64 = 7 * 24 * 3600;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeEmailError {
+    #[error("Your password is incorrect.")]
+    WrongPassword,
+    #[error("That is already your email address.")]
+    Unchanged,
+    #[error(
+        "{0} manages your account, so its email must stay on one of its domains. Ask its administrators."
+    )]
+    ManagedDomain(String),
+    #[error("This link is not valid any more. Start again from your account page.")]
+    InvalidLink,
+    #[error("That address is no longer available.")]
+    Taken,
+    #[error("We are handling a lot of sign-ins right now. Try again in a moment.")]
+    Busy,
+    #[error(transparent)]
+    Unexpected(#[from] Unexpected),
+}
+
+impl From<RepoError> for ChangeEmailError {
+    fn from(e: RepoError) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+impl From<HashFailure> for ChangeEmailError {
+    fn from(e: HashFailure) -> Self {
+        match e {
+            HashFailure::Busy => Self::Busy,
+            HashFailure::Unexpected(u) => Self::Unexpected(u),
+        }
+    }
+}
+
+impl Core {
+    /// Sends the confirmation link to the new address. Says nothing about whether the address
+    /// already has an account (its owner gets the usual "you already have an account" mail).
+    pub async fn request_email_change(
+        &self,
+        account: &Account,
+        password: &Password,
+        new: &Email,
+    ) -> Result<(), ChangeEmailError> {
+        let verdict = self
+            .hasher
+            .verify(password, account.password_hash.as_deref(), self.ports.rng.as_ref())
+            .await
+            .map_err(HashFailure::from)?;
+        if verdict == Verified::No {
+            return Err(ChangeEmailError::WrongPassword);
+        }
+        if new.normalized() == account.email.normalized() {
+            return Err(ChangeEmailError::Unchanged);
+        }
+        if let Some(org) = self.managing_org(account).await? {
+            let domain = new.normalized().rsplit('@').next().unwrap_or_default().to_owned();
+            let allowed = self
+                .ports
+                .orgs
+                .list_domains(&org.id)
+                .await?
+                .iter()
+                .any(|d| d.status == DomainStatus::Verified && d.domain.as_str() == domain);
+            if !allowed {
+                return Err(ChangeEmailError::ManagedDomain(org.name));
+            }
+        }
+        let now = self.ports.clock.now();
+        if self.ports.accounts.find_by_email(new).await?.is_some() {
+            let login = self.link("/login");
+            let reset = self.link("/forgot-password");
+            self.send_mail(mail::signup_existing(new, &login, &reset)).await;
+            return Ok(());
+        }
+        let changes = &self.ports.email_changes;
+        changes.cancel_email_changes(&account.id, EmailChangeKind::Confirm, now).await?;
+        let token = OpaqueToken::generate(self.ports.rng.as_ref());
+        changes
+            .insert_email_change(
+                &token.hash(),
+                &account.id,
+                EmailChangeKind::Confirm,
+                new,
+                now,
+                now.plus_secs(CONFIRM_TTL_SECS),
+            )
+            .await?;
+        let link = self.link(&format!("/account/email/confirm?token={}", token.expose()));
+        self.send_mail(mail::email_change_confirm(new, account.name.as_str(), &link)).await;
+        let record = Record::new("email.change_requested", Actor::Person(account)).target(account);
+        self.audit(record).await;
+        Ok(())
+    }
+
+    /// Whether a confirmation or revert link is still good (for showing its page).
+    pub async fn email_link_is_valid(&self, token: &str, revert: bool) -> Result<bool, RepoError> {
+        let Some(token) = OpaqueToken::parse(token) else { return Ok(false) };
+        let kind = if revert { EmailChangeKind::Revert } else { EmailChangeKind::Confirm };
+        let now = self.ports.clock.now();
+        Ok(self.ports.email_changes.peek_email_change(&token.hash(), kind, now).await?.is_some())
+    }
+
+    /// The new address confirmed: the change takes effect, the old address is told.
+    pub async fn confirm_email_change(&self, token: &str) -> Result<Account, ChangeEmailError> {
+        let token = OpaqueToken::parse(token).ok_or(ChangeEmailError::InvalidLink)?;
+        let now = self.ports.clock.now();
+        let (id, new) = self
+            .ports
+            .email_changes
+            .use_email_change(&token.hash(), EmailChangeKind::Confirm, now)
+            .await?
+            .ok_or(ChangeEmailError::InvalidLink)?;
+        let mut account =
+            self.ports.accounts.find_by_id(&id).await?.ok_or(ChangeEmailError::InvalidLink)?;
+        let new = Email::parse(&new).map_err(|_| ChangeEmailError::InvalidLink)?;
+        let old = account.email.clone();
+        if !self.ports.accounts.set_email(&id, &new, now).await? {
+            return Err(ChangeEmailError::Taken);
+        }
+        let revert = OpaqueToken::generate(self.ports.rng.as_ref());
+        self.ports
+            .email_changes
+            .insert_email_change(
+                &revert.hash(),
+                &id,
+                EmailChangeKind::Revert,
+                &old,
+                now,
+                now.plus_secs(REVERT_TTL_SECS),
+            )
+            .await?;
+        let link = self.link(&format!("/account/email/revert?token={}", revert.expose()));
+        self.send_mail(mail::email_changed_notice(
+            &old,
+            account.name.as_str(),
+            new.as_str(),
+            &link,
+        ))
+        .await;
+        account.email = new;
+        let record = Record::new("email.changed", Actor::Person(&account))
+            .target(&account)
+            .details(serde_json::json!({ "from": old.as_str(), "to": account.email.as_str() }));
+        self.audit(record).await;
+        tracing::info!(account = %account.id, "email changed");
+        Ok(account)
+    }
+
+    /// "This wasn't me": the old address comes back, every session ends, the password must be
+    /// reset (a link goes to the old address).
+    pub async fn revert_email_change(&self, token: &str) -> Result<Account, ChangeEmailError> {
+        let token = OpaqueToken::parse(token).ok_or(ChangeEmailError::InvalidLink)?;
+        let now = self.ports.clock.now();
+        let (id, old) = self
+            .ports
+            .email_changes
+            .use_email_change(&token.hash(), EmailChangeKind::Revert, now)
+            .await?
+            .ok_or(ChangeEmailError::InvalidLink)?;
+        let old = Email::parse(&old).map_err(|_| ChangeEmailError::InvalidLink)?;
+        if !self.ports.accounts.set_email(&id, &old, now).await? {
+            return Err(ChangeEmailError::Taken);
+        }
+        self.ports.email_changes.cancel_email_changes(&id, EmailChangeKind::Confirm, now).await?;
+        self.ports.accounts.clear_password(&id, now).await?;
+        self.end_sessions_except(&id, None).await.map_err(Unexpected::from)?;
+        let account =
+            self.ports.accounts.find_by_id(&id).await?.ok_or(ChangeEmailError::InvalidLink)?;
+        self.send_reset_link(&account).await?;
+        let record = Record::new("email.reverted", Actor::Person(&account))
+            .outcome(Outcome::Success)
+            .target(&account);
+        self.audit(record).await;
+        tracing::warn!(account = %account.id, "email change reverted from the old address");
+        Ok(account)
+    }
+}

@@ -1,0 +1,12 @@
+-- Email changes: a confirmation link to the new address (it takes effect only then), and a
+-- seven-day "this wasn't me" link to the old one that undoes it. Both stored as SHA-256.
+CREATE TABLE email_changes (
+    token_hash TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    kind       TEXT NOT NULL,
+    email      TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at    BIGINT
+);
+CREATE INDEX email_changes_account ON email_changes (account_id);
