@@ -383,6 +383,46 @@ impl Core {
         Ok(account)
     }
 
+    /// An org admin moves a managed account to another address on the organization's verified
+    /// domains. Both addresses are told. `Ok(None)` when the new address is not on a verified
+    /// domain of the organization or already has an account.
+    pub async fn org_change_email(
+        &self,
+        admin: &OrgAdmin,
+        email: &Email,
+        new: &Email,
+    ) -> Result<Option<Account>, crate::flows::SetStatusError> {
+        let account = self.managed_account(admin, email).await?;
+        let domain = new.normalized().rsplit('@').next().unwrap_or_default().to_owned();
+        let ours = self
+            .ports
+            .orgs
+            .list_domains(&admin.org.id)
+            .await?
+            .iter()
+            .any(|d| d.status == DomainStatus::Verified && d.domain.as_str() == domain);
+        if !ours || !self.ports.accounts.set_email(&account.id, new, self.ports.clock.now()).await?
+        {
+            return Ok(None);
+        }
+        let what = format!(
+            "An administrator of {} changed your account's email from {} to {}.",
+            admin.org.name, account.email, new
+        );
+        let link = format!("{}/account", self.settings.public_url);
+        for to in [&account.email, new] {
+            self.send_mail(crate::mail::security_changed(to, account.name.as_str(), &what, &link))
+                .await;
+        }
+        let record = Record::new("email.changed", Actor::Org(admin))
+            .target(&account)
+            .details(serde_json::json!({ "from": account.email.as_str(), "to": new.as_str() }));
+        self.audit(record).await;
+        let mut account = account;
+        account.email = new.clone();
+        Ok(Some(account))
+    }
+
     /// An org admin changes a managed account's display name.
     pub async fn org_rename(
         &self,

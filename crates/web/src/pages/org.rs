@@ -152,6 +152,9 @@ pub async fn show(
                     Some("Two-step verification was turned off; the person was emailed.")
                 }
                 Some("renamed") => Some("The name was changed."),
+                Some("email_changed") => {
+                    Some("The email address was changed; both addresses were told.")
+                }
                 _ => None,
             };
             render(&p)
@@ -242,6 +245,7 @@ pub struct ManagedForm {
     email: String,
     action: String,
     name: String,
+    new_email: String,
 }
 
 /// The smaller actions on a managed account: send a password reset link, reset two-step
@@ -252,7 +256,49 @@ pub async fn account_action(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<ManagedForm>,
 ) -> Response {
+    if form.action == "change_email" {
+        return change_email(&state, &me, &id, &form.email, &form.new_email).await;
+    }
     managed_account_action(&state, &me, &id, &form.email, &form.action, &form.name).await
+}
+
+async fn change_email(
+    state: &AppState,
+    me: &SignedIn,
+    id: &str,
+    email: &str,
+    new_email: &str,
+) -> Response {
+    let admin = match org_admin(state, me, id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let (Ok(email), Ok(new)) = (Email::parse(email), Email::parse(new_email)) else {
+        return message_page(
+            StatusCode::BAD_REQUEST,
+            "Not an email address",
+            "Go back and try again.",
+        );
+    };
+    match state.core.org_change_email(&admin, &email, &new).await {
+        Ok(Some(_)) => {
+            Redirect::to(&format!("/admin/org/{id}?notice=email_changed")).into_response()
+        }
+        Ok(None) => message_page(
+            StatusCode::BAD_REQUEST,
+            "The email was not changed",
+            "The new address must be on one of the organization's verified domains and free.",
+        ),
+        Err(SetStatusError::NotFound) => {
+            message_page(StatusCode::NOT_FOUND, "Account not found", "No such managed account.")
+        }
+        Err(SetStatusError::Closed) => message_page(
+            StatusCode::CONFLICT,
+            "Account closed",
+            "A closed account cannot be changed.",
+        ),
+        Err(SetStatusError::Unexpected(e)) => unexpected_page(&e),
+    }
 }
 
 /// One action of an org admin on an account the organization manages; any other account is
