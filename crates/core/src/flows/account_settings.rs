@@ -64,12 +64,7 @@ impl Core {
             return Err(ChangePasswordError::Throttled(secs));
         }
         let rng = self.ports.rng.as_ref();
-        let verdict = self
-            .hasher
-            .verify(current, account.password_hash.as_deref(), rng)
-            .await
-            .map_err(HashFailure::from)?;
-        if verdict == Verified::No {
+        if !self.password_is_right(account, current).await? {
             self.count_against(&keys, policy.login_window_secs, now).await?;
             return Err(ChangePasswordError::WrongCurrentPassword);
         }
@@ -98,5 +93,20 @@ impl Core {
         let now = self.ports.clock.now();
         self.ports.accounts.set_name(&account.id, name, now).await.map_err(Unexpected::from)?;
         Ok(())
+    }
+}
+
+impl Core {
+    /// Re-checks the signed-in person's password (sensitive changes ask for it again).
+    pub(crate) async fn password_is_right(
+        &self,
+        account: &Account,
+        password: &Password,
+    ) -> Result<bool, HashFailure> {
+        let verdict = self
+            .hasher
+            .verify(password, account.password_hash.as_deref(), self.ports.rng.as_ref())
+            .await?;
+        Ok(verdict != Verified::No)
     }
 }

@@ -8,7 +8,7 @@
 use crate::Core;
 use crate::accounts::{Account, Email};
 use crate::audit::{Actor, Outcome, Record};
-use crate::credentials::{Password, Verified};
+use crate::credentials::Password;
 use crate::flows::{HashFailure, Unexpected};
 use crate::mail;
 use crate::orgs::DomainStatus;
@@ -62,12 +62,7 @@ impl Core {
         password: &Password,
         new: &Email,
     ) -> Result<(), ChangeEmailError> {
-        let verdict = self
-            .hasher
-            .verify(password, account.password_hash.as_deref(), self.ports.rng.as_ref())
-            .await
-            .map_err(HashFailure::from)?;
-        if verdict == Verified::No {
+        if !self.password_is_right(account, password).await? {
             return Err(ChangeEmailError::WrongPassword);
         }
         if new.normalized() == account.email.normalized() {

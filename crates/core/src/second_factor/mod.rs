@@ -21,7 +21,7 @@ use crate::Core;
 use crate::accounts::{Account, AccountId};
 use crate::audit::{Actor, Outcome, Record};
 use crate::clock::Timestamp;
-use crate::credentials::{Password, Verified};
+use crate::credentials::Password;
 use crate::flows::throttle::RetryAfter;
 use crate::flows::{HashFailure, LoginSuccess, Unexpected};
 use crate::mail;
@@ -303,12 +303,7 @@ impl Core {
         password: &Password,
         code: &str,
     ) -> Result<(), SecondFactorError> {
-        let verdict = self
-            .hasher
-            .verify(password, account.password_hash.as_deref(), self.ports.rng.as_ref())
-            .await
-            .map_err(HashFailure::from)?;
-        if verdict == Verified::No {
+        if !self.password_is_right(account, password).await? {
             return Err(SecondFactorError::WrongPassword);
         }
         let status = self.two_factor_status(&account.id).await?;

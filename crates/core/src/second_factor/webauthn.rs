@@ -255,12 +255,7 @@ impl Core {
         password: &crate::credentials::Password,
         id: &str,
     ) -> Result<bool, SecondFactorError> {
-        let verdict = self
-            .hasher
-            .verify(password, account.password_hash.as_deref(), self.ports.rng.as_ref())
-            .await
-            .map_err(crate::flows::HashFailure::from)?;
-        if verdict == crate::credentials::Verified::No {
+        if !self.password_is_right(account, password).await? {
             return Err(SecondFactorError::WrongPassword);
         }
         let removed = self.ports.second_factor.delete_webauthn_credential(&account.id, id).await?;
