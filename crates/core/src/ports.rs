@@ -424,6 +424,14 @@ pub trait DnsResolver: Send + Sync {
     async fn txt(&self, name: &crate::orgs::Domain) -> Result<Vec<String>, DnsError>;
 }
 
+/// Fetches `https://<domain>/.well-known/latchkey-verification.txt` for domain verification:
+/// bounded in time and size, no redirects to other hosts, private addresses refused unless the
+/// operator allows them. The error says, for the admin, what went wrong.
+#[async_trait]
+pub trait WebProofFetcher: Send + Sync {
+    async fn verification_file(&self, domain: &crate::orgs::Domain) -> Result<String, String>;
+}
+
 // ---- Two-step verification ------------------------------------------------------------
 
 /// An account's authenticator app as stored: the secret sealed under the master key.

@@ -11,7 +11,7 @@ use crate::oidc_provider::OidcState;
 use crate::ports::{
     AccountRepo, AdminTokenRepo, AuditRepo, ClientRepo, Clock, DnsResolver, EmailChangeRepo,
     KeyFetcher, NewOutboxItem, OidcRepo, OneTimeTokenRepo, OrgRepo, OutboxRepo, Rng,
-    SecondFactorRepo, SessionRepo, SigningKeyRepo, ThrottleRepo,
+    SecondFactorRepo, SessionRepo, SigningKeyRepo, ThrottleRepo, WebProofFetcher,
 };
 use crate::second_factor::SecondFactorState;
 
@@ -29,6 +29,7 @@ pub struct Ports {
     pub audit: Arc<dyn AuditRepo>,
     pub email_changes: Arc<dyn EmailChangeRepo>,
     pub dns: Arc<dyn DnsResolver>,
+    pub web_proof: Arc<dyn WebProofFetcher>,
     pub clients: Arc<dyn ClientRepo>,
     pub signing_keys: Arc<dyn SigningKeyRepo>,
     pub oidc: Arc<dyn OidcRepo>,

@@ -23,6 +23,7 @@ use crate::dns::HickoryDns;
 use crate::jwks_fetch::HttpKeyFetcher;
 use crate::mail::{Delivery, Transport};
 use crate::platform::{OsRng, SystemClock};
+use crate::web_proof::HttpsProofFetcher;
 use latchkey_core::second_factor::SecondFactorState;
 
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +98,10 @@ impl Backend {
             audit: shared.clone(),
             email_changes: shared.clone(),
             dns: Arc::new(HickoryDns::new(config.dns_server).map_err(StartError::Dns)?),
+            web_proof: Arc::new(
+                HttpsProofFetcher::new(config.dns_server, &config.outbound)
+                    .map_err(StartError::Http)?,
+            ),
             clients: shared.clone(),
             signing_keys: shared.clone(),
             oidc: shared,

@@ -32,6 +32,8 @@ pub struct Config {
     pub closure_grace_secs: i64,
     /// How long audit events are kept.
     pub audit_retention_secs: i64,
+    /// Fetches triggered by organization admins or outside input.
+    pub outbound: OutboundPolicy,
     /// `LATCHKEY_MASTER_KEY` (base64 of 32 bytes) if set; otherwise `<data dir>/master.key`.
     pub master_key: Option<[u8; 32]>,
 }
@@ -72,6 +74,35 @@ struct FileConfig {
     accounts: AccountsSection,
     #[serde(default)]
     audit: AuditSection,
+    #[serde(default)]
+    outbound: OutboundSection,
+}
+
+/// Outbound fetches that an organization admin or outside input points at (the HTTPS proof of
+/// a domain; later IdP metadata).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundPolicy {
+    /// Allow private and loopback addresses (tests, closed networks). Off by default.
+    pub allow_private_addresses: bool,
+    /// PEM certificates trusted besides the built-in web roots (an internal CA, tests).
+    pub extra_roots_pem: Option<Vec<u8>>,
+    /// The port the HTTPS proof is fetched from (443; tests move it).
+    pub verification_https_port: u16,
+}
+
+impl Default for OutboundPolicy {
+    fn default() -> Self {
+        Self { allow_private_addresses: false, extra_roots_pem: None, verification_https_port: 443 }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutboundSection {
+    allow_private_addresses: Option<bool>,
+    /// A PEM file of extra trusted root certificates.
+    extra_roots: Option<String>,
+    verification_https_port: Option<u16>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -200,6 +231,7 @@ impl Config {
             .transpose()?;
         let passwords = file.passwords.resolve()?;
         let throttle = file.throttle.resolve()?;
+        let outbound = file.outbound.resolve(cwd)?;
 
         Ok(Self {
             listen,
@@ -227,6 +259,7 @@ impl Config {
                 14,
             )?,
             audit_retention_secs: days("audit.retention_days", file.audit.retention_days, 365)?,
+            outbound,
         })
     }
 
@@ -273,6 +306,32 @@ impl PasswordsSection {
             return Err(bad("passwords.max_concurrent", "must be at least 1"));
         }
         Ok(passwords)
+    }
+}
+
+impl OutboundSection {
+    fn resolve(&self, cwd: &Path) -> Result<OutboundPolicy, ConfigError> {
+        let extra_roots_pem = match &self.extra_roots {
+            Some(path) => {
+                let name = "outbound.extra_roots";
+                let pem = std::fs::read(cwd.join(path))
+                    .map_err(|e| bad(name, format!("cannot read {path}: {e}")))?;
+                match reqwest::Certificate::from_pem_bundle(&pem) {
+                    Ok(certs) if !certs.is_empty() => Some(pem),
+                    _ => return Err(bad(name, format!("{path} holds no PEM certificate"))),
+                }
+            }
+            None => None,
+        };
+        let port = self.verification_https_port.unwrap_or(443);
+        if port == 0 {
+            return Err(bad("outbound.verification_https_port", "must be a port from 1 to 65535"));
+        }
+        Ok(OutboundPolicy {
+            allow_private_addresses: self.allow_private_addresses.unwrap_or(false),
+            extra_roots_pem,
+            verification_https_port: port,
+        })
     }
 }
 
@@ -470,6 +529,33 @@ mod tests {
         std::fs::write(&path, "[audit]\nretention_days = 0\n").unwrap();
         let err = Config::load(&HashMap::new(), dir.path()).unwrap_err();
         assert_eq!(err.setting, "audit.retention_days");
+    }
+
+    #[test]
+    fn outbound_fetches_refuse_private_addresses_unless_allowed() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::load(&HashMap::new(), dir.path()).unwrap();
+        assert_eq!(c.outbound, OutboundPolicy::default());
+        assert!(!c.outbound.allow_private_addresses);
+        let path = dir.path().join("latchkey.toml");
+        std::fs::write(&path, "[outbound]\nextra_roots = \"ca.pem\"\n").unwrap();
+        let err = Config::load(&HashMap::new(), dir.path()).unwrap_err();
+        assert_eq!(err.setting, "outbound.extra_roots");
+        assert!(err.problem.contains("cannot read ca.pem"), "{err}");
+        std::fs::write(dir.path().join("ca.pem"), "not a certificate").unwrap();
+        let err = Config::load(&HashMap::new(), dir.path()).unwrap_err();
+        assert!(err.problem.contains("no PEM certificate"), "{err}");
+        std::fs::write(&path, "[outbound]\nverification_https_port = 0\n").unwrap();
+        let err = Config::load(&HashMap::new(), dir.path()).unwrap_err();
+        assert_eq!(err.setting, "outbound.verification_https_port");
+        std::fs::write(
+            &path,
+            "[outbound]\nallow_private_addresses = true\nverification_https_port = 8443\n",
+        )
+        .unwrap();
+        let c = Config::load(&HashMap::new(), dir.path()).unwrap();
+        assert!(c.outbound.allow_private_addresses);
+        assert_eq!(c.outbound.verification_https_port, 8443);
     }
 
     #[test]

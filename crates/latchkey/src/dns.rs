@@ -19,23 +19,28 @@ pub struct HickoryDns {
 
 impl HickoryDns {
     pub fn new(server: Option<SocketAddr>) -> Result<Self, String> {
-        let mut builder = match server {
-            Some(addr) => {
-                let group = NameServerConfigGroup::from_ips_clear(&[addr.ip()], addr.port(), true);
-                Resolver::builder_with_config(
-                    ResolverConfig::from_parts(None, vec![], group),
-                    TokioConnectionProvider::default(),
-                )
-            }
-            None => Resolver::builder_tokio().map_err(|e| format!("system resolver: {e}"))?,
-        };
-        let options: &mut ResolverOpts = builder.options_mut();
-        options.timeout = Duration::from_secs(2);
-        options.attempts = 1;
-        options.cache_size = 0;
-        options.ndots = 0;
-        Ok(Self { resolver: builder.build() })
+        Ok(Self { resolver: resolver(server)? })
     }
+}
+
+/// A resolver for verification look-ups: through `server` when given, else the system's.
+pub fn resolver(server: Option<SocketAddr>) -> Result<Resolver<TokioConnectionProvider>, String> {
+    let mut builder = match server {
+        Some(addr) => {
+            let group = NameServerConfigGroup::from_ips_clear(&[addr.ip()], addr.port(), true);
+            Resolver::builder_with_config(
+                ResolverConfig::from_parts(None, vec![], group),
+                TokioConnectionProvider::default(),
+            )
+        }
+        None => Resolver::builder_tokio().map_err(|e| format!("system resolver: {e}"))?,
+    };
+    let options: &mut ResolverOpts = builder.options_mut();
+    options.timeout = Duration::from_secs(2);
+    options.attempts = 1;
+    options.cache_size = 0;
+    options.ndots = 0;
+    Ok(builder.build())
 }
 
 #[async_trait]

@@ -10,6 +10,7 @@ mod dns;
 mod jwks_fetch;
 mod mail;
 mod platform;
+mod web_proof;
 
 pub use app::{App, Backend, Overrides, StartError};
 pub use config::{Config, ConfigError};

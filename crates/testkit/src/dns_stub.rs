@@ -1,19 +1,20 @@
-//! A DNS server for tests (UDP on 127.0.0.1), answering TXT queries from a table: names it
-//! knows get their records, unknown names get NXDOMAIN, and names told to be silent get no
+//! A DNS server for tests (UDP on 127.0.0.1), answering TXT and A queries from a table: names
+//! it knows get their records, unknown names get NXDOMAIN, and names told to be silent get no
 //! answer at all (a timeout). Messages are parsed and built with `hickory-proto`.
 
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
 use hickory_proto::op::{Message, MessageType, ResponseCode};
-use hickory_proto::rr::rdata::TXT;
+use hickory_proto::rr::rdata::{A, TXT};
 use hickory_proto::rr::{RData, Record, RecordType};
 use tokio::net::UdpSocket;
 
 #[derive(Default)]
 struct Zone {
     txt: HashMap<String, Vec<String>>,
+    a: HashMap<String, Vec<Ipv4Addr>>,
     silent: HashSet<String>,
 }
 
@@ -55,9 +56,18 @@ impl DnsStub {
         zone.txt.insert(key(name), values.iter().map(|v| (*v).to_owned()).collect());
     }
 
+    /// The IPv4 addresses of `name` become exactly `ips`.
+    pub fn set_a(&self, name: &str, ips: &[Ipv4Addr]) {
+        let mut zone = self.zone.lock().unwrap();
+        zone.silent.remove(&key(name));
+        zone.a.insert(key(name), ips.to_vec());
+    }
+
     /// `name` no longer exists (NXDOMAIN).
     pub fn remove(&self, name: &str) {
-        self.zone.lock().unwrap().txt.remove(&key(name));
+        let mut zone = self.zone.lock().unwrap();
+        zone.txt.remove(&key(name));
+        zone.a.remove(&key(name));
     }
 
     /// Queries for `name` go unanswered.
@@ -87,19 +97,25 @@ fn respond(query: &Message, zone: &Mutex<Zone>) -> Option<Message> {
         .set_recursion_desired(query.recursion_desired())
         .set_recursion_available(true)
         .add_queries(query.queries().to_vec());
-    match zone.txt.get(&name) {
-        None => {
-            answer.set_response_code(ResponseCode::NXDomain);
-        }
-        Some(values) => {
-            answer.set_response_code(ResponseCode::NoError);
-            if question.query_type() == RecordType::TXT {
-                for value in values {
-                    let rdata = RData::TXT(TXT::new(vec![value.clone()]));
-                    answer.add_answer(Record::from_rdata(question.name().clone(), 60, rdata));
-                }
+    if !zone.txt.contains_key(&name) && !zone.a.contains_key(&name) {
+        answer.set_response_code(ResponseCode::NXDomain);
+        return Some(answer);
+    }
+    answer.set_response_code(ResponseCode::NoError);
+    let owner = question.name().clone();
+    match question.query_type() {
+        RecordType::TXT => {
+            for value in zone.txt.get(&name).into_iter().flatten() {
+                let rdata = RData::TXT(TXT::new(vec![value.clone()]));
+                answer.add_answer(Record::from_rdata(owner.clone(), 60, rdata));
             }
         }
+        RecordType::A => {
+            for ip in zone.a.get(&name).into_iter().flatten() {
+                answer.add_answer(Record::from_rdata(owner.clone(), 60, RData::A(A(*ip))));
+            }
+        }
+        _ => {}
     }
     Some(answer)
 }

@@ -8,6 +8,7 @@
 mod browser;
 mod clock;
 mod dns_stub;
+mod https_stub;
 mod mail;
 mod postgres;
 mod server;
@@ -17,6 +18,7 @@ mod tcp_toggle;
 pub use browser::{Browser, Page, hidden_input};
 pub use clock::FakeClock;
 pub use dns_stub::DnsStub;
+pub use https_stub::{HttpsStub, Reply};
 pub use mail::Mail;
 pub use postgres::{FreshDatabase, postgres_url};
 pub use server::{Engine, TestServer};

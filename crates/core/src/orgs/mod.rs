@@ -3,19 +3,21 @@
 //! of its DNS: a TXT record `latchkey-verification=<token>` on the domain itself (the apex). A
 //! verified domain belongs to one organization only; subdomains are separate domains.
 //!
-//! Managed accounts, background re-checks, the HTTPS-file method and the audit log build on
-//! this (see the organizations issue).
+//! Control is proven by a DNS TXT record or an HTTPS file (see [`proof`]); a verified domain
+//! makes every account on it managed by the organization.
 
 mod domain;
+mod proof;
 
 pub use domain::{Domain, DomainError};
+pub use proof::{ProofMethod, WELL_KNOWN_PATH};
 
 use crate::Core;
 use crate::accounts::{Account, AccountId, AccountSummary, Email};
 use crate::audit::{Actor, Outcome, Record};
 use crate::clock::Timestamp;
 use crate::flows::{SiteAdmin, Unexpected};
-use crate::ports::{DnsError, RepoError};
+use crate::ports::RepoError;
 use crate::secret::OpaqueToken;
 
 /// The TXT record's prefix; the value is this followed by the domain's token.
@@ -72,6 +74,8 @@ pub struct OrgDomain {
     pub next_check_at: Option<Timestamp>,
     /// Checks made so far (the backoff grows with them).
     pub checks: u32,
+    /// How the domain was last proven (while verified).
+    pub proof: Option<ProofMethod>,
 }
 
 /// What a check concluded, as stored.
@@ -80,6 +84,8 @@ pub struct CheckResult {
     pub status: DomainStatus,
     pub error: Option<String>,
     pub next_check_at: Option<Timestamp>,
+    /// The method that proved the domain this time (`None`: none did).
+    pub proof: Option<ProofMethod>,
 }
 
 /// Pending domains are looked at again after these pauses (then every six hours), for seven
@@ -92,6 +98,22 @@ impl OrgDomain {
     /// The TXT record to publish on the domain.
     pub fn txt_record(&self) -> String {
         format!("{TXT_PREFIX}{}", self.token)
+    }
+
+    /// The domain as the admin API and the CLI print it.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "org_id": self.org_id,
+            "domain": self.domain.as_str(),
+            "token": self.token,
+            "txt_record": self.txt_record(),
+            "proof_url": self.proof_url(),
+            "status": self.status.as_str(),
+            "verified_by": self.proof.map(ProofMethod::as_str),
+            "verified_at": self.verified_at.map(Timestamp::rfc3339),
+            "last_checked_at": self.last_checked_at.map(Timestamp::rfc3339),
+            "last_error": self.last_error,
+        })
     }
 }
 
@@ -271,6 +293,7 @@ impl Core {
             last_error: None,
             next_check_at: Some(now.plus_secs(PENDING_BACKOFF_SECS[0])),
             checks: 0,
+            proof: None,
         };
         if !self.ports.orgs.insert_domain(&added).await? {
             // Added concurrently: return what is stored.
@@ -468,37 +491,28 @@ impl Core {
         stored: OrgDomain,
     ) -> Result<DomainCheck, OrgError> {
         let domain = stored.domain.clone();
-        let wanted = stored.txt_record();
-        let found = match self.ports.dns.txt(&domain).await {
-            Ok(records) if records.iter().any(|r| r.trim() == wanted) => Ok(()),
-            Ok(records) if records.iter().any(|r| r.trim().starts_with(TXT_PREFIX)) => {
-                Err("a latchkey-verification TXT record is there, but with another token"
-                    .to_owned())
-            }
-            Ok(_) | Err(DnsError::NoRecords) => {
-                Err(format!("no TXT record \"{wanted}\" on {domain} yet"))
-            }
-            Err(e) => Err(e.to_string()),
-        };
+        let found = self.find_proof(&stored).await;
         let now = self.ports.clock.now();
         let orgs = &self.ports.orgs;
         let daily = Some(now.plus_secs(VERIFIED_RECHECK_SECS));
         let detail = match found {
-            Ok(()) => {
+            Ok(method) => {
                 let verified = CheckResult {
                     status: DomainStatus::Verified,
                     error: None,
                     next_check_at: daily,
+                    proof: Some(method),
                 };
                 if orgs.record_domain_check(&admin.org.id, &domain, &verified, now).await? {
                     if stored.status != DomainStatus::Verified {
                         tracing::info!(org = %admin.org.id, %domain, "domain verified");
                         let record = Record::new("domain.verified", Actor::Org(admin))
-                            .about(domain.as_str());
+                            .about(domain.as_str())
+                            .details(serde_json::json!({ "method": method.as_str() }));
                         self.audit(record).await;
                         self.announce_managed(&admin.org, &domain).await?;
                     }
-                    format!("{domain} is verified")
+                    format!("{domain} is verified (by its {})", method.describe())
                 } else {
                     let why = "another organization has already verified this domain";
                     let record = Record::new("domain.verified", Actor::Org(admin))
@@ -510,6 +524,7 @@ impl Core {
                         status: DomainStatus::Failed,
                         error: Some(why.to_owned()),
                         next_check_at: None,
+                        proof: None,
                     };
                     orgs.record_domain_check(&admin.org.id, &domain, &failed, now).await?;
                     why.to_owned()
@@ -522,6 +537,7 @@ impl Core {
                     status: DomainStatus::Verified,
                     error: Some(why.clone()),
                     next_check_at: daily,
+                    proof: None,
                 };
                 orgs.record_domain_check(&admin.org.id, &domain, &kept, now).await?;
                 if stored.last_error.is_none() {
@@ -538,12 +554,14 @@ impl Core {
                         status: DomainStatus::Failed,
                         error: Some(format!("not verified within seven days: {why}")),
                         next_check_at: None,
+                        proof: None,
                     }
                 } else {
                     CheckResult {
                         status: DomainStatus::Pending,
                         error: Some(why.clone()),
                         next_check_at: Some(now.plus_secs(pause)),
+                        proof: None,
                     }
                 };
                 orgs.record_domain_check(&admin.org.id, &domain, &next, now).await?;

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 use latchkey_core::accounts::Email;
-use latchkey_core::clock::Timestamp;
 use latchkey_core::flows::SiteAdmin;
 use latchkey_core::orgs::{DomainCheck, OrgDomain, OrgError};
 use serde_json::json;
@@ -78,19 +77,6 @@ fn email(raw: &str, flag: &str) -> Result<Email, Failure> {
     Email::parse(raw).map_err(|e| Failure::Usage(format!("{flag}: {e}")))
 }
 
-fn domain_json(d: &OrgDomain) -> serde_json::Value {
-    json!({
-        "org_id": d.org_id,
-        "domain": d.domain.as_str(),
-        "token": d.token,
-        "txt_record": d.txt_record(),
-        "status": d.status.as_str(),
-        "verified_at": d.verified_at.map(Timestamp::rfc3339),
-        "last_checked_at": d.last_checked_at.map(Timestamp::rfc3339),
-        "last_error": d.last_error,
-    })
-}
-
 pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Failure> {
     let site = SiteAdmin::local_operator();
     let backend = Backend::open(&config, Arc::new(SystemClock))
@@ -138,7 +124,7 @@ pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Fail
             let admin = core.org_admin_as_site_admin(&site, &org).await.map_err(refused)?;
             let added = core.add_domain(&admin, &domain).await.map_err(refused)?;
             if json {
-                print_json(&domain_json(&added));
+                print_json(&added.to_json());
             } else {
                 println!(
                     "Publish this TXT record on {} (the domain itself, not a subdomain):\n  {}\n\
@@ -154,7 +140,7 @@ pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Fail
             let DomainCheck { domain, detail } =
                 core.verify_domain(&admin, &domain).await.map_err(refused)?;
             if json {
-                let mut doc = domain_json(&domain);
+                let mut doc = domain.to_json();
                 doc["detail"] = detail.into();
                 print_json(&doc);
             } else {
@@ -167,7 +153,7 @@ pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Fail
                 core.list_domains(&admin).await.map_err(|e| Failure::Refused(e.to_string()))?;
             if json {
                 print_json(
-                    &json!({ "domains": domains.iter().map(domain_json).collect::<Vec<_>>() }),
+                    &json!({ "domains": domains.iter().map(OrgDomain::to_json).collect::<Vec<_>>() }),
                 );
             } else {
                 for d in &domains {

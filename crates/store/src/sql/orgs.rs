@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use latchkey_core::accounts::AccountId;
 use latchkey_core::clock::Timestamp;
-use latchkey_core::orgs::{CheckResult, Domain};
+use latchkey_core::orgs::{CheckResult, Domain, ProofMethod};
 use latchkey_core::ports::{DomainStatus, OrgDomain, OrgRepo, Organization, RepoResult};
 
 use super::{corrupt, unexpected};
@@ -22,6 +22,7 @@ struct DomainRow {
     last_error: Option<String>,
     next_check_at: Option<i64>,
     checks: i64,
+    proof: Option<String>,
 }
 
 impl DomainRow {
@@ -37,12 +38,16 @@ impl DomainRow {
             last_error: self.last_error,
             next_check_at: self.next_check_at.map(Timestamp::from_unix),
             checks: u32::try_from(self.checks).unwrap_or(u32::MAX),
+            proof: match self.proof {
+                Some(p) => Some(ProofMethod::parse(&p).ok_or_else(|| corrupt("domain proof"))?),
+                None => None,
+            },
         })
     }
 }
 
 const DOMAIN_COLUMNS: &str = "org_id, domain, token, status, created_at, verified_at, \
-     last_checked_at, last_error, next_check_at, checks";
+     last_checked_at, last_error, next_check_at, checks, proof";
 
 fn unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
@@ -242,7 +247,8 @@ impl OrgRepo for SqlStore {
         let result = sqlx::query(
             "UPDATE org_domains SET status = $1, last_error = $2, last_checked_at = $3, \
              verified_at = CASE WHEN $1 = 'verified' THEN COALESCE(verified_at, $3) ELSE NULL END, \
-             next_check_at = $6, checks = checks + 1 \
+             next_check_at = $6, checks = checks + 1, \
+             proof = CASE WHEN $1 = 'verified' THEN COALESCE($7, proof) ELSE NULL END \
              WHERE org_id = $4 AND domain = $5",
         )
         .bind(check.status.as_str())
@@ -251,6 +257,7 @@ impl OrgRepo for SqlStore {
         .bind(org)
         .bind(domain.as_str())
         .bind(check.next_check_at.map(Timestamp::unix))
+        .bind(check.proof.map(ProofMethod::as_str))
         .execute(&self.pool)
         .await;
         match result {

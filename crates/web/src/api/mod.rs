@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 use crate::audit_export::AuditQuery;
 use crate::state::AppState;
 use latchkey_core::audit::AuditScope;
-use latchkey_core::orgs::OrgError;
+use latchkey_core::orgs::{OrgDomain, OrgError};
 
 const OPENAPI: &str = include_str!("openapi.json");
 
@@ -473,19 +473,6 @@ fn org_error(e: OrgError) -> ApiError {
     }
 }
 
-fn domain_json(d: &latchkey_core::orgs::OrgDomain) -> Value {
-    json!({
-        "org_id": d.org_id,
-        "domain": d.domain.as_str(),
-        "token": d.token,
-        "txt_record": d.txt_record(),
-        "status": d.status.as_str(),
-        "verified_at": d.verified_at.map(latchkey_core::clock::Timestamp::rfc3339),
-        "last_checked_at": d.last_checked_at.map(latchkey_core::clock::Timestamp::rfc3339),
-        "last_error": d.last_error,
-    })
-}
-
 async fn orgs_list(State(state): State<AppState>, Admin(caller): Admin) -> ApiResult {
     let orgs =
         state.core.list_organizations(&caller.admin).await.map_err(|e| ApiError::unexpected(&e))?;
@@ -539,7 +526,7 @@ async fn orgs_domains(
 ) -> ApiResult {
     let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await.map_err(org_error)?;
     let domains = state.core.list_domains(&admin).await.map_err(|e| ApiError::unexpected(&e))?;
-    Ok(Json(json!({ "domains": domains.iter().map(domain_json).collect::<Vec<_>>() }))
+    Ok(Json(json!({ "domains": domains.iter().map(OrgDomain::to_json).collect::<Vec<_>>() }))
         .into_response())
 }
 
@@ -557,7 +544,7 @@ async fn orgs_domain_add(
 ) -> ApiResult {
     let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await.map_err(org_error)?;
     let added = state.core.add_domain(&admin, &body.domain).await.map_err(org_error)?;
-    Ok((StatusCode::CREATED, Json(domain_json(&added))).into_response())
+    Ok((StatusCode::CREATED, Json(added.to_json())).into_response())
 }
 
 async fn orgs_domain_verify(
@@ -567,7 +554,7 @@ async fn orgs_domain_verify(
 ) -> ApiResult {
     let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await.map_err(org_error)?;
     let check = state.core.verify_domain(&admin, &domain).await.map_err(org_error)?;
-    let mut doc = domain_json(&check.domain);
+    let mut doc = check.domain.to_json();
     doc["detail"] = check.detail.into();
     Ok(Json(doc).into_response())
 }

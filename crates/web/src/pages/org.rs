@@ -22,6 +22,9 @@ struct DomainRow {
     domain: String,
     status: &'static str,
     txt: String,
+    token: String,
+    url: String,
+    proof: &'static str,
     checked: String,
     error: String,
 }
@@ -105,6 +108,9 @@ async fn page(state: &AppState, admin: &OrgAdmin, csrf: String) -> Result<Consol
                 domain: d.domain.to_string(),
                 status: d.status.as_str(),
                 txt: d.txt_record(),
+                token: d.token.clone(),
+                url: d.proof_url(),
+                proof: d.proof.map_or("", |p| p.describe()),
                 checked: d
                     .last_checked_at
                     .map_or_else(|| "never".into(), |t| format_time(t.unix()).0),
