@@ -79,7 +79,7 @@ struct FileConfig {
 }
 
 /// Outbound fetches that an organization admin or outside input points at (the HTTPS proof of
-/// a domain; later IdP metadata).
+/// a domain; later the metadata of identity providers).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboundPolicy {
     /// Allow private and loopback addresses (tests, closed networks). Off by default.

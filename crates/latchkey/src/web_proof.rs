@@ -194,10 +194,10 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         return is_public_v4(v4);
     }
     let s = ip.segments();
-    let embedded_v4 = |hi: u16, lo: u16| {
-        let [a, b] = hi.to_be_bytes();
-        let [c, d] = lo.to_be_bytes();
-        Ipv4Addr::new(a, b, c, d)
+    let embedded_v4 = |high: u16, low: u16| {
+        let [o1, o2] = high.to_be_bytes();
+        let [o3, o4] = low.to_be_bytes();
+        Ipv4Addr::new(o1, o2, o3, o4)
     };
     match s[0] {
         // 64:ff9b::/96, NAT64: the IPv4 address in the last 32 bits.
