@@ -55,7 +55,7 @@ impl Core {
         admin: &OrgAdmin,
         email: &Email,
     ) -> Result<Account, SetStatusError> {
-        let account = self.managed_account(admin, email).await?;
+        let account = self.managed_account(admin, email, "close").await?;
         let account = self.close(account).await?;
         self.audit(Record::new("account.closed", Actor::Org(admin)).target(&account)).await;
         Ok(account)
@@ -76,6 +76,24 @@ impl Core {
         tracing::info!(account = %account.id, "account reactivated");
         account.status = AccountStatus::Active;
         self.audit(Record::new("account.reactivated", Actor::Site(admin)).target(&account)).await;
+        Ok(account)
+    }
+
+    /// An org admin makes a managed account active again (deactivated, or closed and not yet
+    /// erased).
+    pub async fn reactivate_managed_account(
+        &self,
+        admin: &OrgAdmin,
+        email: &Email,
+    ) -> Result<Account, SetStatusError> {
+        let mut account = self.managed_account(admin, email, "reactivate").await?;
+        let now = self.ports.clock.now();
+        if !self.ports.accounts.reopen(&account.id, now).await? {
+            return Err(SetStatusError::Closed);
+        }
+        tracing::info!(org = %admin.org.id, account = %account.id, "managed account reactivated");
+        account.status = AccountStatus::Active;
+        self.audit(Record::new("account.reactivated", Actor::Org(admin)).target(&account)).await;
         Ok(account)
     }
 

@@ -7,9 +7,11 @@
 //! makes every account on it managed by the organization.
 
 mod domain;
+mod managed;
 mod proof;
 
 pub use domain::{Domain, DomainError};
+pub use managed::{ManagedAction, ManagedActionError};
 pub use proof::{ProofMethod, WELL_KNOWN_PATH};
 
 use crate::Core;
@@ -146,6 +148,33 @@ pub enum OrgError {
 impl From<RepoError> for OrgError {
     fn from(e: RepoError) -> Self {
         Self::Unexpected(e.into())
+    }
+}
+
+/// A managed account as its organization's console, API and CLI show it.
+#[derive(Debug, Clone)]
+pub struct ManagedAccount {
+    pub account: Account,
+    pub two_factor: bool,
+    /// The last sign-in to Latchkey or to a product.
+    pub last_active_at: Option<Timestamp>,
+    /// The products it has signed in to, by name.
+    pub products: Vec<String>,
+}
+
+impl ManagedAccount {
+    pub fn to_json(&self) -> serde_json::Value {
+        let a = &self.account;
+        serde_json::json!({
+            "id": a.id.as_str(),
+            "email": a.email.as_str(),
+            "name": a.name.as_str(),
+            "status": a.status.as_str(),
+            "email_verified": a.email_verified_at.is_some(),
+            "two_factor": self.two_factor,
+            "last_active_at": self.last_active_at.map(Timestamp::rfc3339),
+            "products": self.products,
+        })
     }
 }
 
@@ -331,39 +360,76 @@ impl Core {
         Ok(out)
     }
 
-    /// Accounts managed by the organization (on its verified domains), up to `limit` per
-    /// domain.
+    /// Accounts managed by the organization (on its verified domains, up to `limit` per
+    /// domain), with what its console shows about each.
     pub async fn managed_accounts(
         &self,
         admin: &OrgAdmin,
         limit: u32,
-    ) -> Result<Vec<Account>, RepoError> {
-        let mut out = Vec::new();
+    ) -> Result<Vec<ManagedAccount>, RepoError> {
+        let mut accounts = Vec::new();
         for d in self.ports.orgs.list_domains(&admin.org.id).await? {
             if d.status == DomainStatus::Verified {
-                out.extend(
+                accounts.extend(
                     self.ports.accounts.list_by_email_domain(d.domain.as_str(), limit, 0).await?,
                 );
             }
+        }
+        let ids: Vec<AccountId> = accounts.iter().map(|a| a.id.clone()).collect();
+        let mut activity: std::collections::HashMap<AccountId, crate::ports::AccountActivity> =
+            self.ports
+                .accounts
+                .activity(&ids)
+                .await?
+                .into_iter()
+                .map(|a| (a.account.clone(), a))
+                .collect();
+        let mut out = Vec::with_capacity(accounts.len());
+        for account in accounts {
+            let two_factor = self.two_factor_status(&account.id).await?.enabled();
+            let seen = activity.remove(&account.id);
+            out.push(ManagedAccount {
+                last_active_at: seen.as_ref().and_then(|a| a.last_active_at),
+                products: seen.map(|a| a.products).unwrap_or_default(),
+                two_factor,
+                account,
+            });
         }
         Ok(out)
     }
 
     /// The account with this email if the organization manages it; any other account (or none)
-    /// is "not found", so an admin learns nothing about accounts outside the organization.
+    /// is "not found", so an admin learns nothing about accounts outside the organization. The
+    /// refusal is audited (with the address the admin gave, never the account behind it).
     pub(crate) async fn managed_account(
         &self,
         admin: &OrgAdmin,
         email: &Email,
+        action: &'static str,
     ) -> Result<Account, crate::flows::SetStatusError> {
         use crate::flows::SetStatusError;
-        let account =
-            self.ports.accounts.find_by_email(email).await?.ok_or(SetStatusError::NotFound)?;
-        if self.managing_org(&account).await?.is_none_or(|o| o.id != admin.org.id) {
-            tracing::warn!(org = %admin.org.id, actor = ?admin.actor, "refused: the account is not managed by the organization");
-            return Err(SetStatusError::NotFound);
+        let found = self.ports.accounts.find_by_email(email).await?;
+        let managed = match &found {
+            Some(account) => {
+                self.managing_org(account).await?.is_some_and(|o| o.id == admin.org.id)
+            }
+            None => false,
+        };
+        match found {
+            Some(account) if managed => Ok(account),
+            _ => {
+                tracing::warn!(org = %admin.org.id, actor = ?admin.actor, action, "refused: no such account managed by the organization");
+                let record = Record::new("account.action_refused", Actor::Org(admin))
+                    .outcome(Outcome::Refused)
+                    .about(email.as_str())
+                    .details(serde_json::json!({
+                        "action": action,
+                        "reason": "no such account managed by the organization",
+                    }));
+                self.audit(record).await;
+                Err(SetStatusError::NotFound)
+            }
         }
-        Ok(account)
     }
 
     /// An org admin deactivates an account the organization manages. Any other account is
@@ -373,7 +439,7 @@ impl Core {
         admin: &OrgAdmin,
         email: &Email,
     ) -> Result<Account, crate::flows::SetStatusError> {
-        let account = self.managed_account(admin, email).await?;
+        let account = self.managed_account(admin, email, "deactivate").await?;
         let account = self.deactivate(account).await?;
         self.audit(Record::new("account.deactivated", Actor::Org(admin)).target(&account)).await;
         tracing::info!(org = %admin.org.id, actor = ?admin.actor, account = %account.id, "managed account deactivated");
@@ -386,7 +452,7 @@ impl Core {
         admin: &OrgAdmin,
         email: &Email,
     ) -> Result<Account, crate::flows::SetStatusError> {
-        let account = self.managed_account(admin, email).await?;
+        let account = self.managed_account(admin, email, "reset-two-factor").await?;
         self.clear_second_factors(&account, Actor::Org(admin)).await?;
         Ok(account)
     }
@@ -397,7 +463,7 @@ impl Core {
         admin: &OrgAdmin,
         email: &Email,
     ) -> Result<Account, crate::flows::SetStatusError> {
-        let account = self.managed_account(admin, email).await?;
+        let account = self.managed_account(admin, email, "reset-password").await?;
         if !account.is_active() {
             return Err(crate::flows::SetStatusError::Closed);
         }
@@ -415,7 +481,7 @@ impl Core {
         email: &Email,
         new: &Email,
     ) -> Result<Option<Account>, crate::flows::SetStatusError> {
-        let account = self.managed_account(admin, email).await?;
+        let account = self.managed_account(admin, email, "change-email").await?;
         let domain = new.normalized().rsplit('@').next().unwrap_or_default().to_owned();
         let ours = self
             .ports
@@ -453,8 +519,9 @@ impl Core {
         email: &Email,
         name: &crate::accounts::DisplayName,
     ) -> Result<Account, crate::flows::SetStatusError> {
-        let account = self.managed_account(admin, email).await?;
+        let mut account = self.managed_account(admin, email, "rename").await?;
         self.ports.accounts.set_name(&account.id, name, self.ports.clock.now()).await?;
+        account.name = name.clone();
         let record = Record::new("account.renamed", Actor::Org(admin))
             .target(&account)
             .details(serde_json::json!({ "name": name.as_str() }));

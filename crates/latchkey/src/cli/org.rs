@@ -3,9 +3,13 @@
 use std::sync::Arc;
 
 use clap::Subcommand;
+use latchkey_core::Core;
 use latchkey_core::accounts::Email;
+use latchkey_core::clock::Timestamp;
 use latchkey_core::flows::SiteAdmin;
-use latchkey_core::orgs::{DomainCheck, OrgDomain, OrgError};
+use latchkey_core::orgs::{
+    DomainCheck, ManagedAccount, ManagedAction, ManagedActionError, OrgDomain, OrgError,
+};
 use serde_json::json;
 
 use crate::app::Backend;
@@ -30,6 +34,115 @@ pub enum OrgCommand {
     /// Claim and verify domains.
     #[command(subcommand)]
     Domain(DomainCommand),
+    /// The accounts the organization manages, and what its admins can do to them.
+    #[command(subcommand)]
+    Account(AccountCommand),
+}
+
+/// Which organization and which of its managed accounts.
+#[derive(Debug, clap::Args)]
+pub struct Managed {
+    #[arg(long)]
+    org: String,
+    #[arg(long)]
+    email: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// List the managed accounts: status, two-step, last active, products used.
+    List {
+        #[arg(long)]
+        org: String,
+    },
+    /// Deactivate: ends its sessions, refresh tokens and API tokens at once.
+    Deactivate(Managed),
+    /// Make a deactivated (or closed, not yet erased) account active again.
+    Reactivate(Managed),
+    /// Close: deactivated now, personal data erased after the grace period.
+    Close(Managed),
+    /// Email the person a password reset link.
+    ResetPassword(Managed),
+    /// Turn the account's two-step verification off (the person is told).
+    ResetTwoFactor(Managed),
+    /// Change the account's display name.
+    Rename {
+        #[command(flatten)]
+        who: Managed,
+        #[arg(long)]
+        name: String,
+    },
+    /// Move the account to another address on the organization's verified domains.
+    ChangeEmail {
+        #[command(flatten)]
+        who: Managed,
+        #[arg(long)]
+        new_email: String,
+    },
+}
+
+impl AccountCommand {
+    /// The account and the action, or `None` for `list`.
+    fn action(self) -> Result<Option<(Managed, ManagedAction)>, Failure> {
+        let parse = |name: &str, value: &str| {
+            ManagedAction::parse(name, value).map_err(|e| Failure::Usage(e.to_string()))
+        };
+        Ok(Some(match self {
+            Self::List { .. } => return Ok(None),
+            Self::Deactivate(who) => (who, ManagedAction::Deactivate),
+            Self::Reactivate(who) => (who, ManagedAction::Reactivate),
+            Self::Close(who) => (who, ManagedAction::Close),
+            Self::ResetPassword(who) => (who, ManagedAction::SendPasswordReset),
+            Self::ResetTwoFactor(who) => (who, ManagedAction::ResetTwoFactor),
+            Self::Rename { who, name } => (who, parse("rename", &name)?),
+            Self::ChangeEmail { who, new_email } => (who, parse("change-email", &new_email)?),
+        }))
+    }
+}
+
+async fn run_account(core: &Core, cmd: AccountCommand, json: bool) -> Result<(), Failure> {
+    let site = SiteAdmin::local_operator();
+    if let AccountCommand::List { org } = &cmd {
+        let admin = core.org_admin_as_site_admin(&site, org).await.map_err(refused)?;
+        let accounts = core
+            .managed_accounts(&admin, 10_000)
+            .await
+            .map_err(|e| Failure::Refused(e.to_string()))?;
+        if json {
+            let items: Vec<_> = accounts.iter().map(ManagedAccount::to_json).collect();
+            print_json(&json!({ "accounts": items }));
+        } else {
+            for m in &accounts {
+                println!(
+                    "{}  {}  two-step {}  last active {}  products: {}",
+                    m.account.email,
+                    m.account.status.as_str(),
+                    if m.two_factor { "on" } else { "off" },
+                    m.last_active_at.map_or_else(|| "never".to_owned(), Timestamp::rfc3339),
+                    if m.products.is_empty() { "none".to_owned() } else { m.products.join(", ") },
+                );
+            }
+        }
+        return Ok(());
+    }
+    let Some((who, action)) = cmd.action()? else { return Ok(()) };
+    let target = email(&who.email, "--email")?;
+    let admin = core.org_admin_as_site_admin(&site, &who.org).await.map_err(refused)?;
+    let account =
+        core.act_on_managed_account(&admin, &target, &action).await.map_err(|e| match e {
+            ManagedActionError::BadValue(_) | ManagedActionError::UnknownAction(_) => {
+                Failure::Usage(e.to_string())
+            }
+            other => Failure::Refused(other.to_string()),
+        })?;
+    let summary =
+        core.account_summary(&account).await.map_err(|e| Failure::Refused(e.to_string()))?;
+    if json {
+        print_json(&json!(summary));
+    } else {
+        println!("{}: {} done; the account is {}.", account.email, action.name(), summary.status);
+    }
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]
@@ -45,14 +158,14 @@ pub enum AdminCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum DomainCommand {
-    /// Add a domain; prints the TXT record to publish on it.
+    /// Add a domain; prints the TXT record (or HTTPS file) to publish.
     Add {
         #[arg(long)]
         org: String,
         #[arg(long)]
         domain: String,
     },
-    /// Look for the TXT record now.
+    /// Look for the proof (TXT record, then HTTPS file) now.
     Verify {
         #[arg(long)]
         org: String,
@@ -128,9 +241,12 @@ pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Fail
             } else {
                 println!(
                     "Publish this TXT record on {} (the domain itself, not a subdomain):\n  {}\n\
+                     or serve a text file holding {} at {}\n\
                      then run: latchkey org domain verify --org {org} --domain {}",
                     added.domain,
                     added.txt_record(),
+                    added.token,
+                    added.proof_url(),
                     added.domain
                 );
             }
@@ -147,6 +263,7 @@ pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Fail
                 println!("{}: {} ({detail})", domain.domain, domain.status.as_str());
             }
         }
+        OrgCommand::Account(cmd) => run_account(core, cmd, json).await?,
         OrgCommand::Domain(DomainCommand::List { org }) => {
             let admin = core.org_admin_as_site_admin(&site, &org).await.map_err(refused)?;
             let domains =

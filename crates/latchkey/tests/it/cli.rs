@@ -326,6 +326,51 @@ async fn org_and_domain_commands_follow_the_contract() {
     );
     assert_eq!(json(&check)["status"], "verified", "{}", check.stdout);
 
+    // The managed accounts, and an admin action on one of them.
+    let listed = latchkey(&d, &["org", "account", "list", "--org", &org, "--json"], None, &env);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    let accounts = json(&listed)["accounts"].as_array().unwrap().clone();
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(accounts[0]["email"], "it@corp.example");
+    assert_eq!(accounts[0]["products"], serde_json::json!([]));
+    let who = ["--org", org.as_str(), "--email", "it@corp.example"];
+    let acted = latchkey(
+        &d,
+        &[&["org", "account", "deactivate"], &who[..], &["--json"]].concat(),
+        None,
+        &env,
+    );
+    assert_eq!(acted.code, 0, "{}", acted.stderr);
+    assert_eq!(json(&acted)["status"], "deactivated");
+    let acted = latchkey(
+        &d,
+        &[&["org", "account", "reactivate"], &who[..], &["--json"]].concat(),
+        None,
+        &env,
+    );
+    assert_eq!(json(&acted)["status"], "active");
+    let renamed = latchkey(
+        &d,
+        &[&["org", "account", "rename"], &who[..], &["--name", "IT desk"]].concat(),
+        None,
+        &env,
+    );
+    assert_eq!(renamed.code, 0, "{}", renamed.stderr);
+    let moved = latchkey(
+        &d,
+        &[&["org", "account", "change-email"], &who[..], &["--new-email", "it@gmail.com"]].concat(),
+        None,
+        &env,
+    );
+    assert_eq!(moved.code, 1, "off the organization's domains: refused");
+    let outsider = latchkey(
+        &d,
+        &["org", "account", "deactivate", "--org", &org, "--email", "ghost@elsewhere.example"],
+        None,
+        &env,
+    );
+    assert_eq!((outsider.code, outsider.stderr.trim()), (1, "latchkey: No such managed account."));
+
     for bad in [
         vec!["org", "domain", "add", "--org", &org, "--domain", "gmail.com"],
         vec!["org", "create", "--name", "X", "--admin", "not-an-email"],

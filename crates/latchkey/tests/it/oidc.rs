@@ -2,8 +2,9 @@
 //! plus hostile requests it would never make.
 
 use latchkey_core::flows::SiteAdmin;
-use latchkey_core::oidc_provider::{GrantType, NewClientRequest};
-use latchkey_protocol::jose::SigningAlg;
+pub(crate) use latchkey_core::oidc_provider::GrantType;
+use latchkey_core::oidc_provider::NewClientRequest;
+pub(crate) use latchkey_protocol::jose::SigningAlg;
 use latchkey_testkit::{Browser, TestServer};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims,
@@ -17,12 +18,12 @@ use super::{PASSWORD, verified_user};
 
 pub(crate) const CALLBACK: &str = "http://127.0.0.1:9/callback";
 
-struct Product {
-    id: String,
-    secret: Option<String>,
+pub(crate) struct Product {
+    pub(crate) id: String,
+    pub(crate) secret: Option<String>,
 }
 
-async fn register(
+pub(crate) async fn register(
     server: &TestServer,
     name: &str,
     public: bool,
@@ -180,7 +181,7 @@ on_both_engines! {
     }
 }
 
-async fn code_for(
+pub(crate) async fn code_for(
     server: &TestServer,
     browser: &Browser,
     product: &Product,
@@ -199,7 +200,7 @@ async fn code_for(
     param(&callback, "code").unwrap().to_owned()
 }
 
-async fn token_request(
+pub(crate) async fn token_request(
     server: &TestServer,
     product: &Product,
     form: &[(&str, &str)],

@@ -550,3 +550,147 @@ async fn the_https_file_is_never_fetched_from_private_addresses_or_untrusted_ser
     assert_eq!(check.domain.status, DomainStatus::Pending);
     assert!(check.detail.to_lowercase().contains("certificate"), "{}", check.detail);
 }
+
+#[tokio::test]
+async fn managed_accounts_show_their_activity_and_the_api_acts_on_them() {
+    for engine in [latchkey_testkit::Engine::Sqlite, latchkey_testkit::Engine::Postgres] {
+        let dns = DnsStub::start().await;
+        let addr = dns.addr;
+        let Some(server) = TestServer::spawn_with(engine, |c| c.dns_server = Some(addr)).await
+        else {
+            continue;
+        };
+        managed_accounts_over_the_api(&server, &dns).await;
+    }
+}
+
+async fn managed_accounts_over_the_api(server: &TestServer, dns: &DnsStub) {
+    use super::oidc::{GrantType, SigningAlg, code_for, register, token_request};
+    let site = SiteAdmin::local_operator();
+    let worker = verified_user(server, "worker@initech.example").await;
+    let boss = account(server, "boss@initech.example").await;
+    account(server, "someone@other.example").await;
+    let org = server.core.create_organization(&site, "Initech", &boss).await.unwrap();
+    let admin = server.core.org_admin_as_site_admin(&site, &org.id).await.unwrap();
+    let domain = server.core.add_domain(&admin, "initech.example").await.unwrap();
+    dns.set_txt("initech.example", &[&domain.txt_record()]);
+    server.core.verify_domain(&admin, "initech.example").await.unwrap();
+
+    // The worker signs in to a product: the console knows when, and which product.
+    let tracker =
+        register(server, "Tracker", false, SigningAlg::ES256, vec![GrantType::AuthorizationCode])
+            .await;
+    let code = code_for(server, &worker, &tracker, None).await;
+    let (status, _) = token_request(
+        server,
+        &tracker,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", super::oidc::CALLBACK),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let managed = server.core.managed_accounts(&admin, 100).await.unwrap();
+    let row =
+        |email: &str| managed.iter().find(|m| m.account.email.as_str() == email).unwrap().clone();
+    assert_eq!(row("worker@initech.example").products, vec!["Tracker".to_owned()]);
+    assert!(row("worker@initech.example").last_active_at.is_some());
+    assert_eq!(
+        (row("boss@initech.example").last_active_at, row("boss@initech.example").products.len()),
+        (None, 0)
+    );
+    assert!(managed.iter().all(|m| m.account.email.as_str() != "someone@other.example"));
+
+    // The admin API: list, then act.
+    let operator = server
+        .core
+        .create_account(
+            &site,
+            CreateAccountRequest {
+                email: Email::parse("ops@site.example").unwrap(),
+                name: DisplayName::parse("Ops").unwrap(),
+                password: None,
+                email_verified: true,
+                site_admin: true,
+            },
+        )
+        .await
+        .unwrap();
+    let token = server.core.create_admin_token(&site, &operator.email, "orgs").await.unwrap().1;
+    let http = super::oidc::http();
+    let call = |method: &str, path: String, body: Option<serde_json::Value>| {
+        let mut req = http
+            .request(
+                method.parse().unwrap(),
+                format!("{}/api/v1/orgs/{}{path}", server.url, org.id),
+            )
+            .bearer_auth(&token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        async move {
+            let resp = req.send().await.unwrap();
+            (resp.status().as_u16(), resp.json::<serde_json::Value>().await.unwrap_or_default())
+        }
+    };
+    let (status, listed) = call("GET", "/accounts".into(), None).await;
+    assert_eq!(status, 200);
+    let worker_json = listed["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["email"] == "worker@initech.example")
+        .unwrap()
+        .clone();
+    assert_eq!(worker_json["products"], serde_json::json!(["Tracker"]));
+    assert!(worker_json["last_active_at"].is_string());
+
+    let act = |action: &str| format!("/accounts/worker@initech.example/{action}");
+    let (status, body) = call("POST", act("deactivate"), None).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("deactivated")), "{body}");
+    let page = worker.get("/account").await;
+    assert_eq!(page.status, 303, "deactivation ends the worker's session at the next request");
+    let (status, body) = call("POST", act("reactivate"), None).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("active")), "{body}");
+    let (status, body) =
+        call("POST", act("rename"), Some(serde_json::json!({ "name": "Milton" }))).await;
+    assert_eq!((status, body["name"].as_str()), (200, Some("Milton")), "{body}");
+    let (status, body) =
+        call("POST", act("change-email"), Some(serde_json::json!({ "email": "milton@gmail.com" })))
+            .await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "{body}");
+    let (status, body) =
+        call("POST", act("rename"), Some(serde_json::json!({ "nmae": "typo" }))).await;
+    assert_eq!(status, 400, "unknown fields are refused: {body}");
+    let (status, _) = call("POST", act("self-destruct"), None).await;
+    assert_eq!(status, 404);
+
+    // Another organization's (or nobody's) account: 404 either way, and the attempt is audited.
+    let (status, body) = call("POST", "/accounts/someone@other.example/close".into(), None).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+    let (status, _) = call("POST", "/accounts/ghost@initech.example/deactivate".into(), None).await;
+    assert_eq!(status, 404);
+    let other = server
+        .core
+        .find_account(&site, &Email::parse("someone@other.example").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(other.is_active(), "nothing changed");
+    let filter =
+        AuditFilter { event: Some("account.action_refused".into()), ..AuditFilter::default() };
+    let refused =
+        server.core.audit_events(&AuditScope::Org(admin.clone()), &filter, 10).await.unwrap();
+    let targets: Vec<(&str, &str)> =
+        refused.iter().map(|e| (e.target.as_str(), e.outcome.as_str())).collect();
+    assert_eq!(
+        targets,
+        [("someone@other.example", "refused"), ("ghost@initech.example", "refused")]
+    );
+    assert!(
+        refused.iter().all(|e| e.target_id.is_none()),
+        "the account behind the address is never named"
+    );
+}

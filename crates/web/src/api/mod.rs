@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 use crate::audit_export::AuditQuery;
 use crate::state::AppState;
 use latchkey_core::audit::AuditScope;
-use latchkey_core::orgs::{OrgDomain, OrgError};
+use latchkey_core::orgs::{ManagedAccount, ManagedAction, ManagedActionError, OrgDomain, OrgError};
 
 const OPENAPI: &str = include_str!("openapi.json");
 
@@ -46,6 +46,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/orgs/{id}/admins", post(orgs_admin_add))
         .route("/api/v1/orgs/{id}/domains", get(orgs_domains).post(orgs_domain_add))
         .route("/api/v1/orgs/{id}/domains/{domain}/verify", post(orgs_domain_verify))
+        .route("/api/v1/orgs/{id}/accounts", get(orgs_accounts))
+        .route("/api/v1/orgs/{id}/accounts/{email}/{action}", post(orgs_account_action))
         .route("/api/v1/audit", get(audit_page))
         .route("/api/v1/audit/export", get(audit_export))
         .route("/api/v1/{*rest}", axum::routing::any(no_such_endpoint))
@@ -557,6 +559,62 @@ async fn orgs_domain_verify(
     let mut doc = check.domain.to_json();
     doc["detail"] = check.detail.into();
     Ok(Json(doc).into_response())
+}
+
+async fn orgs_accounts(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await.map_err(org_error)?;
+    let accounts =
+        state.core.managed_accounts(&admin, 1000).await.map_err(|e| ApiError::unexpected(&e))?;
+    let items: Vec<Value> = accounts.iter().map(ManagedAccount::to_json).collect();
+    Ok(Json(json!({ "accounts": items })).into_response())
+}
+
+/// The value some actions take: `{"name": …}` to rename, `{"email": …}` to change the email.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ActionBody {
+    name: Option<String>,
+    email: Option<String>,
+}
+
+async fn orgs_account_action(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path((id, email, action)): Path<(String, String, String)>,
+    raw: axum::body::Bytes,
+) -> ApiResult {
+    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await.map_err(org_error)?;
+    let email = parse_email(&email)?;
+    // Most actions take no body; those that take a value take it as JSON.
+    let body: ActionBody = if raw.iter().all(u8::is_ascii_whitespace) {
+        ActionBody::default()
+    } else {
+        serde_json::from_slice(&raw).map_err(|e| ApiError::invalid(e.to_string()))?
+    };
+    let value = body.name.or(body.email).unwrap_or_default();
+    let action = ManagedAction::parse(&action, &value).map_err(managed_error)?;
+    let account =
+        state.core.act_on_managed_account(&admin, &email, &action).await.map_err(managed_error)?;
+    summary(&state, &account).await
+}
+
+fn managed_error(e: ManagedActionError) -> ApiError {
+    match e {
+        ManagedActionError::NotFound | ManagedActionError::UnknownAction(_) => {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+        }
+        ManagedActionError::Closed => {
+            ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
+        }
+        ManagedActionError::EmailRefused | ManagedActionError::BadValue(_) => {
+            ApiError::invalid(e.to_string())
+        }
+        ManagedActionError::Unexpected(u) => ApiError::unexpected(&u),
+    }
 }
 
 async fn audit_query(

@@ -7,8 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use latchkey_core::accounts::Email;
-use latchkey_core::flows::SetStatusError;
-use latchkey_core::orgs::{DomainStatus, OrgAdmin, OrgError};
+use latchkey_core::orgs::{DomainStatus, ManagedAction, ManagedActionError, OrgAdmin, OrgError};
 use serde::Deserialize;
 
 use crate::audit_export::AuditQuery;
@@ -34,7 +33,10 @@ struct AccountRow {
     name: String,
     status: &'static str,
     active: bool,
+    closed: bool,
     two_factor: bool,
+    last_active: String,
+    products: String,
 }
 
 #[derive(Template)]
@@ -69,19 +71,24 @@ async fn org_admin(state: &AppState, me: &SignedIn, id: &str) -> Result<OrgAdmin
 async fn page(state: &AppState, admin: &OrgAdmin, csrf: String) -> Result<ConsolePage, Response> {
     let core = &state.core;
     let domains = core.list_domains(admin).await.map_err(|e| unexpected_page(&e))?;
-    let managed = core.managed_accounts(admin, 500).await.map_err(|e| unexpected_page(&e))?;
-    let mut accounts = Vec::with_capacity(managed.len());
-    for a in managed {
-        let two_factor =
-            core.two_factor_status(&a.id).await.map_err(|e| unexpected_page(&e))?.enabled();
-        accounts.push(AccountRow {
-            email: a.email.to_string(),
-            name: a.name.to_string(),
-            status: a.status.as_str(),
-            active: a.is_active(),
-            two_factor,
-        });
-    }
+    let accounts = core
+        .managed_accounts(admin, 500)
+        .await
+        .map_err(|e| unexpected_page(&e))?
+        .into_iter()
+        .map(|m| AccountRow {
+            email: m.account.email.to_string(),
+            name: m.account.name.to_string(),
+            status: m.account.status.as_str(),
+            active: m.account.is_active(),
+            closed: m.account.status == latchkey_core::accounts::AccountStatus::Closed,
+            two_factor: m.two_factor,
+            last_active: m
+                .last_active_at
+                .map_or_else(|| "never".into(), |t| format_time(t.unix()).0),
+            products: if m.products.is_empty() { "none".into() } else { m.products.join(", ") },
+        })
+        .collect();
     let requests = core
         .org_closure_requests(admin)
         .await
@@ -143,14 +150,17 @@ pub async fn show(
     match page(&state, &admin, csrf.0).await {
         Ok(mut p) => {
             p.notice = match q.notice.as_deref() {
-                Some("domain_added") => Some("Domain added: publish its TXT record, then verify."),
+                Some("domain_added") => {
+                    Some("Domain added: publish its TXT record or HTTPS file, then verify.")
+                }
                 Some("verified") => Some("The domain is verified."),
                 Some("not_verified") => {
-                    Some("The TXT record was not found yet; see the last check.")
+                    Some("No proof was found yet; the last check says what each method found.")
                 }
                 Some("deactivated") => {
                     Some("The account was deactivated and signed out everywhere.")
                 }
+                Some("reactivated") => Some("The account is active again."),
                 Some("admin_added") => Some("The administrator was added."),
                 Some("closed") => Some("The account was closed and signed out everywhere."),
                 Some("reset_sent") => Some("A password reset link was sent to the person."),
@@ -240,9 +250,18 @@ pub async fn account_deactivate(
     State(state): State<AppState>,
     me: SignedIn,
     Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<EmailForm>,
+    CsrfForm(form): CsrfForm<ManagedForm>,
 ) -> Response {
     managed_account_action(&state, &me, &id, &form.email, "deactivate", "").await
+}
+
+pub async fn account_close(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<ManagedForm>,
+) -> Response {
+    managed_account_action(&state, &me, &id, &form.email, "close", "").await
 }
 
 #[derive(Deserialize, Default)]
@@ -254,57 +273,16 @@ pub struct ManagedForm {
     new_email: String,
 }
 
-/// The smaller actions on a managed account: send a password reset link, reset two-step
-/// verification, rename.
+/// The other actions on a managed account: reactivate, send a password reset link, reset
+/// two-step verification, rename, change the email.
 pub async fn account_action(
     State(state): State<AppState>,
     me: SignedIn,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<ManagedForm>,
 ) -> Response {
-    if form.action == "change_email" {
-        return change_email(&state, &me, &id, &form.email, &form.new_email).await;
-    }
-    managed_account_action(&state, &me, &id, &form.email, &form.action, &form.name).await
-}
-
-async fn change_email(
-    state: &AppState,
-    me: &SignedIn,
-    id: &str,
-    email: &str,
-    new_email: &str,
-) -> Response {
-    let admin = match org_admin(state, me, id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let (Ok(email), Ok(new)) = (Email::parse(email), Email::parse(new_email)) else {
-        return message_page(
-            StatusCode::BAD_REQUEST,
-            "Not an email address",
-            "Go back and try again.",
-        );
-    };
-    match state.core.org_change_email(&admin, &email, &new).await {
-        Ok(Some(_)) => {
-            Redirect::to(&format!("/admin/org/{id}?notice=email_changed")).into_response()
-        }
-        Ok(None) => message_page(
-            StatusCode::BAD_REQUEST,
-            "The email was not changed",
-            "The new address must be on one of the organization's verified domains and free.",
-        ),
-        Err(SetStatusError::NotFound) => {
-            message_page(StatusCode::NOT_FOUND, "Account not found", "No such managed account.")
-        }
-        Err(SetStatusError::Closed) => message_page(
-            StatusCode::CONFLICT,
-            "Account closed",
-            "A closed account cannot be changed.",
-        ),
-        Err(SetStatusError::Unexpected(e)) => unexpected_page(&e),
-    }
+    let value = if form.action == "change_email" { &form.new_email } else { &form.name };
+    managed_account_action(&state, &me, &id, &form.email, &form.action, value).await
 }
 
 /// One action of an org admin on an account the organization manages; any other account is
@@ -315,7 +293,7 @@ async fn managed_account_action(
     id: &str,
     email: &str,
     action: &str,
-    name: &str,
+    value: &str,
 ) -> Response {
     let admin = match org_admin(state, me, id).await {
         Ok(a) => a,
@@ -324,45 +302,32 @@ async fn managed_account_action(
     let not_found =
         || message_page(StatusCode::NOT_FOUND, "Account not found", "No such managed account.");
     let Ok(email) = Email::parse(email) else { return not_found() };
-    let core = &state.core;
-    let (done, notice) = match action {
-        "deactivate" => (core.deactivate_managed_account(&admin, &email).await, "deactivated"),
-        "close" => (core.close_managed_account(&admin, &email).await, "closed"),
-        "reset_password" => (core.org_send_password_reset(&admin, &email).await, "reset_sent"),
-        "reset_two_factor" => (core.org_reset_two_factor(&admin, &email).await, "two_factor_reset"),
-        "rename" => match latchkey_core::accounts::DisplayName::parse(name) {
-            Ok(name) => (core.org_rename(&admin, &email, &name).await, "renamed"),
-            Err(e) => {
-                return message_page(StatusCode::BAD_REQUEST, "Not a valid name", &e.to_string());
-            }
-        },
-        _ => {
-            return message_page(
-                StatusCode::BAD_REQUEST,
-                "Unknown action",
-                "Go back and try again.",
-            );
+    let action = match ManagedAction::parse(action, value) {
+        Ok(a) => a,
+        Err(e) => {
+            return message_page(StatusCode::BAD_REQUEST, "Not done", &e.to_string());
         }
     };
-    match done {
-        Ok(_) => Redirect::to(&format!("/admin/org/{id}?notice={notice}")).into_response(),
-        Err(SetStatusError::NotFound) => not_found(),
-        Err(SetStatusError::Closed) => message_page(
-            StatusCode::CONFLICT,
-            "Account closed",
-            "The account is closed (or not active); it cannot be changed this way.",
-        ),
-        Err(SetStatusError::Unexpected(e)) => unexpected_page(&e),
+    match state.core.act_on_managed_account(&admin, &email, &action).await {
+        Ok(_) => {
+            let notice = match action {
+                ManagedAction::Deactivate => "deactivated",
+                ManagedAction::Reactivate => "reactivated",
+                ManagedAction::Close => "closed",
+                ManagedAction::SendPasswordReset => "reset_sent",
+                ManagedAction::ResetTwoFactor => "two_factor_reset",
+                ManagedAction::Rename(_) => "renamed",
+                ManagedAction::ChangeEmail(_) => "email_changed",
+            };
+            Redirect::to(&format!("/admin/org/{id}?notice={notice}")).into_response()
+        }
+        Err(ManagedActionError::NotFound) => not_found(),
+        Err(e @ ManagedActionError::Closed) => {
+            message_page(StatusCode::CONFLICT, "Account closed", &e.to_string())
+        }
+        Err(ManagedActionError::Unexpected(e)) => unexpected_page(&e),
+        Err(e) => message_page(StatusCode::BAD_REQUEST, "Not done", &e.to_string()),
     }
-}
-
-pub async fn account_close(
-    State(state): State<AppState>,
-    me: SignedIn,
-    Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<EmailForm>,
-) -> Response {
-    managed_account_action(&state, &me, &id, &form.email, "close", "").await
 }
 
 struct EventRow {
