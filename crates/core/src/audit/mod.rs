@@ -65,6 +65,8 @@ pub enum Actor<'a> {
     Org(&'a OrgAdmin),
     /// Someone not signed in (a failed login).
     Anonymous,
+    /// A product (OAuth client), by its client id.
+    Product(&'a str),
     System,
 }
 
@@ -176,6 +178,7 @@ impl Core {
                     (o.actor.clone(), "organization admin".to_owned(), Some(o.org.id.clone()))
                 }
                 Actor::Anonymous => (None, "anonymous".to_owned(), None),
+                Actor::Product(client_id) => (None, format!("product {client_id}"), None),
                 Actor::System => (None, "system".to_owned(), None),
             };
         let actor = match (&actor_id, &r.actor) {

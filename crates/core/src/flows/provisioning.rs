@@ -80,7 +80,7 @@ impl From<RepoError> for SetStatusError {
 impl Core {
     pub async fn create_account(
         &self,
-        _admin: &SiteAdmin,
+        admin: &SiteAdmin,
         req: CreateAccountRequest,
     ) -> Result<Account, CreateAccountError> {
         let now = self.ports.clock.now();
@@ -111,6 +111,10 @@ impl Core {
             .await?
             .ok_or_else(|| Unexpected::from(RepoError("inserted account vanished".into())))?;
         tracing::info!(account = %account.id, site_admin = account.site_admin, "account created by admin");
+        let record = crate::audit::Record::new("account.created", crate::audit::Actor::Site(admin))
+            .target(&account)
+            .details(serde_json::json!({ "site_admin": account.site_admin }));
+        self.audit(record).await;
         Ok(account)
     }
 

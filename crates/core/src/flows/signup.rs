@@ -73,6 +73,20 @@ impl Core {
         match self.ports.accounts.insert(&account).await {
             Ok(()) => {
                 tracing::info!(account = %account.id, "account created");
+                if let Some(created) = self.ports.accounts.find_by_id(&account.id).await? {
+                    let from = crate::sessions::ClientInfo {
+                        ip: req.ip.clone(),
+                        user_agent: String::new(),
+                    };
+                    let record = crate::audit::Record::new(
+                        "account.created",
+                        crate::audit::Actor::Person(&created),
+                    )
+                    .target(&created)
+                    .from(&from)
+                    .details(serde_json::json!({ "method": "sign_up" }));
+                    self.audit(record).await;
+                }
                 self.send_verification(&account.id, &account.email, account.name.as_str()).await?;
             }
             Err(InsertAccountError::EmailTaken) => {

@@ -102,6 +102,11 @@ impl Core {
         if account.email_verified_at.is_none() {
             self.ports.accounts.mark_email_verified(&account.id, now).await?;
             account.email_verified_at = Some(now);
+            let record =
+                crate::audit::Record::new("email.verified", crate::audit::Actor::Person(&account))
+                    .target(&account)
+                    .from(&client);
+            self.audit(record).await;
         }
         let cookie = self.start_session(&account.id, client).await?;
         tracing::info!(account = %account.id, "email verified");

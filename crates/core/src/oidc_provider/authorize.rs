@@ -207,6 +207,17 @@ impl Core {
                     })
                     .await?;
                 tracing::info!(account = %account.id, client = %client.id, "consent given");
+                let record = crate::audit::Record::new(
+                    "consent.granted",
+                    crate::audit::Actor::Person(account),
+                )
+                .target(account)
+                .details(serde_json::json!({
+                    "client_id": client.id,
+                    "product": client.name,
+                    "scope": granted.join(" "),
+                }));
+                self.audit(record).await;
                 Ok(ConsentStep::Proceed)
             }
             ConsentDecision::NotAsked => {

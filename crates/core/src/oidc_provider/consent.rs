@@ -2,7 +2,8 @@
 //! revocation (which also ends what the product holds: its grants and refresh tokens).
 
 use crate::Core;
-use crate::accounts::AccountId;
+use crate::accounts::{Account, AccountId};
+use crate::audit::{Actor, Record};
 use crate::clock::Timestamp;
 use crate::ports::RepoError;
 
@@ -45,16 +46,20 @@ impl Core {
     /// next request will show the consent screen again. False when there was none.
     pub async fn revoke_consent(
         &self,
-        account: &AccountId,
+        account: &Account,
         client_id: &str,
     ) -> Result<bool, RepoError> {
-        if !self.ports.oidc.delete_consent(account, client_id).await? {
+        if !self.ports.oidc.delete_consent(&account.id, client_id).await? {
             return Ok(false);
         }
-        for grant in self.ports.oidc.grants_for_client(account, client_id).await? {
+        for grant in self.ports.oidc.grants_for_client(&account.id, client_id).await? {
             self.revoke_grant(&grant.id).await?;
         }
-        tracing::info!(%account, client = %client_id, "consent revoked");
+        tracing::info!(account = %account.id, client = %client_id, "consent revoked");
+        let record = Record::new("consent.revoked", Actor::Person(account))
+            .target(account)
+            .details(serde_json::json!({ "client_id": client_id }));
+        self.audit(record).await;
         Ok(true)
     }
 }

@@ -180,15 +180,12 @@ impl Core {
             && let Some((grant_id, _, _)) =
                 self.ports.oidc.find_refresh_token(&refresh.hash()).await?
         {
-            if self
-                .ports
-                .oidc
-                .find_grant(&grant_id)
-                .await?
-                .is_some_and(|g| g.client_id == client.id)
+            if let Some(grant) = self.ports.oidc.find_grant(&grant_id).await?
+                && grant.client_id == client.id
             {
                 self.revoke_grant(&grant_id).await?;
                 tracing::info!(client = %client.id, grant = %grant_id, "refresh token revoked");
+                self.audit_token_revoked(client, &grant.account, "refresh_token").await?;
             }
             return Ok(());
         }
@@ -201,7 +198,23 @@ impl Core {
                 .await?;
             self.oidc.revoked.remember(&claims.jti);
             tracing::info!(client = %client.id, "access token revoked");
+            let account = crate::accounts::AccountId::from_stored(claims.sub);
+            self.audit_token_revoked(client, &account, "access_token").await?;
         }
+        Ok(())
+    }
+
+    async fn audit_token_revoked(
+        &self,
+        client: &Client,
+        account: &crate::accounts::AccountId,
+        kind: &str,
+    ) -> Result<(), RepoError> {
+        let account = self.ports.accounts.find_by_id(account).await?;
+        let record = crate::audit::Record::new("token.revoked", crate::audit::Actor::Product(&client.id))
+            .maybe_target(account.as_ref())
+            .details(serde_json::json!({ "token_type": kind, "client_id": client.id, "product": client.name }));
+        self.audit(record).await;
         Ok(())
     }
 

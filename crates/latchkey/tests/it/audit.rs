@@ -82,10 +82,20 @@ async fn security_events_are_recorded_scoped_and_exported() {
             events.iter().map(|e| (e.event.as_str(), e.outcome.as_str())).collect();
         assert_eq!(
             kinds,
-            [("login", "failure"), ("login", "success"), ("logout", "success")],
+            [
+                ("account.created", "success"),
+                ("email.verified", "success"),
+                ("login", "failure"),
+                ("login", "success"),
+                ("logout", "success")
+            ],
             "{answer}"
         );
-        let failure = &events[0];
+        assert_eq!(
+            (events[0].actor.as_str(), events[0].ip.as_str()),
+            ("alice@umbrella.example", "127.0.0.1")
+        );
+        let failure = &events[2];
         assert_eq!((failure.actor.as_str(), failure.ip.as_str()), ("anonymous", "127.0.0.1"));
         assert!(failure.user_agent.contains("latchkey-testkit"));
         assert_eq!(failure.org_id.as_deref(), Some(org.id.as_str()));

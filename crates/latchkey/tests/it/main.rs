@@ -82,3 +82,14 @@ pub async fn verified_user(server: &TestServer, email: &str) -> Browser {
     assert_eq!(page.status, 303, "{}", page.body);
     browser
 }
+
+/// The audit log's events of one kind, as a site admin sees them, oldest first.
+pub async fn audit_events(
+    server: &TestServer,
+    event: &str,
+) -> Vec<latchkey_core::audit::AuditEvent> {
+    use latchkey_core::audit::{AuditFilter, AuditScope};
+    let filter = AuditFilter { event: Some(event.to_owned()), ..AuditFilter::default() };
+    let scope = AuditScope::Site(latchkey_core::flows::SiteAdmin::local_operator());
+    server.core.audit_events(&scope, &filter, 1000).await.unwrap()
+}

@@ -328,6 +328,10 @@ on_both_engines! {
         let revoke = http().post(format!("{}/oauth/revoke", server.url)).basic_auth(&service.id, service.secret.as_ref()).form(&[("token", access.as_str())]).send().await.unwrap();
         assert_eq!(revoke.status(), 200);
         assert_eq!(introspect(access.clone()).await["active"], false, "revoked");
+        let events = crate::audit_events(&server, "token.revoked").await;
+        assert_eq!(events.len(), 1, "audited once: {events:?}");
+        assert_eq!(events[0].actor, format!("product {}", service.id));
+        assert_eq!(events[0].details["token_type"], "access_token");
         let unknown = http().post(format!("{}/oauth/revoke", server.url)).basic_auth(&service.id, service.secret.as_ref()).form(&[("token", "never-issued")]).send().await.unwrap();
         assert_eq!(unknown.status(), 200, "RFC 7009 §2.2");
 

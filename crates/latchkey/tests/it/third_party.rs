@@ -120,6 +120,12 @@ on_both_engines! {
         assert_eq!(introspected["active"], false, "nor does the access token");
         let page = browser.get(&url).await;
         assert_eq!(page.status, 200, "the consent screen is back");
+        for event in ["consent.granted", "consent.revoked"] {
+            let events = crate::audit_events(&server, event).await;
+            assert!(!events.is_empty(), "{event} is audited");
+            assert!(events.iter().all(|e| e.target == "consent@example.com" && e.details["client_id"] == client_id.as_str()), "{events:?}");
+        }
+        assert_eq!(crate::audit_events(&server, "consent.granted").await[0].details["product"], "Partner Reports");
 
         // First-party products never show it.
         let own = server.core.register_client(&SiteAdmin::local_operator(), request("Tracker", true, None)).await.unwrap();

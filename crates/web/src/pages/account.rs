@@ -341,7 +341,7 @@ pub async fn product_revoke(
     Path(client_id): Path<String>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Response {
-    match state.core.revoke_consent(&me.account.id, &client_id).await {
+    match state.core.revoke_consent(&me.account, &client_id).await {
         Ok(true) => Redirect::to("/account?notice=access_revoked").into_response(),
         Ok(false) => message_page(
             StatusCode::NOT_FOUND,
