@@ -101,6 +101,8 @@ fn pages(state: &AppState) -> Router<AppState> {
         .route("/admin/users/reset-two-factor", post(admin::user_reset_two_factor))
         .route("/admin/products", get(admin::products).post(admin::product_create))
         .route("/admin/deliveries", get(admin::deliveries))
+        .route("/admin/audit", get(admin::audit))
+        .route("/admin/audit/export", get(admin::audit_export))
         .route("/admin/orgs", post(admin::org_create))
         .route("/admin/org/{id}", get(org::show))
         .route("/admin/org/{id}/domains", post(org::domain_add))

@@ -109,6 +109,28 @@ async fn security_events_are_recorded_scoped_and_exported() {
             assert_eq!(api(&server, &token, bad).await.status(), 400, "{bad}");
         }
 
+        // The site console's view: everything, filterable; nobody else's.
+        let root = crate::console::sign_in_as_site_admin(&server).await;
+        let site_log = root.get("/admin/audit").await;
+        assert_eq!(site_log.status, 200);
+        assert!(
+            site_log.body.contains("outsider@elsewhere.example")
+                && site_log.body.contains("alice@umbrella.example")
+        );
+        let logins = root.get("/admin/audit?event=logout").await;
+        assert!(
+            logins.body.contains("alice@umbrella.example")
+                && !logins.body.contains("outsider@elsewhere.example")
+        );
+        let export = root.get("/admin/audit/export?event=logout&format=jsonl").await;
+        assert_eq!((export.status, export.body.lines().count()), (200, 1), "{}", export.body);
+        assert_eq!(root.get("/admin/audit?from=yesterday").await.status, 400);
+        assert_eq!(
+            boss_browser.get("/admin/audit").await.status,
+            403,
+            "an org admin is not a site admin"
+        );
+
         // The organization's view: its people only.
         let console = boss_browser.get(&format!("/admin/org/{}/audit", org.id)).await;
         assert_eq!(console.status, 200);

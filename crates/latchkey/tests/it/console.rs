@@ -8,7 +8,7 @@ use latchkey_testkit::{TestServer, eventually};
 use super::oidc::{CALLBACK, follow_to_callback, http, param};
 use super::{PASSWORD, verified_user};
 
-async fn sign_in_as_site_admin(server: &TestServer) -> latchkey_testkit::Browser {
+pub(crate) async fn sign_in_as_site_admin(server: &TestServer) -> latchkey_testkit::Browser {
     let operator = SiteAdmin::local_operator();
     let email = Email::parse("root@example.com").unwrap();
     server

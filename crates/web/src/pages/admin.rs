@@ -15,10 +15,13 @@ use latchkey_core::oidc_provider::{
 use latchkey_protocol::jose::SigningAlg;
 use serde::Deserialize;
 
+use crate::audit_export::AuditQuery;
 use crate::error::{message_page, render, unexpected_page};
 use crate::extract::{CsrfForm, CsrfToken, SignedIn};
+use crate::pages::audit::AuditView;
 use crate::pages::format_time;
 use crate::state::AppState;
+use latchkey_core::audit::AuditScope;
 
 const PAGE_SIZE: u32 = 100;
 
@@ -409,4 +412,28 @@ pub async fn deliveries(State(state): State<AppState>, me: ConsoleAdmin) -> Resp
         }),
         Err(e) => unexpected_page(&e),
     }
+}
+
+/// Every event on the site.
+pub async fn audit(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    Query(q): Query<AuditQuery>,
+) -> Response {
+    let view = AuditView {
+        scope: AuditScope::Site(me.admin),
+        owner: "Site administration".into(),
+        base: "/admin/audit".into(),
+        back_href: "/account".into(),
+        back_label: "Your account".into(),
+    };
+    crate::pages::audit::page(&state, view, &q).await
+}
+
+pub async fn audit_export(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    Query(q): Query<AuditQuery>,
+) -> Response {
+    crate::pages::audit::export(&state, AuditScope::Site(me.admin), &q).await
 }

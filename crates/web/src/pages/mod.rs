@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod audit;
 pub mod email_change;
 pub mod keys;
 pub mod login;

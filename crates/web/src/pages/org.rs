@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::audit_export::AuditQuery;
 use crate::error::{message_page, render, unexpected_page};
 use crate::extract::{CsrfForm, CsrfToken, SignedIn};
+use crate::pages::audit::{self, AuditView};
 use crate::pages::format_time;
 use crate::state::AppState;
 use latchkey_core::audit::AuditScope;
@@ -330,33 +331,6 @@ async fn managed_account_action(
     }
 }
 
-struct EventRow {
-    time: String,
-    event: String,
-    outcome: String,
-    actor: String,
-    target: String,
-    ip: String,
-}
-
-#[derive(Template)]
-#[template(path = "org_audit.html")]
-struct AuditPage {
-    org_id: String,
-    org_name: String,
-    form_error: Option<String>,
-    person: String,
-    event: String,
-    from: String,
-    until: String,
-    /// The filter as a query string, for the next page and exports.
-    query: String,
-    events: Vec<EventRow>,
-    next: Option<String>,
-}
-
-const AUDIT_PAGE: u32 = 100;
-
 /// The organization's audit log: filters, pages, exports.
 pub async fn audit(
     State(state): State<AppState>,
@@ -368,55 +342,14 @@ pub async fn audit(
         Ok(a) => a,
         Err(r) => return r,
     };
-    let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([
-            ("person", text(&q.person)),
-            ("event", text(&q.event)),
-            ("from", text(&q.from)),
-            ("until", text(&q.until)),
-        ])
-        .finish();
-    let mut page = AuditPage {
-        org_id: admin.org.id.clone(),
-        org_name: admin.org.name.clone(),
-        form_error: None,
-        person: text(&q.person),
-        event: text(&q.event),
-        from: text(&q.from),
-        until: text(&q.until),
-        query,
-        events: Vec::new(),
-        next: None,
+    let view = AuditView {
+        owner: admin.org.name.clone(),
+        base: format!("/admin/org/{id}/audit"),
+        back_href: format!("/admin/org/{id}"),
+        back_label: admin.org.name.clone(),
+        scope: AuditScope::Org(admin),
     };
-    let filter = match crate::audit_export::filter(&state.core, &q).await {
-        Ok(f) => f,
-        Err(message) => {
-            page.form_error = Some(message);
-            return (StatusCode::BAD_REQUEST, render(&page)).into_response();
-        }
-    };
-    let scope = AuditScope::Org(admin);
-    match state.core.audit_events(&scope, &filter, AUDIT_PAGE).await {
-        Ok(events) => {
-            if events.len() == AUDIT_PAGE as usize {
-                page.next = events.last().map(|e| e.id.clone());
-            }
-            page.events = events
-                .into_iter()
-                .map(|e| EventRow {
-                    time: format_time(e.at).0,
-                    event: e.event,
-                    outcome: e.outcome,
-                    actor: e.actor,
-                    target: e.target,
-                    ip: e.ip,
-                })
-                .collect();
-            render(&page)
-        }
-        Err(e) => unexpected_page(&e),
-    }
+    audit::page(&state, view, &q).await
 }
 
 pub async fn audit_export(
@@ -425,16 +358,10 @@ pub async fn audit_export(
     Path(id): Path<String>,
     Query(q): Query<AuditQuery>,
 ) -> Response {
-    let admin = match org_admin(&state, &me, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let filter = match crate::audit_export::filter(&state.core, &q).await {
-        Ok(f) => f,
-        Err(message) => return message_page(StatusCode::BAD_REQUEST, "Bad filter", &message),
-    };
-    let csv = q.format.as_deref() == Some("csv");
-    crate::audit_export::export(state.core.clone(), AuditScope::Org(admin), filter, csv)
+    match org_admin(&state, &me, &id).await {
+        Ok(admin) => audit::export(&state, AuditScope::Org(admin), &q).await,
+        Err(r) => r,
+    }
 }
 
 pub async fn admin_add(
