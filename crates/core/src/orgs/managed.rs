@@ -32,12 +32,20 @@ pub enum ManagedActionError {
     Closed,
     #[error("The new address must be free and on one of the organization's verified domains.")]
     EmailRefused,
+    #[error("You cannot deactivate or close your own account; another administrator can.")]
+    OwnAccount,
     #[error("Unknown action {0:?}.")]
     UnknownAction(String),
     #[error("{0}")]
     BadValue(String),
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
+}
+
+impl From<crate::ports::RepoError> for ManagedActionError {
+    fn from(e: crate::ports::RepoError) -> Self {
+        Self::Unexpected(e.into())
+    }
 }
 
 impl From<SetStatusError> for ManagedActionError {
@@ -90,6 +98,14 @@ impl Core {
         email: &Email,
         action: &ManagedAction,
     ) -> Result<Account, ManagedActionError> {
+        if matches!(action, ManagedAction::Deactivate | ManagedAction::Close)
+            && let Some(me) = &admin.actor
+            && self.ports.accounts.find_by_email(email).await?.is_some_and(|a| &a.id == me)
+        {
+            // People do not close their own accounts (they ask), and an admin must not lock
+            // themselves out.
+            return Err(ManagedActionError::OwnAccount);
+        }
         Ok(match action {
             ManagedAction::Deactivate => self.deactivate_managed_account(admin, email).await?,
             ManagedAction::Reactivate => self.reactivate_managed_account(admin, email).await?,

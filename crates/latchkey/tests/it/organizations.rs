@@ -312,6 +312,20 @@ async fn an_org_admin_verifies_a_domain_and_deactivates_a_managed_account_from_t
             .await;
         assert_eq!(page.location(), Some(format!("{console}?notice=deactivated").as_str()));
         assert_eq!(worker.get("/account").await.status, 303, "signed out at the next request");
+
+        // An admin cannot deactivate or close their own account (people ask; nobody locks
+        // themselves out), and the console offers neither on their own row.
+        for action in ["deactivate", "close"] {
+            let page = boss
+                .post_raw(
+                    &format!("{console}/accounts/{action}"),
+                    &[("csrf_token", &shown.csrf()), ("email", "boss@globex.example")],
+                )
+                .await;
+            assert_eq!(page.status, 400, "{action}");
+            assert!(page.body.contains("your own account"), "{}", page.body);
+        }
+        assert_eq!(boss.get("/account").await.status, 200, "still signed in");
     }
 }
 

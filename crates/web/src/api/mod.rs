@@ -607,7 +607,7 @@ fn managed_error(e: ManagedActionError) -> ApiError {
         ManagedActionError::NotFound | ManagedActionError::UnknownAction(_) => {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
         }
-        ManagedActionError::Closed => {
+        ManagedActionError::Closed | ManagedActionError::OwnAccount => {
             ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
         }
         ManagedActionError::EmailRefused | ManagedActionError::BadValue(_) => {

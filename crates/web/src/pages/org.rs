@@ -35,6 +35,8 @@ struct AccountRow {
     status: &'static str,
     active: bool,
     closed: bool,
+    /// The admin's own account: no deactivate or close.
+    own: bool,
     two_factor: bool,
     last_active: String,
     products: String,
@@ -83,6 +85,7 @@ async fn page(state: &AppState, admin: &OrgAdmin, csrf: String) -> Result<Consol
             status: m.account.status.as_str(),
             active: m.account.is_active(),
             closed: m.account.status == latchkey_core::accounts::AccountStatus::Closed,
+            own: admin.actor.as_ref() == Some(&m.account.id),
             two_factor: m.two_factor,
             last_active: m
                 .last_active_at
