@@ -32,9 +32,8 @@ struct DomainRow {
 struct AccountRow {
     email: String,
     name: String,
+    /// `active`, `deactivated` or `closed`.
     status: &'static str,
-    active: bool,
-    closed: bool,
     /// The admin's own account: no deactivate or close.
     own: bool,
     two_factor: bool,
@@ -83,8 +82,6 @@ async fn page(state: &AppState, admin: &OrgAdmin, csrf: String) -> Result<Consol
             email: m.account.email.to_string(),
             name: m.account.name.to_string(),
             status: m.account.status.as_str(),
-            active: m.account.is_active(),
-            closed: m.account.status == latchkey_core::accounts::AccountStatus::Closed,
             own: admin.actor.as_ref() == Some(&m.account.id),
             two_factor: m.two_factor,
             last_active: m
