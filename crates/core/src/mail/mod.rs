@@ -217,7 +217,7 @@ pub fn domain_proof_missing(
 ) -> Result<OutgoingMail, RenderError> {
     Ok(OutgoingMail {
         to: to.as_str().to_owned(),
-        subject: format!("The verification record of {domain} is missing"),
+        subject: format!("The verification proof of {domain} is missing"),
         text: ProofMissingText { name, domain, org, link }.render()?,
         html: ProofMissingHtml { name, domain, org, link }.render()?,
     })

@@ -291,6 +291,35 @@ async fn an_org_admin_verifies_a_domain_and_deactivates_a_managed_account_from_t
         let shown = boss.get(&console).await;
         assert!(shown.body.contains("worker@globex.example"), "managed accounts are listed");
         assert!(!shown.body.contains("rival@hooli.example"));
+        assert!(!shown.body.contains("can no longer be found"));
+
+        // The proof goes away: the console says so at the top; the domain stays verified.
+        dns.remove("globex.example");
+        boss.submit(
+            &console,
+            &format!("{console}/domains/verify"),
+            &[("domain", "globex.example")],
+        )
+        .await;
+        let warned = boss.get(&console).await;
+        assert!(
+            warned.body.contains("The proof for globex.example can no longer be found"),
+            "{}",
+            warned.body
+        );
+        assert!(warned.body.contains("worker@globex.example"), "still managed");
+        dns.set_txt("globex.example", &[&txt]);
+        boss.submit(
+            &console,
+            &format!("{console}/domains/verify"),
+            &[("domain", "globex.example")],
+        )
+        .await;
+        let shown = boss.get(&console).await;
+        assert!(
+            !shown.body.contains("can no longer be found"),
+            "the warning ends with the proof back"
+        );
 
         // Another organization's admin: the console and its actions are "not found".
         assert_eq!(rival.get(&console).await.status, 404);
@@ -379,7 +408,7 @@ async fn domains_are_rechecked_in_the_background() {
                     .sent_mail()
                     .iter()
                     .filter(|m| {
-                        m.subject.contains("verification record of wonka.example is missing")
+                        m.subject.contains("verification proof of wonka.example is missing")
                     })
                     .count();
                 async move { (n > 0).then_some(n) }

@@ -50,6 +50,8 @@ struct ConsolePage {
     notice: Option<&'static str>,
     form_error: Option<String>,
     domains: Vec<DomainRow>,
+    /// Verified domains whose proof has gone missing.
+    missing_proof: Vec<String>,
     accounts: Vec<AccountRow>,
     admins: Vec<String>,
     requests: Vec<(String, String)>,
@@ -110,6 +112,11 @@ async fn page(state: &AppState, admin: &OrgAdmin, csrf: String) -> Result<Consol
         org_name: admin.org.name.clone(),
         notice: None,
         form_error: None,
+        missing_proof: domains
+            .iter()
+            .filter(|d| d.status == DomainStatus::Verified && d.last_error.is_some())
+            .map(|d| d.domain.to_string())
+            .collect(),
         domains: domains
             .iter()
             .map(|d| DomainRow {
