@@ -50,8 +50,13 @@ impl HttpsProofFetcher {
                     || next.host_str() != first.host_str()
                     || next.port_or_known_default() != first.port_or_known_default()
                 {
-                    let to = next.host_str().unwrap_or("?").to_owned();
-                    attempt.error(format!("redirected to another host ({to}); not followed"))
+                    let to = format!(
+                        "{}://{}:{}",
+                        next.scheme(),
+                        next.host_str().unwrap_or("?"),
+                        next.port_or_known_default().unwrap_or(0)
+                    );
+                    attempt.error(format!("redirected off the host ({to}); not followed"))
                 } else {
                     attempt.follow()
                 }

@@ -521,7 +521,20 @@ async fn https_verification(server: &TestServer, dns: &DnsStub, https: &HttpsStu
     https.set("big.example", Reply::Body(hop.token.clone()));
     let check = verify("hop.example").await;
     assert_eq!(check.domain.status, DomainStatus::Pending);
-    assert!(check.detail.contains("redirected to another host (big.example)"), "{}", check.detail);
+    assert!(
+        check.detail.contains(&format!("redirected off the host (https://big.example:{port})")),
+        "{}",
+        check.detail
+    );
+    // Nor to plain HTTP on the same host, nor to another port.
+    for elsewhere in [
+        format!("http://hop.example:{port}/.well-known/latchkey-verification.txt"),
+        format!("https://hop.example:{}/.well-known/latchkey-verification.txt", port + 1),
+    ] {
+        https.set("hop.example", Reply::Redirect(elsewhere.clone()));
+        let check = verify("hop.example").await;
+        assert!(check.detail.contains("redirected off the host"), "{elsewhere}: {}", check.detail);
+    }
     https.set(
         "hop.example",
         Reply::Redirect(format!(
