@@ -6,7 +6,7 @@ use latchkey_core::audit::AuditEvent;
 use latchkey_core::flows::SiteAdmin;
 use latchkey_core::ports::AuditRepo as _;
 use latchkey_store::{SqlStore, StoreOptions};
-use latchkey_testkit::{DnsStub, TestServer};
+use latchkey_testkit::TestServer;
 
 use super::oidc::http;
 use super::{PASSWORD, verified_user};
@@ -15,15 +15,8 @@ async fn api(server: &TestServer, token: &str, path: &str) -> reqwest::Response 
     http().get(format!("{}/api/v1{path}", server.url)).bearer_auth(token).send().await.unwrap()
 }
 
-#[tokio::test]
-async fn security_events_are_recorded_scoped_and_exported() {
-    for engine in [latchkey_testkit::Engine::Sqlite, latchkey_testkit::Engine::Postgres] {
-        let dns = DnsStub::start().await;
-        let addr = dns.addr;
-        let Some(server) = TestServer::spawn_with(engine, |c| c.dns_server = Some(addr)).await
-        else {
-            continue;
-        };
+on_both_engines! {
+    async fn security_events_are_recorded_scoped_and_exported(server: TestServer, dns: DnsStub) {
         let site = SiteAdmin::local_operator();
         // The organization and its domain first, so the person's events belong to it.
         let boss_browser = verified_user(&server, "boss@umbrella.example").await;

@@ -35,6 +35,39 @@ macro_rules! on_both_engines {
             }
         }
     };
+    // The same with a local DNS server (`DnsStub`) that the server looks domains up in.
+    ($(#[$meta:meta])* async fn $name:ident($server:ident : TestServer, $dns:ident : DnsStub) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($server: latchkey_testkit::TestServer, $dns: latchkey_testkit::DnsStub) $body
+
+            async fn spawn(
+                engine: latchkey_testkit::Engine,
+            ) -> Option<(latchkey_testkit::TestServer, latchkey_testkit::DnsStub)> {
+                let dns = latchkey_testkit::DnsStub::start().await;
+                let addr = dns.addr;
+                let server =
+                    latchkey_testkit::TestServer::spawn_with(engine, move |c| c.dns_server = Some(addr)).await?;
+                Some((server, dns))
+            }
+
+            #[tokio::test]
+            async fn sqlite() {
+                let (server, dns) = spawn(latchkey_testkit::Engine::Sqlite).await.expect("sqlite server");
+                run(server, dns).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                match spawn(latchkey_testkit::Engine::Postgres).await {
+                    Some((server, dns)) => run(server, dns).await,
+                    None => eprintln!("LATCHKEY_TEST_POSTGRES_URL not set: PostgreSQL variant not run"),
+                }
+            }
+        }
+    };
 }
 
 mod accounts;

@@ -32,21 +32,8 @@ async fn account(server: &TestServer, email: &str) -> Email {
     email
 }
 
-async fn with_dns() -> (DnsStub, std::net::SocketAddr) {
-    let stub = DnsStub::start().await;
-    let addr = stub.addr;
-    (stub, addr)
-}
-
-#[tokio::test]
-async fn domains_are_verified_through_dns_on_both_engines() {
-    for engine in [latchkey_testkit::Engine::Sqlite, latchkey_testkit::Engine::Postgres] {
-        let (dns, addr) = with_dns().await;
-        let Some(server) = TestServer::spawn_with(engine, |c| c.dns_server = Some(addr)).await
-        else {
-            eprintln!("LATCHKEY_TEST_POSTGRES_URL not set: PostgreSQL variant not run");
-            continue;
-        };
+on_both_engines! {
+    async fn domains_are_verified_through_dns(server: TestServer, dns: DnsStub) {
         domain_verification(&server, &dns).await;
     }
 }
@@ -158,14 +145,8 @@ on_both_engines! {
     }
 }
 
-#[tokio::test]
-async fn verifying_a_domain_makes_its_accounts_managed_and_tells_them_once() {
-    for engine in [latchkey_testkit::Engine::Sqlite, latchkey_testkit::Engine::Postgres] {
-        let (dns, addr) = with_dns().await;
-        let Some(server) = TestServer::spawn_with(engine, |c| c.dns_server = Some(addr)).await
-        else {
-            continue;
-        };
+on_both_engines! {
+    async fn verifying_a_domain_makes_its_accounts_managed_and_tells_them_once(server: TestServer, dns: DnsStub) {
         let site = SiteAdmin::local_operator();
         let browser = verified_user(&server, "worker@initech.example").await;
         let outsider = account(&server, "someone@other.example").await;
@@ -197,7 +178,7 @@ async fn verifying_a_domain_makes_its_accounts_managed_and_tells_them_once() {
             .submit(
                 "/account",
                 "/account/email",
-                &[("new_email", "me@gmail.com"), ("current_password", super::PASSWORD)],
+                &[("new_email", "me@gmail.com"), ("current_password", crate::PASSWORD)],
             )
             .await;
         assert_eq!(page.status, 400);
@@ -206,7 +187,7 @@ async fn verifying_a_domain_makes_its_accounts_managed_and_tells_them_once() {
             .submit(
                 "/account",
                 "/account/email",
-                &[("new_email", "renamed@initech.example"), ("current_password", super::PASSWORD)],
+                &[("new_email", "renamed@initech.example"), ("current_password", crate::PASSWORD)],
             )
             .await;
         assert_eq!(
@@ -238,14 +219,8 @@ async fn verifying_a_domain_makes_its_accounts_managed_and_tells_them_once() {
     }
 }
 
-#[tokio::test]
-async fn an_org_admin_verifies_a_domain_and_deactivates_a_managed_account_from_the_console() {
-    for engine in [latchkey_testkit::Engine::Sqlite, latchkey_testkit::Engine::Postgres] {
-        let (dns, addr) = with_dns().await;
-        let Some(server) = TestServer::spawn_with(engine, |c| c.dns_server = Some(addr)).await
-        else {
-            continue;
-        };
+on_both_engines! {
+    async fn an_org_admin_verifies_a_domain_and_deactivates_a_managed_account_from_the_console(server: TestServer, dns: DnsStub) {
         let site = SiteAdmin::local_operator();
         let worker = verified_user(&server, "worker@globex.example").await;
         let boss = verified_user(&server, "boss@globex.example").await;
@@ -358,14 +333,8 @@ async fn an_org_admin_verifies_a_domain_and_deactivates_a_managed_account_from_t
     }
 }
 
-#[tokio::test]
-async fn domains_are_rechecked_in_the_background() {
-    for engine in [latchkey_testkit::Engine::Sqlite, latchkey_testkit::Engine::Postgres] {
-        let (dns, addr) = with_dns().await;
-        let Some(server) = TestServer::spawn_with(engine, |c| c.dns_server = Some(addr)).await
-        else {
-            continue;
-        };
+on_both_engines! {
+    async fn domains_are_rechecked_in_the_background(server: TestServer, dns: DnsStub) {
         let site = SiteAdmin::local_operator();
         let boss = account(&server, "boss@wonka.example").await;
         let org = server.core.create_organization(&site, "Wonka", &boss).await.unwrap();
@@ -607,15 +576,8 @@ async fn the_https_file_is_never_fetched_from_private_addresses_or_untrusted_ser
     assert!(check.detail.to_lowercase().contains("certificate"), "{}", check.detail);
 }
 
-#[tokio::test]
-async fn managed_accounts_show_their_activity_and_the_api_acts_on_them() {
-    for engine in [latchkey_testkit::Engine::Sqlite, latchkey_testkit::Engine::Postgres] {
-        let dns = DnsStub::start().await;
-        let addr = dns.addr;
-        let Some(server) = TestServer::spawn_with(engine, |c| c.dns_server = Some(addr)).await
-        else {
-            continue;
-        };
+on_both_engines! {
+    async fn managed_accounts_show_their_activity_and_the_api_acts_on_them(server: TestServer, dns: DnsStub) {
         managed_accounts_over_the_api(&server, &dns).await;
     }
 }
