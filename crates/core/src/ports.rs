@@ -57,10 +57,9 @@ pub trait AccountRepo: Send + Sync {
         offset: u32,
     ) -> RepoResult<Vec<Account>>;
     async fn count_site_admins(&self) -> RepoResult<u64>;
-    /// The account was active now (a sign-in).
-    async fn record_activity(&self, id: &AccountId, at: Timestamp) -> RepoResult<()>;
-    /// When each account was last active (signed in to Latchkey or a product) and the products
-    /// it has signed in to, by name; accounts that do not exist are left out.
+    /// When each account was last active (its last sign-in to Latchkey as the audit log has it,
+    /// or to a product) and the products it has signed in to, by name; accounts that do not
+    /// exist are left out.
     async fn activity(&self, ids: &[AccountId]) -> RepoResult<Vec<AccountActivity>>;
     /// Closes the account: status `closed`, its personal data to be erased after `erase_after`.
     async fn close(&self, id: &AccountId, now: Timestamp, erase_after: Timestamp)
@@ -609,8 +608,6 @@ pub trait OidcRepo: Send + Sync {
     /// A second claim reports the grant the first one created, so it can be revoked
     /// (RFC 6749 §4.1.2). Two racing claims cannot both be first.
     async fn claim_code(&self, hash: &TokenHash, keep_until: Timestamp) -> RepoResult<CodeClaim>;
-    /// Stores the grant and records that its account used its client (the products an account
-    /// has signed in to).
     async fn insert_grant(&self, grant: &Grant, code: Option<&TokenHash>) -> RepoResult<()>;
     async fn find_grant(&self, id: &str) -> RepoResult<Option<Grant>>;
     /// Revokes the grant and its refresh tokens; returns the grant if it was live.

@@ -48,7 +48,6 @@ impl Core {
             expires_at: now.plus_secs(self.settings.session_lifetime_secs),
         };
         self.ports.sessions.insert(&session).await?;
-        self.ports.accounts.record_activity(account, now).await?;
         Ok(NewSessionCookie { session, token })
     }
 

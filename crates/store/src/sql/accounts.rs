@@ -136,27 +136,22 @@ impl AccountRepo for SqlStore {
             .collect()
     }
 
-    async fn record_activity(&self, id: &AccountId, at: Timestamp) -> RepoResult<()> {
-        sqlx::query("UPDATE accounts SET last_active_at = $1 WHERE id = $2")
-            .bind(at.unix())
-            .bind(id.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(unexpected)?;
-        Ok(())
-    }
-
     async fn activity(&self, ids: &[AccountId]) -> RepoResult<Vec<AccountActivity>> {
         let mut out = Vec::with_capacity(ids.len());
-        // One round trip per chunk of accounts: the placeholders are generated, never the values.
+        // Nothing extra is written on the hot paths for this: sign-ins are in the audit log and
+        // every product sign-in is a grant. One round trip per chunk of accounts (the
+        // placeholders are generated, never the values).
         for chunk in ids.chunks(100) {
             let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
-                "SELECT a.id, a.last_active_at, c.name, p.last_used_at \
+                "SELECT a.id, \
+                 (SELECT MAX(e.at) FROM audit_events e WHERE e.target_id = a.id \
+                  AND e.event IN ('login', 'email.verified') AND e.outcome = 'success'), \
+                 c.name, MAX(g.created_at) \
                  FROM accounts a \
-                 LEFT JOIN account_products p ON p.account_id = a.id \
-                 LEFT JOIN clients c ON c.id = p.client_id \
-                 WHERE a.id IN ({}) ORDER BY a.id, c.name",
+                 LEFT JOIN grants g ON g.account_id = a.id \
+                 LEFT JOIN clients c ON c.id = g.client_id \
+                 WHERE a.id IN ({}) GROUP BY a.id, c.name ORDER BY a.id, c.name",
                 marks.join(", ")
             );
             let mut query = sqlx::query_as::<_, (String, Option<i64>, Option<String>, Option<i64>)>(
@@ -166,11 +161,11 @@ impl AccountRepo for SqlStore {
                 query = query.bind(id.as_str());
             }
             let rows = query.fetch_all(&self.pool).await.map_err(unexpected)?;
-            for (id, last_active, product, used) in rows {
+            for (id, signed_in, product, used) in rows {
                 if out.last().is_none_or(|a: &AccountActivity| a.account.as_str() != id) {
                     out.push(AccountActivity {
                         account: AccountId::from_stored(id),
-                        last_active_at: last_active.map(Timestamp::from_unix),
+                        last_active_at: signed_in.map(Timestamp::from_unix),
                         products: Vec::new(),
                     });
                 }
@@ -330,7 +325,7 @@ impl AccountRepo for SqlStore {
         let mut tx = self.pool.begin().await.map_err(unexpected)?;
         sqlx::query(
             "UPDATE accounts SET email = $1, email_normalized = $1, name = 'Closed account', \
-             password_hash = NULL, last_active_at = NULL, erased_at = $2, updated_at = $2 \
+             password_hash = NULL, erased_at = $2, updated_at = $2 \
              WHERE id = $3 AND status = 'closed'",
         )
         .bind(placeholder.as_str())
@@ -350,7 +345,6 @@ impl AccountRepo for SqlStore {
             "admin_tokens",
             "closure_requests",
             "email_changes",
-            "account_products",
         ] {
             let sql = format!("DELETE FROM {table} WHERE account_id = $1");
             sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -92,17 +92,6 @@ impl OidcRepo for SqlStore {
         .execute(&self.pool)
         .await
         .map_err(unexpected)?;
-        sqlx::query(
-            "INSERT INTO account_products (account_id, client_id, first_used_at, last_used_at) \
-             VALUES ($1, $2, $3, $3) ON CONFLICT (account_id, client_id) \
-             DO UPDATE SET last_used_at = excluded.last_used_at",
-        )
-        .bind(g.account.as_str())
-        .bind(g.client_id.as_str())
-        .bind(g.created_at.unix())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?;
         if let Some(code) = code {
             sqlx::query("UPDATE redeemed_codes SET grant_id = $1 WHERE code_hash = $2")
                 .bind(g.id.as_str())
