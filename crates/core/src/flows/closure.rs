@@ -50,7 +50,7 @@ impl Core {
     }
 
     /// An organization's admin closes an account it manages; any other is "not found".
-    pub async fn close_managed_account(
+    pub(crate) async fn close_managed_account(
         &self,
         admin: &OrgAdmin,
         email: &Email,
@@ -81,7 +81,7 @@ impl Core {
 
     /// An org admin makes a managed account active again (deactivated, or closed and not yet
     /// erased).
-    pub async fn reactivate_managed_account(
+    pub(crate) async fn reactivate_managed_account(
         &self,
         admin: &OrgAdmin,
         email: &Email,

@@ -434,7 +434,7 @@ impl Core {
 
     /// An org admin deactivates an account the organization manages. Any other account is
     /// "not found": an admin learns nothing about accounts outside the organization.
-    pub async fn deactivate_managed_account(
+    pub(crate) async fn deactivate_managed_account(
         &self,
         admin: &OrgAdmin,
         email: &Email,
@@ -447,7 +447,7 @@ impl Core {
     }
 
     /// An org admin turns off a managed account's two-step verification.
-    pub async fn org_reset_two_factor(
+    pub(crate) async fn org_reset_two_factor(
         &self,
         admin: &OrgAdmin,
         email: &Email,
@@ -458,7 +458,7 @@ impl Core {
     }
 
     /// An org admin sends a managed account a password reset link (to its own address).
-    pub async fn org_send_password_reset(
+    pub(crate) async fn org_send_password_reset(
         &self,
         admin: &OrgAdmin,
         email: &Email,
@@ -475,7 +475,7 @@ impl Core {
     /// An org admin moves a managed account to another address on the organization's verified
     /// domains. Both addresses are told. `Ok(None)` when the new address is not on a verified
     /// domain of the organization or already has an account.
-    pub async fn org_change_email(
+    pub(crate) async fn org_change_email(
         &self,
         admin: &OrgAdmin,
         email: &Email,
@@ -513,7 +513,7 @@ impl Core {
     }
 
     /// An org admin changes a managed account's display name.
-    pub async fn org_rename(
+    pub(crate) async fn org_rename(
         &self,
         admin: &OrgAdmin,
         email: &Email,

@@ -61,14 +61,13 @@ impl Core {
     /// Looks for a proof of the domain: the TXT record, then the HTTPS file. On failure, says
     /// what each method found.
     pub(super) async fn find_proof(&self, stored: &OrgDomain) -> Result<ProofMethod, String> {
-        let dns = self.txt_proof(stored).await;
-        if dns.is_ok() {
-            return Ok(ProofMethod::DnsTxt);
-        }
-        match (dns, self.https_proof(stored).await) {
-            (_, Ok(())) => Ok(ProofMethod::HttpsFile),
-            (Err(dns), Err(https)) => Err(format!("DNS: {dns}; HTTPS: {https}")),
-            (Ok(()), Err(_)) => Ok(ProofMethod::DnsTxt),
+        let dns = match self.txt_proof(stored).await {
+            Ok(()) => return Ok(ProofMethod::DnsTxt),
+            Err(why) => why,
+        };
+        match self.https_proof(stored).await {
+            Ok(()) => Ok(ProofMethod::HttpsFile),
+            Err(https) => Err(format!("DNS: {dns}; HTTPS: {https}")),
         }
     }
 

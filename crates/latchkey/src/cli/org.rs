@@ -81,14 +81,19 @@ pub enum AccountCommand {
     },
 }
 
+/// What an `org account` command asks for.
+enum AccountStep {
+    List(String),
+    Act(Managed, ManagedAction),
+}
+
 impl AccountCommand {
-    /// The account and the action, or `None` for `list`.
-    fn action(self) -> Result<Option<(Managed, ManagedAction)>, Failure> {
+    fn step(self) -> Result<AccountStep, Failure> {
         let parse = |name: &str, value: &str| {
             ManagedAction::parse(name, value).map_err(|e| Failure::Usage(e.to_string()))
         };
-        Ok(Some(match self {
-            Self::List { .. } => return Ok(None),
+        let (who, action) = match self {
+            Self::List { org } => return Ok(AccountStep::List(org)),
             Self::Deactivate(who) => (who, ManagedAction::Deactivate),
             Self::Reactivate(who) => (who, ManagedAction::Reactivate),
             Self::Close(who) => (who, ManagedAction::Close),
@@ -96,36 +101,17 @@ impl AccountCommand {
             Self::ResetTwoFactor(who) => (who, ManagedAction::ResetTwoFactor),
             Self::Rename { who, name } => (who, parse("rename", &name)?),
             Self::ChangeEmail { who, new_email } => (who, parse("change-email", &new_email)?),
-        }))
+        };
+        Ok(AccountStep::Act(who, action))
     }
 }
 
 async fn run_account(core: &Core, cmd: AccountCommand, json: bool) -> Result<(), Failure> {
     let site = SiteAdmin::local_operator();
-    if let AccountCommand::List { org } = &cmd {
-        let admin = core.org_admin_as_site_admin(&site, org).await.map_err(refused)?;
-        let accounts = core
-            .managed_accounts(&admin, 10_000)
-            .await
-            .map_err(|e| Failure::Refused(e.to_string()))?;
-        if json {
-            let items: Vec<_> = accounts.iter().map(ManagedAccount::to_json).collect();
-            print_json(&json!({ "accounts": items }));
-        } else {
-            for m in &accounts {
-                println!(
-                    "{}  {}  two-step {}  last active {}  products: {}",
-                    m.account.email,
-                    m.account.status.as_str(),
-                    if m.two_factor { "on" } else { "off" },
-                    m.last_active_at.map_or_else(|| "never".to_owned(), Timestamp::rfc3339),
-                    if m.products.is_empty() { "none".to_owned() } else { m.products.join(", ") },
-                );
-            }
-        }
-        return Ok(());
-    }
-    let Some((who, action)) = cmd.action()? else { return Ok(()) };
+    let (who, action) = match cmd.step()? {
+        AccountStep::Act(who, action) => (who, action),
+        AccountStep::List(org) => return list_accounts(core, &site, &org, json).await,
+    };
     let target = email(&who.email, "--email")?;
     let admin = core.org_admin_as_site_admin(&site, &who.org).await.map_err(refused)?;
     let account =
@@ -141,6 +127,33 @@ async fn run_account(core: &Core, cmd: AccountCommand, json: bool) -> Result<(),
         print_json(&json!(summary));
     } else {
         println!("{}: {} done; the account is {}.", account.email, action.name(), summary.status);
+    }
+    Ok(())
+}
+
+async fn list_accounts(
+    core: &Core,
+    site: &SiteAdmin,
+    org: &str,
+    json: bool,
+) -> Result<(), Failure> {
+    let admin = core.org_admin_as_site_admin(site, org).await.map_err(refused)?;
+    let accounts =
+        core.managed_accounts(&admin, 10_000).await.map_err(|e| Failure::Refused(e.to_string()))?;
+    if json {
+        let items: Vec<_> = accounts.iter().map(ManagedAccount::to_json).collect();
+        print_json(&json!({ "accounts": items }));
+        return Ok(());
+    }
+    for m in &accounts {
+        println!(
+            "{}  {}  two-step {}  last active {}  products: {}",
+            m.account.email,
+            m.account.status.as_str(),
+            if m.two_factor { "on" } else { "off" },
+            m.last_active_at.map_or_else(|| "never".to_owned(), Timestamp::rfc3339),
+            if m.products.is_empty() { "none".to_owned() } else { m.products.join(", ") },
+        );
     }
     Ok(())
 }

@@ -462,9 +462,7 @@ async fn https_verification(server: &TestServer, dns: &DnsStub, https: &HttpsStu
     assert_eq!(check.domain.status, DomainStatus::Verified, "{}", check.detail);
     assert_eq!(check.domain.proof, Some(ProofMethod::HttpsFile));
     assert!(check.detail.contains("HTTPS file"), "{}", check.detail);
-    let filter = AuditFilter { event: Some("domain.verified".into()), ..AuditFilter::default() };
-    let events =
-        server.core.audit_events(&AuditScope::Site(site.clone()), &filter, 10).await.unwrap();
+    let events = crate::audit_events(server, "domain.verified").await;
     assert_eq!(events.last().unwrap().details["method"], "https_file");
 
     // The file goes away: still verified, with the problem shown.

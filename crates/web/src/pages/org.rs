@@ -16,6 +16,8 @@ use crate::extract::{CsrfForm, CsrfToken, SignedIn};
 use crate::pages::audit::{self, AuditView};
 use crate::pages::format_time;
 use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use latchkey_core::audit::AuditScope;
 
 struct DomainRow {
@@ -61,14 +63,26 @@ fn not_found() -> Response {
     message_page(StatusCode::NOT_FOUND, "Not found", "There is no such organization.")
 }
 
-async fn org_admin(state: &AppState, me: &SignedIn, id: &str) -> Result<OrgAdmin, Response> {
-    match state.core.org_admin_as(&me.account, id).await {
-        Ok(a) => Ok(a),
-        Err(OrgError::NotFound) => {
-            tracing::warn!(account = %me.account.id, org = %id, "organization console refused");
-            Err(not_found())
+/// The signed-in admin of the organization named in the path (`/admin/org/{id}/…`); anyone
+/// else, and any unknown id, gets the same "not found".
+pub struct OrgConsole(OrgAdmin);
+
+impl FromRequestParts<AppState> for OrgConsole {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let me = SignedIn::from_request_parts(parts, state).await?;
+        let Ok(Path(id)) = Path::<String>::from_request_parts(parts, state).await else {
+            return Err(not_found());
+        };
+        match state.core.org_admin_as(&me.account, &id).await {
+            Ok(admin) => Ok(Self(admin)),
+            Err(OrgError::NotFound) => {
+                tracing::warn!(account = %me.account.id, org = %id, "organization console refused");
+                Err(not_found())
+            }
+            Err(e) => Err(unexpected_page(&e)),
         }
-        Err(e) => Err(unexpected_page(&e)),
     }
 }
 
@@ -146,15 +160,10 @@ pub struct NoticeQuery {
 
 pub async fn show(
     State(state): State<AppState>,
-    me: SignedIn,
+    OrgConsole(admin): OrgConsole,
     csrf: CsrfToken,
-    Path(id): Path<String>,
     Query(q): Query<NoticeQuery>,
 ) -> Response {
-    let admin = match org_admin(&state, &me, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     match page(&state, &admin, csrf.0).await {
         Ok(mut p) => {
             p.notice = match q.notice.as_deref() {
@@ -205,15 +214,11 @@ pub struct DomainForm {
 
 pub async fn domain_add(
     State(state): State<AppState>,
-    me: SignedIn,
+    OrgConsole(admin): OrgConsole,
     csrf: CsrfToken,
-    Path(id): Path<String>,
     CsrfForm(form): CsrfForm<DomainForm>,
 ) -> Response {
-    let admin = match org_admin(&state, &me, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let id = admin.org.id.clone();
     match state.core.add_domain(&admin, &form.domain).await {
         Ok(_) => Redirect::to(&format!("/admin/org/{id}?notice=domain_added")).into_response(),
         Err(OrgError::BadDomain(e)) => with_error(&state, &admin, csrf.0, e.to_string()).await,
@@ -223,15 +228,11 @@ pub async fn domain_add(
 
 pub async fn domain_verify(
     State(state): State<AppState>,
-    me: SignedIn,
+    OrgConsole(admin): OrgConsole,
     csrf: CsrfToken,
-    Path(id): Path<String>,
     CsrfForm(form): CsrfForm<DomainForm>,
 ) -> Response {
-    let admin = match org_admin(&state, &me, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let id = admin.org.id.clone();
     match state.core.verify_domain(&admin, &form.domain).await {
         Ok(check) => {
             let notice = if check.domain.status == DomainStatus::Verified {
@@ -256,20 +257,18 @@ pub struct EmailForm {
 
 pub async fn account_deactivate(
     State(state): State<AppState>,
-    me: SignedIn,
-    Path(id): Path<String>,
+    OrgConsole(admin): OrgConsole,
     CsrfForm(form): CsrfForm<ManagedForm>,
 ) -> Response {
-    managed_account_action(&state, &me, &id, &form.email, "deactivate", "").await
+    managed_account_action(&state, &admin, &form.email, "deactivate", "").await
 }
 
 pub async fn account_close(
     State(state): State<AppState>,
-    me: SignedIn,
-    Path(id): Path<String>,
+    OrgConsole(admin): OrgConsole,
     CsrfForm(form): CsrfForm<ManagedForm>,
 ) -> Response {
-    managed_account_action(&state, &me, &id, &form.email, "close", "").await
+    managed_account_action(&state, &admin, &form.email, "close", "").await
 }
 
 #[derive(Deserialize, Default)]
@@ -285,28 +284,23 @@ pub struct ManagedForm {
 /// two-step verification, rename, change the email.
 pub async fn account_action(
     State(state): State<AppState>,
-    me: SignedIn,
-    Path(id): Path<String>,
+    OrgConsole(admin): OrgConsole,
     CsrfForm(form): CsrfForm<ManagedForm>,
 ) -> Response {
     let value = if form.action == "change_email" { &form.new_email } else { &form.name };
-    managed_account_action(&state, &me, &id, &form.email, &form.action, value).await
+    managed_account_action(&state, &admin, &form.email, &form.action, value).await
 }
 
 /// One action of an org admin on an account the organization manages; any other account is
 /// "not found".
 async fn managed_account_action(
     state: &AppState,
-    me: &SignedIn,
-    id: &str,
+    admin: &OrgAdmin,
     email: &str,
     action: &str,
     value: &str,
 ) -> Response {
-    let admin = match org_admin(state, me, id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let id = &admin.org.id;
     let not_found =
         || message_page(StatusCode::NOT_FOUND, "Account not found", "No such managed account.");
     let Ok(email) = Email::parse(email) else { return not_found() };
@@ -316,7 +310,7 @@ async fn managed_account_action(
             return message_page(StatusCode::BAD_REQUEST, "Not done", &e.to_string());
         }
     };
-    match state.core.act_on_managed_account(&admin, &email, &action).await {
+    match state.core.act_on_managed_account(admin, &email, &action).await {
         Ok(_) => {
             let notice = match action {
                 ManagedAction::Deactivate => "deactivated",
@@ -341,14 +335,10 @@ async fn managed_account_action(
 /// The organization's audit log: filters, pages, exports.
 pub async fn audit(
     State(state): State<AppState>,
-    me: SignedIn,
-    Path(id): Path<String>,
+    OrgConsole(admin): OrgConsole,
     Query(q): Query<AuditQuery>,
 ) -> Response {
-    let admin = match org_admin(&state, &me, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let id = admin.org.id.clone();
     let view = AuditView {
         owner: admin.org.name.clone(),
         base: format!("/admin/org/{id}/audit"),
@@ -361,27 +351,19 @@ pub async fn audit(
 
 pub async fn audit_export(
     State(state): State<AppState>,
-    me: SignedIn,
-    Path(id): Path<String>,
+    OrgConsole(admin): OrgConsole,
     Query(q): Query<AuditQuery>,
 ) -> Response {
-    match org_admin(&state, &me, &id).await {
-        Ok(admin) => audit::export(&state, AuditScope::Org(admin), &q).await,
-        Err(r) => r,
-    }
+    audit::export(&state, AuditScope::Org(admin), &q).await
 }
 
 pub async fn admin_add(
     State(state): State<AppState>,
-    me: SignedIn,
+    OrgConsole(admin): OrgConsole,
     csrf: CsrfToken,
-    Path(id): Path<String>,
     CsrfForm(form): CsrfForm<EmailForm>,
 ) -> Response {
-    let admin = match org_admin(&state, &me, &id).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let id = admin.org.id.clone();
     let Ok(email) = Email::parse(&form.email) else {
         return with_error(&state, &admin, csrf.0, "Enter an email address.".into()).await;
     };
