@@ -1,6 +1,7 @@
 //! The audit log over HTTP: a filter read from the query string (person, event, time range,
 //! `after` for the next page), pages as JSON, and exports as JSON Lines or CSV that stream page
-//! by page (keyset paging by id), so a million events never sit in memory at once.
+//! by page (keyset paging by id), so a million events never sit in memory at once. The CLI
+//! (`latchkey audit`) uses the same filter, paging and CSV lines.
 
 use axum::body::{Body, Bytes};
 use axum::http::header;
@@ -12,7 +13,13 @@ use latchkey_core::clock::Timestamp;
 use serde::Deserialize;
 
 /// Events per page of an export.
-const EXPORT_PAGE: u32 = 500;
+pub const EXPORT_PAGE: u32 = 500;
+
+/// The filter for the page after `events` (a full page), or `None` when they were the last.
+pub fn next_page(filter: &AuditFilter, events: &[AuditEvent]) -> Option<AuditFilter> {
+    (events.len() == EXPORT_PAGE as usize)
+        .then(|| AuditFilter { after: events.last().map(|e| e.id.clone()), ..filter.clone() })
+}
 
 #[derive(Debug, Deserialize, Default, Clone)]
 #[serde(default)]
@@ -85,10 +92,11 @@ fn csv_field(value: &str) -> String {
     }
 }
 
-const CSV_HEADER: &str =
+pub const CSV_HEADER: &str =
     "id,time,event,outcome,actor_id,actor,target_id,target,org_id,ip,user_agent,details\n";
 
-fn csv_line(e: &AuditEvent) -> String {
+/// One event as a CSV record (formula-looking cells defused), with its line ending.
+pub fn csv_line(e: &AuditEvent) -> String {
     let time = Timestamp::from_unix(e.at).rfc3339();
     let fields = [
         e.id.as_str(),
@@ -120,10 +128,7 @@ pub fn export(core: Core, scope: AuditScope, filter: AuditFilter, csv: bool) -> 
             match core.audit_events(&scope, &filter, EXPORT_PAGE).await {
                 Ok(events) if events.is_empty() => None,
                 Ok(events) => {
-                    let next = (events.len() == EXPORT_PAGE as usize).then(|| AuditFilter {
-                        after: events.last().map(|e| e.id.clone()),
-                        ..filter.clone()
-                    });
+                    let next = next_page(&filter, &events);
                     let mut chunk = String::new();
                     for e in &events {
                         if csv {

@@ -4,7 +4,7 @@
 //! responses in [`error`] only.
 
 mod api;
-mod audit_export;
+pub mod audit_export;
 mod error;
 mod extract;
 mod health;

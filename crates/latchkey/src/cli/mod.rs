@@ -3,6 +3,7 @@
 //! anywhere on the line, a command prints exactly one JSON document on stdout.
 
 mod admin_token;
+mod audit;
 mod client;
 mod demo;
 mod keys;
@@ -53,6 +54,8 @@ enum Command {
     /// Manage bearer tokens for the admin API.
     #[command(subcommand)]
     AdminToken(admin_token::AdminTokenCommand),
+    /// Read the audit log (all of it, or one organization's), filtered, as JSON Lines or CSV.
+    Audit(audit::AuditCommand),
 }
 
 /// What a failed command tells its caller.
@@ -102,6 +105,7 @@ pub fn main() -> ExitCode {
             Command::Keys(cmd) => keys::run(cmd, config, cli.json).await,
             Command::AdminToken(cmd) => admin_token::run(cmd, config, cli.json).await,
             Command::Org(cmd) => org::run(cmd, config, cli.json).await,
+            Command::Audit(cmd) => audit::run(cmd, config, cli.json).await,
         }
     });
     match outcome {

@@ -371,6 +371,24 @@ async fn org_and_domain_commands_follow_the_contract() {
     );
     assert_eq!((outsider.code, outsider.stderr.trim()), (1, "latchkey: No such managed account."));
 
+    // The audit log, as the console filters and exports it.
+    let log = latchkey(&d, &["audit", "--org", &org, "--json"], None, &env);
+    assert_eq!(log.code, 0, "{}", log.stderr);
+    let events = json(&log)["events"].as_array().unwrap().clone();
+    let kinds: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    for kind in
+        ["domain.verified", "account.deactivated", "account.reactivated", "account.action_refused"]
+    {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
+    let lines = latchkey(&d, &["audit", "--event", "account.deactivated"], None, &env);
+    assert_eq!(lines.stdout.lines().count(), 1, "JSON Lines: {}", lines.stdout);
+    let csv = latchkey(&d, &["audit", "--person", "it@corp.example", "--csv"], None, &env);
+    assert!(csv.stdout.starts_with("id,time,event,"), "{}", csv.stdout);
+    assert!(csv.stdout.contains("account.renamed"));
+    assert_eq!(latchkey(&d, &["audit", "--from", "yesterday"], None, &env).code, 2);
+    assert_eq!(latchkey(&d, &["audit", "--org", "no-such-org"], None, &env).code, 1);
+
     for bad in [
         vec!["org", "domain", "add", "--org", &org, "--domain", "gmail.com"],
         vec!["org", "create", "--name", "X", "--admin", "not-an-email"],

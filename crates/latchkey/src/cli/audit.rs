@@ -1,0 +1,99 @@
+//! `latchkey audit`: the audit log from the command line, with the console's filters, streamed
+//! page by page as JSON Lines (default), CSV (`--csv`) or, with `--json`, one document
+//! `{"events": […]}` written as it is read.
+
+use std::io::Write as _;
+use std::sync::Arc;
+
+use latchkey_core::audit::AuditScope;
+
+use latchkey_core::flows::SiteAdmin;
+use latchkey_web::audit_export::{self, AuditQuery, CSV_HEADER, EXPORT_PAGE};
+
+use crate::app::Backend;
+use crate::cli::Failure;
+use crate::config::Config;
+use crate::platform::SystemClock;
+
+#[derive(Debug, clap::Args)]
+pub struct AuditCommand {
+    /// Only this organization's events (its id).
+    #[arg(long)]
+    org: Option<String>,
+    /// Only events about this account (its email).
+    #[arg(long)]
+    person: Option<String>,
+    /// Only this event type (login, account.deactivated, …).
+    #[arg(long)]
+    event: Option<String>,
+    /// From this instant (RFC 3339 or Unix seconds).
+    #[arg(long)]
+    from: Option<String>,
+    /// Until this instant (RFC 3339 or Unix seconds).
+    #[arg(long)]
+    until: Option<String>,
+    /// CSV instead of JSON Lines.
+    #[arg(long)]
+    csv: bool,
+}
+
+pub async fn run(cmd: AuditCommand, config: Config, json: bool) -> Result<(), Failure> {
+    if cmd.csv && json {
+        return Err(Failure::Usage("--csv and --json exclude each other".into()));
+    }
+    let backend = Backend::open(&config, Arc::new(SystemClock))
+        .await
+        .map_err(|e| Failure::Refused(e.to_string()))?;
+    let core = &backend.core;
+    let site = SiteAdmin::local_operator();
+    let scope = match &cmd.org {
+        Some(org) => AuditScope::Org(
+            core.org_admin_as_site_admin(&site, org)
+                .await
+                .map_err(|e| Failure::Refused(e.to_string()))?,
+        ),
+        None => AuditScope::Site(site),
+    };
+    let query = AuditQuery {
+        person: cmd.person,
+        event: cmd.event,
+        from: cmd.from,
+        until: cmd.until,
+        ..AuditQuery::default()
+    };
+    let mut filter = Some(audit_export::filter(core, &query).await.map_err(Failure::Usage)?);
+    let out = std::io::stdout();
+    let mut out = std::io::BufWriter::new(out.lock());
+    let failed = |e: std::io::Error| Failure::Refused(format!("writing the output: {e}"));
+    if cmd.csv {
+        out.write_all(CSV_HEADER.as_bytes()).map_err(failed)?;
+    } else if json {
+        out.write_all(b"{\"events\":[").map_err(failed)?;
+    }
+    let mut first = true;
+    while let Some(page) = filter {
+        let events = core
+            .audit_events(&scope, &page, EXPORT_PAGE)
+            .await
+            .map_err(|e| Failure::Refused(e.to_string()))?;
+        for e in &events {
+            let line = if cmd.csv {
+                audit_export::csv_line(e)
+            } else {
+                let doc = serde_json::to_string(e).map_err(|e| Failure::Refused(e.to_string()))?;
+                match (json, first) {
+                    (true, true) => doc,
+                    (true, false) => format!(",{doc}"),
+                    (false, _) => format!("{doc}\n"),
+                }
+            };
+            first = false;
+            out.write_all(line.as_bytes()).map_err(failed)?;
+        }
+        filter = audit_export::next_page(&page, &events);
+    }
+    if json {
+        out.write_all(b"]}\n").map_err(failed)?;
+    }
+    out.flush().map_err(failed)
+}
