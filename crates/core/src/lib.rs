@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod authority;
 pub mod clock;
 pub mod credentials;
 pub mod flows;

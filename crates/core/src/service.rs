@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::authority::Operator;
 use crate::clock::Timestamp;
 use crate::credentials::PasswordHasher;
 use crate::flows::ThrottlePolicy;
@@ -80,20 +81,23 @@ pub struct Core {
 }
 
 impl Core {
+    /// The core, and the local operator's authority for whoever built it (the binary's CLI;
+    /// the web layer only ever gets the core).
     pub fn new(
         ports: Ports,
         settings: CoreSettings,
         hasher: PasswordHasher,
         oidc: OidcState,
         second_factor: SecondFactorState,
-    ) -> Self {
-        Self {
+    ) -> (Self, Operator) {
+        let core = Self {
             ports,
             settings,
             hasher,
             oidc: Arc::new(oidc),
             second_factor: Arc::new(second_factor),
-        }
+        };
+        (core, Operator::mint())
     }
 
     pub fn settings(&self) -> &CoreSettings {

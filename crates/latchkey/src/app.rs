@@ -12,6 +12,7 @@ use latchkey_core::credentials::PasswordHasher;
 use latchkey_core::oidc_provider::{OidcSettings, OidcState};
 use latchkey_core::ports::Rng as _;
 use latchkey_core::ports::{Clock, MailTransport};
+use latchkey_core::authority::{Operator, SiteAdmin};
 use latchkey_core::{Core, CoreSettings, Ports};
 use latchkey_store::{SqlStore, StoreError, StoreOptions};
 use latchkey_web::{AppState, Metrics, ReadinessProbe, WebSettings};
@@ -66,11 +67,18 @@ impl Default for Overrides {
 /// The domain core on its database, without the HTTP side (what the CLI needs).
 pub struct Backend {
     pub core: Core,
+    /// The local operator's authority (the CLI's; never handed to the web layer).
+    pub operator: Operator,
     pub store: SqlStore,
     pub mail: Arc<dyn MailTransport>,
 }
 
 impl Backend {
+    /// The local operator acting as site admin (every CLI command).
+    pub fn site_admin(&self) -> SiteAdmin {
+        SiteAdmin::operator(&self.operator)
+    }
+
     pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| StartError::DataDir(config.data_dir.display().to_string(), e))?;
@@ -123,9 +131,9 @@ impl Backend {
             .map_err(|e| StartError::SigningKeys(e.to_string()))?;
         let second_factor = SecondFactorState::new(&master_key, &config.public_url)
             .map_err(|e| StartError::SigningKeys(e.to_string()))?;
-        let core = Core::new(ports, settings, hasher, oidc, second_factor);
+        let (core, operator) = Core::new(ports, settings, hasher, oidc, second_factor);
         core.ensure_signing_keys().await.map_err(|e| StartError::SigningKeys(e.to_string()))?;
-        Ok(Self { core, store, mail })
+        Ok(Self { core, operator, store, mail })
     }
 }
 
@@ -204,6 +212,11 @@ impl App {
 
     pub fn core(&self) -> &Core {
         &self.backend.core
+    }
+
+    /// The local operator's authority, for the program that runs the app (tests).
+    pub fn operator(&self) -> &Operator {
+        &self.backend.operator
     }
 
     pub async fn run_until_stopped(

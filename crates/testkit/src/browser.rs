@@ -9,6 +9,7 @@ pub struct Browser {
     pub base: String,
     pub http: reqwest::Client,
     forwarded_for: Option<String>,
+    cookies: std::sync::Arc<reqwest::cookie::Jar>,
 }
 
 /// A response, read in full.
@@ -71,13 +72,14 @@ pub fn hidden_input(body: &str, name: &str) -> Option<String> {
 
 impl Browser {
     pub fn new(base: &str, forwarded_for: Option<String>) -> Self {
+        let cookies = std::sync::Arc::new(reqwest::cookie::Jar::default());
         let http = reqwest::Client::builder()
-            .cookie_store(true)
+            .cookie_provider(cookies.clone())
             .redirect(Policy::none())
             .user_agent("Mozilla/5.0 (X11; Linux x86_64) latchkey-testkit Chrome/156.0")
             .build()
             .expect("http client");
-        Self { base: base.trim_end_matches('/').to_owned(), http, forwarded_for }
+        Self { base: base.trim_end_matches('/').to_owned(), http, forwarded_for, cookies }
     }
 
     fn url(&self, path: &str) -> String {
@@ -123,6 +125,17 @@ impl Browser {
         let page =
             self.submit("/login", "/login", &[("email", email), ("password", password)]).await;
         assert_eq!(page.status, 303, "login failed: {}", page.body);
+    }
+
+    /// The value of the cookie `name` this browser would send to the server.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        use reqwest::cookie::CookieStore as _;
+        let url = self.base.parse().ok()?;
+        let header = self.cookies.cookies(&url)?;
+        header.to_str().ok()?.split("; ").find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k == name).then(|| v.to_owned())
+        })
     }
 
     pub fn header_value(v: &str) -> HeaderValue {

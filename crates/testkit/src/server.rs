@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use latchkey::{App, Config, Overrides};
 use latchkey_core::Core;
+use latchkey_core::authority::{SignedIn, SiteAdmin};
 use tokio::sync::oneshot;
 
 use crate::mail::{Mail, read_outbox};
@@ -24,6 +25,8 @@ pub struct TestServer {
     pub clock: Arc<FakeClock>,
     pub config: Config,
     pub core: Core,
+    /// The local operator's site-admin authority (what the CLI acts with).
+    operator: SiteAdmin,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     data_dir: tempfile::TempDir,
@@ -62,6 +65,7 @@ impl TestServer {
         let overrides = Overrides { clock: clock.clone(), listener: Some(listener) };
         let app = App::build_with(config.clone(), overrides).await.expect("server starts");
         let core = app.core().clone();
+        let operator = SiteAdmin::operator(app.operator());
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(async move {
             let _ = app
@@ -75,11 +79,23 @@ impl TestServer {
             clock,
             config,
             core,
+            operator,
             shutdown: Some(tx),
             task: Some(task),
             data_dir,
             _database: database,
         })
+    }
+
+    /// The local operator acting as site admin, as the CLI does.
+    pub fn site_admin(&self) -> SiteAdmin {
+        self.operator.clone()
+    }
+
+    /// The signed-in capability behind the browser's session cookie (panics if it has none).
+    pub async fn signed_in(&self, browser: &Browser) -> SignedIn {
+        let cookie = browser.cookie("latchkey_session").expect("the browser has a session");
+        self.core.resolve_session(&cookie).await.expect("session lookup").expect("a live session")
     }
 
     pub fn browser(&self) -> Browser {

@@ -168,14 +168,13 @@ impl Core {
             match &r.actor {
                 Actor::Person(a) => (Some(a.id.clone()), a.email.to_string(), None),
                 Actor::Site(s) => (
-                    s.actor.clone(),
-                    s.actor
-                        .as_ref()
+                    s.actor().cloned(),
+                    s.actor()
                         .map_or_else(|| "local operator".to_owned(), |_| "site admin".to_owned()),
                     None,
                 ),
                 Actor::Org(o) => {
-                    (o.actor.clone(), "organization admin".to_owned(), Some(o.org.id.clone()))
+                    (o.actor().cloned(), "organization admin".to_owned(), Some(o.org().id.clone()))
                 }
                 Actor::Anonymous => (None, "anonymous".to_owned(), None),
                 Actor::Product(client_id) => (None, format!("product {client_id}"), None),
@@ -227,7 +226,7 @@ impl Core {
         let filter = match scope {
             AuditScope::Site(_) => filter.clone(),
             AuditScope::Org(admin) => {
-                AuditFilter { org_id: Some(admin.org.id.clone()), ..filter.clone() }
+                AuditFilter { org_id: Some(admin.org().id.clone()), ..filter.clone() }
             }
         };
         self.ports.audit.query(&filter, limit.clamp(1, 1000)).await

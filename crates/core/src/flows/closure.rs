@@ -91,7 +91,7 @@ impl Core {
         if !self.ports.accounts.reopen(&account.id, now).await? {
             return Err(SetStatusError::Closed);
         }
-        tracing::info!(org = %admin.org.id, account = %account.id, "managed account reactivated");
+        tracing::info!(org = %admin.org().id, account = %account.id, "managed account reactivated");
         account.status = AccountStatus::Active;
         self.audit(Record::new("account.reactivated", Actor::Org(admin)).target(&account)).await;
         Ok(account)
@@ -138,7 +138,7 @@ impl Core {
     ) -> Result<Vec<ClosureRequest>, RepoError> {
         let mut out = Vec::new();
         for request in self.closure_requests().await? {
-            if self.managing_org(&request.account).await?.is_some_and(|o| o.id == admin.org.id) {
+            if self.managing_org(&request.account).await?.is_some_and(|o| o.id == admin.org().id) {
                 out.push(request);
             }
         }

@@ -7,25 +7,7 @@ use crate::credentials::Password;
 use crate::flows::{HashFailure, Unexpected};
 use crate::ports::{InsertAccountError, RepoError};
 
-/// Proof that the caller may administer the whole site.
-#[derive(Debug, Clone)]
-pub struct SiteAdmin {
-    /// `None` for the local operator (the CLI, which already holds the database).
-    pub actor: Option<AccountId>,
-}
-
-impl SiteAdmin {
-    /// The operator running the `latchkey` CLI on the server itself.
-    pub fn local_operator() -> Self {
-        Self { actor: None }
-    }
-
-    /// A signed-in account that carries the site-admin flag.
-    pub fn from_account(account: &Account) -> Option<Self> {
-        (account.site_admin && account.is_active())
-            .then(|| Self { actor: Some(account.id.clone()) })
-    }
-}
+pub use crate::authority::SiteAdmin;
 
 #[derive(Debug)]
 pub struct CreateAccountRequest {
@@ -67,6 +49,11 @@ pub enum SetStatusError {
     NotFound,
     #[error("A closed account cannot be changed.")]
     Closed,
+    /// A site admin, or an admin of another organization: only site admins act on them.
+    #[error(
+        "This account is a site administrator or administers another organization; only site administrators can change it."
+    )]
+    Protected,
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }

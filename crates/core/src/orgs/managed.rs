@@ -34,6 +34,11 @@ pub enum ManagedActionError {
     EmailRefused,
     #[error("You cannot deactivate or close your own account; another administrator can.")]
     OwnAccount,
+    /// A site admin, or an admin of another organization, on the organization's domain.
+    #[error(
+        "This account is a site administrator or administers another organization; only site administrators can change it."
+    )]
+    Protected,
     #[error("Unknown action {0:?}.")]
     UnknownAction(String),
     #[error("{0}")]
@@ -53,6 +58,7 @@ impl From<SetStatusError> for ManagedActionError {
         match e {
             SetStatusError::NotFound => Self::NotFound,
             SetStatusError::Closed => Self::Closed,
+            SetStatusError::Protected => Self::Protected,
             SetStatusError::Unexpected(u) => Self::Unexpected(u),
         }
     }
@@ -99,7 +105,7 @@ impl Core {
         action: &ManagedAction,
     ) -> Result<Account, ManagedActionError> {
         if matches!(action, ManagedAction::Deactivate | ManagedAction::Close)
-            && let Some(me) = &admin.actor
+            && let Some(me) = admin.actor()
             && self.ports.accounts.find_by_email(email).await?.is_some_and(|a| &a.id == me)
         {
             // People do not close their own accounts (they ask), and an admin must not lock

@@ -14,9 +14,12 @@ pub use domain::{Domain, DomainError};
 pub use managed::{ManagedAction, ManagedActionError};
 pub use proof::{ProofMethod, WELL_KNOWN_PATH};
 
+pub use crate::authority::OrgAdmin;
+
 use crate::Core;
 use crate::accounts::{Account, AccountId, AccountSummary, Email};
 use crate::audit::{Actor, Outcome, Record};
+use crate::authority::SignedIn;
 use crate::clock::Timestamp;
 use crate::flows::{SiteAdmin, Unexpected};
 use crate::ports::RepoError;
@@ -119,14 +122,6 @@ impl OrgDomain {
     }
 }
 
-/// Proof that the caller may administer one organization: a site admin (any organization),
-/// or an account that is one of its admins.
-#[derive(Debug, Clone)]
-pub struct OrgAdmin {
-    pub org: Organization,
-    pub actor: Option<AccountId>,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum OrgError {
     /// Unknown organization, or one the caller does not administer (the same answer, so
@@ -160,6 +155,9 @@ pub struct ManagedAccount {
     pub last_active_at: Option<Timestamp>,
     /// The products it has signed in to, by name.
     pub products: Vec<String>,
+    /// A site admin or another organization's admin: this organization's admins may not act
+    /// on it (a site admin acting for the organization may).
+    pub protected: bool,
 }
 
 impl ManagedAccount {
@@ -174,6 +172,7 @@ impl ManagedAccount {
             "two_factor": self.two_factor,
             "last_active_at": self.last_active_at.map(Timestamp::rfc3339),
             "products": self.products,
+            "protected": self.protected,
         })
     }
 }
@@ -266,19 +265,24 @@ impl Core {
         org: &str,
     ) -> Result<OrgAdmin, OrgError> {
         let org = self.ports.orgs.find_org(org).await?.ok_or(OrgError::NotFound)?;
-        Ok(OrgAdmin { org, actor: admin.actor.clone() })
+        Ok(OrgAdmin::for_site_admin(admin, org))
     }
 
     /// A signed-in account acting for an organization it administers.
-    pub async fn org_admin_as(&self, account: &Account, org: &str) -> Result<OrgAdmin, OrgError> {
-        if let Some(site) = SiteAdmin::from_account(account) {
+    pub async fn org_admin_as(
+        &self,
+        signed_in: &SignedIn,
+        org: &str,
+    ) -> Result<OrgAdmin, OrgError> {
+        let account = signed_in.account();
+        if let Some(site) = SiteAdmin::of(signed_in) {
             return self.org_admin_as_site_admin(&site, org).await;
         }
         if !account.is_active() || !self.ports.orgs.is_org_admin(org, &account.id).await? {
             return Err(OrgError::NotFound);
         }
         let org = self.ports.orgs.find_org(org).await?.ok_or(OrgError::NotFound)?;
-        Ok(OrgAdmin { org, actor: Some(account.id.clone()) })
+        Ok(OrgAdmin::for_member(account, org))
     }
 
     /// Adds another admin; true when they were not one already.
@@ -292,9 +296,9 @@ impl Core {
         let added = self
             .ports
             .orgs
-            .add_org_admin(&admin.org.id, &account.id, self.ports.clock.now())
+            .add_org_admin(&admin.org().id, &account.id, self.ports.clock.now())
             .await?;
-        tracing::info!(org = %admin.org.id, admin = %account.id, added, "organization admin added");
+        tracing::info!(org = %admin.org().id, admin = %account.id, added, "organization admin added");
         if added {
             let record =
                 Record::new("organization.admin_added", Actor::Org(admin)).target(&account);
@@ -306,13 +310,13 @@ impl Core {
     /// Adds a domain to verify (or returns it, with its token, if it was added before).
     pub async fn add_domain(&self, admin: &OrgAdmin, raw: &str) -> Result<OrgDomain, OrgError> {
         let domain = Domain::parse(raw)?;
-        if let Some(existing) = self.ports.orgs.find_domain(&admin.org.id, &domain).await? {
+        if let Some(existing) = self.ports.orgs.find_domain(&admin.org().id, &domain).await? {
             return Ok(existing);
         }
         let now = self.ports.clock.now();
         let token = OpaqueToken::generate(self.ports.rng.as_ref()).expose().to_owned();
         let added = OrgDomain {
-            org_id: admin.org.id.clone(),
+            org_id: admin.org().id.clone(),
             domain,
             token,
             status: DomainStatus::Pending,
@@ -329,11 +333,11 @@ impl Core {
             return self
                 .ports
                 .orgs
-                .find_domain(&admin.org.id, &added.domain)
+                .find_domain(&admin.org().id, &added.domain)
                 .await?
                 .ok_or_else(|| OrgError::UnknownDomain(added.domain.to_string()));
         }
-        tracing::info!(org = %admin.org.id, domain = %added.domain, "domain added");
+        tracing::info!(org = %admin.org().id, domain = %added.domain, "domain added");
         self.audit(Record::new("domain.added", Actor::Org(admin)).about(added.domain.as_str()))
             .await;
         Ok(added)
@@ -342,17 +346,17 @@ impl Core {
     /// The organizations an account administers (all of them for a site admin).
     pub async fn administered_orgs(
         &self,
-        account: &Account,
+        signed_in: &SignedIn,
     ) -> Result<Vec<Organization>, RepoError> {
-        if SiteAdmin::from_account(account).is_some() {
+        if SiteAdmin::of(signed_in).is_some() {
             return self.ports.orgs.list_orgs().await;
         }
-        self.ports.orgs.orgs_administered_by(&account.id).await
+        self.ports.orgs.orgs_administered_by(&signed_in.account().id).await
     }
 
     pub async fn org_admin_accounts(&self, admin: &OrgAdmin) -> Result<Vec<Account>, RepoError> {
         let mut out = Vec::new();
-        for id in self.ports.orgs.org_admins(&admin.org.id).await? {
+        for id in self.ports.orgs.org_admins(&admin.org().id).await? {
             if let Some(a) = self.ports.accounts.find_by_id(&id).await? {
                 out.push(a);
             }
@@ -368,7 +372,7 @@ impl Core {
         limit: u32,
     ) -> Result<Vec<ManagedAccount>, RepoError> {
         let mut accounts = Vec::new();
-        for d in self.ports.orgs.list_domains(&admin.org.id).await? {
+        for d in self.ports.orgs.list_domains(&admin.org().id).await? {
             if d.status == DomainStatus::Verified {
                 accounts.extend(
                     self.ports.accounts.list_by_email_domain(d.domain.as_str(), limit, 0).await?,
@@ -388,7 +392,9 @@ impl Core {
         for account in accounts {
             let two_factor = self.two_factor_status(&account.id).await?.enabled();
             let seen = activity.remove(&account.id);
+            let protected = self.protected_from(admin, &account).await?.is_some();
             out.push(ManagedAccount {
+                protected,
                 last_active_at: seen.as_ref().and_then(|a| a.last_active_at),
                 products: seen.map(|a| a.products).unwrap_or_default(),
                 two_factor,
@@ -411,14 +417,25 @@ impl Core {
         let found = self.ports.accounts.find_by_email(email).await?;
         let managed = match &found {
             Some(account) => {
-                self.managing_org(account).await?.is_some_and(|o| o.id == admin.org.id)
+                self.managing_org(account).await?.is_some_and(|o| o.id == admin.org().id)
             }
             None => false,
         };
         match found {
-            Some(account) if managed => Ok(account),
+            Some(account) if managed => {
+                if let Some(why) = self.protected_from(admin, &account).await? {
+                    tracing::warn!(org = %admin.org().id, actor = ?admin.actor(), account = %account.id, action, why, "refused: protected account");
+                    let record = Record::new("account.action_refused", Actor::Org(admin))
+                        .outcome(Outcome::Refused)
+                        .target(&account)
+                        .details(serde_json::json!({ "action": action, "reason": why }));
+                    self.audit(record).await;
+                    return Err(SetStatusError::Protected);
+                }
+                Ok(account)
+            }
             _ => {
-                tracing::warn!(org = %admin.org.id, actor = ?admin.actor, action, "refused: no such account managed by the organization");
+                tracing::warn!(org = %admin.org().id, actor = ?admin.actor(), action, "refused: no such account managed by the organization");
                 let record = Record::new("account.action_refused", Actor::Org(admin))
                     .outcome(Outcome::Refused)
                     .about(email.as_str())
@@ -432,6 +449,28 @@ impl Core {
         }
     }
 
+    /// Why an organization's admin may not act on this account it manages, if so: site admins
+    /// and admins of other organizations answer to site admins only (otherwise an org admin
+    /// could move such an account's email, reset its password and sign in as it). A site admin
+    /// acting for the organization may act on anyone.
+    async fn protected_from(
+        &self,
+        admin: &OrgAdmin,
+        account: &Account,
+    ) -> Result<Option<&'static str>, RepoError> {
+        if admin.is_site_admin() {
+            return Ok(None);
+        }
+        if account.site_admin {
+            return Ok(Some("the account is a site admin"));
+        }
+        let administers = self.ports.orgs.orgs_administered_by(&account.id).await?;
+        if administers.iter().any(|o| o.id != admin.org().id) {
+            return Ok(Some("the account administers another organization"));
+        }
+        Ok(None)
+    }
+
     /// An org admin deactivates an account the organization manages. Any other account is
     /// "not found": an admin learns nothing about accounts outside the organization.
     pub(crate) async fn deactivate_managed_account(
@@ -442,7 +481,7 @@ impl Core {
         let account = self.managed_account(admin, email, "deactivate").await?;
         let account = self.deactivate(account).await?;
         self.audit(Record::new("account.deactivated", Actor::Org(admin)).target(&account)).await;
-        tracing::info!(org = %admin.org.id, actor = ?admin.actor, account = %account.id, "managed account deactivated");
+        tracing::info!(org = %admin.org().id, actor = ?admin.actor(), account = %account.id, "managed account deactivated");
         Ok(account)
     }
 
@@ -486,7 +525,7 @@ impl Core {
         let ours = self
             .ports
             .orgs
-            .list_domains(&admin.org.id)
+            .list_domains(&admin.org().id)
             .await?
             .iter()
             .any(|d| d.status == DomainStatus::Verified && d.domain.as_str() == domain);
@@ -496,7 +535,7 @@ impl Core {
         }
         let what = format!(
             "An administrator of {} changed your account's email from {} to {}.",
-            admin.org.name, account.email, new
+            admin.org().name, account.email, new
         );
         let link = format!("{}/account", self.settings.public_url);
         for to in [&account.email, new] {
@@ -530,7 +569,7 @@ impl Core {
     }
 
     pub async fn list_domains(&self, admin: &OrgAdmin) -> Result<Vec<OrgDomain>, RepoError> {
-        self.ports.orgs.list_domains(&admin.org.id).await
+        self.ports.orgs.list_domains(&admin.org().id).await
     }
 
     /// Looks for the TXT record now and records what was found.
@@ -543,7 +582,7 @@ impl Core {
         let stored = self
             .ports
             .orgs
-            .find_domain(&admin.org.id, &domain)
+            .find_domain(&admin.org().id, &domain)
             .await?
             .ok_or_else(|| OrgError::UnknownDomain(domain.to_string()))?;
         self.check_domain(admin, stored).await
@@ -570,14 +609,14 @@ impl Core {
                     next_check_at: daily,
                     proof: Some(method),
                 };
-                if orgs.record_domain_check(&admin.org.id, &domain, &verified, now).await? {
+                if orgs.record_domain_check(&admin.org().id, &domain, &verified, now).await? {
                     if stored.status != DomainStatus::Verified {
-                        tracing::info!(org = %admin.org.id, %domain, "domain verified");
+                        tracing::info!(org = %admin.org().id, %domain, "domain verified");
                         let record = Record::new("domain.verified", Actor::Org(admin))
                             .about(domain.as_str())
                             .details(serde_json::json!({ "method": method.as_str() }));
                         self.audit(record).await;
-                        self.announce_managed(&admin.org, &domain).await?;
+                        self.announce_managed(admin.org(), &domain).await?;
                     }
                     format!("{domain} is verified (by its {})", method.describe())
                 } else {
@@ -593,7 +632,7 @@ impl Core {
                         next_check_at: None,
                         proof: None,
                     };
-                    orgs.record_domain_check(&admin.org.id, &domain, &failed, now).await?;
+                    orgs.record_domain_check(&admin.org().id, &domain, &failed, now).await?;
                     why.to_owned()
                 }
             }
@@ -606,7 +645,7 @@ impl Core {
                     next_check_at: daily,
                     proof: None,
                 };
-                orgs.record_domain_check(&admin.org.id, &domain, &kept, now).await?;
+                orgs.record_domain_check(&admin.org().id, &domain, &kept, now).await?;
                 if stored.last_error.is_none() {
                     self.warn_proof_missing(admin, &domain, &why).await?;
                 }
@@ -631,12 +670,12 @@ impl Core {
                         proof: None,
                     }
                 };
-                orgs.record_domain_check(&admin.org.id, &domain, &next, now).await?;
+                orgs.record_domain_check(&admin.org().id, &domain, &next, now).await?;
                 why
             }
         };
         let domain = orgs
-            .find_domain(&admin.org.id, &domain)
+            .find_domain(&admin.org().id, &domain)
             .await?
             .ok_or_else(|| OrgError::UnknownDomain(domain.to_string()))?;
         Ok(DomainCheck { domain, detail })
@@ -649,19 +688,19 @@ impl Core {
         domain: &Domain,
         why: &str,
     ) -> Result<(), RepoError> {
-        tracing::warn!(org = %admin.org.id, %domain, %why, "verification record missing");
+        tracing::warn!(org = %admin.org().id, %domain, %why, "verification record missing");
         let record = Record::new("domain.proof_missing", Actor::Org(admin))
             .outcome(Outcome::Failure)
             .about(domain.as_str())
             .details(serde_json::json!({ "reason": why }));
         self.audit(record).await;
-        let link = format!("{}/admin/org/{}", self.settings.public_url, admin.org.id);
+        let link = format!("{}/admin/org/{}", self.settings.public_url, admin.org().id);
         for person in self.org_admin_accounts(admin).await? {
             self.send_mail(crate::mail::domain_proof_missing(
                 &person.email,
                 person.name.as_str(),
                 domain.as_str(),
-                &admin.org.name,
+                &admin.org().name,
                 &link,
             ))
             .await;
@@ -676,7 +715,7 @@ impl Core {
         let mut checked = 0;
         for stored in due {
             let Some(org) = self.ports.orgs.find_org(&stored.org_id).await? else { continue };
-            let admin = OrgAdmin { org, actor: None };
+            let admin = OrgAdmin::background(org);
             self.check_domain(&admin, stored).await?;
             checked += 1;
         }

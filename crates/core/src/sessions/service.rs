@@ -1,7 +1,8 @@
 //! Session use cases on [`Core`].
 
 use crate::Core;
-use crate::accounts::{Account, AccountId};
+use crate::accounts::AccountId;
+use crate::authority::SignedIn;
 use crate::ports::RepoError;
 use crate::secret::OpaqueToken;
 use crate::sessions::{ClientInfo, Session, SessionId};
@@ -56,7 +57,7 @@ impl Core {
     pub async fn resolve_session(
         &self,
         cookie_value: &str,
-    ) -> Result<Option<(Session, Account)>, SessionError> {
+    ) -> Result<Option<SignedIn>, SessionError> {
         let Some(token) = OpaqueToken::parse(cookie_value) else {
             return Ok(None);
         };
@@ -74,7 +75,7 @@ impl Core {
         if session.last_seen_at.secs_until(now) >= TOUCH_INTERVAL_SECS {
             self.ports.sessions.touch(&session.id, now).await?;
         }
-        Ok(Some((session, account)))
+        Ok(Some(SignedIn::new(session, account)))
     }
 
     pub async fn list_sessions(&self, account: &AccountId) -> Result<Vec<Session>, SessionError> {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 use latchkey_core::accounts::Email;
-use latchkey_core::flows::{AdminTokenError, SiteAdmin};
+use latchkey_core::flows::AdminTokenError;
 use serde_json::json;
 
 use crate::app::Backend;
@@ -29,10 +29,10 @@ pub enum AdminTokenCommand {
 }
 
 pub async fn run(cmd: AdminTokenCommand, config: Config, json: bool) -> Result<(), Failure> {
-    let admin = SiteAdmin::local_operator();
     let backend = Backend::open(&config, Arc::new(SystemClock))
         .await
         .map_err(|e| Failure::Refused(e.to_string()))?;
+    let admin = backend.site_admin();
     let core = &backend.core;
     match cmd {
         AdminTokenCommand::Create { email, label } => {

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use latchkey_core::audit::AuditScope;
 
-use latchkey_core::flows::SiteAdmin;
 use latchkey_web::audit_export::{self, AuditQuery, CSV_HEADER, EXPORT_PAGE};
 
 use crate::app::Backend;
@@ -45,7 +44,7 @@ pub async fn run(cmd: AuditCommand, config: Config, json: bool) -> Result<(), Fa
         .await
         .map_err(|e| Failure::Refused(e.to_string()))?;
     let core = &backend.core;
-    let site = SiteAdmin::local_operator();
+    let site = backend.site_admin();
     let scope = match &cmd.org {
         Some(org) => AuditScope::Org(
             core.org_admin_as_site_admin(&site, org)

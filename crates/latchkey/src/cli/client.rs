@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use clap::Subcommand;
-use latchkey_core::flows::SiteAdmin;
 use latchkey_core::oidc_provider::{
     AuthMethod, Client, ClientKeys, GrantType, NewClientRequest, RegisterClientError,
 };
@@ -63,7 +62,6 @@ pub enum ClientCommand {
 }
 
 pub async fn run(cmd: ClientCommand, config: Config, json: bool) -> Result<(), Failure> {
-    let admin = SiteAdmin::local_operator();
     match cmd {
         ClientCommand::Create {
             name,
@@ -118,7 +116,7 @@ pub async fn run(cmd: ClientCommand, config: Config, json: bool) -> Result<(), F
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?;
             let registered =
-                backend.core.register_client(&admin, request).await.map_err(|e| match e {
+                backend.core.register_client(&backend.site_admin(), request).await.map_err(|e| match e {
                     RegisterClientError::Invalid(m) => Failure::Usage(m),
                     RegisterClientError::Unexpected(e) => Failure::Refused(e.to_string()),
                 })?;
@@ -147,7 +145,7 @@ pub async fn run(cmd: ClientCommand, config: Config, json: bool) -> Result<(), F
                 .map_err(|e| Failure::Refused(e.to_string()))?;
             let clients = backend
                 .core
-                .list_clients(&admin)
+                .list_clients(&backend.site_admin())
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?;
             if json {

@@ -7,6 +7,7 @@ use crate::cli::Failure;
 use crate::cli::serve::{init_logging, shutdown_signal};
 use crate::config::Config;
 use crate::demo;
+use latchkey_core::flows::SiteAdmin;
 
 pub async fn run(config: Config) -> Result<(), Failure> {
     init_logging(&config.log);
@@ -34,7 +35,7 @@ pub async fn run(config: Config) -> Result<(), Failure> {
     let data_dir = config.data_dir.clone();
     let app = App::build(config).await.map_err(|e| Failure::Refused(e.to_string()))?;
     let specs =
-        demo::prepare(app.core(), &data_dir, &issuer, &bases).await.map_err(Failure::Refused)?;
+        demo::prepare(app.core(), &SiteAdmin::operator(app.operator()), &data_dir, &issuer, &bases).await.map_err(Failure::Refused)?;
     for (spec, listener) in specs.into_iter().zip(listeners) {
         let router = demo::router(spec).map_err(Failure::Refused)?;
         tokio::spawn(async move {

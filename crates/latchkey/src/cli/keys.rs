@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use clap::Subcommand;
-use latchkey_core::flows::SiteAdmin;
 use serde_json::json;
 
 use crate::app::Backend;
@@ -26,7 +25,7 @@ pub async fn run(cmd: KeysCommand, config: Config, json: bool) -> Result<(), Fai
                 .map_err(|e| Failure::Refused(e.to_string()))?;
             let created = backend
                 .core
-                .rotate_signing_keys(&SiteAdmin::local_operator())
+                .rotate_signing_keys(&backend.site_admin())
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?;
             if json {

@@ -106,14 +106,18 @@ impl AccountCommand {
     }
 }
 
-async fn run_account(core: &Core, cmd: AccountCommand, json: bool) -> Result<(), Failure> {
-    let site = SiteAdmin::local_operator();
+async fn run_account(
+    core: &Core,
+    site: &SiteAdmin,
+    cmd: AccountCommand,
+    json: bool,
+) -> Result<(), Failure> {
     let (who, action) = match cmd.step()? {
         AccountStep::Act(who, action) => (who, action),
-        AccountStep::List(org) => return list_accounts(core, &site, &org, json).await,
+        AccountStep::List(org) => return list_accounts(core, site, &org, json).await,
     };
     let target = email(&who.email, "--email")?;
-    let admin = core.org_admin_as_site_admin(&site, &who.org).await.map_err(refused)?;
+    let admin = core.org_admin_as_site_admin(site, &who.org).await.map_err(refused)?;
     let account =
         core.act_on_managed_account(&admin, &target, &action).await.map_err(|e| match e {
             ManagedActionError::BadValue(_) | ManagedActionError::UnknownAction(_) => {
@@ -204,11 +208,11 @@ fn email(raw: &str, flag: &str) -> Result<Email, Failure> {
 }
 
 pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Failure> {
-    let site = SiteAdmin::local_operator();
     let backend = Backend::open(&config, Arc::new(SystemClock))
         .await
         .map_err(|e| Failure::Refused(e.to_string()))?;
     let core = &backend.core;
+    let site = backend.site_admin();
     match cmd {
         OrgCommand::Create { name, admin } => {
             let admin = email(&admin, "--admin")?;
@@ -241,9 +245,9 @@ pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Fail
             if json {
                 print_json(&json!({ "org_id": org, "email": who.as_str(), "added": added }));
             } else if added {
-                println!("{who} now administers {}.", admin.org.name);
+                println!("{who} now administers {}.", admin.org().name);
             } else {
-                println!("{who} already administers {}.", admin.org.name);
+                println!("{who} already administers {}.", admin.org().name);
             }
         }
         OrgCommand::Domain(DomainCommand::Add { org, domain }) => {
@@ -276,7 +280,7 @@ pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Fail
                 println!("{}: {} ({detail})", domain.domain, domain.status.as_str());
             }
         }
-        OrgCommand::Account(cmd) => run_account(core, cmd, json).await?,
+        OrgCommand::Account(cmd) => run_account(core, &site, cmd, json).await?,
         OrgCommand::Domain(DomainCommand::List { org }) => {
             let admin = core.org_admin_as_site_admin(&site, &org).await.map_err(refused)?;
             let domains =

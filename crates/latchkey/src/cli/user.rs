@@ -4,7 +4,7 @@ use clap::Subcommand;
 use latchkey_core::Core;
 use latchkey_core::accounts::{Account, DisplayName, Email};
 use latchkey_core::credentials::Password;
-use latchkey_core::flows::{CreateAccountError, CreateAccountRequest, SetStatusError, SiteAdmin};
+use latchkey_core::flows::{CreateAccountError, CreateAccountRequest, SetStatusError};
 use serde_json::json;
 
 use std::sync::Arc;
@@ -62,7 +62,6 @@ pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Fai
             .await
             .map_err(|e| Failure::Refused(e.to_string()))
     };
-    let admin = SiteAdmin::local_operator();
     match cmd {
         UserCommand::Create { email, name, password_stdin, verified, site_admin } => {
             let email = parse_email(&email)?;
@@ -82,7 +81,7 @@ pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Fai
                 site_admin,
             };
             let account =
-                backend.core.create_account(&admin, request).await.map_err(|e| match e {
+                backend.core.create_account(&backend.site_admin(), request).await.map_err(|e| match e {
                     CreateAccountError::EmailTaken => Failure::Refused(e.to_string()),
                     other => Failure::Refused(other.to_string()),
                 })?;
@@ -98,7 +97,7 @@ pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Fai
             let backend = backend().await?;
             let accounts = backend
                 .core
-                .list_accounts(&admin, limit, offset)
+                .list_accounts(&backend.site_admin(), limit, offset)
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?;
             if json {
@@ -125,24 +124,24 @@ pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Fai
             let backend = backend().await?;
             let account = backend
                 .core
-                .find_account(&admin, &email)
+                .find_account(&backend.site_admin(), &email)
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?
                 .ok_or_else(|| Failure::Refused(format!("no account has the email {email}")))?;
             output(&backend.core, json, &account, &describe(&account)).await?;
         }
         UserCommand::Deactivate { email } => {
-            change_status(&backend().await?, &admin, Change::Deactivate, &email, json).await?;
+            change_status(&backend().await?, Change::Deactivate, &email, json).await?;
         }
         UserCommand::ResetTwoFactor { email } => {
             let email = parse_email(&email)?;
-            reset_two_factor(&backend().await?, &admin, &email, json).await?;
+            reset_two_factor(&backend().await?, &email, json).await?;
         }
         UserCommand::Close { email } => {
-            change_status(&backend().await?, &admin, Change::Close, &email, json).await?;
+            change_status(&backend().await?, Change::Close, &email, json).await?;
         }
         UserCommand::Reactivate { email } => {
-            change_status(&backend().await?, &admin, Change::Reactivate, &email, json).await?;
+            change_status(&backend().await?, Change::Reactivate, &email, json).await?;
         }
     }
     Ok(())
@@ -150,13 +149,12 @@ pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Fai
 
 async fn reset_two_factor(
     backend: &Backend,
-    admin: &SiteAdmin,
     email: &Email,
     json: bool,
 ) -> Result<(), Failure> {
     let account = backend
         .core
-        .reset_two_factor(admin, email)
+        .reset_two_factor(&backend.site_admin(), email)
         .await
         .map_err(|e| Failure::Refused(e.to_string()))?
         .ok_or_else(|| Failure::Refused(format!("no account has the email {email}")))?;
@@ -177,13 +175,13 @@ enum Change {
 
 async fn change_status(
     backend: &Backend,
-    admin: &SiteAdmin,
     change: Change,
     email: &str,
     json: bool,
 ) -> Result<(), Failure> {
     let email = parse_email(email)?;
     let core = &backend.core;
+    let admin = &backend.site_admin();
     let done = match change {
         Change::Deactivate => core.deactivate_account(admin, &email).await,
         Change::Close => core.close_account(admin, &email).await,
@@ -194,7 +192,9 @@ async fn change_status(
         SetStatusError::Closed => Failure::Refused(format!(
             "{email} is closed (or already erased); a closed account cannot be changed this way"
         )),
-        e @ SetStatusError::Unexpected(_) => Failure::Refused(e.to_string()),
+        e @ (SetStatusError::Unexpected(_) | SetStatusError::Protected) => {
+            Failure::Refused(e.to_string())
+        }
     })?;
     let human = match change {
         Change::Deactivate => {

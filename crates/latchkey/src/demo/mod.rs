@@ -33,6 +33,7 @@ struct Saved {
 /// returns what each needs to run. `bases` pairs each product name with its base URL.
 pub async fn prepare(
     core: &Core,
+    admin: &SiteAdmin,
     data_dir: &Path,
     issuer: &str,
     bases: &[(&str, String)],
@@ -51,7 +52,7 @@ pub async fn prepare(
         };
         let entry = match reusable {
             Some(s) if still_registered => s.clone(),
-            _ => register(core, name, base_url).await?,
+            _ => register(core, admin, name, base_url).await?,
         };
         kept.push(entry);
     }
@@ -72,10 +73,10 @@ pub async fn prepare(
         .collect())
 }
 
-async fn register(core: &Core, name: &str, base_url: &str) -> Result<Saved, String> {
+async fn register(core: &Core, admin: &SiteAdmin, name: &str, base_url: &str) -> Result<Saved, String> {
     let registered = core
         .register_client(
-            &SiteAdmin::local_operator(),
+            admin,
             NewClientRequest {
                 name: name.to_owned(),
                 redirect_uris: vec![format!("{base_url}/callback")],

@@ -56,7 +56,7 @@ on_both_engines! {
     async fn deactivation_ends_sessions_at_once(server: TestServer) {
         let browser = verified_user(&server, "gone@example.com").await;
         assert_eq!(browser.get("/account").await.status, 200);
-        let admin = latchkey_core::flows::SiteAdmin::local_operator();
+        let admin = server.site_admin();
         let email = latchkey_core::accounts::Email::parse("gone@example.com").unwrap();
         server.core.deactivate_account(&admin, &email).await.unwrap();
         assert_eq!(browser.get("/account").await.status, 303);

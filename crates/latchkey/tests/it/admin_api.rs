@@ -2,14 +2,14 @@
 //! `OpenAPI` document that matches the routes.
 
 use latchkey_core::accounts::{DisplayName, Email};
-use latchkey_core::flows::{CreateAccountRequest, SiteAdmin};
+use latchkey_core::flows::CreateAccountRequest;
 use latchkey_testkit::TestServer;
 use serde_json::{Value, json};
 
 use super::oidc::http;
 
 async fn site_admin_token(server: &TestServer, email: &str) -> String {
-    let operator = SiteAdmin::local_operator();
+    let operator = server.site_admin();
     let email = Email::parse(email).unwrap();
     server
         .core
@@ -127,7 +127,7 @@ on_both_engines! {
         assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
 
         // Deactivating the admin's own account ends the token's power.
-        server.core.deactivate_account(&SiteAdmin::local_operator(), &Email::parse("ops@example.com").unwrap()).await.unwrap();
+        server.core.deactivate_account(&server.site_admin(), &Email::parse("ops@example.com").unwrap()).await.unwrap();
         let (status, _) = call(&server, "GET", "/users", t, None).await;
         assert_eq!(status, 401);
     }

@@ -3,7 +3,6 @@
 
 use latchkey_core::accounts::Email;
 use latchkey_core::audit::AuditEvent;
-use latchkey_core::flows::SiteAdmin;
 use latchkey_core::ports::AuditRepo as _;
 use latchkey_store::{SqlStore, StoreOptions};
 use latchkey_testkit::TestServer;
@@ -17,7 +16,7 @@ async fn api(server: &TestServer, token: &str, path: &str) -> reqwest::Response 
 
 on_both_engines! {
     async fn security_events_are_recorded_scoped_and_exported(server: TestServer, dns: DnsStub) {
-        let site = SiteAdmin::local_operator();
+        let site = server.site_admin();
         // The organization and its domain first, so the person's events belong to it.
         let boss_browser = verified_user(&server, "boss@umbrella.example").await;
         let org = server

@@ -2,13 +2,13 @@
 //! follows the grace period unless the account is reactivated; the id stays as a tombstone.
 
 use latchkey_core::accounts::Email;
-use latchkey_core::flows::{SetStatusError, SiteAdmin};
+use latchkey_core::flows::SetStatusError;
 
 use super::{PASSWORD, verified_user};
 
 on_both_engines! {
     async fn closure_is_requested_by_the_person_and_done_by_an_admin(server: TestServer) {
-        let site = SiteAdmin::local_operator();
+        let site = server.site_admin();
         let person = verified_user(&server, "leaving@example.com").await;
         let email = Email::parse("leaving@example.com").unwrap();
         let page = person.submit("/account", "/account/closure-request", &[("reason", "moving on")]).await;

@@ -2,14 +2,13 @@
 //! deactivating an account, and the back-channel delivery view.
 
 use latchkey_core::accounts::Email;
-use latchkey_core::flows::SiteAdmin;
 use latchkey_testkit::{TestServer, eventually};
 
 use super::oidc::{CALLBACK, follow_to_callback, http, param};
 use super::{PASSWORD, verified_user};
 
 pub(crate) async fn sign_in_as_site_admin(server: &TestServer) -> latchkey_testkit::Browser {
-    let operator = SiteAdmin::local_operator();
+    let operator = server.site_admin();
     let email = Email::parse("root@example.com").unwrap();
     server
         .core
@@ -60,7 +59,7 @@ on_both_engines! {
         ]).await;
         assert_eq!(created.status, 200, "{}", created.body);
         assert!(created.body.contains("shown once"));
-        let clients = server.core.list_clients(&SiteAdmin::local_operator()).await.unwrap();
+        let clients = server.core.list_clients(&server.site_admin()).await.unwrap();
         assert_eq!(clients.len(), 1, "the refused form registered nothing");
         let client_id = clients[0].id.clone();
 

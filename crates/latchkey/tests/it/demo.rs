@@ -26,7 +26,7 @@ async fn start_products(server: &TestServer) -> (String, String) {
         bases.push((name, format!("http://{}", listener.local_addr().unwrap())));
         listeners.push(listener);
     }
-    let specs = latchkey::demo::prepare(&server.core, &server.config.data_dir, &server.url, &bases)
+    let specs = latchkey::demo::prepare(&server.core, &server.site_admin(), &server.config.data_dir, &server.url, &bases)
         .await
         .unwrap();
     for (spec, listener) in specs.into_iter().zip(listeners) {
@@ -40,8 +40,8 @@ on_both_engines! {
     async fn the_demo_products_share_one_login_and_one_logout(server: TestServer) {
         let (tracker, wiki) = start_products(&server).await;
         // A second run reuses the registrations it saved.
-        let again = latchkey::demo::prepare(&server.core, &server.config.data_dir, &server.url, &[("Tracker", tracker.clone()), ("Wiki", wiki.clone())]).await.unwrap();
-        assert_eq!(server.core.list_clients(&latchkey_core::flows::SiteAdmin::local_operator()).await.unwrap().len(), 2);
+        let again = latchkey::demo::prepare(&server.core, &server.site_admin(), &server.config.data_dir, &server.url, &[("Tracker", tracker.clone()), ("Wiki", wiki.clone())]).await.unwrap();
+        assert_eq!(server.core.list_clients(&server.site_admin()).await.unwrap().len(), 2);
         assert_eq!(again.len(), 2);
 
         drop(verified_user(&server, "demo@example.com").await);

@@ -78,6 +78,7 @@ mod closure;
 mod console;
 mod demo;
 mod email_change;
+mod hardening;
 mod hostile_input;
 mod mail_smtp;
 mod oidc;
@@ -123,6 +124,6 @@ pub async fn audit_events(
 ) -> Vec<latchkey_core::audit::AuditEvent> {
     use latchkey_core::audit::{AuditFilter, AuditScope};
     let filter = AuditFilter { event: Some(event.to_owned()), ..AuditFilter::default() };
-    let scope = AuditScope::Site(latchkey_core::flows::SiteAdmin::local_operator());
+    let scope = AuditScope::Site(server.site_admin());
     server.core.audit_events(&scope, &filter, 1000).await.unwrap()
 }

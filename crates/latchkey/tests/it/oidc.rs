@@ -1,7 +1,6 @@
 //! The OpenID Provider driven by a relying-party library we did not write (`openidconnect`),
 //! plus hostile requests it would never make.
 
-use latchkey_core::flows::SiteAdmin;
 pub(crate) use latchkey_core::oidc_provider::GrantType;
 use latchkey_core::oidc_provider::NewClientRequest;
 pub(crate) use latchkey_protocol::jose::SigningAlg;
@@ -33,7 +32,7 @@ pub(crate) async fn register(
     let registered = server
         .core
         .register_client(
-            &SiteAdmin::local_operator(),
+            &server.site_admin(),
             NewClientRequest {
                 name: name.into(),
                 redirect_uris: if grants.contains(&GrantType::AuthorizationCode) {
@@ -355,7 +354,7 @@ on_both_engines! {
         assert_eq!(answer["username"], "leaver@example.com");
 
         let email = latchkey_core::accounts::Email::parse("leaver@example.com").unwrap();
-        server.core.deactivate_account(&SiteAdmin::local_operator(), &email).await.unwrap();
+        server.core.deactivate_account(&server.site_admin(), &email).await.unwrap();
         let answer: serde_json::Value = http().post(format!("{}/oauth/introspect", server.url)).basic_auth(&tracker.id, tracker.secret.as_ref()).form(&[("token", access)]).send().await.unwrap().json().await.unwrap();
         assert_eq!(answer["active"], false, "deactivation ends access tokens at once");
         let (status, _) = token_request(&server, &tracker, &[("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().unwrap())]).await;
@@ -386,7 +385,7 @@ on_both_engines! {
         let old_kid = kid_of(before["access_token"].as_str().unwrap());
         assert_eq!(jwks().await["keys"].as_array().unwrap().len(), 3);
 
-        let created = server.core.rotate_signing_keys(&SiteAdmin::local_operator()).await.unwrap();
+        let created = server.core.rotate_signing_keys(&server.site_admin()).await.unwrap();
         assert_eq!(jwks().await["keys"].as_array().unwrap().len(), 6, "published at once");
         let (_, soon) = token_request(&server, &service, &[("grant_type", "client_credentials")]).await;
         assert_eq!(kid_of(soon["access_token"].as_str().unwrap()), old_kid, "not signing yet");

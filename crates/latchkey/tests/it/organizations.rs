@@ -4,7 +4,7 @@
 //! certificates.
 
 use latchkey_core::accounts::{DisplayName, Email};
-use latchkey_core::flows::{CreateAccountRequest, SiteAdmin};
+use latchkey_core::flows::CreateAccountRequest;
 use std::net::Ipv4Addr;
 
 use latchkey_core::audit::{AuditFilter, AuditScope};
@@ -18,7 +18,7 @@ async fn account(server: &TestServer, email: &str) -> Email {
     server
         .core
         .create_account(
-            &SiteAdmin::local_operator(),
+            &server.site_admin(),
             CreateAccountRequest {
                 name: DisplayName::from_email(&email),
                 email: email.clone(),
@@ -39,7 +39,7 @@ on_both_engines! {
 }
 
 async fn domain_verification(server: &TestServer, dns: &DnsStub) {
-    let site = SiteAdmin::local_operator();
+    let site = server.site_admin();
     let alice = account(server, "alice@acme.example").await;
     let acme = server.core.create_organization(&site, "Acme", &alice).await.unwrap();
     let admin = server.core.org_admin_as_site_admin(&site, &acme.id).await.unwrap();
@@ -120,20 +120,16 @@ async fn domain_verification(server: &TestServer, dns: &DnsStub) {
 
 on_both_engines! {
     async fn only_an_organizations_admins_act_for_it(server: TestServer) {
-        let site = SiteAdmin::local_operator();
-        let owner = account(&server, "owner@acme.example").await;
+        let site = server.site_admin();
+        let owner_browser = verified_user(&server, "owner@acme.example").await;
+        let owner = Email::parse("owner@acme.example").unwrap();
         let org = server.core.create_organization(&site, "Acme", &owner).await.unwrap();
         let stranger_browser = verified_user(&server, "stranger@elsewhere.example").await;
-        drop(stranger_browser);
-        let find = |email: &'static str| {
-            let core = server.core.clone();
-            async move { core.find_account(&SiteAdmin::local_operator(), &Email::parse(email).unwrap()).await.unwrap().unwrap() }
-        };
-        let stranger = find("stranger@elsewhere.example").await;
+        let stranger = server.signed_in(&stranger_browser).await;
         assert!(matches!(server.core.org_admin_as(&stranger, &org.id).await, Err(OrgError::NotFound)));
         assert!(matches!(server.core.org_admin_as(&stranger, "no-such-org").await, Err(OrgError::NotFound)), "the same answer");
-        let owner_account = find("owner@acme.example").await;
-        let admin = server.core.org_admin_as(&owner_account, &org.id).await.unwrap();
+        let owner_signed_in = server.signed_in(&owner_browser).await;
+        let admin = server.core.org_admin_as(&owner_signed_in, &org.id).await.unwrap();
         assert!(server.core.add_org_admin(&admin, &Email::parse("stranger@elsewhere.example").unwrap()).await.unwrap());
         assert!(!server.core.add_org_admin(&admin, &Email::parse("stranger@elsewhere.example").unwrap()).await.unwrap(), "once");
         assert!(server.core.org_admin_as(&stranger, &org.id).await.is_ok(), "now an admin");
@@ -147,7 +143,7 @@ on_both_engines! {
 
 on_both_engines! {
     async fn verifying_a_domain_makes_its_accounts_managed_and_tells_them_once(server: TestServer, dns: DnsStub) {
-        let site = SiteAdmin::local_operator();
+        let site = server.site_admin();
         let browser = verified_user(&server, "worker@initech.example").await;
         let outsider = account(&server, "someone@other.example").await;
         let boss = account(&server, "boss@initech.example").await;
@@ -221,7 +217,7 @@ on_both_engines! {
 
 on_both_engines! {
     async fn an_org_admin_verifies_a_domain_and_deactivates_a_managed_account_from_the_console(server: TestServer, dns: DnsStub) {
-        let site = SiteAdmin::local_operator();
+        let site = server.site_admin();
         let worker = verified_user(&server, "worker@globex.example").await;
         let boss = verified_user(&server, "boss@globex.example").await;
         let rival = verified_user(&server, "rival@hooli.example").await;
@@ -335,7 +331,7 @@ on_both_engines! {
 
 on_both_engines! {
     async fn domains_are_rechecked_in_the_background(server: TestServer, dns: DnsStub) {
-        let site = SiteAdmin::local_operator();
+        let site = server.site_admin();
         let boss = account(&server, "boss@wonka.example").await;
         let org = server.core.create_organization(&site, "Wonka", &boss).await.unwrap();
         let admin = server.core.org_admin_as_site_admin(&site, &org.id).await.unwrap();
@@ -434,7 +430,7 @@ async fn domains_are_verified_through_an_https_file_on_both_engines() {
 }
 
 async fn https_verification(server: &TestServer, dns: &DnsStub, https: &HttpsStub) {
-    let site = SiteAdmin::local_operator();
+    let site = server.site_admin();
     let alice = account(server, "alice@acme.example").await;
     let org = server.core.create_organization(&site, "Acme", &alice).await.unwrap();
     let admin = server.core.org_admin_as_site_admin(&site, &org.id).await.unwrap();
@@ -536,7 +532,7 @@ async fn the_https_file_is_never_fetched_from_private_addresses_or_untrusted_ser
     // The default: private and loopback addresses are refused before any connection.
     let server =
         spawn_for_https(latchkey_testkit::Engine::Sqlite, &dns, Some(&https), false).await.unwrap();
-    let site = SiteAdmin::local_operator();
+    let site = server.site_admin();
     let alice = account(&server, "alice@acme.example").await;
     let org = server.core.create_organization(&site, "Acme", &alice).await.unwrap();
     let admin = server.core.org_admin_as_site_admin(&site, &org.id).await.unwrap();
@@ -582,7 +578,7 @@ on_both_engines! {
 
 async fn managed_accounts_over_the_api(server: &TestServer, dns: &DnsStub) {
     use super::oidc::{GrantType, SigningAlg, code_for, register, token_request};
-    let site = SiteAdmin::local_operator();
+    let site = server.site_admin();
     let worker = verified_user(server, "worker@initech.example").await;
     let boss = account(server, "boss@initech.example").await;
     account(server, "someone@other.example").await;

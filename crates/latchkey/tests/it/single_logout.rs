@@ -5,7 +5,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{Form, Path, State};
-use latchkey_core::flows::SiteAdmin;
 use latchkey_core::oidc_provider::{GrantType, NewClientRequest};
 use latchkey_protocol::jose::{JwkSet, SigningAlg};
 use latchkey_testkit::{Browser, TestServer, eventually};
@@ -48,7 +47,7 @@ async fn product(server: &TestServer, name: &str, backchannel: Option<String>) -
     let r = server
         .core
         .register_client(
-            &SiteAdmin::local_operator(),
+            &server.site_admin(),
             NewClientRequest {
                 name: name.into(),
                 redirect_uris: vec![CALLBACK.into()],
@@ -245,8 +244,9 @@ on_both_engines! {
         assert_eq!(forged.location(), Some("/login?notice=signed_out_everywhere"));
         let record = eventually("a failed first delivery", Duration::from_secs(10), || {
             let core = server.core.clone();
+            let site = server.site_admin();
             async move {
-                let recent = core.recent_logout_deliveries(&SiteAdmin::local_operator(), 10).await.unwrap();
+                let recent = core.recent_logout_deliveries(&site, 10).await.unwrap();
                 recent.into_iter().find(|r| r.attempts >= 1 && r.summary == "Dead")
             }
         })

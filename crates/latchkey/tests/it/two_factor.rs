@@ -57,7 +57,7 @@ async fn account_id(server: &TestServer, browser: &Browser) -> latchkey_core::ac
     let email = latchkey_core::accounts::Email::parse("tsv@example.com").unwrap();
     server
         .core
-        .find_account(&latchkey_core::flows::SiteAdmin::local_operator(), &email)
+        .find_account(&server.site_admin(), &email)
         .await
         .unwrap()
         .unwrap()
@@ -177,7 +177,7 @@ on_both_engines! {
         // A site admin's reset (for a person who lost everything) turns it off and tells them.
         let (_app, _codes) = enrol(&server, &fresh).await;
         let email = latchkey_core::accounts::Email::parse("tsv@example.com").unwrap();
-        let reset = server.core.reset_two_factor(&latchkey_core::flows::SiteAdmin::local_operator(), &email).await.unwrap();
+        let reset = server.core.reset_two_factor(&server.site_admin(), &email).await.unwrap();
         assert!(reset.is_some());
         let status = server.core.two_factor_status(&account_id(&server, &fresh).await).await.unwrap();
         assert!(!status.enabled());

@@ -278,7 +278,7 @@ async fn users_deactivate(
             "conflict",
             "a closed account cannot be changed",
         )),
-        Err(SetStatusError::Unexpected(e)) => Err(ApiError::unexpected(&e)),
+        Err(e) => Err(status_error(e)),
     }
 }
 
@@ -292,6 +292,7 @@ fn status_error(e: SetStatusError) -> ApiError {
             "conflict",
             "the account is closed (or already erased)",
         ),
+        SetStatusError::Protected => ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
         SetStatusError::Unexpected(e) => ApiError::unexpected(&e),
     }
 }
@@ -612,6 +613,9 @@ fn managed_error(e: ManagedActionError) -> ApiError {
         }
         ManagedActionError::EmailRefused | ManagedActionError::BadValue(_) => {
             ApiError::invalid(e.to_string())
+        }
+        ManagedActionError::Protected => {
+            ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
         }
         ManagedActionError::Unexpected(u) => ApiError::unexpected(&u),
     }

@@ -5,18 +5,22 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use latchkey_core::accounts::Account;
-use latchkey_core::sessions::Session;
 
 use crate::error::unexpected_page;
 use crate::extract::CookieNames;
 use crate::state::AppState;
 
-/// Proof that the request carries a live session of an active account.
+/// Proof that the request carries a live session of an active account (core's capability,
+/// which only core mints).
 #[derive(Debug, Clone)]
-pub struct SignedIn {
-    pub session: Session,
-    pub account: Account,
+pub struct SignedIn(pub latchkey_core::authority::SignedIn);
+
+impl std::ops::Deref for SignedIn {
+    type Target = latchkey_core::authority::SignedIn;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 /// The session if there is one; for pages that serve both visitors and members.
@@ -35,7 +39,7 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<SignedIn>
             .resolve_session(cookie.value())
             .await
             .map_err(|e| unexpected_page(&e))?
-            .map(|(session, account)| SignedIn { session, account }),
+            .map(SignedIn),
         None => None,
     };
     parts.extensions.insert(MaybeSignedIn(found.clone()));

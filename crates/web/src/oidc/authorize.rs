@@ -94,7 +94,7 @@ async fn authorize(
         Err(e) => return invalid_request_page(&e.error_description),
     };
     let auth_after = params.take(AUTH_AFTER).and_then(|v| v.parse::<i64>().ok());
-    let me = signed_in.as_ref().map(|s| (&s.session, &s.account));
+    let me = signed_in.as_ref().map(|s| (s.session(), s.account()));
     let outcome = match state.core.authorize(params, me, auth_after, consent).await {
         Ok(o) => o,
         Err(e) => return unexpected_page(&e),
@@ -108,7 +108,7 @@ async fn authorize(
             leads_to_products(render(&ConsentPage {
                 csrf: csrf.0,
                 client_name,
-                email: me.account.email.to_string(),
+                email: me.account().email.to_string(),
                 scopes: scopes.iter().filter_map(|s| describe_scope(s)).collect(),
                 request: raw,
             }))

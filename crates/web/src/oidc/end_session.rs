@@ -69,8 +69,8 @@ async fn end_session(
     let Some(me) = signed_in else {
         return finish(&plan, jar, &state);
     };
-    if plan.hinted_session.as_deref() == Some(me.session.id.as_str()) {
-        return match state.core.end_session(&me.account.id, &me.session.id).await {
+    if plan.hinted_session.as_deref() == Some(me.session().id.as_str()) {
+        return match state.core.end_session(&me.account().id, &me.session().id).await {
             Ok(_) => finish(&plan, jar, &state),
             Err(e) => unexpected_page(&e),
         };
@@ -123,7 +123,7 @@ pub async fn end_session_confirm(
         Ok(p) => p,
         Err(r) => return r,
     };
-    match state.core.end_session(&me.account.id, &me.session.id).await {
+    match state.core.end_session(&me.account().id, &me.session().id).await {
         Ok(_) => finish(&plan, jar, &state),
         Err(e) => unexpected_page(&e),
     }

@@ -114,16 +114,16 @@ async fn account_page(
     csrf: String,
 ) -> Result<AccountPage, Response> {
     let sessions =
-        state.core.list_sessions(&me.account.id).await.map_err(|e| unexpected_page(&e))?;
+        state.core.list_sessions(&me.account().id).await.map_err(|e| unexpected_page(&e))?;
     let mut rows = Vec::with_capacity(sessions.len());
     for s in &sessions {
         let products =
             state.core.products_in_session(&s.id).await.map_err(|e| unexpected_page(&e))?;
-        rows.push(session_row(s, &me.session.id, &products));
+        rows.push(session_row(s, &me.session().id, &products));
     }
     let allowed = state
         .core
-        .allowed_products(&me.account.id)
+        .allowed_products(&me.account().id)
         .await
         .map_err(|e| unexpected_page(&e))?
         .into_iter()
@@ -141,16 +141,16 @@ async fn account_page(
     Ok(AccountPage {
         csrf,
         allowed,
-        site_admin: me.account.site_admin,
+        site_admin: me.account().site_admin,
         managed_by: state
             .core
-            .managing_org(&me.account)
+            .managing_org(&me.account())
             .await
             .map_err(|e| unexpected_page(&e))?
             .map(|o| o.name),
         orgs: state
             .core
-            .administered_orgs(&me.account)
+            .administered_orgs(&me)
             .await
             .map_err(|e| unexpected_page(&e))?
             .into_iter()
@@ -158,14 +158,14 @@ async fn account_page(
             .collect(),
         two_factor: state
             .core
-            .two_factor_status(&me.account.id)
+            .two_factor_status(&me.account().id)
             .await
             .map_err(|e| unexpected_page(&e))?
             .totp,
-        name: me.account.name.to_string(),
-        name_value: me.account.name.to_string(),
-        email: me.account.email.to_string(),
-        verified: me.account.email_verified(),
+        name: me.account().name.to_string(),
+        name_value: me.account().name.to_string(),
+        email: me.account().email.to_string(),
+        verified: me.account().email_verified(),
         sessions: rows,
         ..AccountPage::default()
     })
@@ -217,7 +217,7 @@ pub async fn name_update(
             };
         }
     };
-    match state.core.change_name(&me.account, &name).await {
+    match state.core.change_name(&me.account(), &name).await {
         Ok(()) => Redirect::to("/account?notice=name_changed").into_response(),
         Err(e) => {
             let failure = Failure::from(e);
@@ -245,7 +245,7 @@ pub async fn password_update(
     };
     // The current password re-authenticates the first factor; with two-step verification on,
     // the sign-in (and so its second step) must also be recent.
-    let age = me.session.created_at.secs_until(state.core.clock().now());
+    let age = me.session().created_at.secs_until(state.core.clock().now());
     if page.two_factor && age > latchkey_core::second_factor::STEP_UP_SECS {
         return Redirect::to("/login?reauth=1&next=%2Faccount").into_response();
     }
@@ -256,7 +256,7 @@ pub async fn password_update(
         page.new_password_error = new.err().map(|e| e.to_string());
         return (StatusCode::BAD_REQUEST, render(&page)).into_response();
     };
-    match state.core.change_password(&me.session, &me.account, current, new).await {
+    match state.core.change_password(&me.session(), &me.account(), current, new).await {
         Ok(()) => Redirect::to("/account?notice=password_changed").into_response(),
         Err(e) => {
             let failure = Failure::from(e);
@@ -280,8 +280,8 @@ pub async fn session_end(
             "That session no longer exists.",
         );
     };
-    match state.core.end_session(&me.account.id, &id).await {
-        Ok(true) if id == me.session.id => {
+    match state.core.end_session(&me.account().id, &id).await {
+        Ok(true) if id == me.session().id => {
             let names = CookieNames::new(state.settings.secure_cookies());
             (jar.add(session_cookie_removal(names)), Redirect::to("/logout")).into_response()
         }
@@ -301,9 +301,9 @@ pub async fn sessions_end_all(
     jar: CookieJar,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Response {
-    match state.core.end_all_sessions(&me.account.id).await {
+    match state.core.end_all_sessions(&me.account().id).await {
         Ok(done) => {
-            tracing::info!(account = %me.account.id, sessions_ended = done.sessions, "signed out everywhere");
+            tracing::info!(account = %me.account().id, sessions_ended = done.sessions, "signed out everywhere");
             let names = CookieNames::new(state.settings.secure_cookies());
             let target = match done.receipt {
                 Some(receipt) => format!("/signed-out?receipt={receipt}"),
@@ -328,7 +328,7 @@ pub async fn closure_request(
     me: SignedIn,
     CsrfForm(form): CsrfForm<ClosureForm>,
 ) -> Response {
-    match state.core.request_closure(&me.account, &form.reason).await {
+    match state.core.request_closure(&me.account(), &form.reason).await {
         Ok(_) => Redirect::to("/account?notice=closure_requested").into_response(),
         Err(e) => unexpected_page(&e),
     }
@@ -341,7 +341,7 @@ pub async fn product_revoke(
     Path(client_id): Path<String>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Response {
-    match state.core.revoke_consent(&me.account, &client_id).await {
+    match state.core.revoke_consent(&me.account(), &client_id).await {
         Ok(true) => Redirect::to("/account?notice=access_revoked").into_response(),
         Ok(false) => message_page(
             StatusCode::NOT_FOUND,

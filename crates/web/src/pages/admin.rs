@@ -35,7 +35,7 @@ impl FromRequestParts<AppState> for ConsoleAdmin {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let me = SignedIn::from_request_parts(parts, state).await?;
-        match SiteAdmin::from_account(&me.account) {
+        match SiteAdmin::of(&me) {
             Some(admin) => Ok(Self { admin }),
             None => Err(message_page(
                 StatusCode::FORBIDDEN,
@@ -213,6 +213,9 @@ pub async fn user_close(
             message_page(StatusCode::CONFLICT, "Already closed", "That account is already closed.")
         }
         Err(SetStatusError::Unexpected(e)) => unexpected_page(&e),
+        Err(e @ SetStatusError::Protected) => {
+            message_page(StatusCode::FORBIDDEN, "Not allowed", &e.to_string())
+        }
     }
 }
 
@@ -252,6 +255,9 @@ pub async fn user_deactivate(
             "A closed account cannot be changed.",
         ),
         Err(SetStatusError::Unexpected(e)) => unexpected_page(&e),
+        Err(e @ SetStatusError::Protected) => {
+            message_page(StatusCode::FORBIDDEN, "Not allowed", &e.to_string())
+        }
     }
 }
 

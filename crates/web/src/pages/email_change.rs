@@ -40,7 +40,7 @@ pub async fn request(
     me: SignedIn,
     CsrfForm(form): CsrfForm<ChangeForm>,
 ) -> Response {
-    let age = me.session.created_at.secs_until(state.core.clock().now());
+    let age = me.session().created_at.secs_until(state.core.clock().now());
     if age > STEP_UP_SECS {
         return Redirect::to("/login?reauth=1&next=%2Faccount").into_response();
     }
@@ -53,7 +53,7 @@ pub async fn request(
     let Ok(password) = Password::for_verification(&form.current_password) else {
         return refused(&ChangeEmailError::WrongPassword);
     };
-    match state.core.request_email_change(&me.account, &password, &new).await {
+    match state.core.request_email_change(&me.account(), &password, &new).await {
         Ok(()) => Redirect::to("/account?notice=email_change_sent").into_response(),
         Err(e) => refused(&e),
     }

@@ -35,7 +35,7 @@ fn go(location: &str) -> Response {
 }
 
 fn stale(state: &AppState, me: &SignedIn) -> Option<Response> {
-    let age = me.session.created_at.secs_until(state.core.clock().now());
+    let age = me.session().created_at.secs_until(state.core.clock().now());
     (age > STEP_UP_SECS).then(|| {
         let back: String = url::form_urlencoded::byte_serialize(b"/account/security").collect();
         go(&format!("/login?reauth=1&next={back}"))
@@ -50,7 +50,7 @@ pub async fn register_begin(
     if let Some(r) = stale(&state, &me) {
         return r;
     }
-    match state.core.begin_key_registration(&me.account).await {
+    match state.core.begin_key_registration(&me.account()).await {
         Ok(c) => ceremony(c),
         Err(e) => error(e),
     }
@@ -72,7 +72,7 @@ pub async fn register_finish(
 ) -> Response {
     match state
         .core
-        .finish_key_registration(&me.account, &form.challenge, &form.credential, &form.nickname)
+        .finish_key_registration(&me.account(), &form.challenge, &form.credential, &form.nickname)
         .await
     {
         Ok(()) => go("/account/security?notice=key_added"),
@@ -92,7 +92,7 @@ pub async fn rename(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<RenameForm>,
 ) -> Response {
-    match state.core.rename_security_key(&me.account, &id, &form.nickname).await {
+    match state.core.rename_security_key(&me.account(), &id, &form.nickname).await {
         Ok(true) => Redirect::to("/account/security?notice=key_renamed").into_response(),
         Ok(false) => message_page(StatusCode::NOT_FOUND, "Key not found", "That key is gone."),
         Err(e) => crate::error::failure_page(&Failure::from(e), "Could not rename the key"),
@@ -112,7 +112,7 @@ pub async fn remove(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<RemoveForm>,
 ) -> Response {
-    let age = me.session.created_at.secs_until(state.core.clock().now());
+    let age = me.session().created_at.secs_until(state.core.clock().now());
     if age > STEP_UP_SECS {
         return Redirect::to("/login?reauth=1&next=%2Faccount%2Fsecurity").into_response();
     }
@@ -122,7 +122,7 @@ pub async fn remove(
             "Could not remove the key",
         );
     };
-    match state.core.remove_security_key(&me.account, &password, &id).await {
+    match state.core.remove_security_key(&me.account(), &password, &id).await {
         Ok(true) => Redirect::to("/account/security?notice=key_removed").into_response(),
         Ok(false) => message_page(StatusCode::NOT_FOUND, "Key not found", "That key is gone."),
         Err(e) => crate::error::failure_page(&Failure::from(e), "Could not remove the key"),
@@ -155,7 +155,7 @@ async fn signed_in(
     next: &str,
 ) -> Response {
     if let Some(old) = previous
-        && let Err(e) = state.core.end_session(&old.account.id, &old.session.id).await
+        && let Err(e) = state.core.end_session(&old.account().id, &old.session().id).await
     {
         return crate::error::unexpected_page(&e);
     }

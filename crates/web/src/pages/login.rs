@@ -69,7 +69,7 @@ pub async fn login_show(
     }
     let hint = query.login_hint.as_deref().and_then(|h| Email::parse(h).ok());
     let email = match (&signed_in, hint) {
-        (Some(s), _) => s.account.email.to_string(),
+        (Some(s), _) => s.account().email.to_string(),
         (None, Some(h)) => h.to_string(),
         (None, None) => String::new(),
     };
@@ -147,7 +147,7 @@ async fn signed_in(
 ) -> Response {
     // Signing in again in the same browser replaces the session it had.
     if let Some(old) = previous
-        && let Err(e) = state.core.end_session(&old.account.id, &old.session.id).await
+        && let Err(e) = state.core.end_session(&old.account().id, &old.session().id).await
     {
         return unexpected_page(&e);
     }
@@ -249,10 +249,10 @@ pub async fn logout_submit(
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Response {
     if let Some(s) = signed_in {
-        if let Err(e) = state.core.end_session(&s.account.id, &s.session.id).await {
+        if let Err(e) = state.core.end_session(&s.account().id, &s.session().id).await {
             return unexpected_page(&e);
         }
-        tracing::info!(account = %s.account.id, "logout");
+        tracing::info!(account = %s.account().id, "logout");
     }
     let names = CookieNames::new(state.settings.secure_cookies());
     (jar.add(session_cookie_removal(names)), Redirect::to("/logout")).into_response()

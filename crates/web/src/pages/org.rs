@@ -38,6 +38,8 @@ struct AccountRow {
     status: &'static str,
     /// The admin's own account: no deactivate or close.
     own: bool,
+    /// A site admin or another organization's admin: no actions for this admin.
+    protected: bool,
     two_factor: bool,
     last_active: String,
     products: String,
@@ -75,10 +77,10 @@ impl FromRequestParts<AppState> for OrgConsole {
         let Ok(Path(id)) = Path::<String>::from_request_parts(parts, state).await else {
             return Err(not_found());
         };
-        match state.core.org_admin_as(&me.account, &id).await {
+        match state.core.org_admin_as(&me, &id).await {
             Ok(admin) => Ok(Self(admin)),
             Err(OrgError::NotFound) => {
-                tracing::warn!(account = %me.account.id, org = %id, "organization console refused");
+                tracing::warn!(account = %me.account().id, org = %id, "organization console refused");
                 Err(not_found())
             }
             Err(e) => Err(unexpected_page(&e)),
@@ -98,7 +100,8 @@ async fn page(state: &AppState, admin: &OrgAdmin, csrf: String) -> Result<Consol
             email: m.account.email.to_string(),
             name: m.account.name.to_string(),
             status: m.account.status.as_str(),
-            own: admin.actor.as_ref() == Some(&m.account.id),
+            own: admin.actor() == Some(&m.account.id),
+            protected: m.protected,
             two_factor: m.two_factor,
             last_active: m
                 .last_active_at
@@ -122,8 +125,8 @@ async fn page(state: &AppState, admin: &OrgAdmin, csrf: String) -> Result<Consol
         .collect();
     Ok(ConsolePage {
         csrf,
-        org_id: admin.org.id.clone(),
-        org_name: admin.org.name.clone(),
+        org_id: admin.org().id.clone(),
+        org_name: admin.org().name.clone(),
         notice: None,
         form_error: None,
         missing_proof: domains
@@ -218,7 +221,7 @@ pub async fn domain_add(
     csrf: CsrfToken,
     CsrfForm(form): CsrfForm<DomainForm>,
 ) -> Response {
-    let id = admin.org.id.clone();
+    let id = admin.org().id.clone();
     match state.core.add_domain(&admin, &form.domain).await {
         Ok(_) => Redirect::to(&format!("/admin/org/{id}?notice=domain_added")).into_response(),
         Err(OrgError::BadDomain(e)) => with_error(&state, &admin, csrf.0, e.to_string()).await,
@@ -232,7 +235,7 @@ pub async fn domain_verify(
     csrf: CsrfToken,
     CsrfForm(form): CsrfForm<DomainForm>,
 ) -> Response {
-    let id = admin.org.id.clone();
+    let id = admin.org().id.clone();
     match state.core.verify_domain(&admin, &form.domain).await {
         Ok(check) => {
             let notice = if check.domain.status == DomainStatus::Verified {
@@ -300,7 +303,7 @@ async fn managed_account_action(
     action: &str,
     value: &str,
 ) -> Response {
-    let id = &admin.org.id;
+    let id = &admin.org().id;
     let not_found =
         || message_page(StatusCode::NOT_FOUND, "Account not found", "No such managed account.");
     let Ok(email) = Email::parse(email) else { return not_found() };
@@ -327,6 +330,9 @@ async fn managed_account_action(
         Err(e @ ManagedActionError::Closed) => {
             message_page(StatusCode::CONFLICT, "Account closed", &e.to_string())
         }
+        Err(e @ ManagedActionError::Protected) => {
+            message_page(StatusCode::FORBIDDEN, "Only site administrators can do this", &e.to_string())
+        }
         Err(ManagedActionError::Unexpected(e)) => unexpected_page(&e),
         Err(e) => message_page(StatusCode::BAD_REQUEST, "Not done", &e.to_string()),
     }
@@ -338,12 +344,12 @@ pub async fn audit(
     OrgConsole(admin): OrgConsole,
     Query(q): Query<AuditQuery>,
 ) -> Response {
-    let id = admin.org.id.clone();
+    let id = admin.org().id.clone();
     let view = AuditView {
-        owner: admin.org.name.clone(),
+        owner: admin.org().name.clone(),
         base: format!("/admin/org/{id}/audit"),
         back_href: format!("/admin/org/{id}"),
-        back_label: admin.org.name.clone(),
+        back_label: admin.org().name.clone(),
         scope: AuditScope::Org(admin),
     };
     audit::page(&state, view, &q).await
@@ -363,7 +369,7 @@ pub async fn admin_add(
     csrf: CsrfToken,
     CsrfForm(form): CsrfForm<EmailForm>,
 ) -> Response {
-    let id = admin.org.id.clone();
+    let id = admin.org().id.clone();
     let Ok(email) = Email::parse(&form.email) else {
         return with_error(&state, &admin, csrf.0, "Enter an email address.".into()).await;
     };

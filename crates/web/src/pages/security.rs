@@ -56,7 +56,7 @@ struct CodesPage {
 
 /// Sends the person to sign in again when their sign-in is older than the step-up window.
 fn step_up(state: &AppState, me: &SignedIn) -> Option<Response> {
-    let age = me.session.created_at.secs_until(state.core.clock().now());
+    let age = me.session().created_at.secs_until(state.core.clock().now());
     (age > STEP_UP_SECS).then(|| {
         let next: String = url::form_urlencoded::byte_serialize(HERE.as_bytes()).collect();
         Redirect::to(&format!("/login?reauth=1&next={next}")).into_response()
@@ -65,10 +65,10 @@ fn step_up(state: &AppState, me: &SignedIn) -> Option<Response> {
 
 async fn page(state: &AppState, me: &SignedIn, csrf: String) -> Result<SecurityPage, Response> {
     let status =
-        state.core.two_factor_status(&me.account.id).await.map_err(|e| unexpected_page(&e))?;
+        state.core.two_factor_status(&me.account().id).await.map_err(|e| unexpected_page(&e))?;
     let keys = state
         .core
-        .list_security_keys(&me.account.id)
+        .list_security_keys(&me.account().id)
         .await
         .map_err(|e| unexpected_page(&e))?
         .into_iter()
@@ -83,7 +83,7 @@ async fn page(state: &AppState, me: &SignedIn, csrf: String) -> Result<SecurityP
         .collect();
     Ok(SecurityPage {
         csrf,
-        email: me.account.email.to_string(),
+        email: me.account().email.to_string(),
         totp: status.totp,
         enabled: status.enabled(),
         recovery_codes_left: status.recovery_codes_left,
@@ -123,7 +123,7 @@ pub async fn totp_start(
     if let Some(r) = step_up(&state, &me) {
         return r;
     }
-    match state.core.begin_totp_enrolment(&me.account).await {
+    match state.core.begin_totp_enrolment(&me.account()).await {
         Ok(e) => render(&EnrolPage {
             csrf: csrf.0,
             secret: e.secret_base32,
@@ -151,12 +151,12 @@ pub async fn totp_confirm(
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> Response {
     let code: String = form.code.chars().take(64).collect();
-    match state.core.confirm_totp_enrolment(&me.account, &code).await {
+    match state.core.confirm_totp_enrolment(&me.account(), &code).await {
         Ok(codes) => render(&CodesPage { codes }),
         Err(e) => {
             let failure = Failure::from(e);
             // The same secret stays pending: show it again with the error.
-            match state.core.pending_totp_enrolment(&me.account).await {
+            match state.core.pending_totp_enrolment(&me.account()).await {
                 Ok(Some(e)) => failure.apply(render(&EnrolPage {
                     csrf: csrf.0,
                     secret: e.secret_base32,
@@ -179,7 +179,7 @@ pub async fn recovery_codes(
     if let Some(r) = step_up(&state, &me) {
         return r;
     }
-    match state.core.regenerate_recovery_codes(&me.account).await {
+    match state.core.regenerate_recovery_codes(&me.account()).await {
         Ok(codes) => render(&CodesPage { codes }),
         Err(e) => {
             let failure = Failure::from(e);
@@ -210,7 +210,7 @@ pub async fn totp_disable(
         return (axum::http::StatusCode::UNAUTHORIZED, render(&page)).into_response();
     };
     let code: String = form.code.chars().take(64).collect();
-    match state.core.disable_two_factor(&me.account, &password, &code).await {
+    match state.core.disable_two_factor(&me.account(), &password, &code).await {
         Ok(()) => Redirect::to("/account/security?notice=two_factor_off").into_response(),
         Err(e) => {
             let failure = Failure::from(e);

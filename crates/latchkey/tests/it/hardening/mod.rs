@@ -1,0 +1,5 @@
+//! Regression tests for the holes found by trying the server as an attacker would (the
+//! security-hardening issue), one module per class of hole. Each scenario runs on both engines
+//! and fails on the code before its fix.
+
+mod authority;
