@@ -182,8 +182,10 @@ pub struct WindowCount {
 pub trait ThrottleRepo: Send + Sync {
     /// Adds one to `key`'s counter, starting a fresh window if the last one has ended.
     async fn hit(&self, key: &str, window_secs: i64, now: Timestamp) -> RepoResult<WindowCount>;
-    /// The counter's current value without changing it (zero if its window has ended).
-    async fn peek(&self, key: &str, window_secs: i64, now: Timestamp) -> RepoResult<WindowCount>;
+    /// Takes one back from `key`'s counter (a counted attempt that turned out right); never
+    /// below zero. There is deliberately no way to read a counter without adding to it:
+    /// throttling counts first, then evaluates.
+    async fn release(&self, key: &str) -> RepoResult<()>;
     async fn clear(&self, key: &str) -> RepoResult<()>;
     async fn delete_stale(&self, older_than: Timestamp) -> RepoResult<u64>;
 }
@@ -646,6 +648,8 @@ pub trait OidcRepo: Send + Sync {
     async fn list_consents(&self, account: &AccountId) -> RepoResult<Vec<Consent>>;
     /// Removes a consent; false when there was none.
     async fn delete_consent(&self, account: &AccountId, client_id: &str) -> RepoResult<bool>;
+    /// Every live grant of an account, whatever the client.
+    async fn live_grants_for_account(&self, account: &AccountId) -> RepoResult<Vec<Grant>>;
     /// The live grants a client holds for an account.
     async fn grants_for_client(
         &self,

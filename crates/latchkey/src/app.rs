@@ -8,11 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use latchkey_core::authority::{Operator, SiteAdmin};
 use latchkey_core::credentials::PasswordHasher;
 use latchkey_core::oidc_provider::{OidcSettings, OidcState};
 use latchkey_core::ports::Rng as _;
 use latchkey_core::ports::{Clock, MailTransport};
-use latchkey_core::authority::{Operator, SiteAdmin};
 use latchkey_core::{Core, CoreSettings, Ports};
 use latchkey_store::{SqlStore, StoreError, StoreOptions};
 use latchkey_web::{AppState, Metrics, ReadinessProbe, WebSettings};

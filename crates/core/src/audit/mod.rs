@@ -164,22 +164,22 @@ impl Core {
 
     async fn try_audit(&self, r: Record<'_>) -> Result<(), RepoError> {
         let now = self.ports.clock.now();
-        let (actor_id, actor, actor_org): (Option<AccountId>, String, Option<String>) =
-            match &r.actor {
-                Actor::Person(a) => (Some(a.id.clone()), a.email.to_string(), None),
-                Actor::Site(s) => (
-                    s.actor().cloned(),
-                    s.actor()
-                        .map_or_else(|| "local operator".to_owned(), |_| "site admin".to_owned()),
-                    None,
-                ),
-                Actor::Org(o) => {
-                    (o.actor().cloned(), "organization admin".to_owned(), Some(o.org().id.clone()))
-                }
-                Actor::Anonymous => (None, "anonymous".to_owned(), None),
-                Actor::Product(client_id) => (None, format!("product {client_id}"), None),
-                Actor::System => (None, "system".to_owned(), None),
-            };
+        let (actor_id, actor, actor_org): (Option<AccountId>, String, Option<String>) = match &r
+            .actor
+        {
+            Actor::Person(a) => (Some(a.id.clone()), a.email.to_string(), None),
+            Actor::Site(s) => (
+                s.actor().cloned(),
+                s.actor().map_or_else(|| "local operator".to_owned(), |_| "site admin".to_owned()),
+                None,
+            ),
+            Actor::Org(o) => {
+                (o.actor().cloned(), "organization admin".to_owned(), Some(o.org().id.clone()))
+            }
+            Actor::Anonymous => (None, "anonymous".to_owned(), None),
+            Actor::Product(client_id) => (None, format!("product {client_id}"), None),
+            Actor::System => (None, "system".to_owned(), None),
+        };
         let actor = match (&actor_id, &r.actor) {
             (Some(id), Actor::Site(_) | Actor::Org(_)) => {
                 match self.ports.accounts.find_by_id(id).await? {

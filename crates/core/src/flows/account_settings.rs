@@ -2,12 +2,12 @@
 
 use crate::Core;
 use crate::accounts::{Account, DisplayName};
+use crate::authority::SignedIn;
 use crate::credentials::{Password, Verified};
-use crate::flows::throttle::{RetryAfter, account_key, ip_key};
+use crate::flows::throttle::{PasswordAttempt, RetryAfter};
 use crate::flows::{HashFailure, Unexpected};
 use crate::mail;
 use crate::ports::RepoError;
-use crate::sessions::Session;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChangePasswordError {
@@ -47,27 +47,18 @@ impl Core {
     /// other session and tells the owner by email.
     pub async fn change_password(
         &self,
-        session: &Session,
-        account: &Account,
+        signed_in: &SignedIn,
         current: &Password,
         new: &Password,
     ) -> Result<(), ChangePasswordError> {
+        let (session, account) = (signed_in.session(), signed_in.account());
         let now = self.ports.clock.now();
-        let policy = self.settings.throttle;
-        let account_key = account_key("login:acct:", &account.email);
-        let ip_key = ip_key("login:ip:", &session.client.ip);
-        let keys = [
-            (account_key.as_str(), policy.account_failures),
-            (ip_key.as_str(), policy.ip_failures),
-        ];
-        if let Err(RetryAfter(secs)) = self.throttled(&keys, policy.login_window_secs, now).await? {
-            return Err(ChangePasswordError::Throttled(secs));
+        match self.recheck_password(signed_in, current).await? {
+            Recheck::Right => {}
+            Recheck::Wrong => return Err(ChangePasswordError::WrongCurrentPassword),
+            Recheck::Throttled(secs) => return Err(ChangePasswordError::Throttled(secs)),
         }
         let rng = self.ports.rng.as_ref();
-        if !self.password_is_right(account, current).await? {
-            self.count_against(&keys, policy.login_window_secs, now).await?;
-            return Err(ChangePasswordError::WrongCurrentPassword);
-        }
         let hash = self.hasher.hash(new, rng).await.map_err(HashFailure::from)?;
         self.ports.accounts.set_password_hash(&account.id, &hash, now).await?;
         let (ended, _) = self
@@ -96,17 +87,51 @@ impl Core {
     }
 }
 
+/// What re-checking a signed-in person's password found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Recheck {
+    Right,
+    Wrong,
+    /// Too many attempts: not checked; try again after this many seconds.
+    Throttled(i64),
+}
+
 impl Core {
-    /// Re-checks the signed-in person's password (sensitive changes ask for it again).
-    pub(crate) async fn password_is_right(
+    /// Re-checks the signed-in person's password (sensitive changes ask for it again), counted
+    /// against the same per-account and per-IP limits as logins, before the hash runs.
+    pub(crate) async fn recheck_password(
         &self,
-        account: &Account,
+        signed_in: &SignedIn,
         password: &Password,
-    ) -> Result<bool, HashFailure> {
+    ) -> Result<Recheck, HashFailure> {
+        let account = signed_in.account();
+        let now = self.ports.clock.now();
+        let attempt = PasswordAttempt::new(&account.email, &signed_in.session().client.ip);
+        if let Some(RetryAfter(secs)) = self.count_password_attempt(&attempt, now).await? {
+            return Ok(Recheck::Throttled(secs));
+        }
         let verdict = self
             .hasher
             .verify(password, account.password_hash.as_deref(), self.ports.rng.as_ref())
             .await?;
-        Ok(verdict != Verified::No)
+        if verdict == Verified::No {
+            let record =
+                crate::audit::Record::new("password.recheck", crate::audit::Actor::Person(account))
+                    .outcome(crate::audit::Outcome::Failure)
+                    .target(account)
+                    .from(&signed_in.session().client);
+            self.audit(record).await;
+            return Ok(Recheck::Wrong);
+        }
+        self.password_attempt_succeeded(&attempt).await?;
+        Ok(Recheck::Right)
+    }
+
+    /// Whether the session's sign-in (with its second step) is recent enough for a sensitive
+    /// change: turning two-step verification on or off, adding or removing a key, changing
+    /// the email.
+    pub fn sign_in_is_recent(&self, signed_in: &SignedIn) -> bool {
+        signed_in.session().created_at.secs_until(self.ports.clock.now())
+            <= crate::second_factor::STEP_UP_SECS
     }
 }

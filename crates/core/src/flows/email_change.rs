@@ -8,7 +8,10 @@
 use crate::Core;
 use crate::accounts::{Account, Email};
 use crate::audit::{Actor, Outcome, Record};
+use crate::authority::SignedIn;
 use crate::credentials::Password;
+use crate::flows::account_settings::Recheck;
+use crate::flows::throttle::{RetryAfter, account_key};
 use crate::flows::{HashFailure, Unexpected};
 use crate::mail;
 use crate::orgs::DomainStatus;
@@ -34,6 +37,11 @@ pub enum ChangeEmailError {
     Taken,
     #[error("We are handling a lot of sign-ins right now. Try again in a moment.")]
     Busy,
+    /// Changing the email needs a sign-in from the last few minutes (step-up).
+    #[error("For your security, sign in again to change your email.")]
+    SignInAgain,
+    #[error("Too many attempts. Try again in {0} seconds.")]
+    Throttled(i64),
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }
@@ -58,12 +66,18 @@ impl Core {
     /// already has an account (its owner gets the usual "you already have an account" mail).
     pub async fn request_email_change(
         &self,
-        account: &Account,
+        signed_in: &SignedIn,
         password: &Password,
         new: &Email,
     ) -> Result<(), ChangeEmailError> {
-        if !self.password_is_right(account, password).await? {
-            return Err(ChangeEmailError::WrongPassword);
+        if !self.sign_in_is_recent(signed_in) {
+            return Err(ChangeEmailError::SignInAgain);
+        }
+        let account = signed_in.account();
+        match self.recheck_password(signed_in, password).await? {
+            Recheck::Right => {}
+            Recheck::Wrong => return Err(ChangeEmailError::WrongPassword),
+            Recheck::Throttled(secs) => return Err(ChangeEmailError::Throttled(secs)),
         }
         if new.normalized() == account.email.normalized() {
             return Err(ChangeEmailError::Unchanged);
@@ -82,6 +96,34 @@ impl Core {
             }
         }
         let now = self.ports.clock.now();
+        // Each request mails an address the requester typed: a visible limit per account,
+        // and a silent one per target address (past it nothing is sent, and the answer is the
+        // same, so the limit reveals nothing about who else asked).
+        let policy = self.settings.throttle;
+        let per_account = format!("email_change:acct:{}", account.id);
+        if let Some(RetryAfter(secs)) = self
+            .count_against(
+                &[(per_account.as_str(), policy.mails_per_address)],
+                policy.mail_window_secs,
+                now,
+            )
+            .await?
+        {
+            return Err(ChangeEmailError::Throttled(secs));
+        }
+        let per_target = account_key("email_change:to:", new);
+        if self
+            .count_against(
+                &[(per_target.as_str(), policy.mails_per_address)],
+                policy.mail_window_secs,
+                now,
+            )
+            .await?
+            .is_some()
+        {
+            tracing::warn!(account = %account.id, "email change: target address over its limit; nothing sent");
+            return Ok(());
+        }
         if self.ports.accounts.find_by_email(new).await?.is_some() {
             let login = self.link("/login");
             let reset = self.link("/forgot-password");
@@ -116,8 +158,14 @@ impl Core {
         Ok(self.ports.email_changes.peek_email_change(&token.hash(), kind, now).await?.is_some())
     }
 
-    /// The new address confirmed: the change takes effect, the old address is told.
-    pub async fn confirm_email_change(&self, token: &str) -> Result<Account, ChangeEmailError> {
+    /// The new address confirmed: the change takes effect, the old address is told, and every
+    /// session of the account ends but `keep` (the confirming browser's, if it is signed in
+    /// to this account): a session opened under the old address does not carry over.
+    pub async fn confirm_email_change(
+        &self,
+        token: &str,
+        keep: Option<&SignedIn>,
+    ) -> Result<Account, ChangeEmailError> {
         let token = OpaqueToken::parse(token).ok_or(ChangeEmailError::InvalidLink)?;
         let now = self.ports.clock.now();
         let (id, new) = self
@@ -154,6 +202,8 @@ impl Core {
         ))
         .await;
         account.email = new;
+        let keep = keep.filter(|s| s.account().id == id).map(|s| &s.session().id);
+        self.end_sessions_except(&id, keep).await.map_err(Unexpected::from)?;
         let record = Record::new("email.changed", Actor::Person(&account))
             .target(&account)
             .details(serde_json::json!({ "from": old.as_str(), "to": account.email.as_str() }));
@@ -177,15 +227,27 @@ impl Core {
         if !self.ports.accounts.set_email(&id, &old, now).await? {
             return Err(ChangeEmailError::Taken);
         }
-        self.ports.email_changes.cancel_email_changes(&id, EmailChangeKind::Confirm, now).await?;
         self.ports.accounts.clear_password(&id, now).await?;
-        self.end_sessions_except(&id, None).await.map_err(Unexpected::from)?;
+        // Whoever changed the address may have set up factors, products or sessions of their
+        // own: all of it goes (sessions and pending email changes included).
+        let reclaimed = self.reclaim(&id).await?;
         let account =
             self.ports.accounts.find_by_id(&id).await?.ok_or(ChangeEmailError::InvalidLink)?;
+        self.send_mail(mail::security_changed(
+            &account.email,
+            account.name.as_str(),
+            &format!(
+                "Your old address is back and the change was undone. {} Choose a new password with the link we are sending you next.",
+                reclaimed.describe()
+            ),
+            &self.link("/account/security"),
+        ))
+        .await;
         self.send_reset_link(&account).await?;
         let record = Record::new("email.reverted", Actor::Person(&account))
             .outcome(Outcome::Success)
-            .target(&account);
+            .target(&account)
+            .details(serde_json::json!({ "reclaimed": reclaimed.to_json() }));
         self.audit(record).await;
         tracing::warn!(account = %account.id, "email change reverted from the old address");
         Ok(account)

@@ -4,7 +4,7 @@ use crate::Core;
 use crate::accounts::{Account, Email};
 use crate::audit::{Actor, Outcome, Record};
 use crate::credentials::{Password, Verified};
-use crate::flows::throttle::{RetryAfter, account_key, ip_key};
+use crate::flows::throttle::{PasswordAttempt, RetryAfter};
 use crate::flows::{HashFailure, Unexpected};
 use crate::secret::OpaqueToken;
 use crate::sessions::{ClientInfo, NewSessionCookie};
@@ -62,17 +62,10 @@ impl Core {
         next: &str,
     ) -> Result<LoginOutcome, LoginError> {
         let now = self.ports.clock.now();
-        let policy = self.settings.throttle;
-        let account_key = account_key("login:acct:", email);
-        let ip_key = ip_key("login:ip:", &client.ip);
-        let keys = [
-            (account_key.as_str(), policy.account_failures),
-            (ip_key.as_str(), policy.ip_failures),
-        ];
-        let counts = match self.throttled(&keys, policy.login_window_secs, now).await? {
-            Ok(counts) => counts,
-            Err(RetryAfter(secs)) => return Err(LoginError::Throttled(secs)),
-        };
+        let attempt = PasswordAttempt::new(email, &client.ip);
+        if let Some(RetryAfter(secs)) = self.count_password_attempt(&attempt, now).await? {
+            return Err(LoginError::Throttled(secs));
+        }
 
         let account = self.ports.accounts.find_by_email(email).await?;
         let known = account.clone();
@@ -84,7 +77,6 @@ impl Core {
             .map_err(HashFailure::from)?;
         let account = match (verdict, account) {
             (Verified::No, _) | (_, None) => {
-                self.count_against(&keys, policy.login_window_secs, now).await?;
                 tracing::info!(outcome = "failure", "login");
                 let record = Record::new("login", Actor::Anonymous)
                     .outcome(Outcome::Failure)
@@ -112,9 +104,7 @@ impl Core {
             self.audit(record).await;
             return Err(LoginError::Deactivated);
         }
-        if counts.first().is_some_and(|failures| *failures > 0) {
-            self.ports.throttle.clear(&account_key).await?;
-        }
+        self.password_attempt_succeeded(&attempt).await?;
         if let Some(pending) = self.start_pending_login(&account, &client, next).await? {
             tracing::info!(account = %account.id, outcome = "second_factor", "login");
             return Ok(LoginOutcome::SecondFactor(pending));

@@ -2,13 +2,14 @@
 //! log in, reset a forgotten password, change settings. Each is a set of `impl Core` methods
 //! with its own error type; HTTP mapping happens in `latchkey-web` only.
 
-mod account_settings;
+pub(crate) mod account_settings;
 mod admin_tokens;
 mod closure;
 mod email_change;
 mod login;
 mod password_reset;
 mod provisioning;
+mod reclaim;
 mod signup;
 pub(crate) mod throttle;
 mod verify_email;
@@ -22,7 +23,7 @@ pub use password_reset::{CompleteResetError, RequestResetError};
 pub use provisioning::{CreateAccountError, CreateAccountRequest, SetStatusError, SiteAdmin};
 pub use signup::{SignUpError, SignUpRequest};
 pub use throttle::ThrottlePolicy;
-pub use verify_email::{ResendVerificationError, VerifyEmailError};
+pub use verify_email::{ResendVerificationError, Verified as EmailVerified, VerifyEmailError};
 
 use crate::credentials::HashError;
 use crate::ports::RepoError;
@@ -54,6 +55,12 @@ impl From<crate::sessions::SessionError> for Unexpected {
 pub(crate) enum HashFailure {
     Busy,
     Unexpected(Unexpected),
+}
+
+impl From<RepoError> for HashFailure {
+    fn from(e: RepoError) -> Self {
+        Self::Unexpected(e.into())
+    }
 }
 
 impl From<HashError> for HashFailure {

@@ -8,7 +8,7 @@ use crate::credentials::Password;
 use crate::flows::throttle::MailGate;
 use crate::flows::{HashFailure, Unexpected};
 use crate::mail;
-use crate::ports::{NewOneTimeToken, RepoError, TokenPurpose};
+use crate::ports::{EmailChangeKind, NewOneTimeToken, RepoError, TokenPurpose};
 use crate::secret::OpaqueToken;
 
 #[derive(Debug, thiserror::Error)]
@@ -130,19 +130,43 @@ impl Core {
             .consume(&token.hash(), TokenPurpose::ResetPassword, now)
             .await?
             .ok_or(CompleteResetError::InvalidLink)?;
+        let Some(account) = self.ports.accounts.find_by_id(&account_id).await? else {
+            return Err(CompleteResetError::InvalidLink);
+        };
         self.ports.accounts.set_password_hash(&account_id, &hash, now).await?;
         self.ports.tokens.revoke_all(&account_id, TokenPurpose::ResetPassword, now).await?;
-        // A no-op for accounts already verified.
-        self.ports.accounts.mark_email_verified(&account_id, now).await?;
-        let (ended, _) =
-            self.end_sessions_except(&account_id, None).await.map_err(Unexpected::from)?;
-        tracing::info!(account = %account_id, sessions_ended = ended, "password reset");
-        if let Some(account) = self.ports.accounts.find_by_id(&account_id).await? {
-            let record =
-                crate::audit::Record::new("password.reset", crate::audit::Actor::Person(&account))
-                    .target(&account);
-            self.audit(record).await;
+        // An email change asked for before the reset must not complete after it.
+        self.ports
+            .email_changes
+            .cancel_email_changes(&account_id, EmailChangeKind::Confirm, now)
+            .await?;
+        let mut details = serde_json::json!({});
+        if account.email_verified() {
+            let (ended, _) =
+                self.end_sessions_except(&account_id, None).await.map_err(Unexpected::from)?;
+            tracing::info!(account = %account_id, sessions_ended = ended, "password reset");
+        } else {
+            // The reset is the first proof of this mailbox: whoever signed up with the address
+            // before its owner (and set up factors or signed in to products) loses all of it.
+            self.ports.accounts.mark_email_verified(&account_id, now).await?;
+            self.ports.tokens.revoke_all(&account_id, TokenPurpose::VerifyEmail, now).await?;
+            let reclaimed = self.reclaim(&account_id).await?;
+            tracing::warn!(account = %account_id, ?reclaimed, "password reset proved the address: account reclaimed");
+            details = serde_json::json!({ "reclaimed": reclaimed.to_json() });
+            let link = self.link("/account/security");
+            self.send_mail(mail::security_changed(
+                &account.email,
+                account.name.as_str(),
+                &format!("Your password was reset. {}", reclaimed.describe()),
+                &link,
+            ))
+            .await;
         }
+        let record =
+            crate::audit::Record::new("password.reset", crate::audit::Actor::Person(&account))
+                .target(&account)
+                .details(details);
+        self.audit(record).await;
         Ok(())
     }
 }

@@ -4,6 +4,12 @@
 //! against one account is slowed) and one per client IP (one address spraying many accounts
 //! is slowed). While either is over its limit, even the right password is refused with a
 //! retry-after; the window is short, so the owner is never locked out for long.
+//!
+//! Every attempt is counted *before* the secret is evaluated, in one atomic upsert per
+//! counter, and refused when that count is over the limit: a burst of parallel guesses can
+//! never be evaluated past the limit (reading the count first and adding to it after the
+//! slow hash let 40 parallel guesses through a limit of 5). A right answer then clears the
+//! per-account counter and gives the attempt back to the per-IP one.
 
 use sha2::{Digest, Sha256};
 
@@ -68,28 +74,73 @@ pub(crate) fn ip_key(prefix: &str, ip: &str) -> String {
     format!("{prefix}{ip}")
 }
 
+fn code_key(account: &crate::accounts::AccountId) -> String {
+    format!("2fa:{account}")
+}
+
+/// The counters one password check is counted against: the account's and the client IP's.
+pub(crate) struct PasswordAttempt {
+    account_key: String,
+    ip_key: String,
+}
+
+impl PasswordAttempt {
+    pub(crate) fn new(email: &Email, ip: &str) -> Self {
+        Self { account_key: account_key("login:acct:", email), ip_key: ip_key("login:ip:", ip) }
+    }
+}
+
 impl Core {
-    /// The current counts of `keys`, or how long to wait when any has reached its limit in
-    /// the current window.
-    pub(crate) async fn throttled(
+    /// Counts a password check before it runs; `Some` when it must not run (over a limit).
+    pub(crate) async fn count_password_attempt(
         &self,
-        keys: &[(&str, u32)],
-        window_secs: i64,
+        attempt: &PasswordAttempt,
         now: Timestamp,
-    ) -> Result<Result<Vec<u32>, RetryAfter>, RepoError> {
-        let mut wait = 0;
-        let mut counts = Vec::with_capacity(keys.len());
-        for (key, limit) in keys {
-            let c = self.ports.throttle.peek(key, window_secs, now).await?;
-            if c.count >= *limit {
-                wait = wait.max(now.secs_until(c.window_start.plus_secs(window_secs)).max(1));
-            }
-            counts.push(c.count);
-        }
-        Ok(if wait > 0 { Err(RetryAfter(wait)) } else { Ok(counts) })
+    ) -> Result<Option<RetryAfter>, RepoError> {
+        let policy = self.settings.throttle;
+        let keys = [
+            (attempt.account_key.as_str(), policy.account_failures),
+            (attempt.ip_key.as_str(), policy.ip_failures),
+        ];
+        self.count_against(&keys, policy.login_window_secs, now).await
     }
 
-    /// Counts one event against each key; `Some` if any is now over its limit.
+    /// The password was right: the account's counter starts over and the IP's gets the
+    /// attempt back (a busy office behind one address is not throttled by its own logins).
+    pub(crate) async fn password_attempt_succeeded(
+        &self,
+        attempt: &PasswordAttempt,
+    ) -> Result<(), RepoError> {
+        self.ports.throttle.clear(&attempt.account_key).await?;
+        self.ports.throttle.release(&attempt.ip_key).await
+    }
+
+    /// Counts a second-step code (TOTP or recovery) before it is checked; `Some` when it must
+    /// not be checked.
+    pub(crate) async fn count_code_attempt(
+        &self,
+        account: &crate::accounts::AccountId,
+        now: Timestamp,
+    ) -> Result<Option<RetryAfter>, RepoError> {
+        let policy = self.settings.throttle;
+        let key = code_key(account);
+        self.count_against(
+            &[(key.as_str(), policy.account_failures)],
+            policy.login_window_secs,
+            now,
+        )
+        .await
+    }
+
+    pub(crate) async fn code_attempt_succeeded(
+        &self,
+        account: &crate::accounts::AccountId,
+    ) -> Result<(), RepoError> {
+        self.ports.throttle.clear(&code_key(account)).await
+    }
+
+    /// Counts one event against each key (one atomic upsert each); `Some` if any is now over
+    /// its limit.
     pub(crate) async fn count_against(
         &self,
         keys: &[(&str, u32)],

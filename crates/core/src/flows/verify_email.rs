@@ -28,6 +28,15 @@ impl From<RepoError> for VerifyEmailError {
     }
 }
 
+/// What opening a verification link led to.
+#[derive(Debug)]
+pub enum Verified {
+    /// Verified, and this browser is signed in.
+    SignedIn(LoginSuccess),
+    /// Verified; the account has a second factor, so the person logs in as usual.
+    LogInNext(crate::accounts::Account),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ResendVerificationError {
     #[error("Too many requests. Try again in {0} seconds.")]
@@ -76,12 +85,14 @@ impl Core {
         Ok(found.is_some())
     }
 
-    /// Uses the link: marks the email verified and starts a session.
+    /// Uses the link: marks the email verified, ends the sessions opened before the address
+    /// was proven, and signs the browser in — unless the account has a second factor: no
+    /// emailed link signs anyone in past a factor they have (they log in as usual).
     pub async fn verify_email(
         &self,
         raw_token: &str,
         client: ClientInfo,
-    ) -> Result<LoginSuccess, VerifyEmailError> {
+    ) -> Result<Verified, VerifyEmailError> {
         let token = OpaqueToken::parse(raw_token).ok_or(VerifyEmailError::InvalidLink)?;
         let now = self.ports.clock.now();
         let account_id = self
@@ -108,9 +119,14 @@ impl Core {
                     .from(&client);
             self.audit(record).await;
         }
+        let (ended, _) =
+            self.end_sessions_except(&account.id, None).await.map_err(Unexpected::from)?;
+        tracing::info!(account = %account.id, sessions_ended = ended, "email verified");
+        if self.two_factor_status(&account.id).await?.enabled() {
+            return Ok(Verified::LogInNext(account));
+        }
         let cookie = self.start_session(&account.id, client).await?;
-        tracing::info!(account = %account.id, "email verified");
-        Ok(LoginSuccess { account, cookie })
+        Ok(Verified::SignedIn(LoginSuccess { account, cookie }))
     }
 
     /// Sends a fresh link if the address belongs to an active, unverified account. The answer

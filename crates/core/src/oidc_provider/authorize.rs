@@ -18,9 +18,13 @@ use crate::sessions::Session;
 pub enum AuthorizeOutcome {
     /// Shown to the person; the client or redirect URI could not be trusted.
     ErrorPage(OAuthError),
-    /// The person must sign in (again) and come back. `reauth_after` is set when an existing
-    /// session is not fresh enough (`prompt=login`, `max_age`).
-    Login { reauth_after: Option<i64>, login_hint: Option<String> },
+    /// The person must sign in (again) and come back. `reauth_marker` is set when an existing
+    /// session is not fresh enough (`prompt=login`, `max_age`): a sealed marker, bound to this
+    /// request and the time it was asked, that the request carries back after the sign-in.
+    Login { reauth_marker: Option<String>, login_hint: Option<String> },
+    /// The signed-in account has not verified its email address: no product gets it until
+    /// it does (someone may have signed up with another person's address).
+    VerifyEmailFirst { client_name: String },
     /// A third-party product asks for this person's data for the first time (or for more of
     /// it, or with `prompt=consent`): show the consent screen, then come back with the answer.
     Consent { client_name: String, scopes: Vec<String> },
@@ -46,16 +50,44 @@ fn covers(granted: &str, wanted: &[&str]) -> bool {
     wanted.iter().all(|w| granted.split(' ').any(|g| g == *w))
 }
 
+/// How long a re-authentication marker is good for (the sign-in it asks for, second step
+/// included, must happen within it).
+const REAUTH_MARKER_SECS: i64 = 900;
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ReauthMarker {
+    /// When the fresh sign-in was asked for: a session created since then counts as fresh.
+    at: i64,
+    /// SHA-256 of the request's parameters (the marker works for this request only).
+    req: String,
+}
+
+fn request_digest(params: &Params) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for (k, v) in params.sorted_pairs() {
+        for part in [k, v] {
+            hash.update(u64::try_from(part.len()).unwrap_or(u64::MAX).to_be_bytes());
+            hash.update(part.as_bytes());
+        }
+    }
+    base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, hash.finalize())
+}
+
 impl Core {
-    /// `auth_after`: the time a re-authentication was asked for, echoed back after login.
+    /// `reauth_marker`: the marker an earlier answer put on this request when it asked for a
+    /// fresh sign-in (`prompt=login`, `max_age`), carried back by the browser. It is sealed,
+    /// so nobody can make one, and it is bound to this exact request and to the time it was
+    /// asked: a session created since then is fresh; anything else asks again.
     /// `consent`: the answer from the consent screen (a CSRF-protected form), if any.
     pub async fn authorize(
         &self,
         params: Params,
         signed_in: Option<(&Session, &Account)>,
-        auth_after: Option<i64>,
+        reauth_marker: Option<&str>,
         consent: ConsentDecision,
     ) -> Result<AuthorizeOutcome, Unexpected> {
+        let digest = request_digest(&params);
         let target = match AuthorizationTarget::parse(params) {
             Ok(t) => t,
             Err(e) => return Ok(AuthorizeOutcome::ErrorPage(e)),
@@ -105,15 +137,11 @@ impl Core {
                 return Ok(error(OAuthError::new(ErrorCode::LoginRequired, "no one is signed in")));
             }
             return Ok(AuthorizeOutcome::Login {
-                reauth_after: None,
+                reauth_marker: None,
                 login_hint: request.login_hint,
             });
         };
-        let now = self.ports.clock.now();
-        let needs_fresh_login = request.prompt.contains(&Prompt::Login)
-            || request.max_age.is_some_and(|m| session.created_at.secs_until(now) > m);
-        let reauthenticated = auth_after.is_some_and(|t| session.created_at.unix() >= t);
-        if needs_fresh_login && !reauthenticated {
+        if let Some(marker) = self.reauth_needed(&request, session, reauth_marker, digest)? {
             if none {
                 return Ok(error(OAuthError::new(
                     ErrorCode::LoginRequired,
@@ -121,9 +149,18 @@ impl Core {
                 )));
             }
             return Ok(AuthorizeOutcome::Login {
-                reauth_after: Some(now.unix()),
+                reauth_marker: Some(marker),
                 login_hint: request.login_hint,
             });
+        }
+        if !account.email_verified() {
+            if none {
+                return Ok(error(OAuthError::new(
+                    ErrorCode::InteractionRequired,
+                    "the account's email address is not verified yet",
+                )));
+            }
+            return Ok(AuthorizeOutcome::VerifyEmailFirst { client_name: client.name.clone() });
         }
         let scope: Vec<&str> = request
             .scopes
@@ -143,6 +180,42 @@ impl Core {
         }
         let code = self.issue_code(&client, session, &request, &scope)?;
         Ok(respond(vec![("code".into(), code)]))
+    }
+
+    /// `prompt=login` and `max_age`: `None` when the session is fresh enough for this
+    /// request, otherwise the sealed marker to carry through the sign-in. A session created
+    /// after a valid marker for this request was issued counts as the re-authentication.
+    fn reauth_needed(
+        &self,
+        request: &AuthorizationRequest,
+        session: &Session,
+        reauth_marker: Option<&str>,
+        digest: String,
+    ) -> Result<Option<String>, Unexpected> {
+        let now = self.ports.clock.now();
+        let needs_fresh_login = request.prompt.contains(&Prompt::Login)
+            || request.max_age.is_some_and(|m| session.created_at.secs_until(now) > m);
+        if !needs_fresh_login {
+            return Ok(None);
+        }
+        let asked_at = reauth_marker
+            .and_then(|m| self.oidc.reauth.open(m))
+            .and_then(|plain| serde_json::from_slice::<ReauthMarker>(&plain).ok())
+            .filter(|m| {
+                m.req == digest && m.at <= now.unix() && now.unix() - m.at <= REAUTH_MARKER_SECS
+            })
+            .map(|m| m.at);
+        if asked_at.is_some_and(|t| session.created_at.unix() >= t) {
+            return Ok(None);
+        }
+        let marker = ReauthMarker { at: now.unix(), req: digest };
+        serde_json::to_vec(&marker)
+            .ok()
+            .and_then(|plain| self.oidc.reauth.seal(&plain, self.ports.rng.as_ref()))
+            .map(Some)
+            .ok_or_else(|| {
+                Unexpected::from(crate::ports::RepoError("sealing a marker failed".into()))
+            })
     }
 
     fn issue_code(

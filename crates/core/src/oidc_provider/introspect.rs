@@ -10,6 +10,7 @@ use crate::accounts::Account;
 use crate::flows::SiteAdmin;
 use crate::oidc_provider::KeyError;
 use crate::oidc_provider::clients::Client;
+use crate::oidc_provider::grants::{grant_of_jti, revoked_grant_marker};
 use crate::ports::RepoError;
 use crate::secret::OpaqueToken;
 use crate::sessions::SessionId;
@@ -94,8 +95,16 @@ impl Core {
         let Some(claims) = self.signed_access_claims(token).await else {
             return Ok(None);
         };
-        if claims.exp <= now.unix()
-            || self.oidc.revoked.is_revoked(&claims.jti, self.ports.oidc.as_ref(), now).await?
+        if claims.exp <= now.unix() {
+            return Ok(None);
+        }
+        let revoked = &self.oidc.revoked;
+        let repo = self.ports.oidc.as_ref();
+        if revoked.is_revoked(&claims.jti, repo, now).await? {
+            return Ok(None);
+        }
+        if let Some(grant) = grant_of_jti(&claims.jti)
+            && revoked.is_revoked(&revoked_grant_marker(grant), repo, now).await?
         {
             return Ok(None);
         }

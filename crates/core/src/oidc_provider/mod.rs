@@ -59,6 +59,8 @@ pub struct OidcState {
     pub(crate) keys: KeyRing,
     pub(crate) codes: codes::CodeSealer,
     pub(crate) receipts: crate::sealed::Sealer,
+    /// Re-authentication markers (`prompt=login`, `max_age`): sealed, bound to one request.
+    pub(crate) reauth: crate::sealed::Sealer,
     pub(crate) settings: OidcSettings,
 }
 
@@ -71,6 +73,7 @@ impl OidcState {
             verified: verified::VerifiedTokens::default(),
             codes: codes::CodeSealer::new(&master_key)?,
             receipts: crate::sealed::Sealer::new(&master_key, b"latchkey sign-out receipts v1")?,
+            reauth: crate::sealed::Sealer::new(&master_key, b"latchkey reauth markers v1")?,
             keys: KeyRing::new(master_key),
             settings,
         })

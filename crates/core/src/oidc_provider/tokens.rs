@@ -24,6 +24,13 @@ impl Core {
         OpaqueToken::generate(self.ports.rng.as_ref()).expose()[..22].to_owned()
     }
 
+    /// The `jti` of an access token minted under a grant: the grant's id, a dot, then random.
+    /// Every token of a grant (the first and each one a refresh mints) names it, so revoking
+    /// the grant revokes them all without storing each one.
+    pub(crate) fn grant_jti(&self, grant_id: &str) -> String {
+        format!("{grant_id}.{}", self.new_jti())
+    }
+
     pub(crate) async fn mint_access_token(
         &self,
         client: &Client,

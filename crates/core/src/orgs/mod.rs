@@ -535,7 +535,9 @@ impl Core {
         }
         let what = format!(
             "An administrator of {} changed your account's email from {} to {}.",
-            admin.org().name, account.email, new
+            admin.org().name,
+            account.email,
+            new
         );
         let link = format!("{}/account", self.settings.public_url);
         for to in [&account.email, new] {

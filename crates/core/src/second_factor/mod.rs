@@ -20,8 +20,10 @@ pub use webauthn::{Ceremony, KeySummary};
 use crate::Core;
 use crate::accounts::{Account, AccountId};
 use crate::audit::{Actor, Outcome, Record};
+use crate::authority::SignedIn;
 use crate::clock::Timestamp;
 use crate::credentials::Password;
+use crate::flows::account_settings::Recheck;
 use crate::flows::throttle::RetryAfter;
 use crate::flows::{HashFailure, LoginSuccess, Unexpected};
 use crate::mail;
@@ -87,6 +89,13 @@ pub enum SecondFactorError {
     BadNickname,
     #[error("This account has been deactivated. Contact your administrator.")]
     Deactivated,
+    /// The change needs a sign-in from the last few minutes (step-up).
+    #[error("For your security, sign in again to make this change.")]
+    SignInAgain,
+    /// Pre-registration takeover: nobody may attach a factor to an address they have not
+    /// proven they control.
+    #[error("Verify your email address first: open the link we sent you (or ask for a new one).")]
+    EmailNotVerified,
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }
@@ -187,11 +196,25 @@ impl Core {
         Ok(TwoFactorStatus { totp, security_keys, recovery_codes_left: left })
     }
 
+    /// Whether a signed-in person may change their second factors now: a verified address and
+    /// a recent sign-in.
+    pub(crate) fn may_change_factors(&self, signed_in: &SignedIn) -> Result<(), SecondFactorError> {
+        if !signed_in.account().email_verified() {
+            return Err(SecondFactorError::EmailNotVerified);
+        }
+        if !self.sign_in_is_recent(signed_in) {
+            return Err(SecondFactorError::SignInAgain);
+        }
+        Ok(())
+    }
+
     /// Starts setting up an authenticator app: a fresh secret, not yet in force.
     pub async fn begin_totp_enrolment(
         &self,
-        account: &Account,
+        signed_in: &SignedIn,
     ) -> Result<Enrolment, SecondFactorError> {
+        self.may_change_factors(signed_in)?;
+        let account = signed_in.account();
         let mut secret = vec![0u8; SECRET_BYTES];
         self.ports.rng.fill(&mut secret);
         let sealed = self
@@ -230,9 +253,13 @@ impl Core {
     /// once).
     pub async fn confirm_totp_enrolment(
         &self,
-        account: &Account,
+        signed_in: &SignedIn,
         code: &str,
     ) -> Result<Vec<String>, SecondFactorError> {
+        let account = signed_in.account();
+        if !account.email_verified() {
+            return Err(SecondFactorError::EmailNotVerified);
+        }
         let record = self
             .ports
             .second_factor
@@ -244,7 +271,11 @@ impl Core {
         }
         let totp = self.totp_for(&record.secret, account)?;
         let now = self.ports.clock.now();
+        if let Some(RetryAfter(secs)) = self.count_code_attempt(&account.id, now).await? {
+            return Err(SecondFactorError::Throttled(secs));
+        }
         let step = matching_step(&totp, code, now).ok_or(SecondFactorError::WrongCode)?;
+        self.code_attempt_succeeded(&account.id).await?;
         if !self.ports.second_factor.confirm_totp(&account.id, step, now).await? {
             return Err(SecondFactorError::NotEnrolling);
         }
@@ -276,8 +307,10 @@ impl Core {
     /// New recovery codes; the old ones stop working.
     pub async fn regenerate_recovery_codes(
         &self,
-        account: &Account,
+        signed_in: &SignedIn,
     ) -> Result<Vec<String>, SecondFactorError> {
+        self.may_change_factors(signed_in)?;
+        let account = signed_in.account();
         if !self.two_factor_status(&account.id).await?.enabled() {
             return Err(SecondFactorError::NotEnabled);
         }
@@ -296,16 +329,19 @@ impl Core {
         Ok(codes)
     }
 
-    /// Turns two-step verification off: needs the password and a current code.
+    /// Turns two-step verification off: needs a recent sign-in, the password and a current
+    /// code (both counted against their limits before they are checked).
     pub async fn disable_two_factor(
         &self,
-        account: &Account,
+        signed_in: &SignedIn,
         password: &Password,
         code: &str,
     ) -> Result<(), SecondFactorError> {
-        if !self.password_is_right(account, password).await? {
-            return Err(SecondFactorError::WrongPassword);
+        if !self.sign_in_is_recent(signed_in) {
+            return Err(SecondFactorError::SignInAgain);
         }
+        let account = signed_in.account();
+        self.recheck_or_refuse(signed_in, password).await?;
         let status = self.two_factor_status(&account.id).await?;
         if !status.totp {
             return Err(SecondFactorError::NotEnabled);
@@ -358,24 +394,34 @@ impl Core {
         Ok(())
     }
 
-    /// Checks a TOTP or recovery code, counting failures against the account's throttle.
+    /// The password re-check of a sensitive change, as this module's error.
+    pub(crate) async fn recheck_or_refuse(
+        &self,
+        signed_in: &SignedIn,
+        password: &Password,
+    ) -> Result<(), SecondFactorError> {
+        match self.recheck_password(signed_in, password).await? {
+            Recheck::Right => Ok(()),
+            Recheck::Wrong => Err(SecondFactorError::WrongPassword),
+            Recheck::Throttled(secs) => Err(SecondFactorError::Throttled(secs)),
+        }
+    }
+
+    /// Checks a TOTP or recovery code, counted against the account's limit before it is
+    /// checked (a parallel burst of guesses is cut at the limit).
     async fn check_code_throttled(
         &self,
         account: &Account,
         code: &str,
     ) -> Result<(), SecondFactorError> {
-        let policy = self.settings.throttle;
         let now = self.ports.clock.now();
-        let key = format!("2fa:{}", account.id);
-        let keys = [(key.as_str(), policy.account_failures)];
-        if let Err(RetryAfter(secs)) = self.throttled(&keys, policy.login_window_secs, now).await? {
+        if let Some(RetryAfter(secs)) = self.count_code_attempt(&account.id, now).await? {
             return Err(SecondFactorError::Throttled(secs));
         }
         if self.verify_code(account, code, now).await? {
-            self.ports.throttle.clear(&key).await?;
+            self.code_attempt_succeeded(&account.id).await?;
             Ok(())
         } else {
-            self.count_against(&keys, policy.login_window_secs, now).await?;
             let record = Record::new("second_factor.check", Actor::Person(account))
                 .outcome(Outcome::Failure)
                 .target(account)

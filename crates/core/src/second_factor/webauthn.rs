@@ -18,6 +18,7 @@ use webauthn_rs::prelude::{
 use crate::Core;
 use crate::accounts::{Account, AccountId};
 use crate::audit::{Actor, Record};
+use crate::authority::SignedIn;
 use crate::clock::Timestamp;
 use crate::flows::LoginSuccess;
 use crate::ports::{RepoError, WebauthnChallenge, WebauthnCredential};
@@ -156,8 +157,10 @@ impl Core {
     /// Starts registering a security key or passkey for a signed-in person.
     pub async fn begin_key_registration(
         &self,
-        account: &Account,
+        signed_in: &SignedIn,
     ) -> Result<Ceremony, SecondFactorError> {
+        self.may_change_factors(signed_in)?;
+        let account = signed_in.account();
         let webauthn = self.webauthn()?;
         let existing: Vec<_> = self
             .passkeys(&account.id)
@@ -187,11 +190,15 @@ impl Core {
 
     pub async fn finish_key_registration(
         &self,
-        account: &Account,
+        signed_in: &SignedIn,
         challenge: &str,
         credential: &str,
         nickname: &str,
     ) -> Result<(), SecondFactorError> {
+        let account = signed_in.account();
+        if !account.email_verified() {
+            return Err(SecondFactorError::EmailNotVerified);
+        }
         let nickname = nickname.trim();
         if nickname.is_empty()
             || nickname.chars().count() > 60
@@ -248,16 +255,18 @@ impl Core {
         Ok(self.ports.second_factor.rename_webauthn_credential(&account.id, id, nickname).await?)
     }
 
-    /// Removes a key; the caller has checked a recent sign-in and the password.
+    /// Removes a key: needs a recent sign-in and the password (counted before it is checked).
     pub async fn remove_security_key(
         &self,
-        account: &Account,
+        signed_in: &SignedIn,
         password: &crate::credentials::Password,
         id: &str,
     ) -> Result<bool, SecondFactorError> {
-        if !self.password_is_right(account, password).await? {
-            return Err(SecondFactorError::WrongPassword);
+        if !self.sign_in_is_recent(signed_in) {
+            return Err(SecondFactorError::SignInAgain);
         }
+        let account = signed_in.account();
+        self.recheck_or_refuse(signed_in, password).await?;
         let removed = self.ports.second_factor.delete_webauthn_credential(&account.id, id).await?;
         if removed {
             tracing::info!(account = %account.id, key = %id, "security key removed");

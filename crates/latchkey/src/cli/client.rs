@@ -61,6 +61,13 @@ pub enum ClientCommand {
     List,
 }
 
+fn register_failure(e: RegisterClientError) -> Failure {
+    match e {
+        RegisterClientError::Invalid(m) => Failure::Usage(m),
+        RegisterClientError::Unexpected(e) => Failure::Refused(e.to_string()),
+    }
+}
+
 pub async fn run(cmd: ClientCommand, config: Config, json: bool) -> Result<(), Failure> {
     match cmd {
         ClientCommand::Create {
@@ -115,11 +122,11 @@ pub async fn run(cmd: ClientCommand, config: Config, json: bool) -> Result<(), F
             let backend = Backend::open(&config, Arc::new(SystemClock))
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?;
-            let registered =
-                backend.core.register_client(&backend.site_admin(), request).await.map_err(|e| match e {
-                    RegisterClientError::Invalid(m) => Failure::Usage(m),
-                    RegisterClientError::Unexpected(e) => Failure::Refused(e.to_string()),
-                })?;
+            let registered = backend
+                .core
+                .register_client(&backend.site_admin(), request)
+                .await
+                .map_err(register_failure)?;
             let secret = registered.secret.as_ref().map(|s| s.expose().to_owned());
             if json {
                 let mut doc = serde_json::to_value(registered.client.summary())

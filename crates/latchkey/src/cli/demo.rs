@@ -35,7 +35,9 @@ pub async fn run(config: Config) -> Result<(), Failure> {
     let data_dir = config.data_dir.clone();
     let app = App::build(config).await.map_err(|e| Failure::Refused(e.to_string()))?;
     let specs =
-        demo::prepare(app.core(), &SiteAdmin::operator(app.operator()), &data_dir, &issuer, &bases).await.map_err(Failure::Refused)?;
+        demo::prepare(app.core(), &SiteAdmin::operator(app.operator()), &data_dir, &issuer, &bases)
+            .await
+            .map_err(Failure::Refused)?;
     for (spec, listener) in specs.into_iter().zip(listeners) {
         let router = demo::router(spec).map_err(Failure::Refused)?;
         tokio::spawn(async move {

@@ -81,9 +81,11 @@ pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Fai
                 site_admin,
             };
             let account =
-                backend.core.create_account(&backend.site_admin(), request).await.map_err(|e| match e {
-                    CreateAccountError::EmailTaken => Failure::Refused(e.to_string()),
-                    other => Failure::Refused(other.to_string()),
+                backend.core.create_account(&backend.site_admin(), request).await.map_err(|e| {
+                    match e {
+                        CreateAccountError::EmailTaken => Failure::Refused(e.to_string()),
+                        other => Failure::Refused(other.to_string()),
+                    }
                 })?;
             output(
                 &backend.core,
@@ -147,11 +149,7 @@ pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Fai
     Ok(())
 }
 
-async fn reset_two_factor(
-    backend: &Backend,
-    email: &Email,
-    json: bool,
-) -> Result<(), Failure> {
+async fn reset_two_factor(backend: &Backend, email: &Email, json: bool) -> Result<(), Failure> {
     let account = backend
         .core
         .reset_two_factor(&backend.site_admin(), email)

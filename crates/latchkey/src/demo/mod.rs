@@ -73,7 +73,12 @@ pub async fn prepare(
         .collect())
 }
 
-async fn register(core: &Core, admin: &SiteAdmin, name: &str, base_url: &str) -> Result<Saved, String> {
+async fn register(
+    core: &Core,
+    admin: &SiteAdmin,
+    name: &str,
+    base_url: &str,
+) -> Result<Saved, String> {
     let registered = core
         .register_client(
             admin,

@@ -26,9 +26,15 @@ async fn start_products(server: &TestServer) -> (String, String) {
         bases.push((name, format!("http://{}", listener.local_addr().unwrap())));
         listeners.push(listener);
     }
-    let specs = latchkey::demo::prepare(&server.core, &server.site_admin(), &server.config.data_dir, &server.url, &bases)
-        .await
-        .unwrap();
+    let specs = latchkey::demo::prepare(
+        &server.core,
+        &server.site_admin(),
+        &server.config.data_dir,
+        &server.url,
+        &bases,
+    )
+    .await
+    .unwrap();
     for (spec, listener) in specs.into_iter().zip(listeners) {
         let router = latchkey::demo::router(spec).unwrap();
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });

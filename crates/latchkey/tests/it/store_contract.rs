@@ -152,12 +152,16 @@ contract! {
         }
         counts.sort_unstable();
         assert_eq!(counts, (1..=10).collect::<Vec<_>>(), "no lost updates");
-        assert_eq!(ThrottleRepo::peek(&*store, "k", 60, T0.plus_secs(59)).await.unwrap().count, 10);
-        assert_eq!(ThrottleRepo::peek(&*store, "k", 60, T0.plus_secs(60)).await.unwrap().count, 0, "window over");
+        // A release gives one back (a counted attempt that was right), never below zero.
+        store.release("k").await.unwrap();
+        assert_eq!(store.hit("k", 60, T0.plus_secs(59)).await.unwrap().count, 10);
         let fresh = store.hit("k", 60, T0.plus_secs(61)).await.unwrap();
-        assert_eq!((fresh.count, fresh.window_start), (1, T0.plus_secs(61)));
+        assert_eq!((fresh.count, fresh.window_start), (1, T0.plus_secs(61)), "window over");
         store.clear("k").await.unwrap();
-        assert_eq!(ThrottleRepo::peek(&*store, "k", 60, T0.plus_secs(61)).await.unwrap().count, 0);
+        assert_eq!(store.hit("k", 60, T0.plus_secs(61)).await.unwrap().count, 1, "cleared");
+        store.release("k").await.unwrap();
+        store.release("k").await.unwrap();
+        assert_eq!(store.hit("k", 60, T0.plus_secs(61)).await.unwrap().count, 1, "never below zero");
         store.hit("old", 60, T0).await.unwrap();
         assert_eq!(store.delete_stale(T0.plus_secs(1)).await.unwrap(), 1);
     }

@@ -55,13 +55,7 @@ async fn enrol(server: &TestServer, browser: &Browser) -> (TOTP, Vec<String>) {
 async fn account_id(server: &TestServer, browser: &Browser) -> latchkey_core::accounts::AccountId {
     let _ = browser;
     let email = latchkey_core::accounts::Email::parse("tsv@example.com").unwrap();
-    server
-        .core
-        .find_account(&server.site_admin(), &email)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
+    server.core.find_account(&server.site_admin(), &email).await.unwrap().unwrap().id
 }
 
 /// Password step; returns the second-step page's CSRF token.
@@ -156,6 +150,18 @@ on_both_engines! {
         assert_eq!(page.location(), Some("/login?reauth=1&next=%2Faccount"), "password changes need a recent sign-in too");
 
         server.clock.advance(301);
+        let security = browser.get("/account/security").await;
+        let stale = browser
+            .post_raw("/account/security/totp/disable", &[("csrf_token", &security.csrf()), ("password", PASSWORD), ("code", &codes[1])])
+            .await;
+        assert_eq!(stale.location(), Some("/login?reauth=1&next=%2Faccount%2Fsecurity"), "turning it off needs a recent sign-in");
+        let page = browser
+            .submit("/login?reauth=1&next=%2Faccount%2Fsecurity", "/login", &[("email", "tsv@example.com"), ("password", PASSWORD)])
+            .await;
+        assert_eq!(page.location(), Some("/login/second-factor"), "{}", page.body);
+        let csrf = browser.get("/login/second-factor").await.csrf();
+        let page = second_step(&browser, &csrf, &code_at(&app, &server, 0)).await;
+        assert_eq!(page.status, 303, "{}", page.body);
         let security = browser.get("/account/security").await;
         let off = |password: &'static str, code: String| {
             let csrf = security.csrf();

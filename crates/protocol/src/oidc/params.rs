@@ -53,6 +53,15 @@ impl Params {
     pub fn take(&mut self, key: &str) -> Option<String> {
         self.0.remove(key)
     }
+
+    /// Every parameter, sorted by name: a canonical form (to bind something to this exact
+    /// request).
+    pub fn sorted_pairs(&self) -> Vec<(&str, &str)> {
+        let mut pairs: Vec<(&str, &str)> =
+            self.0.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        pairs.sort_unstable();
+        pairs
+    }
 }
 
 #[cfg(test)]

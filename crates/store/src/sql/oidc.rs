@@ -75,6 +75,9 @@ impl OidcRepo for SqlStore {
     }
 
     async fn insert_grant(&self, g: &Grant, code: Option<&TokenHash>) -> RepoResult<()> {
+        // One transaction: a crash between the two statements must not leave a grant that its
+        // code does not name (a replay of the code could then not revoke it).
+        let mut tx = self.pool.begin().await.map_err(unexpected)?;
         sqlx::query(concat!(
             "INSERT INTO grants (",
             grant_columns!(),
@@ -89,17 +92,18 @@ impl OidcRepo for SqlStore {
         .bind(g.auth_time.unix())
         .bind(g.created_at.unix())
         .bind(g.revoked_at.map(Timestamp::unix))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(unexpected)?;
         if let Some(code) = code {
             sqlx::query("UPDATE redeemed_codes SET grant_id = $1 WHERE code_hash = $2")
                 .bind(g.id.as_str())
                 .bind(code.as_str())
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(unexpected)?;
         }
+        tx.commit().await.map_err(unexpected)?;
         Ok(())
     }
 
@@ -321,6 +325,21 @@ impl OidcRepo for SqlStore {
             .map_err(unexpected)?
             .rows_affected();
         Ok(deleted > 0)
+    }
+
+    async fn live_grants_for_account(&self, account: &AccountId) -> RepoResult<Vec<Grant>> {
+        Ok(sqlx::query_as::<_, GrantRow>(concat!(
+            "SELECT ",
+            grant_columns!(),
+            " FROM grants WHERE account_id = $1 AND revoked_at IS NULL ORDER BY created_at, id"
+        ))
+        .bind(account.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)?
+        .into_iter()
+        .map(GrantRow::into_grant)
+        .collect())
     }
 
     async fn grants_for_client(

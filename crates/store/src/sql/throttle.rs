@@ -37,17 +37,13 @@ impl ThrottleRepo for SqlStore {
         Ok(window_count(hits, start))
     }
 
-    async fn peek(&self, key: &str, window_secs: i64, now: Timestamp) -> RepoResult<WindowCount> {
-        let row: Option<(i64, i64)> =
-            sqlx::query_as("SELECT hits, window_start FROM throttle_counters WHERE key = $1")
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(unexpected)?;
-        Ok(match row {
-            Some((hits, start)) if start > now.unix() - window_secs => window_count(hits, start),
-            _ => window_count(0, now.unix()),
-        })
+    async fn release(&self, key: &str) -> RepoResult<()> {
+        sqlx::query("UPDATE throttle_counters SET hits = hits - 1 WHERE key = $1 AND hits > 0")
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        Ok(())
     }
 
     async fn clear(&self, key: &str) -> RepoResult<()> {

@@ -292,7 +292,9 @@ fn status_error(e: SetStatusError) -> ApiError {
             "conflict",
             "the account is closed (or already erased)",
         ),
-        SetStatusError::Protected => ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
+        SetStatusError::Protected => {
+            ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
+        }
         SetStatusError::Unexpected(e) => ApiError::unexpected(&e),
     }
 }

@@ -15,7 +15,8 @@ use crate::error::{leads_to_products, message_page, render, unexpected_page};
 use crate::extract::{CsrfForm, CsrfToken, MaybeSignedIn, SignedIn};
 use crate::state::AppState;
 
-/// Our own marker on the authorize URL we send the person back to after a forced re-login.
+/// Our own marker on the authorize URL we send the person back to after a forced re-login:
+/// sealed by core and bound to the request, so adding one by hand achieves nothing.
 const AUTH_AFTER: &str = "lk_auth_after";
 
 pub async fn authorize_get(
@@ -93,9 +94,9 @@ async fn authorize(
         Ok(p) => p,
         Err(e) => return invalid_request_page(&e.error_description),
     };
-    let auth_after = params.take(AUTH_AFTER).and_then(|v| v.parse::<i64>().ok());
+    let marker = params.take(AUTH_AFTER);
     let me = signed_in.as_ref().map(|s| (s.session(), s.account()));
-    let outcome = match state.core.authorize(params, me, auth_after, consent).await {
+    let outcome = match state.core.authorize(params, me, marker.as_deref(), consent).await {
         Ok(o) => o,
         Err(e) => return unexpected_page(&e),
     };
@@ -113,18 +114,27 @@ async fn authorize(
                 request: raw,
             }))
         }
-        AuthorizeOutcome::Login { reauth_after, login_hint } => {
+        AuthorizeOutcome::VerifyEmailFirst { client_name } => message_page(
+            StatusCode::FORBIDDEN,
+            "Verify your email address first",
+            &format!(
+                "{client_name} needs a verified email address. Open the link we emailed you \
+                 (or ask for a new one at /verify-email/resend), then come back to {client_name}."
+            ),
+        ),
+        AuthorizeOutcome::Login { reauth_marker, login_hint } => {
             // Back to this same request after login, without our marker from an earlier loop.
             let mut back: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes())
                 .filter(|(k, _)| k != AUTH_AFTER)
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
-            if let Some(t) = reauth_after {
-                back.push((AUTH_AFTER.into(), t.to_string()));
+            let reauth = reauth_marker.is_some();
+            if let Some(marker) = reauth_marker {
+                back.push((AUTH_AFTER.into(), marker));
             }
             let next = format!("/oauth/authorize?{}", encode(&back));
             let mut login = vec![("next".to_owned(), next)];
-            if reauth_after.is_some() {
+            if reauth {
                 login.push(("reauth".into(), "1".into()));
             }
             if let Some(hint) = login_hint {

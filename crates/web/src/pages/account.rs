@@ -144,13 +144,13 @@ async fn account_page(
         site_admin: me.account().site_admin,
         managed_by: state
             .core
-            .managing_org(&me.account())
+            .managing_org(me.account())
             .await
             .map_err(|e| unexpected_page(&e))?
             .map(|o| o.name),
         orgs: state
             .core
-            .administered_orgs(&me)
+            .administered_orgs(me)
             .await
             .map_err(|e| unexpected_page(&e))?
             .into_iter()
@@ -217,7 +217,7 @@ pub async fn name_update(
             };
         }
     };
-    match state.core.change_name(&me.account(), &name).await {
+    match state.core.change_name(me.account(), &name).await {
         Ok(()) => Redirect::to("/account?notice=name_changed").into_response(),
         Err(e) => {
             let failure = Failure::from(e);
@@ -256,7 +256,7 @@ pub async fn password_update(
         page.new_password_error = new.err().map(|e| e.to_string());
         return (StatusCode::BAD_REQUEST, render(&page)).into_response();
     };
-    match state.core.change_password(&me.session(), &me.account(), current, new).await {
+    match state.core.change_password(&me, current, new).await {
         Ok(()) => Redirect::to("/account?notice=password_changed").into_response(),
         Err(e) => {
             let failure = Failure::from(e);
@@ -328,7 +328,7 @@ pub async fn closure_request(
     me: SignedIn,
     CsrfForm(form): CsrfForm<ClosureForm>,
 ) -> Response {
-    match state.core.request_closure(&me.account(), &form.reason).await {
+    match state.core.request_closure(me.account(), &form.reason).await {
         Ok(_) => Redirect::to("/account?notice=closure_requested").into_response(),
         Err(e) => unexpected_page(&e),
     }
@@ -341,7 +341,7 @@ pub async fn product_revoke(
     Path(client_id): Path<String>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Response {
-    match state.core.revoke_consent(&me.account(), &client_id).await {
+    match state.core.revoke_consent(me.account(), &client_id).await {
         Ok(true) => Redirect::to("/account?notice=access_revoked").into_response(),
         Ok(false) => message_page(
             StatusCode::NOT_FOUND,

@@ -11,11 +11,12 @@ use axum_extra::extract::CookieJar;
 use latchkey_core::accounts::Email;
 use latchkey_core::credentials::Password;
 use latchkey_core::flows::ChangeEmailError;
-use latchkey_core::second_factor::STEP_UP_SECS;
 use serde::Deserialize;
 
 use crate::error::{message_page, render, unexpected_page};
-use crate::extract::{CookieNames, CsrfForm, CsrfToken, SignedIn, session_cookie_removal};
+use crate::extract::{
+    CookieNames, CsrfForm, CsrfToken, MaybeSignedIn, SignedIn, session_cookie_removal,
+};
 use crate::state::AppState;
 
 #[derive(Deserialize, Default)]
@@ -29,6 +30,7 @@ fn refused(e: &ChangeEmailError) -> Response {
     let status = match e {
         ChangeEmailError::WrongPassword => StatusCode::UNAUTHORIZED,
         ChangeEmailError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        ChangeEmailError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
         ChangeEmailError::Unexpected(u) => return unexpected_page(u),
         _ => StatusCode::BAD_REQUEST,
     };
@@ -40,10 +42,6 @@ pub async fn request(
     me: SignedIn,
     CsrfForm(form): CsrfForm<ChangeForm>,
 ) -> Response {
-    let age = me.session().created_at.secs_until(state.core.clock().now());
-    if age > STEP_UP_SECS {
-        return Redirect::to("/login?reauth=1&next=%2Faccount").into_response();
-    }
     let new = match Email::parse(&form.new_email) {
         Ok(e) => e,
         Err(e) => {
@@ -53,8 +51,11 @@ pub async fn request(
     let Ok(password) = Password::for_verification(&form.current_password) else {
         return refused(&ChangeEmailError::WrongPassword);
     };
-    match state.core.request_email_change(&me.account(), &password, &new).await {
+    match state.core.request_email_change(&me, &password, &new).await {
         Ok(()) => Redirect::to("/account?notice=email_change_sent").into_response(),
+        Err(ChangeEmailError::SignInAgain) => {
+            Redirect::to(&crate::pages::sign_in_again("/account")).into_response()
+        }
         Err(e) => refused(&e),
     }
 }
@@ -124,9 +125,10 @@ pub async fn revert_show(
 
 pub async fn confirm_submit(
     State(state): State<AppState>,
+    MaybeSignedIn(signed_in): MaybeSignedIn,
     CsrfForm(form): CsrfForm<TokenQuery>,
 ) -> Response {
-    match state.core.confirm_email_change(&form.token).await {
+    match state.core.confirm_email_change(&form.token, signed_in.as_deref()).await {
         Ok(_) => Redirect::to("/account?notice=email_changed").into_response(),
         Err(e) => refused(&e),
     }

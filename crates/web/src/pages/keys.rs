@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use latchkey_core::credentials::Password;
-use latchkey_core::second_factor::{Ceremony, STEP_UP_SECS, SecondFactorError};
+use latchkey_core::second_factor::{Ceremony, SecondFactorError};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -17,7 +17,7 @@ use crate::extract::{
     Client, CookieNames, CsrfForm, MaybeSignedIn, SignedIn, pending_cookie_removal, session_cookie,
 };
 use crate::pages::login::NoFields;
-use crate::pages::safe_next;
+use crate::pages::{safe_next, sign_in_again};
 use crate::state::AppState;
 
 fn ceremony(c: Ceremony) -> Response {
@@ -34,24 +34,14 @@ fn go(location: &str) -> Response {
     Json(json!({ "location": location })).into_response()
 }
 
-fn stale(state: &AppState, me: &SignedIn) -> Option<Response> {
-    let age = me.session().created_at.secs_until(state.core.clock().now());
-    (age > STEP_UP_SECS).then(|| {
-        let back: String = url::form_urlencoded::byte_serialize(b"/account/security").collect();
-        go(&format!("/login?reauth=1&next={back}"))
-    })
-}
-
 pub async fn register_begin(
     State(state): State<AppState>,
     me: SignedIn,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Response {
-    if let Some(r) = stale(&state, &me) {
-        return r;
-    }
-    match state.core.begin_key_registration(&me.account()).await {
+    match state.core.begin_key_registration(&me).await {
         Ok(c) => ceremony(c),
+        Err(SecondFactorError::SignInAgain) => go(&sign_in_again("/account/security")),
         Err(e) => error(e),
     }
 }
@@ -72,7 +62,7 @@ pub async fn register_finish(
 ) -> Response {
     match state
         .core
-        .finish_key_registration(&me.account(), &form.challenge, &form.credential, &form.nickname)
+        .finish_key_registration(&me, &form.challenge, &form.credential, &form.nickname)
         .await
     {
         Ok(()) => go("/account/security?notice=key_added"),
@@ -92,7 +82,7 @@ pub async fn rename(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<RenameForm>,
 ) -> Response {
-    match state.core.rename_security_key(&me.account(), &id, &form.nickname).await {
+    match state.core.rename_security_key(me.account(), &id, &form.nickname).await {
         Ok(true) => Redirect::to("/account/security?notice=key_renamed").into_response(),
         Ok(false) => message_page(StatusCode::NOT_FOUND, "Key not found", "That key is gone."),
         Err(e) => crate::error::failure_page(&Failure::from(e), "Could not rename the key"),
@@ -112,18 +102,17 @@ pub async fn remove(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<RemoveForm>,
 ) -> Response {
-    let age = me.session().created_at.secs_until(state.core.clock().now());
-    if age > STEP_UP_SECS {
-        return Redirect::to("/login?reauth=1&next=%2Faccount%2Fsecurity").into_response();
-    }
     let Ok(password) = Password::for_verification(&form.password) else {
         return crate::error::failure_page(
             &Failure::from(SecondFactorError::WrongPassword),
             "Could not remove the key",
         );
     };
-    match state.core.remove_security_key(&me.account(), &password, &id).await {
+    match state.core.remove_security_key(&me, &password, &id).await {
         Ok(true) => Redirect::to("/account/security?notice=key_removed").into_response(),
+        Err(SecondFactorError::SignInAgain) => {
+            Redirect::to(&sign_in_again("/account/security")).into_response()
+        }
         Ok(false) => message_page(StatusCode::NOT_FOUND, "Key not found", "That key is gone."),
         Err(e) => crate::error::failure_page(&Failure::from(e), "Could not remove the key"),
     }

@@ -33,11 +33,21 @@ pub fn safe_next(next: &str) -> Option<&str> {
 }
 
 /// Notices are chosen by key, so a link can never make a page say something we did not write.
+/// Where a sensitive change sends someone whose sign-in is not recent enough (core decides):
+/// the login form, then back to `back`.
+pub fn sign_in_again(back: &str) -> String {
+    let next: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
+    format!("/login?reauth=1&next={next}")
+}
+
 pub fn notice_text(key: Option<&str>) -> Option<&'static str> {
     match key? {
         "password_reset" => Some("Your password was changed. Log in with your new password."),
         "signed_out_everywhere" => Some("You were signed out on every device."),
         "verified" => Some("Your email address is verified. Welcome to Latchkey."),
+        "verified_log_in" => {
+            Some("Your email address is verified. Log in with your password and your second step.")
+        }
         "name_changed" => Some("Your name was saved."),
         "password_changed" => {
             Some("Your password was changed, and every other device was signed out.")

@@ -330,9 +330,11 @@ async fn managed_account_action(
         Err(e @ ManagedActionError::Closed) => {
             message_page(StatusCode::CONFLICT, "Account closed", &e.to_string())
         }
-        Err(e @ ManagedActionError::Protected) => {
-            message_page(StatusCode::FORBIDDEN, "Only site administrators can do this", &e.to_string())
-        }
+        Err(e @ ManagedActionError::Protected) => message_page(
+            StatusCode::FORBIDDEN,
+            "Only site administrators can do this",
+            &e.to_string(),
+        ),
         Err(ManagedActionError::Unexpected(e)) => unexpected_page(&e),
         Err(e) => message_page(StatusCode::BAD_REQUEST, "Not done", &e.to_string()),
     }

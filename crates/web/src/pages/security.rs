@@ -6,13 +6,13 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use latchkey_core::credentials::Password;
-use latchkey_core::second_factor::STEP_UP_SECS;
+use latchkey_core::second_factor::SecondFactorError;
 use serde::Deserialize;
 
 use crate::error::{Failure, render, unexpected_page};
 use crate::extract::{CsrfForm, CsrfToken, SignedIn};
 use crate::pages::login::NoFields;
-use crate::pages::{format_time, notice_text};
+use crate::pages::{format_time, notice_text, sign_in_again};
 use crate::state::AppState;
 
 const HERE: &str = "/account/security";
@@ -54,13 +54,12 @@ struct CodesPage {
     codes: Vec<String>,
 }
 
-/// Sends the person to sign in again when their sign-in is older than the step-up window.
-fn step_up(state: &AppState, me: &SignedIn) -> Option<Response> {
-    let age = me.session().created_at.secs_until(state.core.clock().now());
-    (age > STEP_UP_SECS).then(|| {
-        let next: String = url::form_urlencoded::byte_serialize(HERE.as_bytes()).collect();
-        Redirect::to(&format!("/login?reauth=1&next={next}")).into_response()
-    })
+/// The page a refused change shows; a sign-in that is not recent enough goes back to login.
+fn refused(e: SecondFactorError, heading: &str) -> Response {
+    if matches!(e, SecondFactorError::SignInAgain) {
+        return Redirect::to(&sign_in_again(HERE)).into_response();
+    }
+    crate::error::failure_page(&Failure::from(e), heading)
 }
 
 async fn page(state: &AppState, me: &SignedIn, csrf: String) -> Result<SecurityPage, Response> {
@@ -120,10 +119,7 @@ pub async fn totp_start(
     csrf: CsrfToken,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Response {
-    if let Some(r) = step_up(&state, &me) {
-        return r;
-    }
-    match state.core.begin_totp_enrolment(&me.account()).await {
+    match state.core.begin_totp_enrolment(&me).await {
         Ok(e) => render(&EnrolPage {
             csrf: csrf.0,
             secret: e.secret_base32,
@@ -131,10 +127,7 @@ pub async fn totp_start(
             qr: e.qr_data_uri,
             form_error: None,
         }),
-        Err(e) => {
-            let failure = Failure::from(e);
-            crate::error::failure_page(&failure, "Could not set up an authenticator app")
-        }
+        Err(e) => refused(e, "Could not set up an authenticator app"),
     }
 }
 
@@ -151,12 +144,13 @@ pub async fn totp_confirm(
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> Response {
     let code: String = form.code.chars().take(64).collect();
-    match state.core.confirm_totp_enrolment(&me.account(), &code).await {
+    match state.core.confirm_totp_enrolment(&me, &code).await {
         Ok(codes) => render(&CodesPage { codes }),
+        Err(e @ SecondFactorError::EmailNotVerified) => refused(e, "Could not set up the app"),
         Err(e) => {
             let failure = Failure::from(e);
             // The same secret stays pending: show it again with the error.
-            match state.core.pending_totp_enrolment(&me.account()).await {
+            match state.core.pending_totp_enrolment(me.account()).await {
                 Ok(Some(e)) => failure.apply(render(&EnrolPage {
                     csrf: csrf.0,
                     secret: e.secret_base32,
@@ -176,15 +170,9 @@ pub async fn recovery_codes(
     me: SignedIn,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Response {
-    if let Some(r) = step_up(&state, &me) {
-        return r;
-    }
-    match state.core.regenerate_recovery_codes(&me.account()).await {
+    match state.core.regenerate_recovery_codes(&me).await {
         Ok(codes) => render(&CodesPage { codes }),
-        Err(e) => {
-            let failure = Failure::from(e);
-            crate::error::failure_page(&failure, "Could not make new recovery codes")
-        }
+        Err(e) => refused(e, "Could not make new recovery codes"),
     }
 }
 
@@ -210,8 +198,9 @@ pub async fn totp_disable(
         return (axum::http::StatusCode::UNAUTHORIZED, render(&page)).into_response();
     };
     let code: String = form.code.chars().take(64).collect();
-    match state.core.disable_two_factor(&me.account(), &password, &code).await {
+    match state.core.disable_two_factor(&me, &password, &code).await {
         Ok(()) => Redirect::to("/account/security?notice=two_factor_off").into_response(),
+        Err(SecondFactorError::SignInAgain) => Redirect::to(&sign_in_again(HERE)).into_response(),
         Err(e) => {
             let failure = Failure::from(e);
             page.form_error = Some(failure.message.clone());

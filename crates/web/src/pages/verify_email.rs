@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use latchkey_core::accounts::Email;
+use latchkey_core::flows::EmailVerified;
 use serde::Deserialize;
 
 use crate::error::{Failure, render};
@@ -57,7 +58,10 @@ pub async fn verify_submit(
     CsrfForm(form): CsrfForm<TokenParam>,
 ) -> Response {
     match state.core.verify_email(&form.token, client).await {
-        Ok(success) => {
+        Ok(EmailVerified::LogInNext(_)) => {
+            Redirect::to("/login?notice=verified_log_in").into_response()
+        }
+        Ok(EmailVerified::SignedIn(success)) => {
             let names = CookieNames::new(state.settings.secure_cookies());
             let cookie = session_cookie(
                 names,

@@ -73,13 +73,14 @@ impl Core {
         if !account.is_active() || now >= session.expires_at {
             return Err(invalid_grant("the sign-in session has ended"));
         }
+        let grant_id = self.new_id(now);
         let grant = Grant {
-            id: self.new_id(now),
+            access_jti: self.grant_jti(&grant_id),
+            id: grant_id,
             client_id: client.id.clone(),
             account: account.id.clone(),
             session: session.id.clone(),
             scope: code.scope.clone(),
-            access_jti: self.new_jti(),
             auth_time: code.auth_time,
             created_at: now,
             revoked_at: None,
@@ -119,15 +120,32 @@ impl Core {
         })
     }
 
-    /// Revokes a grant: its refresh tokens die, and the access token issued with it is listed
-    /// as revoked until it would have expired.
+    /// Revokes a grant: its refresh tokens die, and every access token minted under it (the
+    /// first one and each a refresh minted; their `jti` names the grant) is refused until the
+    /// last of them would have expired.
     pub(crate) async fn revoke_grant(&self, grant_id: &str) -> Result<(), crate::ports::RepoError> {
         let now = self.ports.clock.now();
         if let Some(grant) = self.ports.oidc.revoke_grant(grant_id, now).await? {
-            let expires = grant.created_at.plus_secs(self.oidc.settings.access_token_ttl_secs);
-            self.ports.oidc.revoke_access_token(&grant.access_jti, expires).await?;
+            let marker = revoked_grant_marker(&grant.id);
+            let expires = now.plus_secs(self.oidc.settings.access_token_ttl_secs);
+            self.ports.oidc.revoke_access_token(&marker, expires).await?;
+            self.oidc.revoked.remember(&marker);
+            let first = grant.created_at.plus_secs(self.oidc.settings.access_token_ttl_secs);
+            self.ports.oidc.revoke_access_token(&grant.access_jti, first).await?;
             self.oidc.revoked.remember(&grant.access_jti);
         }
         Ok(())
     }
 }
+
+/// The revocation list's entry for a whole grant (never a real `jti`: those have no colon).
+pub(crate) fn revoked_grant_marker(grant_id: &str) -> String {
+    format!("grant:{grant_id}")
+}
+
+/// The grant an access token was minted under, from its `jti` (see `Core::grant_jti`).
+pub(crate) fn grant_of_jti(jti: &str) -> Option<&str> {
+    jti.split_once('.').map(|(grant, _)| grant).filter(|g| !g.is_empty())
+}
+
+impl Core {}

@@ -4,6 +4,8 @@ mod authorization_code;
 mod client_credentials;
 mod refresh_token;
 
+pub(crate) use authorization_code::{grant_of_jti, revoked_grant_marker};
+
 use latchkey_protocol::oidc::{ClientCredentialsInBody, ErrorCode, OAuthError, TokenRequest};
 use serde::Serialize;
 

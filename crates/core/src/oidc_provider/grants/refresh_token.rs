@@ -73,7 +73,7 @@ impl Core {
                 account.id.as_str(),
                 &scope,
                 Some((session.id.as_str(), grant.auth_time)),
-                self.new_jti(),
+                self.grant_jti(&grant.id),
             )
             .await?;
         let id_token = if scope.split(' ').any(|s| s == "openid") {

@@ -2,9 +2,9 @@
 //! another organization, even when their address is on the organization's verified domain.
 
 use latchkey_core::accounts::{DisplayName, Email};
+use latchkey_core::credentials::Password;
 use latchkey_core::flows::CreateAccountRequest;
 use latchkey_core::orgs::{ManagedAction, ManagedActionError, Organization};
-use latchkey_core::credentials::Password;
 use latchkey_testkit::{DnsStub, TestServer};
 
 use crate::{PASSWORD, audit_events, verified_user};

@@ -1,0 +1,84 @@
+//! Taking an account back: when its mailbox is proven by a recovery route that may follow
+//! someone else's use of the account (a password reset that is the address's first proof, or
+//! the "this wasn't me" revert of an email change), everything such a person could have left
+//! behind goes: second factors and passkeys, consents and the products' grants, pending email
+//! changes and every session. The owner is told what went.
+
+use crate::Core;
+use crate::accounts::AccountId;
+use crate::ports::{EmailChangeKind, RepoError};
+
+/// What a reclaim removed, for the mail and the audit log.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Reclaimed {
+    pub authenticator_app: bool,
+    pub security_keys: usize,
+    pub products: usize,
+    pub sessions: u64,
+}
+
+impl Reclaimed {
+    /// The sentence the owner's mail carries.
+    pub(crate) fn describe(&self) -> String {
+        let mut gone = Vec::new();
+        if self.authenticator_app {
+            gone.push("the authenticator app and its recovery codes".to_owned());
+        }
+        if self.security_keys > 0 {
+            gone.push(format!("{} security key(s) or passkey(s)", self.security_keys));
+        }
+        if self.products > 0 {
+            gone.push(format!("the sign-ins of {} product(s)", self.products));
+        }
+        gone.push("every signed-in session and any pending email change".to_owned());
+        format!(
+            "To make sure nobody else keeps a way in, we removed {}. Set up two-step verification again from your account's security page.",
+            gone.join(", ")
+        )
+    }
+
+    pub(crate) fn to_json(self) -> serde_json::Value {
+        serde_json::json!({
+            "authenticator_app": self.authenticator_app,
+            "security_keys": self.security_keys,
+            "products": self.products,
+            "sessions": self.sessions,
+        })
+    }
+}
+
+impl Core {
+    /// Removes every factor, consent, grant, pending email change and session of the account.
+    pub(crate) async fn reclaim(&self, account: &AccountId) -> Result<Reclaimed, RepoError> {
+        let now = self.ports.clock.now();
+        let factors = &self.ports.second_factor;
+        let authenticator_app = factors.find_totp(account).await?.is_some();
+        factors.delete_totp(account).await?;
+        factors.delete_recovery_codes(account).await?;
+        let keys = factors.list_webauthn_credentials(account).await?;
+        for key in &keys {
+            factors.delete_webauthn_credential(account, &key.id).await?;
+        }
+        let mut products = std::collections::HashSet::new();
+        for consent in self.ports.oidc.list_consents(account).await? {
+            self.ports.oidc.delete_consent(account, &consent.client_id).await?;
+            products.insert(consent.client_id);
+        }
+        for grant in self.ports.oidc.live_grants_for_account(account).await? {
+            self.revoke_grant(&grant.id).await?;
+            products.insert(grant.client_id);
+        }
+        self.ports
+            .email_changes
+            .cancel_email_changes(account, EmailChangeKind::Confirm, now)
+            .await?;
+        let (sessions, _) =
+            self.end_sessions_except(account, None).await.map_err(|e| RepoError(Box::new(e)))?;
+        Ok(Reclaimed {
+            authenticator_app,
+            security_keys: keys.len(),
+            products: products.len(),
+            sessions,
+        })
+    }
+}
