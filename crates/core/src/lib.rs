@@ -17,6 +17,7 @@ mod sealed;
 pub mod second_factor;
 pub mod secret;
 pub mod sessions;
+pub mod text;
 
 mod service;
 

@@ -78,7 +78,11 @@ impl Core {
     /// `delivered`, `dead`), for metrics. Counts are database-wide, the same on every node.
     pub async fn outbox_counts(&self) -> Result<Vec<(&'static str, String, u64)>, RepoError> {
         let mut out = Vec::new();
-        for kind in [crate::mail::OUTBOX_KIND, crate::oidc_provider::BACKCHANNEL_KIND] {
+        for kind in [
+            crate::mail::OUTBOX_KIND,
+            crate::flows::mail_requests::REQUEST_KIND,
+            crate::oidc_provider::BACKCHANNEL_KIND,
+        ] {
             for (status, n) in self.ports.outbox.count_by_status(kind).await? {
                 out.push((kind, status, n));
             }

@@ -80,7 +80,17 @@ impl Backend {
     }
 
     pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
-        std::fs::create_dir_all(&config.data_dir)
+        crate::private_files::ensure_private_dir(&config.data_dir)
+            .and_then(|()| crate::private_files::prepare_sqlite_file(&config.database_url))
+            .and_then(|()| {
+                // An existing outbox that others can read is reported too.
+                let outbox = config.outbox_dir();
+                if outbox.is_dir() {
+                    crate::private_files::ensure_private_dir(&outbox)
+                } else {
+                    Ok(())
+                }
+            })
             .map_err(|e| StartError::DataDir(config.data_dir.display().to_string(), e))?;
         let store = SqlStore::connect(&config.database_url, &StoreOptions::default()).await?;
         store.migrate().await?;
@@ -166,6 +176,7 @@ pub struct App {
     listener: TcpListener,
     router: axum::Router,
     backend: Backend,
+    server: crate::config::ServerSettings,
 }
 
 struct DatabaseReadiness(SqlStore);
@@ -190,6 +201,7 @@ impl App {
                 public_url: config.public_url.clone(),
                 trusted_proxies: config.trusted_proxies.clone(),
                 metrics_enabled: config.metrics_enabled,
+                allowed_hosts: config.server.allowed_hosts.clone(),
             }),
             readiness: Arc::new(DatabaseReadiness(backend.store.clone())),
             metrics: Arc::new(Metrics::new()),
@@ -203,7 +215,12 @@ impl App {
                 .await
                 .map_err(|e| StartError::Bind(config.listen, e))?,
         };
-        Ok(Self { listener, router: latchkey_web::router(state), backend })
+        Ok(Self {
+            listener,
+            router: latchkey_web::router(state),
+            backend,
+            server: config.server.clone(),
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -230,8 +247,7 @@ impl App {
             self.backend.mail.clone(),
             notifier,
         ));
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
+        let served = crate::serve::serve(self.listener, self.router, &self.server, shutdown).await;
         jobs.abort();
         mail.abort();
         self.backend.store.close().await;
@@ -252,6 +268,9 @@ async fn deliver_outboxes(
     loop {
         tick.tick().await;
         loop {
+            if let Err(e) = core.process_mail_requests().await {
+                tracing::error!(error = %e, "processing mail requests failed");
+            }
             let mail = core.deliver_due_mail(transport.as_ref()).await;
             let logouts = core.deliver_due_logouts(&notifier).await;
             match (mail, logouts) {

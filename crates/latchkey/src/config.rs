@@ -36,6 +36,91 @@ pub struct Config {
     pub outbound: OutboundPolicy,
     /// `LATCHKEY_MASTER_KEY` (base64 of 32 bytes) if set; otherwise `<data dir>/master.key`.
     pub master_key: Option<[u8; 32]>,
+    /// The HTTP server's guards: host names served, read timeouts, connection cap.
+    pub server: ServerSettings,
+}
+
+/// `[server]`: what the listener accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerSettings {
+    /// Host names served besides `localhost` and IP literals (DNS rebinding defence).
+    /// Default: the public URL's host. `*` allows any.
+    pub allowed_hosts: Vec<String>,
+    /// A client must send its request line and headers within this time.
+    pub header_read_timeout: Duration,
+    /// A request body must keep arriving: at most this long between two pieces of it.
+    pub body_read_timeout: Duration,
+    /// Connections served at once; more wait in the kernel's backlog.
+    pub max_connections: usize,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerSection {
+    allowed_hosts: Option<Vec<String>>,
+    header_read_timeout_secs: Option<u64>,
+    body_read_timeout_secs: Option<u64>,
+    max_connections: Option<usize>,
+}
+
+impl ServerSection {
+    fn resolve(
+        &self,
+        env: &HashMap<String, String>,
+        public_url: &str,
+    ) -> Result<ServerSettings, ConfigError> {
+        let (setting, listed): (&str, Vec<String>) = match env.get("LATCHKEY_ALLOWED_HOSTS") {
+            Some(v) => ("LATCHKEY_ALLOWED_HOSTS", v.split(',').map(str::to_owned).collect()),
+            None => ("server.allowed_hosts", self.allowed_hosts.clone().unwrap_or_default()),
+        };
+        let mut allowed_hosts = Vec::new();
+        if let Some(host) =
+            url::Url::parse(public_url).ok().and_then(|u| u.host_str().map(str::to_owned))
+        {
+            allowed_hosts.push(host.trim_end_matches('.').to_ascii_lowercase());
+        }
+        for item in listed.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            let ok = item == "*"
+                || (item.len() <= 253
+                    && !item.starts_with(['.', '-'])
+                    && item.chars().all(|c| {
+                        c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':')
+                    }));
+            if !ok {
+                return Err(bad(
+                    setting,
+                    format!(
+                        "{item:?} is not a host name (give names without scheme or port, or \"*\")"
+                    ),
+                ));
+            }
+            allowed_hosts.push(item.trim_end_matches('.').to_ascii_lowercase());
+        }
+        let secs = |name: &str, v: Option<u64>, default: u64| -> Result<Duration, ConfigError> {
+            match v.unwrap_or(default) {
+                0 => Err(bad(name, "must be at least 1 second")),
+                n => Ok(Duration::from_secs(n)),
+            }
+        };
+        let max_connections = self.max_connections.unwrap_or(1024);
+        if max_connections == 0 {
+            return Err(bad("server.max_connections", "must be at least 1"));
+        }
+        Ok(ServerSettings {
+            allowed_hosts,
+            header_read_timeout: secs(
+                "server.header_read_timeout_secs",
+                self.header_read_timeout_secs,
+                10,
+            )?,
+            body_read_timeout: secs(
+                "server.body_read_timeout_secs",
+                self.body_read_timeout_secs,
+                20,
+            )?,
+            max_connections,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -76,6 +161,8 @@ struct FileConfig {
     audit: AuditSection,
     #[serde(default)]
     outbound: OutboundSection,
+    #[serde(default)]
+    server: ServerSection,
 }
 
 /// Outbound fetches that an organization admin or outside input points at (the HTTPS proof of
@@ -206,13 +293,12 @@ impl Config {
             }
             None => default_mail_from(&public_url),
         };
-        let dns_server =
-            match pick("LATCHKEY_DNS_SERVER", &file.dns_server) {
-                Some((name, v)) => Some(v.parse::<SocketAddr>().map_err(|_| {
-                    bad(&name, format!("{v:?} is not an ip:port like 127.0.0.1:53"))
-                })?),
-                None => None,
-            };
+        let dns_server = pick("LATCHKEY_DNS_SERVER", &file.dns_server)
+            .map(|(name, v)| {
+                v.parse::<SocketAddr>()
+                    .map_err(|_| bad(&name, format!("{v:?} is not an ip:port like 127.0.0.1:53")))
+            })
+            .transpose()?;
         let log = pick("LATCHKEY_LOG", &file.log)
             .map_or(Ok("info".to_owned()), |(n, v)| parse_log(&n, v))?;
         let trusted_proxies = match env.get("LATCHKEY_TRUSTED_PROXIES") {
@@ -232,6 +318,7 @@ impl Config {
         let passwords = file.passwords.resolve()?;
         let throttle = file.throttle.resolve()?;
         let outbound = file.outbound.resolve(cwd)?;
+        let server = file.server.resolve(env, &public_url)?;
 
         Ok(Self {
             listen,
@@ -260,6 +347,7 @@ impl Config {
             )?,
             audit_retention_secs: days("audit.retention_days", file.audit.retention_days, 365)?,
             outbound,
+            server,
         })
     }
 

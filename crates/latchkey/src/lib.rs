@@ -10,6 +10,8 @@ mod dns;
 mod jwks_fetch;
 mod mail;
 mod platform;
+mod private_files;
+mod serve;
 mod web_proof;
 
 pub use app::{App, Backend, Overrides, StartError};

@@ -45,11 +45,23 @@ impl MailTransport for Transport {
         match &self.delivery {
             Delivery::Outbox(dir) => {
                 let seq = self.sequence.fetch_add(1, Ordering::Relaxed);
-                tokio::fs::create_dir_all(dir).await.map_err(|e| err(&e))?;
+                // The folder is 0700 and the files 0600: they carry live links.
+                if !dir.is_dir() {
+                    crate::private_files::ensure_private_dir(dir).map_err(|e| err(&e))?;
+                }
                 // Written under a temporary name and renamed, so readers never see half a file.
                 let name = outbox_file_name(seq);
                 let tmp = dir.join(format!(".{name}.tmp"));
-                tokio::fs::write(&tmp, message.formatted()).await.map_err(|e| err(&e))?;
+                let mut options = tokio::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                options.mode(0o600);
+                let mut file = options.open(&tmp).await.map_err(|e| err(&e))?;
+                tokio::io::AsyncWriteExt::write_all(&mut file, &message.formatted())
+                    .await
+                    .map_err(|e| err(&e))?;
+                tokio::io::AsyncWriteExt::flush(&mut file).await.map_err(|e| err(&e))?;
+                drop(file);
                 tokio::fs::rename(&tmp, dir.join(name)).await.map_err(|e| err(&e))
             }
             Delivery::Smtp(transport) => {

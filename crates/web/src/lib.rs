@@ -8,6 +8,7 @@ pub mod audit_export;
 mod error;
 mod extract;
 mod health;
+mod host_check;
 mod metrics;
 mod oidc;
 mod pages;

@@ -173,6 +173,7 @@ pub fn router(state: AppState) -> Router {
         .merge(provider_browser)
         .merge(pages)
         .layer(from_fn_with_state(state.clone(), metrics::track))
+        .layer(from_fn_with_state(state.clone(), crate::host_check::check_host))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(SequentialIds::new(&state)))

@@ -16,6 +16,9 @@ pub struct WebSettings {
     pub trusted_proxies: Vec<IpAddr>,
     /// Whether `/metrics` is served.
     pub metrics_enabled: bool,
+    /// Host names requests may name besides `localhost` and IP literals (lower case; `*`
+    /// allows any): by default the public URL's host.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl WebSettings {

@@ -11,7 +11,9 @@ pub enum DisplayNameError {
     Empty,
     #[error("That name is too long (100 characters at most).")]
     TooLong,
-    #[error("Names cannot contain control characters.")]
+    #[error(
+        "Names cannot contain control characters or invisible formatting characters (such as right-to-left overrides or zero-width spaces)."
+    )]
     ControlCharacters,
 }
 
@@ -26,7 +28,7 @@ impl DisplayName {
         if trimmed.chars().count() > MAX_CHARS {
             return Err(DisplayNameError::TooLong);
         }
-        if trimmed.chars().any(char::is_control) {
+        if crate::text::has_hidden_or_control(trimmed) {
             return Err(DisplayNameError::ControlCharacters);
         }
         Ok(Self(trimmed.to_owned()))

@@ -32,7 +32,9 @@ pub enum AdminTokenError {
     UnknownAccount,
     #[error("{0} is not an active site admin")]
     NotSiteAdmin(String),
-    #[error("the label must be 1 to 100 printable characters")]
+    #[error(
+        "the label must be 1 to 100 characters, without control or invisible formatting characters"
+    )]
     BadLabel,
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
@@ -61,7 +63,10 @@ impl Core {
         label: &str,
     ) -> Result<(AdminToken, String), AdminTokenError> {
         let label = label.trim();
-        if label.is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control) {
+        if label.is_empty()
+            || label.chars().count() > 100
+            || crate::text::has_hidden_or_control(label)
+        {
             return Err(AdminTokenError::BadLabel);
         }
         let account = self

@@ -7,6 +7,7 @@ mod admin_tokens;
 mod closure;
 mod email_change;
 mod login;
+pub(crate) mod mail_requests;
 mod password_reset;
 mod provisioning;
 mod reclaim;

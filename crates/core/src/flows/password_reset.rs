@@ -50,6 +50,8 @@ impl From<HashFailure> for CompleteResetError {
     }
 }
 
+use super::mail_requests::MailRequest;
+
 impl Core {
     pub async fn request_password_reset(
         &self,
@@ -62,13 +64,9 @@ impl Core {
             MailGate::Silent => return Ok(()),
             MailGate::Throttled(secs) => return Err(RequestResetError::Throttled(secs)),
         }
-        let Some(account) = self.ports.accounts.find_by_email(email).await? else {
-            return Ok(());
-        };
-        if !account.is_active() {
-            return Ok(());
-        }
-        self.send_reset_link(&account).await?;
+        // The same job whether or not the address has an account (see `mail_requests`).
+        let request = MailRequest::Reset { email: email.as_str().to_owned() };
+        self.queue_mail_request(&request).await?;
         Ok(())
     }
 

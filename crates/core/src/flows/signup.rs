@@ -6,7 +6,6 @@ use crate::accounts::{AccountId, DisplayName, Email, NewAccount};
 use crate::credentials::Password;
 use crate::flows::throttle::{RetryAfter, ip_key};
 use crate::flows::{HashFailure, Unexpected};
-use crate::mail;
 use crate::ports::InsertAccountError;
 
 #[derive(Debug)]
@@ -42,6 +41,9 @@ impl From<crate::ports::RepoError> for SignUpError {
     }
 }
 
+use super::mail_requests::MailRequest;
+use crate::audit::{Actor, Record};
+
 impl Core {
     /// Creates the account and emails a verification link; if the address is taken, emails its
     /// owner instead. Either way the caller learns only that a message is on its way.
@@ -70,35 +72,33 @@ impl Core {
             site_admin: false,
             created_at: now,
         };
-        match self.ports.accounts.insert(&account).await {
+        // Both paths: one insert attempt, one read, one audit event, one queued job (see
+        // `mail_requests`), so the answer's timing does not tell whether the address is taken.
+        let from = crate::sessions::ClientInfo { ip: req.ip.clone(), user_agent: String::new() };
+        let job = match self.ports.accounts.insert(&account).await {
             Ok(()) => {
                 tracing::info!(account = %account.id, "account created");
                 if let Some(created) = self.ports.accounts.find_by_id(&account.id).await? {
-                    let from = crate::sessions::ClientInfo {
-                        ip: req.ip.clone(),
-                        user_agent: String::new(),
-                    };
-                    let record = crate::audit::Record::new(
-                        "account.created",
-                        crate::audit::Actor::Person(&created),
-                    )
-                    .target(&created)
-                    .from(&from)
-                    .details(serde_json::json!({ "method": "sign_up" }));
+                    let record = Record::new("account.created", Actor::Person(&created))
+                        .target(&created)
+                        .from(&from)
+                        .details(serde_json::json!({ "method": "sign_up" }));
                     self.audit(record).await;
                 }
-                self.send_verification(&account.id, &account.email, account.name.as_str()).await?;
+                MailRequest::Verification { account: account.id.as_str().to_owned() }
             }
             Err(InsertAccountError::EmailTaken) => {
-                let mail = mail::signup_existing(
-                    &req.email,
-                    &self.link("/login"),
-                    &self.link("/forgot-password"),
-                );
-                self.send_mail(mail).await;
+                let existing = self.ports.accounts.find_by_email(&req.email).await?;
+                let record = Record::new("account.sign_up_refused", Actor::Anonymous)
+                    .maybe_target(existing.as_ref())
+                    .from(&from)
+                    .details(serde_json::json!({ "reason": "address_taken" }));
+                self.audit(record).await;
+                MailRequest::SignUpTaken { email: req.email.as_str().to_owned() }
             }
             Err(InsertAccountError::Unexpected(e)) => return Err(Unexpected::from(e).into()),
-        }
+        };
+        self.queue_mail_request(&job).await?;
         Ok(())
     }
 }

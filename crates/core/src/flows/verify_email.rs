@@ -142,12 +142,11 @@ impl Core {
             MailGate::Silent => return Ok(()),
             MailGate::Throttled(secs) => return Err(ResendVerificationError::Throttled(secs)),
         }
-        if let Some(account) = self.ports.accounts.find_by_email(email).await?
-            && account.is_active()
-            && !account.email_verified()
-        {
-            self.send_verification(&account.id, &account.email, account.name.as_str()).await?;
-        }
+        // The same job whether or not the address has an account (see `mail_requests`).
+        let request = super::mail_requests::MailRequest::ResendVerification {
+            email: email.as_str().to_owned(),
+        };
+        self.queue_mail_request(&request).await?;
         Ok(())
     }
 }

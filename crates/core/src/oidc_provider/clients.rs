@@ -232,8 +232,9 @@ impl Core {
     ) -> Result<RegisteredClient, RegisterClientError> {
         let invalid = |m: String| RegisterClientError::Invalid(m);
         let name = req.name.trim();
-        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-            return Err(invalid("the name must be 1 to 100 printable characters".into()));
+        if name.is_empty() || name.chars().count() > 100 || crate::text::has_hidden_or_control(name)
+        {
+            return Err(invalid("the name must be 1 to 100 characters, without control or invisible formatting characters (such as right-to-left overrides)".into()));
         }
         if req.grant_types.is_empty() {
             return Err(invalid("at least one grant type is needed".into()));

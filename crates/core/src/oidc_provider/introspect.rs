@@ -64,13 +64,16 @@ impl From<RepoError> for UserInfoError {
 impl Core {
     /// The claims of an access token we signed (`typ`, key, algorithm and issuer checked),
     /// from the verified-token cache when it was seen before. Expiry is not checked here.
-    async fn signed_access_claims(&self, token: &str) -> Option<AccessTokenClaims> {
+    async fn signed_access_claims(
+        &self,
+        token: &str,
+    ) -> Result<Option<AccessTokenClaims>, RepoError> {
         let key = super::verified::VerifiedTokens::key(token);
         if let Some(claims) = self.oidc.verified.get(&key) {
-            return Some(claims);
+            return Ok(Some(claims));
         }
         let now = self.ports.clock.now();
-        let claims = self
+        let Some(claims) = self
             .oidc
             .keys
             .verify::<AccessTokenClaims>(
@@ -80,9 +83,12 @@ impl Core {
                 "at+jwt",
                 &self.settings.public_url,
             )
-            .await?;
+            .await?
+        else {
+            return Ok(None);
+        };
         self.oidc.verified.insert(key, claims.clone());
-        Some(claims)
+        Ok(Some(claims))
     }
 
     /// A live access token's claims and, for user tokens, the account: the signature, `typ`,
@@ -92,7 +98,7 @@ impl Core {
         token: &str,
     ) -> Result<Option<(AccessTokenClaims, Option<Account>)>, RepoError> {
         let now = self.ports.clock.now();
-        let Some(claims) = self.signed_access_claims(token).await else {
+        let Some(claims) = self.signed_access_claims(token).await? else {
             return Ok(None);
         };
         if claims.exp <= now.unix() {
@@ -127,13 +133,19 @@ impl Core {
         Ok(Some((claims, account)))
     }
 
-    /// RFC 7662, for an authenticated client. Access tokens and refresh tokens are recognised.
+    /// RFC 7662, for an authenticated client. Access tokens and refresh tokens are recognised,
+    /// but only those issued to the calling client or whose audience names it: another
+    /// product's token is `active: false`, exactly like an unknown one (RFC 7662 §4: a
+    /// protected resource learns nothing about tokens that are not meant for it).
     pub async fn introspect(
         &self,
-        _client: &Client,
+        client: &Client,
         token: &str,
     ) -> Result<Introspection, RepoError> {
-        if let Some((claims, account)) = self.live_access_token(token).await? {
+        let caller = client.id.as_str();
+        if let Some((claims, account)) = self.live_access_token(token).await?
+            && (claims.client_id == caller || claims.aud == caller)
+        {
             return Ok(Introspection {
                 active: true,
                 scope: Some(claims.scope),
@@ -159,8 +171,9 @@ impl Core {
             return Ok(Introspection::default());
         };
         let grant = self.ports.oidc.find_grant(&grant_id).await?;
-        let Some(grant) = grant.filter(|g| g.revoked_at.is_none() && !used && now < expires_at)
-        else {
+        let Some(grant) = grant.filter(|g| {
+            g.client_id == client.id && g.revoked_at.is_none() && !used && now < expires_at
+        }) else {
             return Ok(Introspection::default());
         };
         let live = self.ports.sessions.find_by_id(&grant.session).await?;
@@ -198,7 +211,7 @@ impl Core {
             }
             return Ok(());
         }
-        if let Some(claims) = self.signed_access_claims(token).await
+        if let Some(claims) = self.signed_access_claims(token).await?
             && claims.client_id == client.id
         {
             self.ports

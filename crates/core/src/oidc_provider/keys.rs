@@ -39,6 +39,15 @@ pub enum KeyError {
     Repo(#[from] RepoError),
 }
 
+impl From<KeyError> for RepoError {
+    fn from(e: KeyError) -> Self {
+        match e {
+            KeyError::Repo(e) => e,
+            other => RepoError(other.to_string().into()),
+        }
+    }
+}
+
 struct SigningKey {
     kid: String,
     encoding: EncodingKey,
@@ -283,7 +292,8 @@ impl KeyRing {
 
     /// Verifies a JWT we signed: known `kid`, that key's algorithm only (so `alg: none` and
     /// algorithm confusion fail), the expected `typ` and issuer. Expiry is the caller's check,
-    /// against the injected clock.
+    /// against the injected clock. `Ok(None)` is the verdict "not ours / not valid"; a key
+    /// store that cannot be read is an `Err`, never mistaken for a bad token.
     pub async fn verify<T: DeserializeOwned>(
         &self,
         repo: &dyn SigningKeyRepo,
@@ -291,22 +301,25 @@ impl KeyRing {
         token: &str,
         typ: &str,
         issuer: &str,
-    ) -> Option<T> {
+    ) -> Result<Option<T>, KeyError> {
         if token.len() > 8192 {
-            return None;
+            return Ok(None);
         }
-        let header = jsonwebtoken::decode_header(token).ok()?;
+        let Ok(header) = jsonwebtoken::decode_header(token) else { return Ok(None) };
         if header.typ.as_deref() != Some(typ) {
-            return None;
+            return Ok(None);
         }
-        let loaded = self.loaded(repo, now).await.ok()?;
-        let (alg, key) = loaded.verifying.get(header.kid.as_deref()?)?;
+        let loaded = self.loaded(repo, now).await?;
+        let Some((alg, key)) = header.kid.as_deref().and_then(|kid| loaded.verifying.get(kid))
+        else {
+            return Ok(None);
+        };
         let mut validation = jsonwebtoken::Validation::new(alg.to_jsonwebtoken());
         validation.validate_exp = false;
         validation.validate_aud = false;
         validation.set_issuer(&[issuer]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
-        jsonwebtoken::decode::<T>(token, key, &validation).ok().map(|d| d.claims)
+        Ok(jsonwebtoken::decode::<T>(token, key, &validation).ok().map(|d| d.claims))
     }
 }
 

@@ -188,6 +188,7 @@ impl Core {
                         &self.settings.public_url,
                     )
                     .await
+                    .map_err(|_| "the request could not be checked; try again".to_owned())?
                     .ok_or("the id_token_hint is not an ID token issued by Latchkey")?,
             ),
             None => None,

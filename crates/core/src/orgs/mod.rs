@@ -130,7 +130,9 @@ pub enum OrgError {
     NotFound,
     #[error("No account has the email {0}.")]
     UnknownAccount(String),
-    #[error("The organization's name must be 1 to 100 printable characters.")]
+    #[error(
+        "The organization's name must be 1 to 100 characters, without control or invisible formatting characters (such as right-to-left overrides)."
+    )]
     BadName,
     #[error("{0}")]
     BadDomain(#[from] DomainError),
@@ -230,7 +232,8 @@ impl Core {
         first_admin: &Email,
     ) -> Result<Organization, OrgError> {
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        if name.is_empty() || name.chars().count() > 100 || crate::text::has_hidden_or_control(name)
+        {
             return Err(OrgError::BadName);
         }
         let account = self

@@ -85,7 +85,9 @@ pub enum SecondFactorError {
         "Security keys need Latchkey to be reached by a host name (LATCHKEY_PUBLIC_URL such as https://id.example.com or http://localhost:8080), not an IP address."
     )]
     KeysUnavailable,
-    #[error("Give the key a name of 1 to 60 characters.")]
+    #[error(
+        "Give the key a name of 1 to 60 characters, without control or invisible formatting characters."
+    )]
     BadNickname,
     #[error("This account has been deactivated. Contact your administrator.")]
     Deactivated,

@@ -202,7 +202,7 @@ impl Core {
         let nickname = nickname.trim();
         if nickname.is_empty()
             || nickname.chars().count() > 60
-            || nickname.chars().any(char::is_control)
+            || crate::text::has_hidden_or_control(nickname)
         {
             return Err(SecondFactorError::BadNickname);
         }
@@ -248,7 +248,7 @@ impl Core {
         let nickname = nickname.trim();
         if nickname.is_empty()
             || nickname.chars().count() > 60
-            || nickname.chars().any(char::is_control)
+            || crate::text::has_hidden_or_control(nickname)
         {
             return Err(SecondFactorError::BadNickname);
         }

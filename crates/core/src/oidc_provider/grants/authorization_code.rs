@@ -16,7 +16,7 @@ impl Core {
     pub(crate) async fn grant_authorization_code(
         &self,
         client: &Client,
-        code: &str,
+        code_text: &str,
         redirect_uri: Option<&str>,
         code_verifier: Option<&str>,
     ) -> Result<TokenResponse, TokenEndpointError> {
@@ -27,27 +27,11 @@ impl Core {
             )
             .into());
         }
-        let Some(contents) = self.oidc.codes.open(code) else {
+        let Some(contents) = self.oidc.codes.open(code_text) else {
             return Err(invalid_grant("invalid or expired authorization code"));
         };
-        let now = self.ports.clock.now();
-        let hash = TokenHash::of(code);
-        // Claimed even when expired, so a late replay still revokes what the first use granted.
-        let keep_until = contents.expires_at.plus_secs(REMEMBER_USED_CODES_SECS);
-        match self.ports.oidc.claim_code(&hash, keep_until).await? {
-            CodeClaim::First => {}
-            CodeClaim::Reused(grant) => {
-                // RFC 6749 §4.1.2: a replayed code revokes what it granted.
-                if let Some(grant) = grant {
-                    self.revoke_grant(&grant).await?;
-                    tracing::warn!(%grant, "authorization code replayed; grant revoked");
-                }
-                return Err(invalid_grant("authorization code already used"));
-            }
-        }
-        if now >= contents.expires_at {
-            return Err(invalid_grant("invalid or expired authorization code"));
-        }
+        // The binding first (client, redirect URI, PKCE), then the claim: a client that holds
+        // someone else's code neither burns it nor turns the rightful use into a "replay".
         let code = contents;
         if code.client_id != client.id {
             return Err(invalid_grant("the code was issued to another client"));
@@ -66,6 +50,24 @@ impl Core {
                 return Err(invalid_grant("no code_challenge was sent with this code"));
             }
             (None, None) => {}
+        }
+        let now = self.ports.clock.now();
+        let hash = TokenHash::of(code_text);
+        // Claimed even when expired, so a late replay still revokes what the first use granted.
+        let keep_until = code.expires_at.plus_secs(REMEMBER_USED_CODES_SECS);
+        match self.ports.oidc.claim_code(&hash, keep_until).await? {
+            CodeClaim::First => {}
+            CodeClaim::Reused(grant) => {
+                // RFC 6749 §4.1.2: a replayed code revokes what it granted.
+                if let Some(grant) = grant {
+                    self.revoke_grant(&grant).await?;
+                    tracing::warn!(%grant, "authorization code replayed; grant revoked");
+                }
+                return Err(invalid_grant("authorization code already used"));
+            }
+        }
+        if now >= code.expires_at {
+            return Err(invalid_grant("invalid or expired authorization code"));
         }
         let Some((session, account)) = self.ports.sessions.find_by_id(&code.session).await? else {
             return Err(invalid_grant("the sign-in session has ended"));

@@ -28,6 +28,17 @@ impl Core {
             return Err(invalid_grant("invalid refresh token"));
         };
         let now = self.ports.clock.now();
+        // The binding first: another client's refresh token is refused without being used, so
+        // it neither burns the token nor makes the rightful client's next use look like reuse.
+        let Some((bound_to, _, _)) = self.ports.oidc.find_refresh_token(&token.hash()).await?
+        else {
+            return Err(invalid_grant("invalid or expired refresh token"));
+        };
+        match self.ports.oidc.find_grant(&bound_to).await? {
+            Some(grant) if grant.client_id == client.id => {}
+            Some(_) => return Err(invalid_grant("the refresh token was issued to another client")),
+            None => return Err(invalid_grant("invalid refresh token")),
+        }
         let grant_id = match self.ports.oidc.use_refresh_token(&token.hash(), now).await? {
             RefreshUse::Fresh(g) => g,
             RefreshUse::Reused(g) => {
