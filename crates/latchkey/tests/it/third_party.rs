@@ -17,7 +17,7 @@ w0bdTmFkcgqd4dNtIJ3UxxMiuV2hRANCAAS9MEDr0/vR9i3rOGE2bhxasxocP5EU
 ";
 const CLIENT_JWKS: &str = r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"rp-1","use":"sig","x":"vTBA69P70fYt6zhhNm4cWrMaHD-RFNqCtx1MfhfVAAk","y":"7Oi554o4_XVMRlHyKPlL8ZQwcCxZDnBmvXrts3-OCHg"}]}"#;
 
-fn request(name: &str, first_party: bool, keys: Option<ClientKeys>) -> NewClientRequest {
+pub(crate) fn request(name: &str, first_party: bool, keys: Option<ClientKeys>) -> NewClientRequest {
     NewClientRequest {
         name: name.into(),
         redirect_uris: vec![CALLBACK.into()],
@@ -36,7 +36,7 @@ fn request(name: &str, first_party: bool, keys: Option<ClientKeys>) -> NewClient
     }
 }
 
-fn authorize_url(client_id: &str, scope: &str, extra: &str) -> String {
+pub(crate) fn authorize_url(client_id: &str, scope: &str, extra: &str) -> String {
     format!(
         "/oauth/authorize?client_id={client_id}&redirect_uri={}&response_type=code&scope={}&state=st{extra}",
         url::form_urlencoded::byte_serialize(CALLBACK.as_bytes()).collect::<String>(),
@@ -45,7 +45,7 @@ fn authorize_url(client_id: &str, scope: &str, extra: &str) -> String {
 }
 
 /// Opens the authorize URL, expects the consent screen, answers it; returns where it led.
-async fn answer_consent(browser: &Browser, url: &str, decision: &str) -> String {
+pub(crate) async fn answer_consent(browser: &Browser, url: &str, decision: &str) -> String {
     let page = browser.get(url).await;
     assert_eq!(page.status, 200, "the consent screen shows: {}", page.body);
     assert!(page.body.contains("Allow"), "{}", page.body);

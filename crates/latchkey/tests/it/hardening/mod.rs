@@ -3,3 +3,4 @@
 //! and fails on the code before its fix.
 
 mod authority;
+mod tokens;
