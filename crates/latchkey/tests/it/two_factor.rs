@@ -23,7 +23,7 @@ fn text_between<'a>(body: &'a str, start: &str, end: &str) -> &'a str {
 }
 
 /// Turns two-step verification on; returns the app and the recovery codes.
-async fn enrol(server: &TestServer, browser: &Browser) -> (TOTP, Vec<String>) {
+pub(crate) async fn enrol(server: &TestServer, browser: &Browser) -> (TOTP, Vec<String>) {
     let page = browser.submit("/account/security", "/account/security/totp", &[]).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("data:image/svg+xml;base64,"), "a QR code rendered here");
@@ -59,7 +59,7 @@ async fn account_id(server: &TestServer, browser: &Browser) -> latchkey_core::ac
 }
 
 /// Password step; returns the second-step page's CSRF token.
-async fn password_step(browser: &Browser) -> String {
+pub(crate) async fn password_step(browser: &Browser) -> String {
     let page = browser
         .submit("/login", "/login", &[("email", "tsv@example.com"), ("password", PASSWORD)])
         .await;
@@ -75,7 +75,7 @@ async fn password_step(browser: &Browser) -> String {
     form.csrf()
 }
 
-async fn second_step(browser: &Browser, csrf: &str, code: &str) -> latchkey_testkit::Page {
+pub(crate) async fn second_step(browser: &Browser, csrf: &str, code: &str) -> latchkey_testkit::Page {
     browser.post_raw("/login/second-factor", &[("csrf_token", csrf), ("code", code)]).await
 }
 

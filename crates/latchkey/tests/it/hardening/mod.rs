@@ -3,4 +3,5 @@
 //! and fails on the code before its fix.
 
 mod authority;
+mod races;
 mod tokens;
