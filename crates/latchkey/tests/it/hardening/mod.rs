@@ -4,4 +4,5 @@
 
 mod authority;
 mod races;
+mod takeover;
 mod tokens;
