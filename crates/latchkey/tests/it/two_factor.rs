@@ -75,7 +75,11 @@ pub(crate) async fn password_step(browser: &Browser) -> String {
     form.csrf()
 }
 
-pub(crate) async fn second_step(browser: &Browser, csrf: &str, code: &str) -> latchkey_testkit::Page {
+pub(crate) async fn second_step(
+    browser: &Browser,
+    csrf: &str,
+    code: &str,
+) -> latchkey_testkit::Page {
     browser.post_raw("/login/second-factor", &[("csrf_token", csrf), ("code", code)]).await
 }
 

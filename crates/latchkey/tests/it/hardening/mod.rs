@@ -4,5 +4,6 @@
 
 mod authority;
 mod races;
+mod surface;
 mod takeover;
 mod tokens;

@@ -2,7 +2,6 @@
 //! evaluated, so no more than the limit (5) ever reach argon2id or the code check.
 
 use futures_util::future::join_all;
-use latchkey_testkit::TestServer;
 
 use crate::{PASSWORD, verified_user};
 
@@ -47,7 +46,7 @@ on_both_engines! {
         let guesses = (0..30).map(|i| {
             let (attacker, csrf) = (&attacker, csrf.clone());
             async move {
-                let code = if i % 2 == 0 { format!("{:06}", 100_000 + i) } else { format!("aaaa-bbbb-cccc-{:04}", i) };
+                let code = if i % 2 == 0 { format!("{:06}", 100_000 + i) } else { format!("aaaa-bbbb-cccc-{i:04}") };
                 crate::two_factor::second_step(attacker, &csrf, &code).await.status
             }
         });

@@ -11,7 +11,11 @@ use crate::{PASSWORD, verified_user};
 async fn signed_up_unverified(server: &TestServer, email: &str) -> Browser {
     let browser = server.browser();
     let page = browser
-        .submit("/signup", "/signup", &[("email", email), ("name", "Someone"), ("password", PASSWORD)])
+        .submit(
+            "/signup",
+            "/signup",
+            &[("email", email), ("name", "Someone"), ("password", PASSWORD)],
+        )
         .await;
     assert_eq!(page.status, 200, "{}", page.body);
     browser.log_in(email, PASSWORD).await;
@@ -22,9 +26,16 @@ async fn signed_in(browser: &Browser) -> bool {
     browser.get("/account").await.status == 200
 }
 
-async fn factors_of(server: &TestServer, email: &str) -> latchkey_core::second_factor::TwoFactorStatus {
-    let account =
-        server.core.find_account(&server.site_admin(), &Email::parse(email).unwrap()).await.unwrap().unwrap();
+async fn factors_of(
+    server: &TestServer,
+    email: &str,
+) -> latchkey_core::second_factor::TwoFactorStatus {
+    let account = server
+        .core
+        .find_account(&server.site_admin(), &Email::parse(email).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     server.core.two_factor_status(&account.id).await.unwrap()
 }
 
@@ -157,7 +168,9 @@ on_both_engines! {
 }
 
 async fn ask(browser: &Browser, to: &str) -> latchkey_testkit::Page {
-    browser.submit("/account", "/account/email", &[("new_email", to), ("current_password", PASSWORD)]).await
+    browser
+        .submit("/account", "/account/email", &[("new_email", to), ("current_password", PASSWORD)])
+        .await
 }
 
 on_both_engines! {

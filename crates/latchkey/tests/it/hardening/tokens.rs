@@ -20,8 +20,14 @@ fn authorize_url(product: &Product, extra: &str) -> String {
 }
 
 async fn product(server: &TestServer, name: &str) -> Product {
-    register(server, name, false, SigningAlg::RS256, vec![GrantType::AuthorizationCode, GrantType::RefreshToken])
-        .await
+    register(
+        server,
+        name,
+        false,
+        SigningAlg::RS256,
+        vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+    )
+    .await
 }
 
 async fn redeem(server: &TestServer, product: &Product, code: &str) -> (u16, Value) {
@@ -34,7 +40,8 @@ async fn redeem(server: &TestServer, product: &Product, code: &str) -> (u16, Val
 }
 
 async fn refresh(server: &TestServer, product: &Product, token: &str) -> (u16, Value) {
-    token_request(server, product, &[("grant_type", "refresh_token"), ("refresh_token", token)]).await
+    token_request(server, product, &[("grant_type", "refresh_token"), ("refresh_token", token)])
+        .await
 }
 
 /// Signs `browser` in to `product` and returns its token response.
@@ -71,8 +78,10 @@ async fn userinfo_status(server: &TestServer, access: &str) -> u16 {
 
 fn claims(jwt: &str) -> Value {
     let payload = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap())
-        .unwrap()
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap(),
+    )
+    .unwrap()
 }
 
 fn text<'a>(body: &'a Value, field: &str) -> &'a str {
