@@ -121,20 +121,23 @@ impl OidcRepo for SqlStore {
     }
 
     async fn revoke_grant(&self, id: &str, now: Timestamp) -> RepoResult<Option<Grant>> {
+        // One transaction: a grant is never left revoked with live refresh tokens.
+        let mut tx = self.pool.begin().await.map_err(unexpected)?;
         let row = sqlx::query_as::<_, GrantRow>(concat!(
             "UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING ",
             grant_columns!()
         ))
         .bind(now.unix())
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(unexpected)?;
         sqlx::query("DELETE FROM refresh_tokens WHERE grant_id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(unexpected)?;
+        tx.commit().await.map_err(unexpected)?;
         Ok(row.map(GrantRow::into_grant))
     }
 
