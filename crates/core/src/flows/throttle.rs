@@ -111,8 +111,7 @@ impl Core {
         &self,
         attempt: &PasswordAttempt,
     ) -> Result<(), RepoError> {
-        self.ports.throttle.clear(&attempt.account_key).await?;
-        self.ports.throttle.release(&attempt.ip_key).await
+        self.ports.throttle.settle(&attempt.account_key, &attempt.ip_key).await
     }
 
     /// Counts a second-step code (TOTP or recovery) before it is checked; `Some` when it must
@@ -139,17 +138,21 @@ impl Core {
         self.ports.throttle.clear(&code_key(account)).await
     }
 
-    /// Counts one event against each key (one atomic upsert each); `Some` if any is now over
-    /// its limit.
+    /// Counts one event against each key (one atomic upsert for all of them; the keys are
+    /// distinct); `Some` if any is now over its limit.
     pub(crate) async fn count_against(
         &self,
         keys: &[(&str, u32)],
         window_secs: i64,
         now: Timestamp,
     ) -> Result<Option<RetryAfter>, RepoError> {
+        let names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+        let counts = match names.as_slice() {
+            [one] => vec![self.ports.throttle.hit(one, window_secs, now).await?],
+            many => self.ports.throttle.hit_all(many, window_secs, now).await?,
+        };
         let mut wait = 0;
-        for (key, limit) in keys {
-            let c = self.ports.throttle.hit(key, window_secs, now).await?;
+        for (c, (_, limit)) in counts.iter().zip(keys) {
             if c.count > *limit {
                 wait = wait.max(now.secs_until(c.window_start.plus_secs(window_secs)).max(1));
             }

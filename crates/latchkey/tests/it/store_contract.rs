@@ -162,6 +162,16 @@ contract! {
         store.release("k").await.unwrap();
         store.release("k").await.unwrap();
         assert_eq!(store.hit("k", 60, T0.plus_secs(61)).await.unwrap().count, 1, "never below zero");
+        // Several keys in one statement, counted like single hits, in the order asked.
+        store.hit("b", 60, T0).await.unwrap();
+        let both = store.hit_all(&["a", "b"], 60, T0.plus_secs(61)).await.unwrap();
+        assert_eq!(both.iter().map(|c| c.count).collect::<Vec<_>>(), vec![1, 1], "b's window was over");
+        let both = store.hit_all(&["b", "a"], 60, T0.plus_secs(62)).await.unwrap();
+        assert_eq!(both.iter().map(|c| c.count).collect::<Vec<_>>(), vec![2, 2]);
+        // Settling clears one counter and gives the other its hit back.
+        store.settle("a", "b").await.unwrap();
+        let both = store.hit_all(&["a", "b"], 60, T0.plus_secs(63)).await.unwrap();
+        assert_eq!(both.iter().map(|c| c.count).collect::<Vec<_>>(), vec![1, 2]);
         store.hit("old", 60, T0).await.unwrap();
         assert_eq!(store.delete_stale(T0.plus_secs(1)).await.unwrap(), 1);
     }

@@ -37,6 +37,64 @@ impl ThrottleRepo for SqlStore {
         Ok(window_count(hits, start))
     }
 
+    async fn hit_all(
+        &self,
+        keys: &[&str],
+        window_secs: i64,
+        now: Timestamp,
+    ) -> RepoResult<Vec<WindowCount>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let n = keys.len();
+        let rows: Vec<String> = (1..=n).map(|i| format!("(${i}, ${}, 1)", n + 1)).collect();
+        let sql = format!(
+            "INSERT INTO throttle_counters (key, window_start, hits) VALUES {} \
+             ON CONFLICT (key) DO UPDATE SET \
+               hits = CASE WHEN throttle_counters.window_start <= ${w} THEN 1 \
+                           ELSE throttle_counters.hits + 1 END, \
+               window_start = CASE WHEN throttle_counters.window_start <= ${w} THEN ${s} \
+                           ELSE throttle_counters.window_start END \
+             RETURNING key, hits, window_start",
+            rows.join(", "),
+            s = n + 1,
+            w = n + 2,
+        );
+        // Only placeholders are generated; every value is bound.
+        let mut query = sqlx::query_as::<_, (String, i64, i64)>(sqlx::AssertSqlSafe(sql));
+        for key in keys {
+            query = query.bind(*key);
+        }
+        let returned = query
+            .bind(now.unix())
+            .bind(now.unix() - window_secs)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        keys.iter()
+            .map(|key| {
+                returned
+                    .iter()
+                    .find(|(k, _, _)| k == key)
+                    .map(|(_, hits, start)| window_count(*hits, *start))
+                    .ok_or_else(|| super::corrupt("a throttle counter was not returned"))
+            })
+            .collect()
+    }
+
+    async fn settle(&self, clear: &str, release: &str) -> RepoResult<()> {
+        sqlx::query(
+            "UPDATE throttle_counters SET hits = CASE WHEN key = $1 THEN 0 ELSE hits - 1 END \
+             WHERE key = $1 OR (key = $2 AND hits > 0)",
+        )
+        .bind(clear)
+        .bind(release)
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(())
+    }
+
     async fn release(&self, key: &str) -> RepoResult<()> {
         sqlx::query("UPDATE throttle_counters SET hits = hits - 1 WHERE key = $1 AND hits > 0")
             .bind(key)
