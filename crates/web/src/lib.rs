@@ -4,7 +4,7 @@
 //! responses in [`error`] only.
 
 mod api;
-pub mod audit_export;
+mod audit_export;
 mod error;
 mod extract;
 mod health;

@@ -17,6 +17,9 @@ use crate::orgs::OrgAdmin;
 use crate::ports::RepoError;
 use crate::sessions::ClientInfo;
 
+pub mod export;
+pub use export::{AuditExport, AuditQuery, ExportFormat};
+
 /// One recorded event (JSON Lines exports are these, one per line).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct AuditEvent {

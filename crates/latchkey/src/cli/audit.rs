@@ -5,9 +5,7 @@
 use std::io::Write as _;
 use std::sync::Arc;
 
-use latchkey_core::audit::AuditScope;
-
-use latchkey_web::audit_export::{self, AuditQuery, CSV_HEADER, EXPORT_PAGE};
+use latchkey_core::audit::{AuditExport, AuditQuery, AuditScope, ExportFormat};
 
 use crate::app::Backend;
 use crate::cli::Failure;
@@ -60,36 +58,31 @@ pub async fn run(cmd: AuditCommand, config: Config, json: bool) -> Result<(), Fa
         until: cmd.until,
         ..AuditQuery::default()
     };
-    let mut filter = Some(audit_export::filter(core, &query).await.map_err(Failure::Usage)?);
+    let filter = core.audit_filter(&query).await.map_err(Failure::Usage)?;
+    let format = if cmd.csv { ExportFormat::Csv } else { ExportFormat::JsonLines };
+    let mut export = AuditExport::new(scope, filter);
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
     let failed = |e: std::io::Error| Failure::Refused(format!("writing the output: {e}"));
-    if cmd.csv {
-        out.write_all(CSV_HEADER.as_bytes()).map_err(failed)?;
-    } else if json {
+    if json {
         out.write_all(b"{\"events\":[").map_err(failed)?;
+    } else {
+        out.write_all(format.header().as_bytes()).map_err(failed)?;
     }
     let mut first = true;
-    while let Some(page) = filter {
-        let events = core
-            .audit_events(&scope, &page, EXPORT_PAGE)
-            .await
-            .map_err(|e| Failure::Refused(e.to_string()))?;
+    while let Some(events) =
+        core.next_export_page(&mut export).await.map_err(|e| Failure::Refused(e.to_string()))?
+    {
         for e in &events {
-            let line = if cmd.csv {
-                audit_export::csv_line(e)
-            } else {
+            let line = if json {
                 let doc = serde_json::to_string(e).map_err(|e| Failure::Refused(e.to_string()))?;
-                match (json, first) {
-                    (true, true) => doc,
-                    (true, false) => format!(",{doc}"),
-                    (false, _) => format!("{doc}\n"),
-                }
+                if first { doc } else { format!(",{doc}") }
+            } else {
+                format.line(e)
             };
             first = false;
             out.write_all(line.as_bytes()).map_err(failed)?;
         }
-        filter = audit_export::next_page(&page, &events);
     }
     if json {
         out.write_all(b"]}\n").map_err(failed)?;

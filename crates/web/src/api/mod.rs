@@ -23,9 +23,9 @@ use latchkey_protocol::jose::SigningAlg;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::audit_export::AuditQuery;
 use crate::state::AppState;
 use latchkey_core::audit::AuditScope;
+use latchkey_core::audit::{AuditQuery, ExportFormat};
 use latchkey_core::orgs::{ManagedAccount, ManagedAction, ManagedActionError, OrgDomain, OrgError};
 
 const OPENAPI: &str = include_str!("openapi.json");
@@ -628,7 +628,7 @@ async fn audit_query(
     query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<(AuditQuery, latchkey_core::audit::AuditFilter), ApiError> {
     let Query(q) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
-    let filter = crate::audit_export::filter(&state.core, &q).await.map_err(ApiError::invalid)?;
+    let filter = state.core.audit_filter(&q).await.map_err(ApiError::invalid)?;
     Ok((q, filter))
 }
 
@@ -656,12 +656,13 @@ async fn audit_export(
     query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult {
     let (q, filter) = audit_query(&state, query).await?;
-    let csv = match q.format.as_deref() {
-        None | Some("jsonl") => false,
-        Some("csv") => true,
-        Some(_) => return Err(ApiError::invalid("format must be jsonl or csv")),
-    };
-    Ok(crate::audit_export::export(state.core.clone(), AuditScope::Site(caller.admin), filter, csv))
+    let format = ExportFormat::parse(q.format.as_deref()).map_err(ApiError::invalid)?;
+    Ok(crate::audit_export::export(
+        state.core.clone(),
+        AuditScope::Site(caller.admin),
+        filter,
+        format,
+    ))
 }
 
 async fn keys_rotate(State(state): State<AppState>, Admin(caller): Admin) -> ApiResult {

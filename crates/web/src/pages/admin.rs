@@ -15,12 +15,12 @@ use latchkey_core::oidc_provider::{
 use latchkey_protocol::jose::SigningAlg;
 use serde::Deserialize;
 
-use crate::audit_export::AuditQuery;
 use crate::error::{message_page, render, unexpected_page};
 use crate::extract::{CsrfForm, CsrfToken, SignedIn};
 use crate::pages::audit::AuditView;
 use crate::pages::format_time;
 use crate::state::AppState;
+use latchkey_core::audit::AuditQuery;
 use latchkey_core::audit::AuditScope;
 
 const PAGE_SIZE: u32 = 100;

@@ -7,10 +7,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use latchkey_core::audit::AuditScope;
 
-use crate::audit_export::AuditQuery;
 use crate::error::{message_page, render, unexpected_page};
 use crate::pages::format_time;
 use crate::state::AppState;
+use latchkey_core::audit::{AuditQuery, ExportFormat};
 
 struct EventRow {
     time: String,
@@ -81,7 +81,7 @@ pub async fn page(state: &AppState, view: AuditView, q: &AuditQuery) -> Response
         events: Vec::new(),
         next: None,
     };
-    let filter = match crate::audit_export::filter(&state.core, q).await {
+    let filter = match state.core.audit_filter(q).await {
         Ok(f) => f,
         Err(message) => {
             page.form_error = Some(message);
@@ -111,10 +111,13 @@ pub async fn page(state: &AppState, view: AuditView, q: &AuditQuery) -> Response
 }
 
 pub async fn export(state: &AppState, scope: AuditScope, q: &AuditQuery) -> Response {
-    let filter = match crate::audit_export::filter(&state.core, q).await {
+    let filter = match state.core.audit_filter(q).await {
         Ok(f) => f,
         Err(message) => return message_page(StatusCode::BAD_REQUEST, "Bad filter", &message),
     };
-    let csv = q.format.as_deref() == Some("csv");
-    crate::audit_export::export(state.core.clone(), scope, filter, csv)
+    let format = match ExportFormat::parse(q.format.as_deref()) {
+        Ok(f) => f,
+        Err(message) => return message_page(StatusCode::BAD_REQUEST, "Bad format", &message),
+    };
+    crate::audit_export::export(state.core.clone(), scope, filter, format)
 }

@@ -10,7 +10,6 @@ use latchkey_core::accounts::Email;
 use latchkey_core::orgs::{DomainStatus, ManagedAction, ManagedActionError, OrgAdmin, OrgError};
 use serde::Deserialize;
 
-use crate::audit_export::AuditQuery;
 use crate::error::{message_page, render, unexpected_page};
 use crate::extract::{CsrfForm, CsrfToken, SignedIn};
 use crate::pages::audit::{self, AuditView};
@@ -18,6 +17,7 @@ use crate::pages::format_time;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use latchkey_core::audit::AuditQuery;
 use latchkey_core::audit::AuditScope;
 
 struct DomainRow {
