@@ -3,6 +3,7 @@
 use crate::Core;
 use crate::accounts::{Account, Email};
 use crate::audit::{Actor, Outcome, Record};
+use crate::authority::SignedIn;
 use crate::credentials::{Password, Verified};
 use crate::flows::throttle::{PasswordAttempt, RetryAfter};
 use crate::flows::{HashFailure, Unexpected};
@@ -60,6 +61,7 @@ impl Core {
         password: &Password,
         client: ClientInfo,
         next: &str,
+        replacing: Option<&SignedIn>,
     ) -> Result<LoginOutcome, LoginError> {
         let now = self.ports.clock.now();
         let attempt = PasswordAttempt::new(email, &client.ip);
@@ -114,7 +116,7 @@ impl Core {
             .from(&client)
             .details(serde_json::json!({ "method": "password" }));
         self.audit(record).await;
-        let cookie = self.start_session(&account.id, client).await?;
+        let cookie = self.start_session(&account.id, client, replacing).await?;
         tracing::info!(account = %account.id, outcome = "success", method = "password", "login");
         Ok(LoginOutcome::SignedIn(Box::new(LoginSuccess { account, cookie })))
     }

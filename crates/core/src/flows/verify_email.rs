@@ -125,7 +125,8 @@ impl Core {
         if self.two_factor_status(&account.id).await?.enabled() {
             return Ok(Verified::LogInNext(account));
         }
-        let cookie = self.start_session(&account.id, client).await?;
+        // Every session of the account ended above; another account's stays its own.
+        let cookie = self.start_session(&account.id, client, None).await?;
         Ok(Verified::SignedIn(LoginSuccess { account, cookie }))
     }
 

@@ -489,10 +489,11 @@ impl Core {
         &self,
         token: &str,
         code: &str,
+        replacing: Option<&SignedIn>,
     ) -> Result<(LoginSuccess, String), SecondFactorError> {
         let (_, account) = self.pending_account(token).await?;
         self.check_code_throttled(&account, code).await?;
-        self.finish_pending_login(token).await
+        self.finish_pending_login(token, replacing).await
     }
 
     /// A live pending login and its (active) account.
@@ -522,6 +523,7 @@ impl Core {
     pub(crate) async fn finish_pending_login(
         &self,
         token: &str,
+        replacing: Option<&SignedIn>,
     ) -> Result<(LoginSuccess, String), SecondFactorError> {
         let (pending, account) = self.pending_account(token).await?;
         let hash = OpaqueToken::parse(token).ok_or(SecondFactorError::Expired)?.hash();
@@ -533,7 +535,7 @@ impl Core {
             .from(&pending.client)
             .details(serde_json::json!({ "method": "password+second_factor" }));
         self.audit(record).await;
-        let cookie = self.start_session(&account.id, pending.client.clone()).await?;
+        let cookie = self.start_session(&account.id, pending.client.clone(), replacing).await?;
         tracing::info!(account = %account.id, outcome = "success", method = "password+2fa", "login");
         Ok((LoginSuccess { account, cookie }, pending.next))
     }

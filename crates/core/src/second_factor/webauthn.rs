@@ -305,6 +305,7 @@ impl Core {
         pending: &str,
         challenge: &str,
         credential: &str,
+        replacing: Option<&SignedIn>,
     ) -> Result<(LoginSuccess, String), SecondFactorError> {
         let webauthn = self.webauthn()?;
         let login = self.pending_login(pending).await?.ok_or(SecondFactorError::Expired)?;
@@ -317,7 +318,7 @@ impl Core {
         let result =
             webauthn.finish_passkey_authentication(&credential, &state).map_err(refused)?;
         self.record_key_use(&login.account, &result).await?;
-        self.finish_pending_login(pending).await
+        self.finish_pending_login(pending, replacing).await
     }
 
     /// Passwordless: any discoverable credential, user verification required.
@@ -333,6 +334,7 @@ impl Core {
         challenge: &str,
         credential: &str,
         client: ClientInfo,
+        replacing: Option<&SignedIn>,
     ) -> Result<LoginSuccess, SecondFactorError> {
         let webauthn = self.webauthn()?;
         let (_, state): (_, DiscoverableAuthentication) =
@@ -367,7 +369,7 @@ impl Core {
             .from(&client)
             .details(serde_json::json!({ "method": "passkey" }));
         self.audit(record).await;
-        let cookie = self.start_session(&account.id, client).await?;
+        let cookie = self.start_session(&account.id, client, replacing).await?;
         tracing::info!(account = %account.id, outcome = "success", method = "passkey", "login");
         Ok(LoginSuccess { account, cookie })
     }

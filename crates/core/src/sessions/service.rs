@@ -32,11 +32,19 @@ pub struct SignedOutEverywhere {
 }
 
 impl Core {
+    /// Starts a session for `account`. Signing in again in a browser that had a session
+    /// replaces it: `replacing` (that browser's session, of whichever account) ends first.
     pub(crate) async fn start_session(
         &self,
         account: &AccountId,
         client: ClientInfo,
+        replacing: Option<&SignedIn>,
     ) -> Result<NewSessionCookie, RepoError> {
+        if let Some(old) = replacing {
+            self.end_session(&old.account().id, &old.session().id)
+                .await
+                .map_err(|SessionError::Unexpected(e)| e)?;
+        }
         let now = self.ports.clock.now();
         let token = OpaqueToken::generate(self.ports.rng.as_ref());
         let session = Session {

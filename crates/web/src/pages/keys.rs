@@ -134,20 +134,9 @@ pub async fn second_factor_begin(
     }
 }
 
-/// Sets the session cookie (replacing an earlier session of this browser) and answers where
-/// to go.
-async fn signed_in(
-    state: &AppState,
-    previous: Option<SignedIn>,
-    jar: CookieJar,
-    token: &str,
-    next: &str,
-) -> Response {
-    if let Some(old) = previous
-        && let Err(e) = state.core.end_session(&old.account().id, &old.session().id).await
-    {
-        return crate::error::unexpected_page(&e);
-    }
+/// Sets the new session's cookie (core ended the browser's earlier session) and answers
+/// where to go.
+fn signed_in(state: &AppState, jar: CookieJar, token: &str, next: &str) -> Response {
     let names = CookieNames::new(state.settings.secure_cookies());
     let cookie =
         session_cookie(names, token.to_owned(), state.core.settings().session_lifetime_secs);
@@ -161,11 +150,15 @@ pub async fn second_factor_finish(
     CsrfForm(form): CsrfForm<FinishForm>,
 ) -> Response {
     let pending = pending_token(&state, &jar);
-    match state.core.finish_key_second_factor(&pending, &form.challenge, &form.credential).await {
+    match state
+        .core
+        .finish_key_second_factor(&pending, &form.challenge, &form.credential, previous.as_deref())
+        .await
+    {
         Ok((success, next)) => {
             state.metrics.login("success");
             let next = safe_next(&next).unwrap_or("/account").to_owned();
-            signed_in(&state, previous, jar, success.cookie.token.expose(), &next).await
+            signed_in(&state, jar, success.cookie.token.expose(), &next)
         }
         Err(e) => error(e),
     }
@@ -188,11 +181,15 @@ pub async fn passwordless_finish(
     jar: CookieJar,
     CsrfForm(form): CsrfForm<FinishForm>,
 ) -> Response {
-    match state.core.finish_passwordless(&form.challenge, &form.credential, client).await {
+    match state
+        .core
+        .finish_passwordless(&form.challenge, &form.credential, client, previous.as_deref())
+        .await
+    {
         Ok(success) => {
             state.metrics.login("success");
             let next = safe_next(&form.next).unwrap_or("/account").to_owned();
-            signed_in(&state, previous, jar, success.cookie.token.expose(), &next).await
+            signed_in(&state, jar, success.cookie.token.expose(), &next)
         }
         Err(e) => {
             state.metrics.login("passkey_refused");

@@ -111,10 +111,10 @@ pub async fn login_submit(
         page.form_error = Some(LoginError::InvalidCredentials.to_string());
         return (StatusCode::UNAUTHORIZED, form_page(&page)).into_response();
     };
-    match state.core.log_in(&email, &password, client, &next).await {
+    match state.core.log_in(&email, &password, client, &next, previous.as_deref()).await {
         Ok(LoginOutcome::SignedIn(success)) => {
             state.metrics.login("success");
-            signed_in(&state, previous, jar, &success, &next).await
+            signed_in(&state, jar, &success, &next)
         }
         Ok(LoginOutcome::SecondFactor(pending)) => {
             state.metrics.login("second_factor");
@@ -137,20 +137,9 @@ pub async fn login_submit(
     }
 }
 
-/// Starts the browser's session (replacing the one it had) and goes on to `next`.
-async fn signed_in(
-    state: &AppState,
-    previous: Option<crate::extract::SignedIn>,
-    jar: CookieJar,
-    success: &LoginSuccess,
-    next: &str,
-) -> Response {
-    // Signing in again in the same browser replaces the session it had.
-    if let Some(old) = previous
-        && let Err(e) = state.core.end_session(&old.account().id, &old.session().id).await
-    {
-        return unexpected_page(&e);
-    }
+/// Sets the new session's cookie (core ended the browser's earlier session) and goes on to
+/// `next`.
+fn signed_in(state: &AppState, jar: CookieJar, success: &LoginSuccess, next: &str) -> Response {
     let names = CookieNames::new(state.settings.secure_cookies());
     let cookie = session_cookie(
         names,
@@ -206,11 +195,11 @@ pub async fn second_factor_submit(
     let names = CookieNames::new(state.settings.secure_cookies());
     let token = jar.get(names.pending).map(|c| c.value().to_owned()).unwrap_or_default();
     let code: String = form.code.chars().take(64).collect();
-    match state.core.complete_second_factor(&token, &code).await {
+    match state.core.complete_second_factor(&token, &code, previous.as_deref()).await {
         Ok((success, next)) => {
             state.metrics.login("success");
             let next = safe_next(&next).unwrap_or("/account").to_owned();
-            signed_in(&state, previous, jar, &success, &next).await
+            signed_in(&state, jar, &success, &next)
         }
         Err(SecondFactorError::Expired) => (
             jar.add(pending_cookie_removal(names)),
