@@ -10,7 +10,6 @@
 //! - Wrong codes are throttled per account like wrong passwords.
 //! - Every change emails the account owner.
 
-use base64::Engine as _;
 use totp_rs::{Algorithm, TOTP};
 
 mod webauthn;
@@ -117,14 +116,12 @@ impl From<HashFailure> for SecondFactorError {
     }
 }
 
-/// What the enrolment page shows: the secret as text, the `otpauth://` URI and its QR code.
+/// What an enrolment shows: the secret as text and the `otpauth://` URI (the web layer draws
+/// its QR code).
 #[derive(Debug, Clone)]
 pub struct Enrolment {
     pub secret_base32: String,
     pub otpauth_uri: String,
-    /// A `data:` URI of an SVG QR code of the URI, rendered here (no outside service ever
-    /// sees the secret).
-    pub qr_data_uri: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -554,20 +551,7 @@ impl Core {
 
 fn enrolment(secret: Vec<u8>, account: &Account) -> Result<Enrolment, SecondFactorError> {
     let totp = totp(secret, account.email.as_str())?;
-    let uri = totp.get_url();
-    let qr = qrcode::QrCode::new(uri.as_bytes())
-        .map(|code| {
-            code.render::<qrcode::render::svg::Color<'_>>()
-                .min_dimensions(200, 200)
-                .quiet_zone(true)
-                .build()
-        })
-        .unwrap_or_default();
-    let qr_data_uri = format!(
-        "data:image/svg+xml;base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(qr.as_bytes())
-    );
-    Ok(Enrolment { secret_base32: totp.get_secret_base32(), otpauth_uri: uri, qr_data_uri })
+    Ok(Enrolment { secret_base32: totp.get_secret_base32(), otpauth_uri: totp.get_url() })
 }
 
 /// Crockford's base32 (no I, L, O, U): unambiguous when read aloud or typed.
