@@ -14,4 +14,4 @@ pub use discovery::{CLIENT_ASSERTION_ALGS, ProviderMetadata, paths};
 pub use error::{ErrorCode, OAuthError};
 pub use params::Params;
 pub use pkce::{CodeChallenge, verify_s256};
-pub use token::{ClientCredentialsInBody, TokenRequest};
+pub use token::{ClientCredentialsInBody, TokenRequest, TokenResponse};

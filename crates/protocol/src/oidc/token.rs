@@ -4,6 +4,19 @@
 use crate::oidc::authorize::parse_scope;
 use crate::oidc::{ErrorCode, OAuthError, Params};
 
+/// The token endpoint's success answer (RFC 6749 §5.1, OIDC Core §3.1.3.3).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    pub scope: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenRequest {
     AuthorizationCode { code: String, redirect_uri: Option<String>, code_verifier: Option<String> },

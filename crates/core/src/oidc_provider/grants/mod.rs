@@ -7,7 +7,6 @@ mod refresh_token;
 pub(crate) use authorization_code::{grant_of_jti, revoked_grant_marker};
 
 use latchkey_protocol::oidc::{ClientCredentialsInBody, ErrorCode, OAuthError, TokenRequest};
-use serde::Serialize;
 
 use crate::Core;
 use crate::flows::Unexpected;
@@ -24,17 +23,7 @@ pub struct ClientAuthentication {
     pub body: ClientCredentialsInBody,
 }
 
-#[derive(Debug, Serialize)]
-pub struct TokenResponse {
-    pub access_token: String,
-    pub token_type: &'static str,
-    pub expires_in: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id_token: Option<String>,
-    pub scope: String,
-}
+pub use latchkey_protocol::oidc::TokenResponse;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenEndpointError {
