@@ -1,6 +1,11 @@
-//! Time as the domain sees it: whole UTC seconds, always obtained from the [`crate::ports::Clock`] port.
+//! Time as the domain sees it: whole UTC seconds, always obtained from the [`crate::clock::Clock`] port.
 
 use std::fmt;
+
+/// Where the domain reads the time (the system clock in the binary, a fake one in tests).
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
 
 /// A point in time, in whole seconds since the Unix epoch (UTC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

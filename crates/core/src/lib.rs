@@ -7,6 +7,7 @@ pub mod audit;
 pub mod authority;
 pub mod clock;
 pub mod credentials;
+pub mod errors;
 pub mod flows;
 pub mod mail;
 pub mod oidc_provider;

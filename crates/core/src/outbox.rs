@@ -5,7 +5,15 @@
 use std::future::Future;
 
 use crate::Core;
-use crate::ports::{OutboxItem, RepoError};
+use crate::errors::RepoError;
+use crate::ports::OutboxItem;
+
+/// The kinds of outbox items, one per deliverer. Features name theirs from here, so the
+/// outbox knows every kind without depending on the features above it.
+pub(crate) const MAIL_KIND: &str = "mail";
+pub(crate) const MAIL_REQUEST_KIND: &str = "mail_request";
+pub(crate) const BACKCHANNEL_LOGOUT_KIND: &str = "backchannel_logout";
+const KINDS: [&str; 3] = [MAIL_KIND, MAIL_REQUEST_KIND, BACKCHANNEL_LOGOUT_KIND];
 
 /// How long a node may hold an item it is delivering before another may take it.
 const LEASE_SECS: i64 = 120;
@@ -78,11 +86,7 @@ impl Core {
     /// `delivered`, `dead`), for metrics. Counts are database-wide, the same on every node.
     pub async fn outbox_counts(&self) -> Result<Vec<(&'static str, String, u64)>, RepoError> {
         let mut out = Vec::new();
-        for kind in [
-            crate::mail::OUTBOX_KIND,
-            crate::flows::mail_requests::REQUEST_KIND,
-            crate::oidc_provider::BACKCHANNEL_KIND,
-        ] {
+        for kind in KINDS {
             for (status, n) in self.ports.outbox.count_by_status(kind).await? {
                 out.push((kind, status, n));
             }

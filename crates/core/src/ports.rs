@@ -9,22 +9,9 @@ use crate::mail::OutgoingMail;
 use crate::secret::TokenHash;
 use crate::sessions::{Session, SessionId};
 
-/// A storage failure the domain cannot act on (connection lost, constraint we did not
-/// expect). Carried as `Unexpected` by every use-case error; never shown to clients.
-#[derive(Debug, thiserror::Error)]
-#[error("storage: {0}")]
-pub struct RepoError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
-
-pub type RepoResult<T> = Result<T, RepoError>;
-
-pub trait Clock: Send + Sync {
-    fn now(&self) -> Timestamp;
-}
-
-/// A cryptographically secure random source.
-pub trait Rng: Send + Sync {
-    fn fill(&self, buf: &mut [u8]);
-}
+pub use crate::clock::Clock;
+pub use crate::errors::{RepoError, RepoResult};
+pub use crate::secret::Rng;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InsertAccountError {

@@ -8,8 +8,12 @@ use aws_lc_rs::hkdf::{HKDF_SHA256, Salt};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::oidc_provider::KeyError;
-use crate::ports::Rng;
+use crate::secret::Rng;
+
+/// The master key could not be turned into an envelope key.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot derive an envelope key from the master key")]
+pub struct SealError;
 
 /// Envelopes longer than this are not ours.
 const MAX_CHARS: usize = 4096;
@@ -20,12 +24,10 @@ pub struct Sealer {
 }
 
 impl Sealer {
-    pub fn new(master_key: &[u8; 32], label: &'static [u8]) -> Result<Self, KeyError> {
+    pub fn new(master_key: &[u8; 32], label: &'static [u8]) -> Result<Self, SealError> {
         let prk = Salt::new(HKDF_SHA256, b"latchkey").extract(master_key);
         let info = [label];
-        let okm = prk
-            .expand(&info, &AES_256_GCM)
-            .map_err(|_| KeyError::Crypto("cannot derive an envelope key".into()))?;
+        let okm = prk.expand(&info, &AES_256_GCM).map_err(|_| SealError)?;
         Ok(Self { key: LessSafeKey::new(UnboundKey::from(okm)), label })
     }
 

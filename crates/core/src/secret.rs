@@ -12,7 +12,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::ports::Rng;
+/// A cryptographically secure random source.
+pub trait Rng: Send + Sync {
+    fn fill(&self, buf: &mut [u8]);
+}
 
 /// A value that prints as `[redacted]` in `Debug` and `Display`.
 #[derive(Clone, PartialEq, Eq)]

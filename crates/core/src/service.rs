@@ -4,17 +4,19 @@
 use std::sync::Arc;
 
 use crate::authority::Operator;
+use crate::clock::Clock;
 use crate::clock::Timestamp;
 use crate::credentials::PasswordHasher;
 use crate::flows::ThrottlePolicy;
 use crate::mail::OutgoingMail;
 use crate::oidc_provider::OidcState;
 use crate::ports::{
-    AccountRepo, AdminTokenRepo, AuditRepo, ClientRepo, Clock, DnsResolver, EmailChangeRepo,
-    KeyFetcher, NewOutboxItem, OidcRepo, OneTimeTokenRepo, OrgRepo, OutboxRepo, Rng,
-    SecondFactorRepo, SessionRepo, SigningKeyRepo, ThrottleRepo, WebProofFetcher,
+    AccountRepo, AdminTokenRepo, AuditRepo, ClientRepo, DnsResolver, EmailChangeRepo, KeyFetcher,
+    NewOutboxItem, OidcRepo, OneTimeTokenRepo, OrgRepo, OutboxRepo, SecondFactorRepo, SessionRepo,
+    SigningKeyRepo, ThrottleRepo, WebProofFetcher,
 };
 use crate::second_factor::SecondFactorState;
+use crate::secret::Rng;
 
 /// Everything outside the domain, wired by the binary.
 #[derive(Clone)]

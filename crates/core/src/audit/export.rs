@@ -9,7 +9,7 @@ use crate::Core;
 use crate::accounts::Email;
 use crate::audit::{AuditEvent, AuditFilter, AuditScope};
 use crate::clock::Timestamp;
-use crate::ports::RepoError;
+use crate::errors::RepoError;
 
 /// Events per page of an export.
 pub const EXPORT_PAGE: u32 = 500;

@@ -11,10 +11,9 @@ use serde::Serialize;
 
 use crate::Core;
 use crate::accounts::{Account, AccountId};
+use crate::authority::{OrgAdmin, SiteAdmin};
 use crate::clock::Timestamp;
-use crate::flows::SiteAdmin;
-use crate::orgs::OrgAdmin;
-use crate::ports::RepoError;
+use crate::errors::RepoError;
 use crate::sessions::ClientInfo;
 
 pub mod export;

@@ -18,7 +18,7 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use subtle::ConstantTimeEq as _;
 use tokio::sync::Semaphore;
 
-use crate::ports::Rng;
+use crate::secret::Rng;
 use crate::secret::Secret;
 
 /// A password as typed, within bounds. Never printed.

@@ -4,10 +4,13 @@ use crate::Core;
 use crate::accounts::{Account, DisplayName};
 use crate::authority::SignedIn;
 use crate::credentials::{Password, Verified};
+use crate::errors::RepoError;
 use crate::flows::throttle::{PasswordAttempt, RetryAfter};
 use crate::flows::{HashFailure, Unexpected};
 use crate::mail;
-use crate::ports::RepoError;
+
+/// Sensitive settings (factors, email, password) need a sign-in at most this old (step-up).
+pub const STEP_UP_SECS: i64 = 600;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChangePasswordError {
@@ -131,7 +134,6 @@ impl Core {
     /// change: turning two-step verification on or off, adding or removing a key, changing
     /// the email.
     pub fn sign_in_is_recent(&self, signed_in: &SignedIn) -> bool {
-        signed_in.session().created_at.secs_until(self.ports.clock.now())
-            <= crate::second_factor::STEP_UP_SECS
+        signed_in.session().created_at.secs_until(self.ports.clock.now()) <= STEP_UP_SECS
     }
 }

@@ -6,9 +6,10 @@
 use crate::Core;
 use crate::accounts::{Account, AccountId, Email};
 use crate::audit::{Actor, Record};
+use crate::authority::SiteAdmin;
 use crate::clock::Timestamp;
-use crate::flows::{SiteAdmin, Unexpected};
-use crate::ports::RepoError;
+use crate::errors::RepoError;
+use crate::errors::Unexpected;
 use crate::secret::OpaqueToken;
 
 /// What every admin token starts with.

@@ -7,10 +7,11 @@
 use crate::Core;
 use crate::accounts::{Account, AccountId, AccountStatus, Email};
 use crate::audit::{Actor, Record};
+use crate::authority::{OrgAdmin, SiteAdmin};
 use crate::clock::Timestamp;
-use crate::flows::{SetStatusError, SiteAdmin, Unexpected};
-use crate::orgs::OrgAdmin;
-use crate::ports::RepoError;
+use crate::errors::RepoError;
+use crate::errors::Unexpected;
+use crate::flows::SetStatusError;
 
 /// A person's open request to have their account closed.
 #[derive(Debug, Clone)]

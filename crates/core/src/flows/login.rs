@@ -34,8 +34,8 @@ impl From<HashFailure> for LoginError {
     }
 }
 
-impl From<crate::ports::RepoError> for LoginError {
-    fn from(e: crate::ports::RepoError) -> Self {
+impl From<crate::errors::RepoError> for LoginError {
+    fn from(e: crate::errors::RepoError) -> Self {
         Self::Unexpected(e.into())
     }
 }

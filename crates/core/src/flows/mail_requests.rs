@@ -7,12 +7,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::Core;
 use crate::accounts::{AccountId, Email};
+use crate::errors::RepoError;
 use crate::mail;
 use crate::outbox::DeliveryReport;
-use crate::ports::{NewOutboxItem, RepoError};
+use crate::ports::NewOutboxItem;
 
 /// The outbox kind of these jobs.
-pub(crate) const REQUEST_KIND: &str = "mail_request";
+pub(crate) const REQUEST_KIND: &str = crate::outbox::MAIL_REQUEST_KIND;
 
 /// Pauses between attempts of a job that failed (storage trouble).
 const BACKOFF_SECS: [i64; 4] = [5, 30, 120, 600];

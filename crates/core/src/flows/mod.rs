@@ -15,7 +15,7 @@ mod signup;
 pub(crate) mod throttle;
 mod verify_email;
 
-pub use account_settings::{ChangeNameError, ChangePasswordError};
+pub use account_settings::{ChangeNameError, ChangePasswordError, STEP_UP_SECS};
 pub use admin_tokens::{ADMIN_TOKEN_PREFIX, AdminCaller, AdminToken, AdminTokenError};
 pub use closure::ClosureRequest;
 pub use email_change::ChangeEmailError;
@@ -27,18 +27,9 @@ pub use throttle::ThrottlePolicy;
 pub use verify_email::{ResendVerificationError, Verified as EmailVerified, VerifyEmailError};
 
 use crate::credentials::HashError;
-use crate::ports::RepoError;
+use crate::errors::RepoError;
 
-/// A failure no person can fix: storage down, a bug. Logged in full, shown as a generic error.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Unexpected(#[source] Box<dyn std::error::Error + Send + Sync>);
-
-impl From<RepoError> for Unexpected {
-    fn from(e: RepoError) -> Self {
-        Self(Box::new(e))
-    }
-}
+pub use crate::errors::Unexpected;
 
 impl From<crate::ports::InsertAccountError> for Unexpected {
     fn from(e: crate::ports::InsertAccountError) -> Self {

@@ -5,10 +5,11 @@
 use crate::Core;
 use crate::accounts::Email;
 use crate::credentials::Password;
+use crate::errors::RepoError;
 use crate::flows::throttle::MailGate;
 use crate::flows::{HashFailure, Unexpected};
 use crate::mail;
-use crate::ports::{EmailChangeKind, NewOneTimeToken, RepoError, TokenPurpose};
+use crate::ports::{EmailChangeKind, NewOneTimeToken, TokenPurpose};
 use crate::secret::OpaqueToken;
 
 #[derive(Debug, thiserror::Error)]

@@ -4,8 +4,9 @@
 use crate::Core;
 use crate::accounts::{Account, AccountId, AccountStatus, DisplayName, Email, NewAccount};
 use crate::credentials::Password;
+use crate::errors::RepoError;
 use crate::flows::{HashFailure, Unexpected};
-use crate::ports::{InsertAccountError, RepoError};
+use crate::ports::InsertAccountError;
 
 pub use crate::authority::SiteAdmin;
 

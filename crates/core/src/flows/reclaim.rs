@@ -6,7 +6,8 @@
 
 use crate::Core;
 use crate::accounts::AccountId;
-use crate::ports::{EmailChangeKind, RepoError};
+use crate::errors::RepoError;
+use crate::ports::EmailChangeKind;
 
 /// What a reclaim removed, for the mail and the audit log.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -35,8 +35,8 @@ impl From<HashFailure> for SignUpError {
     }
 }
 
-impl From<crate::ports::RepoError> for SignUpError {
-    fn from(e: crate::ports::RepoError) -> Self {
+impl From<crate::errors::RepoError> for SignUpError {
+    fn from(e: crate::errors::RepoError) -> Self {
         Self::Unexpected(e.into())
     }
 }

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::Core;
 use crate::accounts::Email;
 use crate::clock::Timestamp;
-use crate::ports::RepoError;
+use crate::errors::RepoError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThrottlePolicy {

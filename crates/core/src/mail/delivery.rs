@@ -3,11 +3,12 @@
 //! content). Any number of nodes may run it.
 
 use crate::Core;
+use crate::errors::RepoError;
 use crate::mail::OutgoingMail;
 use crate::outbox::DeliveryReport;
-use crate::ports::{MailTransport, RepoError};
+use crate::ports::MailTransport;
 
-pub const OUTBOX_KIND: &str = "mail";
+pub const OUTBOX_KIND: &str = crate::outbox::MAIL_KIND;
 
 /// Pause before each retry, by attempts already made.
 const BACKOFF_SECS: [i64; 8] = [10, 30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600];

@@ -13,8 +13,8 @@ use serde::Deserialize;
 
 use crate::Core;
 use crate::clock::Timestamp;
+use crate::errors::RepoError;
 use crate::oidc_provider::clients::{AuthMethod, Client, ClientAuthFailure, ClientKeys};
-use crate::ports::RepoError;
 
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 

@@ -7,7 +7,7 @@ use latchkey_protocol::oidc::{
 
 use crate::Core;
 use crate::accounts::Account;
-use crate::flows::Unexpected;
+use crate::errors::Unexpected;
 use crate::oidc_provider::KNOWN_SCOPES;
 use crate::oidc_provider::clients::{Client, GrantType};
 use crate::oidc_provider::codes::CodeContents;
@@ -214,7 +214,7 @@ impl Core {
             .and_then(|plain| self.oidc.reauth.seal(&plain, self.ports.rng.as_ref()))
             .map(Some)
             .ok_or_else(|| {
-                Unexpected::from(crate::ports::RepoError("sealing a marker failed".into()))
+                Unexpected::from(crate::errors::RepoError("sealing a marker failed".into()))
             })
     }
 
@@ -239,7 +239,9 @@ impl Core {
             expires_at: now.plus_secs(self.oidc.settings.code_ttl_secs),
         };
         let code = self.oidc.codes.seal(&contents, self.ports.rng.as_ref()).ok_or_else(|| {
-            Unexpected::from(crate::ports::RepoError("sealing an authorization code failed".into()))
+            Unexpected::from(crate::errors::RepoError(
+                "sealing an authorization code failed".into(),
+            ))
         })?;
         Ok(code)
     }

@@ -7,9 +7,10 @@
 use latchkey_protocol::jose::SigningAlg;
 
 use crate::Core;
+use crate::authority::SiteAdmin;
 use crate::clock::Timestamp;
-use crate::flows::{SiteAdmin, Unexpected};
-use crate::ports::RepoError;
+use crate::errors::RepoError;
+use crate::errors::Unexpected;
 use crate::secret::{OpaqueToken, TokenHash, constant_time_eq};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

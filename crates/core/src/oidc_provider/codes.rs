@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::accounts::AccountId;
 use crate::clock::Timestamp;
 use crate::oidc_provider::KeyError;
-use crate::ports::Rng;
 use crate::sealed::Sealer;
+use crate::secret::Rng;
 use crate::sessions::SessionId;
 
 /// What an authorization code stands for: everything the token request must match.
@@ -53,7 +53,7 @@ pub struct CodeSealer(Sealer);
 
 impl CodeSealer {
     pub fn new(master_key: &[u8; 32]) -> Result<Self, KeyError> {
-        Sealer::new(master_key, LABEL).map(Self)
+        Ok(Self(Sealer::new(master_key, LABEL)?))
     }
 
     /// The code to hand out.

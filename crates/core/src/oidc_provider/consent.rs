@@ -5,7 +5,7 @@ use crate::Core;
 use crate::accounts::{Account, AccountId};
 use crate::audit::{Actor, Record};
 use crate::clock::Timestamp;
-use crate::ports::RepoError;
+use crate::errors::RepoError;
 
 /// A third-party product the person allowed, for `/account`.
 #[derive(Debug, Clone)]

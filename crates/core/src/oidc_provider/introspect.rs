@@ -7,11 +7,11 @@ use serde::Serialize;
 
 use crate::Core;
 use crate::accounts::Account;
-use crate::flows::SiteAdmin;
+use crate::authority::SiteAdmin;
+use crate::errors::RepoError;
 use crate::oidc_provider::KeyError;
 use crate::oidc_provider::clients::Client;
 use crate::oidc_provider::grants::{grant_of_jti, revoked_grant_marker};
-use crate::ports::RepoError;
 use crate::secret::OpaqueToken;
 use crate::sessions::SessionId;
 
@@ -52,7 +52,7 @@ pub enum UserInfoError {
     #[error("the access token was not issued for the openid scope")]
     InsufficientScope,
     #[error(transparent)]
-    Unexpected(#[from] crate::flows::Unexpected),
+    Unexpected(#[from] crate::errors::Unexpected),
 }
 
 impl From<RepoError> for UserInfoError {

@@ -19,7 +19,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::clock::Timestamp;
-use crate::ports::{RepoError, Rng, SigningKeyRepo, StoredKey};
+use crate::errors::RepoError;
+use crate::ports::{SigningKeyRepo, StoredKey};
+use crate::secret::Rng;
 use crate::secret::Secret;
 
 /// A new key is published this long before it signs, so relying parties that cache the JWKS
@@ -37,6 +39,12 @@ pub enum KeyError {
     Crypto(String),
     #[error(transparent)]
     Repo(#[from] RepoError),
+}
+
+impl From<crate::sealed::SealError> for KeyError {
+    fn from(e: crate::sealed::SealError) -> Self {
+        Self::Crypto(e.to_string())
+    }
 }
 
 impl From<KeyError> for RepoError {

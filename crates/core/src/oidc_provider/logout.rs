@@ -10,11 +10,12 @@ use latchkey_protocol::oidc::IdTokenClaims;
 use serde::{Deserialize, Serialize};
 
 use crate::Core;
+use crate::errors::RepoError;
 use crate::outbox::DeliveryReport;
-use crate::ports::{LogoutNotifier, NewOutboxItem, RepoError};
+use crate::ports::{LogoutNotifier, NewOutboxItem};
 use crate::sessions::SessionId;
 
-pub const BACKCHANNEL_KIND: &str = "backchannel_logout";
+pub const BACKCHANNEL_KIND: &str = crate::outbox::BACKCHANNEL_LOGOUT_KIND;
 /// About an hour and a half of retries in all; a logout that late has lost its point.
 const BACKOFF_SECS: [i64; 6] = [5, 30, 120, 600, 1800, 3600];
 /// Logout tokens are short-lived (the errata make `exp` required).
@@ -154,7 +155,7 @@ impl Core {
     /// Recent back-channel deliveries (product, time, attempts, last error), newest first.
     pub async fn recent_logout_deliveries(
         &self,
-        _admin: &crate::flows::SiteAdmin,
+        _admin: &crate::authority::SiteAdmin,
         limit: u32,
     ) -> Result<Vec<crate::ports::DeliveryRecord>, RepoError> {
         self.ports.outbox.list_recent(BACKCHANNEL_KIND, limit).await

@@ -94,7 +94,7 @@ pub(crate) const KNOWN_SCOPES: [&str; 4] = ["openid", "profile", "email", "offli
 impl crate::Core {
     /// Forgets expired authorization codes, client assertions and revoked-token entries
     /// (housekeeping).
-    pub async fn purge_expired_oidc(&self) -> Result<u64, crate::ports::RepoError> {
+    pub async fn purge_expired_oidc(&self) -> Result<u64, crate::errors::RepoError> {
         self.ports.oidc.purge_expired(self.ports.clock.now()).await
     }
 }

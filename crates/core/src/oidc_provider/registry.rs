@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use crate::clock::Timestamp;
+use crate::errors::RepoError;
 use crate::oidc_provider::Client;
-use crate::ports::{ClientRepo, RepoError};
+use crate::ports::ClientRepo;
 
 const TTL_SECS: i64 = 5;
 

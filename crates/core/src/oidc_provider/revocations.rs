@@ -7,7 +7,8 @@ use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 
 use crate::clock::Timestamp;
-use crate::ports::{OidcRepo, RepoError};
+use crate::errors::RepoError;
+use crate::ports::OidcRepo;
 
 const RELOAD_SECS: i64 = 1;
 

@@ -6,9 +6,10 @@ use latchkey_protocol::oidc::{AccessTokenClaims, IdTokenClaims};
 use crate::Core;
 use crate::accounts::Account;
 use crate::clock::Timestamp;
+use crate::errors::RepoError;
 use crate::oidc_provider::KeyError;
 use crate::oidc_provider::clients::Client;
-use crate::ports::{NewRefreshToken, RepoError};
+use crate::ports::NewRefreshToken;
 use crate::secret::OpaqueToken;
 
 /// Access tokens are ES256: RSA signing costs ~20× more and would dominate the endpoint.

@@ -4,7 +4,8 @@
 use super::OrgAdmin;
 use crate::Core;
 use crate::accounts::{Account, DisplayName, Email};
-use crate::flows::{SetStatusError, Unexpected};
+use crate::errors::Unexpected;
+use crate::flows::SetStatusError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ManagedAction {
@@ -47,8 +48,8 @@ pub enum ManagedActionError {
     Unexpected(#[from] Unexpected),
 }
 
-impl From<crate::ports::RepoError> for ManagedActionError {
-    fn from(e: crate::ports::RepoError) -> Self {
+impl From<crate::errors::RepoError> for ManagedActionError {
+    fn from(e: crate::errors::RepoError) -> Self {
         Self::Unexpected(e.into())
     }
 }

@@ -20,9 +20,10 @@ use crate::Core;
 use crate::accounts::{Account, AccountId, AccountSummary, Email};
 use crate::audit::{Actor, Outcome, Record};
 use crate::authority::SignedIn;
+use crate::authority::SiteAdmin;
 use crate::clock::Timestamp;
-use crate::flows::{SiteAdmin, Unexpected};
-use crate::ports::RepoError;
+use crate::errors::RepoError;
+use crate::errors::Unexpected;
 use crate::secret::OpaqueToken;
 
 /// The TXT record's prefix; the value is this followed by the domain's token.

@@ -22,11 +22,13 @@ use crate::audit::{Actor, Outcome, Record};
 use crate::authority::SignedIn;
 use crate::clock::Timestamp;
 use crate::credentials::Password;
+use crate::errors::RepoError;
+use crate::errors::Unexpected;
 use crate::flows::account_settings::Recheck;
 use crate::flows::throttle::RetryAfter;
-use crate::flows::{HashFailure, LoginSuccess, Unexpected};
+use crate::flows::{HashFailure, LoginSuccess};
 use crate::mail;
-use crate::ports::{PendingLogin, RepoError};
+use crate::ports::PendingLogin;
 use crate::sealed::Sealer;
 use crate::secret::{OpaqueToken, TokenHash, constant_time_eq};
 use crate::sessions::ClientInfo;
@@ -38,8 +40,7 @@ const SECRET_BYTES: usize = 20;
 const RECOVERY_CODES: usize = 10;
 /// The password step is good for this long.
 const PENDING_TTL_SECS: i64 = 300;
-/// Sensitive settings need a sign-in at most this old (step-up).
-pub const STEP_UP_SECS: i64 = 600;
+pub use crate::flows::STEP_UP_SECS;
 
 /// What the second factor needs: a key derived from the master key for TOTP secrets, and the
 /// WebAuthn relying party (none when the public URL's host is an IP address).
@@ -362,7 +363,7 @@ impl Core {
     /// `None` when no account has the email.
     pub async fn reset_two_factor(
         &self,
-        admin: &crate::flows::SiteAdmin,
+        admin: &crate::authority::SiteAdmin,
         email: &crate::accounts::Email,
     ) -> Result<Option<Account>, RepoError> {
         let Some(account) = self.ports.accounts.find_by_email(email).await? else {

@@ -3,7 +3,7 @@
 use crate::Core;
 use crate::accounts::AccountId;
 use crate::authority::SignedIn;
-use crate::ports::RepoError;
+use crate::errors::RepoError;
 use crate::secret::OpaqueToken;
 use crate::sessions::{ClientInfo, Session, SessionId};
 

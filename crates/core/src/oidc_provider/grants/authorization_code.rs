@@ -125,7 +125,10 @@ impl Core {
     /// Revokes a grant: its refresh tokens die, and every access token minted under it (the
     /// first one and each a refresh minted; their `jti` names the grant) is refused until the
     /// last of them would have expired.
-    pub(crate) async fn revoke_grant(&self, grant_id: &str) -> Result<(), crate::ports::RepoError> {
+    pub(crate) async fn revoke_grant(
+        &self,
+        grant_id: &str,
+    ) -> Result<(), crate::errors::RepoError> {
         let now = self.ports.clock.now();
         if let Some(grant) = self.ports.oidc.revoke_grant(grant_id, now).await? {
             let marker = revoked_grant_marker(&grant.id);

@@ -9,11 +9,11 @@ pub(crate) use authorization_code::{grant_of_jti, revoked_grant_marker};
 use latchkey_protocol::oidc::{ClientCredentialsInBody, ErrorCode, OAuthError, TokenRequest};
 
 use crate::Core;
-use crate::flows::Unexpected;
+use crate::errors::RepoError;
+use crate::errors::Unexpected;
 use crate::oidc_provider::ASSERTION_TYPE;
 use crate::oidc_provider::clients::Client;
 use crate::oidc_provider::{KeyError, server_error};
-use crate::ports::RepoError;
 
 /// How the client presented itself: `client_secret_basic`, `client_secret_post`,
 /// `private_key_jwt`, or only a `client_id` (public clients).
