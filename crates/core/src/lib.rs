@@ -12,7 +12,7 @@ pub mod flows;
 pub mod mail;
 pub mod oidc_provider;
 pub mod orgs;
-mod outbox;
+pub mod outbox;
 pub mod ports;
 mod sealed;
 pub mod second_factor;

@@ -3,20 +3,23 @@
 
 use std::sync::Arc;
 
+use crate::accounts::ports::AccountRepo;
+use crate::audit::ports::AuditRepo;
 use crate::authority::Operator;
 use crate::clock::Clock;
 use crate::clock::Timestamp;
 use crate::credentials::PasswordHasher;
 use crate::flows::ThrottlePolicy;
+use crate::flows::ports::{AdminTokenRepo, EmailChangeRepo, OneTimeTokenRepo, ThrottleRepo};
 use crate::mail::OutgoingMail;
 use crate::oidc_provider::OidcState;
-use crate::ports::{
-    AccountRepo, AdminTokenRepo, AuditRepo, ClientRepo, DnsResolver, EmailChangeRepo, KeyFetcher,
-    NewOutboxItem, OidcRepo, OneTimeTokenRepo, OrgRepo, OutboxRepo, SecondFactorRepo, SessionRepo,
-    SigningKeyRepo, ThrottleRepo, WebProofFetcher,
-};
+use crate::oidc_provider::ports::{ClientRepo, KeyFetcher, OidcRepo, SigningKeyRepo};
+use crate::orgs::ports::{DnsResolver, OrgRepo, WebProofFetcher};
+use crate::outbox::ports::{NewOutboxItem, OutboxRepo};
 use crate::second_factor::SecondFactorState;
+use crate::second_factor::ports::SecondFactorRepo;
 use crate::secret::Rng;
+use crate::sessions::ports::SessionRepo;
 
 /// Everything outside the domain, wired by the binary.
 #[derive(Clone)]

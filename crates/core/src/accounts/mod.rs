@@ -8,3 +8,4 @@ mod name;
 pub use email::{Email, EmailError};
 pub use model::{Account, AccountId, AccountStatus, AccountSummary, NewAccount};
 pub use name::{DisplayName, DisplayNameError};
+pub mod ports;

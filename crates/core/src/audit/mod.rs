@@ -248,3 +248,4 @@ impl Core {
         self.ports.audit.purge_before(before).await
     }
 }
+pub mod ports;

@@ -12,11 +12,11 @@ use crate::authority::SignedIn;
 use crate::credentials::Password;
 use crate::errors::RepoError;
 use crate::flows::account_settings::Recheck;
+use crate::flows::ports::EmailChangeKind;
 use crate::flows::throttle::{RetryAfter, account_key};
 use crate::flows::{HashFailure, Unexpected};
 use crate::mail;
 use crate::orgs::DomainStatus;
-use crate::ports::EmailChangeKind;
 use crate::secret::OpaqueToken;
 
 const CONFIRM_TTL_SECS: i64 = 24 * 3600;

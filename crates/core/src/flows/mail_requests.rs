@@ -10,7 +10,7 @@ use crate::accounts::{AccountId, Email};
 use crate::errors::RepoError;
 use crate::mail;
 use crate::outbox::DeliveryReport;
-use crate::ports::NewOutboxItem;
+use crate::outbox::ports::NewOutboxItem;
 
 /// The outbox kind of these jobs.
 pub(crate) const REQUEST_KIND: &str = crate::outbox::MAIL_REQUEST_KIND;

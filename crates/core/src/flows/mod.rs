@@ -31,8 +31,8 @@ use crate::errors::RepoError;
 
 pub use crate::errors::Unexpected;
 
-impl From<crate::ports::InsertAccountError> for Unexpected {
-    fn from(e: crate::ports::InsertAccountError) -> Self {
+impl From<crate::accounts::ports::InsertAccountError> for Unexpected {
+    fn from(e: crate::accounts::ports::InsertAccountError) -> Self {
         Self(Box::new(e))
     }
 }
@@ -63,3 +63,4 @@ impl From<HashError> for HashFailure {
         }
     }
 }
+pub mod ports;

@@ -6,10 +6,10 @@ use crate::Core;
 use crate::accounts::Email;
 use crate::credentials::Password;
 use crate::errors::RepoError;
+use crate::flows::ports::{EmailChangeKind, NewOneTimeToken, TokenPurpose};
 use crate::flows::throttle::MailGate;
 use crate::flows::{HashFailure, Unexpected};
 use crate::mail;
-use crate::ports::{EmailChangeKind, NewOneTimeToken, TokenPurpose};
 use crate::secret::OpaqueToken;
 
 #[derive(Debug, thiserror::Error)]

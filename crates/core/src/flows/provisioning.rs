@@ -2,11 +2,11 @@
 //! Every use case here takes a [`SiteAdmin`] capability, so a forgotten check cannot compile.
 
 use crate::Core;
+use crate::accounts::ports::InsertAccountError;
 use crate::accounts::{Account, AccountId, AccountStatus, DisplayName, Email, NewAccount};
 use crate::credentials::Password;
 use crate::errors::RepoError;
 use crate::flows::{HashFailure, Unexpected};
-use crate::ports::InsertAccountError;
 
 pub use crate::authority::SiteAdmin;
 

@@ -7,7 +7,7 @@
 use crate::Core;
 use crate::accounts::AccountId;
 use crate::errors::RepoError;
-use crate::ports::EmailChangeKind;
+use crate::flows::ports::EmailChangeKind;
 
 /// What a reclaim removed, for the mail and the audit log.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

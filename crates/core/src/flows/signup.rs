@@ -2,11 +2,11 @@
 //! or not the address already has an account, so the form cannot be used to probe for one.
 
 use crate::Core;
+use crate::accounts::ports::InsertAccountError;
 use crate::accounts::{AccountId, DisplayName, Email, NewAccount};
 use crate::credentials::Password;
 use crate::flows::throttle::{RetryAfter, ip_key};
 use crate::flows::{HashFailure, Unexpected};
-use crate::ports::InsertAccountError;
 
 #[derive(Debug)]
 pub struct SignUpRequest {

@@ -6,10 +6,10 @@
 use crate::Core;
 use crate::accounts::{AccountId, Email};
 use crate::errors::RepoError;
+use crate::flows::ports::{NewOneTimeToken, TokenPurpose};
 use crate::flows::throttle::MailGate;
 use crate::flows::{LoginSuccess, Unexpected};
 use crate::mail;
-use crate::ports::{NewOneTimeToken, TokenPurpose};
 use crate::secret::OpaqueToken;
 use crate::sessions::ClientInfo;
 

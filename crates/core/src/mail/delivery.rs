@@ -5,8 +5,8 @@
 use crate::Core;
 use crate::errors::RepoError;
 use crate::mail::OutgoingMail;
+use crate::mail::ports::MailTransport;
 use crate::outbox::DeliveryReport;
-use crate::ports::MailTransport;
 
 pub const OUTBOX_KIND: &str = crate::outbox::MAIL_KIND;
 

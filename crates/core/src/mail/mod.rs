@@ -297,3 +297,4 @@ mod tests {
         assert!(m.text.contains("https://id.example.com/verify-email?token=x"));
     }
 }
+pub mod ports;

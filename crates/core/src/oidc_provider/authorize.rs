@@ -11,7 +11,7 @@ use crate::errors::Unexpected;
 use crate::oidc_provider::KNOWN_SCOPES;
 use crate::oidc_provider::clients::{Client, GrantType};
 use crate::oidc_provider::codes::CodeContents;
-use crate::ports::Consent;
+use crate::oidc_provider::ports::Consent;
 use crate::sessions::Session;
 
 #[derive(Debug)]

@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 
 use crate::clock::Timestamp;
 use crate::errors::RepoError;
-use crate::ports::{SigningKeyRepo, StoredKey};
+use crate::oidc_provider::ports::{SigningKeyRepo, StoredKey};
 use crate::secret::Rng;
 use crate::secret::Secret;
 

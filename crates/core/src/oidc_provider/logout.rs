@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::Core;
 use crate::errors::RepoError;
+use crate::oidc_provider::ports::LogoutNotifier;
 use crate::outbox::DeliveryReport;
-use crate::ports::{LogoutNotifier, NewOutboxItem};
+use crate::outbox::ports::NewOutboxItem;
 use crate::sessions::SessionId;
 
 pub const BACKCHANNEL_KIND: &str = crate::outbox::BACKCHANNEL_LOGOUT_KIND;
@@ -157,7 +158,7 @@ impl Core {
         &self,
         _admin: &crate::authority::SiteAdmin,
         limit: u32,
-    ) -> Result<Vec<crate::ports::DeliveryRecord>, RepoError> {
+    ) -> Result<Vec<crate::outbox::ports::DeliveryRecord>, RepoError> {
         self.ports.outbox.list_recent(BACKCHANNEL_KIND, limit).await
     }
 
@@ -259,7 +260,7 @@ impl Core {
     pub async fn sign_out_report(
         &self,
         receipt: &str,
-    ) -> Result<Option<Vec<crate::ports::DeliveryRecord>>, RepoError> {
+    ) -> Result<Option<Vec<crate::outbox::ports::DeliveryRecord>>, RepoError> {
         let Some(plain) = self.oidc.receipts.open(receipt) else { return Ok(None) };
         let Ok(receipt) = serde_json::from_slice::<Receipt>(&plain) else { return Ok(None) };
         if self.ports.clock.now().unix() >= receipt.exp {

@@ -98,3 +98,4 @@ impl crate::Core {
         self.ports.oidc.purge_expired(self.ports.clock.now()).await
     }
 }
+pub mod ports;

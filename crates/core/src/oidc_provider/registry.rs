@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 use crate::clock::Timestamp;
 use crate::errors::RepoError;
 use crate::oidc_provider::Client;
-use crate::ports::ClientRepo;
+use crate::oidc_provider::ports::ClientRepo;
 
 const TTL_SECS: i64 = 5;
 

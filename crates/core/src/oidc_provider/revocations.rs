@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 
 use crate::clock::Timestamp;
 use crate::errors::RepoError;
-use crate::ports::OidcRepo;
+use crate::oidc_provider::ports::OidcRepo;
 
 const RELOAD_SECS: i64 = 1;
 

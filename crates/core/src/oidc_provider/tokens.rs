@@ -9,7 +9,7 @@ use crate::clock::Timestamp;
 use crate::errors::RepoError;
 use crate::oidc_provider::KeyError;
 use crate::oidc_provider::clients::Client;
-use crate::ports::NewRefreshToken;
+use crate::oidc_provider::ports::NewRefreshToken;
 use crate::secret::OpaqueToken;
 
 /// Access tokens are ES256: RSA signing costs ~20× more and would dominate the endpoint.

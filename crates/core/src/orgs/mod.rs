@@ -384,14 +384,17 @@ impl Core {
             }
         }
         let ids: Vec<AccountId> = accounts.iter().map(|a| a.id.clone()).collect();
-        let mut activity: std::collections::HashMap<AccountId, crate::ports::AccountActivity> =
-            self.ports
-                .accounts
-                .activity(&ids)
-                .await?
-                .into_iter()
-                .map(|a| (a.account.clone(), a))
-                .collect();
+        let mut activity: std::collections::HashMap<
+            AccountId,
+            crate::accounts::ports::AccountActivity,
+        > = self
+            .ports
+            .accounts
+            .activity(&ids)
+            .await?
+            .into_iter()
+            .map(|a| (a.account.clone(), a))
+            .collect();
         let mut out = Vec::with_capacity(accounts.len());
         for account in accounts {
             let two_factor = self.two_factor_status(&account.id).await?.enabled();
@@ -728,3 +731,4 @@ impl Core {
         Ok(checked)
     }
 }
+pub mod ports;

@@ -4,7 +4,7 @@
 
 use super::{OrgDomain, TXT_PREFIX};
 use crate::Core;
-use crate::ports::DnsError;
+use crate::orgs::ports::DnsError;
 
 /// Where the HTTPS proof lives on the domain.
 pub const WELL_KNOWN_PATH: &str = "/.well-known/latchkey-verification.txt";

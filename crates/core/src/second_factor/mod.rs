@@ -28,8 +28,8 @@ use crate::flows::account_settings::Recheck;
 use crate::flows::throttle::RetryAfter;
 use crate::flows::{HashFailure, LoginSuccess};
 use crate::mail;
-use crate::ports::PendingLogin;
 use crate::sealed::Sealer;
+use crate::second_factor::ports::PendingLogin;
 use crate::secret::{OpaqueToken, TokenHash, constant_time_eq};
 use crate::sessions::ClientInfo;
 
@@ -602,3 +602,4 @@ mod tests {
         assert_eq!(base32_crockford(&[0; 10]), "0000000000000000");
     }
 }
+pub mod ports;

@@ -22,8 +22,8 @@ use crate::authority::SignedIn;
 use crate::clock::Timestamp;
 use crate::errors::RepoError;
 use crate::flows::LoginSuccess;
-use crate::ports::{WebauthnChallenge, WebauthnCredential};
 use crate::second_factor::SecondFactorError;
+use crate::second_factor::ports::{WebauthnChallenge, WebauthnCredential};
 use crate::secret::OpaqueToken;
 use crate::sessions::ClientInfo;
 

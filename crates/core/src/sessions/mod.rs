@@ -6,3 +6,4 @@ mod service;
 
 pub use model::{ClientInfo, Session, SessionId};
 pub use service::{NewSessionCookie, SessionError, SignedOutEverywhere};
+pub mod ports;

@@ -6,7 +6,7 @@ use crate::Core;
 use crate::oidc_provider::TokenResponse;
 use crate::oidc_provider::clients::{Client, GrantType};
 use crate::oidc_provider::grants::{TokenEndpointError, invalid_grant};
-use crate::ports::{CodeClaim, Grant};
+use crate::oidc_provider::ports::{CodeClaim, Grant};
 use crate::secret::TokenHash;
 
 /// How long a used code is remembered after it expires, to revoke on late replays.

@@ -7,7 +7,7 @@ use crate::Core;
 use crate::oidc_provider::TokenResponse;
 use crate::oidc_provider::clients::{Client, GrantType};
 use crate::oidc_provider::grants::{TokenEndpointError, invalid_grant};
-use crate::ports::RefreshUse;
+use crate::oidc_provider::ports::RefreshUse;
 use crate::secret::OpaqueToken;
 
 impl Core {

@@ -6,7 +6,7 @@ use std::future::Future;
 
 use crate::Core;
 use crate::errors::RepoError;
-use crate::ports::OutboxItem;
+use crate::outbox::ports::OutboxItem;
 
 /// The kinds of outbox items, one per deliverer. Features name theirs from here, so the
 /// outbox knows every kind without depending on the features above it.
@@ -94,3 +94,4 @@ impl Core {
         Ok(out)
     }
 }
+pub mod ports;

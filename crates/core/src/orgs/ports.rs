@@ -1,0 +1,77 @@
+//! The organizations' ports: storage, DNS and the HTTPS proof fetcher.
+
+use async_trait::async_trait;
+
+use crate::accounts::AccountId;
+use crate::clock::Timestamp;
+use crate::errors::RepoResult;
+use crate::orgs::{OrgDomain, Organization};
+
+#[async_trait]
+pub trait OrgRepo: Send + Sync {
+    /// Creates the organization with its first admin.
+    async fn insert_org(&self, org: &Organization, first_admin: &AccountId) -> RepoResult<()>;
+    async fn find_org(&self, id: &str) -> RepoResult<Option<Organization>>;
+    async fn list_orgs(&self) -> RepoResult<Vec<Organization>>;
+    /// False when the account already administers the organization.
+    async fn add_org_admin(
+        &self,
+        org: &str,
+        account: &AccountId,
+        now: Timestamp,
+    ) -> RepoResult<bool>;
+    async fn is_org_admin(&self, org: &str, account: &AccountId) -> RepoResult<bool>;
+    /// The organizations the account administers.
+    async fn orgs_administered_by(&self, account: &AccountId) -> RepoResult<Vec<Organization>>;
+    /// The organization's admins, by account id.
+    async fn org_admins(&self, org: &str) -> RepoResult<Vec<AccountId>>;
+    /// False when the organization already has this domain.
+    async fn insert_domain(&self, domain: &OrgDomain) -> RepoResult<bool>;
+    async fn find_domain(
+        &self,
+        org: &str,
+        domain: &crate::orgs::Domain,
+    ) -> RepoResult<Option<OrgDomain>>;
+    async fn list_domains(&self, org: &str) -> RepoResult<Vec<OrgDomain>>;
+    /// The organization holding `domain` verified, if any.
+    async fn verified_owner(&self, domain: &str) -> RepoResult<Option<Organization>>;
+    /// Records a check and when the next one is due (`None`: no more). `Verified` fails
+    /// (false) when another organization holds the domain verified: one domain, one
+    /// organization.
+    async fn record_domain_check(
+        &self,
+        org: &str,
+        domain: &crate::orgs::Domain,
+        check: &crate::orgs::CheckResult,
+        now: Timestamp,
+    ) -> RepoResult<bool>;
+    /// Domains whose next background check is due.
+    async fn domains_due(&self, now: Timestamp, limit: u32) -> RepoResult<Vec<OrgDomain>>;
+}
+
+/// Why a DNS lookup gave no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DnsError {
+    #[error("the domain does not exist (NXDOMAIN)")]
+    NotFound,
+    #[error("the domain has no TXT records")]
+    NoRecords,
+    #[error("the DNS server did not answer in time")]
+    Timeout,
+    #[error("DNS lookup failed: {0}")]
+    Failed(String),
+}
+
+/// TXT records of a name, through `LATCHKEY_DNS_SERVER` or the system resolver.
+#[async_trait]
+pub trait DnsResolver: Send + Sync {
+    async fn txt(&self, name: &crate::orgs::Domain) -> Result<Vec<String>, DnsError>;
+}
+
+/// Fetches `https://<domain>/.well-known/latchkey-verification.txt` for domain verification:
+/// bounded in time and size, no redirects to other hosts, private addresses refused unless the
+/// operator allows them. The error says, for the admin, what went wrong.
+#[async_trait]
+pub trait WebProofFetcher: Send + Sync {
+    async fn verification_file(&self, domain: &crate::orgs::Domain) -> Result<String, String>;
+}

@@ -1,0 +1,30 @@
+//! The sessions feature's storage port.
+
+use async_trait::async_trait;
+
+use crate::accounts::{Account, AccountId};
+use crate::clock::Timestamp;
+use crate::errors::RepoResult;
+use crate::secret::TokenHash;
+use crate::sessions::{Session, SessionId};
+
+#[async_trait]
+pub trait SessionRepo: Send + Sync {
+    async fn insert(&self, session: &Session) -> RepoResult<()>;
+    /// The live session behind a cookie together with its account, if both still exist.
+    async fn find_by_token_hash(&self, hash: &TokenHash) -> RepoResult<Option<(Session, Account)>>;
+    async fn touch(&self, id: &SessionId, at: Timestamp) -> RepoResult<()>;
+    /// A session by its public id, with its account (for tokens that name a session).
+    async fn find_by_id(&self, id: &SessionId) -> RepoResult<Option<(Session, Account)>>;
+    async fn list_for_account(&self, account: &AccountId) -> RepoResult<Vec<Session>>;
+    /// Deletes one of the account's sessions; false when it was not there.
+    async fn delete(&self, account: &AccountId, id: &SessionId) -> RepoResult<bool>;
+    /// Deletes every session of the account except `keep`; returns the ones that went.
+    async fn delete_all_for_account(
+        &self,
+        account: &AccountId,
+        keep: Option<&SessionId>,
+    ) -> RepoResult<Vec<SessionId>>;
+    /// Deletes sessions past `expires_at` or last seen before `idle_before`.
+    async fn delete_expired(&self, now: Timestamp, idle_before: Timestamp) -> RepoResult<u64>;
+}
