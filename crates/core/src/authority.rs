@@ -11,8 +11,8 @@
 //! This module depends on the account and session models only.
 
 use crate::accounts::{Account, AccountId};
-use crate::orgs::Organization;
-use crate::sessions::Session;
+use crate::orgs::model::Organization;
+use crate::sessions::model::Session;
 
 /// A live session of an active account: what `Core::resolve_session` found behind a cookie.
 #[derive(Debug, Clone)]

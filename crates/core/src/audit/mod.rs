@@ -14,7 +14,7 @@ use crate::accounts::{Account, AccountId};
 use crate::authority::{OrgAdmin, SiteAdmin};
 use crate::clock::Timestamp;
 use crate::errors::RepoError;
-use crate::sessions::ClientInfo;
+use crate::sessions::model::ClientInfo;
 
 pub mod export;
 pub use export::{AuditExport, AuditQuery, ExportFormat};

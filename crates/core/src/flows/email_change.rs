@@ -16,7 +16,7 @@ use crate::flows::ports::EmailChangeKind;
 use crate::flows::throttle::{RetryAfter, account_key};
 use crate::flows::{HashFailure, Unexpected};
 use crate::mail;
-use crate::orgs::DomainStatus;
+use crate::orgs::model::DomainStatus;
 use crate::secret::OpaqueToken;
 
 const CONFIRM_TTL_SECS: i64 = 24 * 3600;

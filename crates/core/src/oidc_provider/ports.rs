@@ -7,7 +7,7 @@ use crate::clock::Timestamp;
 use crate::errors::RepoResult;
 pub use crate::oidc_provider::store_types::{CodeClaim, Grant, NewRefreshToken, RefreshUse};
 use crate::secret::TokenHash;
-use crate::sessions::SessionId;
+use crate::sessions::model::SessionId;
 
 /// Delivers a back-channel logout token to a product (Back-Channel Logout 1.0 §2.5).
 #[async_trait]

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use crate::accounts::AccountId;
 use crate::clock::Timestamp;
 use crate::errors::RepoResult;
-use crate::orgs::{OrgDomain, Organization};
+use crate::orgs::model::{CheckResult, OrgDomain, Organization};
 
 #[async_trait]
 pub trait OrgRepo: Send + Sync {
@@ -42,7 +42,7 @@ pub trait OrgRepo: Send + Sync {
         &self,
         org: &str,
         domain: &crate::orgs::Domain,
-        check: &crate::orgs::CheckResult,
+        check: &CheckResult,
         now: Timestamp,
     ) -> RepoResult<bool>;
     /// Domains whose next background check is due.

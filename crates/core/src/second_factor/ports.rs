@@ -19,7 +19,7 @@ pub struct TotpRecord {
 #[derive(Debug, Clone)]
 pub struct PendingLogin {
     pub account: AccountId,
-    pub client: crate::sessions::ClientInfo,
+    pub client: crate::sessions::model::ClientInfo,
     /// Where to go once signed in (a same-site path).
     pub next: String,
     pub expires_at: Timestamp,

@@ -1,7 +1,7 @@
 //! Server-side sessions: one per signed-in browser, shared by every product. Owns creating,
 //! resolving (the hot path of every signed-in request), listing and ending sessions.
 
-mod model;
+pub mod model;
 mod service;
 
 pub use model::{ClientInfo, Session, SessionId};

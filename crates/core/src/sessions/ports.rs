@@ -6,7 +6,7 @@ use crate::accounts::{Account, AccountId};
 use crate::clock::Timestamp;
 use crate::errors::RepoResult;
 use crate::secret::TokenHash;
-use crate::sessions::{Session, SessionId};
+use crate::sessions::model::{Session, SessionId};
 
 #[async_trait]
 pub trait SessionRepo: Send + Sync {
