@@ -1,0 +1,176 @@
+//! `/api/v1/orgs`: organizations, their admins and domains, and the accounts they manage.
+
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::Path;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use latchkey_core::orgs::ManagedAccount;
+use latchkey_core::orgs::ManagedAction;
+use latchkey_core::orgs::ManagedActionError;
+use latchkey_core::orgs::OrgDomain;
+use latchkey_core::orgs::OrgError;
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::json;
+
+use super::{Admin, ApiError, ApiResult, Body, parse_email, summary};
+
+pub(super) fn org_error(e: OrgError) -> ApiError {
+    match e {
+        OrgError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+        OrgError::UnknownDomain(_) => {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+        }
+        OrgError::UnknownAccount(_) | OrgError::BadName | OrgError::BadDomain(_) => {
+            ApiError::invalid(e.to_string())
+        }
+        OrgError::Unexpected(u) => ApiError::unexpected(&u),
+    }
+}
+
+pub(super) async fn orgs_list(State(state): State<AppState>, Admin(caller): Admin) -> ApiResult {
+    let orgs =
+        state.core.list_organizations(&caller.admin).await.map_err(|e| ApiError::unexpected(&e))?;
+    let items: Vec<_> = orgs.iter().map(|o| json!({ "org_id": o.id, "name": o.name })).collect();
+    Ok(Json(json!({ "organizations": items })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NewOrg {
+    name: String,
+    admin: String,
+}
+
+pub(super) async fn orgs_create(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Body(body): Body<NewOrg>,
+) -> ApiResult {
+    let admin = parse_email(&body.admin)?;
+    let org = state
+        .core
+        .create_organization(&caller.admin, &body.name, &admin)
+        .await
+        .map_err(org_error)?;
+    Ok((StatusCode::CREATED, Json(json!({ "org_id": org.id, "name": org.name }))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct EmailBody {
+    email: String,
+}
+
+pub(super) async fn orgs_admin_add(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+    Body(body): Body<EmailBody>,
+) -> ApiResult {
+    let email = parse_email(&body.email)?;
+    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await.map_err(org_error)?;
+    let added = state.core.add_org_admin(&admin, &email).await.map_err(org_error)?;
+    Ok(Json(json!({ "org_id": id, "email": email.as_str(), "added": added })).into_response())
+}
+
+pub(super) async fn orgs_domains(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await.map_err(org_error)?;
+    let domains = state.core.list_domains(&admin).await.map_err(|e| ApiError::unexpected(&e))?;
+    Ok(Json(json!({ "domains": domains.iter().map(OrgDomain::to_json).collect::<Vec<_>>() }))
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DomainBody {
+    domain: String,
+}
+
+pub(super) async fn orgs_domain_add(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+    Body(body): Body<DomainBody>,
+) -> ApiResult {
+    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await.map_err(org_error)?;
+    let added = state.core.add_domain(&admin, &body.domain).await.map_err(org_error)?;
+    Ok((StatusCode::CREATED, Json(added.to_json())).into_response())
+}
+
+pub(super) async fn orgs_domain_verify(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path((id, domain)): Path<(String, String)>,
+) -> ApiResult {
+    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await.map_err(org_error)?;
+    let check = state.core.verify_domain(&admin, &domain).await.map_err(org_error)?;
+    let mut doc = check.domain.to_json();
+    doc["detail"] = check.detail.into();
+    Ok(Json(doc).into_response())
+}
+
+pub(super) async fn orgs_accounts(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await.map_err(org_error)?;
+    let accounts =
+        state.core.managed_accounts(&admin, 1000).await.map_err(|e| ApiError::unexpected(&e))?;
+    let items: Vec<Value> = accounts.iter().map(ManagedAccount::to_json).collect();
+    Ok(Json(json!({ "accounts": items })).into_response())
+}
+
+/// The value some actions take: `{"name": …}` to rename, `{"email": …}` to change the email.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ActionBody {
+    name: Option<String>,
+    email: Option<String>,
+}
+
+pub(super) async fn orgs_account_action(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path((id, email, action)): Path<(String, String, String)>,
+    raw: axum::body::Bytes,
+) -> ApiResult {
+    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await.map_err(org_error)?;
+    let email = parse_email(&email)?;
+    // Most actions take no body; those that take a value take it as JSON.
+    let body: ActionBody = if raw.iter().all(u8::is_ascii_whitespace) {
+        ActionBody::default()
+    } else {
+        serde_json::from_slice(&raw).map_err(|e| ApiError::invalid(e.to_string()))?
+    };
+    let value = body.name.or(body.email).unwrap_or_default();
+    let action = ManagedAction::parse(&action, &value).map_err(managed_error)?;
+    let account =
+        state.core.act_on_managed_account(&admin, &email, &action).await.map_err(managed_error)?;
+    summary(&state, &account).await
+}
+
+pub(super) fn managed_error(e: ManagedActionError) -> ApiError {
+    match e {
+        ManagedActionError::NotFound | ManagedActionError::UnknownAction(_) => {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+        }
+        ManagedActionError::Closed | ManagedActionError::OwnAccount => {
+            ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
+        }
+        ManagedActionError::EmailRefused | ManagedActionError::BadValue(_) => {
+            ApiError::invalid(e.to_string())
+        }
+        ManagedActionError::Protected => {
+            ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
+        }
+        ManagedActionError::Unexpected(u) => ApiError::unexpected(&u),
+    }
+}

@@ -1,0 +1,184 @@
+//! `/api/v1/users`: accounts — list, show, create, deactivate, close, reactivate, reset two-step.
+
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::Path;
+use axum::extract::Query;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use latchkey_core::accounts::DisplayName;
+use latchkey_core::credentials::Password;
+use latchkey_core::flows::CreateAccountError;
+use latchkey_core::flows::CreateAccountRequest;
+use latchkey_core::flows::SetStatusError;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Admin, ApiError, ApiResult, Body, Page, parse_email, summary};
+
+pub(super) async fn users_list(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
+    let Query(page) = page.map_err(|e| ApiError::invalid(e.body_text()))?;
+    if page.limit == 0 || page.limit > 1000 {
+        return Err(ApiError::invalid("limit must be between 1 and 1000"));
+    }
+    let accounts = state
+        .core
+        .list_accounts(&caller.admin, page.limit, page.offset)
+        .await
+        .map_err(|e| ApiError::unexpected(&e))?;
+    let mut users = Vec::with_capacity(accounts.len());
+    for a in &accounts {
+        users.push(state.core.account_summary(a).await.map_err(|e| ApiError::unexpected(&e))?);
+    }
+    Ok(Json(json!({ "users": users, "limit": page.limit, "offset": page.offset })).into_response())
+}
+
+pub(super) async fn users_show(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(email): Path<String>,
+) -> ApiResult {
+    let email = parse_email(&email)?;
+    match state.core.find_account(&caller.admin, &email).await {
+        Ok(Some(a)) => summary(&state, &a).await,
+        Ok(None) => {
+            Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no account has this email"))
+        }
+        Err(e) => Err(ApiError::unexpected(&e)),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NewUser {
+    email: String,
+    name: Option<String>,
+    password: Option<String>,
+    #[serde(default)]
+    email_verified: bool,
+    #[serde(default)]
+    site_admin: bool,
+}
+
+pub(super) async fn users_create(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Body(body): Body<NewUser>,
+) -> ApiResult {
+    let email = parse_email(&body.email)?;
+    let name = match &body.name {
+        Some(n) => DisplayName::parse(n).map_err(|e| ApiError::invalid(format!("name: {e}")))?,
+        None => DisplayName::from_email(&email),
+    };
+    let password = body
+        .password
+        .as_deref()
+        .map(Password::parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid(format!("password: {e}")))?;
+    let request = CreateAccountRequest {
+        email,
+        name,
+        password,
+        email_verified: body.email_verified,
+        site_admin: body.site_admin,
+    };
+    match state.core.create_account(&caller.admin, request).await {
+        Ok(a) => summary(&state, &a).await.map(|mut r| {
+            *r.status_mut() = StatusCode::CREATED;
+            r
+        }),
+        Err(CreateAccountError::EmailTaken) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "an account with this email already exists",
+        )),
+        Err(CreateAccountError::Busy) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "password hashing is saturated; try again",
+        )),
+        Err(CreateAccountError::Unexpected(e)) => Err(ApiError::unexpected(&e)),
+    }
+}
+
+pub(super) async fn users_deactivate(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(email): Path<String>,
+) -> ApiResult {
+    let email = parse_email(&email)?;
+    match state.core.deactivate_account(&caller.admin, &email).await {
+        Ok(a) => summary(&state, &a).await,
+        Err(SetStatusError::NotFound) => {
+            Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no account has this email"))
+        }
+        Err(SetStatusError::Closed) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "a closed account cannot be changed",
+        )),
+        Err(e) => Err(status_error(e)),
+    }
+}
+
+pub(super) fn status_error(e: SetStatusError) -> ApiError {
+    match e {
+        SetStatusError::NotFound => {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no account has this email")
+        }
+        SetStatusError::Closed => ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "the account is closed (or already erased)",
+        ),
+        SetStatusError::Protected => {
+            ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
+        }
+        SetStatusError::Unexpected(e) => ApiError::unexpected(&e),
+    }
+}
+
+pub(super) async fn users_close(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(email): Path<String>,
+) -> ApiResult {
+    let email = parse_email(&email)?;
+    match state.core.close_account(&caller.admin, &email).await {
+        Ok(a) => summary(&state, &a).await,
+        Err(e) => Err(status_error(e)),
+    }
+}
+
+pub(super) async fn users_reactivate(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(email): Path<String>,
+) -> ApiResult {
+    let email = parse_email(&email)?;
+    match state.core.reactivate_account(&caller.admin, &email).await {
+        Ok(a) => summary(&state, &a).await,
+        Err(e) => Err(status_error(e)),
+    }
+}
+
+pub(super) async fn users_reset_two_factor(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(email): Path<String>,
+) -> ApiResult {
+    let email = parse_email(&email)?;
+    match state.core.reset_two_factor(&caller.admin, &email).await {
+        Ok(Some(a)) => summary(&state, &a).await,
+        Ok(None) => {
+            Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no account has this email"))
+        }
+        Err(e) => Err(ApiError::unexpected(&e)),
+    }
+}
