@@ -12,26 +12,25 @@
 
 use totp_rs::{Algorithm, TOTP};
 
+mod login_step;
 mod webauthn;
 
 pub use webauthn::{Ceremony, KeySummary};
 
 use crate::Core;
 use crate::accounts::{Account, AccountId};
-use crate::audit::{Actor, Outcome, Record};
+use crate::audit::{Actor, Record};
 use crate::authority::SignedIn;
 use crate::clock::Timestamp;
 use crate::credentials::Password;
 use crate::errors::RepoError;
 use crate::errors::Unexpected;
+use crate::flows::HashFailure;
 use crate::flows::account_settings::Recheck;
 use crate::flows::throttle::RetryAfter;
-use crate::flows::{HashFailure, LoginSuccess};
 use crate::mail;
 use crate::sealed::Sealer;
-use crate::second_factor::ports::PendingLogin;
-use crate::secret::{OpaqueToken, TokenHash, constant_time_eq};
-use crate::sessions::ClientInfo;
+use crate::secret::{TokenHash, constant_time_eq};
 
 const ISSUER: &str = "Latchkey";
 const DIGITS: usize = 6;
@@ -405,142 +404,6 @@ impl Core {
             Recheck::Wrong => Err(SecondFactorError::WrongPassword),
             Recheck::Throttled(secs) => Err(SecondFactorError::Throttled(secs)),
         }
-    }
-
-    /// Checks a TOTP or recovery code, counted against the account's limit before it is
-    /// checked (a parallel burst of guesses is cut at the limit).
-    async fn check_code_throttled(
-        &self,
-        account: &Account,
-        code: &str,
-    ) -> Result<(), SecondFactorError> {
-        let now = self.ports.clock.now();
-        if let Some(RetryAfter(secs)) = self.count_code_attempt(&account.id, now).await? {
-            return Err(SecondFactorError::Throttled(secs));
-        }
-        if self.verify_code(account, code, now).await? {
-            self.code_attempt_succeeded(&account.id).await?;
-            Ok(())
-        } else {
-            let record = Record::new("second_factor.check", Actor::Person(account))
-                .outcome(Outcome::Failure)
-                .target(account)
-                .details(serde_json::json!({ "reason": "wrong code" }));
-            self.audit(record).await;
-            Err(SecondFactorError::WrongCode)
-        }
-    }
-
-    async fn verify_code(
-        &self,
-        account: &Account,
-        code: &str,
-        now: Timestamp,
-    ) -> Result<bool, SecondFactorError> {
-        let repo = &self.ports.second_factor;
-        if looks_like_recovery_code(code) {
-            let hash = TokenHash::of(&normalize_recovery_code(code));
-            return Ok(repo.use_recovery_code(&account.id, &hash, now).await?);
-        }
-        let Some(record) = repo.find_totp(&account.id).await?.filter(|t| t.confirmed) else {
-            return Ok(false);
-        };
-        let totp = self.totp_for(&record.secret, account)?;
-        match matching_step(&totp, code, now) {
-            // Only a step later than the last accepted one counts: no replays.
-            Some(step) => Ok(repo.advance_totp_step(&account.id, step).await?),
-            None => Ok(false),
-        }
-    }
-
-    /// After a correct password: a pending login if the account has a second factor.
-    pub(crate) async fn start_pending_login(
-        &self,
-        account: &Account,
-        client: &ClientInfo,
-        next: &str,
-    ) -> Result<Option<OpaqueToken>, RepoError> {
-        if !self.two_factor_status(&account.id).await?.enabled() {
-            return Ok(None);
-        }
-        let now = self.ports.clock.now();
-        let token = OpaqueToken::generate(self.ports.rng.as_ref());
-        let pending = PendingLogin {
-            account: account.id.clone(),
-            client: client.clone(),
-            next: next.to_owned(),
-            expires_at: now.plus_secs(PENDING_TTL_SECS),
-        };
-        self.ports.second_factor.insert_pending_login(&token.hash(), &pending, now).await?;
-        Ok(Some(token))
-    }
-
-    /// The account a pending login belongs to, if it is still good (for the second-step page).
-    pub async fn pending_login(&self, token: &str) -> Result<Option<PendingLogin>, RepoError> {
-        let Some(token) = OpaqueToken::parse(token) else { return Ok(None) };
-        self.ports.second_factor.find_pending_login(&token.hash(), self.ports.clock.now()).await
-    }
-
-    /// The second step of a login: a TOTP or recovery code for the pending login. On success
-    /// the pending login is used up and a session starts.
-    pub async fn complete_second_factor(
-        &self,
-        token: &str,
-        code: &str,
-        replacing: Option<&SignedIn>,
-    ) -> Result<(LoginSuccess, String), SecondFactorError> {
-        let (_, account) = self.pending_account(token).await?;
-        self.check_code_throttled(&account, code).await?;
-        self.finish_pending_login(token, replacing).await
-    }
-
-    /// A live pending login and its (active) account.
-    async fn pending_account(
-        &self,
-        token: &str,
-    ) -> Result<(PendingLogin, Account), SecondFactorError> {
-        let token = OpaqueToken::parse(token).ok_or(SecondFactorError::Expired)?;
-        let now = self.ports.clock.now();
-        let pending = self
-            .ports
-            .second_factor
-            .find_pending_login(&token.hash(), now)
-            .await?
-            .ok_or(SecondFactorError::Expired)?;
-        let account = self
-            .ports
-            .accounts
-            .find_by_id(&pending.account)
-            .await?
-            .filter(Account::is_active)
-            .ok_or(SecondFactorError::Expired)?;
-        Ok((pending, account))
-    }
-
-    /// The second factor was right: the pending login is used up and a session starts.
-    pub(crate) async fn finish_pending_login(
-        &self,
-        token: &str,
-        replacing: Option<&SignedIn>,
-    ) -> Result<(LoginSuccess, String), SecondFactorError> {
-        let (pending, account) = self.pending_account(token).await?;
-        let hash = OpaqueToken::parse(token).ok_or(SecondFactorError::Expired)?.hash();
-        if !self.ports.second_factor.consume_pending_login(&hash, self.ports.clock.now()).await? {
-            return Err(SecondFactorError::Expired);
-        }
-        let record = Record::new("login", Actor::Person(&account))
-            .target(&account)
-            .from(&pending.client)
-            .details(serde_json::json!({ "method": "password+second_factor" }));
-        self.audit(record).await;
-        let cookie = self.start_session(&account.id, pending.client.clone(), replacing).await?;
-        tracing::info!(account = %account.id, outcome = "success", method = "password+2fa", "login");
-        Ok((LoginSuccess { account, cookie }, pending.next))
-    }
-
-    /// Forgets expired pending logins and WebAuthn ceremonies (housekeeping).
-    pub async fn purge_expired_second_factor(&self) -> Result<u64, RepoError> {
-        self.ports.second_factor.purge_expired_second_factor(self.ports.clock.now()).await
     }
 
     async fn security_notice(&self, account: &Account, what: &str) {
