@@ -15,6 +15,7 @@ pub mod oidc_provider;
 pub mod orgs;
 pub mod outbox;
 pub mod ports;
+pub mod return_to;
 mod sealed;
 pub mod second_factor;
 pub mod secret;

@@ -7,6 +7,7 @@ use crate::authority::SignedIn;
 use crate::credentials::{Password, Verified};
 use crate::flows::throttle::{PasswordAttempt, RetryAfter};
 use crate::flows::{HashFailure, Unexpected};
+use crate::return_to::ReturnTo;
 use crate::secret::OpaqueToken;
 use crate::sessions::{ClientInfo, NewSessionCookie};
 
@@ -60,7 +61,7 @@ impl Core {
         email: &Email,
         password: &Password,
         client: ClientInfo,
-        next: &str,
+        next: &ReturnTo,
         replacing: Option<&SignedIn>,
     ) -> Result<LoginOutcome, LoginError> {
         let now = self.ports.clock.now();

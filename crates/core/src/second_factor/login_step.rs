@@ -13,6 +13,7 @@ use crate::clock::Timestamp;
 use crate::errors::RepoError;
 use crate::flows::LoginSuccess;
 use crate::flows::throttle::RetryAfter;
+use crate::return_to::ReturnTo;
 use crate::second_factor::ports::PendingLogin;
 use crate::secret::{OpaqueToken, TokenHash};
 use crate::sessions::ClientInfo;
@@ -69,7 +70,7 @@ impl Core {
         &self,
         account: &Account,
         client: &ClientInfo,
-        next: &str,
+        next: &ReturnTo,
     ) -> Result<Option<OpaqueToken>, RepoError> {
         if !self.two_factor_status(&account.id).await?.enabled() {
             return Ok(None);
@@ -79,7 +80,7 @@ impl Core {
         let pending = PendingLogin {
             account: account.id.clone(),
             client: client.clone(),
-            next: next.to_owned(),
+            next: next.as_str().to_owned(),
             expires_at: now.plus_secs(PENDING_TTL_SECS),
         };
         self.ports.second_factor.insert_pending_login(&token.hash(), &pending, now).await?;
@@ -99,7 +100,7 @@ impl Core {
         token: &str,
         code: &str,
         replacing: Option<&SignedIn>,
-    ) -> Result<(LoginSuccess, String), SecondFactorError> {
+    ) -> Result<(LoginSuccess, ReturnTo), SecondFactorError> {
         let (_, account) = self.pending_account(token).await?;
         self.check_code_throttled(&account, code).await?;
         self.finish_pending_login(token, replacing).await
@@ -133,7 +134,7 @@ impl Core {
         &self,
         token: &str,
         replacing: Option<&SignedIn>,
-    ) -> Result<(LoginSuccess, String), SecondFactorError> {
+    ) -> Result<(LoginSuccess, ReturnTo), SecondFactorError> {
         let (pending, account) = self.pending_account(token).await?;
         let hash = OpaqueToken::parse(token).ok_or(SecondFactorError::Expired)?.hash();
         if !self.ports.second_factor.consume_pending_login(&hash, self.ports.clock.now()).await? {
@@ -146,7 +147,8 @@ impl Core {
         self.audit(record).await;
         let cookie = self.start_session(&account.id, pending.client.clone(), replacing).await?;
         tracing::info!(account = %account.id, outcome = "success", method = "password+2fa", "login");
-        Ok((LoginSuccess { account, cookie }, pending.next))
+        // Stored by us from a parsed `ReturnTo`; parsed again on the way out all the same.
+        Ok((LoginSuccess { account, cookie }, ReturnTo::parse_or_account(&pending.next)))
     }
 
     /// Forgets expired pending logins and WebAuthn ceremonies (housekeeping).

@@ -22,6 +22,7 @@ use crate::authority::SignedIn;
 use crate::clock::Timestamp;
 use crate::errors::RepoError;
 use crate::flows::LoginSuccess;
+use crate::return_to::ReturnTo;
 use crate::second_factor::SecondFactorError;
 use crate::second_factor::ports::{WebauthnChallenge, WebauthnCredential};
 use crate::secret::OpaqueToken;
@@ -307,7 +308,7 @@ impl Core {
         challenge: &str,
         credential: &str,
         replacing: Option<&SignedIn>,
-    ) -> Result<(LoginSuccess, String), SecondFactorError> {
+    ) -> Result<(LoginSuccess, ReturnTo), SecondFactorError> {
         let webauthn = self.webauthn()?;
         let login = self.pending_login(pending).await?.ok_or(SecondFactorError::Expired)?;
         let (owner, state): (_, PasskeyAuthentication) =

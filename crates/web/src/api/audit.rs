@@ -29,11 +29,7 @@ pub(super) async fn audit_page(
 ) -> ApiResult {
     let (q, filter) = audit_query(&state, query).await?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let events = state
-        .core
-        .audit_events(&AuditScope::Site(caller.admin), &filter, limit)
-        .await
-        .map_err(|e| ApiError::unexpected(&e))?;
+    let events = state.core.audit_events(&AuditScope::Site(caller.admin), &filter, limit).await?;
     let next = (events.len() == limit as usize).then(|| events.last().map(|e| e.id.clone()));
     Ok(Json(json!({ "events": events, "next": next.flatten() })).into_response())
 }

@@ -92,6 +92,30 @@ impl ApiError {
     }
 }
 
+impl From<latchkey_core::errors::RepoError> for ApiError {
+    fn from(e: latchkey_core::errors::RepoError) -> Self {
+        Self::unexpected(&e)
+    }
+}
+
+impl From<latchkey_core::errors::Unexpected> for ApiError {
+    fn from(e: latchkey_core::errors::Unexpected) -> Self {
+        Self::unexpected(&e)
+    }
+}
+
+impl From<serde_json::Error> for ApiError {
+    fn from(e: serde_json::Error) -> Self {
+        Self::unexpected(&e)
+    }
+}
+
+impl From<latchkey_core::oidc_provider::KeyError> for ApiError {
+    fn from(e: latchkey_core::oidc_provider::KeyError) -> Self {
+        Self::unexpected(&e)
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = Json(json!({ "error": self.error, "error_description": self.description }));
@@ -171,8 +195,7 @@ fn default_limit() -> u32 {
 
 /// An account as the API shows it (with the organization that manages it).
 async fn summary(state: &AppState, account: &latchkey_core::accounts::Account) -> ApiResult {
-    let summary =
-        state.core.account_summary(account).await.map_err(|e| ApiError::unexpected(&e))?;
+    let summary = state.core.account_summary(account).await?;
     Ok(Json(summary).into_response())
 }
 

@@ -17,22 +17,23 @@ use serde_json::json;
 
 use super::{Admin, ApiError, ApiResult, Body, parse_email, summary};
 
-pub(super) fn org_error(e: OrgError) -> ApiError {
-    match e {
-        OrgError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
-        OrgError::UnknownDomain(_) => {
-            ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+impl From<OrgError> for ApiError {
+    fn from(e: OrgError) -> Self {
+        match e {
+            OrgError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+            OrgError::UnknownDomain(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+            }
+            OrgError::UnknownAccount(_) | OrgError::BadName | OrgError::BadDomain(_) => {
+                ApiError::invalid(e.to_string())
+            }
+            OrgError::Unexpected(u) => ApiError::unexpected(&u),
         }
-        OrgError::UnknownAccount(_) | OrgError::BadName | OrgError::BadDomain(_) => {
-            ApiError::invalid(e.to_string())
-        }
-        OrgError::Unexpected(u) => ApiError::unexpected(&u),
     }
 }
 
 pub(super) async fn orgs_list(State(state): State<AppState>, Admin(caller): Admin) -> ApiResult {
-    let orgs =
-        state.core.list_organizations(&caller.admin).await.map_err(|e| ApiError::unexpected(&e))?;
+    let orgs = state.core.list_organizations(&caller.admin).await?;
     let items: Vec<_> = orgs.iter().map(|o| json!({ "org_id": o.id, "name": o.name })).collect();
     Ok(Json(json!({ "organizations": items })).into_response())
 }
@@ -50,11 +51,7 @@ pub(super) async fn orgs_create(
     Body(body): Body<NewOrg>,
 ) -> ApiResult {
     let admin = parse_email(&body.admin)?;
-    let org = state
-        .core
-        .create_organization(&caller.admin, &body.name, &admin)
-        .await
-        .map_err(org_error)?;
+    let org = state.core.create_organization(&caller.admin, &body.name, &admin).await?;
     Ok((StatusCode::CREATED, Json(json!({ "org_id": org.id, "name": org.name }))).into_response())
 }
 
@@ -71,8 +68,8 @@ pub(super) async fn orgs_admin_add(
     Body(body): Body<EmailBody>,
 ) -> ApiResult {
     let email = parse_email(&body.email)?;
-    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await.map_err(org_error)?;
-    let added = state.core.add_org_admin(&admin, &email).await.map_err(org_error)?;
+    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await?;
+    let added = state.core.add_org_admin(&admin, &email).await?;
     Ok(Json(json!({ "org_id": id, "email": email.as_str(), "added": added })).into_response())
 }
 
@@ -81,8 +78,8 @@ pub(super) async fn orgs_domains(
     Admin(caller): Admin,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await.map_err(org_error)?;
-    let domains = state.core.list_domains(&admin).await.map_err(|e| ApiError::unexpected(&e))?;
+    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await?;
+    let domains = state.core.list_domains(&admin).await?;
     Ok(Json(json!({ "domains": domains.iter().map(OrgDomain::to_json).collect::<Vec<_>>() }))
         .into_response())
 }
@@ -99,8 +96,8 @@ pub(super) async fn orgs_domain_add(
     Path(id): Path<String>,
     Body(body): Body<DomainBody>,
 ) -> ApiResult {
-    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await.map_err(org_error)?;
-    let added = state.core.add_domain(&admin, &body.domain).await.map_err(org_error)?;
+    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await?;
+    let added = state.core.add_domain(&admin, &body.domain).await?;
     Ok((StatusCode::CREATED, Json(added.to_json())).into_response())
 }
 
@@ -109,8 +106,8 @@ pub(super) async fn orgs_domain_verify(
     Admin(caller): Admin,
     Path((id, domain)): Path<(String, String)>,
 ) -> ApiResult {
-    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await.map_err(org_error)?;
-    let check = state.core.verify_domain(&admin, &domain).await.map_err(org_error)?;
+    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await?;
+    let check = state.core.verify_domain(&admin, &domain).await?;
     let mut doc = check.domain.to_json();
     doc["detail"] = check.detail.into();
     Ok(Json(doc).into_response())
@@ -121,9 +118,8 @@ pub(super) async fn orgs_accounts(
     Admin(caller): Admin,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await.map_err(org_error)?;
-    let accounts =
-        state.core.managed_accounts(&admin, 1000).await.map_err(|e| ApiError::unexpected(&e))?;
+    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await?;
+    let accounts = state.core.managed_accounts(&admin, 1000).await?;
     let items: Vec<Value> = accounts.iter().map(ManagedAccount::to_json).collect();
     Ok(Json(json!({ "accounts": items })).into_response())
 }
@@ -142,7 +138,7 @@ pub(super) async fn orgs_account_action(
     Path((id, email, action)): Path<(String, String, String)>,
     raw: axum::body::Bytes,
 ) -> ApiResult {
-    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await.map_err(org_error)?;
+    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await?;
     let email = parse_email(&email)?;
     // Most actions take no body; those that take a value take it as JSON.
     let body: ActionBody = if raw.iter().all(u8::is_ascii_whitespace) {
@@ -151,26 +147,27 @@ pub(super) async fn orgs_account_action(
         serde_json::from_slice(&raw).map_err(|e| ApiError::invalid(e.to_string()))?
     };
     let value = body.name.or(body.email).unwrap_or_default();
-    let action = ManagedAction::parse(&action, &value).map_err(managed_error)?;
-    let account =
-        state.core.act_on_managed_account(&admin, &email, &action).await.map_err(managed_error)?;
+    let action = ManagedAction::parse(&action, &value)?;
+    let account = state.core.act_on_managed_account(&admin, &email, &action).await?;
     summary(&state, &account).await
 }
 
-pub(super) fn managed_error(e: ManagedActionError) -> ApiError {
-    match e {
-        ManagedActionError::NotFound | ManagedActionError::UnknownAction(_) => {
-            ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+impl From<ManagedActionError> for ApiError {
+    fn from(e: ManagedActionError) -> Self {
+        match e {
+            ManagedActionError::NotFound | ManagedActionError::UnknownAction(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+            }
+            ManagedActionError::Closed | ManagedActionError::OwnAccount => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
+            }
+            ManagedActionError::EmailRefused | ManagedActionError::BadValue(_) => {
+                ApiError::invalid(e.to_string())
+            }
+            ManagedActionError::Protected => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
+            }
+            ManagedActionError::Unexpected(u) => ApiError::unexpected(&u),
         }
-        ManagedActionError::Closed | ManagedActionError::OwnAccount => {
-            ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
-        }
-        ManagedActionError::EmailRefused | ManagedActionError::BadValue(_) => {
-            ApiError::invalid(e.to_string())
-        }
-        ManagedActionError::Protected => {
-            ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
-        }
-        ManagedActionError::Unexpected(u) => ApiError::unexpected(&u),
     }
 }

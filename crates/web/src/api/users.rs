@@ -26,14 +26,10 @@ pub(super) async fn users_list(
     if page.limit == 0 || page.limit > 1000 {
         return Err(ApiError::invalid("limit must be between 1 and 1000"));
     }
-    let accounts = state
-        .core
-        .list_accounts(&caller.admin, page.limit, page.offset)
-        .await
-        .map_err(|e| ApiError::unexpected(&e))?;
+    let accounts = state.core.list_accounts(&caller.admin, page.limit, page.offset).await?;
     let mut users = Vec::with_capacity(accounts.len());
     for a in &accounts {
-        users.push(state.core.account_summary(a).await.map_err(|e| ApiError::unexpected(&e))?);
+        users.push(state.core.account_summary(a).await?);
     }
     Ok(Json(json!({ "users": users, "limit": page.limit, "offset": page.offset })).into_response())
 }
@@ -123,24 +119,26 @@ pub(super) async fn users_deactivate(
             "conflict",
             "a closed account cannot be changed",
         )),
-        Err(e) => Err(status_error(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
-pub(super) fn status_error(e: SetStatusError) -> ApiError {
-    match e {
-        SetStatusError::NotFound => {
-            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no account has this email")
+impl From<SetStatusError> for ApiError {
+    fn from(e: SetStatusError) -> Self {
+        match e {
+            SetStatusError::NotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", "no account has this email")
+            }
+            SetStatusError::Closed => ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "the account is closed (or already erased)",
+            ),
+            SetStatusError::Protected => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
+            }
+            SetStatusError::Unexpected(e) => ApiError::unexpected(&e),
         }
-        SetStatusError::Closed => ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            "the account is closed (or already erased)",
-        ),
-        SetStatusError::Protected => {
-            ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
-        }
-        SetStatusError::Unexpected(e) => ApiError::unexpected(&e),
     }
 }
 
@@ -152,7 +150,7 @@ pub(super) async fn users_close(
     let email = parse_email(&email)?;
     match state.core.close_account(&caller.admin, &email).await {
         Ok(a) => summary(&state, &a).await,
-        Err(e) => Err(status_error(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -164,7 +162,7 @@ pub(super) async fn users_reactivate(
     let email = parse_email(&email)?;
     match state.core.reactivate_account(&caller.admin, &email).await {
         Ok(a) => summary(&state, &a).await,
-        Err(e) => Err(status_error(e)),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -17,8 +17,9 @@ use crate::extract::{
     Client, CookieNames, CsrfForm, MaybeSignedIn, SignedIn, pending_cookie_removal, session_cookie,
 };
 use crate::pages::login::NoFields;
-use crate::pages::{safe_next, sign_in_again};
+use crate::pages::sign_in_again;
 use crate::state::AppState;
+use latchkey_core::return_to::ReturnTo;
 
 fn ceremony(c: Ceremony) -> Response {
     let Ceremony { challenge, options } = c;
@@ -136,11 +137,11 @@ pub async fn second_factor_begin(
 
 /// Sets the new session's cookie (core ended the browser's earlier session) and answers
 /// where to go.
-fn signed_in(state: &AppState, jar: CookieJar, token: &str, next: &str) -> Response {
+fn signed_in(state: &AppState, jar: CookieJar, token: &str, next: &ReturnTo) -> Response {
     let names = CookieNames::new(state.settings.secure_cookies());
     let cookie =
         session_cookie(names, token.to_owned(), state.core.settings().session_lifetime_secs);
-    (jar.add(cookie).add(pending_cookie_removal(names)), go(next)).into_response()
+    (jar.add(cookie).add(pending_cookie_removal(names)), go(next.as_str())).into_response()
 }
 
 pub async fn second_factor_finish(
@@ -157,7 +158,6 @@ pub async fn second_factor_finish(
     {
         Ok((success, next)) => {
             state.metrics.login("success");
-            let next = safe_next(&next).unwrap_or("/account").to_owned();
             signed_in(&state, jar, success.cookie.token.expose(), &next)
         }
         Err(e) => error(e),
@@ -188,7 +188,7 @@ pub async fn passwordless_finish(
     {
         Ok(success) => {
             state.metrics.login("success");
-            let next = safe_next(&form.next).unwrap_or("/account").to_owned();
+            let next = ReturnTo::parse_or_account(&form.next);
             signed_in(&state, jar, success.cookie.token.expose(), &next)
         }
         Err(e) => {

@@ -16,8 +16,9 @@ use crate::extract::{
     Client, CookieNames, CsrfForm, CsrfToken, MaybeSignedIn, pending_cookie,
     pending_cookie_removal, session_cookie, session_cookie_removal,
 };
-use crate::pages::{notice_text, safe_next};
+use crate::pages::notice_text;
 use crate::state::AppState;
+use latchkey_core::return_to::ReturnTo;
 
 /// The login and second-step pages: their forms end at a product after sign-in.
 fn form_page<T: Template>(page: &T) -> Response {
@@ -62,7 +63,12 @@ pub async fn login_show(
     csrf: CsrfToken,
     Query(query): Query<LoginQuery>,
 ) -> Response {
-    let next = query.next.as_deref().and_then(safe_next).unwrap_or("").to_owned();
+    let next = query
+        .next
+        .as_deref()
+        .and_then(ReturnTo::parse)
+        .map(|n| n.as_str().to_owned())
+        .unwrap_or_default();
     let reauth = query.reauth.is_some();
     if signed_in.is_some() && !reauth {
         return Redirect::to(if next.is_empty() { "/account" } else { &next }).into_response();
@@ -92,7 +98,7 @@ pub async fn login_submit(
     csrf: CsrfToken,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Response {
-    let next = safe_next(&form.next).unwrap_or("/account").to_owned();
+    let next = ReturnTo::parse_or_account(&form.next);
     let mut page = LoginPage {
         csrf: csrf.0,
         passkeys: state.core.security_keys_available(),
@@ -139,14 +145,20 @@ pub async fn login_submit(
 
 /// Sets the new session's cookie (core ended the browser's earlier session) and goes on to
 /// `next`.
-fn signed_in(state: &AppState, jar: CookieJar, success: &LoginSuccess, next: &str) -> Response {
+fn signed_in(
+    state: &AppState,
+    jar: CookieJar,
+    success: &LoginSuccess,
+    next: &ReturnTo,
+) -> Response {
     let names = CookieNames::new(state.settings.secure_cookies());
     let cookie = session_cookie(
         names,
         success.cookie.token.expose().to_owned(),
         state.core.settings().session_lifetime_secs,
     );
-    (jar.add(cookie).add(pending_cookie_removal(names)), Redirect::to(next)).into_response()
+    (jar.add(cookie).add(pending_cookie_removal(names)), Redirect::to(next.as_str()))
+        .into_response()
 }
 
 #[derive(Template, Default)]
@@ -198,7 +210,6 @@ pub async fn second_factor_submit(
     match state.core.complete_second_factor(&token, &code, previous.as_deref()).await {
         Ok((success, next)) => {
             state.metrics.login("success");
-            let next = safe_next(&next).unwrap_or("/account").to_owned();
             signed_in(&state, jar, &success, &next)
         }
         Err(SecondFactorError::Expired) => (
