@@ -1,5 +1,6 @@
 //! The account aggregate as stored.
 
+use crate::secret::Secret;
 use std::fmt;
 
 use crate::accounts::{DisplayName, Email};
@@ -69,7 +70,7 @@ pub struct Account {
     pub email: Email,
     pub name: DisplayName,
     /// PHC string; `None` for accounts that can only sign in another way (SSO, later).
-    pub password_hash: Option<String>,
+    pub password_hash: Option<Secret<String>>,
     pub email_verified_at: Option<Timestamp>,
     pub status: AccountStatus,
     pub site_admin: bool,
@@ -124,8 +125,32 @@ pub struct NewAccount {
     pub id: AccountId,
     pub email: Email,
     pub name: DisplayName,
-    pub password_hash: Option<String>,
+    pub password_hash: Option<Secret<String>>,
     pub email_verified_at: Option<Timestamp>,
     pub site_admin: bool,
     pub created_at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::{DisplayName, Email};
+
+    #[test]
+    fn an_accounts_debug_output_never_shows_its_password_hash() {
+        let hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g";
+        let account = Account {
+            id: AccountId::from_stored("a1".into()),
+            email: Email::parse("debug@example.com").unwrap(),
+            name: DisplayName::parse("Debug").unwrap(),
+            password_hash: Some(Secret::new(hash.to_owned())),
+            email_verified_at: None,
+            status: AccountStatus::Active,
+            site_admin: false,
+            created_at: Timestamp::from_unix(0),
+            updated_at: Timestamp::from_unix(0),
+        };
+        let printed = format!("{account:?}");
+        assert!(!printed.contains("argon2id") && printed.contains("[redacted]"), "{printed}");
+    }
 }

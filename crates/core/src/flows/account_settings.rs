@@ -115,7 +115,11 @@ impl Core {
         }
         let verdict = self
             .hasher
-            .verify(password, account.password_hash.as_deref(), self.ports.rng.as_ref())
+            .verify(
+                password,
+                account.password_hash.as_ref().map(|h| h.expose().as_str()),
+                self.ports.rng.as_ref(),
+            )
             .await?;
         if verdict == Verified::No {
             let record =

@@ -72,7 +72,8 @@ impl Core {
 
         let account = self.ports.accounts.find_by_email(email).await?;
         let known = account.clone();
-        let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
+        let stored =
+            account.as_ref().and_then(|a| a.password_hash.as_ref().map(|h| h.expose().as_str()));
         let verdict = self
             .hasher
             .verify(password, stored, self.ports.rng.as_ref())

@@ -82,7 +82,7 @@ impl Core {
             id: AccountId::from_stored(self.new_id(now)),
             email: req.email,
             name: req.name,
-            password_hash,
+            password_hash: password_hash.map(crate::secret::Secret::new),
             email_verified_at: req.email_verified.then_some(now),
             site_admin: req.site_admin,
             created_at: now,

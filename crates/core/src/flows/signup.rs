@@ -67,7 +67,7 @@ impl Core {
             id: AccountId::from_stored(self.new_id(now)),
             email: req.email.clone(),
             name: req.name,
-            password_hash: Some(hash),
+            password_hash: Some(crate::secret::Secret::new(hash)),
             email_verified_at: None,
             site_admin: false,
             created_at: now,

@@ -63,7 +63,9 @@ fn account(id: &str, email: &str) -> NewAccount {
         id: AccountId::from_stored(id.to_owned()),
         email: Email::parse(email).unwrap(),
         name: DisplayName::parse("Contract").unwrap(),
-        password_hash: Some("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA".to_owned()),
+        password_hash: Some(latchkey_core::secret::Secret::new(
+            "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA".to_owned(),
+        )),
         email_verified_at: None,
         site_admin: false,
         created_at: T0,

@@ -36,7 +36,7 @@ impl AccountRow {
             name: DisplayName::parse(&self.name).map_err(|_| corrupt("account name"))?,
             status: AccountStatus::parse(&self.status).ok_or_else(|| corrupt("account status"))?,
             id: AccountId::from_stored(self.id),
-            password_hash: self.password_hash,
+            password_hash: self.password_hash.map(latchkey_core::secret::Secret::new),
             email_verified_at: self.email_verified_at.map(Timestamp::from_unix),
             site_admin: self.site_admin != 0,
             created_at: Timestamp::from_unix(self.created_at),
@@ -57,7 +57,7 @@ impl AccountRepo for SqlStore {
         .bind(a.email.as_str())
         .bind(a.email.normalized())
         .bind(a.name.as_str())
-        .bind(a.password_hash.as_deref())
+        .bind(a.password_hash.as_ref().map(|h| h.expose().as_str()))
         .bind(a.email_verified_at.map(Timestamp::unix))
         .bind(i64::from(a.site_admin))
         .bind(a.created_at.unix())
