@@ -197,6 +197,41 @@ pub fn failure_page(failure: &Failure, heading: &str) -> Response {
     failure.apply(message_page(failure.status, heading, &failure.message))
 }
 
+/// A page's failure that no person can fix (storage, a bug): it renders as the generic error
+/// page, and `?` works on every core error, so page builders read as a list of reads.
+#[derive(Debug)]
+pub struct PageError(Response);
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        self.0
+    }
+}
+
+impl From<PageError> for Response {
+    fn from(e: PageError) -> Self {
+        e.0
+    }
+}
+
+impl From<latchkey_core::errors::RepoError> for PageError {
+    fn from(e: latchkey_core::errors::RepoError) -> Self {
+        Self(unexpected_page(&e))
+    }
+}
+
+impl From<latchkey_core::errors::Unexpected> for PageError {
+    fn from(e: latchkey_core::errors::Unexpected) -> Self {
+        Self(unexpected_page(&e))
+    }
+}
+
+impl From<latchkey_core::sessions::SessionError> for PageError {
+    fn from(e: latchkey_core::sessions::SessionError) -> Self {
+        Self(unexpected_page(&e))
+    }
+}
+
 pub fn unexpected_page(e: &dyn std::error::Error) -> Response {
     let failure = Failure::unexpected(e);
     failure_page(&failure, "Something went wrong")

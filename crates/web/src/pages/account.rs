@@ -10,7 +10,7 @@ use latchkey_core::credentials::Password;
 use latchkey_core::sessions::{Session, SessionId};
 use serde::Deserialize;
 
-use crate::error::{Failure, message_page, render, unexpected_page};
+use crate::error::{Failure, PageError, message_page, render, unexpected_page};
 use crate::extract::{CookieNames, CsrfForm, CsrfToken, SignedIn, session_cookie_removal};
 use crate::pages::login::NoFields;
 use crate::pages::{format_time, notice_text};
@@ -112,20 +112,17 @@ async fn account_page(
     state: &AppState,
     me: &SignedIn,
     csrf: String,
-) -> Result<AccountPage, Response> {
-    let sessions =
-        state.core.list_sessions(&me.account().id).await.map_err(|e| unexpected_page(&e))?;
+) -> Result<AccountPage, PageError> {
+    let sessions = state.core.list_sessions(&me.account().id).await?;
     let mut rows = Vec::with_capacity(sessions.len());
     for s in &sessions {
-        let products =
-            state.core.products_in_session(&s.id).await.map_err(|e| unexpected_page(&e))?;
+        let products = state.core.products_in_session(&s.id).await?;
         rows.push(session_row(s, &me.session().id, &products));
     }
     let allowed = state
         .core
         .allowed_products(&me.account().id)
-        .await
-        .map_err(|e| unexpected_page(&e))?
+        .await?
         .into_iter()
         .map(|p| {
             let (granted, granted_iso) = format_time(p.granted_at.unix());
@@ -142,26 +139,9 @@ async fn account_page(
         csrf,
         allowed,
         site_admin: me.account().site_admin,
-        managed_by: state
-            .core
-            .managing_org(me.account())
-            .await
-            .map_err(|e| unexpected_page(&e))?
-            .map(|o| o.name),
-        orgs: state
-            .core
-            .administered_orgs(me)
-            .await
-            .map_err(|e| unexpected_page(&e))?
-            .into_iter()
-            .map(|o| (o.id, o.name))
-            .collect(),
-        two_factor: state
-            .core
-            .two_factor_status(&me.account().id)
-            .await
-            .map_err(|e| unexpected_page(&e))?
-            .totp,
+        managed_by: state.core.managing_org(me.account()).await?.map(|o| o.name),
+        orgs: state.core.administered_orgs(me).await?.into_iter().map(|o| (o.id, o.name)).collect(),
+        two_factor: state.core.two_factor_status(&me.account().id).await?.totp,
         name: me.account().name.to_string(),
         name_value: me.account().name.to_string(),
         email: me.account().email.to_string(),
@@ -188,7 +168,7 @@ pub async fn account_show(
             page.notice = notice_text(q.notice.as_deref());
             render(&page)
         }
-        Err(r) => r,
+        Err(r) => r.into(),
     }
 }
 
@@ -213,7 +193,7 @@ pub async fn name_update(
                     page.name_error = Some(e.to_string());
                     (StatusCode::BAD_REQUEST, render(&page)).into_response()
                 }
-                Err(r) => r,
+                Err(r) => r.into(),
             };
         }
     };
@@ -241,7 +221,7 @@ pub async fn password_update(
 ) -> Response {
     let mut page = match account_page(&state, &me, csrf.0).await {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into(),
     };
     // The current password re-authenticates the first factor; with two-step verification on,
     // the sign-in (and so its second step) must also be recent.

@@ -15,7 +15,7 @@ use latchkey_core::oidc_provider::{
 use latchkey_protocol::jose::SigningAlg;
 use serde::Deserialize;
 
-use crate::error::{message_page, render, unexpected_page};
+use crate::error::{PageError, message_page, render, unexpected_page};
 use crate::extract::{CsrfForm, CsrfToken, SignedIn};
 use crate::pages::audit::AuditView;
 use crate::pages::format_time;
@@ -63,7 +63,7 @@ async fn overview_page(
     state: &AppState,
     me: &ConsoleAdmin,
     csrf: String,
-) -> Result<OverviewPage, Response> {
+) -> Result<OverviewPage, PageError> {
     let core = &state.core;
     let counts = async {
         let accounts = core.list_accounts(&me.admin, 1000, 0).await?.len();
@@ -72,7 +72,7 @@ async fn overview_page(
         let orgs = core.list_organizations(&me.admin).await?;
         Ok::<_, latchkey_core::ports::RepoError>((accounts, products, deliveries, orgs))
     };
-    let (accounts, products, deliveries, orgs) = counts.await.map_err(|e| unexpected_page(&e))?;
+    let (accounts, products, deliveries, orgs) = counts.await?;
     Ok(OverviewPage {
         section: "overview",
         csrf,
@@ -92,7 +92,7 @@ pub async fn overview(
 ) -> Response {
     match overview_page(&state, &me, csrf.0).await {
         Ok(p) => render(&p),
-        Err(r) => r,
+        Err(r) => r.into(),
     }
 }
 
@@ -122,7 +122,7 @@ pub async fn org_create(
                 p.form_error = Some(e.to_string());
                 (StatusCode::BAD_REQUEST, render(&p)).into_response()
             }
-            Err(r) => r,
+            Err(r) => r.into(),
         },
     }
 }
@@ -295,8 +295,8 @@ async fn products_page(
     state: &AppState,
     me: &ConsoleAdmin,
     csrf: String,
-) -> Result<ProductsPage, Response> {
-    let clients = state.core.list_clients(&me.admin).await.map_err(|e| unexpected_page(&e))?;
+) -> Result<ProductsPage, PageError> {
+    let clients = state.core.list_clients(&me.admin).await?;
     Ok(ProductsPage {
         section: "products",
         csrf,
@@ -315,7 +315,7 @@ pub async fn products(
 ) -> Response {
     match products_page(&state, &me, csrf.0).await {
         Ok(page) => render(&page),
-        Err(r) => r,
+        Err(r) => r.into(),
     }
 }
 
@@ -350,7 +350,7 @@ pub async fn product_create(
     let outcome = state.core.register_client(&me.admin, request).await;
     let mut page = match products_page(&state, &me, csrf.0).await {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into(),
     };
     match outcome {
         Ok(registered) => {

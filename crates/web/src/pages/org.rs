@@ -10,7 +10,7 @@ use latchkey_core::accounts::Email;
 use latchkey_core::orgs::{DomainStatus, ManagedAction, ManagedActionError, OrgAdmin, OrgError};
 use serde::Deserialize;
 
-use crate::error::{message_page, render, unexpected_page};
+use crate::error::{PageError, message_page, render, unexpected_page};
 use crate::extract::{CsrfForm, CsrfToken, SignedIn};
 use crate::pages::audit::{self, AuditView};
 use crate::pages::format_time;
@@ -88,13 +88,12 @@ impl FromRequestParts<AppState> for OrgConsole {
     }
 }
 
-async fn page(state: &AppState, admin: &OrgAdmin, csrf: String) -> Result<ConsolePage, Response> {
+async fn page(state: &AppState, admin: &OrgAdmin, csrf: String) -> Result<ConsolePage, PageError> {
     let core = &state.core;
-    let domains = core.list_domains(admin).await.map_err(|e| unexpected_page(&e))?;
+    let domains = core.list_domains(admin).await?;
     let accounts = core
         .managed_accounts(admin, 500)
-        .await
-        .map_err(|e| unexpected_page(&e))?
+        .await?
         .into_iter()
         .map(|m| AccountRow {
             email: m.account.email.to_string(),
@@ -111,18 +110,12 @@ async fn page(state: &AppState, admin: &OrgAdmin, csrf: String) -> Result<Consol
         .collect();
     let requests = core
         .org_closure_requests(admin)
-        .await
-        .map_err(|e| unexpected_page(&e))?
+        .await?
         .into_iter()
         .map(|r| (r.account.email.to_string(), r.reason))
         .collect();
-    let admins = core
-        .org_admin_accounts(admin)
-        .await
-        .map_err(|e| unexpected_page(&e))?
-        .iter()
-        .map(|a| a.email.to_string())
-        .collect();
+    let admins =
+        core.org_admin_accounts(admin).await?.iter().map(|a| a.email.to_string()).collect();
     Ok(ConsolePage {
         csrf,
         org_id: admin.org().id.clone(),
@@ -195,7 +188,7 @@ pub async fn show(
             };
             render(&p)
         }
-        Err(r) => r,
+        Err(r) => r.into(),
     }
 }
 
@@ -205,7 +198,7 @@ async fn with_error(state: &AppState, admin: &OrgAdmin, csrf: String, message: S
             p.form_error = Some(message);
             (StatusCode::BAD_REQUEST, render(&p)).into_response()
         }
-        Err(r) => r,
+        Err(r) => r.into(),
     }
 }
 

@@ -9,7 +9,7 @@ use latchkey_core::credentials::Password;
 use latchkey_core::second_factor::SecondFactorError;
 use serde::Deserialize;
 
-use crate::error::{Failure, render, unexpected_page};
+use crate::error::{Failure, PageError, render};
 use crate::extract::{CsrfForm, CsrfToken, SignedIn};
 use crate::pages::login::NoFields;
 use crate::pages::{format_time, notice_text, sign_in_again};
@@ -80,14 +80,12 @@ fn refused(e: SecondFactorError, heading: &str) -> Response {
     crate::error::failure_page(&Failure::from(e), heading)
 }
 
-async fn page(state: &AppState, me: &SignedIn, csrf: String) -> Result<SecurityPage, Response> {
-    let status =
-        state.core.two_factor_status(&me.account().id).await.map_err(|e| unexpected_page(&e))?;
+async fn page(state: &AppState, me: &SignedIn, csrf: String) -> Result<SecurityPage, PageError> {
+    let status = state.core.two_factor_status(&me.account().id).await?;
     let keys = state
         .core
         .list_security_keys(&me.account().id)
-        .await
-        .map_err(|e| unexpected_page(&e))?
+        .await?
         .into_iter()
         .map(|k| KeyRow {
             id: k.id,
@@ -127,7 +125,7 @@ pub async fn show(
             p.notice = notice_text(q.notice.as_deref());
             render(&p)
         }
-        Err(r) => r,
+        Err(r) => r.into(),
     }
 }
 
@@ -209,7 +207,7 @@ pub async fn totp_disable(
 ) -> Response {
     let mut page = match page(&state, &me, csrf.0).await {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into(),
     };
     let Ok(password) = Password::for_verification(&form.password) else {
         page.form_error = Some("Your password is incorrect.".into());
