@@ -6,6 +6,7 @@ pub(crate) mod account_settings;
 mod admin_tokens;
 mod closure;
 mod email_change;
+mod links;
 mod login;
 pub(crate) mod mail_requests;
 mod password_reset;

@@ -6,7 +6,7 @@ use crate::Core;
 use crate::accounts::Email;
 use crate::credentials::Password;
 use crate::errors::RepoError;
-use crate::flows::ports::{EmailChangeKind, NewOneTimeToken, TokenPurpose};
+use crate::flows::ports::{EmailChangeKind, TokenPurpose};
 use crate::flows::throttle::MailGate;
 use crate::flows::{HashFailure, Unexpected};
 use crate::mail;
@@ -76,31 +76,14 @@ impl Core {
         &self,
         account: &crate::accounts::Account,
     ) -> Result<(), RepoError> {
-        let now = self.ports.clock.now();
-        let token = OpaqueToken::generate(self.ports.rng.as_ref());
-        self.ports
-            .tokens
-            .insert(&NewOneTimeToken {
-                hash: token.hash(),
-                purpose: TokenPurpose::ResetPassword,
-                account: account.id.clone(),
-                created_at: now,
-                expires_at: now.plus_secs(self.settings.reset_password_ttl_secs),
-            })
-            .await?;
-        let link = self.link(&format!("/reset-password?token={}", token.expose()));
+        let link = self.issue_link(&account.id, TokenPurpose::ResetPassword).await?;
         self.send_mail(mail::reset_password(&account.email, account.name.as_str(), &link)).await;
         Ok(())
     }
 
     /// Whether a reset link is still good (for showing the new-password form).
     pub async fn reset_link_is_valid(&self, raw_token: &str) -> Result<bool, RepoError> {
-        let Some(token) = OpaqueToken::parse(raw_token) else {
-            return Ok(false);
-        };
-        let now = self.ports.clock.now();
-        let found = self.ports.tokens.peek(&token.hash(), TokenPurpose::ResetPassword, now).await?;
-        Ok(found.is_some())
+        self.link_is_valid(raw_token, TokenPurpose::ResetPassword).await
     }
 
     /// Sets the new password, uses up every reset link of the account, marks the email as

@@ -6,7 +6,7 @@
 use crate::Core;
 use crate::accounts::{AccountId, Email};
 use crate::errors::RepoError;
-use crate::flows::ports::{NewOneTimeToken, TokenPurpose};
+use crate::flows::ports::TokenPurpose;
 use crate::flows::throttle::MailGate;
 use crate::flows::{LoginSuccess, Unexpected};
 use crate::mail;
@@ -59,31 +59,14 @@ impl Core {
         email: &Email,
         name: &str,
     ) -> Result<(), RepoError> {
-        let now = self.ports.clock.now();
-        let token = OpaqueToken::generate(self.ports.rng.as_ref());
-        self.ports
-            .tokens
-            .insert(&NewOneTimeToken {
-                hash: token.hash(),
-                purpose: TokenPurpose::VerifyEmail,
-                account: account.clone(),
-                created_at: now,
-                expires_at: now.plus_secs(self.settings.verify_email_ttl_secs),
-            })
-            .await?;
-        let link = self.link(&format!("/verify-email?token={}", token.expose()));
+        let link = self.issue_link(account, TokenPurpose::VerifyEmail).await?;
         self.send_mail(mail::verify_email(email, name, &link)).await;
         Ok(())
     }
 
     /// Whether a verification link is still good (for the confirmation page).
     pub async fn verification_link_is_valid(&self, raw_token: &str) -> Result<bool, RepoError> {
-        let Some(token) = OpaqueToken::parse(raw_token) else {
-            return Ok(false);
-        };
-        let now = self.ports.clock.now();
-        let found = self.ports.tokens.peek(&token.hash(), TokenPurpose::VerifyEmail, now).await?;
-        Ok(found.is_some())
+        self.link_is_valid(raw_token, TokenPurpose::VerifyEmail).await
     }
 
     /// Uses the link: marks the email verified, ends the sessions opened before the address

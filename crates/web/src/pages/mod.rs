@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod email_change;
+pub mod email_request;
 pub mod keys;
 pub mod login;
 pub mod org;

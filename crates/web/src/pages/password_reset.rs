@@ -5,64 +5,25 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use latchkey_core::accounts::Email;
 use latchkey_core::credentials::Password;
 use serde::Deserialize;
 
 use crate::error::{Failure, render, unexpected_page};
 use crate::extract::{Client, CsrfForm, CsrfToken};
+use crate::pages::email_request::{EmailForm, EmailRequest};
 use crate::state::AppState;
 
-#[derive(Template, Default)]
-#[template(path = "forgot_password.html")]
-struct ForgotPage {
-    csrf: String,
-    email: String,
-    sent: bool,
-    form_error: Option<String>,
-    email_error: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct ForgotForm {
-    email: String,
-}
-
 pub async fn forgot_show(csrf: CsrfToken) -> Response {
-    render(&ForgotPage { csrf: csrf.0, ..ForgotPage::default() })
+    EmailRequest::ResetPassword.show(csrf.0)
 }
 
 pub async fn forgot_submit(
     State(state): State<AppState>,
     Client(client): Client,
     csrf: CsrfToken,
-    CsrfForm(form): CsrfForm<ForgotForm>,
+    CsrfForm(form): CsrfForm<EmailForm>,
 ) -> Response {
-    let mut page = ForgotPage {
-        csrf: csrf.0,
-        email: form.email.chars().take(254).collect(),
-        ..ForgotPage::default()
-    };
-    let email = match Email::parse(&form.email) {
-        Ok(e) => e,
-        Err(e) => {
-            page.email_error = Some(e.to_string());
-            return (StatusCode::BAD_REQUEST, render(&page)).into_response();
-        }
-    };
-    match state.core.request_password_reset(&email, &client.ip).await {
-        Ok(()) => {
-            page.email = email.to_string();
-            page.sent = true;
-            render(&page)
-        }
-        Err(e) => {
-            let failure = Failure::from(e);
-            page.form_error = Some(failure.message.clone());
-            failure.apply(render(&page))
-        }
-    }
+    EmailRequest::ResetPassword.submit(&state, &client.ip, csrf.0, form).await
 }
 
 #[derive(Template, Default)]

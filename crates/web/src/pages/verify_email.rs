@@ -6,12 +6,12 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use latchkey_core::accounts::Email;
 use latchkey_core::flows::EmailVerified;
 use serde::Deserialize;
 
 use crate::error::{Failure, render};
 use crate::extract::{Client, CookieNames, CsrfForm, CsrfToken, session_cookie};
+use crate::pages::email_request::{EmailForm, EmailRequest};
 use crate::state::AppState;
 
 const INVALID: &str = "This verification link has expired or was already used. Request a new one.";
@@ -83,24 +83,8 @@ pub async fn verify_submit(
     }
 }
 
-#[derive(Template, Default)]
-#[template(path = "resend.html")]
-struct ResendPage {
-    csrf: String,
-    email: String,
-    sent: bool,
-    form_error: Option<String>,
-    email_error: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct EmailForm {
-    email: String,
-}
-
 pub async fn resend_show(csrf: CsrfToken) -> Response {
-    render(&ResendPage { csrf: csrf.0, ..ResendPage::default() })
+    EmailRequest::ResendVerification.show(csrf.0)
 }
 
 pub async fn resend_submit(
@@ -109,27 +93,5 @@ pub async fn resend_submit(
     csrf: CsrfToken,
     CsrfForm(form): CsrfForm<EmailForm>,
 ) -> Response {
-    let mut page = ResendPage {
-        csrf: csrf.0,
-        email: form.email.chars().take(254).collect(),
-        ..ResendPage::default()
-    };
-    let email = match Email::parse(&form.email) {
-        Ok(e) => e,
-        Err(e) => {
-            page.email_error = Some(e.to_string());
-            return (StatusCode::BAD_REQUEST, render(&page)).into_response();
-        }
-    };
-    match state.core.resend_verification(&email, &client.ip).await {
-        Ok(()) => {
-            page.sent = true;
-            render(&page)
-        }
-        Err(e) => {
-            let failure = Failure::from(e);
-            page.form_error = Some(failure.message.clone());
-            failure.apply(render(&page))
-        }
-    }
+    EmailRequest::ResendVerification.submit(&state, &client.ip, csrf.0, form).await
 }
