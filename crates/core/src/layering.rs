@@ -9,7 +9,7 @@
 /// Bottom to top. Modules in the same layer may not import each other.
 #[cfg(test)]
 const LAYERS: &[&[&str]] = &[
-    &["clock", "errors", "return_to", "secret", "text"],
+    &["clock", "errors", "id", "return_to", "secret", "text"],
     &["accounts", "accounts::model", "credentials", "outbox", "sealed"],
     &["mail", "orgs::model", "sessions::model"],
     &["authority"],

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod credentials;
 pub mod errors;
 pub mod flows;
+mod id;
 mod layering;
 pub mod mail;
 pub mod oidc_provider;

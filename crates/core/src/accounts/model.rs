@@ -1,41 +1,14 @@
 //! The account aggregate as stored.
 
 use crate::secret::Secret;
-use std::fmt;
 
 use crate::accounts::{DisplayName, Email};
 use crate::clock::Timestamp;
 
-/// Opaque, stable account id (a UUIDv7 string). It is also the OIDC `sub` later on.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct AccountId(String);
-
-impl AccountId {
-    pub fn from_stored(id: String) -> Self {
-        Self(id)
-    }
-
-    /// Accepts an id that came from outside (a URL, a form) only if it has our shape.
-    pub fn parse(raw: &str) -> Option<Self> {
-        uuid::Uuid::try_parse(raw).ok().map(|u| Self(u.to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for AccountId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "AccountId({})", self.0)
-    }
-}
-
-impl fmt::Display for AccountId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+crate::id::uuid_id!(
+    /// Opaque, stable account id (a UUIDv7 string); also the OIDC `sub`.
+    AccountId
+);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccountStatus {

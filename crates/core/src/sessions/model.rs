@@ -1,34 +1,13 @@
 //! The session record and the client details shown back to its owner.
 
-use std::fmt;
-
 use crate::accounts::AccountId;
 use crate::clock::Timestamp;
 use crate::secret::TokenHash;
 
-/// Public id of a session (shown on `/account` to sign it out); never the cookie value.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct SessionId(String);
-
-impl SessionId {
-    pub fn from_stored(id: String) -> Self {
-        Self(id)
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        uuid::Uuid::try_parse(raw).ok().map(|u| Self(u.to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for SessionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SessionId({})", self.0)
-    }
-}
+crate::id::uuid_id!(
+    /// Public id of a session (shown on `/account` to sign it out); never the cookie value.
+    SessionId
+);
 
 /// What we note about the browser that signed in, to help its owner recognise it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
