@@ -5,7 +5,7 @@ use latchkey_core::accounts::{Account, AccountId, AccountStatus, DisplayName, Em
 use latchkey_core::clock::Timestamp;
 use latchkey_core::ports::{AccountActivity, AccountRepo, InsertAccountError, RepoResult};
 
-use super::{corrupt, unexpected};
+use super::{Run, corrupt, unexpected};
 use crate::SqlStore;
 
 #[derive(sqlx::FromRow)]
@@ -195,9 +195,8 @@ impl AccountRepo for SqlStore {
         )
         .bind(at.unix())
         .bind(id.as_str())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        .run(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -206,9 +205,8 @@ impl AccountRepo for SqlStore {
             .bind(hash)
             .bind(at.unix())
             .bind(id.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(unexpected)?;
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -217,9 +215,8 @@ impl AccountRepo for SqlStore {
             .bind(name.as_str())
             .bind(at.unix())
             .bind(id.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(unexpected)?;
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -245,9 +242,8 @@ impl AccountRepo for SqlStore {
         sqlx::query("UPDATE accounts SET password_hash = NULL, updated_at = $1 WHERE id = $2")
             .bind(at.unix())
             .bind(id.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(unexpected)?;
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -261,9 +257,8 @@ impl AccountRepo for SqlStore {
             .bind(status.as_str())
             .bind(at.unix())
             .bind(id.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(unexpected)?;
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -299,10 +294,8 @@ impl AccountRepo for SqlStore {
         )
         .bind(now.unix())
         .bind(id.as_str())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?
-        .rows_affected();
+        .run(&self.pool)
+        .await?;
         Ok(n == 1)
     }
 
@@ -369,10 +362,8 @@ impl AccountRepo for SqlStore {
         .bind(id.as_str())
         .bind(now.unix())
         .bind(reason)
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?
-        .rows_affected();
+        .run(&self.pool)
+        .await?;
         Ok(n == 1)
     }
 

@@ -7,7 +7,7 @@ use latchkey_core::flows::AdminToken;
 use latchkey_core::ports::{AccountRepo as _, AdminTokenRepo, RepoResult};
 use latchkey_core::secret::TokenHash;
 
-use super::unexpected;
+use super::{Run, unexpected};
 use crate::SqlStore;
 
 #[derive(sqlx::FromRow)]
@@ -45,9 +45,8 @@ impl AdminTokenRepo for SqlStore {
         .bind(t.account.as_str())
         .bind(t.label.as_str())
         .bind(t.created_at.unix())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        .run(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -68,9 +67,8 @@ impl AdminTokenRepo for SqlStore {
         sqlx::query("UPDATE admin_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(at.unix())
             .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(unexpected)?;
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -93,10 +91,8 @@ impl AdminTokenRepo for SqlStore {
         )
         .bind(at.unix())
         .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?
-        .rows_affected();
+        .run(&self.pool)
+        .await?;
         Ok(n == 1)
     }
 }

@@ -5,7 +5,7 @@ use latchkey_core::audit::{AuditEvent, AuditFilter};
 use latchkey_core::clock::Timestamp;
 use latchkey_core::ports::{AuditRepo, RepoResult};
 
-use super::unexpected;
+use super::{Run, unexpected};
 use crate::SqlStore;
 
 #[derive(sqlx::FromRow)]
@@ -62,9 +62,7 @@ impl AuditRepo for SqlStore {
         .bind(e.ip.as_str())
         .bind(e.user_agent.as_str())
         .bind(e.details.to_string())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        .run(&self.pool).await?;
         Ok(())
     }
 
@@ -95,10 +93,8 @@ impl AuditRepo for SqlStore {
     async fn purge_before(&self, before: Timestamp) -> RepoResult<u64> {
         let n = sqlx::query("DELETE FROM audit_events WHERE at < $1")
             .bind(before.unix())
-            .execute(&self.pool)
-            .await
-            .map_err(unexpected)?
-            .rows_affected();
+            .run(&self.pool)
+            .await?;
         Ok(n)
     }
 }

@@ -7,7 +7,7 @@ use latchkey_core::ports::{ClientRepo, RepoResult};
 use latchkey_core::secret::TokenHash;
 use latchkey_protocol::jose::SigningAlg;
 
-use super::{corrupt, unexpected};
+use super::{Run, corrupt, unexpected};
 use crate::SqlStore;
 
 #[derive(sqlx::FromRow)]
@@ -90,9 +90,7 @@ impl ClientRepo for SqlStore {
             Some(ClientKeys::Uri(uri)) => Some(uri.as_str()),
             _ => None,
         })
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        .run(&self.pool).await?;
         Ok(())
     }
 

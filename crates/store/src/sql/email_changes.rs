@@ -6,7 +6,7 @@ use latchkey_core::clock::Timestamp;
 use latchkey_core::ports::{EmailChangeKind, EmailChangeRepo, RepoResult};
 use latchkey_core::secret::TokenHash;
 
-use super::unexpected;
+use super::{Run, unexpected};
 use crate::SqlStore;
 
 #[async_trait]
@@ -30,9 +30,7 @@ impl EmailChangeRepo for SqlStore {
         .bind(email.as_str())
         .bind(now.unix())
         .bind(expires_at.unix())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        .run(&self.pool).await?;
         Ok(())
     }
 
@@ -88,9 +86,8 @@ impl EmailChangeRepo for SqlStore {
         .bind(now.unix())
         .bind(account.as_str())
         .bind(kind.as_str())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        .run(&self.pool)
+        .await?;
         Ok(())
     }
 }

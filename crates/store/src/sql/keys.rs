@@ -5,7 +5,7 @@ use latchkey_core::clock::Timestamp;
 use latchkey_core::ports::{RepoResult, SigningKeyRepo, StoredKey};
 use latchkey_protocol::jose::SigningAlg;
 
-use super::{corrupt, unexpected};
+use super::{Run, corrupt, unexpected};
 use crate::SqlStore;
 
 #[derive(sqlx::FromRow)]
@@ -33,9 +33,8 @@ impl SigningKeyRepo for SqlStore {
         .bind(k.created_at.unix())
         .bind(k.active_from.unix())
         .bind(k.retire_at.map(Timestamp::unix))
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        .run(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -66,9 +65,8 @@ impl SigningKeyRepo for SqlStore {
         sqlx::query("UPDATE signing_keys SET retire_at = $1 WHERE kid = $2")
             .bind(at.unix())
             .bind(kid)
-            .execute(&self.pool)
-            .await
-            .map_err(unexpected)?;
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 }

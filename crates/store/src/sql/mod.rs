@@ -21,6 +21,18 @@ pub(crate) fn unexpected(e: sqlx::Error) -> RepoError {
     RepoError(Box::new(e))
 }
 
+/// Every write statement ends the same way: run on the pool, storage errors become
+/// `RepoError`, and the answer is how many rows it touched.
+pub(crate) trait Run {
+    async fn run(self, pool: &sqlx::AnyPool) -> Result<u64, RepoError>;
+}
+
+impl Run for sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+    async fn run(self, pool: &sqlx::AnyPool) -> Result<u64, RepoError> {
+        Ok(self.execute(pool).await.map_err(unexpected)?.rows_affected())
+    }
+}
+
 pub(crate) fn corrupt(what: &str) -> RepoError {
     RepoError(format!("stored data is not valid: {what}").into())
 }

@@ -11,7 +11,7 @@ use latchkey_core::ports::{
 use latchkey_core::secret::TokenHash;
 use latchkey_core::sessions::SessionId;
 
-use super::unexpected;
+use super::{Run, unexpected};
 use crate::SqlStore;
 
 #[derive(sqlx::FromRow)]
@@ -58,10 +58,8 @@ impl OidcRepo for SqlStore {
         )
         .bind(hash.as_str())
         .bind(keep_until.unix())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?
-        .rows_affected();
+        .run(&self.pool)
+        .await?;
         if claimed == 1 {
             return Ok(CodeClaim::First);
         }
@@ -150,9 +148,8 @@ impl OidcRepo for SqlStore {
         .bind(t.grant_id.as_str())
         .bind(t.created_at.unix())
         .bind(t.expires_at.unix())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        .run(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -211,9 +208,8 @@ impl OidcRepo for SqlStore {
         )
         .bind(jti)
         .bind(expires_at.unix())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        .run(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -238,10 +234,8 @@ impl OidcRepo for SqlStore {
         .bind(client_id)
         .bind(jti)
         .bind(expires_at.unix())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?
-        .rows_affected();
+        .run(&self.pool)
+        .await?;
         Ok(inserted == 1)
     }
 
@@ -252,12 +246,7 @@ impl OidcRepo for SqlStore {
             "DELETE FROM revoked_access_tokens WHERE expires_at <= $1",
             "DELETE FROM redeemed_codes WHERE keep_until <= $1",
         ] {
-            purged += sqlx::query(statement)
-                .bind(now.unix())
-                .execute(&self.pool)
-                .await
-                .map_err(unexpected)?
-                .rows_affected();
+            purged += sqlx::query(statement).bind(now.unix()).run(&self.pool).await?;
         }
         Ok(purged)
     }
@@ -293,9 +282,7 @@ impl OidcRepo for SqlStore {
         .bind(c.client_id.as_str())
         .bind(c.scope.as_str())
         .bind(c.granted_at.unix())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        .run(&self.pool).await?;
         Ok(())
     }
 
@@ -323,10 +310,8 @@ impl OidcRepo for SqlStore {
         let deleted = sqlx::query("DELETE FROM consents WHERE account_id = $1 AND client_id = $2")
             .bind(account.as_str())
             .bind(client_id)
-            .execute(&self.pool)
-            .await
-            .map_err(unexpected)?
-            .rows_affected();
+            .run(&self.pool)
+            .await?;
         Ok(deleted > 0)
     }
 

@@ -7,7 +7,7 @@ use latchkey_core::clock::Timestamp;
 use latchkey_core::orgs::{CheckResult, Domain, ProofMethod};
 use latchkey_core::ports::{DomainStatus, OrgDomain, OrgRepo, Organization, RepoResult};
 
-use super::{corrupt, unexpected};
+use super::{Run, corrupt, unexpected};
 use crate::SqlStore;
 
 #[derive(sqlx::FromRow)]
@@ -114,10 +114,8 @@ impl OrgRepo for SqlStore {
         .bind(org)
         .bind(account.as_str())
         .bind(now.unix())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?
-        .rows_affected();
+        .run(&self.pool)
+        .await?;
         Ok(n == 1)
     }
 
@@ -170,10 +168,8 @@ impl OrgRepo for SqlStore {
         .bind(d.status.as_str())
         .bind(d.created_at.unix())
         .bind(d.next_check_at.map(Timestamp::unix))
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?
-        .rows_affected();
+        .run(&self.pool)
+        .await?;
         Ok(n == 1)
     }
 

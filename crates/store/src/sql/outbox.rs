@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use latchkey_core::clock::Timestamp;
 use latchkey_core::ports::{DeliveryRecord, NewOutboxItem, OutboxItem, OutboxRepo, RepoResult};
 
-use super::{to_u64, unexpected};
+use super::{Run, to_u64, unexpected};
 use crate::SqlStore;
 
 #[derive(sqlx::FromRow)]
@@ -33,9 +33,8 @@ impl OutboxRepo for SqlStore {
         .bind(item.summary.as_str())
         .bind(item.payload.as_str())
         .bind(item.created_at.unix())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        .run(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -93,9 +92,8 @@ impl OutboxRepo for SqlStore {
         )
         .bind(now.unix())
         .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        .run(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -114,9 +112,8 @@ impl OutboxRepo for SqlStore {
         .bind(truncate(error))
         .bind(now.unix())
         .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        .run(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -128,19 +125,17 @@ impl OutboxRepo for SqlStore {
         .bind(truncate(error))
         .bind(now.unix())
         .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        .run(&self.pool)
+        .await?;
         Ok(())
     }
 
     async fn purge_delivered(&self, before: Timestamp) -> RepoResult<u64> {
         let done = sqlx::query("DELETE FROM outbox WHERE status = 'delivered' AND updated_at < $1")
             .bind(before.unix())
-            .execute(&self.pool)
-            .await
-            .map_err(unexpected)?;
-        Ok(done.rows_affected())
+            .run(&self.pool)
+            .await?;
+        Ok(done)
     }
 
     async fn find(&self, ids: &[String]) -> RepoResult<Vec<DeliveryRecord>> {

@@ -10,7 +10,7 @@ use latchkey_core::ports::{
 use latchkey_core::secret::TokenHash;
 use latchkey_core::sessions::ClientInfo;
 
-use super::{to_u64, unexpected};
+use super::{Run, to_u64, unexpected};
 use crate::SqlStore;
 
 #[async_trait]
@@ -42,10 +42,7 @@ impl SecondFactorRepo for SqlStore {
         .bind(account.as_str())
         .bind(secret)
         .bind(now.unix())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?
-        .rows_affected();
+        .run(&self.pool).await?;
         Ok(n == 1)
     }
 
@@ -62,10 +59,8 @@ impl SecondFactorRepo for SqlStore {
         .bind(now.unix())
         .bind(step)
         .bind(account.as_str())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?
-        .rows_affected();
+        .run(&self.pool)
+        .await?;
         Ok(n == 1)
     }
 
@@ -76,19 +71,16 @@ impl SecondFactorRepo for SqlStore {
         )
         .bind(step)
         .bind(account.as_str())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?
-        .rows_affected();
+        .run(&self.pool)
+        .await?;
         Ok(n == 1)
     }
 
     async fn delete_totp(&self, account: &AccountId) -> RepoResult<()> {
         sqlx::query("DELETE FROM totp_credentials WHERE account_id = $1")
             .bind(account.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(unexpected)?;
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -131,10 +123,8 @@ impl SecondFactorRepo for SqlStore {
         .bind(now.unix())
         .bind(account.as_str())
         .bind(hash.as_str())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?
-        .rows_affected();
+        .run(&self.pool)
+        .await?;
         Ok(n == 1)
     }
 
@@ -152,9 +142,8 @@ impl SecondFactorRepo for SqlStore {
     async fn delete_recovery_codes(&self, account: &AccountId) -> RepoResult<()> {
         sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1")
             .bind(account.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(unexpected)?;
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -175,9 +164,8 @@ impl SecondFactorRepo for SqlStore {
         .bind(p.next.as_str())
         .bind(now.unix())
         .bind(p.expires_at.unix())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        .run(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -210,10 +198,8 @@ impl SecondFactorRepo for SqlStore {
         )
         .bind(now.unix())
         .bind(hash.as_str())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?
-        .rows_affected();
+        .run(&self.pool)
+        .await?;
         Ok(n == 1)
     }
 
@@ -228,9 +214,8 @@ impl SecondFactorRepo for SqlStore {
         .bind(c.passkey.as_str())
         .bind(c.nickname.as_str())
         .bind(c.created_at.unix())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        .run(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -275,9 +260,8 @@ impl SecondFactorRepo for SqlStore {
         .bind(passkey)
         .bind(now.unix())
         .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        .run(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -293,10 +277,8 @@ impl SecondFactorRepo for SqlStore {
         .bind(nickname)
         .bind(id)
         .bind(account.as_str())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?
-        .rows_affected();
+        .run(&self.pool)
+        .await?;
         Ok(n == 1)
     }
 
@@ -304,10 +286,8 @@ impl SecondFactorRepo for SqlStore {
         let n = sqlx::query("DELETE FROM webauthn_credentials WHERE id = $1 AND account_id = $2")
             .bind(id)
             .bind(account.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(unexpected)?
-            .rows_affected();
+            .run(&self.pool)
+            .await?;
         Ok(n == 1)
     }
 
@@ -321,9 +301,8 @@ impl SecondFactorRepo for SqlStore {
         .bind(c.purpose)
         .bind(c.state.as_str())
         .bind(c.expires_at.unix())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        .run(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -358,12 +337,7 @@ impl SecondFactorRepo for SqlStore {
             "DELETE FROM pending_logins WHERE expires_at <= $1",
             "DELETE FROM webauthn_challenges WHERE expires_at <= $1",
         ] {
-            purged += sqlx::query(statement)
-                .bind(now.unix())
-                .execute(&self.pool)
-                .await
-                .map_err(unexpected)?
-                .rows_affected();
+            purged += sqlx::query(statement).bind(now.unix()).run(&self.pool).await?;
         }
         Ok(purged)
     }

@@ -11,7 +11,7 @@ use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
 use super::accounts::AccountRow;
-use super::{to_u64, unexpected};
+use super::{Run, unexpected};
 use crate::SqlStore;
 
 #[derive(sqlx::FromRow)]
@@ -81,9 +81,8 @@ impl SessionRepo for SqlStore {
         .bind(s.created_at.unix())
         .bind(s.last_seen_at.unix())
         .bind(s.expires_at.unix())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        .run(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -109,9 +108,8 @@ impl SessionRepo for SqlStore {
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
             .bind(at.unix())
             .bind(id.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(unexpected)?;
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -130,10 +128,9 @@ impl SessionRepo for SqlStore {
         let done = sqlx::query("DELETE FROM sessions WHERE id = $1 AND account_id = $2")
             .bind(id.as_str())
             .bind(account.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(unexpected)?;
-        Ok(done.rows_affected() > 0)
+            .run(&self.pool)
+            .await?;
+        Ok(done > 0)
     }
 
     async fn delete_all_for_account(
@@ -156,9 +153,8 @@ impl SessionRepo for SqlStore {
         let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2")
             .bind(now.unix())
             .bind(idle_before.unix())
-            .execute(&self.pool)
-            .await
-            .map_err(unexpected)?;
-        Ok(to_u64(i64::try_from(done.rows_affected()).unwrap_or(i64::MAX)))
+            .run(&self.pool)
+            .await?;
+        Ok(done)
     }
 }

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use latchkey_core::clock::Timestamp;
 use latchkey_core::ports::{RepoResult, ThrottleRepo, WindowCount};
 
-use super::unexpected;
+use super::{Run, unexpected};
 use crate::SqlStore;
 
 fn window_count(hits: i64, window_start: i64) -> WindowCount {
@@ -89,36 +89,32 @@ impl ThrottleRepo for SqlStore {
         )
         .bind(clear)
         .bind(release)
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        .run(&self.pool)
+        .await?;
         Ok(())
     }
 
     async fn release(&self, key: &str) -> RepoResult<()> {
         sqlx::query("UPDATE throttle_counters SET hits = hits - 1 WHERE key = $1 AND hits > 0")
             .bind(key)
-            .execute(&self.pool)
-            .await
-            .map_err(unexpected)?;
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 
     async fn clear(&self, key: &str) -> RepoResult<()> {
         sqlx::query("DELETE FROM throttle_counters WHERE key = $1")
             .bind(key)
-            .execute(&self.pool)
-            .await
-            .map_err(unexpected)?;
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 
     async fn delete_stale(&self, older_than: Timestamp) -> RepoResult<u64> {
         let done = sqlx::query("DELETE FROM throttle_counters WHERE window_start < $1")
             .bind(older_than.unix())
-            .execute(&self.pool)
-            .await
-            .map_err(unexpected)?;
-        Ok(done.rows_affected())
+            .run(&self.pool)
+            .await?;
+        Ok(done)
     }
 }

@@ -7,7 +7,7 @@ use latchkey_core::clock::Timestamp;
 use latchkey_core::ports::{NewOneTimeToken, OneTimeTokenRepo, RepoResult, TokenPurpose};
 use latchkey_core::secret::TokenHash;
 
-use super::unexpected;
+use super::{Run, unexpected};
 use crate::SqlStore;
 
 #[async_trait]
@@ -22,9 +22,8 @@ impl OneTimeTokenRepo for SqlStore {
         .bind(t.account.as_str())
         .bind(t.created_at.unix())
         .bind(t.expires_at.unix())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        .run(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -79,9 +78,8 @@ impl OneTimeTokenRepo for SqlStore {
         .bind(now.unix())
         .bind(account.as_str())
         .bind(purpose.as_str())
-        .execute(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        .run(&self.pool)
+        .await?;
         Ok(())
     }
 }
