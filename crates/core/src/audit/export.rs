@@ -30,6 +30,22 @@ pub struct AuditQuery {
     pub format: Option<String>,
 }
 
+/// Why a filter could not be made: the query is wrong (say so to the person), or storage
+/// failed while looking up the person it names (never passed off as a bad query).
+#[derive(Debug, thiserror::Error)]
+pub enum AuditFilterError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Unexpected(#[from] RepoError),
+}
+
+impl From<String> for AuditFilterError {
+    fn from(message: String) -> Self {
+        Self::Invalid(message)
+    }
+}
+
 /// How an export writes events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
@@ -156,18 +172,13 @@ impl AuditExport {
 
 impl Core {
     /// The filter a query asks for. A person with no account matches nothing.
-    pub async fn audit_filter(&self, q: &AuditQuery) -> Result<AuditFilter, String> {
+    pub async fn audit_filter(&self, q: &AuditQuery) -> Result<AuditFilter, AuditFilterError> {
         let nonempty =
             |v: &Option<String>| v.as_ref().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
         let target_id = match nonempty(&q.person) {
             Some(person) => {
                 let email = Email::parse(&person).map_err(|e| format!("person: {e}"))?;
-                Some(
-                    self.audit_person(&email)
-                        .await
-                        .map_err(|e| e.to_string())?
-                        .unwrap_or_else(|| "-".to_owned()),
-                )
+                Some(self.audit_person(&email).await?.unwrap_or_else(|| "-".to_owned()))
             }
             None => None,
         };
@@ -176,7 +187,9 @@ impl Core {
             .as_ref()
             .is_some_and(|a| a.is_empty() || !a.bytes().all(|b| b.is_ascii_digit()) || a.len() > 18)
         {
-            return Err("after must be an event id from an earlier page".into());
+            return Err(AuditFilterError::Invalid(
+                "after must be an event id from an earlier page".into(),
+            ));
         }
         Ok(AuditFilter {
             org_id: None,

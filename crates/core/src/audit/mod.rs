@@ -17,7 +17,7 @@ use crate::errors::RepoError;
 use crate::sessions::model::ClientInfo;
 
 pub mod export;
-pub use export::{AuditExport, AuditQuery, ExportFormat};
+pub use export::{AuditExport, AuditFilterError, AuditQuery, ExportFormat};
 
 /// One recorded event (JSON Lines exports are these, one per line).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]

@@ -87,7 +87,9 @@ impl Core {
         reauth_marker: Option<&str>,
         consent: ConsentDecision,
     ) -> Result<AuthorizeOutcome, Unexpected> {
-        let digest = request_digest(&params);
+        // Only a request that can ask for a fresh sign-in needs its digest (the SSO hop does not).
+        let digest = (params.get("prompt").is_some() || params.get("max_age").is_some())
+            .then(|| request_digest(&params));
         let target = match AuthorizationTarget::parse(params) {
             Ok(t) => t,
             Err(e) => return Ok(AuthorizeOutcome::ErrorPage(e)),
@@ -190,14 +192,14 @@ impl Core {
         request: &AuthorizationRequest,
         session: &Session,
         reauth_marker: Option<&str>,
-        digest: String,
+        digest: Option<String>,
     ) -> Result<Option<String>, Unexpected> {
         let now = self.ports.clock.now();
         let needs_fresh_login = request.prompt.contains(&Prompt::Login)
             || request.max_age.is_some_and(|m| session.created_at.secs_until(now) > m);
-        if !needs_fresh_login {
+        let (true, Some(digest)) = (needs_fresh_login, digest) else {
             return Ok(None);
-        }
+        };
         let asked_at = reauth_marker
             .and_then(|m| self.oidc.reauth.open(m))
             .and_then(|plain| serde_json::from_slice::<ReauthMarker>(&plain).ok())

@@ -5,7 +5,7 @@
 use std::io::Write as _;
 use std::sync::Arc;
 
-use latchkey_core::audit::{AuditExport, AuditQuery, AuditScope, ExportFormat};
+use latchkey_core::audit::{AuditExport, AuditFilterError, AuditQuery, AuditScope, ExportFormat};
 
 use crate::app::Backend;
 use crate::cli::Failure;
@@ -58,7 +58,10 @@ pub async fn run(cmd: AuditCommand, config: Config, json: bool) -> Result<(), Fa
         until: cmd.until,
         ..AuditQuery::default()
     };
-    let filter = core.audit_filter(&query).await.map_err(Failure::Usage)?;
+    let filter = core.audit_filter(&query).await.map_err(|e| match e {
+        AuditFilterError::Invalid(message) => Failure::Usage(message),
+        AuditFilterError::Unexpected(e) => Failure::Refused(e.to_string()),
+    })?;
     let format = if cmd.csv { ExportFormat::Csv } else { ExportFormat::JsonLines };
     let mut export = AuditExport::new(scope, filter);
     let out = std::io::stdout();

@@ -49,6 +49,18 @@ macro_rules! grant_columns {
     };
 }
 
+impl SqlStore {
+    /// Unrevoked grants selected by one key (`$1`), oldest first.
+    async fn live_grants(&self, select: &'static str, key: &str) -> RepoResult<Vec<Grant>> {
+        let rows = sqlx::query_as::<_, GrantRow>(select)
+            .bind(key)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        Ok(rows.into_iter().map(GrantRow::into_grant).collect())
+    }
+}
+
 #[async_trait]
 impl OidcRepo for SqlStore {
     async fn claim_code(&self, hash: &TokenHash, keep_until: Timestamp) -> RepoResult<CodeClaim> {
@@ -187,18 +199,15 @@ impl OidcRepo for SqlStore {
     }
 
     async fn grants_for_session(&self, session: &SessionId) -> RepoResult<Vec<Grant>> {
-        Ok(sqlx::query_as::<_, GrantRow>(concat!(
-            "SELECT ",
-            grant_columns!(),
-            " FROM grants WHERE session_id = $1 AND revoked_at IS NULL ORDER BY created_at, id"
-        ))
-        .bind(session.as_str())
-        .fetch_all(&self.pool)
+        self.live_grants(
+            concat!(
+                "SELECT ",
+                grant_columns!(),
+                " FROM grants WHERE session_id = $1 AND revoked_at IS NULL ORDER BY created_at, id"
+            ),
+            session.as_str(),
+        )
         .await
-        .map_err(unexpected)?
-        .into_iter()
-        .map(GrantRow::into_grant)
-        .collect())
     }
 
     async fn revoke_access_token(&self, jti: &str, expires_at: Timestamp) -> RepoResult<()> {
@@ -316,18 +325,15 @@ impl OidcRepo for SqlStore {
     }
 
     async fn live_grants_for_account(&self, account: &AccountId) -> RepoResult<Vec<Grant>> {
-        Ok(sqlx::query_as::<_, GrantRow>(concat!(
-            "SELECT ",
-            grant_columns!(),
-            " FROM grants WHERE account_id = $1 AND revoked_at IS NULL ORDER BY created_at, id"
-        ))
-        .bind(account.as_str())
-        .fetch_all(&self.pool)
+        self.live_grants(
+            concat!(
+                "SELECT ",
+                grant_columns!(),
+                " FROM grants WHERE account_id = $1 AND revoked_at IS NULL ORDER BY created_at, id"
+            ),
+            account.as_str(),
+        )
         .await
-        .map_err(unexpected)?
-        .into_iter()
-        .map(GrantRow::into_grant)
-        .collect())
     }
 
     async fn grants_for_client(

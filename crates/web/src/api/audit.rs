@@ -5,9 +5,9 @@ use axum::Json;
 use axum::extract::Query;
 use axum::extract::State;
 use axum::response::IntoResponse;
-use latchkey_core::audit::AuditQuery;
 use latchkey_core::audit::AuditScope;
 use latchkey_core::audit::ExportFormat;
+use latchkey_core::audit::{AuditFilterError, AuditQuery};
 use serde_json::json;
 
 use super::{Admin, ApiError, ApiResult};
@@ -17,7 +17,10 @@ pub(super) async fn audit_query(
     query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<(AuditQuery, latchkey_core::audit::AuditFilter), ApiError> {
     let Query(q) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
-    let filter = state.core.audit_filter(&q).await.map_err(ApiError::invalid)?;
+    let filter = state.core.audit_filter(&q).await.map_err(|e| match e {
+        AuditFilterError::Invalid(message) => ApiError::invalid(message),
+        AuditFilterError::Unexpected(e) => e.into(),
+    })?;
     Ok((q, filter))
 }
 

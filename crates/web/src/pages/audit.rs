@@ -10,7 +10,7 @@ use latchkey_core::audit::AuditScope;
 use crate::error::{message_page, render, unexpected_page};
 use crate::pages::format_time;
 use crate::state::AppState;
-use latchkey_core::audit::{AuditQuery, ExportFormat};
+use latchkey_core::audit::{AuditFilterError, AuditQuery, ExportFormat};
 
 struct EventRow {
     time: String,
@@ -83,10 +83,11 @@ pub async fn page(state: &AppState, view: AuditView, q: &AuditQuery) -> Response
     };
     let filter = match state.core.audit_filter(q).await {
         Ok(f) => f,
-        Err(message) => {
+        Err(AuditFilterError::Invalid(message)) => {
             page.form_error = Some(message);
             return (StatusCode::BAD_REQUEST, render(&page)).into_response();
         }
+        Err(AuditFilterError::Unexpected(e)) => return unexpected_page(&e),
     };
     match state.core.audit_events(&view.scope, &filter, AUDIT_PAGE).await {
         Ok(events) => {
@@ -113,7 +114,10 @@ pub async fn page(state: &AppState, view: AuditView, q: &AuditQuery) -> Response
 pub async fn export(state: &AppState, scope: AuditScope, q: &AuditQuery) -> Response {
     let filter = match state.core.audit_filter(q).await {
         Ok(f) => f,
-        Err(message) => return message_page(StatusCode::BAD_REQUEST, "Bad filter", &message),
+        Err(AuditFilterError::Invalid(message)) => {
+            return message_page(StatusCode::BAD_REQUEST, "Bad filter", &message);
+        }
+        Err(AuditFilterError::Unexpected(e)) => return unexpected_page(&e),
     };
     let format = match ExportFormat::parse(q.format.as_deref()) {
         Ok(f) => f,
