@@ -14,7 +14,7 @@ use crate::accounts::{Account, AccountId};
 use crate::orgs::model::Organization;
 use crate::sessions::model::Session;
 
-/// A live session of an active account: what `Core::resolve_session` found behind a cookie.
+/// A live session of an active account: what `Sessions::resolve_session` found behind a cookie.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
     session: Session,

@@ -41,6 +41,14 @@ macro_rules! uuid_id {
 
 pub(crate) use uuid_id;
 
+/// A new UUIDv7 string: the time from the Clock port, the rest from the Rng port.
+pub(crate) fn new_uuid(now: crate::clock::Timestamp, rng: &dyn crate::secret::Rng) -> String {
+    let mut random = [0u8; 10];
+    rng.fill(&mut random);
+    let millis = u64::try_from(now.unix()).unwrap_or(0).saturating_mul(1000);
+    uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     uuid_id!(

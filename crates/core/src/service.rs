@@ -1,25 +1,31 @@
-//! [`Core`]: the ports and settings every use case runs against. Use cases are `impl Core`
-//! blocks in the module that owns them (`flows/signup.rs`, `sessions/service.rs`, …).
+//! The wiring: [`Ports`] (everything outside the domain) go in, each feature's service is
+//! built over only the ports and services it uses, and [`Core`] hands them out. `Core` is a
+//! façade with no logic of its own: `core.accounts().log_in(…)`, `core.sessions()…`.
 
 use std::sync::Arc;
 
 use crate::accounts::ports::AccountRepo;
+use crate::audit::Audit;
 use crate::audit::ports::AuditRepo;
 use crate::authority::Operator;
 use crate::clock::Clock;
-use crate::clock::Timestamp;
 use crate::credentials::PasswordHasher;
-use crate::flows::ThrottlePolicy;
-use crate::flows::ports::{AdminTokenRepo, EmailChangeRepo, OneTimeTokenRepo, ThrottleRepo};
-use crate::mail::OutgoingMail;
-use crate::oidc_provider::OidcState;
+use crate::flows::ports::{AdminTokenRepo, EmailChangeRepo, OneTimeTokenRepo};
+use crate::flows::{AccountDeps, AccountPorts, Accounts};
+use crate::guard::Guard;
+use crate::guard::ports::ThrottleRepo;
+use crate::kernel::Kernel;
 use crate::oidc_provider::ports::{ClientRepo, KeyFetcher, OidcRepo, SigningKeyRepo};
+use crate::oidc_provider::{OidcPorts, OidcProvider, OidcState};
 use crate::orgs::ports::{DnsResolver, OrgRepo, WebProofFetcher};
-use crate::outbox::ports::{NewOutboxItem, OutboxRepo};
-use crate::second_factor::SecondFactorState;
+use crate::orgs::{OrgPorts, Organizations};
+use crate::outbox::ports::OutboxRepo;
 use crate::second_factor::ports::SecondFactorRepo;
+use crate::second_factor::{SecondFactor, SecondFactorState};
 use crate::secret::Rng;
 use crate::sessions::ports::SessionRepo;
+use crate::sessions::{SessionLifetimes, Sessions};
+use crate::settings::CoreSettings;
 
 /// Everything outside the domain, wired by the binary.
 #[derive(Clone)]
@@ -44,122 +50,165 @@ pub struct Ports {
     pub rng: Arc<dyn Rng>,
 }
 
-#[derive(Debug, Clone)]
-pub struct CoreSettings {
-    /// Base of every link we email (no trailing slash).
-    pub public_url: String,
-    /// Absolute lifetime of a browser session.
-    pub session_lifetime_secs: i64,
-    /// A session unused for this long ends.
-    pub session_idle_secs: i64,
-    pub verify_email_ttl_secs: i64,
-    pub reset_password_ttl_secs: i64,
-    pub throttle: ThrottlePolicy,
-    /// Closed accounts keep their personal data this long (reactivation is possible).
-    pub closure_grace_secs: i64,
-    /// Audit events are kept this long.
-    pub audit_retention_secs: i64,
-}
-
-impl CoreSettings {
-    pub fn new(public_url: &str) -> Self {
-        Self {
-            public_url: public_url.trim_end_matches('/').to_owned(),
-            session_lifetime_secs: 30 * 24 * 3600,
-            session_idle_secs: 7 * 24 * 3600,
-            verify_email_ttl_secs: 24 * 3600,
-            reset_password_ttl_secs: 3600,
-            throttle: ThrottlePolicy::default(),
-            closure_grace_secs: 14 * 24 * 3600,
-            audit_retention_secs: 365 * 24 * 3600,
-        }
-    }
-}
-
+/// Every feature's service, built once by [`Core::new`]. Cloning is one `Arc` bump.
 #[derive(Clone)]
-pub struct Core {
-    pub(crate) ports: Ports,
-    pub(crate) settings: CoreSettings,
-    pub(crate) hasher: PasswordHasher,
-    pub(crate) oidc: Arc<OidcState>,
-    pub(crate) second_factor: Arc<SecondFactorState>,
+pub struct Core(Arc<Services>);
+
+struct Services {
+    kernel: Kernel,
+    audit: Audit,
+    guard: Guard,
+    sessions: Sessions,
+    oidc: OidcProvider,
+    second_factor: SecondFactor,
+    accounts: Accounts,
+    orgs: Organizations,
+    settings: CoreSettings,
 }
 
 impl Core {
-    /// The core, and the local operator's authority for whoever built it (the binary's CLI;
-    /// the web layer only ever gets the core).
+    /// The services, and the local operator's authority for whoever built them (the binary's
+    /// CLI; the web layer only ever gets the core).
     pub fn new(
-        ports: Ports,
+        ports: &Ports,
         settings: CoreSettings,
         hasher: PasswordHasher,
         oidc: OidcState,
         second_factor: SecondFactorState,
     ) -> (Self, Operator) {
-        let core = Self {
-            ports,
+        let kernel = Kernel::new(
+            ports.clock.clone(),
+            ports.rng.clone(),
+            ports.outbox.clone(),
+            &settings.public_url,
+        );
+        let audit = Audit::new(
+            ports.audit.clone(),
+            ports.accounts.clone(),
+            ports.orgs.clone(),
+            kernel.clone(),
+            settings.audit_retention_secs,
+        );
+        let guard = Guard::new(
+            ports.throttle.clone(),
+            hasher.clone(),
+            audit.clone(),
+            kernel.clone(),
+            settings.throttle,
+        );
+        let oidc = OidcProvider::new(
+            OidcPorts {
+                clients: ports.clients.clone(),
+                signing_keys: ports.signing_keys.clone(),
+                oidc: ports.oidc.clone(),
+                fetcher: ports.fetcher.clone(),
+                sessions: ports.sessions.clone(),
+                accounts: ports.accounts.clone(),
+            },
+            audit.clone(),
+            kernel.clone(),
+            oidc,
+        );
+        let sessions = Sessions::new(
+            ports.sessions.clone(),
+            ports.accounts.clone(),
+            Arc::new(oidc.clone()),
+            audit.clone(),
+            kernel.clone(),
+            SessionLifetimes {
+                absolute_secs: settings.session_lifetime_secs,
+                idle_secs: settings.session_idle_secs,
+            },
+        );
+        let second_factor = SecondFactor::new(
+            ports.second_factor.clone(),
+            ports.accounts.clone(),
+            second_factor,
+            guard.clone(),
+            sessions.clone(),
+            audit.clone(),
+            kernel.clone(),
+        );
+        let accounts = Accounts::new(
+            AccountPorts {
+                accounts: ports.accounts.clone(),
+                tokens: ports.tokens.clone(),
+                email_changes: ports.email_changes.clone(),
+                admin_tokens: ports.admin_tokens.clone(),
+                orgs: ports.orgs.clone(),
+            },
+            AccountDeps {
+                hasher,
+                guard: guard.clone(),
+                sessions: sessions.clone(),
+                oidc: oidc.clone(),
+                second_factor: second_factor.clone(),
+                audit: audit.clone(),
+                kernel: kernel.clone(),
+            },
+            settings.clone(),
+        );
+        let orgs = Organizations::new(
+            OrgPorts {
+                orgs: ports.orgs.clone(),
+                accounts: ports.accounts.clone(),
+                dns: ports.dns.clone(),
+                web_proof: ports.web_proof.clone(),
+            },
+            accounts.clone(),
+            second_factor.clone(),
+            audit.clone(),
+            kernel.clone(),
+        );
+        let core = Self(Arc::new(Services {
+            kernel,
+            audit,
+            guard,
+            sessions,
+            oidc,
+            second_factor,
+            accounts,
+            orgs,
             settings,
-            hasher,
-            oidc: Arc::new(oidc),
-            second_factor: Arc::new(second_factor),
-        };
+        }));
         (core, Operator::mint())
     }
 
+    /// Time, randomness, the outbox and its mailer.
+    pub fn kernel(&self) -> &Kernel {
+        &self.0.kernel
+    }
+
+    pub fn audit(&self) -> &Audit {
+        &self.0.audit
+    }
+
+    /// Counting attempts before secrets are checked.
+    pub fn guard(&self) -> &Guard {
+        &self.0.guard
+    }
+
+    pub fn sessions(&self) -> &Sessions {
+        &self.0.sessions
+    }
+
+    pub fn oidc(&self) -> &OidcProvider {
+        &self.0.oidc
+    }
+
+    pub fn second_factor(&self) -> &SecondFactor {
+        &self.0.second_factor
+    }
+
+    pub fn accounts(&self) -> &Accounts {
+        &self.0.accounts
+    }
+
+    pub fn orgs(&self) -> &Organizations {
+        &self.0.orgs
+    }
+
     pub fn settings(&self) -> &CoreSettings {
-        &self.settings
-    }
-
-    pub fn clock(&self) -> &dyn Clock {
-        self.ports.clock.as_ref()
-    }
-
-    /// A fresh 256-bit bearer token (used by the web layer for CSRF cookies).
-    pub fn new_opaque_token(&self) -> crate::secret::OpaqueToken {
-        crate::secret::OpaqueToken::generate(self.ports.rng.as_ref())
-    }
-
-    /// A new UUIDv7 string from the injected clock and randomness.
-    pub(crate) fn new_id(&self, now: Timestamp) -> String {
-        let mut random = [0u8; 10];
-        self.ports.rng.fill(&mut random);
-        let millis = u64::try_from(now.unix()).unwrap_or(0).saturating_mul(1000);
-        uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid().to_string()
-    }
-
-    /// An absolute URL under the public URL, for emails.
-    pub(crate) fn link(&self, path_and_query: &str) -> String {
-        format!("{}{}", self.settings.public_url, path_and_query)
-    }
-
-    /// Queues mail in the durable outbox; the delivery job sends it. From the use case's point
-    /// of view mail is best effort: the action has happened, and a failure to queue is logged
-    /// rather than undoing it.
-    pub(crate) async fn send_mail(&self, mail: Result<OutgoingMail, crate::mail::RenderError>) {
-        let mail = match mail {
-            Ok(mail) => mail,
-            Err(e) => {
-                tracing::error!(error = %e, "could not render mail");
-                return;
-            }
-        };
-        let now = self.ports.clock.now();
-        let payload = match serde_json::to_string(&mail) {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!(error = %e, "could not serialize mail");
-                return;
-            }
-        };
-        let item = NewOutboxItem {
-            id: self.new_id(now),
-            kind: crate::mail::OUTBOX_KIND,
-            recipient: mail.to,
-            summary: mail.subject,
-            payload,
-            created_at: now,
-        };
-        if let Err(e) = self.ports.outbox.enqueue(&item).await {
-            tracing::error!(error = %e, "could not queue mail");
-        }
+        &self.0.settings
     }
 }

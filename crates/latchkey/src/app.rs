@@ -141,8 +141,11 @@ impl Backend {
             .map_err(|e| StartError::SigningKeys(e.to_string()))?;
         let second_factor = SecondFactorState::new(&master_key, &config.public_url)
             .map_err(|e| StartError::SigningKeys(e.to_string()))?;
-        let (core, operator) = Core::new(ports, settings, hasher, oidc, second_factor);
-        core.ensure_signing_keys().await.map_err(|e| StartError::SigningKeys(e.to_string()))?;
+        let (core, operator) = Core::new(&ports, settings, hasher, oidc, second_factor);
+        core.oidc()
+            .ensure_signing_keys()
+            .await
+            .map_err(|e| StartError::SigningKeys(e.to_string()))?;
         Ok(Self { core, operator, store, mail })
     }
 }
@@ -268,11 +271,11 @@ async fn deliver_outboxes(
     loop {
         tick.tick().await;
         loop {
-            if let Err(e) = core.process_mail_requests().await {
+            if let Err(e) = core.accounts().process_mail_requests().await {
                 tracing::error!(error = %e, "processing mail requests failed");
             }
-            let mail = core.deliver_due_mail(transport.as_ref()).await;
-            let logouts = core.deliver_due_logouts(&notifier).await;
+            let mail = core.kernel().mailer().deliver_due(transport.as_ref()).await;
+            let logouts = core.oidc().deliver_due_logouts(&notifier).await;
             match (mail, logouts) {
                 (Ok(m), Ok(l)) if m.is_empty() && l.is_empty() => break,
                 (Ok(m), Ok(l)) => tracing::debug!(mail = ?m, logouts = ?l, "delivery round"),
@@ -291,28 +294,28 @@ async fn housekeeping(core: Core) {
     let mut tick = tokio::time::interval(Duration::from_mins(5));
     loop {
         tick.tick().await;
-        if let Err(e) = core.purge_expired_sessions().await {
+        if let Err(e) = core.sessions().purge_expired_sessions().await {
             tracing::warn!(error = %e, "session cleanup failed");
         }
-        if let Err(e) = core.purge_stale_counters().await {
+        if let Err(e) = core.guard().purge_stale_counters().await {
             tracing::warn!(error = %e, "throttle counter cleanup failed");
         }
-        if let Err(e) = core.purge_delivered_mail().await {
+        if let Err(e) = core.kernel().mailer().purge_delivered().await {
             tracing::warn!(error = %e, "outbox cleanup failed");
         }
-        if let Err(e) = core.recheck_due_domains().await {
+        if let Err(e) = core.orgs().recheck_due_domains().await {
             tracing::warn!(error = %e, "domain re-checks failed");
         }
-        if let Err(e) = core.purge_audit_log().await {
+        if let Err(e) = core.audit().purge_audit_log().await {
             tracing::warn!(error = %e, "audit log retention failed");
         }
-        if let Err(e) = core.erase_closed_accounts().await {
+        if let Err(e) = core.accounts().erase_closed_accounts().await {
             tracing::warn!(error = %e, "erasing closed accounts failed");
         }
-        if let Err(e) = core.purge_expired_second_factor().await {
+        if let Err(e) = core.second_factor().purge_expired_second_factor().await {
             tracing::warn!(error = %e, "pending login cleanup failed");
         }
-        if let Err(e) = core.purge_expired_oidc().await {
+        if let Err(e) = core.oidc().purge_expired().await {
             tracing::warn!(error = %e, "expired code and assertion cleanup failed");
         }
     }

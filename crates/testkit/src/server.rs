@@ -95,7 +95,12 @@ impl TestServer {
     /// The signed-in capability behind the browser's session cookie (panics if it has none).
     pub async fn signed_in(&self, browser: &Browser) -> SignedIn {
         let cookie = browser.cookie("latchkey_session").expect("the browser has a session");
-        self.core.resolve_session(&cookie).await.expect("session lookup").expect("a live session")
+        self.core
+            .sessions()
+            .resolve_session(&cookie)
+            .await
+            .expect("session lookup")
+            .expect("a live session")
     }
 
     pub fn browser(&self) -> Browser {

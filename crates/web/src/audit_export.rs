@@ -20,7 +20,7 @@ pub fn export(
         let core = core.clone();
         async move {
             let mut export = state?;
-            match core.next_export_page(&mut export).await {
+            match core.audit().next_export_page(&mut export).await {
                 Ok(None) => None,
                 Ok(Some(events)) => {
                     let chunk: String = events.iter().map(|e| format.line(e)).collect();

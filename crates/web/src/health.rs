@@ -44,7 +44,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     if !state.settings.metrics_enabled {
         return StatusCode::NOT_FOUND.into_response();
     }
-    match state.core.outbox_counts().await {
+    match state.core.kernel().outbox().counts().await {
         Ok(counts) => state.metrics.set_outbox(&counts),
         Err(e) => tracing::warn!(error = %e, "outbox counts unavailable for /metrics"),
     }

@@ -209,7 +209,7 @@ struct SequentialIds {
 
 impl SequentialIds {
     fn new(state: &AppState) -> Self {
-        let token = state.core.new_opaque_token();
+        let token = state.core.kernel().new_opaque_token();
         let prefix: String = token.expose().chars().take(10).collect();
         Self { prefix: prefix.into(), next: std::sync::Arc::default() }
     }

@@ -5,8 +5,8 @@
 
 use serde::Deserialize;
 
-use crate::Core;
 use crate::accounts::Email;
+use crate::audit::Audit;
 use crate::audit::{AuditEvent, AuditFilter, AuditScope};
 use crate::clock::Timestamp;
 use crate::errors::RepoError;
@@ -157,7 +157,7 @@ pub fn csv_line(e: &AuditEvent) -> String {
     out
 }
 
-/// Every event a scope and filter allow, read page by page ([`Core::next_export_page`]).
+/// Every event a scope and filter allow, read page by page ([`Audit::next_export_page`]).
 #[derive(Clone)]
 pub struct AuditExport {
     scope: AuditScope,
@@ -170,7 +170,7 @@ impl AuditExport {
     }
 }
 
-impl Core {
+impl Audit {
     /// The filter a query asks for. A person with no account matches nothing.
     pub async fn audit_filter(&self, q: &AuditQuery) -> Result<AuditFilter, AuditFilterError> {
         let nonempty =

@@ -7,13 +7,18 @@
 //! organization's events. Recording never blocks the action it records: a failure to append
 //! is logged as an error.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
-use crate::Core;
+use crate::accounts::ports::AccountRepo;
 use crate::accounts::{Account, AccountId};
+use crate::audit::ports::AuditRepo;
 use crate::authority::{OrgAdmin, SiteAdmin};
 use crate::clock::Timestamp;
 use crate::errors::RepoError;
+use crate::kernel::Kernel;
+use crate::orgs::ports::OrgRepo;
 use crate::sessions::model::ClientInfo;
 
 pub mod export;
@@ -156,16 +161,36 @@ impl<'a> Record<'a> {
     }
 }
 
-impl Core {
+/// The audit log's service: recording events, and reading them for those who may.
+#[derive(Clone)]
+pub struct Audit {
+    log: Arc<dyn AuditRepo>,
+    accounts: Arc<dyn AccountRepo>,
+    orgs: Arc<dyn OrgRepo>,
+    kernel: Kernel,
+    retention_secs: i64,
+}
+
+impl Audit {
+    pub fn new(
+        log: Arc<dyn AuditRepo>,
+        accounts: Arc<dyn AccountRepo>,
+        orgs: Arc<dyn OrgRepo>,
+        kernel: Kernel,
+        retention_secs: i64,
+    ) -> Self {
+        Self { log, accounts, orgs, kernel, retention_secs }
+    }
+
     /// Appends an event; a failure is logged, never returned (the action already happened).
-    pub(crate) async fn audit(&self, record: Record<'_>) {
+    pub(crate) async fn record(&self, record: Record<'_>) {
         if let Err(e) = self.try_audit(record).await {
             tracing::error!(error = %e, "could not append to the audit log");
         }
     }
 
     async fn try_audit(&self, r: Record<'_>) -> Result<(), RepoError> {
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         let (actor_id, actor, actor_org): (Option<AccountId>, String, Option<String>) = match &r
             .actor
         {
@@ -184,7 +209,7 @@ impl Core {
         };
         let actor = match (&actor_id, &r.actor) {
             (Some(id), Actor::Site(_) | Actor::Org(_)) => {
-                match self.ports.accounts.find_by_id(id).await? {
+                match self.accounts.find_by_id(id).await? {
                     Some(a) => a.email.to_string(),
                     None => actor,
                 }
@@ -193,7 +218,9 @@ impl Core {
         };
         let org_id = match (r.org.clone().or(actor_org), r.target) {
             (Some(org), _) => Some(org),
-            (None, Some(t)) => self.managing_org(t).await?.map(|o| o.id),
+            (None, Some(t)) => {
+                crate::orgs::ports::managing_org(self.orgs.as_ref(), t).await?.map(|o| o.id)
+            }
             (None, None) => None,
         };
         let event = AuditEvent {
@@ -214,7 +241,7 @@ impl Core {
             user_agent: r.client.map(|c| c.user_agent.clone()).unwrap_or_default(),
             details: r.details,
         };
-        self.ports.audit.append(&event).await
+        self.log.append(&event).await
     }
 
     /// Events the caller may see, oldest first: everything for a site admin, only the
@@ -231,7 +258,7 @@ impl Core {
                 AuditFilter { org_id: Some(admin.org().id.clone()), ..filter.clone() }
             }
         };
-        self.ports.audit.query(&filter, limit.clamp(1, 1000)).await
+        self.log.query(&filter, limit.clamp(1, 1000)).await
     }
 
     /// The account id behind an email, to filter the log by person.
@@ -239,13 +266,13 @@ impl Core {
         &self,
         email: &crate::accounts::Email,
     ) -> Result<Option<String>, RepoError> {
-        Ok(self.ports.accounts.find_by_email(email).await?.map(|a| a.id.as_str().to_owned()))
+        Ok(self.accounts.find_by_email(email).await?.map(|a| a.id.as_str().to_owned()))
     }
 
     /// Housekeeping: forgets events older than the retention period.
     pub async fn purge_audit_log(&self) -> Result<u64, RepoError> {
-        let before = self.ports.clock.now().plus_secs(-self.settings.audit_retention_secs);
-        self.ports.audit.purge_before(before).await
+        let before = self.kernel.now().plus_secs(-self.retention_secs);
+        self.log.purge_before(before).await
     }
 }
 pub mod ports;

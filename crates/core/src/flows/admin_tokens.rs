@@ -3,13 +3,13 @@
 //! a site-admin account. A token stops working when revoked, or when its account is
 //! deactivated or loses the site-admin flag.
 
-use crate::Core;
 use crate::accounts::{Account, AccountId, Email};
 use crate::audit::{Actor, Record};
 use crate::authority::SiteAdmin;
 use crate::clock::Timestamp;
 use crate::errors::RepoError;
 use crate::errors::Unexpected;
+use crate::flows::Accounts;
 use crate::secret::OpaqueToken;
 
 /// What every admin token starts with.
@@ -55,7 +55,7 @@ pub struct AdminCaller {
     pub token_id: String,
 }
 
-impl Core {
+impl Accounts {
     /// Issues a token for a site admin; the token is returned once and never stored.
     pub async fn create_admin_token(
         &self,
@@ -70,31 +70,27 @@ impl Core {
         {
             return Err(AdminTokenError::BadLabel);
         }
-        let account = self
-            .ports
-            .accounts
-            .find_by_email(email)
-            .await?
-            .ok_or(AdminTokenError::UnknownAccount)?;
+        let account =
+            self.repo.find_by_email(email).await?.ok_or(AdminTokenError::UnknownAccount)?;
         if SiteAdmin::from_account(&account).is_none() {
             return Err(AdminTokenError::NotSiteAdmin(email.to_string()));
         }
-        let now = self.ports.clock.now();
-        let secret = OpaqueToken::generate(self.ports.rng.as_ref());
+        let now = self.kernel.now();
+        let secret = OpaqueToken::generate(self.kernel.rng());
         let token = AdminToken {
-            id: self.new_id(now),
+            id: self.kernel.new_id(now),
             account: account.id.clone(),
             label: label.to_owned(),
             created_at: now,
             last_used_at: None,
             revoked_at: None,
         };
-        self.ports.admin_tokens.insert(&token, &secret.hash()).await?;
+        self.admin_tokens.insert(&token, &secret.hash()).await?;
         tracing::info!(account = %account.id, token = %token.id, "admin token created");
         let record = Record::new("admin_token.created", Actor::Site(admin))
             .target(&account)
             .details(serde_json::json!({ "token": token.id, "label": token.label }));
-        self.audit(record).await;
+        self.audit.record(record).await;
         Ok((token, format!("{ADMIN_TOKEN_PREFIX}{}", secret.expose())))
     }
 
@@ -108,16 +104,15 @@ impl Core {
         else {
             return Ok(None);
         };
-        let Some((token, account)) = self.ports.admin_tokens.find_live(&secret.hash()).await?
-        else {
+        let Some((token, account)) = self.admin_tokens.find_live(&secret.hash()).await? else {
             return Ok(None);
         };
         let Some(admin) = SiteAdmin::from_account(&account) else {
             return Ok(None);
         };
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         if token.last_used_at.is_none_or(|t| t.secs_until(now) >= TOUCH_EVERY_SECS) {
-            self.ports.admin_tokens.touch(&token.id, now).await?;
+            self.admin_tokens.touch(&token.id, now).await?;
         }
         Ok(Some(AdminCaller { admin, account, token_id: token.id }))
     }
@@ -126,18 +121,18 @@ impl Core {
         &self,
         _admin: &SiteAdmin,
     ) -> Result<Vec<AdminToken>, RepoError> {
-        self.ports.admin_tokens.list().await
+        self.admin_tokens.list().await
     }
 
     /// False when there was no live token with this id.
     pub async fn revoke_admin_token(&self, admin: &SiteAdmin, id: &str) -> Result<bool, RepoError> {
-        let revoked = self.ports.admin_tokens.revoke(id, self.ports.clock.now()).await?;
+        let revoked = self.admin_tokens.revoke(id, self.kernel.now()).await?;
         if revoked {
             tracing::info!(token = %id, "admin token revoked");
             let record = Record::new("admin_token.revoked", Actor::Site(admin))
                 .about(format!("admin token {id}"))
                 .details(serde_json::json!({ "token": id }));
-            self.audit(record).await;
+            self.audit.record(record).await;
         }
         Ok(revoked)
     }

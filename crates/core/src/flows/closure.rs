@@ -4,13 +4,13 @@
 //! the personal data is erased after a grace period (default 14 days) unless the account is
 //! reactivated meanwhile. The id stays as a tombstone, so products' references never dangle.
 
-use crate::Core;
 use crate::accounts::{Account, AccountId, AccountStatus, Email};
 use crate::audit::{Actor, Record};
 use crate::authority::{OrgAdmin, SiteAdmin};
 use crate::clock::Timestamp;
 use crate::errors::RepoError;
 use crate::errors::Unexpected;
+use crate::flows::Accounts;
 use crate::flows::SetStatusError;
 
 /// A person's open request to have their account closed.
@@ -21,16 +21,16 @@ pub struct ClosureRequest {
     pub reason: String,
 }
 
-impl Core {
-    async fn close(&self, account: Account) -> Result<Account, SetStatusError> {
+impl Accounts {
+    pub(crate) async fn close(&self, account: Account) -> Result<Account, SetStatusError> {
         if account.status == AccountStatus::Closed {
             return Err(SetStatusError::Closed);
         }
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         let erase_after = now.plus_secs(self.settings.closure_grace_secs);
-        self.ports.accounts.close(&account.id, now, erase_after).await?;
+        self.repo.close(&account.id, now, erase_after).await?;
         let (ended, _) =
-            self.end_sessions_except(&account.id, None).await.map_err(Unexpected::from)?;
+            self.sessions.end_sessions_except(&account.id, None).await.map_err(Unexpected::from)?;
         tracing::info!(account = %account.id, sessions_ended = ended, erase_after = erase_after.unix(), "account closed");
         let mut account = account;
         account.status = AccountStatus::Closed;
@@ -43,22 +43,9 @@ impl Core {
         admin: &SiteAdmin,
         email: &Email,
     ) -> Result<Account, SetStatusError> {
-        let account =
-            self.ports.accounts.find_by_email(email).await?.ok_or(SetStatusError::NotFound)?;
+        let account = self.repo.find_by_email(email).await?.ok_or(SetStatusError::NotFound)?;
         let account = self.close(account).await?;
-        self.audit(Record::new("account.closed", Actor::Site(admin)).target(&account)).await;
-        Ok(account)
-    }
-
-    /// An organization's admin closes an account it manages; any other is "not found".
-    pub(crate) async fn close_managed_account(
-        &self,
-        admin: &OrgAdmin,
-        email: &Email,
-    ) -> Result<Account, SetStatusError> {
-        let account = self.managed_account(admin, email, "close").await?;
-        let account = self.close(account).await?;
-        self.audit(Record::new("account.closed", Actor::Org(admin)).target(&account)).await;
+        self.audit.record(Record::new("account.closed", Actor::Site(admin)).target(&account)).await;
         Ok(account)
     }
 
@@ -68,33 +55,16 @@ impl Core {
         admin: &SiteAdmin,
         email: &Email,
     ) -> Result<Account, SetStatusError> {
-        let mut account =
-            self.ports.accounts.find_by_email(email).await?.ok_or(SetStatusError::NotFound)?;
-        let now = self.ports.clock.now();
-        if !self.ports.accounts.reopen(&account.id, now).await? {
+        let mut account = self.repo.find_by_email(email).await?.ok_or(SetStatusError::NotFound)?;
+        let now = self.kernel.now();
+        if !self.repo.reopen(&account.id, now).await? {
             return Err(SetStatusError::Closed);
         }
         tracing::info!(account = %account.id, "account reactivated");
         account.status = AccountStatus::Active;
-        self.audit(Record::new("account.reactivated", Actor::Site(admin)).target(&account)).await;
-        Ok(account)
-    }
-
-    /// An org admin makes a managed account active again (deactivated, or closed and not yet
-    /// erased).
-    pub(crate) async fn reactivate_managed_account(
-        &self,
-        admin: &OrgAdmin,
-        email: &Email,
-    ) -> Result<Account, SetStatusError> {
-        let mut account = self.managed_account(admin, email, "reactivate").await?;
-        let now = self.ports.clock.now();
-        if !self.ports.accounts.reopen(&account.id, now).await? {
-            return Err(SetStatusError::Closed);
-        }
-        tracing::info!(org = %admin.org().id, account = %account.id, "managed account reactivated");
-        account.status = AccountStatus::Active;
-        self.audit(Record::new("account.reactivated", Actor::Org(admin)).target(&account)).await;
+        self.audit
+            .record(Record::new("account.reactivated", Actor::Site(admin)).target(&account))
+            .await;
         Ok(account)
     }
 
@@ -106,14 +76,16 @@ impl Core {
     ) -> Result<bool, RepoError> {
         let reason: String =
             reason.trim().chars().filter(|c| !c.is_control() || *c == '\n').take(1000).collect();
-        let now = self.ports.clock.now();
-        let new = self.ports.accounts.request_closure(&account.id, &reason, now).await?;
+        let now = self.kernel.now();
+        let new = self.repo.request_closure(&account.id, &reason, now).await?;
         if new {
             tracing::info!(account = %account.id, "account closure requested");
-            self.audit(
-                Record::new("account.closure_requested", Actor::Person(account)).target(account),
-            )
-            .await;
+            self.audit
+                .record(
+                    Record::new("account.closure_requested", Actor::Person(account))
+                        .target(account),
+                )
+                .await;
         }
         Ok(new)
     }
@@ -148,8 +120,8 @@ impl Core {
 
     async fn closure_requests(&self) -> Result<Vec<ClosureRequest>, RepoError> {
         let mut out = Vec::new();
-        for (id, requested_at, reason) in self.ports.accounts.closure_requests().await? {
-            if let Some(account) = self.ports.accounts.find_by_id(&id).await? {
+        for (id, requested_at, reason) in self.repo.closure_requests().await? {
+            if let Some(account) = self.repo.find_by_id(&id).await? {
                 out.push(ClosureRequest { account, requested_at, reason });
             }
         }
@@ -158,10 +130,10 @@ impl Core {
 
     /// Housekeeping: erases the personal data of accounts closed longer than the grace period.
     pub async fn erase_closed_accounts(&self) -> Result<u64, RepoError> {
-        let now = self.ports.clock.now();
-        let due: Vec<AccountId> = self.ports.accounts.due_for_erasure(now, 100).await?;
+        let now = self.kernel.now();
+        let due: Vec<AccountId> = self.repo.due_for_erasure(now, 100).await?;
         for id in &due {
-            self.ports.accounts.erase(id, now).await?;
+            self.repo.erase(id, now).await?;
             tracing::info!(account = %id, "closed account erased");
         }
         Ok(u64::try_from(due.len()).unwrap_or(u64::MAX))

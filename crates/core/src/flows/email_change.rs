@@ -5,16 +5,17 @@
 //! address can no longer sign in once the change is made. A managed account's email must stay
 //! on its organization's verified domains.
 
-use crate::Core;
 use crate::accounts::{Account, Email};
 use crate::audit::{Actor, Outcome, Record};
 use crate::authority::SignedIn;
 use crate::credentials::Password;
 use crate::errors::RepoError;
-use crate::flows::account_settings::Recheck;
+use crate::errors::Unexpected;
+use crate::flows::Accounts;
 use crate::flows::ports::EmailChangeKind;
-use crate::flows::throttle::{RetryAfter, account_key};
-use crate::flows::{HashFailure, Unexpected};
+use crate::guard::HashFailure;
+use crate::guard::Recheck;
+use crate::guard::{RetryAfter, account_key};
 use crate::mail;
 use crate::orgs::model::DomainStatus;
 use crate::secret::OpaqueToken;
@@ -62,7 +63,7 @@ impl From<HashFailure> for ChangeEmailError {
     }
 }
 
-impl Core {
+impl Accounts {
     /// Sends the confirmation link to the new address. Says nothing about whether the address
     /// already has an account (its owner gets the usual "you already have an account" mail).
     pub async fn request_email_change(
@@ -71,11 +72,11 @@ impl Core {
         password: &Password,
         new: &Email,
     ) -> Result<(), ChangeEmailError> {
-        if !self.sign_in_is_recent(signed_in) {
+        if !self.guard.sign_in_is_recent(signed_in) {
             return Err(ChangeEmailError::SignInAgain);
         }
         let account = signed_in.account();
-        match self.recheck_password(signed_in, password).await? {
+        match self.guard.recheck_password(signed_in, password).await? {
             Recheck::Right => {}
             Recheck::Wrong => return Err(ChangeEmailError::WrongPassword),
             Recheck::Throttled(secs) => return Err(ChangeEmailError::Throttled(secs)),
@@ -86,7 +87,6 @@ impl Core {
         if let Some(org) = self.managing_org(account).await? {
             let domain = new.normalized().rsplit('@').next().unwrap_or_default().to_owned();
             let allowed = self
-                .ports
                 .orgs
                 .list_domains(&org.id)
                 .await?
@@ -96,13 +96,14 @@ impl Core {
                 return Err(ChangeEmailError::ManagedDomain(org.name));
             }
         }
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         // Each request mails an address the requester typed: a visible limit per account,
         // and a silent one per target address (past it nothing is sent, and the answer is the
         // same, so the limit reveals nothing about who else asked).
         let policy = self.settings.throttle;
         let per_account = format!("email_change:acct:{}", account.id);
         if let Some(RetryAfter(secs)) = self
+            .guard
             .count_against(
                 &[(per_account.as_str(), policy.mails_per_address)],
                 policy.mail_window_secs,
@@ -114,6 +115,7 @@ impl Core {
         }
         let per_target = account_key("email_change:to:", new);
         if self
+            .guard
             .count_against(
                 &[(per_target.as_str(), policy.mails_per_address)],
                 policy.mail_window_secs,
@@ -125,15 +127,15 @@ impl Core {
             tracing::warn!(account = %account.id, "email change: target address over its limit; nothing sent");
             return Ok(());
         }
-        if self.ports.accounts.find_by_email(new).await?.is_some() {
-            let login = self.link("/login");
-            let reset = self.link("/forgot-password");
-            self.send_mail(mail::signup_existing(new, &login, &reset)).await;
+        if self.repo.find_by_email(new).await?.is_some() {
+            let login = self.kernel.link("/login");
+            let reset = self.kernel.link("/forgot-password");
+            self.kernel.send_mail(mail::signup_existing(new, &login, &reset)).await;
             return Ok(());
         }
-        let changes = &self.ports.email_changes;
+        let changes = &self.email_changes;
         changes.cancel_email_changes(&account.id, EmailChangeKind::Confirm, now).await?;
-        let token = OpaqueToken::generate(self.ports.rng.as_ref());
+        let token = OpaqueToken::generate(self.kernel.rng());
         changes
             .insert_email_change(
                 &token.hash(),
@@ -144,10 +146,10 @@ impl Core {
                 now.plus_secs(CONFIRM_TTL_SECS),
             )
             .await?;
-        let link = self.link(&format!("/account/email/confirm?token={}", token.expose()));
-        self.send_mail(mail::email_change_confirm(new, account.name.as_str(), &link)).await;
+        let link = self.kernel.link(&format!("/account/email/confirm?token={}", token.expose()));
+        self.kernel.send_mail(mail::email_change_confirm(new, account.name.as_str(), &link)).await;
         let record = Record::new("email.change_requested", Actor::Person(account)).target(account);
-        self.audit(record).await;
+        self.audit.record(record).await;
         Ok(())
     }
 
@@ -155,8 +157,8 @@ impl Core {
     pub async fn email_link_is_valid(&self, token: &str, revert: bool) -> Result<bool, RepoError> {
         let Some(token) = OpaqueToken::parse(token) else { return Ok(false) };
         let kind = if revert { EmailChangeKind::Revert } else { EmailChangeKind::Confirm };
-        let now = self.ports.clock.now();
-        Ok(self.ports.email_changes.peek_email_change(&token.hash(), kind, now).await?.is_some())
+        let now = self.kernel.now();
+        Ok(self.email_changes.peek_email_change(&token.hash(), kind, now).await?.is_some())
     }
 
     /// The new address confirmed: the change takes effect, the old address is told, and every
@@ -168,23 +170,20 @@ impl Core {
         keep: Option<&SignedIn>,
     ) -> Result<Account, ChangeEmailError> {
         let token = OpaqueToken::parse(token).ok_or(ChangeEmailError::InvalidLink)?;
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         let (id, new) = self
-            .ports
             .email_changes
             .use_email_change(&token.hash(), EmailChangeKind::Confirm, now)
             .await?
             .ok_or(ChangeEmailError::InvalidLink)?;
-        let mut account =
-            self.ports.accounts.find_by_id(&id).await?.ok_or(ChangeEmailError::InvalidLink)?;
+        let mut account = self.repo.find_by_id(&id).await?.ok_or(ChangeEmailError::InvalidLink)?;
         let new = Email::parse(&new).map_err(|_| ChangeEmailError::InvalidLink)?;
         let old = account.email.clone();
-        if !self.ports.accounts.set_email(&id, &new, now).await? {
+        if !self.repo.set_email(&id, &new, now).await? {
             return Err(ChangeEmailError::Taken);
         }
-        let revert = OpaqueToken::generate(self.ports.rng.as_ref());
-        self.ports
-            .email_changes
+        let revert = OpaqueToken::generate(self.kernel.rng());
+        self.email_changes
             .insert_email_change(
                 &revert.hash(),
                 &id,
@@ -194,21 +193,17 @@ impl Core {
                 now.plus_secs(REVERT_TTL_SECS),
             )
             .await?;
-        let link = self.link(&format!("/account/email/revert?token={}", revert.expose()));
-        self.send_mail(mail::email_changed_notice(
-            &old,
-            account.name.as_str(),
-            new.as_str(),
-            &link,
-        ))
-        .await;
+        let link = self.kernel.link(&format!("/account/email/revert?token={}", revert.expose()));
+        self.kernel
+            .send_mail(mail::email_changed_notice(&old, account.name.as_str(), new.as_str(), &link))
+            .await;
         account.email = new;
         let keep = keep.filter(|s| s.account().id == id).map(|s| &s.session().id);
-        self.end_sessions_except(&id, keep).await.map_err(Unexpected::from)?;
+        self.sessions.end_sessions_except(&id, keep).await.map_err(Unexpected::from)?;
         let record = Record::new("email.changed", Actor::Person(&account))
             .target(&account)
             .details(serde_json::json!({ "from": old.as_str(), "to": account.email.as_str() }));
-        self.audit(record).await;
+        self.audit.record(record).await;
         tracing::info!(account = %account.id, "email changed");
         Ok(account)
     }
@@ -217,31 +212,29 @@ impl Core {
     /// reset (a link goes to the old address).
     pub async fn revert_email_change(&self, token: &str) -> Result<Account, ChangeEmailError> {
         let token = OpaqueToken::parse(token).ok_or(ChangeEmailError::InvalidLink)?;
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         let (id, old) = self
-            .ports
             .email_changes
             .use_email_change(&token.hash(), EmailChangeKind::Revert, now)
             .await?
             .ok_or(ChangeEmailError::InvalidLink)?;
         let old = Email::parse(&old).map_err(|_| ChangeEmailError::InvalidLink)?;
-        if !self.ports.accounts.set_email(&id, &old, now).await? {
+        if !self.repo.set_email(&id, &old, now).await? {
             return Err(ChangeEmailError::Taken);
         }
-        self.ports.accounts.clear_password(&id, now).await?;
+        self.repo.clear_password(&id, now).await?;
         // Whoever changed the address may have set up factors, products or sessions of their
         // own: all of it goes (sessions and pending email changes included).
         let reclaimed = self.reclaim(&id).await?;
-        let account =
-            self.ports.accounts.find_by_id(&id).await?.ok_or(ChangeEmailError::InvalidLink)?;
-        self.send_mail(mail::security_changed(
+        let account = self.repo.find_by_id(&id).await?.ok_or(ChangeEmailError::InvalidLink)?;
+        self.kernel.send_mail(mail::security_changed(
             &account.email,
             account.name.as_str(),
             &format!(
                 "Your old address is back and the change was undone. {} Choose a new password with the link we are sending you next.",
                 reclaimed.describe()
             ),
-            &self.link("/account/security"),
+            &self.kernel.link("/account/security"),
         ))
         .await;
         self.send_reset_link(&account).await?;
@@ -249,7 +242,7 @@ impl Core {
             .outcome(Outcome::Success)
             .target(&account)
             .details(serde_json::json!({ "reclaimed": reclaimed.to_json() }));
-        self.audit(record).await;
+        self.audit.record(record).await;
         tracing::warn!(account = %account.id, "email change reverted from the old address");
         Ok(account)
     }

@@ -1,15 +1,16 @@
 //! Logging in with email and password.
 
-use crate::Core;
-use crate::accounts::{Account, Email};
+use crate::accounts::Email;
 use crate::audit::{Actor, Outcome, Record};
 use crate::authority::SignedIn;
 use crate::credentials::{Password, Verified};
-use crate::flows::throttle::{PasswordAttempt, RetryAfter};
-use crate::flows::{HashFailure, Unexpected};
+use crate::errors::Unexpected;
+use crate::flows::Accounts;
+use crate::guard::HashFailure;
+use crate::guard::{PasswordAttempt, RetryAfter};
 use crate::return_to::ReturnTo;
 use crate::secret::OpaqueToken;
-use crate::sessions::{ClientInfo, NewSessionCookie};
+use crate::sessions::{ClientInfo, LoginSuccess};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
@@ -41,12 +42,6 @@ impl From<crate::errors::RepoError> for LoginError {
     }
 }
 
-#[derive(Debug)]
-pub struct LoginSuccess {
-    pub account: Account,
-    pub cookie: NewSessionCookie,
-}
-
 /// A right password either signs the person in, or — when the account has two-step
 /// verification — leads to the second step with a pending-login token (no session yet).
 #[derive(Debug)]
@@ -55,7 +50,7 @@ pub enum LoginOutcome {
     SecondFactor(OpaqueToken),
 }
 
-impl Core {
+impl Accounts {
     pub async fn log_in(
         &self,
         email: &Email,
@@ -64,19 +59,19 @@ impl Core {
         next: &ReturnTo,
         replacing: Option<&SignedIn>,
     ) -> Result<LoginOutcome, LoginError> {
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         let attempt = PasswordAttempt::new(email, &client.ip);
-        if let Some(RetryAfter(secs)) = self.count_password_attempt(&attempt, now).await? {
+        if let Some(RetryAfter(secs)) = self.guard.count_password_attempt(&attempt, now).await? {
             return Err(LoginError::Throttled(secs));
         }
 
-        let account = self.ports.accounts.find_by_email(email).await?;
+        let account = self.repo.find_by_email(email).await?;
         let known = account.clone();
         let stored =
             account.as_ref().and_then(|a| a.password_hash.as_ref().map(|h| h.expose().as_str()));
         let verdict = self
             .hasher
-            .verify(password, stored, self.ports.rng.as_ref())
+            .verify(password, stored, self.kernel.rng())
             .await
             .map_err(HashFailure::from)?;
         let account = match (verdict, account) {
@@ -88,11 +83,11 @@ impl Core {
                     .about(email.as_str())
                     .from(&client)
                     .details(serde_json::json!({ "method": "password", "reason": "invalid credentials" }));
-                self.audit(record).await;
+                self.audit.record(record).await;
                 return Err(LoginError::InvalidCredentials);
             }
             (Verified::YesRehashed(new_hash), Some(account)) => {
-                self.ports.accounts.set_password_hash(&account.id, &new_hash, now).await?;
+                self.repo.set_password_hash(&account.id, &new_hash, now).await?;
                 account
             }
             (Verified::Yes, Some(account)) => account,
@@ -105,11 +100,13 @@ impl Core {
                 .details(
                     serde_json::json!({ "method": "password", "reason": "account not active" }),
                 );
-            self.audit(record).await;
+            self.audit.record(record).await;
             return Err(LoginError::Deactivated);
         }
-        self.password_attempt_succeeded(&attempt).await?;
-        if let Some(pending) = self.start_pending_login(&account, &client, next).await? {
+        self.guard.password_attempt_succeeded(&attempt).await?;
+        if let Some(pending) =
+            self.second_factor.start_pending_login(&account, &client, next).await?
+        {
             tracing::info!(account = %account.id, outcome = "second_factor", "login");
             return Ok(LoginOutcome::SecondFactor(pending));
         }
@@ -117,8 +114,8 @@ impl Core {
             .target(&account)
             .from(&client)
             .details(serde_json::json!({ "method": "password" }));
-        self.audit(record).await;
-        let cookie = self.start_session(&account.id, client, replacing).await?;
+        self.audit.record(record).await;
+        let cookie = self.sessions.start_session(&account.id, client, replacing).await?;
         tracing::info!(account = %account.id, outcome = "success", method = "password", "login");
         Ok(LoginOutcome::SignedIn(Box::new(LoginSuccess { account, cookie })))
     }

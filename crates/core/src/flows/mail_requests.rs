@@ -5,9 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Core;
 use crate::accounts::{AccountId, Email};
 use crate::errors::RepoError;
+use crate::flows::Accounts;
 use crate::mail;
 use crate::outbox::DeliveryReport;
 use crate::outbox::ports::NewOutboxItem;
@@ -41,35 +41,37 @@ impl MailRequest {
     }
 }
 
-impl Core {
+impl Accounts {
     /// Queues the job. The recipient column stays empty: an address with no account is not
     /// kept once the job has run (the payload is erased then).
     pub(crate) async fn queue_mail_request(&self, request: &MailRequest) -> Result<(), RepoError> {
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         let payload = serde_json::to_string(request).map_err(|e| RepoError(e.into()))?;
         let item = NewOutboxItem {
-            id: self.new_id(now),
+            id: self.kernel.new_id(now),
             kind: REQUEST_KIND,
             recipient: String::new(),
             summary: request.summary().to_owned(),
             payload,
             created_at: now,
         };
-        self.ports.outbox.enqueue(&item).await
+        self.kernel.outbox.enqueue(&item).await
     }
 
     /// Runs the queued requests that are due (every node's delivery loop calls this).
     pub async fn process_mail_requests(&self) -> Result<DeliveryReport, RepoError> {
-        self.drain_outbox(REQUEST_KIND, &BACKOFF_SECS, |item| async move {
-            let request = serde_json::from_str::<MailRequest>(&item.payload)
-                .map_err(|e| format!("unreadable request: {e}"))?;
-            self.carry_out(request).await.map_err(|e| e.to_string())
-        })
-        .await
+        self.kernel
+            .outbox
+            .drain(REQUEST_KIND, &BACKOFF_SECS, |item| async move {
+                let request = serde_json::from_str::<MailRequest>(&item.payload)
+                    .map_err(|e| format!("unreadable request: {e}"))?;
+                self.carry_out(request).await.map_err(|e| e.to_string())
+            })
+            .await
     }
 
     async fn carry_out(&self, request: MailRequest) -> Result<(), RepoError> {
-        let accounts = &self.ports.accounts;
+        let accounts = &self.repo;
         match request {
             MailRequest::Reset { email } => {
                 let Ok(email) = Email::parse(&email) else { return Ok(()) };
@@ -103,10 +105,10 @@ impl Core {
                 let Ok(email) = Email::parse(&email) else { return Ok(()) };
                 let notice = mail::signup_existing(
                     &email,
-                    &self.link("/login"),
-                    &self.link("/forgot-password"),
+                    &self.kernel.link("/login"),
+                    &self.kernel.link("/forgot-password"),
                 );
-                self.send_mail(notice).await;
+                self.kernel.send_mail(notice).await;
             }
         }
         Ok(())

@@ -2,13 +2,14 @@
 //! answers identically whether or not the address has an account; completing it ends every
 //! session of the account.
 
-use crate::Core;
 use crate::accounts::Email;
 use crate::credentials::Password;
 use crate::errors::RepoError;
+use crate::errors::Unexpected;
+use crate::flows::Accounts;
 use crate::flows::ports::{EmailChangeKind, TokenPurpose};
-use crate::flows::throttle::MailGate;
-use crate::flows::{HashFailure, Unexpected};
+use crate::guard::HashFailure;
+use crate::guard::MailGate;
 use crate::mail;
 use crate::secret::OpaqueToken;
 
@@ -53,14 +54,14 @@ impl From<HashFailure> for CompleteResetError {
 
 use super::mail_requests::MailRequest;
 
-impl Core {
+impl Accounts {
     pub async fn request_password_reset(
         &self,
         email: &Email,
         ip: &str,
     ) -> Result<(), RequestResetError> {
-        let now = self.ports.clock.now();
-        match self.mail_gate("reset", email, ip, now).await? {
+        let now = self.kernel.now();
+        match self.guard.mail_gate("reset", email, ip, now).await? {
             MailGate::Send => {}
             MailGate::Silent => return Ok(()),
             MailGate::Throttled(secs) => return Err(RequestResetError::Throttled(secs)),
@@ -77,7 +78,9 @@ impl Core {
         account: &crate::accounts::Account,
     ) -> Result<(), RepoError> {
         let link = self.issue_link(&account.id, TokenPurpose::ResetPassword).await?;
-        self.send_mail(mail::reset_password(&account.email, account.name.as_str(), &link)).await;
+        self.kernel
+            .send_mail(mail::reset_password(&account.email, account.name.as_str(), &link))
+            .await;
         Ok(())
     }
 
@@ -94,61 +97,57 @@ impl Core {
         new_password: &Password,
     ) -> Result<(), CompleteResetError> {
         let token = OpaqueToken::parse(raw_token).ok_or(CompleteResetError::InvalidLink)?;
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         // Check before the expensive hash, consume after it: a saturated hasher must not
         // burn the person's link.
-        if self.ports.tokens.peek(&token.hash(), TokenPurpose::ResetPassword, now).await?.is_none()
-        {
+        if self.tokens.peek(&token.hash(), TokenPurpose::ResetPassword, now).await?.is_none() {
             return Err(CompleteResetError::InvalidLink);
         }
-        let hash = self
-            .hasher
-            .hash(new_password, self.ports.rng.as_ref())
-            .await
-            .map_err(HashFailure::from)?;
+        let hash =
+            self.hasher.hash(new_password, self.kernel.rng()).await.map_err(HashFailure::from)?;
         let account_id = self
-            .ports
             .tokens
             .consume(&token.hash(), TokenPurpose::ResetPassword, now)
             .await?
             .ok_or(CompleteResetError::InvalidLink)?;
-        let Some(account) = self.ports.accounts.find_by_id(&account_id).await? else {
+        let Some(account) = self.repo.find_by_id(&account_id).await? else {
             return Err(CompleteResetError::InvalidLink);
         };
-        self.ports.accounts.set_password_hash(&account_id, &hash, now).await?;
-        self.ports.tokens.revoke_all(&account_id, TokenPurpose::ResetPassword, now).await?;
+        self.repo.set_password_hash(&account_id, &hash, now).await?;
+        self.tokens.revoke_all(&account_id, TokenPurpose::ResetPassword, now).await?;
         // An email change asked for before the reset must not complete after it.
-        self.ports
-            .email_changes
-            .cancel_email_changes(&account_id, EmailChangeKind::Confirm, now)
-            .await?;
+        self.email_changes.cancel_email_changes(&account_id, EmailChangeKind::Confirm, now).await?;
         let mut details = serde_json::json!({});
         if account.email_verified() {
-            let (ended, _) =
-                self.end_sessions_except(&account_id, None).await.map_err(Unexpected::from)?;
+            let (ended, _) = self
+                .sessions
+                .end_sessions_except(&account_id, None)
+                .await
+                .map_err(Unexpected::from)?;
             tracing::info!(account = %account_id, sessions_ended = ended, "password reset");
         } else {
             // The reset is the first proof of this mailbox: whoever signed up with the address
             // before its owner (and set up factors or signed in to products) loses all of it.
-            self.ports.accounts.mark_email_verified(&account_id, now).await?;
-            self.ports.tokens.revoke_all(&account_id, TokenPurpose::VerifyEmail, now).await?;
+            self.repo.mark_email_verified(&account_id, now).await?;
+            self.tokens.revoke_all(&account_id, TokenPurpose::VerifyEmail, now).await?;
             let reclaimed = self.reclaim(&account_id).await?;
             tracing::warn!(account = %account_id, ?reclaimed, "password reset proved the address: account reclaimed");
             details = serde_json::json!({ "reclaimed": reclaimed.to_json() });
-            let link = self.link("/account/security");
-            self.send_mail(mail::security_changed(
-                &account.email,
-                account.name.as_str(),
-                &format!("Your password was reset. {}", reclaimed.describe()),
-                &link,
-            ))
-            .await;
+            let link = self.kernel.link("/account/security");
+            self.kernel
+                .send_mail(mail::security_changed(
+                    &account.email,
+                    account.name.as_str(),
+                    &format!("Your password was reset. {}", reclaimed.describe()),
+                    &link,
+                ))
+                .await;
         }
         let record =
             crate::audit::Record::new("password.reset", crate::audit::Actor::Person(&account))
                 .target(&account)
                 .details(details);
-        self.audit(record).await;
+        self.audit.record(record).await;
         Ok(())
     }
 }

@@ -1,12 +1,13 @@
 //! Accounts managed by a site administrator: creating, listing and deactivating them.
 //! Every use case here takes a [`SiteAdmin`] capability, so a forgotten check cannot compile.
 
-use crate::Core;
 use crate::accounts::ports::InsertAccountError;
 use crate::accounts::{Account, AccountId, AccountStatus, DisplayName, Email, NewAccount};
 use crate::credentials::Password;
 use crate::errors::RepoError;
-use crate::flows::{HashFailure, Unexpected};
+use crate::errors::Unexpected;
+use crate::flows::Accounts;
+use crate::guard::HashFailure;
 
 pub use crate::authority::SiteAdmin;
 
@@ -65,21 +66,21 @@ impl From<RepoError> for SetStatusError {
     }
 }
 
-impl Core {
+impl Accounts {
     pub async fn create_account(
         &self,
         admin: &SiteAdmin,
         req: CreateAccountRequest,
     ) -> Result<Account, CreateAccountError> {
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         let password_hash = match &req.password {
-            Some(pw) => Some(
-                self.hasher.hash(pw, self.ports.rng.as_ref()).await.map_err(HashFailure::from)?,
-            ),
+            Some(pw) => {
+                Some(self.hasher.hash(pw, self.kernel.rng()).await.map_err(HashFailure::from)?)
+            }
             None => None,
         };
         let new = NewAccount {
-            id: AccountId::from_stored(self.new_id(now)),
+            id: AccountId::from_stored(self.kernel.new_id(now)),
             email: req.email,
             name: req.name,
             password_hash: password_hash.map(crate::secret::Secret::new),
@@ -87,14 +88,13 @@ impl Core {
             site_admin: req.site_admin,
             created_at: now,
         };
-        match self.ports.accounts.insert(&new).await {
+        match self.repo.insert(&new).await {
             Ok(()) => {}
             Err(InsertAccountError::EmailTaken) => return Err(CreateAccountError::EmailTaken),
             Err(InsertAccountError::Unexpected(e)) => return Err(e.into()),
         }
         let account = self
-            .ports
-            .accounts
+            .repo
             .find_by_id(&new.id)
             .await?
             .ok_or_else(|| Unexpected::from(RepoError("inserted account vanished".into())))?;
@@ -102,7 +102,7 @@ impl Core {
         let record = crate::audit::Record::new("account.created", crate::audit::Actor::Site(admin))
             .target(&account)
             .details(serde_json::json!({ "site_admin": account.site_admin }));
-        self.audit(record).await;
+        self.audit.record(record).await;
         Ok(account)
     }
 
@@ -111,7 +111,7 @@ impl Core {
         _admin: &SiteAdmin,
         email: &Email,
     ) -> Result<Option<Account>, RepoError> {
-        self.ports.accounts.find_by_email(email).await
+        self.repo.find_by_email(email).await
     }
 
     pub async fn list_accounts(
@@ -120,12 +120,12 @@ impl Core {
         limit: u32,
         offset: u32,
     ) -> Result<Vec<Account>, RepoError> {
-        self.ports.accounts.list(limit, offset).await
+        self.repo.list(limit, offset).await
     }
 
     /// Whether any site admin exists yet (the first start prints how to create one).
     pub async fn has_site_admin(&self) -> Result<bool, RepoError> {
-        Ok(self.ports.accounts.count_site_admins().await? > 0)
+        Ok(self.repo.count_site_admins().await? > 0)
     }
 
     /// Deactivates the account and ends all its sessions at once.
@@ -134,28 +134,27 @@ impl Core {
         admin: &SiteAdmin,
         email: &Email,
     ) -> Result<Account, SetStatusError> {
-        let account =
-            self.ports.accounts.find_by_email(email).await?.ok_or(SetStatusError::NotFound)?;
+        let account = self.repo.find_by_email(email).await?.ok_or(SetStatusError::NotFound)?;
         let account = self.deactivate(account).await?;
         let record =
             crate::audit::Record::new("account.deactivated", crate::audit::Actor::Site(admin))
                 .target(&account);
-        self.audit(record).await;
+        self.audit.record(record).await;
         Ok(account)
     }
 
     /// Deactivation proper, for callers that have checked their authority over the account.
     pub(crate) async fn deactivate(&self, mut account: Account) -> Result<Account, SetStatusError> {
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         if account.status == AccountStatus::Closed {
             return Err(SetStatusError::Closed);
         }
         if account.status != AccountStatus::Deactivated {
-            self.ports.accounts.set_status(&account.id, AccountStatus::Deactivated, now).await?;
+            self.repo.set_status(&account.id, AccountStatus::Deactivated, now).await?;
             account.status = AccountStatus::Deactivated;
         }
         let (ended, _) =
-            self.end_sessions_except(&account.id, None).await.map_err(Unexpected::from)?;
+            self.sessions.end_sessions_except(&account.id, None).await.map_err(Unexpected::from)?;
         tracing::info!(account = %account.id, sessions_ended = ended, "account deactivated");
         Ok(account)
     }

@@ -4,9 +4,9 @@
 //! behind goes: second factors and passkeys, consents and the products' grants, pending email
 //! changes and every session. The owner is told what went.
 
-use crate::Core;
 use crate::accounts::AccountId;
 use crate::errors::RepoError;
+use crate::flows::Accounts;
 use crate::flows::ports::EmailChangeKind;
 
 /// What a reclaim removed, for the mail and the audit log.
@@ -48,38 +48,19 @@ impl Reclaimed {
     }
 }
 
-impl Core {
+impl Accounts {
     /// Removes every factor, consent, grant, pending email change and session of the account.
     pub(crate) async fn reclaim(&self, account: &AccountId) -> Result<Reclaimed, RepoError> {
-        let now = self.ports.clock.now();
-        let factors = &self.ports.second_factor;
-        let authenticator_app = factors.find_totp(account).await?.is_some();
-        factors.delete_totp(account).await?;
-        factors.delete_recovery_codes(account).await?;
-        let keys = factors.list_webauthn_credentials(account).await?;
-        for key in &keys {
-            factors.delete_webauthn_credential(account, &key.id).await?;
-        }
-        let mut products = std::collections::HashSet::new();
-        for consent in self.ports.oidc.list_consents(account).await? {
-            self.ports.oidc.delete_consent(account, &consent.client_id).await?;
-            products.insert(consent.client_id);
-        }
-        for grant in self.ports.oidc.live_grants_for_account(account).await? {
-            self.revoke_grant(&grant.id).await?;
-            products.insert(grant.client_id);
-        }
-        self.ports
-            .email_changes
-            .cancel_email_changes(account, EmailChangeKind::Confirm, now)
-            .await?;
-        let (sessions, _) =
-            self.end_sessions_except(account, None).await.map_err(|e| RepoError(Box::new(e)))?;
-        Ok(Reclaimed {
-            authenticator_app,
-            security_keys: keys.len(),
-            products: products.len(),
-            sessions,
-        })
+        let now = self.kernel.now();
+        let (authenticator_app, security_keys) =
+            self.second_factor.remove_all_factors(account).await?;
+        let products = self.oidc.forget_products(account).await?;
+        self.email_changes.cancel_email_changes(account, EmailChangeKind::Confirm, now).await?;
+        let (sessions, _) = self
+            .sessions
+            .end_sessions_except(account, None)
+            .await
+            .map_err(|e| RepoError(Box::new(e)))?;
+        Ok(Reclaimed { authenticator_app, security_keys, products, sessions })
     }
 }

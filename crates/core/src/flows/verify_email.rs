@@ -3,12 +3,12 @@
 //! Opening the link only shows a confirmation button; the token is used by the POST that
 //! follows. Mail scanners that prefetch links therefore cannot use it up (or get a session).
 
-use crate::Core;
 use crate::accounts::{AccountId, Email};
 use crate::errors::RepoError;
+use crate::flows::Accounts;
 use crate::flows::ports::TokenPurpose;
-use crate::flows::throttle::MailGate;
 use crate::flows::{LoginSuccess, Unexpected};
+use crate::guard::MailGate;
 use crate::mail;
 use crate::secret::OpaqueToken;
 use crate::sessions::ClientInfo;
@@ -52,7 +52,7 @@ impl From<RepoError> for ResendVerificationError {
     }
 }
 
-impl Core {
+impl Accounts {
     pub(crate) async fn send_verification(
         &self,
         account: &AccountId,
@@ -60,7 +60,7 @@ impl Core {
         name: &str,
     ) -> Result<(), RepoError> {
         let link = self.issue_link(account, TokenPurpose::VerifyEmail).await?;
-        self.send_mail(mail::verify_email(email, name, &link)).await;
+        self.kernel.send_mail(mail::verify_email(email, name, &link)).await;
         Ok(())
     }
 
@@ -78,39 +78,34 @@ impl Core {
         client: ClientInfo,
     ) -> Result<Verified, VerifyEmailError> {
         let token = OpaqueToken::parse(raw_token).ok_or(VerifyEmailError::InvalidLink)?;
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         let account_id = self
-            .ports
             .tokens
             .consume(&token.hash(), TokenPurpose::VerifyEmail, now)
             .await?
             .ok_or(VerifyEmailError::InvalidLink)?;
-        let mut account = self
-            .ports
-            .accounts
-            .find_by_id(&account_id)
-            .await?
-            .ok_or(VerifyEmailError::InvalidLink)?;
+        let mut account =
+            self.repo.find_by_id(&account_id).await?.ok_or(VerifyEmailError::InvalidLink)?;
         if !account.is_active() {
             return Err(VerifyEmailError::Deactivated);
         }
         if account.email_verified_at.is_none() {
-            self.ports.accounts.mark_email_verified(&account.id, now).await?;
+            self.repo.mark_email_verified(&account.id, now).await?;
             account.email_verified_at = Some(now);
             let record =
                 crate::audit::Record::new("email.verified", crate::audit::Actor::Person(&account))
                     .target(&account)
                     .from(&client);
-            self.audit(record).await;
+            self.audit.record(record).await;
         }
         let (ended, _) =
-            self.end_sessions_except(&account.id, None).await.map_err(Unexpected::from)?;
+            self.sessions.end_sessions_except(&account.id, None).await.map_err(Unexpected::from)?;
         tracing::info!(account = %account.id, sessions_ended = ended, "email verified");
-        if self.two_factor_status(&account.id).await?.enabled() {
+        if self.second_factor.two_factor_status(&account.id).await?.enabled() {
             return Ok(Verified::LogInNext(account));
         }
         // Every session of the account ended above; another account's stays its own.
-        let cookie = self.start_session(&account.id, client, None).await?;
+        let cookie = self.sessions.start_session(&account.id, client, None).await?;
         Ok(Verified::SignedIn(LoginSuccess { account, cookie }))
     }
 
@@ -121,8 +116,8 @@ impl Core {
         email: &Email,
         ip: &str,
     ) -> Result<(), ResendVerificationError> {
-        let now = self.ports.clock.now();
-        match self.mail_gate("resend", email, ip, now).await? {
+        let now = self.kernel.now();
+        match self.guard.mail_gate("resend", email, ip, now).await? {
             MailGate::Send => {}
             MailGate::Silent => return Ok(()),
             MailGate::Throttled(secs) => return Err(ResendVerificationError::Throttled(secs)),

@@ -7,7 +7,7 @@ use askama::Template;
 use serde::{Deserialize, Serialize};
 
 pub use crate::outbox::DeliveryReport;
-pub use delivery::OUTBOX_KIND;
+pub use delivery::{Mailer, OUTBOX_KIND};
 
 use crate::accounts::Email;
 

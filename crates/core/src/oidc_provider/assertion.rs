@@ -11,9 +11,9 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use latchkey_protocol::oidc::paths;
 use serde::Deserialize;
 
-use crate::Core;
 use crate::clock::Timestamp;
 use crate::errors::RepoError;
+use crate::oidc_provider::OidcProvider;
 use crate::oidc_provider::clients::{AuthMethod, Client, ClientAuthFailure, ClientKeys};
 
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -126,7 +126,7 @@ fn candidates<'a>(set: &'a JwkSet, kid: Option<&str>) -> Vec<&'a Jwk> {
     set.keys.iter().filter(|k| kid.is_none() || k.common.key_id.as_deref() == kid).collect()
 }
 
-impl Core {
+impl OidcProvider {
     /// The client's key set; `refresh` refetches a URI-published set if the cached one is at
     /// least [`REFETCH_AFTER_SECS`] old (a rotated key).
     async fn client_key_set(
@@ -134,18 +134,18 @@ impl Core {
         keys: &ClientKeys,
         refresh: bool,
     ) -> Result<Option<Arc<JwkSet>>, String> {
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         match keys {
             ClientKeys::Inline(json) => {
-                if let Some((_, set)) = self.oidc.client_keys.get(json) {
+                if let Some((_, set)) = self.state.client_keys.get(json) {
                     return Ok(Some(set));
                 }
                 let set = Arc::new(parse_jwks(json)?);
-                self.oidc.client_keys.put(json, now, set.clone());
+                self.state.client_keys.put(json, now, set.clone());
                 Ok(Some(set))
             }
             ClientKeys::Uri(uri) => {
-                let cached = self.oidc.client_keys.get(uri);
+                let cached = self.state.client_keys.get(uri);
                 if let Some((at, set)) = &cached {
                     let age = at.secs_until(now);
                     let fresh =
@@ -155,9 +155,9 @@ impl Core {
                         return Ok(if refresh { None } else { Some(set.clone()) });
                     }
                 }
-                let body = self.ports.fetcher.fetch_jwks(uri).await?;
+                let body = self.fetcher.fetch_jwks(uri).await?;
                 let set = Arc::new(parse_jwks(&body)?);
-                self.oidc.client_keys.put(uri, now, set.clone());
+                self.state.client_keys.put(uri, now, set.clone());
                 Ok(Some(set))
             }
         }
@@ -220,8 +220,8 @@ impl Core {
             }
         }
         let Some(claims) = claims else { return bad };
-        let now = self.ports.clock.now().unix();
-        let issuer = self.settings.public_url.clone();
+        let now = self.kernel.now().unix();
+        let issuer = self.kernel.public_url().to_owned();
         let audiences = [format!("{issuer}{}", paths::TOKEN), issuer];
         let valid = claims.iss == client.id
             && claims.sub == client.id
@@ -235,8 +235,7 @@ impl Core {
             return bad;
         }
         let first_use = self
-            .ports
-            .oidc
+            .repo
             .record_assertion(
                 &client.id,
                 &claims.jti,

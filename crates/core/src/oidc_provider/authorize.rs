@@ -5,10 +5,10 @@ use latchkey_protocol::oidc::{
     AuthorizationRequest, AuthorizationTarget, ErrorCode, OAuthError, Params, Prompt, ResponseMode,
 };
 
-use crate::Core;
 use crate::accounts::Account;
 use crate::errors::Unexpected;
 use crate::oidc_provider::KNOWN_SCOPES;
+use crate::oidc_provider::OidcProvider;
 use crate::oidc_provider::clients::{Client, GrantType};
 use crate::oidc_provider::codes::CodeContents;
 use crate::oidc_provider::ports::Consent;
@@ -74,7 +74,7 @@ fn request_digest(params: &Params) -> String {
     base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, hash.finalize())
 }
 
-impl Core {
+impl OidcProvider {
     /// `reauth_marker`: the marker an earlier answer put on this request when it asked for a
     /// fresh sign-in (`prompt=login`, `max_age`), carried back by the browser. It is sealed,
     /// so nobody can make one, and it is bound to this exact request and to the time it was
@@ -111,7 +111,7 @@ impl Core {
                 params.push(("state".into(), state.clone()));
             }
             // RFC 9207: tell the client who answered.
-            params.push(("iss".into(), self.settings.public_url.clone()));
+            params.push(("iss".into(), self.kernel.public_url().to_owned()));
             AuthorizeOutcome::Respond { redirect_uri: redirect_uri.clone(), response_mode, params }
         };
         let error = |e: OAuthError| {
@@ -194,14 +194,14 @@ impl Core {
         reauth_marker: Option<&str>,
         digest: Option<String>,
     ) -> Result<Option<String>, Unexpected> {
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         let needs_fresh_login = request.prompt.contains(&Prompt::Login)
             || request.max_age.is_some_and(|m| session.created_at.secs_until(now) > m);
         let (true, Some(digest)) = (needs_fresh_login, digest) else {
             return Ok(None);
         };
         let asked_at = reauth_marker
-            .and_then(|m| self.oidc.reauth.open(m))
+            .and_then(|m| self.state.reauth.open(m))
             .and_then(|plain| serde_json::from_slice::<ReauthMarker>(&plain).ok())
             .filter(|m| {
                 m.req == digest && m.at <= now.unix() && now.unix() - m.at <= REAUTH_MARKER_SECS
@@ -213,7 +213,7 @@ impl Core {
         let marker = ReauthMarker { at: now.unix(), req: digest };
         serde_json::to_vec(&marker)
             .ok()
-            .and_then(|plain| self.oidc.reauth.seal(&plain, self.ports.rng.as_ref()))
+            .and_then(|plain| self.state.reauth.seal(&plain, self.kernel.rng()))
             .map(Some)
             .ok_or_else(|| {
                 Unexpected::from(crate::errors::RepoError("sealing a marker failed".into()))
@@ -227,7 +227,7 @@ impl Core {
         request: &AuthorizationRequest,
         scope: &[&str],
     ) -> Result<String, Unexpected> {
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         let contents = CodeContents {
             client_id: client.id.clone(),
             account: session.account.clone(),
@@ -238,9 +238,9 @@ impl Core {
             code_challenge: request.code_challenge.as_ref().map(|c| c.as_str().to_owned()),
             auth_time: session.created_at,
             created_at: now,
-            expires_at: now.plus_secs(self.oidc.settings.code_ttl_secs),
+            expires_at: now.plus_secs(self.state.settings.code_ttl_secs),
         };
-        let code = self.oidc.codes.seal(&contents, self.ports.rng.as_ref()).ok_or_else(|| {
+        let code = self.state.codes.seal(&contents, self.kernel.rng()).ok_or_else(|| {
             Unexpected::from(crate::errors::RepoError(
                 "sealing an authorization code failed".into(),
             ))
@@ -249,7 +249,7 @@ impl Core {
     }
 }
 
-impl Core {
+impl OidcProvider {
     /// First-party products (the organization's own) skip consent; third-party ones ask once
     /// per scope set, and the answer is remembered until revoked from /account.
     async fn consent_step(
@@ -263,7 +263,7 @@ impl Core {
         if client.first_party {
             return Ok(ConsentStep::Proceed);
         }
-        let earlier = self.ports.oidc.find_consent(&account.id, &client.id).await?;
+        let earlier = self.repo.find_consent(&account.id, &client.id).await?;
         match consent {
             ConsentDecision::Denied => Ok(ConsentStep::Refuse(OAuthError::new(
                 ErrorCode::AccessDenied,
@@ -274,13 +274,12 @@ impl Core {
                 if let Some(c) = &earlier {
                     granted.extend(c.scope.split(' ').filter(|s| !scope.contains(s)));
                 }
-                self.ports
-                    .oidc
+                self.repo
                     .save_consent(&Consent {
                         account: account.id.clone(),
                         client_id: client.id.clone(),
                         scope: granted.join(" "),
-                        granted_at: self.ports.clock.now(),
+                        granted_at: self.kernel.now(),
                     })
                     .await?;
                 tracing::info!(account = %account.id, client = %client.id, "consent given");
@@ -294,7 +293,7 @@ impl Core {
                     "product": client.name,
                     "scope": granted.join(" "),
                 }));
-                self.audit(record).await;
+                self.audit.record(record).await;
                 Ok(ConsentStep::Proceed)
             }
             ConsentDecision::NotAsked => {

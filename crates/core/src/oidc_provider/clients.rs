@@ -6,11 +6,11 @@
 
 use latchkey_protocol::jose::SigningAlg;
 
-use crate::Core;
 use crate::authority::SiteAdmin;
 use crate::clock::Timestamp;
 use crate::errors::RepoError;
 use crate::errors::Unexpected;
+use crate::oidc_provider::OidcProvider;
 use crate::secret::{OpaqueToken, TokenHash, constant_time_eq};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,7 +225,7 @@ fn check_plain_uri(raw: &str) -> Result<(), String> {
     }
 }
 
-impl Core {
+impl OidcProvider {
     pub async fn register_client(
         &self,
         admin: &SiteAdmin,
@@ -265,11 +265,11 @@ impl Core {
             Some(ClientKeys::Uri(uri)) => check_plain_uri(uri).map_err(invalid)?,
             None => {}
         }
-        let now = self.ports.clock.now();
-        let secret = (!req.public && req.keys.is_none())
-            .then(|| OpaqueToken::generate(self.ports.rng.as_ref()));
+        let now = self.kernel.now();
+        let secret =
+            (!req.public && req.keys.is_none()).then(|| OpaqueToken::generate(self.kernel.rng()));
         let client = Client {
-            id: self.new_id(now),
+            id: self.kernel.new_id(now),
             name: name.to_owned(),
             secret_hash: secret.as_ref().map(OpaqueToken::hash),
             keys: req.keys,
@@ -282,8 +282,8 @@ impl Core {
             id_token_alg: req.id_token_alg,
             created_at: now,
         };
-        self.ports.clients.insert(&client).await?;
-        self.oidc.clients.invalidate();
+        self.clients.insert(&client).await?;
+        self.state.clients.invalidate();
         tracing::info!(client = %client.id, name = %client.name, "client registered");
         let record = crate::audit::Record::new(
             "client.registered",
@@ -291,18 +291,18 @@ impl Core {
         )
         .about(client.name.as_str())
         .details(serde_json::json!({ "client_id": client.id, "first_party": client.first_party }));
-        self.audit(record).await;
+        self.audit.record(record).await;
         Ok(RegisteredClient { client, secret })
     }
 
     pub async fn list_clients(&self, _admin: &SiteAdmin) -> Result<Vec<Client>, RepoError> {
-        self.ports.clients.list().await
+        self.clients.list().await
     }
 
     /// The client, from the in-memory registry (refreshed from the database every few
     /// seconds, so every node sees new clients promptly).
     pub async fn find_client(&self, id: &str) -> Result<Option<Client>, RepoError> {
-        self.oidc.clients.get(id, self.ports.clients.as_ref(), self.ports.clock.now()).await
+        self.state.clients.get(id, self.clients.as_ref(), self.kernel.now()).await
     }
 
     /// `client_secret_basic` / `client_secret_post` (RFC 6749 §2.3.1), or a public client that

@@ -5,11 +5,11 @@ use latchkey_protocol::jose::JwkSet;
 use latchkey_protocol::oidc::AccessTokenClaims;
 use serde::Serialize;
 
-use crate::Core;
 use crate::accounts::Account;
 use crate::authority::SiteAdmin;
 use crate::errors::RepoError;
 use crate::oidc_provider::KeyError;
+use crate::oidc_provider::OidcProvider;
 use crate::oidc_provider::clients::Client;
 use crate::oidc_provider::grants::{grant_of_jti, revoked_grant_marker};
 use crate::secret::OpaqueToken;
@@ -61,7 +61,7 @@ impl From<RepoError> for UserInfoError {
     }
 }
 
-impl Core {
+impl OidcProvider {
     /// The claims of an access token we signed (`typ`, key, algorithm and issuer checked),
     /// from the verified-token cache when it was seen before. Expiry is not checked here.
     async fn signed_access_claims(
@@ -69,25 +69,25 @@ impl Core {
         token: &str,
     ) -> Result<Option<AccessTokenClaims>, RepoError> {
         let key = super::verified::VerifiedTokens::key(token);
-        if let Some(claims) = self.oidc.verified.get(&key) {
+        if let Some(claims) = self.state.verified.get(&key) {
             return Ok(Some(claims));
         }
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         let Some(claims) = self
-            .oidc
+            .state
             .keys
             .verify::<AccessTokenClaims>(
-                self.ports.signing_keys.as_ref(),
+                self.signing_keys.as_ref(),
                 now,
                 token,
                 "at+jwt",
-                &self.settings.public_url,
+                self.kernel.public_url(),
             )
             .await?
         else {
             return Ok(None);
         };
-        self.oidc.verified.insert(key, claims.clone());
+        self.state.verified.insert(key, claims.clone());
         Ok(Some(claims))
     }
 
@@ -97,15 +97,15 @@ impl Core {
         &self,
         token: &str,
     ) -> Result<Option<(AccessTokenClaims, Option<Account>)>, RepoError> {
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         let Some(claims) = self.signed_access_claims(token).await? else {
             return Ok(None);
         };
         if claims.exp <= now.unix() {
             return Ok(None);
         }
-        let revoked = &self.oidc.revoked;
-        let repo = self.ports.oidc.as_ref();
+        let revoked = &self.state.revoked;
+        let repo = self.repo.as_ref();
         if revoked.is_revoked(&claims.jti, repo, now).await? {
             return Ok(None);
         }
@@ -117,7 +117,7 @@ impl Core {
         let account = match &claims.sid {
             Some(sid) => {
                 let Some(id) = SessionId::parse(sid) else { return Ok(None) };
-                match self.ports.sessions.find_by_id(&id).await? {
+                match self.sessions.find_by_id(&id).await? {
                     Some((session, account))
                         if account.is_active()
                             && now < session.expires_at
@@ -164,19 +164,19 @@ impl Core {
         let Some(refresh) = OpaqueToken::parse(token) else {
             return Ok(Introspection::default());
         };
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         let Some((grant_id, expires_at, used)) =
-            self.ports.oidc.find_refresh_token(&refresh.hash()).await?
+            self.repo.find_refresh_token(&refresh.hash()).await?
         else {
             return Ok(Introspection::default());
         };
-        let grant = self.ports.oidc.find_grant(&grant_id).await?;
+        let grant = self.repo.find_grant(&grant_id).await?;
         let Some(grant) = grant.filter(|g| {
             g.client_id == client.id && g.revoked_at.is_none() && !used && now < expires_at
         }) else {
             return Ok(Introspection::default());
         };
-        let live = self.ports.sessions.find_by_id(&grant.session).await?;
+        let live = self.sessions.find_by_id(&grant.session).await?;
         let Some((_, account)) = live.filter(|(s, a)| a.is_active() && now < s.expires_at) else {
             return Ok(Introspection::default());
         };
@@ -188,7 +188,7 @@ impl Core {
             exp: Some(expires_at.unix()),
             iat: Some(grant.created_at.unix()),
             sub: Some(account.id.as_str().to_owned()),
-            iss: Some(self.settings.public_url.clone()),
+            iss: Some(self.kernel.public_url().to_owned()),
             sid: Some(grant.session.as_str().to_owned()),
             ..Introspection::default()
         })
@@ -199,10 +199,9 @@ impl Core {
     /// the same answer (§2.2).
     pub async fn revoke_token(&self, client: &Client, token: &str) -> Result<(), RepoError> {
         if let Some(refresh) = OpaqueToken::parse(token)
-            && let Some((grant_id, _, _)) =
-                self.ports.oidc.find_refresh_token(&refresh.hash()).await?
+            && let Some((grant_id, _, _)) = self.repo.find_refresh_token(&refresh.hash()).await?
         {
-            if let Some(grant) = self.ports.oidc.find_grant(&grant_id).await?
+            if let Some(grant) = self.repo.find_grant(&grant_id).await?
                 && grant.client_id == client.id
             {
                 self.revoke_grant(&grant_id).await?;
@@ -214,11 +213,10 @@ impl Core {
         if let Some(claims) = self.signed_access_claims(token).await?
             && claims.client_id == client.id
         {
-            self.ports
-                .oidc
+            self.repo
                 .revoke_access_token(&claims.jti, crate::clock::Timestamp::from_unix(claims.exp))
                 .await?;
-            self.oidc.revoked.remember(&claims.jti);
+            self.state.revoked.remember(&claims.jti);
             tracing::info!(client = %client.id, "access token revoked");
             let account = crate::accounts::AccountId::from_stored(claims.sub);
             self.audit_token_revoked(client, &account, "access_token").await?;
@@ -232,11 +230,11 @@ impl Core {
         account: &crate::accounts::AccountId,
         kind: &str,
     ) -> Result<(), RepoError> {
-        let account = self.ports.accounts.find_by_id(account).await?;
+        let account = self.accounts.find_by_id(account).await?;
         let record = crate::audit::Record::new("token.revoked", crate::audit::Actor::Product(&client.id))
             .maybe_target(account.as_ref())
             .details(serde_json::json!({ "token_type": kind, "client_id": client.id, "product": client.name }));
-        self.audit(record).await;
+        self.audit.record(record).await;
         Ok(())
     }
 
@@ -262,17 +260,14 @@ impl Core {
     }
 
     pub async fn jwks(&self) -> Result<JwkSet, KeyError> {
-        let now = self.ports.clock.now();
-        self.oidc.keys.jwks(self.ports.signing_keys.as_ref(), now).await
+        let now = self.kernel.now();
+        self.state.keys.jwks(self.signing_keys.as_ref(), now).await
     }
 
     /// Start-up: every signing algorithm has a usable key.
     pub async fn ensure_signing_keys(&self) -> Result<(), KeyError> {
-        let now = self.ports.clock.now();
-        self.oidc
-            .keys
-            .ensure_keys(self.ports.signing_keys.as_ref(), self.ports.rng.as_ref(), now)
-            .await
+        let now = self.kernel.now();
+        self.state.keys.ensure_keys(self.signing_keys.as_ref(), self.kernel.rng(), now).await
     }
 
     /// `latchkey keys rotate`.
@@ -280,7 +275,7 @@ impl Core {
         &self,
         _admin: &SiteAdmin,
     ) -> Result<Vec<(String, latchkey_protocol::jose::SigningAlg)>, KeyError> {
-        let now = self.ports.clock.now();
-        self.oidc.keys.rotate(self.ports.signing_keys.as_ref(), self.ports.rng.as_ref(), now).await
+        let now = self.kernel.now();
+        self.state.keys.rotate(self.signing_keys.as_ref(), self.kernel.rng(), now).await
     }
 }

@@ -9,12 +9,13 @@ use std::collections::BTreeMap;
 use latchkey_protocol::oidc::IdTokenClaims;
 use serde::{Deserialize, Serialize};
 
-use crate::Core;
-use crate::errors::RepoError;
+use crate::errors::{RepoError, RepoResult};
+use crate::oidc_provider::OidcProvider;
 use crate::oidc_provider::ports::LogoutNotifier;
 use crate::outbox::DeliveryReport;
 use crate::outbox::ports::NewOutboxItem;
 use crate::sessions::SessionId;
+use crate::sessions::ports::SessionEndListener;
 
 pub const BACKCHANNEL_KIND: &str = crate::outbox::BACKCHANNEL_LOGOUT_KIND;
 /// About an hour and a half of retries in all; a logout that late has lost its point.
@@ -52,17 +53,17 @@ pub struct EndSessionPlan {
     pub hinted_session: Option<String>,
 }
 
-impl Core {
+impl OidcProvider {
     /// Revokes what products hold under these sessions and queues a logout token for each
     /// product that registered a back-channel logout URI; returns the queued deliveries' ids.
-    pub(crate) async fn sessions_ended(
+    pub(crate) async fn log_out_products(
         &self,
         sessions: &[SessionId],
     ) -> Result<Vec<String>, RepoError> {
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         let mut queued = Vec::new();
         for session in sessions {
-            let grants = self.ports.oidc.grants_for_session(session).await?;
+            let grants = self.repo.grants_for_session(session).await?;
             let mut notified: Vec<&str> = Vec::new();
             for grant in &grants {
                 self.revoke_grant(&grant.id).await?;
@@ -80,9 +81,9 @@ impl Core {
                 };
                 let payload =
                     serde_json::to_string(&pending).map_err(|e| RepoError(Box::new(e)))?;
-                let id = self.new_id(now);
+                let id = self.kernel.new_id(now);
                 queued.push(id.clone());
-                self.ports
+                self.kernel
                     .outbox
                     .enqueue(&NewOutboxItem {
                         id,
@@ -103,46 +104,48 @@ impl Core {
         &self,
         notifier: &dyn LogoutNotifier,
     ) -> Result<DeliveryReport, RepoError> {
-        self.drain_outbox(BACKCHANNEL_KIND, &BACKOFF_SECS, |item| async move {
-            let pending: PendingLogout =
-                serde_json::from_str(&item.payload).map_err(|e| format!("unreadable item: {e}"))?;
-            let client = self
-                .find_client(&pending.client_id)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or("the product no longer exists")?;
-            let now = self.ports.clock.now();
-            let claims = LogoutTokenClaims {
-                iss: &self.settings.public_url,
-                sub: &pending.sub,
-                aud: &client.id,
-                iat: now.unix(),
-                exp: now.unix() + LOGOUT_TOKEN_TTL_SECS,
-                jti: self.new_jti(),
-                sid: &pending.sid,
-                events: BTreeMap::from([(EVENT, serde_json::json!({}))]),
-            };
-            let token = self
-                .oidc
-                .keys
-                .sign(
-                    self.ports.signing_keys.as_ref(),
-                    now,
-                    client.id_token_alg,
-                    "logout+jwt",
-                    &claims,
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-            notifier.notify(&pending.uri, &token).await
-        })
-        .await
+        self.kernel
+            .outbox
+            .drain(BACKCHANNEL_KIND, &BACKOFF_SECS, |item| async move {
+                let pending: PendingLogout = serde_json::from_str(&item.payload)
+                    .map_err(|e| format!("unreadable item: {e}"))?;
+                let client = self
+                    .find_client(&pending.client_id)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or("the product no longer exists")?;
+                let now = self.kernel.now();
+                let claims = LogoutTokenClaims {
+                    iss: self.kernel.public_url(),
+                    sub: &pending.sub,
+                    aud: &client.id,
+                    iat: now.unix(),
+                    exp: now.unix() + LOGOUT_TOKEN_TTL_SECS,
+                    jti: self.new_jti(),
+                    sid: &pending.sid,
+                    events: BTreeMap::from([(EVENT, serde_json::json!({}))]),
+                };
+                let token = self
+                    .state
+                    .keys
+                    .sign(
+                        self.signing_keys.as_ref(),
+                        now,
+                        client.id_token_alg,
+                        "logout+jwt",
+                        &claims,
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                notifier.notify(&pending.uri, &token).await
+            })
+            .await
     }
 
     /// The products signed in under a session ("Tracker, Wiki"), by name, for `/account`.
     pub async fn products_in_session(&self, session: &SessionId) -> Result<Vec<String>, RepoError> {
         let mut names: Vec<String> = Vec::new();
-        for grant in self.ports.oidc.grants_for_session(session).await? {
+        for grant in self.repo.grants_for_session(session).await? {
             if let Some(client) = self.find_client(&grant.client_id).await?
                 && !names.contains(&client.name)
             {
@@ -159,12 +162,12 @@ impl Core {
         _admin: &crate::authority::SiteAdmin,
         limit: u32,
     ) -> Result<Vec<crate::outbox::ports::DeliveryRecord>, RepoError> {
-        self.ports.outbox.list_recent(BACKCHANNEL_KIND, limit).await
+        self.kernel.outbox.repo().list_recent(BACKCHANNEL_KIND, limit).await
     }
 
     /// Back-channel deliveries by status (pending, delivered, dead), for operators.
     pub async fn logout_delivery_status(&self) -> Result<Vec<(String, u64)>, RepoError> {
-        self.ports.outbox.count_by_status(BACKCHANNEL_KIND).await
+        self.kernel.outbox.repo().count_by_status(BACKCHANNEL_KIND).await
     }
 
     /// Checks an RP-initiated logout request (RP-Initiated Logout 1.0 §2–3): the hint must be an
@@ -177,17 +180,17 @@ impl Core {
         post_logout_redirect_uri: Option<&str>,
         state: Option<&str>,
     ) -> Result<EndSessionPlan, String> {
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         let hint = match id_token_hint {
             Some(raw) => Some(
-                self.oidc
+                self.state
                     .keys
                     .verify::<IdTokenClaims>(
-                        self.ports.signing_keys.as_ref(),
+                        self.signing_keys.as_ref(),
                         now,
                         raw,
                         "JWT",
-                        &self.settings.public_url,
+                        self.kernel.public_url(),
                     )
                     .await
                     .map_err(|_| "the request could not be checked; try again".to_owned())?
@@ -241,7 +244,7 @@ const RECEIPT_TTL_SECS: i64 = 3600;
 /// At most this many deliveries are followed on the receipt page.
 const RECEIPT_MAX: usize = 50;
 
-impl Core {
+impl OidcProvider {
     /// A sealed receipt for the back-channel deliveries a sign-out queued, so the person (no
     /// longer signed in) can watch which products confirmed. `None` when nothing was queued.
     pub(crate) fn sign_out_receipt(&self, deliveries: &[String]) -> Option<String> {
@@ -250,9 +253,9 @@ impl Core {
         }
         let receipt = Receipt {
             d: deliveries.iter().take(RECEIPT_MAX).cloned().collect(),
-            exp: self.ports.clock.now().plus_secs(RECEIPT_TTL_SECS).unix(),
+            exp: self.kernel.now().plus_secs(RECEIPT_TTL_SECS).unix(),
         };
-        self.oidc.receipts.seal(&serde_json::to_vec(&receipt).ok()?, self.ports.rng.as_ref())
+        self.state.receipts.seal(&serde_json::to_vec(&receipt).ok()?, self.kernel.rng())
     }
 
     /// The deliveries behind a receipt (product, status, attempts, last error); `None` for a
@@ -261,11 +264,23 @@ impl Core {
         &self,
         receipt: &str,
     ) -> Result<Option<Vec<crate::outbox::ports::DeliveryRecord>>, RepoError> {
-        let Some(plain) = self.oidc.receipts.open(receipt) else { return Ok(None) };
+        let Some(plain) = self.state.receipts.open(receipt) else { return Ok(None) };
         let Ok(receipt) = serde_json::from_slice::<Receipt>(&plain) else { return Ok(None) };
-        if self.ports.clock.now().unix() >= receipt.exp {
+        if self.kernel.now().unix() >= receipt.exp {
             return Ok(None);
         }
-        Ok(Some(self.ports.outbox.find(&receipt.d).await?))
+        Ok(Some(self.kernel.outbox.repo().find(&receipt.d).await?))
+    }
+}
+
+/// Ending a session (sign-out, a password change, closure) logs its products out.
+#[async_trait::async_trait]
+impl SessionEndListener for OidcProvider {
+    async fn sessions_ended(&self, ended: &[SessionId]) -> RepoResult<Vec<String>> {
+        self.log_out_products(ended).await
+    }
+
+    fn receipt(&self, deliveries: &[String]) -> Option<String> {
+        self.sign_out_receipt(deliveries)
     }
 }

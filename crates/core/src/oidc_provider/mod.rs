@@ -29,7 +29,15 @@ pub use introspect::{Introspection, UserInfoError};
 pub use keys::{KeyError, KeyRing, PUBLISH_AHEAD_SECS};
 pub use logout::{BACKCHANNEL_KIND, EndSessionPlan};
 
+use std::sync::Arc;
+
 use latchkey_protocol::oidc::OAuthError;
+
+use crate::accounts::ports::AccountRepo;
+use crate::audit::Audit;
+use crate::kernel::Kernel;
+use crate::oidc_provider::ports::{ClientRepo, KeyFetcher, OidcRepo, SigningKeyRepo};
+use crate::sessions::ports::SessionRepo;
 
 /// Lifetimes of what the provider issues.
 #[derive(Debug, Clone, Copy)]
@@ -91,11 +99,50 @@ pub(crate) fn server_error() -> OAuthError {
 /// scopes it does not understand).
 pub(crate) const KNOWN_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
 
-impl crate::Core {
+/// The OpenID provider's service: products, keys, the authorization and token endpoints'
+/// decisions, `UserInfo`, introspection, revocation and single logout.
+#[derive(Clone)]
+pub struct OidcProvider {
+    clients: Arc<dyn ClientRepo>,
+    signing_keys: Arc<dyn SigningKeyRepo>,
+    repo: Arc<dyn OidcRepo>,
+    fetcher: Arc<dyn KeyFetcher>,
+    sessions: Arc<dyn SessionRepo>,
+    accounts: Arc<dyn AccountRepo>,
+    audit: Audit,
+    kernel: Kernel,
+    state: Arc<OidcState>,
+}
+
+/// The provider's ports, as the wiring hands them over.
+pub struct OidcPorts {
+    pub clients: Arc<dyn ClientRepo>,
+    pub signing_keys: Arc<dyn SigningKeyRepo>,
+    pub oidc: Arc<dyn OidcRepo>,
+    pub fetcher: Arc<dyn KeyFetcher>,
+    pub sessions: Arc<dyn SessionRepo>,
+    pub accounts: Arc<dyn AccountRepo>,
+}
+
+impl OidcProvider {
+    pub fn new(ports: OidcPorts, audit: Audit, kernel: Kernel, state: OidcState) -> Self {
+        Self {
+            clients: ports.clients,
+            signing_keys: ports.signing_keys,
+            repo: ports.oidc,
+            fetcher: ports.fetcher,
+            sessions: ports.sessions,
+            accounts: ports.accounts,
+            audit,
+            kernel,
+            state: Arc::new(state),
+        }
+    }
+
     /// Forgets expired authorization codes, client assertions and revoked-token entries
     /// (housekeeping).
-    pub async fn purge_expired_oidc(&self) -> Result<u64, crate::errors::RepoError> {
-        self.ports.oidc.purge_expired(self.ports.clock.now()).await
+    pub async fn purge_expired(&self) -> Result<u64, crate::errors::RepoError> {
+        self.repo.purge_expired(self.kernel.now()).await
     }
 }
 pub mod ports;

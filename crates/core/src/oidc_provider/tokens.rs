@@ -3,11 +3,11 @@
 use latchkey_protocol::jose::SigningAlg;
 use latchkey_protocol::oidc::{AccessTokenClaims, IdTokenClaims};
 
-use crate::Core;
 use crate::accounts::Account;
 use crate::clock::Timestamp;
 use crate::errors::RepoError;
 use crate::oidc_provider::KeyError;
+use crate::oidc_provider::OidcProvider;
 use crate::oidc_provider::clients::Client;
 use crate::oidc_provider::ports::NewRefreshToken;
 use crate::secret::OpaqueToken;
@@ -20,9 +20,9 @@ pub(crate) struct AccessToken {
     pub expires_in: i64,
 }
 
-impl Core {
+impl OidcProvider {
     pub(crate) fn new_jti(&self) -> String {
-        OpaqueToken::generate(self.ports.rng.as_ref()).expose()[..22].to_owned()
+        OpaqueToken::generate(self.kernel.rng()).expose()[..22].to_owned()
     }
 
     /// The `jti` of an access token minted under a grant: the grant's id, a dot, then random.
@@ -40,10 +40,10 @@ impl Core {
         session: Option<(&str, Timestamp)>,
         jti: String,
     ) -> Result<AccessToken, KeyError> {
-        let now = self.ports.clock.now();
-        let ttl = self.oidc.settings.access_token_ttl_secs;
+        let now = self.kernel.now();
+        let ttl = self.state.settings.access_token_ttl_secs;
         let claims = AccessTokenClaims {
-            iss: self.settings.public_url.clone(),
+            iss: self.kernel.public_url().to_owned(),
             sub: subject.to_owned(),
             aud: client.id.clone(),
             exp: now.unix() + ttl,
@@ -55,9 +55,9 @@ impl Core {
             sid: session.map(|(s, _)| s.to_owned()),
         };
         let token = self
-            .oidc
+            .state
             .keys
-            .sign(self.ports.signing_keys.as_ref(), now, ACCESS_TOKEN_ALG, "at+jwt", &claims)
+            .sign(self.signing_keys.as_ref(), now, ACCESS_TOKEN_ALG, "at+jwt", &claims)
             .await?;
         Ok(AccessToken { token, expires_in: ttl })
     }
@@ -71,13 +71,13 @@ impl Core {
         auth_time: Timestamp,
         nonce: Option<String>,
     ) -> Result<String, KeyError> {
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         let has = |s: &str| scope.split(' ').any(|x| x == s);
         let claims = IdTokenClaims {
-            iss: self.settings.public_url.clone(),
+            iss: self.kernel.public_url().to_owned(),
             sub: account.id.as_str().to_owned(),
             aud: client.id.clone(),
-            exp: now.unix() + self.oidc.settings.id_token_ttl_secs,
+            exp: now.unix() + self.state.settings.id_token_ttl_secs,
             iat: now.unix(),
             auth_time: auth_time.unix(),
             nonce,
@@ -87,9 +87,9 @@ impl Core {
             name: has("profile").then(|| account.name.as_str().to_owned()),
             updated_at: has("profile").then(|| account.updated_at.unix()),
         };
-        self.oidc
+        self.state
             .keys
-            .sign(self.ports.signing_keys.as_ref(), now, client.id_token_alg, "JWT", &claims)
+            .sign(self.signing_keys.as_ref(), now, client.id_token_alg, "JWT", &claims)
             .await
     }
 
@@ -99,10 +99,9 @@ impl Core {
         grant_id: &str,
         expires_at: Timestamp,
     ) -> Result<String, RepoError> {
-        let now = self.ports.clock.now();
-        let token = OpaqueToken::generate(self.ports.rng.as_ref());
-        self.ports
-            .oidc
+        let now = self.kernel.now();
+        let token = OpaqueToken::generate(self.kernel.rng());
+        self.repo
             .insert_refresh_token(&NewRefreshToken {
                 hash: token.hash(),
                 grant_id: grant_id.to_owned(),

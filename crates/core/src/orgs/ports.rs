@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use crate::accounts::AccountId;
+use crate::accounts::{Account, AccountId};
 use crate::clock::Timestamp;
 use crate::errors::RepoResult;
 use crate::orgs::model::{CheckResult, OrgDomain, Organization};
@@ -30,7 +30,7 @@ pub trait OrgRepo: Send + Sync {
     async fn find_domain(
         &self,
         org: &str,
-        domain: &crate::orgs::Domain,
+        domain: &crate::orgs::model::Domain,
     ) -> RepoResult<Option<OrgDomain>>;
     async fn list_domains(&self, org: &str) -> RepoResult<Vec<OrgDomain>>;
     /// The organization holding `domain` verified, if any.
@@ -41,7 +41,7 @@ pub trait OrgRepo: Send + Sync {
     async fn record_domain_check(
         &self,
         org: &str,
-        domain: &crate::orgs::Domain,
+        domain: &crate::orgs::model::Domain,
         check: &CheckResult,
         now: Timestamp,
     ) -> RepoResult<bool>;
@@ -65,7 +65,7 @@ pub enum DnsError {
 /// TXT records of a name, through `LATCHKEY_DNS_SERVER` or the system resolver.
 #[async_trait]
 pub trait DnsResolver: Send + Sync {
-    async fn txt(&self, name: &crate::orgs::Domain) -> Result<Vec<String>, DnsError>;
+    async fn txt(&self, name: &crate::orgs::model::Domain) -> Result<Vec<String>, DnsError>;
 }
 
 /// Fetches `https://<domain>/.well-known/latchkey-verification.txt` for domain verification:
@@ -73,5 +73,17 @@ pub trait DnsResolver: Send + Sync {
 /// operator allows them. The error says, for the admin, what went wrong.
 #[async_trait]
 pub trait WebProofFetcher: Send + Sync {
-    async fn verification_file(&self, domain: &crate::orgs::Domain) -> Result<String, String>;
+    async fn verification_file(
+        &self,
+        domain: &crate::orgs::model::Domain,
+    ) -> Result<String, String>;
+}
+
+/// The organization that manages an account: the one that verified its email's domain.
+pub async fn managing_org(
+    orgs: &dyn OrgRepo,
+    account: &Account,
+) -> RepoResult<Option<Organization>> {
+    let domain = account.email.normalized().rsplit('@').next().unwrap_or_default();
+    orgs.verified_owner(domain).await
 }

@@ -2,45 +2,12 @@
 //! served over HTTPS from the domain's web server. A check looks for the TXT record first and
 //! then for the file; either one proves the claim.
 
-use super::{OrgDomain, TXT_PREFIX};
-use crate::Core;
+use super::{OrgDomain, ProofMethod, TXT_PREFIX};
+use crate::orgs::Organizations;
 use crate::orgs::ports::DnsError;
 
 /// Where the HTTPS proof lives on the domain.
 pub const WELL_KNOWN_PATH: &str = "/.well-known/latchkey-verification.txt";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProofMethod {
-    /// `latchkey-verification=<token>` in a TXT record on the domain.
-    DnsTxt,
-    /// `https://<domain>/.well-known/latchkey-verification.txt` holding the token.
-    HttpsFile,
-}
-
-impl ProofMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::DnsTxt => "dns_txt",
-            Self::HttpsFile => "https_file",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "dns_txt" => Some(Self::DnsTxt),
-            "https_file" => Some(Self::HttpsFile),
-            _ => None,
-        }
-    }
-
-    /// For people: "DNS TXT record" or "HTTPS file".
-    pub fn describe(self) -> &'static str {
-        match self {
-            Self::DnsTxt => "DNS TXT record",
-            Self::HttpsFile => "HTTPS file",
-        }
-    }
-}
 
 impl OrgDomain {
     /// The URL of the HTTPS proof (the standard port; tests may move it).
@@ -57,7 +24,7 @@ pub(crate) fn file_proves(body: &str, token: &str) -> bool {
     })
 }
 
-impl Core {
+impl Organizations {
     /// Looks for a proof of the domain: the TXT record, then the HTTPS file. On failure, says
     /// what each method found.
     pub(super) async fn find_proof(&self, stored: &OrgDomain) -> Result<ProofMethod, String> {
@@ -74,7 +41,7 @@ impl Core {
     async fn txt_proof(&self, stored: &OrgDomain) -> Result<(), String> {
         let domain = &stored.domain;
         let wanted = stored.txt_record();
-        match self.ports.dns.txt(domain).await {
+        match self.dns.txt(domain).await {
             Ok(records) if records.iter().any(|r| r.trim() == wanted) => Ok(()),
             Ok(records) if records.iter().any(|r| r.trim().starts_with(TXT_PREFIX)) => {
                 Err("a latchkey-verification TXT record is there, but with another token"
@@ -88,7 +55,7 @@ impl Core {
     }
 
     async fn https_proof(&self, stored: &OrgDomain) -> Result<(), String> {
-        let body = self.ports.web_proof.verification_file(&stored.domain).await?;
+        let body = self.web_proof.verification_file(&stored.domain).await?;
         if file_proves(&body, &stored.token) {
             Ok(())
         } else {

@@ -3,10 +3,11 @@
 //! and how patiently they retry.
 
 use std::future::Future;
+use std::sync::Arc;
 
-use crate::Core;
+use crate::clock::Clock;
 use crate::errors::RepoError;
-use crate::outbox::ports::OutboxItem;
+use crate::outbox::ports::{NewOutboxItem, OutboxItem, OutboxRepo};
 
 /// The kinds of outbox items, one per deliverer. Features name theirs from here, so the
 /// outbox knows every kind without depending on the features above it.
@@ -32,10 +33,30 @@ impl DeliveryReport {
     }
 }
 
-impl Core {
+/// The durable queue behind mail and back-channel logout, and the one loop that delivers it.
+#[derive(Clone)]
+pub struct Outbox {
+    repo: Arc<dyn OutboxRepo>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Outbox {
+    pub fn new(repo: Arc<dyn OutboxRepo>, clock: Arc<dyn Clock>) -> Self {
+        Self { repo, clock }
+    }
+
+    /// The queue itself, for the kinds' own queries (statuses, purges, receipts).
+    pub(crate) fn repo(&self) -> &dyn OutboxRepo {
+        self.repo.as_ref()
+    }
+
+    pub(crate) async fn enqueue(&self, item: &NewOutboxItem) -> Result<(), RepoError> {
+        self.repo.enqueue(item).await
+    }
+
     /// Delivers what of `kind` is due now. `backoff[n]` is the pause after the (n+1)th failed
     /// attempt; after the last the item is dead (kept without its payload).
-    pub(crate) async fn drain_outbox<F, Fut>(
+    pub(crate) async fn drain<F, Fut>(
         &self,
         kind: &str,
         backoff: &[i64],
@@ -45,9 +66,8 @@ impl Core {
         F: FnMut(OutboxItem) -> Fut,
         Fut: Future<Output = Result<(), String>>,
     {
-        let now = self.ports.clock.now();
-        let mut due =
-            self.ports.outbox.lease_due(kind, now, now.plus_secs(LEASE_SECS), BATCH).await?;
+        let now = self.clock.now();
+        let mut due = self.repo.lease_due(kind, now, now.plus_secs(LEASE_SECS), BATCH).await?;
         // Oldest first: a lease's rows come back in no particular order.
         due.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         let mut report = DeliveryReport::default();
@@ -55,23 +75,20 @@ impl Core {
             let (id, attempt) =
                 (item.id.clone(), usize::try_from(item.attempts).unwrap_or(usize::MAX));
             let outcome = deliver(item).await;
-            let now = self.ports.clock.now();
+            let now = self.clock.now();
             match outcome {
                 Ok(()) => {
-                    self.ports.outbox.mark_delivered(&id, now).await?;
+                    self.repo.mark_delivered(&id, now).await?;
                     report.delivered += 1;
                 }
                 Err(error) => {
                     if let Some(wait) = backoff.get(attempt) {
                         tracing::warn!(%kind, %id, attempt = attempt + 1, %error, "delivery failed; will retry");
-                        self.ports
-                            .outbox
-                            .retry_later(&id, &error, now.plus_secs(*wait), now)
-                            .await?;
+                        self.repo.retry_later(&id, &error, now.plus_secs(*wait), now).await?;
                         report.retrying += 1;
                     } else {
                         tracing::error!(%kind, %id, %error, "delivery failed for good");
-                        self.ports.outbox.give_up(&id, &error, now).await?;
+                        self.repo.give_up(&id, &error, now).await?;
                         report.dead += 1;
                     }
                 }
@@ -79,15 +96,13 @@ impl Core {
         }
         Ok(report)
     }
-}
 
-impl Core {
     /// Outbox items by kind (`mail`, `backchannel_logout`) and status (`pending`,
     /// `delivered`, `dead`), for metrics. Counts are database-wide, the same on every node.
-    pub async fn outbox_counts(&self) -> Result<Vec<(&'static str, String, u64)>, RepoError> {
+    pub async fn counts(&self) -> Result<Vec<(&'static str, String, u64)>, RepoError> {
         let mut out = Vec::new();
         for kind in KINDS {
-            for (status, n) in self.ports.outbox.count_by_status(kind).await? {
+            for (status, n) in self.repo.count_by_status(kind).await? {
                 out.push((kind, status, n));
             }
         }

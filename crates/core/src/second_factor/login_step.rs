@@ -5,20 +5,20 @@ use super::{
     PENDING_TTL_SECS, SecondFactorError, looks_like_recovery_code, matching_step,
     normalize_recovery_code,
 };
-use crate::Core;
 use crate::accounts::Account;
 use crate::audit::{Actor, Outcome, Record};
 use crate::authority::SignedIn;
 use crate::clock::Timestamp;
 use crate::errors::RepoError;
-use crate::flows::LoginSuccess;
-use crate::flows::throttle::RetryAfter;
+use crate::guard::RetryAfter;
 use crate::return_to::ReturnTo;
+use crate::second_factor::SecondFactor;
 use crate::second_factor::ports::PendingLogin;
 use crate::secret::{OpaqueToken, TokenHash};
 use crate::sessions::ClientInfo;
+use crate::sessions::LoginSuccess;
 
-impl Core {
+impl SecondFactor {
     /// Checks a TOTP or recovery code, counted against the account's limit before it is
     /// checked (a parallel burst of guesses is cut at the limit).
     pub(super) async fn check_code_throttled(
@@ -26,19 +26,19 @@ impl Core {
         account: &Account,
         code: &str,
     ) -> Result<(), SecondFactorError> {
-        let now = self.ports.clock.now();
-        if let Some(RetryAfter(secs)) = self.count_code_attempt(&account.id, now).await? {
+        let now = self.kernel.now();
+        if let Some(RetryAfter(secs)) = self.guard.count_code_attempt(&account.id, now).await? {
             return Err(SecondFactorError::Throttled(secs));
         }
         if self.verify_code(account, code, now).await? {
-            self.code_attempt_succeeded(&account.id).await?;
+            self.guard.code_attempt_succeeded(&account.id).await?;
             Ok(())
         } else {
             let record = Record::new("second_factor.check", Actor::Person(account))
                 .outcome(Outcome::Failure)
                 .target(account)
                 .details(serde_json::json!({ "reason": "wrong code" }));
-            self.audit(record).await;
+            self.audit.record(record).await;
             Err(SecondFactorError::WrongCode)
         }
     }
@@ -49,7 +49,7 @@ impl Core {
         code: &str,
         now: Timestamp,
     ) -> Result<bool, SecondFactorError> {
-        let repo = &self.ports.second_factor;
+        let repo = &self.repo;
         if looks_like_recovery_code(code) {
             let hash = TokenHash::of(&normalize_recovery_code(code));
             return Ok(repo.use_recovery_code(&account.id, &hash, now).await?);
@@ -75,22 +75,22 @@ impl Core {
         if !self.two_factor_status(&account.id).await?.enabled() {
             return Ok(None);
         }
-        let now = self.ports.clock.now();
-        let token = OpaqueToken::generate(self.ports.rng.as_ref());
+        let now = self.kernel.now();
+        let token = OpaqueToken::generate(self.kernel.rng());
         let pending = PendingLogin {
             account: account.id.clone(),
             client: client.clone(),
             next: next.as_str().to_owned(),
             expires_at: now.plus_secs(PENDING_TTL_SECS),
         };
-        self.ports.second_factor.insert_pending_login(&token.hash(), &pending, now).await?;
+        self.repo.insert_pending_login(&token.hash(), &pending, now).await?;
         Ok(Some(token))
     }
 
     /// The account a pending login belongs to, if it is still good (for the second-step page).
     pub async fn pending_login(&self, token: &str) -> Result<Option<PendingLogin>, RepoError> {
         let Some(token) = OpaqueToken::parse(token) else { return Ok(None) };
-        self.ports.second_factor.find_pending_login(&token.hash(), self.ports.clock.now()).await
+        self.repo.find_pending_login(&token.hash(), self.kernel.now()).await
     }
 
     /// The second step of a login: a TOTP or recovery code for the pending login. On success
@@ -112,15 +112,13 @@ impl Core {
         token: &str,
     ) -> Result<(PendingLogin, Account), SecondFactorError> {
         let token = OpaqueToken::parse(token).ok_or(SecondFactorError::Expired)?;
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         let pending = self
-            .ports
-            .second_factor
+            .repo
             .find_pending_login(&token.hash(), now)
             .await?
             .ok_or(SecondFactorError::Expired)?;
         let account = self
-            .ports
             .accounts
             .find_by_id(&pending.account)
             .await?
@@ -137,15 +135,16 @@ impl Core {
     ) -> Result<(LoginSuccess, ReturnTo), SecondFactorError> {
         let (pending, account) = self.pending_account(token).await?;
         let hash = OpaqueToken::parse(token).ok_or(SecondFactorError::Expired)?.hash();
-        if !self.ports.second_factor.consume_pending_login(&hash, self.ports.clock.now()).await? {
+        if !self.repo.consume_pending_login(&hash, self.kernel.now()).await? {
             return Err(SecondFactorError::Expired);
         }
         let record = Record::new("login", Actor::Person(&account))
             .target(&account)
             .from(&pending.client)
             .details(serde_json::json!({ "method": "password+second_factor" }));
-        self.audit(record).await;
-        let cookie = self.start_session(&account.id, pending.client.clone(), replacing).await?;
+        self.audit.record(record).await;
+        let cookie =
+            self.sessions.start_session(&account.id, pending.client.clone(), replacing).await?;
         tracing::info!(account = %account.id, outcome = "success", method = "password+2fa", "login");
         // Stored by us from a parsed `ReturnTo`; parsed again on the way out all the same.
         Ok((LoginSuccess { account, cookie }, ReturnTo::parse_or_account(&pending.next)))
@@ -153,6 +152,6 @@ impl Core {
 
     /// Forgets expired pending logins and WebAuthn ceremonies (housekeeping).
     pub async fn purge_expired_second_factor(&self) -> Result<u64, RepoError> {
-        self.ports.second_factor.purge_expired_second_factor(self.ports.clock.now()).await
+        self.repo.purge_expired_second_factor(self.kernel.now()).await
     }
 }

@@ -17,20 +17,23 @@ mod webauthn;
 
 pub use webauthn::{Ceremony, KeySummary};
 
-use crate::Core;
+use std::sync::Arc;
+
+use crate::accounts::ports::AccountRepo;
 use crate::accounts::{Account, AccountId};
-use crate::audit::{Actor, Record};
+use crate::audit::{Actor, Audit, Record};
 use crate::authority::SignedIn;
 use crate::clock::Timestamp;
 use crate::credentials::Password;
 use crate::errors::RepoError;
 use crate::errors::Unexpected;
-use crate::flows::HashFailure;
-use crate::flows::account_settings::Recheck;
-use crate::flows::throttle::RetryAfter;
+use crate::guard::{Guard, HashFailure, Recheck, RetryAfter};
+use crate::kernel::Kernel;
 use crate::mail;
 use crate::sealed::Sealer;
+use crate::second_factor::ports::SecondFactorRepo;
 use crate::secret::{TokenHash, constant_time_eq};
+use crate::sessions::Sessions;
 
 const ISSUER: &str = "Latchkey";
 const DIGITS: usize = 6;
@@ -39,7 +42,7 @@ const SECRET_BYTES: usize = 20;
 const RECOVERY_CODES: usize = 10;
 /// The password step is good for this long.
 const PENDING_TTL_SECS: i64 = 300;
-pub use crate::flows::STEP_UP_SECS;
+pub use crate::guard::STEP_UP_SECS;
 
 /// What the second factor needs: a key derived from the master key for TOTP secrets, and the
 /// WebAuthn relying party (none when the public URL's host is an IP address).
@@ -57,6 +60,33 @@ impl SecondFactorState {
             totp_secrets: Sealer::new(master_key, b"latchkey totp secrets v1")?,
             webauthn: webauthn::relying_party(public_url),
         })
+    }
+}
+
+/// Two-step verification's service: enrolling and removing factors, and the second step of
+/// a sign-in.
+#[derive(Clone)]
+pub struct SecondFactor {
+    repo: Arc<dyn SecondFactorRepo>,
+    accounts: Arc<dyn AccountRepo>,
+    state: Arc<SecondFactorState>,
+    guard: Guard,
+    sessions: Sessions,
+    audit: Audit,
+    kernel: Kernel,
+}
+
+impl SecondFactor {
+    pub fn new(
+        repo: Arc<dyn SecondFactorRepo>,
+        accounts: Arc<dyn AccountRepo>,
+        state: SecondFactorState,
+        guard: Guard,
+        sessions: Sessions,
+        audit: Audit,
+        kernel: Kernel,
+    ) -> Self {
+        Self { repo, accounts, state: Arc::new(state), guard, sessions, audit, kernel }
     }
 }
 
@@ -173,9 +203,9 @@ fn looks_like_recovery_code(code: &str) -> bool {
     normalize_recovery_code(code).len() == 16
 }
 
-impl Core {
+impl SecondFactor {
     fn totp_for(&self, sealed: &str, account: &Account) -> Result<TOTP, SecondFactorError> {
-        let secret = self.second_factor.totp_secrets.open(sealed).ok_or_else(|| {
+        let secret = self.state.totp_secrets.open(sealed).ok_or_else(|| {
             SecondFactorError::Unexpected(
                 RepoError("a TOTP secret does not open under the master key".into()).into(),
             )
@@ -187,7 +217,7 @@ impl Core {
         &self,
         account: &AccountId,
     ) -> Result<TwoFactorStatus, RepoError> {
-        let repo = &self.ports.second_factor;
+        let repo = &self.repo;
         let totp = repo.find_totp(account).await?.is_some_and(|t| t.confirmed);
         let keys = repo.list_webauthn_credentials(account).await?.len();
         let security_keys = u32::try_from(keys).unwrap_or(u32::MAX);
@@ -201,7 +231,7 @@ impl Core {
         if !signed_in.account().email_verified() {
             return Err(SecondFactorError::EmailNotVerified);
         }
-        if !self.sign_in_is_recent(signed_in) {
+        if !self.guard.sign_in_is_recent(signed_in) {
             return Err(SecondFactorError::SignInAgain);
         }
         Ok(())
@@ -215,14 +245,14 @@ impl Core {
         self.may_change_factors(signed_in)?;
         let account = signed_in.account();
         let mut secret = vec![0u8; SECRET_BYTES];
-        self.ports.rng.fill(&mut secret);
+        self.kernel.rng.fill(&mut secret);
         let sealed = self
-            .second_factor
+            .state
             .totp_secrets
-            .seal(&secret, self.ports.rng.as_ref())
+            .seal(&secret, self.kernel.rng())
             .ok_or(SecondFactorError::NotEnrolling)?;
-        let now = self.ports.clock.now();
-        if !self.ports.second_factor.begin_totp(&account.id, &sealed, now).await? {
+        let now = self.kernel.now();
+        if !self.repo.begin_totp(&account.id, &sealed, now).await? {
             return Err(SecondFactorError::AlreadyEnabled);
         }
         enrolment(secret, account)
@@ -233,15 +263,13 @@ impl Core {
         &self,
         account: &Account,
     ) -> Result<Option<Enrolment>, SecondFactorError> {
-        match self.ports.second_factor.find_totp(&account.id).await? {
+        match self.repo.find_totp(&account.id).await? {
             Some(record) if !record.confirmed => {
-                let secret =
-                    self.second_factor.totp_secrets.open(&record.secret).ok_or_else(|| {
-                        SecondFactorError::Unexpected(
-                            RepoError("a TOTP secret does not open under the master key".into())
-                                .into(),
-                        )
-                    })?;
+                let secret = self.state.totp_secrets.open(&record.secret).ok_or_else(|| {
+                    SecondFactorError::Unexpected(
+                        RepoError("a TOTP secret does not open under the master key".into()).into(),
+                    )
+                })?;
                 enrolment(secret, account).map(Some)
             }
             _ => Ok(None),
@@ -259,28 +287,25 @@ impl Core {
         if !account.email_verified() {
             return Err(SecondFactorError::EmailNotVerified);
         }
-        let record = self
-            .ports
-            .second_factor
-            .find_totp(&account.id)
-            .await?
-            .ok_or(SecondFactorError::NotEnrolling)?;
+        let record =
+            self.repo.find_totp(&account.id).await?.ok_or(SecondFactorError::NotEnrolling)?;
         if record.confirmed {
             return Err(SecondFactorError::AlreadyEnabled);
         }
         let totp = self.totp_for(&record.secret, account)?;
-        let now = self.ports.clock.now();
-        if let Some(RetryAfter(secs)) = self.count_code_attempt(&account.id, now).await? {
+        let now = self.kernel.now();
+        if let Some(RetryAfter(secs)) = self.guard.count_code_attempt(&account.id, now).await? {
             return Err(SecondFactorError::Throttled(secs));
         }
         let step = matching_step(&totp, code, now).ok_or(SecondFactorError::WrongCode)?;
-        self.code_attempt_succeeded(&account.id).await?;
-        if !self.ports.second_factor.confirm_totp(&account.id, step, now).await? {
+        self.guard.code_attempt_succeeded(&account.id).await?;
+        if !self.repo.confirm_totp(&account.id, step, now).await? {
             return Err(SecondFactorError::NotEnrolling);
         }
         let codes = self.replace_recovery_codes(&account.id).await?;
         tracing::info!(account = %account.id, "two-step verification turned on");
-        self.audit(Record::new("two_factor.totp_enabled", Actor::Person(account)).target(account))
+        self.audit
+            .record(Record::new("two_factor.totp_enabled", Actor::Person(account)).target(account))
             .await;
         self.security_notice(account, "Two-step verification was turned on for your account.")
             .await;
@@ -288,18 +313,18 @@ impl Core {
     }
 
     async fn replace_recovery_codes(&self, account: &AccountId) -> Result<Vec<String>, RepoError> {
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         let mut shown = Vec::with_capacity(RECOVERY_CODES);
         let mut hashes = Vec::with_capacity(RECOVERY_CODES);
         for _ in 0..RECOVERY_CODES {
             let mut raw = [0u8; 10];
-            self.ports.rng.fill(&mut raw);
+            self.kernel.rng.fill(&mut raw);
             let code = base32_crockford(&raw);
             hashes.push(TokenHash::of(&code));
             let groups: Vec<&str> = (0..4).map(|i| &code[i * 4..i * 4 + 4]).collect();
             shown.push(groups.join("-"));
         }
-        self.ports.second_factor.replace_recovery_codes(account, &hashes, now).await?;
+        self.repo.replace_recovery_codes(account, &hashes, now).await?;
         Ok(shown)
     }
 
@@ -315,11 +340,12 @@ impl Core {
         }
         let codes = self.replace_recovery_codes(&account.id).await?;
         tracing::info!(account = %account.id, "recovery codes regenerated");
-        self.audit(
-            Record::new("two_factor.recovery_codes_replaced", Actor::Person(account))
-                .target(account),
-        )
-        .await;
+        self.audit
+            .record(
+                Record::new("two_factor.recovery_codes_replaced", Actor::Person(account))
+                    .target(account),
+            )
+            .await;
         self.security_notice(
             account,
             "New recovery codes were created; the old ones no longer work.",
@@ -336,7 +362,7 @@ impl Core {
         password: &Password,
         code: &str,
     ) -> Result<(), SecondFactorError> {
-        if !self.sign_in_is_recent(signed_in) {
+        if !self.guard.sign_in_is_recent(signed_in) {
             return Err(SecondFactorError::SignInAgain);
         }
         let account = signed_in.account();
@@ -346,12 +372,13 @@ impl Core {
             return Err(SecondFactorError::NotEnabled);
         }
         self.check_code_throttled(account, code).await?;
-        self.ports.second_factor.delete_totp(&account.id).await?;
+        self.repo.delete_totp(&account.id).await?;
         if status.security_keys == 0 {
-            self.ports.second_factor.delete_recovery_codes(&account.id).await?;
+            self.repo.delete_recovery_codes(&account.id).await?;
         }
         tracing::info!(account = %account.id, "two-step verification turned off");
-        self.audit(Record::new("two_factor.totp_disabled", Actor::Person(account)).target(account))
+        self.audit
+            .record(Record::new("two_factor.totp_disabled", Actor::Person(account)).target(account))
             .await;
         self.security_notice(account, "Two-step verification was turned off for your account.")
             .await;
@@ -365,11 +392,27 @@ impl Core {
         admin: &crate::authority::SiteAdmin,
         email: &crate::accounts::Email,
     ) -> Result<Option<Account>, RepoError> {
-        let Some(account) = self.ports.accounts.find_by_email(email).await? else {
+        let Some(account) = self.accounts.find_by_email(email).await? else {
             return Ok(None);
         };
         self.clear_second_factors(&account, Actor::Site(admin)).await?;
         Ok(Some(account))
+    }
+
+    /// Removes every factor of the account: the authenticator app, its recovery codes and
+    /// every key. Returns whether there was an app, and how many keys went.
+    pub(crate) async fn remove_all_factors(
+        &self,
+        account: &AccountId,
+    ) -> Result<(bool, usize), RepoError> {
+        let authenticator_app = self.repo.find_totp(account).await?.is_some();
+        self.repo.delete_totp(account).await?;
+        self.repo.delete_recovery_codes(account).await?;
+        let keys = self.repo.list_webauthn_credentials(account).await?;
+        for key in &keys {
+            self.repo.delete_webauthn_credential(account, &key.id).await?;
+        }
+        Ok((authenticator_app, keys.len()))
     }
 
     /// Removes every second factor of the account (an administrator's reset) and tells them.
@@ -378,13 +421,9 @@ impl Core {
         account: &Account,
         actor: Actor<'_>,
     ) -> Result<(), RepoError> {
-        self.ports.second_factor.delete_totp(&account.id).await?;
-        self.ports.second_factor.delete_recovery_codes(&account.id).await?;
-        for key in self.ports.second_factor.list_webauthn_credentials(&account.id).await? {
-            self.ports.second_factor.delete_webauthn_credential(&account.id, &key.id).await?;
-        }
+        self.remove_all_factors(&account.id).await?;
         tracing::info!(account = %account.id, "two-step verification reset by an administrator");
-        self.audit(Record::new("two_factor.reset", actor).target(account)).await;
+        self.audit.record(Record::new("two_factor.reset", actor).target(account)).await;
         self.security_notice(
             account,
             "An administrator turned off two-step verification for your account. Set it up again from your account's security page.",
@@ -399,7 +438,7 @@ impl Core {
         signed_in: &SignedIn,
         password: &Password,
     ) -> Result<(), SecondFactorError> {
-        match self.recheck_password(signed_in, password).await? {
+        match self.guard.recheck_password(signed_in, password).await? {
             Recheck::Right => Ok(()),
             Recheck::Wrong => Err(SecondFactorError::WrongPassword),
             Recheck::Throttled(secs) => Err(SecondFactorError::Throttled(secs)),
@@ -407,8 +446,9 @@ impl Core {
     }
 
     async fn security_notice(&self, account: &Account, what: &str) {
-        let link = format!("{}/account/security", self.settings.public_url);
-        self.send_mail(mail::security_changed(&account.email, account.name.as_str(), what, &link))
+        let link = format!("{}/account/security", self.kernel.public_url());
+        self.kernel
+            .send_mail(mail::security_changed(&account.email, account.name.as_str(), what, &link))
             .await;
     }
 }

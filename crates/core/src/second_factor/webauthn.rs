@@ -15,18 +15,18 @@ use webauthn_rs::prelude::{
     RequestChallengeResponse, Url, Uuid, Webauthn, WebauthnBuilder,
 };
 
-use crate::Core;
 use crate::accounts::{Account, AccountId};
 use crate::audit::{Actor, Record};
 use crate::authority::SignedIn;
 use crate::clock::Timestamp;
 use crate::errors::RepoError;
-use crate::flows::LoginSuccess;
 use crate::return_to::ReturnTo;
+use crate::second_factor::SecondFactor;
 use crate::second_factor::SecondFactorError;
 use crate::second_factor::ports::{WebauthnChallenge, WebauthnCredential};
 use crate::secret::OpaqueToken;
 use crate::sessions::ClientInfo;
+use crate::sessions::LoginSuccess;
 
 const CHALLENGE_TTL_SECS: i64 = 300;
 const REGISTER: &str = "register";
@@ -75,14 +75,14 @@ fn user_handle(account: &AccountId) -> Result<Uuid, SecondFactorError> {
     Uuid::parse_str(account.as_str()).map_err(|e| unexpected(format!("account id: {e}")))
 }
 
-impl Core {
+impl SecondFactor {
     fn webauthn(&self) -> Result<&Webauthn, SecondFactorError> {
-        self.second_factor.webauthn.as_ref().ok_or(SecondFactorError::KeysUnavailable)
+        self.state.webauthn.as_ref().ok_or(SecondFactorError::KeysUnavailable)
     }
 
     /// Whether security keys can be used with this public URL.
     pub fn security_keys_available(&self) -> bool {
-        self.second_factor.webauthn.is_some()
+        self.state.webauthn.is_some()
     }
 
     async fn save_ceremony(
@@ -92,10 +92,9 @@ impl Core {
         state: &impl serde::Serialize,
         options: &impl serde::Serialize,
     ) -> Result<Ceremony, SecondFactorError> {
-        let now = self.ports.clock.now();
-        let id = OpaqueToken::generate(self.ports.rng.as_ref()).expose().to_owned();
-        self.ports
-            .second_factor
+        let now = self.kernel.now();
+        let id = OpaqueToken::generate(self.kernel.rng()).expose().to_owned();
+        self.repo
             .insert_webauthn_challenge(&WebauthnChallenge {
                 id: id.clone(),
                 account: account.cloned(),
@@ -112,10 +111,9 @@ impl Core {
         id: &str,
         purpose: &str,
     ) -> Result<(Option<AccountId>, T), SecondFactorError> {
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         let c = self
-            .ports
-            .second_factor
+            .repo
             .take_webauthn_challenge(id, purpose, now)
             .await?
             .ok_or(SecondFactorError::Expired)?;
@@ -127,7 +125,7 @@ impl Core {
         &self,
         account: &AccountId,
     ) -> Result<Vec<(WebauthnCredential, Passkey)>, SecondFactorError> {
-        let stored = self.ports.second_factor.list_webauthn_credentials(account).await?;
+        let stored = self.repo.list_webauthn_credentials(account).await?;
         stored
             .into_iter()
             .map(|c| {
@@ -142,8 +140,7 @@ impl Core {
         account: &AccountId,
     ) -> Result<Vec<KeySummary>, RepoError> {
         Ok(self
-            .ports
-            .second_factor
+            .repo
             .list_webauthn_credentials(account)
             .await?
             .into_iter()
@@ -217,9 +214,9 @@ impl Core {
         let credential: RegisterPublicKeyCredential =
             serde_json::from_str(credential).map_err(refused)?;
         let key = webauthn.finish_passkey_registration(&credential, &state).map_err(refused)?;
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         let stored = WebauthnCredential {
-            id: self.new_id(now),
+            id: self.kernel.new_id(now),
             account: account.id.clone(),
             credential_id: credential_id_text(key.cred_id()),
             passkey: serde_json::to_string(&key).map_err(unexpected)?,
@@ -227,12 +224,12 @@ impl Core {
             created_at: now,
             last_used_at: None,
         };
-        self.ports.second_factor.insert_webauthn_credential(&stored).await?;
+        self.repo.insert_webauthn_credential(&stored).await?;
         tracing::info!(account = %account.id, key = %stored.id, "security key registered");
         let record = Record::new("two_factor.key_added", Actor::Person(account))
             .target(account)
             .details(serde_json::json!({ "key": stored.id, "nickname": nickname }));
-        self.audit(record).await;
+        self.audit.record(record).await;
         self.security_notice(
             account,
             &format!("A security key or passkey named \"{nickname}\" was added to your account."),
@@ -254,7 +251,7 @@ impl Core {
         {
             return Err(SecondFactorError::BadNickname);
         }
-        Ok(self.ports.second_factor.rename_webauthn_credential(&account.id, id, nickname).await?)
+        Ok(self.repo.rename_webauthn_credential(&account.id, id, nickname).await?)
     }
 
     /// Removes a key: needs a recent sign-in and the password (counted before it is checked).
@@ -264,18 +261,18 @@ impl Core {
         password: &crate::credentials::Password,
         id: &str,
     ) -> Result<bool, SecondFactorError> {
-        if !self.sign_in_is_recent(signed_in) {
+        if !self.guard.sign_in_is_recent(signed_in) {
             return Err(SecondFactorError::SignInAgain);
         }
         let account = signed_in.account();
         self.recheck_or_refuse(signed_in, password).await?;
-        let removed = self.ports.second_factor.delete_webauthn_credential(&account.id, id).await?;
+        let removed = self.repo.delete_webauthn_credential(&account.id, id).await?;
         if removed {
             tracing::info!(account = %account.id, key = %id, "security key removed");
             let record = Record::new("two_factor.key_removed", Actor::Person(account))
                 .target(account)
                 .details(serde_json::json!({ "key": id }));
-            self.audit(record).await;
+            self.audit.record(record).await;
             self.security_notice(
                 account,
                 "A security key or passkey was removed from your account.",
@@ -346,8 +343,7 @@ impl Core {
             webauthn.identify_discoverable_authentication(&credential).map_err(refused)?;
         let cred_id = credential_id_text(cred_id);
         let stored = self
-            .ports
-            .second_factor
+            .repo
             .find_webauthn_credential(&cred_id)
             .await?
             .filter(|c| user_handle(&c.account).is_ok_and(|h| h == handle))
@@ -357,7 +353,6 @@ impl Core {
             .finish_discoverable_authentication_v2(&credential, state, DiscoverableKey::from(&key))
             .map_err(refused)?;
         let account = self
-            .ports
             .accounts
             .find_by_id(&stored.account)
             .await?
@@ -370,8 +365,8 @@ impl Core {
             .target(&account)
             .from(&client)
             .details(serde_json::json!({ "method": "passkey" }));
-        self.audit(record).await;
-        let cookie = self.start_session(&account.id, client, replacing).await?;
+        self.audit.record(record).await;
+        let cookie = self.sessions.start_session(&account.id, client, replacing).await?;
         tracing::info!(account = %account.id, outcome = "success", method = "passkey", "login");
         Ok(LoginSuccess { account, cookie })
     }
@@ -381,11 +376,11 @@ impl Core {
         account: &AccountId,
         result: &webauthn_rs::prelude::AuthenticationResult,
     ) -> Result<(), SecondFactorError> {
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         for (stored, mut key) in self.passkeys(account).await? {
             if key.update_credential(result).is_some() {
                 let json = serde_json::to_string(&key).map_err(unexpected)?;
-                self.ports.second_factor.record_webauthn_use(&stored.id, &json, now).await?;
+                self.repo.record_webauthn_use(&stored.id, &json, now).await?;
             }
         }
         Ok(())

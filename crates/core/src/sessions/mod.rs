@@ -5,5 +5,7 @@ pub mod model;
 mod service;
 
 pub use model::{ClientInfo, Session, SessionId};
-pub use service::{NewSessionCookie, SessionError, SignedOutEverywhere};
+pub use service::{
+    LoginSuccess, NewSessionCookie, SessionError, SessionLifetimes, Sessions, SignedOutEverywhere,
+};
 pub mod ports;

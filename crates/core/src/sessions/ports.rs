@@ -28,3 +28,14 @@ pub trait SessionRepo: Send + Sync {
     /// Deletes sessions past `expires_at` or last seen before `idle_before`.
     async fn delete_expired(&self, now: Timestamp, idle_before: Timestamp) -> RepoResult<u64>;
 }
+
+/// Told when sessions end, so what signed in under them ends too: the OpenID provider revokes
+/// its grants and queues back-channel logout. Implemented by a feature above this one and
+/// plugged in by the wiring, so sessions never import it.
+#[async_trait]
+pub trait SessionEndListener: Send + Sync {
+    /// Returns the ids of the deliveries queued, for a receipt.
+    async fn sessions_ended(&self, ended: &[SessionId]) -> RepoResult<Vec<String>>;
+    /// A sealed receipt for those deliveries (`None` when there are none).
+    fn receipt(&self, deliveries: &[String]) -> Option<String>;
+}

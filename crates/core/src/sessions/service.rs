@@ -1,10 +1,15 @@
-//! Session use cases on [`Core`].
+//! The sessions service: starting, resolving, listing and ending browser sessions.
 
-use crate::Core;
+use std::sync::Arc;
+
 use crate::accounts::AccountId;
+use crate::accounts::ports::AccountRepo;
+use crate::audit::Audit;
 use crate::authority::SignedIn;
 use crate::errors::RepoError;
+use crate::kernel::Kernel;
 use crate::secret::OpaqueToken;
+use crate::sessions::ports::{SessionEndListener, SessionRepo};
 use crate::sessions::{ClientInfo, Session, SessionId};
 
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +25,13 @@ pub struct NewSessionCookie {
     pub token: OpaqueToken,
 }
 
+/// A finished sign-in: the account and its new session's cookie.
+#[derive(Debug)]
+pub struct LoginSuccess {
+    pub account: crate::accounts::Account,
+    pub cookie: NewSessionCookie,
+}
+
 /// `last_seen_at` is written at most this often, so reading a page is not a write.
 const TOUCH_INTERVAL_SECS: i64 = 60;
 
@@ -27,11 +39,41 @@ const TOUCH_INTERVAL_SECS: i64 = 60;
 #[derive(Debug, Clone)]
 pub struct SignedOutEverywhere {
     pub sessions: u64,
-    /// For `Core::sign_out_report`; `None` when no product had to be told.
+    /// For `OidcProvider::sign_out_report`; `None` when no product had to be told.
     pub receipt: Option<String>,
 }
 
-impl Core {
+/// How long sessions live.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLifetimes {
+    /// Absolute lifetime of a browser session.
+    pub absolute_secs: i64,
+    /// A session unused for this long ends.
+    pub idle_secs: i64,
+}
+
+#[derive(Clone)]
+pub struct Sessions {
+    repo: Arc<dyn SessionRepo>,
+    accounts: Arc<dyn AccountRepo>,
+    listener: Arc<dyn SessionEndListener>,
+    audit: Audit,
+    kernel: Kernel,
+    lifetimes: SessionLifetimes,
+}
+
+impl Sessions {
+    pub fn new(
+        repo: Arc<dyn SessionRepo>,
+        accounts: Arc<dyn AccountRepo>,
+        listener: Arc<dyn SessionEndListener>,
+        audit: Audit,
+        kernel: Kernel,
+        lifetimes: SessionLifetimes,
+    ) -> Self {
+        Self { repo, accounts, listener, audit, kernel, lifetimes }
+    }
+
     /// Starts a session for `account`. Signing in again in a browser that had a session
     /// replaces it: `replacing` (that browser's session, of whichever account) ends first.
     pub(crate) async fn start_session(
@@ -45,18 +87,18 @@ impl Core {
                 .await
                 .map_err(|SessionError::Unexpected(e)| e)?;
         }
-        let now = self.ports.clock.now();
-        let token = OpaqueToken::generate(self.ports.rng.as_ref());
+        let now = self.kernel.now();
+        let token = OpaqueToken::generate(self.kernel.rng());
         let session = Session {
-            id: SessionId::from_stored(self.new_id(now)),
+            id: SessionId::from_stored(self.kernel.new_id(now)),
             token_hash: token.hash(),
             account: account.clone(),
             client,
             created_at: now,
             last_seen_at: now,
-            expires_at: now.plus_secs(self.settings.session_lifetime_secs),
+            expires_at: now.plus_secs(self.lifetimes.absolute_secs),
         };
-        self.ports.sessions.insert(&session).await?;
+        self.repo.insert(&session).await?;
         Ok(NewSessionCookie { session, token })
     }
 
@@ -69,28 +111,26 @@ impl Core {
         let Some(token) = OpaqueToken::parse(cookie_value) else {
             return Ok(None);
         };
-        let Some((session, account)) =
-            self.ports.sessions.find_by_token_hash(&token.hash()).await?
-        else {
+        let Some((session, account)) = self.repo.find_by_token_hash(&token.hash()).await? else {
             return Ok(None);
         };
-        let now = self.ports.clock.now();
-        let idle_deadline = session.last_seen_at.plus_secs(self.settings.session_idle_secs);
+        let now = self.kernel.now();
+        let idle_deadline = session.last_seen_at.plus_secs(self.lifetimes.idle_secs);
         if now >= session.expires_at || now >= idle_deadline || !account.is_active() {
-            self.ports.sessions.delete(&account.id, &session.id).await?;
+            self.repo.delete(&account.id, &session.id).await?;
             return Ok(None);
         }
         if session.last_seen_at.secs_until(now) >= TOUCH_INTERVAL_SECS {
-            self.ports.sessions.touch(&session.id, now).await?;
+            self.repo.touch(&session.id, now).await?;
         }
         Ok(Some(SignedIn::new(session, account)))
     }
 
     pub async fn list_sessions(&self, account: &AccountId) -> Result<Vec<Session>, SessionError> {
-        let now = self.ports.clock.now();
-        let mut sessions = self.ports.sessions.list_for_account(account).await?;
+        let now = self.kernel.now();
+        let mut sessions = self.repo.list_for_account(account).await?;
         sessions.retain(|s| {
-            now < s.expires_at && now < s.last_seen_at.plus_secs(self.settings.session_idle_secs)
+            now < s.expires_at && now < s.last_seen_at.plus_secs(self.lifetimes.idle_secs)
         });
         Ok(sessions)
     }
@@ -101,14 +141,14 @@ impl Core {
         account: &AccountId,
         session: &SessionId,
     ) -> Result<bool, SessionError> {
-        let ended = self.ports.sessions.delete(account, session).await?;
+        let ended = self.repo.delete(account, session).await?;
         if ended {
-            self.sessions_ended(std::slice::from_ref(session)).await?;
-            if let Some(who) = self.ports.accounts.find_by_id(account).await? {
+            self.listener.sessions_ended(std::slice::from_ref(session)).await?;
+            if let Some(who) = self.accounts.find_by_id(account).await? {
                 let record = crate::audit::Record::new("logout", crate::audit::Actor::Person(&who))
                     .target(&who)
                     .details(serde_json::json!({ "session": session.as_str() }));
-                self.audit(record).await;
+                self.audit.record(record).await;
             }
         }
         Ok(ended)
@@ -123,13 +163,13 @@ impl Core {
         account: &AccountId,
     ) -> Result<SignedOutEverywhere, SessionError> {
         let (sessions, deliveries) = self.end_sessions_except(account, None).await?;
-        if let Some(who) = self.ports.accounts.find_by_id(account).await? {
+        if let Some(who) = self.accounts.find_by_id(account).await? {
             let record = crate::audit::Record::new("logout", crate::audit::Actor::Person(&who))
                 .target(&who)
                 .details(serde_json::json!({ "everywhere": true, "sessions": sessions }));
-            self.audit(record).await;
+            self.audit.record(record).await;
         }
-        Ok(SignedOutEverywhere { sessions, receipt: self.sign_out_receipt(&deliveries) })
+        Ok(SignedOutEverywhere { sessions, receipt: self.listener.receipt(&deliveries) })
     }
 
     /// Ends every session of the account but `keep`; products signed in under them are
@@ -139,15 +179,15 @@ impl Core {
         account: &AccountId,
         keep: Option<&SessionId>,
     ) -> Result<(u64, Vec<String>), SessionError> {
-        let ended = self.ports.sessions.delete_all_for_account(account, keep).await?;
-        let deliveries = self.sessions_ended(&ended).await?;
+        let ended = self.repo.delete_all_for_account(account, keep).await?;
+        let deliveries = self.listener.sessions_ended(&ended).await?;
         Ok((u64::try_from(ended.len()).unwrap_or(u64::MAX), deliveries))
     }
 
     /// Housekeeping run by the background job.
     pub async fn purge_expired_sessions(&self) -> Result<u64, SessionError> {
-        let now = self.ports.clock.now();
-        let idle_before = now.plus_secs(-self.settings.session_idle_secs);
-        Ok(self.ports.sessions.delete_expired(now, idle_before).await?)
+        let now = self.kernel.now();
+        let idle_before = now.plus_secs(-self.lifetimes.idle_secs);
+        Ok(self.repo.delete_expired(now, idle_before).await?)
     }
 }

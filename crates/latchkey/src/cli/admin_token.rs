@@ -39,9 +39,11 @@ pub async fn run(cmd: AdminTokenCommand, config: Config, json: bool) -> Result<(
             let email =
                 Email::parse(&email).map_err(|e| Failure::Usage(format!("--email: {e}")))?;
             let (token, secret) =
-                core.create_admin_token(&admin, &email, &label).await.map_err(|e| match e {
-                    AdminTokenError::BadLabel => Failure::Usage(format!("--label: {e}")),
-                    other => Failure::Refused(other.to_string()),
+                core.accounts().create_admin_token(&admin, &email, &label).await.map_err(|e| {
+                    match e {
+                        AdminTokenError::BadLabel => Failure::Usage(format!("--label: {e}")),
+                        other => Failure::Refused(other.to_string()),
+                    }
                 })?;
             if json {
                 print_json(&json!({ "id": token.id, "token": secret, "email": email.as_str() }));
@@ -56,6 +58,7 @@ pub async fn run(cmd: AdminTokenCommand, config: Config, json: bool) -> Result<(
         }
         AdminTokenCommand::List => {
             let tokens = core
+                .accounts()
                 .list_admin_tokens(&admin)
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?;
@@ -83,6 +86,7 @@ pub async fn run(cmd: AdminTokenCommand, config: Config, json: bool) -> Result<(
         }
         AdminTokenCommand::Revoke { id } => {
             let revoked = core
+                .accounts()
                 .revoke_admin_token(&admin, &id)
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?;

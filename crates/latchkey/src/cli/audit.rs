@@ -45,7 +45,8 @@ pub async fn run(cmd: AuditCommand, config: Config, json: bool) -> Result<(), Fa
     let site = backend.site_admin();
     let scope = match &cmd.org {
         Some(org) => AuditScope::Org(
-            core.org_admin_as_site_admin(&site, org)
+            core.orgs()
+                .org_admin_as_site_admin(&site, org)
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?,
         ),
@@ -58,7 +59,7 @@ pub async fn run(cmd: AuditCommand, config: Config, json: bool) -> Result<(), Fa
         until: cmd.until,
         ..AuditQuery::default()
     };
-    let filter = core.audit_filter(&query).await.map_err(|e| match e {
+    let filter = core.audit().audit_filter(&query).await.map_err(|e| match e {
         AuditFilterError::Invalid(message) => Failure::Usage(message),
         AuditFilterError::Unexpected(e) => Failure::Refused(e.to_string()),
     })?;
@@ -73,8 +74,11 @@ pub async fn run(cmd: AuditCommand, config: Config, json: bool) -> Result<(), Fa
         out.write_all(format.header().as_bytes()).map_err(failed)?;
     }
     let mut first = true;
-    while let Some(events) =
-        core.next_export_page(&mut export).await.map_err(|e| Failure::Refused(e.to_string()))?
+    while let Some(events) = core
+        .audit()
+        .next_export_page(&mut export)
+        .await
+        .map_err(|e| Failure::Refused(e.to_string()))?
     {
         for e in &events {
             let line = if json {

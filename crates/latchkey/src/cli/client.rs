@@ -68,6 +68,20 @@ fn register_failure(e: RegisterClientError) -> Failure {
     }
 }
 
+/// `--grant` values; none means the authorization code flow with refresh tokens.
+fn parse_grants(grants: &[String]) -> Result<Vec<GrantType>, Failure> {
+    if grants.is_empty() {
+        return Ok(vec![GrantType::AuthorizationCode, GrantType::RefreshToken]);
+    }
+    grants
+        .iter()
+        .map(|g| {
+            GrantType::parse(g)
+                .ok_or_else(|| Failure::Usage(format!("--grant: unknown grant type {g:?}")))
+        })
+        .collect()
+}
+
 pub async fn run(cmd: ClientCommand, config: Config, json: bool) -> Result<(), Failure> {
     match cmd {
         ClientCommand::Create {
@@ -92,18 +106,7 @@ pub async fn run(cmd: ClientCommand, config: Config, json: bool) -> Result<(), F
                 (None, Some(uri)) => Some(ClientKeys::Uri(uri)),
                 (None, None) => None,
             };
-            let grant_types = if grants.is_empty() {
-                vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
-            } else {
-                grants
-                    .iter()
-                    .map(|g| {
-                        GrantType::parse(g).ok_or_else(|| {
-                            Failure::Usage(format!("--grant: unknown grant type {g:?}"))
-                        })
-                    })
-                    .collect::<Result<_, _>>()?
-            };
+            let grant_types = parse_grants(&grants)?;
             let id_token_alg = SigningAlg::parse(&id_token_alg).ok_or_else(|| {
                 Failure::Usage("--id-token-alg: use RS256, ES256 or EdDSA".into())
             })?;
@@ -124,6 +127,7 @@ pub async fn run(cmd: ClientCommand, config: Config, json: bool) -> Result<(), F
                 .map_err(|e| Failure::Refused(e.to_string()))?;
             let registered = backend
                 .core
+                .oidc()
                 .register_client(&backend.site_admin(), request)
                 .await
                 .map_err(register_failure)?;
@@ -152,6 +156,7 @@ pub async fn run(cmd: ClientCommand, config: Config, json: bool) -> Result<(), F
                 .map_err(|e| Failure::Refused(e.to_string()))?;
             let clients = backend
                 .core
+                .oidc()
                 .list_clients(&backend.site_admin())
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?;

@@ -25,6 +25,7 @@ pub async fn run(cmd: KeysCommand, config: Config, json: bool) -> Result<(), Fai
                 .map_err(|e| Failure::Refused(e.to_string()))?;
             let created = backend
                 .core
+                .oidc()
                 .rotate_signing_keys(&backend.site_admin())
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?;

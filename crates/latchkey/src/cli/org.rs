@@ -117,16 +117,17 @@ async fn run_account(
         AccountStep::List(org) => return list_accounts(core, site, &org, json).await,
     };
     let target = email(&who.email, "--email")?;
-    let admin = core.org_admin_as_site_admin(site, &who.org).await.map_err(refused)?;
-    let account =
-        core.act_on_managed_account(&admin, &target, &action).await.map_err(|e| match e {
+    let admin = core.orgs().org_admin_as_site_admin(site, &who.org).await.map_err(refused)?;
+    let account = core.orgs().act_on_managed_account(&admin, &target, &action).await.map_err(
+        |e| match e {
             ManagedActionError::BadValue(_) | ManagedActionError::UnknownAction(_) => {
                 Failure::Usage(e.to_string())
             }
             other => Failure::Refused(other.to_string()),
-        })?;
+        },
+    )?;
     let summary =
-        core.account_summary(&account).await.map_err(|e| Failure::Refused(e.to_string()))?;
+        core.orgs().account_summary(&account).await.map_err(|e| Failure::Refused(e.to_string()))?;
     if json {
         print_json(&json!(summary));
     } else {
@@ -141,9 +142,12 @@ async fn list_accounts(
     org: &str,
     json: bool,
 ) -> Result<(), Failure> {
-    let admin = core.org_admin_as_site_admin(site, org).await.map_err(refused)?;
-    let accounts =
-        core.managed_accounts(&admin, 10_000).await.map_err(|e| Failure::Refused(e.to_string()))?;
+    let admin = core.orgs().org_admin_as_site_admin(site, org).await.map_err(refused)?;
+    let accounts = core
+        .orgs()
+        .managed_accounts(&admin, 10_000)
+        .await
+        .map_err(|e| Failure::Refused(e.to_string()))?;
     if json {
         let items: Vec<_> = accounts.iter().map(ManagedAccount::to_json).collect();
         print_json(&json!({ "accounts": items }));
@@ -216,7 +220,8 @@ pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Fail
     match cmd {
         OrgCommand::Create { name, admin } => {
             let admin = email(&admin, "--admin")?;
-            let org = core.create_organization(&site, &name, &admin).await.map_err(refused)?;
+            let org =
+                core.orgs().create_organization(&site, &name, &admin).await.map_err(refused)?;
             if json {
                 print_json(&json!({ "org_id": org.id, "name": org.name }));
             } else {
@@ -225,6 +230,7 @@ pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Fail
         }
         OrgCommand::List => {
             let orgs = core
+                .orgs()
                 .list_organizations(&site)
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?;
@@ -240,8 +246,8 @@ pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Fail
         }
         OrgCommand::Admin(AdminCommand::Add { org, email: who }) => {
             let who = email(&who, "--email")?;
-            let admin = core.org_admin_as_site_admin(&site, &org).await.map_err(refused)?;
-            let added = core.add_org_admin(&admin, &who).await.map_err(refused)?;
+            let admin = core.orgs().org_admin_as_site_admin(&site, &org).await.map_err(refused)?;
+            let added = core.orgs().add_org_admin(&admin, &who).await.map_err(refused)?;
             if json {
                 print_json(&json!({ "org_id": org, "email": who.as_str(), "added": added }));
             } else if added {
@@ -251,8 +257,8 @@ pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Fail
             }
         }
         OrgCommand::Domain(DomainCommand::Add { org, domain }) => {
-            let admin = core.org_admin_as_site_admin(&site, &org).await.map_err(refused)?;
-            let added = core.add_domain(&admin, &domain).await.map_err(refused)?;
+            let admin = core.orgs().org_admin_as_site_admin(&site, &org).await.map_err(refused)?;
+            let added = core.orgs().add_domain(&admin, &domain).await.map_err(refused)?;
             if json {
                 print_json(&added.to_json());
             } else {
@@ -269,9 +275,9 @@ pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Fail
             }
         }
         OrgCommand::Domain(DomainCommand::Verify { org, domain }) => {
-            let admin = core.org_admin_as_site_admin(&site, &org).await.map_err(refused)?;
+            let admin = core.orgs().org_admin_as_site_admin(&site, &org).await.map_err(refused)?;
             let DomainCheck { domain, detail } =
-                core.verify_domain(&admin, &domain).await.map_err(refused)?;
+                core.orgs().verify_domain(&admin, &domain).await.map_err(refused)?;
             if json {
                 let mut doc = domain.to_json();
                 doc["detail"] = detail.into();
@@ -282,9 +288,12 @@ pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Fail
         }
         OrgCommand::Account(cmd) => run_account(core, &site, cmd, json).await?,
         OrgCommand::Domain(DomainCommand::List { org }) => {
-            let admin = core.org_admin_as_site_admin(&site, &org).await.map_err(refused)?;
-            let domains =
-                core.list_domains(&admin).await.map_err(|e| Failure::Refused(e.to_string()))?;
+            let admin = core.orgs().org_admin_as_site_admin(&site, &org).await.map_err(refused)?;
+            let domains = core
+                .orgs()
+                .list_domains(&admin)
+                .await
+                .map_err(|e| Failure::Refused(e.to_string()))?;
             if json {
                 print_json(
                     &json!({ "domains": domains.iter().map(OrgDomain::to_json).collect::<Vec<_>>() }),

@@ -28,7 +28,7 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
     eprintln!(
         "Latchkey is running at {public_url} (listening on {addr}); mail goes to {mail_target}."
     );
-    match app.core().has_site_admin().await {
+    match app.core().accounts().has_site_admin().await {
         Ok(false) => eprintln!(
             "No site admin exists yet. Create one with:\n  \
              echo 'a-long-password' | latchkey user create --email you@example.com --name 'Your Name' \

@@ -80,12 +80,14 @@ pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Fai
                 email_verified: verified,
                 site_admin,
             };
-            let account =
-                backend.core.create_account(&backend.site_admin(), request).await.map_err(|e| {
-                    match e {
-                        CreateAccountError::EmailTaken => Failure::Refused(e.to_string()),
-                        other => Failure::Refused(other.to_string()),
-                    }
+            let account = backend
+                .core
+                .accounts()
+                .create_account(&backend.site_admin(), request)
+                .await
+                .map_err(|e| match e {
+                    CreateAccountError::EmailTaken => Failure::Refused(e.to_string()),
+                    other => Failure::Refused(other.to_string()),
                 })?;
             output(
                 &backend.core,
@@ -99,6 +101,7 @@ pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Fai
             let backend = backend().await?;
             let accounts = backend
                 .core
+                .accounts()
                 .list_accounts(&backend.site_admin(), limit, offset)
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?;
@@ -126,6 +129,7 @@ pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Fai
             let backend = backend().await?;
             let account = backend
                 .core
+                .accounts()
                 .find_account(&backend.site_admin(), &email)
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?
@@ -152,6 +156,7 @@ pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Fai
 async fn reset_two_factor(backend: &Backend, email: &Email, json: bool) -> Result<(), Failure> {
     let account = backend
         .core
+        .second_factor()
         .reset_two_factor(&backend.site_admin(), email)
         .await
         .map_err(|e| Failure::Refused(e.to_string()))?
@@ -181,9 +186,9 @@ async fn change_status(
     let core = &backend.core;
     let admin = &backend.site_admin();
     let done = match change {
-        Change::Deactivate => core.deactivate_account(admin, &email).await,
-        Change::Close => core.close_account(admin, &email).await,
-        Change::Reactivate => core.reactivate_account(admin, &email).await,
+        Change::Deactivate => core.accounts().deactivate_account(admin, &email).await,
+        Change::Close => core.accounts().close_account(admin, &email).await,
+        Change::Reactivate => core.accounts().reactivate_account(admin, &email).await,
     };
     let account = done.map_err(|e| match e {
         SetStatusError::NotFound => Failure::Refused(format!("no account has the email {email}")),
@@ -224,7 +229,8 @@ fn read_password() -> Result<Password, Failure> {
 
 /// The account as JSON, with the organization that manages it.
 async fn account_json(core: &Core, a: &Account) -> Result<serde_json::Value, Failure> {
-    let summary = core.account_summary(a).await.map_err(|e| Failure::Refused(e.to_string()))?;
+    let summary =
+        core.orgs().account_summary(a).await.map_err(|e| Failure::Refused(e.to_string()))?;
     serde_json::to_value(summary).map_err(|e| Failure::Refused(e.to_string()))
 }
 

@@ -47,7 +47,9 @@ pub async fn prepare(
     for (name, base_url) in bases {
         let reusable = saved.iter().find(|s| s.name == *name && s.base_url == *base_url);
         let still_registered = match reusable {
-            Some(s) => core.find_client(&s.client_id).await.map_err(|e| e.to_string())?.is_some(),
+            Some(s) => {
+                core.oidc().find_client(&s.client_id).await.map_err(|e| e.to_string())?.is_some()
+            }
             None => false,
         };
         let entry = match reusable {
@@ -80,6 +82,7 @@ async fn register(
     base_url: &str,
 ) -> Result<Saved, String> {
     let registered = core
+        .oidc()
         .register_client(
             admin,
             NewClientRequest {

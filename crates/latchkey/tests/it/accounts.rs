@@ -58,7 +58,7 @@ on_both_engines! {
         assert_eq!(browser.get("/account").await.status, 200);
         let admin = server.site_admin();
         let email = latchkey_core::accounts::Email::parse("gone@example.com").unwrap();
-        server.core.deactivate_account(&admin, &email).await.unwrap();
+        server.core.accounts().deactivate_account(&admin, &email).await.unwrap();
         assert_eq!(browser.get("/account").await.status, 303);
         let page = server
             .browser()

@@ -13,6 +13,7 @@ async fn site_admin_token(server: &TestServer, email: &str) -> String {
     let email = Email::parse(email).unwrap();
     server
         .core
+        .accounts()
         .create_account(
             &operator,
             CreateAccountRequest {
@@ -25,7 +26,7 @@ async fn site_admin_token(server: &TestServer, email: &str) -> String {
         )
         .await
         .unwrap();
-    server.core.create_admin_token(&operator, &email, "tests").await.unwrap().1
+    server.core.accounts().create_admin_token(&operator, &email, "tests").await.unwrap().1
 }
 
 async fn call(
@@ -127,7 +128,7 @@ on_both_engines! {
         assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
 
         // Deactivating the admin's own account ends the token's power.
-        server.core.deactivate_account(&server.site_admin(), &Email::parse("ops@example.com").unwrap()).await.unwrap();
+        server.core.accounts().deactivate_account(&server.site_admin(), &Email::parse("ops@example.com").unwrap()).await.unwrap();
         let (status, _) = call(&server, "GET", "/users", t, None).await;
         assert_eq!(status, 401);
     }

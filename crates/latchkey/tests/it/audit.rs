@@ -20,14 +20,14 @@ on_both_engines! {
         // The organization and its domain first, so the person's events belong to it.
         let boss_browser = verified_user(&server, "boss@umbrella.example").await;
         let org = server
-            .core
+            .core.orgs()
             .create_organization(&site, "Umbrella", &Email::parse("boss@umbrella.example").unwrap())
             .await
             .unwrap();
-        let admin = server.core.org_admin_as_site_admin(&site, &org.id).await.unwrap();
-        let domain = server.core.add_domain(&admin, "umbrella.example").await.unwrap();
+        let admin = server.core.orgs().org_admin_as_site_admin(&site, &org.id).await.unwrap();
+        let domain = server.core.orgs().add_domain(&admin, "umbrella.example").await.unwrap();
         dns.set_txt("umbrella.example", &[&domain.txt_record()]);
-        server.core.verify_domain(&admin, "umbrella.example").await.unwrap();
+        server.core.orgs().verify_domain(&admin, "umbrella.example").await.unwrap();
 
         let _ = verified_user(&server, "alice@umbrella.example").await;
         let _ = verified_user(&server, "outsider@elsewhere.example").await;
@@ -48,7 +48,7 @@ on_both_engines! {
 
         // The site's view, through the admin API.
         let operator = server
-            .core
+            .core.accounts()
             .create_account(
                 &site,
                 latchkey_core::flows::CreateAccountRequest {
@@ -62,7 +62,7 @@ on_both_engines! {
             .await
             .unwrap();
         let token =
-            server.core.create_admin_token(&site, &operator.email, "audit").await.unwrap().1;
+            server.core.accounts().create_admin_token(&site, &operator.email, "audit").await.unwrap().1;
         let answer: serde_json::Value =
             api(&server, &token, "/audit?person=alice@umbrella.example")
                 .await
@@ -169,7 +169,7 @@ on_both_engines! {
         assert_eq!(csv.lines().count(), 1201, "header and rows");
         assert!(csv.lines().nth(1).unwrap().contains(",'=cmd|0,"), "formulas defused");
         let other = server
-            .core
+            .core.orgs()
             .create_organization(
                 &site,
                 "Other",

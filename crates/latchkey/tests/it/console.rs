@@ -12,6 +12,7 @@ pub(crate) async fn sign_in_as_site_admin(server: &TestServer) -> latchkey_testk
     let email = Email::parse("root@example.com").unwrap();
     server
         .core
+        .accounts()
         .create_account(
             &operator,
             latchkey_core::flows::CreateAccountRequest {
@@ -59,7 +60,7 @@ on_both_engines! {
         ]).await;
         assert_eq!(created.status, 200, "{}", created.body);
         assert!(created.body.contains("shown once"));
-        let clients = server.core.list_clients(&server.site_admin()).await.unwrap();
+        let clients = server.core.oidc().list_clients(&server.site_admin()).await.unwrap();
         assert_eq!(clients.len(), 1, "the refused form registered nothing");
         let client_id = clients[0].id.clone();
 

@@ -47,7 +47,7 @@ on_both_engines! {
         let (tracker, wiki) = start_products(&server).await;
         // A second run reuses the registrations it saved.
         let again = latchkey::demo::prepare(&server.core, &server.site_admin(), &server.config.data_dir, &server.url, &[("Tracker", tracker.clone()), ("Wiki", wiki.clone())]).await.unwrap();
-        assert_eq!(server.core.list_clients(&server.site_admin()).await.unwrap().len(), 2);
+        assert_eq!(server.core.oidc().list_clients(&server.site_admin()).await.unwrap().len(), 2);
         assert_eq!(again.len(), 2);
 
         drop(verified_user(&server, "demo@example.com").await);

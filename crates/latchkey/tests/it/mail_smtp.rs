@@ -54,7 +54,7 @@ async fn mail_survives_an_smtp_outage_and_is_retried() {
     eventually("a failed first attempt", Duration::from_secs(10), || {
         let core = server.core.clone();
         async move {
-            let status = core.mail_queue_status().await.unwrap();
+            let status = core.kernel().mailer().queue_status().await.unwrap();
             status.contains(&("pending".to_owned(), 1)).then_some(())
         }
     })
@@ -72,7 +72,7 @@ async fn mail_survives_an_smtp_outage_and_is_retried() {
     eventually("the delivery recorded", Duration::from_secs(10), || {
         let core = server.core.clone();
         async move {
-            let status = core.mail_queue_status().await.unwrap();
+            let status = core.kernel().mailer().queue_status().await.unwrap();
             (status == vec![("delivered".to_owned(), 1)]).then_some(())
         }
     })

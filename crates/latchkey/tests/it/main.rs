@@ -125,5 +125,5 @@ pub async fn audit_events(
     use latchkey_core::audit::{AuditFilter, AuditScope};
     let filter = AuditFilter { event: Some(event.to_owned()), ..AuditFilter::default() };
     let scope = AuditScope::Site(server.site_admin());
-    server.core.audit_events(&scope, &filter, 1000).await.unwrap()
+    server.core.audit().audit_events(&scope, &filter, 1000).await.unwrap()
 }

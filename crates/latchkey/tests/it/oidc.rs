@@ -31,6 +31,7 @@ pub(crate) async fn register(
 ) -> Product {
     let registered = server
         .core
+        .oidc()
         .register_client(
             &server.site_admin(),
             NewClientRequest {
@@ -354,7 +355,7 @@ on_both_engines! {
         assert_eq!(answer["username"], "leaver@example.com");
 
         let email = latchkey_core::accounts::Email::parse("leaver@example.com").unwrap();
-        server.core.deactivate_account(&server.site_admin(), &email).await.unwrap();
+        server.core.accounts().deactivate_account(&server.site_admin(), &email).await.unwrap();
         let answer: serde_json::Value = http().post(format!("{}/oauth/introspect", server.url)).basic_auth(&tracker.id, tracker.secret.as_ref()).form(&[("token", access)]).send().await.unwrap().json().await.unwrap();
         assert_eq!(answer["active"], false, "deactivation ends access tokens at once");
         let (status, _) = token_request(&server, &tracker, &[("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().unwrap())]).await;
@@ -385,7 +386,7 @@ on_both_engines! {
         let old_kid = kid_of(before["access_token"].as_str().unwrap());
         assert_eq!(jwks().await["keys"].as_array().unwrap().len(), 3);
 
-        let created = server.core.rotate_signing_keys(&server.site_admin()).await.unwrap();
+        let created = server.core.oidc().rotate_signing_keys(&server.site_admin()).await.unwrap();
         assert_eq!(jwks().await["keys"].as_array().unwrap().len(), 6, "published at once");
         let (_, soon) = token_request(&server, &service, &[("grant_type", "client_credentials")]).await;
         assert_eq!(kid_of(soon["access_token"].as_str().unwrap()), old_kid, "not signing yet");

@@ -80,7 +80,7 @@ on_both_engines! {
         assert_eq!(browser.get("/account").await.status, 200, "just under 30 days");
         server.clock.advance(1);
         assert_eq!(browser.get("/account").await.status, 303, "absolute lifetime of 30 days");
-        assert_eq!(server.core.purge_expired_sessions().await.unwrap(), 0, "already removed on use");
+        assert_eq!(server.core.sessions().purge_expired_sessions().await.unwrap(), 0, "already removed on use");
     }
 }
 

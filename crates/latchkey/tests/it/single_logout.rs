@@ -46,6 +46,7 @@ struct Product {
 async fn product(server: &TestServer, name: &str, backchannel: Option<String>) -> Product {
     let r = server
         .core
+        .oidc()
         .register_client(
             &server.site_admin(),
             NewClientRequest {
@@ -168,7 +169,7 @@ on_both_engines! {
         }
         assert_eq!(refresh_status(&server, &tracker, &tracker_tokens).await, 400, "refresh tokens end with the session");
         assert_eq!(refresh_status(&server, &wiki, &wiki_tokens).await, 400);
-        let status = server.core.logout_delivery_status().await.unwrap();
+        let status = server.core.oidc().logout_delivery_status().await.unwrap();
         assert_eq!(status, vec![("delivered".to_owned(), 2)]);
     }
 }
@@ -246,7 +247,7 @@ on_both_engines! {
             let core = server.core.clone();
             let site = server.site_admin();
             async move {
-                let recent = core.recent_logout_deliveries(&site, 10).await.unwrap();
+                let recent = core.oidc().recent_logout_deliveries(&site, 10).await.unwrap();
                 recent.into_iter().find(|r| r.attempts >= 1 && r.summary == "Dead")
             }
         })

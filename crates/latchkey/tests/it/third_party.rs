@@ -62,7 +62,7 @@ pub(crate) async fn answer_consent(browser: &Browser, url: &str, decision: &str)
 
 on_both_engines! {
     async fn third_party_products_ask_once_and_the_grant_is_revocable(server: TestServer) {
-        let registered = server.core.register_client(&server.site_admin(), request("Partner Reports", false, None)).await.unwrap();
+        let registered = server.core.oidc().register_client(&server.site_admin(), request("Partner Reports", false, None)).await.unwrap();
         let client_id = registered.client.id.clone();
         let secret = registered.secret.unwrap().expose().to_owned();
         let browser = verified_user(&server, "consent@example.com").await;
@@ -127,7 +127,7 @@ on_both_engines! {
         assert_eq!(crate::audit_events(&server, "consent.granted").await[0].details["product"], "Partner Reports");
 
         // First-party products never show it.
-        let own = server.core.register_client(&server.site_admin(), request("Tracker", true, None)).await.unwrap();
+        let own = server.core.oidc().register_client(&server.site_admin(), request("Tracker", true, None)).await.unwrap();
         let callback = follow_to_callback(&browser, &authorize_url(&own.client.id, "openid email", "&prompt=none")).await;
         assert!(param(&callback, "code").is_some());
     }
@@ -175,7 +175,7 @@ on_both_engines! {
     async fn private_key_jwt_authenticates_with_inline_keys_and_refuses_forgeries(server: TestServer) {
         let discovery: serde_json::Value = http().get(format!("{}/.well-known/openid-configuration", server.url)).send().await.unwrap().json().await.unwrap();
         assert!(discovery["token_endpoint_auth_methods_supported"].as_array().unwrap().iter().any(|m| m == "private_key_jwt"));
-        let registered = server.core.register_client(&server.site_admin(), request("Signed Bot", true, Some(ClientKeys::Inline(CLIENT_JWKS.into())))).await.unwrap();
+        let registered = server.core.oidc().register_client(&server.site_admin(), request("Signed Bot", true, Some(ClientKeys::Inline(CLIENT_JWKS.into())))).await.unwrap();
         assert!(registered.secret.is_none(), "no secret for a key-authenticated client");
         let id = registered.client.id.as_str();
         let token_endpoint = format!("{}/oauth/token", server.url);
@@ -233,7 +233,7 @@ on_both_engines! {
 
         // Registration refuses private or symmetric key material.
         let private = r#"{"keys":[{"kty":"EC","crv":"P-256","x":"vTBA69P70fYt6zhhNm4cWrMaHD-RFNqCtx1MfhfVAAk","y":"7Oi554o4_XVMRlHyKPlL8ZQwcCxZDnBmvXrts3-OCHg","d":"tGpJuMZdobqqkTgkw0bdTmFkcgqd4dNtIJ3UxxMiuV0"}]}"#;
-        let refused = server.core.register_client(&server.site_admin(), request("Leaky", true, Some(ClientKeys::Inline(private.into())))).await;
+        let refused = server.core.oidc().register_client(&server.site_admin(), request("Leaky", true, Some(ClientKeys::Inline(private.into())))).await;
         assert!(refused.unwrap_err().to_string().contains("private"));
     }
 }
@@ -256,7 +256,7 @@ on_both_engines! {
         let jwks_uri = format!("http://{}/jwks", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
-        let registered = server.core.register_client(&server.site_admin(), request("Rotating Bot", true, Some(ClientKeys::Uri(jwks_uri)))).await.unwrap();
+        let registered = server.core.oidc().register_client(&server.site_admin(), request("Rotating Bot", true, Some(ClientKeys::Uri(jwks_uri)))).await.unwrap();
         let id = registered.client.id.as_str();
         let aud = format!("{}/oauth/token", server.url);
         let claims = |jti: &str| Assertion { iss: id, sub: id, aud: &aud, exp: now() + 60, iat: now(), jti: jti.into() };

@@ -12,7 +12,7 @@ fn app(secret_base32: &str) -> TOTP {
 }
 
 fn code_at(app: &TOTP, server: &TestServer, offset_steps: i64) -> String {
-    let now = server.core.clock().now().unix() + offset_steps * 30;
+    let now = server.core.kernel().clock().now().unix() + offset_steps * 30;
     app.generate(u64::try_from(now).unwrap())
 }
 
@@ -37,7 +37,12 @@ pub(crate) async fn enrol(server: &TestServer, browser: &Browser) -> (TOTP, Vec<
         .await;
     assert_eq!(wrong.status, 401);
     assert!(wrong.body.contains(&secret), "the same secret is shown again");
-    let status = server.core.two_factor_status(&account_id(server, browser).await).await.unwrap();
+    let status = server
+        .core
+        .second_factor()
+        .two_factor_status(&account_id(server, browser).await)
+        .await
+        .unwrap();
     assert!(!status.totp, "not on before a valid code");
     let done = browser
         .post_raw(
@@ -55,7 +60,7 @@ pub(crate) async fn enrol(server: &TestServer, browser: &Browser) -> (TOTP, Vec<
 async fn account_id(server: &TestServer, browser: &Browser) -> latchkey_core::accounts::AccountId {
     let _ = browser;
     let email = latchkey_core::accounts::Email::parse("tsv@example.com").unwrap();
-    server.core.find_account(&server.site_admin(), &email).await.unwrap().unwrap().id
+    server.core.accounts().find_account(&server.site_admin(), &email).await.unwrap().unwrap().id
 }
 
 /// Password step; returns the second-step page's CSRF token.
@@ -120,7 +125,7 @@ on_both_engines! {
         let fourth = server.browser();
         let csrf = password_step(&fourth).await;
         assert_eq!(second_step(&fourth, &csrf, &codes[0]).await.status, 401, "used up");
-        let status = server.core.two_factor_status(&account_id(&server, &browser).await).await.unwrap();
+        let status = server.core.second_factor().two_factor_status(&account_id(&server, &browser).await).await.unwrap();
         assert_eq!(status.recovery_codes_left, 9);
 
         // The pending login expires.
@@ -187,9 +192,9 @@ on_both_engines! {
         // A site admin's reset (for a person who lost everything) turns it off and tells them.
         let (_app, _codes) = enrol(&server, &fresh).await;
         let email = latchkey_core::accounts::Email::parse("tsv@example.com").unwrap();
-        let reset = server.core.reset_two_factor(&server.site_admin(), &email).await.unwrap();
+        let reset = server.core.second_factor().reset_two_factor(&server.site_admin(), &email).await.unwrap();
         assert!(reset.is_some());
-        let status = server.core.two_factor_status(&account_id(&server, &fresh).await).await.unwrap();
+        let status = server.core.second_factor().two_factor_status(&account_id(&server, &fresh).await).await.unwrap();
         assert!(!status.enabled());
         assert_eq!(status.recovery_codes_left, 0);
         latchkey_testkit::eventually("the reset notice", std::time::Duration::from_secs(10), || {

@@ -17,7 +17,7 @@ pub(super) async fn audit_query(
     query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<(AuditQuery, latchkey_core::audit::AuditFilter), ApiError> {
     let Query(q) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
-    let filter = state.core.audit_filter(&q).await.map_err(|e| match e {
+    let filter = state.core.audit().audit_filter(&q).await.map_err(|e| match e {
         AuditFilterError::Invalid(message) => ApiError::invalid(message),
         AuditFilterError::Unexpected(e) => e.into(),
     })?;
@@ -32,7 +32,8 @@ pub(super) async fn audit_page(
 ) -> ApiResult {
     let (q, filter) = audit_query(&state, query).await?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let events = state.core.audit_events(&AuditScope::Site(caller.admin), &filter, limit).await?;
+    let events =
+        state.core.audit().audit_events(&AuditScope::Site(caller.admin), &filter, limit).await?;
     let next = (events.len() == limit as usize).then(|| events.last().map(|e| e.id.clone()));
     Ok(Json(json!({ "events": events, "next": next.flatten() })).into_response())
 }

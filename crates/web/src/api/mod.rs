@@ -147,7 +147,7 @@ impl FromRequestParts<AppState> for Admin {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or_else(|| unauthorized("send an admin token as \"Authorization: Bearer …\""))?;
-        match state.core.authenticate_admin_token(presented).await {
+        match state.core.accounts().authenticate_admin_token(presented).await {
             Ok(Some(caller)) => Ok(Self(caller)),
             Ok(None) => Err(unauthorized("the admin token is not valid")),
             Err(e) => Err(ApiError::unexpected(&e)),
@@ -195,7 +195,7 @@ fn default_limit() -> u32 {
 
 /// An account as the API shows it (with the organization that manages it).
 async fn summary(state: &AppState, account: &latchkey_core::accounts::Account) -> ApiResult {
-    let summary = state.core.account_summary(account).await?;
+    let summary = state.core.orgs().account_summary(account).await?;
     Ok(Json(summary).into_response())
 }
 

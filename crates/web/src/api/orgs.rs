@@ -33,7 +33,7 @@ impl From<OrgError> for ApiError {
 }
 
 pub(super) async fn orgs_list(State(state): State<AppState>, Admin(caller): Admin) -> ApiResult {
-    let orgs = state.core.list_organizations(&caller.admin).await?;
+    let orgs = state.core.orgs().list_organizations(&caller.admin).await?;
     let items: Vec<_> = orgs.iter().map(|o| json!({ "org_id": o.id, "name": o.name })).collect();
     Ok(Json(json!({ "organizations": items })).into_response())
 }
@@ -51,7 +51,7 @@ pub(super) async fn orgs_create(
     Body(body): Body<NewOrg>,
 ) -> ApiResult {
     let admin = parse_email(&body.admin)?;
-    let org = state.core.create_organization(&caller.admin, &body.name, &admin).await?;
+    let org = state.core.orgs().create_organization(&caller.admin, &body.name, &admin).await?;
     Ok((StatusCode::CREATED, Json(json!({ "org_id": org.id, "name": org.name }))).into_response())
 }
 
@@ -68,8 +68,8 @@ pub(super) async fn orgs_admin_add(
     Body(body): Body<EmailBody>,
 ) -> ApiResult {
     let email = parse_email(&body.email)?;
-    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await?;
-    let added = state.core.add_org_admin(&admin, &email).await?;
+    let admin = state.core.orgs().org_admin_as_site_admin(&caller.admin, &id).await?;
+    let added = state.core.orgs().add_org_admin(&admin, &email).await?;
     Ok(Json(json!({ "org_id": id, "email": email.as_str(), "added": added })).into_response())
 }
 
@@ -78,8 +78,8 @@ pub(super) async fn orgs_domains(
     Admin(caller): Admin,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await?;
-    let domains = state.core.list_domains(&admin).await?;
+    let admin = state.core.orgs().org_admin_as_site_admin(&caller.admin, &id).await?;
+    let domains = state.core.orgs().list_domains(&admin).await?;
     Ok(Json(json!({ "domains": domains.iter().map(OrgDomain::to_json).collect::<Vec<_>>() }))
         .into_response())
 }
@@ -96,8 +96,8 @@ pub(super) async fn orgs_domain_add(
     Path(id): Path<String>,
     Body(body): Body<DomainBody>,
 ) -> ApiResult {
-    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await?;
-    let added = state.core.add_domain(&admin, &body.domain).await?;
+    let admin = state.core.orgs().org_admin_as_site_admin(&caller.admin, &id).await?;
+    let added = state.core.orgs().add_domain(&admin, &body.domain).await?;
     Ok((StatusCode::CREATED, Json(added.to_json())).into_response())
 }
 
@@ -106,8 +106,8 @@ pub(super) async fn orgs_domain_verify(
     Admin(caller): Admin,
     Path((id, domain)): Path<(String, String)>,
 ) -> ApiResult {
-    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await?;
-    let check = state.core.verify_domain(&admin, &domain).await?;
+    let admin = state.core.orgs().org_admin_as_site_admin(&caller.admin, &id).await?;
+    let check = state.core.orgs().verify_domain(&admin, &domain).await?;
     let mut doc = check.domain.to_json();
     doc["detail"] = check.detail.into();
     Ok(Json(doc).into_response())
@@ -118,8 +118,8 @@ pub(super) async fn orgs_accounts(
     Admin(caller): Admin,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await?;
-    let accounts = state.core.managed_accounts(&admin, 1000).await?;
+    let admin = state.core.orgs().org_admin_as_site_admin(&caller.admin, &id).await?;
+    let accounts = state.core.orgs().managed_accounts(&admin, 1000).await?;
     let items: Vec<Value> = accounts.iter().map(ManagedAccount::to_json).collect();
     Ok(Json(json!({ "accounts": items })).into_response())
 }
@@ -138,7 +138,7 @@ pub(super) async fn orgs_account_action(
     Path((id, email, action)): Path<(String, String, String)>,
     raw: axum::body::Bytes,
 ) -> ApiResult {
-    let admin = state.core.org_admin_as_site_admin(&caller.admin, &id).await?;
+    let admin = state.core.orgs().org_admin_as_site_admin(&caller.admin, &id).await?;
     let email = parse_email(&email)?;
     // Most actions take no body; those that take a value take it as JSON.
     let body: ActionBody = if raw.iter().all(u8::is_ascii_whitespace) {
@@ -148,7 +148,7 @@ pub(super) async fn orgs_account_action(
     };
     let value = body.name.or(body.email).unwrap_or_default();
     let action = ManagedAction::parse(&action, &value)?;
-    let account = state.core.act_on_managed_account(&admin, &email, &action).await?;
+    let account = state.core.orgs().act_on_managed_account(&admin, &email, &action).await?;
     summary(&state, &account).await
 }
 

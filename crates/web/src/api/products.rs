@@ -19,7 +19,7 @@ use serde_json::json;
 use super::{Admin, ApiError, ApiResult, Body, default_limit};
 
 pub(super) async fn clients_list(State(state): State<AppState>, Admin(caller): Admin) -> ApiResult {
-    let clients = state.core.list_clients(&caller.admin).await?;
+    let clients = state.core.oidc().list_clients(&caller.admin).await?;
     let clients: Vec<_> = clients.iter().map(Client::summary).collect();
     Ok(Json(json!({ "clients": clients })).into_response())
 }
@@ -94,7 +94,7 @@ pub(super) async fn clients_create(
     Body(body): Body<NewClient>,
 ) -> ApiResult {
     let request = body.into_request()?;
-    match state.core.register_client(&caller.admin, request).await {
+    match state.core.oidc().register_client(&caller.admin, request).await {
         Ok(registered) => {
             let mut doc = serde_json::to_value(registered.client.summary())?;
             doc["client_secret"] = registered.secret.as_ref().map(|s| s.expose().to_owned()).into();
@@ -119,8 +119,8 @@ pub(super) async fn deliveries(
     let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
     let limit = query.limit.clamp(1, 1000);
     let core = &state.core;
-    let recent = core.recent_logout_deliveries(&caller.admin, limit).await?;
-    let counts = core.logout_delivery_status().await?;
+    let recent = core.oidc().recent_logout_deliveries(&caller.admin, limit).await?;
+    let counts = core.oidc().logout_delivery_status().await?;
     let items: Vec<_> = recent
         .iter()
         .map(|d| {
@@ -141,7 +141,7 @@ pub(super) async fn deliveries(
 }
 
 pub(super) async fn keys_rotate(State(state): State<AppState>, Admin(caller): Admin) -> ApiResult {
-    let created = state.core.rotate_signing_keys(&caller.admin).await?;
+    let created = state.core.oidc().rotate_signing_keys(&caller.admin).await?;
     let keys: Vec<_> =
         created.iter().map(|(kid, alg)| json!({ "kid": kid, "alg": alg.as_str() })).collect();
     Ok(Json(json!({

@@ -26,10 +26,11 @@ pub(super) async fn users_list(
     if page.limit == 0 || page.limit > 1000 {
         return Err(ApiError::invalid("limit must be between 1 and 1000"));
     }
-    let accounts = state.core.list_accounts(&caller.admin, page.limit, page.offset).await?;
+    let accounts =
+        state.core.accounts().list_accounts(&caller.admin, page.limit, page.offset).await?;
     let mut users = Vec::with_capacity(accounts.len());
     for a in &accounts {
-        users.push(state.core.account_summary(a).await?);
+        users.push(state.core.orgs().account_summary(a).await?);
     }
     Ok(Json(json!({ "users": users, "limit": page.limit, "offset": page.offset })).into_response())
 }
@@ -40,7 +41,7 @@ pub(super) async fn users_show(
     Path(email): Path<String>,
 ) -> ApiResult {
     let email = parse_email(&email)?;
-    match state.core.find_account(&caller.admin, &email).await {
+    match state.core.accounts().find_account(&caller.admin, &email).await {
         Ok(Some(a)) => summary(&state, &a).await,
         Ok(None) => {
             Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no account has this email"))
@@ -84,7 +85,7 @@ pub(super) async fn users_create(
         email_verified: body.email_verified,
         site_admin: body.site_admin,
     };
-    match state.core.create_account(&caller.admin, request).await {
+    match state.core.accounts().create_account(&caller.admin, request).await {
         Ok(a) => summary(&state, &a).await.map(|mut r| {
             *r.status_mut() = StatusCode::CREATED;
             r
@@ -109,7 +110,7 @@ pub(super) async fn users_deactivate(
     Path(email): Path<String>,
 ) -> ApiResult {
     let email = parse_email(&email)?;
-    match state.core.deactivate_account(&caller.admin, &email).await {
+    match state.core.accounts().deactivate_account(&caller.admin, &email).await {
         Ok(a) => summary(&state, &a).await,
         Err(SetStatusError::NotFound) => {
             Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no account has this email"))
@@ -148,7 +149,7 @@ pub(super) async fn users_close(
     Path(email): Path<String>,
 ) -> ApiResult {
     let email = parse_email(&email)?;
-    match state.core.close_account(&caller.admin, &email).await {
+    match state.core.accounts().close_account(&caller.admin, &email).await {
         Ok(a) => summary(&state, &a).await,
         Err(e) => Err(e.into()),
     }
@@ -160,7 +161,7 @@ pub(super) async fn users_reactivate(
     Path(email): Path<String>,
 ) -> ApiResult {
     let email = parse_email(&email)?;
-    match state.core.reactivate_account(&caller.admin, &email).await {
+    match state.core.accounts().reactivate_account(&caller.admin, &email).await {
         Ok(a) => summary(&state, &a).await,
         Err(e) => Err(e.into()),
     }
@@ -172,7 +173,7 @@ pub(super) async fn users_reset_two_factor(
     Path(email): Path<String>,
 ) -> ApiResult {
     let email = parse_email(&email)?;
-    match state.core.reset_two_factor(&caller.admin, &email).await {
+    match state.core.second_factor().reset_two_factor(&caller.admin, &email).await {
         Ok(Some(a)) => summary(&state, &a).await,
         Ok(None) => {
             Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no account has this email"))

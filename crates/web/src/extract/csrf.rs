@@ -34,7 +34,7 @@ pub async fn csrf_cookie(State(state): State<AppState>, mut req: Request, next: 
         .filter(|v| latchkey_core::secret::OpaqueToken::parse(v).is_some());
     let (token, fresh) = match &existing {
         Some(v) => (v.clone(), false),
-        None => (state.core.new_opaque_token().expose().to_owned(), true),
+        None => (state.core.kernel().new_opaque_token().expose().to_owned(), true),
     };
     req.extensions_mut().insert(PresentedCookie(existing));
     req.extensions_mut().insert(CsrfToken(token.clone()));

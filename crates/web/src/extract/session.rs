@@ -36,6 +36,7 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<SignedIn>
     let found = match jar.get(names.session) {
         Some(cookie) => state
             .core
+            .sessions()
             .resolve_session(cookie.value())
             .await
             .map_err(|e| unexpected_page(&e))?

@@ -96,7 +96,7 @@ async fn authorize(
     };
     let marker = params.take(AUTH_AFTER);
     let me = signed_in.as_ref().map(|s| (s.session(), s.account()));
-    let outcome = match state.core.authorize(params, me, marker.as_deref(), consent).await {
+    let outcome = match state.core.oidc().authorize(params, me, marker.as_deref(), consent).await {
         Ok(o) => o,
         Err(e) => return unexpected_page(&e),
     };

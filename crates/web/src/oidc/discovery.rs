@@ -30,7 +30,7 @@ pub fn discovery(public_url: &str) -> impl Fn() -> std::future::Ready<Response> 
 }
 
 pub async fn jwks(State(state): State<AppState>) -> Response {
-    match state.core.jwks().await {
+    match state.core.oidc().jwks().await {
         // New keys are published ten minutes before they sign; five minutes of caching is safe.
         Ok(set) => ([(header::CACHE_CONTROL, "public, max-age=300")], Json(set)).into_response(),
         Err(e) => unexpected_page(&e),

@@ -39,6 +39,7 @@ struct ConfirmPage {
 async fn plan(state: &AppState, p: &EndSessionParams) -> Result<EndSessionPlan, Response> {
     state
         .core
+        .oidc()
         .plan_end_session(
             p.id_token_hint.as_deref(),
             p.client_id.as_deref(),
@@ -70,7 +71,7 @@ async fn end_session(
         return finish(&plan, jar, &state);
     };
     if plan.hinted_session.as_deref() == Some(me.session().id.as_str()) {
-        return match state.core.end_session(&me.account().id, &me.session().id).await {
+        return match state.core.sessions().end_session(&me.account().id, &me.session().id).await {
             Ok(_) => finish(&plan, jar, &state),
             Err(e) => unexpected_page(&e),
         };
@@ -123,7 +124,7 @@ pub async fn end_session_confirm(
         Ok(p) => p,
         Err(r) => return r,
     };
-    match state.core.end_session(&me.account().id, &me.session().id).await {
+    match state.core.sessions().end_session(&me.account().id, &me.session().id).await {
         Ok(_) => finish(&plan, jar, &state),
         Err(e) => unexpected_page(&e),
     }

@@ -40,7 +40,7 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
         Err(e) => return oauth_error(&e),
     };
     let auth = ClientAuthentication { basic, body: in_body };
-    match state.core.token(request, &auth).await {
+    match state.core.oidc().token(request, &auth).await {
         Ok(response) => ([(header::PRAGMA, "no-cache")], Json(response)).into_response(),
         Err(TokenEndpointError::OAuth(e)) => oauth_error(&e),
         Err(TokenEndpointError::Unexpected(e)) => server_error(&e),
@@ -54,7 +54,7 @@ async fn client(
     basic: Option<(String, String)>,
 ) -> Result<latchkey_core::oidc_provider::Client, Response> {
     let auth = ClientAuthentication { basic, body: ClientCredentialsInBody::take(params) };
-    match state.core.authenticate_token_client(&auth).await {
+    match state.core.oidc().authenticate_token_client(&auth).await {
         Ok(c) if !c.is_public() => Ok(c),
         Ok(_) => Err(oauth_error(&OAuthError::new(
             latchkey_protocol::oidc::ErrorCode::InvalidClient,
@@ -87,7 +87,7 @@ pub async fn introspect(
         Ok(r) => r,
         Err(r) => return r,
     };
-    match state.core.introspect(&client, &token).await {
+    match state.core.oidc().introspect(&client, &token).await {
         Ok(answer) => Json(answer).into_response(),
         Err(e) => server_error(&e),
     }
@@ -98,7 +98,7 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Byt
         Ok(r) => r,
         Err(r) => return r,
     };
-    match state.core.revoke_token(&client, &token).await {
+    match state.core.oidc().revoke_token(&client, &token).await {
         Ok(()) => StatusCode::OK.into_response(),
         Err(e) => server_error(&e),
     }

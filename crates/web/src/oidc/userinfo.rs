@@ -45,7 +45,7 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap, body: B
             "a bearer access token is required",
         );
     };
-    match state.core.userinfo(&token).await {
+    match state.core.oidc().userinfo(&token).await {
         Ok(claims) => Json(claims).into_response(),
         Err(UserInfoError::InvalidToken) => bearer_error(
             StatusCode::UNAUTHORIZED,

@@ -113,14 +113,15 @@ async fn account_page(
     me: &SignedIn,
     csrf: String,
 ) -> Result<AccountPage, PageError> {
-    let sessions = state.core.list_sessions(&me.account().id).await?;
+    let sessions = state.core.sessions().list_sessions(&me.account().id).await?;
     let mut rows = Vec::with_capacity(sessions.len());
     for s in &sessions {
-        let products = state.core.products_in_session(&s.id).await?;
+        let products = state.core.oidc().products_in_session(&s.id).await?;
         rows.push(session_row(s, &me.session().id, &products));
     }
     let allowed = state
         .core
+        .oidc()
         .allowed_products(&me.account().id)
         .await?
         .into_iter()
@@ -139,9 +140,16 @@ async fn account_page(
         csrf,
         allowed,
         site_admin: me.account().site_admin,
-        managed_by: state.core.managing_org(me.account()).await?.map(|o| o.name),
-        orgs: state.core.administered_orgs(me).await?.into_iter().map(|o| (o.id, o.name)).collect(),
-        two_factor: state.core.two_factor_status(&me.account().id).await?.totp,
+        managed_by: state.core.orgs().managing_org(me.account()).await?.map(|o| o.name),
+        orgs: state
+            .core
+            .orgs()
+            .administered_orgs(me)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect(),
+        two_factor: state.core.second_factor().two_factor_status(&me.account().id).await?.totp,
         name: me.account().name.to_string(),
         name_value: me.account().name.to_string(),
         email: me.account().email.to_string(),
@@ -197,7 +205,7 @@ pub async fn name_update(
             };
         }
     };
-    match state.core.change_name(me.account(), &name).await {
+    match state.core.accounts().change_name(me.account(), &name).await {
         Ok(()) => Redirect::to("/account?notice=name_changed").into_response(),
         Err(e) => {
             let failure = Failure::from(e);
@@ -225,7 +233,7 @@ pub async fn password_update(
     };
     // The current password re-authenticates the first factor; with two-step verification on,
     // the sign-in (and so its second step) must also be recent.
-    let age = me.session().created_at.secs_until(state.core.clock().now());
+    let age = me.session().created_at.secs_until(state.core.kernel().clock().now());
     if page.two_factor && age > latchkey_core::second_factor::STEP_UP_SECS {
         return Redirect::to("/login?reauth=1&next=%2Faccount").into_response();
     }
@@ -236,7 +244,7 @@ pub async fn password_update(
         page.new_password_error = new.err().map(|e| e.to_string());
         return (StatusCode::BAD_REQUEST, render(&page)).into_response();
     };
-    match state.core.change_password(&me, current, new).await {
+    match state.core.accounts().change_password(&me, current, new).await {
         Ok(()) => Redirect::to("/account?notice=password_changed").into_response(),
         Err(e) => {
             let failure = Failure::from(e);
@@ -260,7 +268,7 @@ pub async fn session_end(
             "That session no longer exists.",
         );
     };
-    match state.core.end_session(&me.account().id, &id).await {
+    match state.core.sessions().end_session(&me.account().id, &id).await {
         Ok(true) if id == me.session().id => {
             let names = CookieNames::new(state.settings.secure_cookies());
             (jar.add(session_cookie_removal(names)), Redirect::to("/logout")).into_response()
@@ -281,7 +289,7 @@ pub async fn sessions_end_all(
     jar: CookieJar,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Response {
-    match state.core.end_all_sessions(&me.account().id).await {
+    match state.core.sessions().end_all_sessions(&me.account().id).await {
         Ok(done) => {
             tracing::info!(account = %me.account().id, sessions_ended = done.sessions, "signed out everywhere");
             let names = CookieNames::new(state.settings.secure_cookies());
@@ -308,7 +316,7 @@ pub async fn closure_request(
     me: SignedIn,
     CsrfForm(form): CsrfForm<ClosureForm>,
 ) -> Response {
-    match state.core.request_closure(me.account(), &form.reason).await {
+    match state.core.accounts().request_closure(me.account(), &form.reason).await {
         Ok(_) => Redirect::to("/account?notice=closure_requested").into_response(),
         Err(e) => unexpected_page(&e),
     }
@@ -321,7 +329,7 @@ pub async fn product_revoke(
     Path(client_id): Path<String>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Response {
-    match state.core.revoke_consent(me.account(), &client_id).await {
+    match state.core.oidc().revoke_consent(me.account(), &client_id).await {
         Ok(true) => Redirect::to("/account?notice=access_revoked").into_response(),
         Ok(false) => message_page(
             StatusCode::NOT_FOUND,
@@ -354,7 +362,7 @@ pub struct ReceiptQuery {
 /// `/signed-out`: after "sign out everywhere", which products confirmed the back-channel
 /// logout. The page refreshes itself while deliveries are still being retried.
 pub async fn signed_out(State(state): State<AppState>, Query(q): Query<ReceiptQuery>) -> Response {
-    let deliveries = match state.core.sign_out_report(&q.receipt).await {
+    let deliveries = match state.core.oidc().sign_out_report(&q.receipt).await {
         Ok(Some(d)) => d,
         Ok(None) => return Redirect::to("/login?notice=signed_out_everywhere").into_response(),
         Err(e) => return unexpected_page(&e),

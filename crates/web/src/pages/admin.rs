@@ -66,10 +66,10 @@ async fn overview_page(
 ) -> Result<OverviewPage, PageError> {
     let core = &state.core;
     let counts = async {
-        let accounts = core.list_accounts(&me.admin, 1000, 0).await?.len();
-        let products = core.list_clients(&me.admin).await?.len();
-        let deliveries = core.logout_delivery_status().await?;
-        let orgs = core.list_organizations(&me.admin).await?;
+        let accounts = core.accounts().list_accounts(&me.admin, 1000, 0).await?.len();
+        let products = core.oidc().list_clients(&me.admin).await?.len();
+        let deliveries = core.oidc().logout_delivery_status().await?;
+        let orgs = core.orgs().list_organizations(&me.admin).await?;
         Ok::<_, latchkey_core::ports::RepoError>((accounts, products, deliveries, orgs))
     };
     let (accounts, products, deliveries, orgs) = counts.await?;
@@ -111,7 +111,7 @@ pub async fn org_create(
     CsrfForm(form): CsrfForm<OrgForm>,
 ) -> Response {
     let outcome = match Email::parse(&form.admin) {
-        Ok(admin) => state.core.create_organization(&me.admin, &form.name, &admin).await,
+        Ok(admin) => state.core.orgs().create_organization(&me.admin, &form.name, &admin).await,
         Err(e) => Err(latchkey_core::orgs::OrgError::UnknownAccount(e.to_string())),
     };
     match outcome {
@@ -157,7 +157,7 @@ pub async fn users(
     csrf: CsrfToken,
     Query(q): Query<UsersQuery>,
 ) -> Response {
-    let requests = match state.core.site_closure_requests(&me.admin).await {
+    let requests = match state.core.accounts().site_closure_requests(&me.admin).await {
         Ok(r) => r
             .into_iter()
             .map(|r| RequestRow {
@@ -168,7 +168,7 @@ pub async fn users(
             .collect(),
         Err(e) => return unexpected_page(&e),
     };
-    match state.core.list_accounts(&me.admin, PAGE_SIZE, q.offset).await {
+    match state.core.accounts().list_accounts(&me.admin, PAGE_SIZE, q.offset).await {
         Ok(accounts) => render(&UsersPage {
             requests,
             section: "users",
@@ -204,7 +204,7 @@ pub async fn user_close(
     CsrfForm(form): CsrfForm<DeactivateForm>,
 ) -> Response {
     let Ok(email) = Email::parse(&form.email) else { return not_an_email() };
-    match state.core.close_account(&me.admin, &email).await {
+    match state.core.accounts().close_account(&me.admin, &email).await {
         Ok(_) => Redirect::to("/admin/users?notice=closed").into_response(),
         Err(SetStatusError::NotFound) => {
             message_page(StatusCode::NOT_FOUND, "Account not found", "No account has that email.")
@@ -229,7 +229,7 @@ pub async fn user_reset_two_factor(
     CsrfForm(form): CsrfForm<DeactivateForm>,
 ) -> Response {
     let Ok(email) = Email::parse(&form.email) else { return not_an_email() };
-    match state.core.reset_two_factor(&me.admin, &email).await {
+    match state.core.second_factor().reset_two_factor(&me.admin, &email).await {
         Ok(Some(_)) => Redirect::to("/admin/users?notice=two_factor_reset").into_response(),
         Ok(None) => {
             message_page(StatusCode::NOT_FOUND, "Account not found", "No account has that email.")
@@ -244,7 +244,7 @@ pub async fn user_deactivate(
     CsrfForm(form): CsrfForm<DeactivateForm>,
 ) -> Response {
     let Ok(email) = Email::parse(&form.email) else { return not_an_email() };
-    match state.core.deactivate_account(&me.admin, &email).await {
+    match state.core.accounts().deactivate_account(&me.admin, &email).await {
         Ok(_) => Redirect::to("/admin/users?notice=deactivated").into_response(),
         Err(SetStatusError::NotFound) => {
             message_page(StatusCode::NOT_FOUND, "Account not found", "No account has that email.")
@@ -296,7 +296,7 @@ async fn products_page(
     me: &ConsoleAdmin,
     csrf: String,
 ) -> Result<ProductsPage, PageError> {
-    let clients = state.core.list_clients(&me.admin).await?;
+    let clients = state.core.oidc().list_clients(&me.admin).await?;
     Ok(ProductsPage {
         section: "products",
         csrf,
@@ -347,7 +347,7 @@ pub async fn product_create(
         id_token_alg: SigningAlg::RS256,
         first_party: form.third_party.is_none(),
     };
-    let outcome = state.core.register_client(&me.admin, request).await;
+    let outcome = state.core.oidc().register_client(&me.admin, request).await;
     let mut page = match products_page(&state, &me, csrf.0).await {
         Ok(p) => p,
         Err(r) => return r.into(),
@@ -392,8 +392,8 @@ pub async fn deliveries(State(state): State<AppState>, me: ConsoleAdmin) -> Resp
     let core = &state.core;
     let loaded = async {
         Ok::<_, latchkey_core::ports::RepoError>((
-            core.recent_logout_deliveries(&me.admin, 200).await?,
-            core.logout_delivery_status().await?,
+            core.oidc().recent_logout_deliveries(&me.admin, 200).await?,
+            core.oidc().logout_delivery_status().await?,
         ))
     };
     match loaded.await {

@@ -81,7 +81,7 @@ pub async fn page(state: &AppState, view: AuditView, q: &AuditQuery) -> Response
         events: Vec::new(),
         next: None,
     };
-    let filter = match state.core.audit_filter(q).await {
+    let filter = match state.core.audit().audit_filter(q).await {
         Ok(f) => f,
         Err(AuditFilterError::Invalid(message)) => {
             page.form_error = Some(message);
@@ -89,7 +89,7 @@ pub async fn page(state: &AppState, view: AuditView, q: &AuditQuery) -> Response
         }
         Err(AuditFilterError::Unexpected(e)) => return unexpected_page(&e),
     };
-    match state.core.audit_events(&view.scope, &filter, AUDIT_PAGE).await {
+    match state.core.audit().audit_events(&view.scope, &filter, AUDIT_PAGE).await {
         Ok(events) => {
             if events.len() == AUDIT_PAGE as usize {
                 page.next = events.last().map(|e| e.id.clone());
@@ -112,7 +112,7 @@ pub async fn page(state: &AppState, view: AuditView, q: &AuditQuery) -> Response
 }
 
 pub async fn export(state: &AppState, scope: AuditScope, q: &AuditQuery) -> Response {
-    let filter = match state.core.audit_filter(q).await {
+    let filter = match state.core.audit().audit_filter(q).await {
         Ok(f) => f,
         Err(AuditFilterError::Invalid(message)) => {
             return message_page(StatusCode::BAD_REQUEST, "Bad filter", &message);

@@ -51,7 +51,7 @@ pub async fn request(
     let Ok(password) = Password::for_verification(&form.current_password) else {
         return refused(&ChangeEmailError::WrongPassword);
     };
-    match state.core.request_email_change(&me, &password, &new).await {
+    match state.core.accounts().request_email_change(&me, &password, &new).await {
         Ok(()) => Redirect::to("/account?notice=email_change_sent").into_response(),
         Err(ChangeEmailError::SignInAgain) => {
             Redirect::to(&crate::pages::sign_in_again("/account")).into_response()
@@ -78,7 +78,7 @@ pub struct TokenQuery {
 }
 
 async fn link_page(state: &AppState, token: String, csrf: String, revert: bool) -> Response {
-    match state.core.email_link_is_valid(&token, revert).await {
+    match state.core.accounts().email_link_is_valid(&token, revert).await {
         Ok(true) => render(&if revert {
             LinkPage {
                 csrf,
@@ -128,7 +128,7 @@ pub async fn confirm_submit(
     MaybeSignedIn(signed_in): MaybeSignedIn,
     CsrfForm(form): CsrfForm<TokenQuery>,
 ) -> Response {
-    match state.core.confirm_email_change(&form.token, signed_in.as_deref()).await {
+    match state.core.accounts().confirm_email_change(&form.token, signed_in.as_deref()).await {
         Ok(_) => Redirect::to("/account?notice=email_changed").into_response(),
         Err(e) => refused(&e),
     }
@@ -139,7 +139,7 @@ pub async fn revert_submit(
     jar: CookieJar,
     CsrfForm(form): CsrfForm<TokenQuery>,
 ) -> Response {
-    match state.core.revert_email_change(&form.token).await {
+    match state.core.accounts().revert_email_change(&form.token).await {
         Ok(_) => {
             let names = CookieNames::new(state.settings.secure_cookies());
             (jar.add(session_cookie_removal(names)), Redirect::to("/login?notice=email_reverted"))

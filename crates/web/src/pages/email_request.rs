@@ -103,11 +103,14 @@ impl EmailRequest {
             }
         };
         let outcome = match self {
-            Self::ResetPassword => {
-                state.core.request_password_reset(&email, ip).await.map_err(Failure::from)
-            }
+            Self::ResetPassword => state
+                .core
+                .accounts()
+                .request_password_reset(&email, ip)
+                .await
+                .map_err(Failure::from),
             Self::ResendVerification => {
-                state.core.resend_verification(&email, ip).await.map_err(Failure::from)
+                state.core.accounts().resend_verification(&email, ip).await.map_err(Failure::from)
             }
         };
         match outcome {

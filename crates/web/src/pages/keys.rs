@@ -40,7 +40,7 @@ pub async fn register_begin(
     me: SignedIn,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Response {
-    match state.core.begin_key_registration(&me).await {
+    match state.core.second_factor().begin_key_registration(&me).await {
         Ok(c) => ceremony(c),
         Err(SecondFactorError::SignInAgain) => go(&sign_in_again("/account/security")),
         Err(e) => error(e),
@@ -63,6 +63,7 @@ pub async fn register_finish(
 ) -> Response {
     match state
         .core
+        .second_factor()
         .finish_key_registration(&me, &form.challenge, &form.credential, &form.nickname)
         .await
     {
@@ -83,7 +84,7 @@ pub async fn rename(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<RenameForm>,
 ) -> Response {
-    match state.core.rename_security_key(me.account(), &id, &form.nickname).await {
+    match state.core.second_factor().rename_security_key(me.account(), &id, &form.nickname).await {
         Ok(true) => Redirect::to("/account/security?notice=key_renamed").into_response(),
         Ok(false) => message_page(StatusCode::NOT_FOUND, "Key not found", "That key is gone."),
         Err(e) => crate::error::failure_page(&Failure::from(e), "Could not rename the key"),
@@ -109,7 +110,7 @@ pub async fn remove(
             "Could not remove the key",
         );
     };
-    match state.core.remove_security_key(&me, &password, &id).await {
+    match state.core.second_factor().remove_security_key(&me, &password, &id).await {
         Ok(true) => Redirect::to("/account/security?notice=key_removed").into_response(),
         Err(SecondFactorError::SignInAgain) => {
             Redirect::to(&sign_in_again("/account/security")).into_response()
@@ -129,7 +130,7 @@ pub async fn second_factor_begin(
     jar: CookieJar,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Response {
-    match state.core.begin_key_second_factor(&pending_token(&state, &jar)).await {
+    match state.core.second_factor().begin_key_second_factor(&pending_token(&state, &jar)).await {
         Ok(c) => ceremony(c),
         Err(e) => error(e),
     }
@@ -153,6 +154,7 @@ pub async fn second_factor_finish(
     let pending = pending_token(&state, &jar);
     match state
         .core
+        .second_factor()
         .finish_key_second_factor(&pending, &form.challenge, &form.credential, previous.as_deref())
         .await
     {
@@ -168,7 +170,7 @@ pub async fn passwordless_begin(
     State(state): State<AppState>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Response {
-    match state.core.begin_passwordless().await {
+    match state.core.second_factor().begin_passwordless().await {
         Ok(c) => ceremony(c),
         Err(e) => error(e),
     }
@@ -183,6 +185,7 @@ pub async fn passwordless_finish(
 ) -> Response {
     match state
         .core
+        .second_factor()
         .finish_passwordless(&form.challenge, &form.credential, client, previous.as_deref())
         .await
     {

@@ -82,7 +82,7 @@ pub async fn login_show(
     let notice = if reauth { Some("reauth") } else { query.notice.as_deref() };
     form_page(&LoginPage {
         csrf: csrf.0,
-        passkeys: state.core.security_keys_available(),
+        passkeys: state.core.second_factor().security_keys_available(),
         next,
         email,
         notice: notice_text(notice),
@@ -101,7 +101,7 @@ pub async fn login_submit(
     let next = ReturnTo::parse_or_account(&form.next);
     let mut page = LoginPage {
         csrf: csrf.0,
-        passkeys: state.core.security_keys_available(),
+        passkeys: state.core.second_factor().security_keys_available(),
         email: form.email.chars().take(254).collect(),
         next: form.next.clone(),
         ..LoginPage::default()
@@ -117,7 +117,8 @@ pub async fn login_submit(
         page.form_error = Some(LoginError::InvalidCredentials.to_string());
         return (StatusCode::UNAUTHORIZED, form_page(&page)).into_response();
     };
-    match state.core.log_in(&email, &password, client, &next, previous.as_deref()).await {
+    match state.core.accounts().log_in(&email, &password, client, &next, previous.as_deref()).await
+    {
         Ok(LoginOutcome::SignedIn(success)) => {
             state.metrics.login("success");
             signed_in(&state, jar, &success, &next)
@@ -178,10 +179,12 @@ pub async fn second_factor_show(
 ) -> Response {
     let names = CookieNames::new(state.settings.secure_cookies());
     let token = jar.get(names.pending).map(|c| c.value().to_owned()).unwrap_or_default();
-    match state.core.pending_login(&token).await {
+    match state.core.second_factor().pending_login(&token).await {
         Ok(Some(pending)) => {
-            let keys = match state.core.two_factor_status(&pending.account).await {
-                Ok(s) => s.security_keys > 0 && state.core.security_keys_available(),
+            let keys = match state.core.second_factor().two_factor_status(&pending.account).await {
+                Ok(s) => {
+                    s.security_keys > 0 && state.core.second_factor().security_keys_available()
+                }
                 Err(e) => return unexpected_page(&e),
             };
             form_page(&SecondFactorPage { csrf: csrf.0, keys, form_error: None })
@@ -207,7 +210,12 @@ pub async fn second_factor_submit(
     let names = CookieNames::new(state.settings.secure_cookies());
     let token = jar.get(names.pending).map(|c| c.value().to_owned()).unwrap_or_default();
     let code: String = form.code.chars().take(64).collect();
-    match state.core.complete_second_factor(&token, &code, previous.as_deref()).await {
+    match state
+        .core
+        .second_factor()
+        .complete_second_factor(&token, &code, previous.as_deref())
+        .await
+    {
         Ok((success, next)) => {
             state.metrics.login("success");
             signed_in(&state, jar, &success, &next)
@@ -220,7 +228,7 @@ pub async fn second_factor_submit(
         Err(e) => {
             state.metrics.login("wrong_second_factor");
             let failure = Failure::from(e);
-            let keys = state.core.security_keys_available();
+            let keys = state.core.second_factor().security_keys_available();
             let page =
                 SecondFactorPage { csrf: csrf.0, keys, form_error: Some(failure.message.clone()) };
             failure.apply(form_page(&page))
@@ -249,7 +257,7 @@ pub async fn logout_submit(
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Response {
     if let Some(s) = signed_in {
-        if let Err(e) = state.core.end_session(&s.account().id, &s.session().id).await {
+        if let Err(e) = state.core.sessions().end_session(&s.account().id, &s.session().id).await {
             return unexpected_page(&e);
         }
         tracing::info!(account = %s.account().id, "logout");

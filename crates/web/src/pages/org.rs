@@ -77,7 +77,7 @@ impl FromRequestParts<AppState> for OrgConsole {
         let Ok(Path(id)) = Path::<String>::from_request_parts(parts, state).await else {
             return Err(not_found());
         };
-        match state.core.org_admin_as(&me, &id).await {
+        match state.core.orgs().org_admin_as(&me, &id).await {
             Ok(admin) => Ok(Self(admin)),
             Err(OrgError::NotFound) => {
                 tracing::warn!(account = %me.account().id, org = %id, "organization console refused");
@@ -90,8 +90,9 @@ impl FromRequestParts<AppState> for OrgConsole {
 
 async fn page(state: &AppState, admin: &OrgAdmin, csrf: String) -> Result<ConsolePage, PageError> {
     let core = &state.core;
-    let domains = core.list_domains(admin).await?;
+    let domains = core.orgs().list_domains(admin).await?;
     let accounts = core
+        .orgs()
         .managed_accounts(admin, 500)
         .await?
         .into_iter()
@@ -109,13 +110,14 @@ async fn page(state: &AppState, admin: &OrgAdmin, csrf: String) -> Result<Consol
         })
         .collect();
     let requests = core
+        .accounts()
         .org_closure_requests(admin)
         .await?
         .into_iter()
         .map(|r| (r.account.email.to_string(), r.reason))
         .collect();
     let admins =
-        core.org_admin_accounts(admin).await?.iter().map(|a| a.email.to_string()).collect();
+        core.orgs().org_admin_accounts(admin).await?.iter().map(|a| a.email.to_string()).collect();
     Ok(ConsolePage {
         csrf,
         org_id: admin.org().id.clone(),
@@ -215,7 +217,7 @@ pub async fn domain_add(
     CsrfForm(form): CsrfForm<DomainForm>,
 ) -> Response {
     let id = admin.org().id.clone();
-    match state.core.add_domain(&admin, &form.domain).await {
+    match state.core.orgs().add_domain(&admin, &form.domain).await {
         Ok(_) => Redirect::to(&format!("/admin/org/{id}?notice=domain_added")).into_response(),
         Err(OrgError::BadDomain(e)) => with_error(&state, &admin, csrf.0, e.to_string()).await,
         Err(e) => unexpected_page(&e),
@@ -229,7 +231,7 @@ pub async fn domain_verify(
     CsrfForm(form): CsrfForm<DomainForm>,
 ) -> Response {
     let id = admin.org().id.clone();
-    match state.core.verify_domain(&admin, &form.domain).await {
+    match state.core.orgs().verify_domain(&admin, &form.domain).await {
         Ok(check) => {
             let notice = if check.domain.status == DomainStatus::Verified {
                 "verified"
@@ -306,7 +308,7 @@ async fn managed_account_action(
             return message_page(StatusCode::BAD_REQUEST, "Not done", &e.to_string());
         }
     };
-    match state.core.act_on_managed_account(admin, &email, &action).await {
+    match state.core.orgs().act_on_managed_account(admin, &email, &action).await {
         Ok(_) => {
             let notice = match action {
                 ManagedAction::Deactivate => "deactivated",
@@ -368,7 +370,7 @@ pub async fn admin_add(
     let Ok(email) = Email::parse(&form.email) else {
         return with_error(&state, &admin, csrf.0, "Enter an email address.".into()).await;
     };
-    match state.core.add_org_admin(&admin, &email).await {
+    match state.core.orgs().add_org_admin(&admin, &email).await {
         Ok(_) => Redirect::to(&format!("/admin/org/{id}?notice=admin_added")).into_response(),
         Err(e @ OrgError::UnknownAccount(_)) => {
             with_error(&state, &admin, csrf.0, e.to_string()).await

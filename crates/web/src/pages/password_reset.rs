@@ -56,7 +56,7 @@ pub async fn reset_show(
     csrf: CsrfToken,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    let valid = match state.core.reset_link_is_valid(&q.token).await {
+    let valid = match state.core.accounts().reset_link_is_valid(&q.token).await {
         Ok(v) => v,
         Err(e) => return unexpected_page(&e),
     };
@@ -92,7 +92,7 @@ pub async fn reset_submit(
         page.confirm_error = Some("The two passwords do not match.".to_owned());
         return (StatusCode::BAD_REQUEST, render(&page)).into_response();
     }
-    match state.core.complete_password_reset(&form.token, &password).await {
+    match state.core.accounts().complete_password_reset(&form.token, &password).await {
         Ok(()) => Redirect::to("/login?notice=password_reset").into_response(),
         Err(e) => {
             let failure = Failure::from(e);

@@ -81,9 +81,10 @@ fn refused(e: SecondFactorError, heading: &str) -> Response {
 }
 
 async fn page(state: &AppState, me: &SignedIn, csrf: String) -> Result<SecurityPage, PageError> {
-    let status = state.core.two_factor_status(&me.account().id).await?;
+    let status = state.core.second_factor().two_factor_status(&me.account().id).await?;
     let keys = state
         .core
+        .second_factor()
         .list_security_keys(&me.account().id)
         .await?
         .into_iter()
@@ -102,7 +103,7 @@ async fn page(state: &AppState, me: &SignedIn, csrf: String) -> Result<SecurityP
         totp: status.totp,
         enabled: status.enabled(),
         recovery_codes_left: status.recovery_codes_left,
-        keys_available: state.core.security_keys_available(),
+        keys_available: state.core.second_factor().security_keys_available(),
         keys,
         ..SecurityPage::default()
     })
@@ -135,7 +136,7 @@ pub async fn totp_start(
     csrf: CsrfToken,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Response {
-    match state.core.begin_totp_enrolment(&me).await {
+    match state.core.second_factor().begin_totp_enrolment(&me).await {
         Ok(e) => render(&EnrolPage {
             csrf: csrf.0,
             secret: e.secret_base32,
@@ -160,13 +161,13 @@ pub async fn totp_confirm(
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> Response {
     let code: String = form.code.chars().take(64).collect();
-    match state.core.confirm_totp_enrolment(&me, &code).await {
+    match state.core.second_factor().confirm_totp_enrolment(&me, &code).await {
         Ok(codes) => render(&CodesPage { codes }),
         Err(e @ SecondFactorError::EmailNotVerified) => refused(e, "Could not set up the app"),
         Err(e) => {
             let failure = Failure::from(e);
             // The same secret stays pending: show it again with the error.
-            match state.core.pending_totp_enrolment(me.account()).await {
+            match state.core.second_factor().pending_totp_enrolment(me.account()).await {
                 Ok(Some(e)) => failure.apply(render(&EnrolPage {
                     csrf: csrf.0,
                     secret: e.secret_base32,
@@ -186,7 +187,7 @@ pub async fn recovery_codes(
     me: SignedIn,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Response {
-    match state.core.regenerate_recovery_codes(&me).await {
+    match state.core.second_factor().regenerate_recovery_codes(&me).await {
         Ok(codes) => render(&CodesPage { codes }),
         Err(e) => refused(e, "Could not make new recovery codes"),
     }
@@ -214,7 +215,7 @@ pub async fn totp_disable(
         return (axum::http::StatusCode::UNAUTHORIZED, render(&page)).into_response();
     };
     let code: String = form.code.chars().take(64).collect();
-    match state.core.disable_two_factor(&me, &password, &code).await {
+    match state.core.second_factor().disable_two_factor(&me, &password, &code).await {
         Ok(()) => Redirect::to("/account/security?notice=two_factor_off").into_response(),
         Err(SecondFactorError::SignInAgain) => Redirect::to(&sign_in_again(HERE)).into_response(),
         Err(e) => {

@@ -74,7 +74,7 @@ pub async fn signup_submit(
         password: password.clone(),
         ip: client.ip,
     };
-    match state.core.sign_up(request).await {
+    match state.core.accounts().sign_up(request).await {
         Ok(()) => render(&CheckEmailPage { csrf: csrf.0, email: email.to_string() }),
         Err(e) => {
             let failure = Failure::from(e);

@@ -36,7 +36,7 @@ pub async fn verify_show(
     csrf: CsrfToken,
     Query(q): Query<TokenParam>,
 ) -> Response {
-    let valid = match state.core.verification_link_is_valid(&q.token).await {
+    let valid = match state.core.accounts().verification_link_is_valid(&q.token).await {
         Ok(v) => v,
         Err(e) => return crate::error::unexpected_page(&e),
     };
@@ -57,7 +57,7 @@ pub async fn verify_submit(
     csrf: CsrfToken,
     CsrfForm(form): CsrfForm<TokenParam>,
 ) -> Response {
-    match state.core.verify_email(&form.token, client).await {
+    match state.core.accounts().verify_email(&form.token, client).await {
         Ok(EmailVerified::LogInNext(_)) => {
             Redirect::to("/login?notice=verified_log_in").into_response()
         }

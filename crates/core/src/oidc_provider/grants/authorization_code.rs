@@ -2,7 +2,7 @@
 
 use latchkey_protocol::oidc::{CodeChallenge, ErrorCode, OAuthError, verify_s256};
 
-use crate::Core;
+use crate::oidc_provider::OidcProvider;
 use crate::oidc_provider::TokenResponse;
 use crate::oidc_provider::clients::{Client, GrantType};
 use crate::oidc_provider::grants::{TokenEndpointError, invalid_grant};
@@ -12,7 +12,7 @@ use crate::secret::TokenHash;
 /// How long a used code is remembered after it expires, to revoke on late replays.
 const REMEMBER_USED_CODES_SECS: i64 = 3600;
 
-impl Core {
+impl OidcProvider {
     pub(crate) async fn grant_authorization_code(
         &self,
         client: &Client,
@@ -27,7 +27,7 @@ impl Core {
             )
             .into());
         }
-        let Some(contents) = self.oidc.codes.open(code_text) else {
+        let Some(contents) = self.state.codes.open(code_text) else {
             return Err(invalid_grant("invalid or expired authorization code"));
         };
         // The binding first (client, redirect URI, PKCE), then the claim: a client that holds
@@ -51,11 +51,11 @@ impl Core {
             }
             (None, None) => {}
         }
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         let hash = TokenHash::of(code_text);
         // Claimed even when expired, so a late replay still revokes what the first use granted.
         let keep_until = code.expires_at.plus_secs(REMEMBER_USED_CODES_SECS);
-        match self.ports.oidc.claim_code(&hash, keep_until).await? {
+        match self.repo.claim_code(&hash, keep_until).await? {
             CodeClaim::First => {}
             CodeClaim::Reused(grant) => {
                 // RFC 6749 §4.1.2: a replayed code revokes what it granted.
@@ -69,13 +69,13 @@ impl Core {
         if now >= code.expires_at {
             return Err(invalid_grant("invalid or expired authorization code"));
         }
-        let Some((session, account)) = self.ports.sessions.find_by_id(&code.session).await? else {
+        let Some((session, account)) = self.sessions.find_by_id(&code.session).await? else {
             return Err(invalid_grant("the sign-in session has ended"));
         };
         if !account.is_active() || now >= session.expires_at {
             return Err(invalid_grant("the sign-in session has ended"));
         }
-        let grant_id = self.new_id(now);
+        let grant_id = self.kernel.new_id(now);
         let grant = Grant {
             access_jti: self.grant_jti(&grant_id),
             id: grant_id,
@@ -87,7 +87,7 @@ impl Core {
             created_at: now,
             revoked_at: None,
         };
-        self.ports.oidc.insert_grant(&grant, Some(&hash)).await?;
+        self.repo.insert_grant(&grant, Some(&hash)).await?;
         let access = self
             .mint_access_token(
                 client,
@@ -129,15 +129,15 @@ impl Core {
         &self,
         grant_id: &str,
     ) -> Result<(), crate::errors::RepoError> {
-        let now = self.ports.clock.now();
-        if let Some(grant) = self.ports.oidc.revoke_grant(grant_id, now).await? {
+        let now = self.kernel.now();
+        if let Some(grant) = self.repo.revoke_grant(grant_id, now).await? {
             let marker = revoked_grant_marker(&grant.id);
-            let expires = now.plus_secs(self.oidc.settings.access_token_ttl_secs);
-            self.ports.oidc.revoke_access_token(&marker, expires).await?;
-            self.oidc.revoked.remember(&marker);
-            let first = grant.created_at.plus_secs(self.oidc.settings.access_token_ttl_secs);
-            self.ports.oidc.revoke_access_token(&grant.access_jti, first).await?;
-            self.oidc.revoked.remember(&grant.access_jti);
+            let expires = now.plus_secs(self.state.settings.access_token_ttl_secs);
+            self.repo.revoke_access_token(&marker, expires).await?;
+            self.state.revoked.remember(&marker);
+            let first = grant.created_at.plus_secs(self.state.settings.access_token_ttl_secs);
+            self.repo.revoke_access_token(&grant.access_jti, first).await?;
+            self.state.revoked.remember(&grant.access_jti);
         }
         Ok(())
     }
@@ -148,9 +148,9 @@ pub(crate) fn revoked_grant_marker(grant_id: &str) -> String {
     format!("grant:{grant_id}")
 }
 
-/// The grant an access token was minted under, from its `jti` (see `Core::grant_jti`).
+/// The grant an access token was minted under, from its `jti` (see `OidcProvider::grant_jti`).
 pub(crate) fn grant_of_jti(jti: &str) -> Option<&str> {
     jti.split_once('.').map(|(grant, _)| grant).filter(|g| !g.is_empty())
 }
 
-impl Core {}
+impl OidcProvider {}

@@ -3,12 +3,12 @@
 
 use latchkey_protocol::oidc::{ErrorCode, OAuthError};
 
-use crate::Core;
+use crate::oidc_provider::OidcProvider;
 use crate::oidc_provider::TokenResponse;
 use crate::oidc_provider::clients::{Client, GrantType};
 use crate::oidc_provider::grants::TokenEndpointError;
 
-impl Core {
+impl OidcProvider {
     pub(crate) async fn grant_client_credentials(
         &self,
         client: &Client,

@@ -8,10 +8,10 @@ pub(crate) use authorization_code::{grant_of_jti, revoked_grant_marker};
 
 use latchkey_protocol::oidc::{ClientCredentialsInBody, ErrorCode, OAuthError, TokenRequest};
 
-use crate::Core;
 use crate::errors::RepoError;
 use crate::errors::Unexpected;
 use crate::oidc_provider::ASSERTION_TYPE;
+use crate::oidc_provider::OidcProvider;
 use crate::oidc_provider::clients::Client;
 use crate::oidc_provider::{KeyError, server_error};
 
@@ -63,7 +63,7 @@ fn invalid_client() -> TokenEndpointError {
     ))
 }
 
-impl Core {
+impl OidcProvider {
     /// RFC 6749 §2.3: exactly one way of authenticating. Failures are all `invalid_client`.
     pub async fn authenticate_token_client(
         &self,

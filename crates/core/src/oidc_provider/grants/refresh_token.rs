@@ -3,14 +3,14 @@
 
 use latchkey_protocol::oidc::{ErrorCode, OAuthError};
 
-use crate::Core;
+use crate::oidc_provider::OidcProvider;
 use crate::oidc_provider::TokenResponse;
 use crate::oidc_provider::clients::{Client, GrantType};
 use crate::oidc_provider::grants::{TokenEndpointError, invalid_grant};
 use crate::oidc_provider::ports::RefreshUse;
 use crate::secret::OpaqueToken;
 
-impl Core {
+impl OidcProvider {
     pub(crate) async fn grant_refresh_token(
         &self,
         client: &Client,
@@ -27,19 +27,18 @@ impl Core {
         let Some(token) = OpaqueToken::parse(refresh_token) else {
             return Err(invalid_grant("invalid refresh token"));
         };
-        let now = self.ports.clock.now();
+        let now = self.kernel.now();
         // The binding first: another client's refresh token is refused without being used, so
         // it neither burns the token nor makes the rightful client's next use look like reuse.
-        let Some((bound_to, _, _)) = self.ports.oidc.find_refresh_token(&token.hash()).await?
-        else {
+        let Some((bound_to, _, _)) = self.repo.find_refresh_token(&token.hash()).await? else {
             return Err(invalid_grant("invalid or expired refresh token"));
         };
-        match self.ports.oidc.find_grant(&bound_to).await? {
+        match self.repo.find_grant(&bound_to).await? {
             Some(grant) if grant.client_id == client.id => {}
             Some(_) => return Err(invalid_grant("the refresh token was issued to another client")),
             None => return Err(invalid_grant("invalid refresh token")),
         }
-        let grant_id = match self.ports.oidc.use_refresh_token(&token.hash(), now).await? {
+        let grant_id = match self.repo.use_refresh_token(&token.hash(), now).await? {
             RefreshUse::Fresh(g) => g,
             RefreshUse::Reused(g) => {
                 self.revoke_grant(&g).await?;
@@ -48,7 +47,7 @@ impl Core {
             }
             RefreshUse::Invalid => return Err(invalid_grant("invalid or expired refresh token")),
         };
-        let Some(grant) = self.ports.oidc.find_grant(&grant_id).await? else {
+        let Some(grant) = self.repo.find_grant(&grant_id).await? else {
             return Err(invalid_grant("invalid refresh token"));
         };
         if grant.client_id != client.id {
@@ -57,7 +56,7 @@ impl Core {
         if grant.revoked_at.is_some() {
             return Err(invalid_grant("the grant was revoked"));
         }
-        let live = self.ports.sessions.find_by_id(&grant.session).await?;
+        let live = self.sessions.find_by_id(&grant.session).await?;
         let Some((session, account)) = live.filter(|(s, a)| a.is_active() && now < s.expires_at)
         else {
             self.revoke_grant(&grant.id).await?;

@@ -20,13 +20,14 @@ pub async fn verified_org(
     let site = server.site_admin();
     let org = server
         .core
+        .orgs()
         .create_organization(&site, name, &Email::parse(first_admin).unwrap())
         .await
         .unwrap();
-    let admin = server.core.org_admin_as_site_admin(&site, &org.id).await.unwrap();
-    let added = server.core.add_domain(&admin, domain).await.unwrap();
+    let admin = server.core.orgs().org_admin_as_site_admin(&site, &org.id).await.unwrap();
+    let added = server.core.orgs().add_domain(&admin, domain).await.unwrap();
     dns.set_txt(domain, &[&added.txt_record()]);
-    let check = server.core.verify_domain(&admin, domain).await.unwrap();
+    let check = server.core.orgs().verify_domain(&admin, domain).await.unwrap();
     assert_eq!(check.domain.status.as_str(), "verified", "{}", check.detail);
     org
 }
@@ -49,7 +50,7 @@ on_both_engines! {
         // The site admin's own address is on the organization's domain.
         let root = Email::parse("root@acme.example").unwrap();
         server
-            .core
+            .core.accounts()
             .create_account(
                 &site,
                 CreateAccountRequest {
@@ -69,19 +70,19 @@ on_both_engines! {
         let acme = verified_org(&server, &dns, "Acme", "boss@acme.example", "acme.example").await;
         // rival@acme.example administers another organization.
         server
-            .core
+            .core.orgs()
             .create_organization(&site, "Beta", &Email::parse("rival@acme.example").unwrap())
             .await
             .unwrap();
 
         let boss_in = server.signed_in(&boss).await;
-        let admin = server.core.org_admin_as(&boss_in, &acme.id).await.unwrap();
+        let admin = server.core.orgs().org_admin_as(&boss_in, &acme.id).await.unwrap();
         assert!(!admin.is_site_admin());
         let mails_to_root = server.mails_to("root@acme.example").len();
         for target in ["root@acme.example", "rival@acme.example"] {
             let target = Email::parse(target).unwrap();
             for action in every_action() {
-                let refused = server.core.act_on_managed_account(&admin, &target, &action).await;
+                let refused = server.core.orgs().act_on_managed_account(&admin, &target, &action).await;
                 assert!(
                     matches!(refused, Err(ManagedActionError::Protected)),
                     "{} on {target}: {refused:?}",
@@ -92,11 +93,11 @@ on_both_engines! {
         // Accounts outside the organization stay "not found".
         let outsider = Email::parse("outsider@elsewhere.example").unwrap();
         for action in every_action() {
-            let refused = server.core.act_on_managed_account(&admin, &outsider, &action).await;
+            let refused = server.core.orgs().act_on_managed_account(&admin, &outsider, &action).await;
             assert!(matches!(refused, Err(ManagedActionError::NotFound)), "{}: {refused:?}", action.name());
         }
         // Nothing happened to the site admin: same address, active, no mail, still signs in.
-        let found = server.core.find_account(&site, &root).await.unwrap().expect("still there");
+        let found = server.core.accounts().find_account(&site, &root).await.unwrap().expect("still there");
         assert_eq!(found.email, root);
         assert_eq!(found.name.as_str(), "Root");
         assert_eq!(found.status.as_str(), "active");
@@ -127,14 +128,14 @@ on_both_engines! {
             )
             .await;
         assert_eq!(refused.status, 403, "{}", refused.body);
-        assert_eq!(server.core.find_account(&site, &root).await.unwrap().unwrap().email, root);
+        assert_eq!(server.core.accounts().find_account(&site, &root).await.unwrap().unwrap().email, root);
 
         // A worker is still the org admin's to manage; a site admin acting for the
         // organization may act on the site admin.
         let worker = Email::parse("worker@acme.example").unwrap();
         let renamed = ManagedAction::Rename(DisplayName::parse("Worker Bee").unwrap());
-        server.core.act_on_managed_account(&admin, &worker, &renamed).await.unwrap();
-        let as_site = server.core.org_admin_as_site_admin(&site, &acme.id).await.unwrap();
-        server.core.act_on_managed_account(&as_site, &root, &renamed).await.unwrap();
+        server.core.orgs().act_on_managed_account(&admin, &worker, &renamed).await.unwrap();
+        let as_site = server.core.orgs().org_admin_as_site_admin(&site, &acme.id).await.unwrap();
+        server.core.orgs().act_on_managed_account(&as_site, &root, &renamed).await.unwrap();
     }
 }

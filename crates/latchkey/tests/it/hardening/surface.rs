@@ -15,7 +15,9 @@ use crate::{PASSWORD, verified_user};
 async fn queued_requests(server: &TestServer) -> u64 {
     server
         .core
-        .outbox_counts()
+        .kernel()
+        .outbox()
+        .counts()
         .await
         .unwrap()
         .into_iter()
@@ -27,7 +29,7 @@ async fn queued_requests(server: &TestServer) -> u64 {
 async fn audit_rows(server: &TestServer) -> usize {
     use latchkey_core::audit::{AuditFilter, AuditScope};
     let scope = AuditScope::Site(server.site_admin());
-    server.core.audit_events(&scope, &AuditFilter::default(), 10_000).await.unwrap().len()
+    server.core.audit().audit_events(&scope, &AuditFilter::default(), 10_000).await.unwrap().len()
 }
 
 on_both_engines! {
@@ -145,7 +147,7 @@ on_both_engines! {
 
         let site = server.site_admin();
         let org = server
-            .core
+            .core.orgs()
             .create_organization(&site, "Acme\u{202E}", &latchkey_core::accounts::Email::parse("named@example.com").unwrap())
             .await;
         assert!(org.is_err(), "organization names too");

@@ -32,11 +32,12 @@ async fn factors_of(
 ) -> latchkey_core::second_factor::TwoFactorStatus {
     let account = server
         .core
+        .accounts()
         .find_account(&server.site_admin(), &Email::parse(email).unwrap())
         .await
         .unwrap()
         .unwrap();
-    server.core.two_factor_status(&account.id).await.unwrap()
+    server.core.second_factor().two_factor_status(&account.id).await.unwrap()
 }
 
 /// Asks for a reset link from the forgot-password form and sets `new_password` with it.
@@ -102,7 +103,7 @@ on_both_engines! {
         let page = squatter.get(&format!("/account/email/confirm?token={confirm}")).await;
         assert_eq!(page.status, 400, "the pending email change was cancelled: {}", page.body);
         let account = server
-            .core
+            .core.accounts()
             .find_account(&server.site_admin(), &Email::parse("victim@example.com").unwrap())
             .await
             .unwrap()

@@ -129,7 +129,7 @@ on_both_engines! {
         // Signing in again through the loop: the product gets a code, and auth_time is the
         // time of that sign-in, not of the first one.
         server.clock.advance(30);
-        let reauth_at = server.core.clock().now().unix();
+        let reauth_at = server.core.kernel().clock().now().unix();
         let page = browser
             .post_raw(
                 "/login",
@@ -187,7 +187,7 @@ on_both_engines! {
 
         // Consent withdrawn from /account (a third-party product's).
         let registered = server
-            .core
+            .core.oidc()
             .register_client(&server.site_admin(), crate::third_party::request("Outside app", false, None))
             .await
             .unwrap();

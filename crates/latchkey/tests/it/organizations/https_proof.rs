@@ -46,13 +46,13 @@ async fn domains_are_verified_through_an_https_file_on_both_engines() {
 async fn https_verification(server: &TestServer, dns: &DnsStub, https: &HttpsStub) {
     let site = server.site_admin();
     let alice = account(server, "alice@acme.example").await;
-    let org = server.core.create_organization(&site, "Acme", &alice).await.unwrap();
-    let admin = server.core.org_admin_as_site_admin(&site, &org.id).await.unwrap();
+    let org = server.core.orgs().create_organization(&site, "Acme", &alice).await.unwrap();
+    let admin = server.core.orgs().org_admin_as_site_admin(&site, &org.id).await.unwrap();
     let verify = |name: &'static str| {
         let (core, admin) = (server.core.clone(), admin.clone());
-        async move { core.verify_domain(&admin, name).await.unwrap() }
+        async move { core.orgs().verify_domain(&admin, name).await.unwrap() }
     };
-    let acme = server.core.add_domain(&admin, "acme.example").await.unwrap();
+    let acme = server.core.orgs().add_domain(&admin, "acme.example").await.unwrap();
 
     // No file (404), then a file without the token: pending, and each method says why.
     let check = verify("acme.example").await;
@@ -87,7 +87,7 @@ async fn https_verification(server: &TestServer, dns: &DnsStub, https: &HttpsStu
     assert_eq!(check.domain.last_error, None);
 
     // Redirects stay on the host: to another path is followed, to another host is not.
-    let hop = server.core.add_domain(&admin, "hop.example").await.unwrap();
+    let hop = server.core.orgs().add_domain(&admin, "hop.example").await.unwrap();
     let port = https.port;
     https.set(
         "hop.example",
@@ -123,7 +123,7 @@ async fn https_verification(server: &TestServer, dns: &DnsStub, https: &HttpsStu
     assert!(check.detail.contains("too many redirects"), "{}", check.detail);
 
     // Bounded size: a huge file is refused, whatever it holds.
-    let big = server.core.add_domain(&admin, "big.example").await.unwrap();
+    let big = server.core.orgs().add_domain(&admin, "big.example").await.unwrap();
     https.set("big.example", Reply::Body(format!("{}\n{}", big.token, "#".repeat(64 * 1024))));
     let check = verify("big.example").await;
     assert_eq!(check.domain.status, DomainStatus::Pending);
@@ -131,7 +131,7 @@ async fn https_verification(server: &TestServer, dns: &DnsStub, https: &HttpsStu
 
     // A name without addresses, and one that does not exist.
     dns.set_a("nowhere.example", &[]);
-    server.core.add_domain(&admin, "nowhere.example").await.unwrap();
+    server.core.orgs().add_domain(&admin, "nowhere.example").await.unwrap();
     let check = verify("nowhere.example").await;
     assert!(check.detail.contains("nowhere.example has no address"), "{}", check.detail);
 }
@@ -148,13 +148,13 @@ async fn the_https_file_is_never_fetched_from_private_addresses_or_untrusted_ser
         spawn_for_https(latchkey_testkit::Engine::Sqlite, &dns, Some(&https), false).await.unwrap();
     let site = server.site_admin();
     let alice = account(&server, "alice@acme.example").await;
-    let org = server.core.create_organization(&site, "Acme", &alice).await.unwrap();
-    let admin = server.core.org_admin_as_site_admin(&site, &org.id).await.unwrap();
-    let acme = server.core.add_domain(&admin, "acme.example").await.unwrap();
+    let org = server.core.orgs().create_organization(&site, "Acme", &alice).await.unwrap();
+    let admin = server.core.orgs().org_admin_as_site_admin(&site, &org.id).await.unwrap();
+    let acme = server.core.orgs().add_domain(&admin, "acme.example").await.unwrap();
     https.set("acme.example", Reply::Body(acme.token.clone()));
     for name in ["acme.example", "inside.example"] {
-        server.core.add_domain(&admin, name).await.unwrap();
-        let check = server.core.verify_domain(&admin, name).await.unwrap();
+        server.core.orgs().add_domain(&admin, name).await.unwrap();
+        let check = server.core.orgs().verify_domain(&admin, name).await.unwrap();
         assert_eq!(check.domain.status, DomainStatus::Pending, "{name}");
         assert!(
             check.detail.contains("non-public addresses, which are refused"),
@@ -175,11 +175,11 @@ async fn the_https_file_is_never_fetched_from_private_addresses_or_untrusted_ser
     .await
     .unwrap();
     let alice = account(&server, "alice@acme.example").await;
-    let org = server.core.create_organization(&site, "Acme", &alice).await.unwrap();
-    let admin = server.core.org_admin_as_site_admin(&site, &org.id).await.unwrap();
-    let acme = server.core.add_domain(&admin, "acme.example").await.unwrap();
+    let org = server.core.orgs().create_organization(&site, "Acme", &alice).await.unwrap();
+    let admin = server.core.orgs().org_admin_as_site_admin(&site, &org.id).await.unwrap();
+    let acme = server.core.orgs().add_domain(&admin, "acme.example").await.unwrap();
     https.set("acme.example", Reply::Body(acme.token.clone()));
-    let check = server.core.verify_domain(&admin, "acme.example").await.unwrap();
+    let check = server.core.orgs().verify_domain(&admin, "acme.example").await.unwrap();
     assert_eq!(check.domain.status, DomainStatus::Pending);
     assert!(check.detail.to_lowercase().contains("certificate"), "{}", check.detail);
 }

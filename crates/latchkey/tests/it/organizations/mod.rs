@@ -18,6 +18,7 @@ async fn account(server: &TestServer, email: &str) -> Email {
     let email = Email::parse(email).unwrap();
     server
         .core
+        .accounts()
         .create_account(
             &server.site_admin(),
             CreateAccountRequest {
@@ -42,58 +43,58 @@ on_both_engines! {
 async fn domain_verification(server: &TestServer, dns: &DnsStub) {
     let site = server.site_admin();
     let alice = account(server, "alice@acme.example").await;
-    let acme = server.core.create_organization(&site, "Acme", &alice).await.unwrap();
-    let admin = server.core.org_admin_as_site_admin(&site, &acme.id).await.unwrap();
+    let acme = server.core.orgs().create_organization(&site, "Acme", &alice).await.unwrap();
+    let admin = server.core.orgs().org_admin_as_site_admin(&site, &acme.id).await.unwrap();
 
-    let added = server.core.add_domain(&admin, " ACME.example. ").await.unwrap();
+    let added = server.core.orgs().add_domain(&admin, " ACME.example. ").await.unwrap();
     assert_eq!((added.domain.as_str(), added.status), ("acme.example", DomainStatus::Pending));
-    let again = server.core.add_domain(&admin, "acme.example").await.unwrap();
+    let again = server.core.orgs().add_domain(&admin, "acme.example").await.unwrap();
     assert_eq!(again.token, added.token, "adding twice returns the same token");
 
     // NXDOMAIN, then a name without TXT records, then the wrong token: still pending.
-    let check = server.core.verify_domain(&admin, "acme.example").await.unwrap();
+    let check = server.core.orgs().verify_domain(&admin, "acme.example").await.unwrap();
     assert_eq!(check.domain.status, DomainStatus::Pending);
     assert!(check.detail.contains("does not exist"), "{}", check.detail);
     dns.set_txt("acme.example", &[]);
-    let check = server.core.verify_domain(&admin, "acme.example").await.unwrap();
+    let check = server.core.orgs().verify_domain(&admin, "acme.example").await.unwrap();
     assert!(check.detail.contains("no TXT record"), "{}", check.detail);
     dns.set_txt("acme.example", &["latchkey-verification=someone-elses-token"]);
-    let check = server.core.verify_domain(&admin, "acme.example").await.unwrap();
+    let check = server.core.orgs().verify_domain(&admin, "acme.example").await.unwrap();
     assert_eq!(check.domain.status, DomainStatus::Pending);
     assert!(check.detail.contains("another token"), "{}", check.detail);
     // A subdomain's record does not prove the apex.
     dns.set_txt("www.acme.example", &[&added.txt_record()]);
     assert_eq!(
-        server.core.verify_domain(&admin, "acme.example").await.unwrap().domain.status,
+        server.core.orgs().verify_domain(&admin, "acme.example").await.unwrap().domain.status,
         DomainStatus::Pending
     );
 
     dns.set_txt("acme.example", &["v=spf1 -all", &added.txt_record()]);
-    let check = server.core.verify_domain(&admin, "acme.example").await.unwrap();
+    let check = server.core.orgs().verify_domain(&admin, "acme.example").await.unwrap();
     assert_eq!(check.domain.status, DomainStatus::Verified, "{}", check.detail);
     assert!(check.domain.verified_at.is_some());
 
     // Another organization can add the name but never verify it, even with its own record.
     let bob = account(server, "bob@rival.example").await;
-    let rival = server.core.create_organization(&site, "Rival", &bob).await.unwrap();
-    let rival_admin = server.core.org_admin_as_site_admin(&site, &rival.id).await.unwrap();
-    let theirs = server.core.add_domain(&rival_admin, "acme.example").await.unwrap();
+    let rival = server.core.orgs().create_organization(&site, "Rival", &bob).await.unwrap();
+    let rival_admin = server.core.orgs().org_admin_as_site_admin(&site, &rival.id).await.unwrap();
+    let theirs = server.core.orgs().add_domain(&rival_admin, "acme.example").await.unwrap();
     dns.set_txt("acme.example", &[&added.txt_record(), &theirs.txt_record()]);
-    let check = server.core.verify_domain(&rival_admin, "acme.example").await.unwrap();
+    let check = server.core.orgs().verify_domain(&rival_admin, "acme.example").await.unwrap();
     assert_eq!(check.domain.status, DomainStatus::Failed);
     assert!(check.detail.contains("another organization"), "{}", check.detail);
 
     // The proof disappears: the domain stays verified, with the problem recorded.
     dns.remove("acme.example");
-    let check = server.core.verify_domain(&admin, "acme.example").await.unwrap();
+    let check = server.core.orgs().verify_domain(&admin, "acme.example").await.unwrap();
     assert_eq!(check.domain.status, DomainStatus::Verified, "never silently dropped");
     assert!(check.domain.last_error.as_deref().is_some_and(|e| e.contains("does not exist")));
 
     // A DNS server that does not answer: a bounded wait, then pending with the reason.
-    server.core.add_domain(&admin, "slow.example").await.unwrap();
+    server.core.orgs().add_domain(&admin, "slow.example").await.unwrap();
     dns.silence("slow.example");
     let started = std::time::Instant::now();
-    let check = server.core.verify_domain(&admin, "slow.example").await.unwrap();
+    let check = server.core.orgs().verify_domain(&admin, "slow.example").await.unwrap();
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     assert_eq!(check.domain.status, DomainStatus::Pending);
     assert!(check.detail.contains("did not answer"), "{}", check.detail);
@@ -109,12 +110,12 @@ async fn domain_verification(server: &TestServer, dns: &DnsStub) {
         &format!("{}.example", "x".repeat(64)),
     ] {
         assert!(
-            matches!(server.core.add_domain(&admin, bad).await, Err(OrgError::BadDomain(_))),
+            matches!(server.core.orgs().add_domain(&admin, bad).await, Err(OrgError::BadDomain(_))),
             "{bad}"
         );
     }
     assert!(matches!(
-        server.core.verify_domain(&admin, "never-added.example").await,
+        server.core.orgs().verify_domain(&admin, "never-added.example").await,
         Err(OrgError::UnknownDomain(_))
     ));
 }
@@ -124,19 +125,19 @@ on_both_engines! {
         let site = server.site_admin();
         let owner_browser = verified_user(&server, "owner@acme.example").await;
         let owner = Email::parse("owner@acme.example").unwrap();
-        let org = server.core.create_organization(&site, "Acme", &owner).await.unwrap();
+        let org = server.core.orgs().create_organization(&site, "Acme", &owner).await.unwrap();
         let stranger_browser = verified_user(&server, "stranger@elsewhere.example").await;
         let stranger = server.signed_in(&stranger_browser).await;
-        assert!(matches!(server.core.org_admin_as(&stranger, &org.id).await, Err(OrgError::NotFound)));
-        assert!(matches!(server.core.org_admin_as(&stranger, "no-such-org").await, Err(OrgError::NotFound)), "the same answer");
+        assert!(matches!(server.core.orgs().org_admin_as(&stranger, &org.id).await, Err(OrgError::NotFound)));
+        assert!(matches!(server.core.orgs().org_admin_as(&stranger, "no-such-org").await, Err(OrgError::NotFound)), "the same answer");
         let owner_signed_in = server.signed_in(&owner_browser).await;
-        let admin = server.core.org_admin_as(&owner_signed_in, &org.id).await.unwrap();
-        assert!(server.core.add_org_admin(&admin, &Email::parse("stranger@elsewhere.example").unwrap()).await.unwrap());
-        assert!(!server.core.add_org_admin(&admin, &Email::parse("stranger@elsewhere.example").unwrap()).await.unwrap(), "once");
-        assert!(server.core.org_admin_as(&stranger, &org.id).await.is_ok(), "now an admin");
-        assert!(matches!(server.core.create_organization(&site, " ", &owner).await, Err(OrgError::BadName)));
+        let admin = server.core.orgs().org_admin_as(&owner_signed_in, &org.id).await.unwrap();
+        assert!(server.core.orgs().add_org_admin(&admin, &Email::parse("stranger@elsewhere.example").unwrap()).await.unwrap());
+        assert!(!server.core.orgs().add_org_admin(&admin, &Email::parse("stranger@elsewhere.example").unwrap()).await.unwrap(), "once");
+        assert!(server.core.orgs().org_admin_as(&stranger, &org.id).await.is_ok(), "now an admin");
+        assert!(matches!(server.core.orgs().create_organization(&site, " ", &owner).await, Err(OrgError::BadName)));
         assert!(matches!(
-            server.core.create_organization(&site, "Ghost", &Email::parse("nobody@acme.example").unwrap()).await,
+            server.core.orgs().create_organization(&site, "Ghost", &Email::parse("nobody@acme.example").unwrap()).await,
             Err(OrgError::UnknownAccount(_))
         ));
     }
@@ -148,28 +149,28 @@ on_both_engines! {
         let browser = verified_user(&server, "worker@initech.example").await;
         let outsider = account(&server, "someone@other.example").await;
         let boss = account(&server, "boss@initech.example").await;
-        let org = server.core.create_organization(&site, "Initech", &boss).await.unwrap();
-        let admin = server.core.org_admin_as_site_admin(&site, &org.id).await.unwrap();
-        let domain = server.core.add_domain(&admin, "initech.example").await.unwrap();
+        let org = server.core.orgs().create_organization(&site, "Initech", &boss).await.unwrap();
+        let admin = server.core.orgs().org_admin_as_site_admin(&site, &org.id).await.unwrap();
+        let domain = server.core.orgs().add_domain(&admin, "initech.example").await.unwrap();
         assert!(!browser.get("/account").await.body.contains("managed by"));
 
         dns.set_txt("initech.example", &[&domain.txt_record()]);
-        server.core.verify_domain(&admin, "initech.example").await.unwrap();
-        server.core.verify_domain(&admin, "initech.example").await.unwrap();
+        server.core.orgs().verify_domain(&admin, "initech.example").await.unwrap();
+        server.core.orgs().verify_domain(&admin, "initech.example").await.unwrap();
         let page = browser.get("/account").await;
         assert!(page.body.contains("Your account is managed by Initech"), "{}", page.body);
         let worker = server
-            .core
+            .core.accounts()
             .find_account(&site, &Email::parse("worker@initech.example").unwrap())
             .await
             .unwrap()
             .unwrap();
         assert_eq!(
-            server.core.account_summary(&worker).await.unwrap().managed_by,
+            server.core.orgs().account_summary(&worker).await.unwrap().managed_by,
             Some(org.id.clone())
         );
-        let other = server.core.find_account(&site, &outsider).await.unwrap().unwrap();
-        assert_eq!(server.core.account_summary(&other).await.unwrap().managed_by, None);
+        let other = server.core.accounts().find_account(&site, &outsider).await.unwrap().unwrap();
+        assert_eq!(server.core.orgs().account_summary(&other).await.unwrap().managed_by, None);
         // A managed account's owner cannot move its email off the organization's domains.
         let page = browser
             .submit(
@@ -223,12 +224,12 @@ on_both_engines! {
         let boss = verified_user(&server, "boss@globex.example").await;
         let rival = verified_user(&server, "rival@hooli.example").await;
         let org = server
-            .core
+            .core.orgs()
             .create_organization(&site, "Globex", &Email::parse("boss@globex.example").unwrap())
             .await
             .unwrap();
         let other = server
-            .core
+            .core.orgs()
             .create_organization(&site, "Hooli", &Email::parse("rival@hooli.example").unwrap())
             .await
             .unwrap();
@@ -334,21 +335,21 @@ on_both_engines! {
     async fn domains_are_rechecked_in_the_background(server: TestServer, dns: DnsStub) {
         let site = server.site_admin();
         let boss = account(&server, "boss@wonka.example").await;
-        let org = server.core.create_organization(&site, "Wonka", &boss).await.unwrap();
-        let admin = server.core.org_admin_as_site_admin(&site, &org.id).await.unwrap();
-        let domain = server.core.add_domain(&admin, "wonka.example").await.unwrap();
-        server.core.add_domain(&admin, "never.example").await.unwrap();
-        assert_eq!(server.core.recheck_due_domains().await.unwrap(), 0, "nothing due yet");
+        let org = server.core.orgs().create_organization(&site, "Wonka", &boss).await.unwrap();
+        let admin = server.core.orgs().org_admin_as_site_admin(&site, &org.id).await.unwrap();
+        let domain = server.core.orgs().add_domain(&admin, "wonka.example").await.unwrap();
+        server.core.orgs().add_domain(&admin, "never.example").await.unwrap();
+        assert_eq!(server.core.orgs().recheck_due_domains().await.unwrap(), 0, "nothing due yet");
 
         // Published later: the background check verifies it.
         dns.set_txt("wonka.example", &[&domain.txt_record()]);
         server.clock.advance(301);
-        assert_eq!(server.core.recheck_due_domains().await.unwrap(), 2);
+        assert_eq!(server.core.orgs().recheck_due_domains().await.unwrap(), 2);
         let status = |name: &'static str| {
             let core = server.core.clone();
             let admin = admin.clone();
             async move {
-                core.list_domains(&admin)
+                core.orgs().list_domains(&admin)
                     .await
                     .unwrap()
                     .into_iter()
@@ -362,12 +363,12 @@ on_both_engines! {
         // The proof disappears: still verified, the admins warned once.
         dns.remove("wonka.example");
         server.clock.advance(24 * 3600 + 1);
-        server.core.recheck_due_domains().await.unwrap();
+        server.core.orgs().recheck_due_domains().await.unwrap();
         let wonka = status("wonka.example").await;
         assert_eq!(wonka.status, DomainStatus::Verified, "never silently dropped");
         assert!(wonka.last_error.is_some());
         server.clock.advance(24 * 3600 + 1);
-        server.core.recheck_due_domains().await.unwrap();
+        server.core.orgs().recheck_due_domains().await.unwrap();
         let warnings =
             latchkey_testkit::eventually("the warning", std::time::Duration::from_secs(10), || {
                 let n = server
@@ -385,7 +386,7 @@ on_both_engines! {
         // Never published: given up after seven days.
         for _ in 0..40 {
             server.clock.advance(6 * 3600);
-            server.core.recheck_due_domains().await.unwrap();
+            server.core.orgs().recheck_due_domains().await.unwrap();
         }
         let never = status("never.example").await;
         assert_eq!(never.status, DomainStatus::Failed);
@@ -406,11 +407,11 @@ async fn managed_accounts_over_the_api(server: &TestServer, dns: &DnsStub) {
     let worker = verified_user(server, "worker@initech.example").await;
     let boss = account(server, "boss@initech.example").await;
     account(server, "someone@other.example").await;
-    let org = server.core.create_organization(&site, "Initech", &boss).await.unwrap();
-    let admin = server.core.org_admin_as_site_admin(&site, &org.id).await.unwrap();
-    let domain = server.core.add_domain(&admin, "initech.example").await.unwrap();
+    let org = server.core.orgs().create_organization(&site, "Initech", &boss).await.unwrap();
+    let admin = server.core.orgs().org_admin_as_site_admin(&site, &org.id).await.unwrap();
+    let domain = server.core.orgs().add_domain(&admin, "initech.example").await.unwrap();
     dns.set_txt("initech.example", &[&domain.txt_record()]);
-    server.core.verify_domain(&admin, "initech.example").await.unwrap();
+    server.core.orgs().verify_domain(&admin, "initech.example").await.unwrap();
 
     // The worker signs in to a product: the console knows when, and which product.
     let tracker =
@@ -428,7 +429,7 @@ async fn managed_accounts_over_the_api(server: &TestServer, dns: &DnsStub) {
     )
     .await;
     assert_eq!(status, 200);
-    let managed = server.core.managed_accounts(&admin, 100).await.unwrap();
+    let managed = server.core.orgs().managed_accounts(&admin, 100).await.unwrap();
     let row =
         |email: &str| managed.iter().find(|m| m.account.email.as_str() == email).unwrap().clone();
     assert_eq!(row("worker@initech.example").products, vec!["Tracker".to_owned()]);
@@ -442,6 +443,7 @@ async fn managed_accounts_over_the_api(server: &TestServer, dns: &DnsStub) {
     // The admin API: list, then act.
     let operator = server
         .core
+        .accounts()
         .create_account(
             &site,
             CreateAccountRequest {
@@ -454,7 +456,8 @@ async fn managed_accounts_over_the_api(server: &TestServer, dns: &DnsStub) {
         )
         .await
         .unwrap();
-    let token = server.core.create_admin_token(&site, &operator.email, "orgs").await.unwrap().1;
+    let token =
+        server.core.accounts().create_admin_token(&site, &operator.email, "orgs").await.unwrap().1;
     let http = super::oidc::http();
     let call = |method: &str, path: String, body: Option<serde_json::Value>| {
         let mut req = http
@@ -510,6 +513,7 @@ async fn managed_accounts_over_the_api(server: &TestServer, dns: &DnsStub) {
     assert_eq!(status, 404);
     let other = server
         .core
+        .accounts()
         .find_account(&site, &Email::parse("someone@other.example").unwrap())
         .await
         .unwrap()
@@ -517,8 +521,12 @@ async fn managed_accounts_over_the_api(server: &TestServer, dns: &DnsStub) {
     assert!(other.is_active(), "nothing changed");
     let filter =
         AuditFilter { event: Some("account.action_refused".into()), ..AuditFilter::default() };
-    let refused =
-        server.core.audit_events(&AuditScope::Org(admin.clone()), &filter, 10).await.unwrap();
+    let refused = server
+        .core
+        .audit()
+        .audit_events(&AuditScope::Org(admin.clone()), &filter, 10)
+        .await
+        .unwrap();
     let targets: Vec<(&str, &str)> =
         refused.iter().map(|e| (e.target.as_str(), e.outcome.as_str())).collect();
     assert_eq!(

@@ -6,7 +6,9 @@ use crate::accounts::Account;
 use crate::clock::Timestamp;
 use crate::errors::{RepoError, Unexpected};
 
-use super::{Domain, DomainError, ProofMethod};
+mod domain;
+
+pub use domain::{Domain, DomainError};
 
 /// The TXT record's prefix; the value is this followed by the domain's token.
 pub const TXT_PREFIX: &str = "latchkey-verification=";
@@ -162,4 +164,37 @@ pub struct DomainCheck {
     pub domain: OrgDomain,
     /// What was found, in words.
     pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProofMethod {
+    /// `latchkey-verification=<token>` in a TXT record on the domain.
+    DnsTxt,
+    /// `https://<domain>/.well-known/latchkey-verification.txt` holding the token.
+    HttpsFile,
+}
+
+impl ProofMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DnsTxt => "dns_txt",
+            Self::HttpsFile => "https_file",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "dns_txt" => Some(Self::DnsTxt),
+            "https_file" => Some(Self::HttpsFile),
+            _ => None,
+        }
+    }
+
+    /// For people: "DNS TXT record" or "HTTPS file".
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::DnsTxt => "DNS TXT record",
+            Self::HttpsFile => "HTTPS file",
+        }
+    }
 }

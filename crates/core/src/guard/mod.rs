@@ -1,4 +1,6 @@
-//! Login and mail throttling on shared, database-held fixed-window counters.
+//! The guard: every password, code and mailed request is counted before it is evaluated, on
+//! shared, database-held fixed-window counters; and a signed-in person's password is
+//! re-checked (counted the same way) before a sensitive change.
 //!
 //! Two counters guard every password check: one per account (an attacker rotating addresses
 //! against one account is slowed) and one per client IP (one address spraying many accounts
@@ -11,41 +13,36 @@
 //! slow hash let 40 parallel guesses through a limit of 5). A right answer then clears the
 //! per-account counter and gives the attempt back to the per-IP one.
 
+use std::sync::Arc;
+
 use sha2::{Digest, Sha256};
 
-use crate::Core;
 use crate::accounts::Email;
+use crate::audit::Audit;
+use crate::authority::SignedIn;
 use crate::clock::Timestamp;
-use crate::errors::RepoError;
+use crate::credentials::{HashError, Password, PasswordHasher, Verified};
+use crate::errors::{RepoError, Unexpected};
+use crate::guard::ports::ThrottleRepo;
+use crate::kernel::Kernel;
+pub use crate::settings::ThrottlePolicy;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ThrottlePolicy {
-    /// Failed logins allowed per account per window.
-    pub account_failures: u32,
-    /// Failed logins allowed per client IP per window.
-    pub ip_failures: u32,
-    pub login_window_secs: i64,
-    /// Emails (verification resends, reset links) per address per window.
-    pub mails_per_address: u32,
-    /// Sign-ups, reset requests and resends per client IP per window.
-    pub requests_per_ip: u32,
-    pub mail_window_secs: i64,
+pub mod ports;
+
+/// Sensitive settings (factors, email, password) need a sign-in at most this old (step-up).
+pub const STEP_UP_SECS: i64 = 600;
+
+/// The guard in front of every secret a person presents: counts first, then checks.
+#[derive(Clone)]
+pub struct Guard {
+    counters: Arc<dyn ThrottleRepo>,
+    hasher: PasswordHasher,
+    audit: Audit,
+    kernel: Kernel,
+    policy: ThrottlePolicy,
 }
 
-impl Default for ThrottlePolicy {
-    fn default() -> Self {
-        Self {
-            account_failures: 5,
-            ip_failures: 50,
-            login_window_secs: 300,
-            mails_per_address: 3,
-            requests_per_ip: 30,
-            mail_window_secs: 900,
-        }
-    }
-}
-
-/// What [`Core::mail_gate`] allows.
+/// What [`Guard::mail_gate`] allows.
 pub(crate) enum MailGate {
     Send,
     /// Answer as usual, send nothing.
@@ -90,14 +87,24 @@ impl PasswordAttempt {
     }
 }
 
-impl Core {
+impl Guard {
+    pub fn new(
+        counters: Arc<dyn ThrottleRepo>,
+        hasher: PasswordHasher,
+        audit: Audit,
+        kernel: Kernel,
+        policy: ThrottlePolicy,
+    ) -> Self {
+        Self { counters, hasher, audit, kernel, policy }
+    }
+
     /// Counts a password check before it runs; `Some` when it must not run (over a limit).
     pub(crate) async fn count_password_attempt(
         &self,
         attempt: &PasswordAttempt,
         now: Timestamp,
     ) -> Result<Option<RetryAfter>, RepoError> {
-        let policy = self.settings.throttle;
+        let policy = self.policy;
         let keys = [
             (attempt.account_key.as_str(), policy.account_failures),
             (attempt.ip_key.as_str(), policy.ip_failures),
@@ -111,7 +118,7 @@ impl Core {
         &self,
         attempt: &PasswordAttempt,
     ) -> Result<(), RepoError> {
-        self.ports.throttle.settle(&attempt.account_key, &attempt.ip_key).await
+        self.counters.settle(&attempt.account_key, &attempt.ip_key).await
     }
 
     /// Counts a second-step code (TOTP or recovery) before it is checked; `Some` when it must
@@ -121,7 +128,7 @@ impl Core {
         account: &crate::accounts::AccountId,
         now: Timestamp,
     ) -> Result<Option<RetryAfter>, RepoError> {
-        let policy = self.settings.throttle;
+        let policy = self.policy;
         let key = code_key(account);
         self.count_against(
             &[(key.as_str(), policy.account_failures)],
@@ -135,7 +142,7 @@ impl Core {
         &self,
         account: &crate::accounts::AccountId,
     ) -> Result<(), RepoError> {
-        self.ports.throttle.clear(&code_key(account)).await
+        self.counters.clear(&code_key(account)).await
     }
 
     /// Counts one event against each key (one atomic upsert for all of them; the keys are
@@ -148,8 +155,8 @@ impl Core {
     ) -> Result<Option<RetryAfter>, RepoError> {
         let names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
         let counts = match names.as_slice() {
-            [one] => vec![self.ports.throttle.hit(one, window_secs, now).await?],
-            many => self.ports.throttle.hit_all(many, window_secs, now).await?,
+            [one] => vec![self.counters.hit(one, window_secs, now).await?],
+            many => self.counters.hit_all(many, window_secs, now).await?,
         };
         let mut wait = 0;
         for (c, (_, limit)) in counts.iter().zip(keys) {
@@ -170,7 +177,7 @@ impl Core {
         ip: &str,
         now: Timestamp,
     ) -> Result<MailGate, RepoError> {
-        let policy = self.settings.throttle;
+        let policy = self.policy;
         let ip_key = ip_key(&format!("{purpose}:ip:"), ip);
         let per_ip = [(ip_key.as_str(), policy.requests_per_ip)];
         if let Some(RetryAfter(secs)) =
@@ -186,9 +193,82 @@ impl Core {
 
     /// Housekeeping run by the background job.
     pub async fn purge_stale_counters(&self) -> Result<u64, RepoError> {
-        let p = self.settings.throttle;
+        let p = self.policy;
         let longest = p.login_window_secs.max(p.mail_window_secs);
-        let now = self.ports.clock.now();
-        self.ports.throttle.delete_stale(now.plus_secs(-longest)).await
+        let now = self.kernel.now();
+        self.counters.delete_stale(now.plus_secs(-longest)).await
+    }
+}
+
+/// What re-checking a signed-in person's password found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Recheck {
+    Right,
+    Wrong,
+    /// Too many attempts: not checked; try again after this many seconds.
+    Throttled(i64),
+}
+
+impl Guard {
+    /// Re-checks the signed-in person's password (sensitive changes ask for it again), counted
+    /// against the same per-account and per-IP limits as logins, before the hash runs.
+    pub(crate) async fn recheck_password(
+        &self,
+        signed_in: &SignedIn,
+        password: &Password,
+    ) -> Result<Recheck, HashFailure> {
+        let account = signed_in.account();
+        let now = self.kernel.now();
+        let attempt = PasswordAttempt::new(&account.email, &signed_in.session().client.ip);
+        if let Some(RetryAfter(secs)) = self.count_password_attempt(&attempt, now).await? {
+            return Ok(Recheck::Throttled(secs));
+        }
+        let verdict = self
+            .hasher
+            .verify(
+                password,
+                account.password_hash.as_ref().map(|h| h.expose().as_str()),
+                self.kernel.rng(),
+            )
+            .await?;
+        if verdict == Verified::No {
+            let record =
+                crate::audit::Record::new("password.recheck", crate::audit::Actor::Person(account))
+                    .outcome(crate::audit::Outcome::Failure)
+                    .target(account)
+                    .from(&signed_in.session().client);
+            self.audit.record(record).await;
+            return Ok(Recheck::Wrong);
+        }
+        self.password_attempt_succeeded(&attempt).await?;
+        Ok(Recheck::Right)
+    }
+
+    /// Whether the session's sign-in (with its second step) is recent enough for a sensitive
+    /// change: turning two-step verification on or off, adding or removing a key, changing
+    /// the email.
+    pub fn sign_in_is_recent(&self, signed_in: &SignedIn) -> bool {
+        signed_in.session().created_at.secs_until(self.kernel.now()) <= STEP_UP_SECS
+    }
+}
+
+/// Hashing either answers, is saturated (the caller says "try again shortly"), or broke.
+pub(crate) enum HashFailure {
+    Busy,
+    Unexpected(Unexpected),
+}
+
+impl From<RepoError> for HashFailure {
+    fn from(e: RepoError) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+impl From<HashError> for HashFailure {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy => Self::Busy,
+            HashError::Unexpected(_) => Self::Unexpected(Unexpected(Box::new(e))),
+        }
     }
 }
