@@ -202,6 +202,13 @@ pub fn failure_page(failure: &Failure, heading: &str) -> Response {
 #[derive(Debug)]
 pub struct PageError(Response);
 
+impl PageError {
+    /// Any failure the page does not handle itself, shown as the generic error page.
+    pub fn unexpected(e: &dyn std::error::Error) -> Self {
+        Self(unexpected_page(e))
+    }
+}
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         self.0
@@ -228,6 +235,13 @@ impl From<latchkey_core::errors::Unexpected> for PageError {
 
 impl From<latchkey_core::sessions::SessionError> for PageError {
     fn from(e: latchkey_core::sessions::SessionError) -> Self {
+        Self(unexpected_page(&e))
+    }
+}
+
+/// Every signing-key failure (no active key, key material, storage) is one no person can fix.
+impl From<latchkey_core::oidc_provider::KeyError> for PageError {
+    fn from(e: latchkey_core::oidc_provider::KeyError) -> Self {
         Self(unexpected_page(&e))
     }
 }

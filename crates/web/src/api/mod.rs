@@ -147,10 +147,9 @@ impl FromRequestParts<AppState> for Admin {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or_else(|| unauthorized("send an admin token as \"Authorization: Bearer …\""))?;
-        match state.core.accounts().authenticate_admin_token(presented).await {
-            Ok(Some(caller)) => Ok(Self(caller)),
-            Ok(None) => Err(unauthorized("the admin token is not valid")),
-            Err(e) => Err(ApiError::unexpected(&e)),
+        match state.core.accounts().authenticate_admin_token(presented).await? {
+            Some(caller) => Ok(Self(caller)),
+            None => Err(unauthorized("the admin token is not valid")),
         }
     }
 }

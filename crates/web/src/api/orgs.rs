@@ -27,7 +27,7 @@ impl From<OrgError> for ApiError {
             OrgError::UnknownAccount(_) | OrgError::BadName | OrgError::BadDomain(_) => {
                 ApiError::invalid(e.to_string())
             }
-            OrgError::Unexpected(u) => ApiError::unexpected(&u),
+            OrgError::Unexpected(u) => u.into(),
         }
     }
 }
@@ -167,7 +167,7 @@ impl From<ManagedActionError> for ApiError {
             ManagedActionError::Protected => {
                 ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
             }
-            ManagedActionError::Unexpected(u) => ApiError::unexpected(&u),
+            ManagedActionError::Unexpected(u) => u.into(),
         }
     }
 }

@@ -94,14 +94,18 @@ pub(super) async fn clients_create(
     Body(body): Body<NewClient>,
 ) -> ApiResult {
     let request = body.into_request()?;
-    match state.core.oidc().register_client(&caller.admin, request).await {
-        Ok(registered) => {
-            let mut doc = serde_json::to_value(registered.client.summary())?;
-            doc["client_secret"] = registered.secret.as_ref().map(|s| s.expose().to_owned()).into();
-            Ok((StatusCode::CREATED, Json(doc)).into_response())
+    let registered = state.core.oidc().register_client(&caller.admin, request).await?;
+    let mut doc = serde_json::to_value(registered.client.summary())?;
+    doc["client_secret"] = registered.secret.as_ref().map(|s| s.expose().to_owned()).into();
+    Ok((StatusCode::CREATED, Json(doc)).into_response())
+}
+
+impl From<RegisterClientError> for ApiError {
+    fn from(e: RegisterClientError) -> Self {
+        match e {
+            RegisterClientError::Invalid(m) => ApiError::invalid(m),
+            RegisterClientError::Unexpected(u) => u.into(),
         }
-        Err(RegisterClientError::Invalid(m)) => Err(ApiError::invalid(m)),
-        Err(RegisterClientError::Unexpected(e)) => Err(ApiError::unexpected(&e)),
     }
 }
 

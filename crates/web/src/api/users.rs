@@ -41,12 +41,9 @@ pub(super) async fn users_show(
     Path(email): Path<String>,
 ) -> ApiResult {
     let email = parse_email(&email)?;
-    match state.core.accounts().find_account(&caller.admin, &email).await {
-        Ok(Some(a)) => summary(&state, &a).await,
-        Ok(None) => {
-            Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no account has this email"))
-        }
-        Err(e) => Err(ApiError::unexpected(&e)),
+    match state.core.accounts().find_account(&caller.admin, &email).await? {
+        Some(a) => summary(&state, &a).await,
+        None => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no account has this email")),
     }
 }
 
@@ -85,22 +82,28 @@ pub(super) async fn users_create(
         email_verified: body.email_verified,
         site_admin: body.site_admin,
     };
-    match state.core.accounts().create_account(&caller.admin, request).await {
-        Ok(a) => summary(&state, &a).await.map(|mut r| {
-            *r.status_mut() = StatusCode::CREATED;
-            r
-        }),
-        Err(CreateAccountError::EmailTaken) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            "an account with this email already exists",
-        )),
-        Err(CreateAccountError::Busy) => Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "temporarily_unavailable",
-            "password hashing is saturated; try again",
-        )),
-        Err(CreateAccountError::Unexpected(e)) => Err(ApiError::unexpected(&e)),
+    let a = state.core.accounts().create_account(&caller.admin, request).await?;
+    summary(&state, &a).await.map(|mut r| {
+        *r.status_mut() = StatusCode::CREATED;
+        r
+    })
+}
+
+impl From<CreateAccountError> for ApiError {
+    fn from(e: CreateAccountError) -> Self {
+        match e {
+            CreateAccountError::EmailTaken => ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "an account with this email already exists",
+            ),
+            CreateAccountError::Busy => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "password hashing is saturated; try again",
+            ),
+            CreateAccountError::Unexpected(u) => u.into(),
+        }
     }
 }
 
@@ -138,7 +141,7 @@ impl From<SetStatusError> for ApiError {
             SetStatusError::Protected => {
                 ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
             }
-            SetStatusError::Unexpected(e) => ApiError::unexpected(&e),
+            SetStatusError::Unexpected(u) => u.into(),
         }
     }
 }
@@ -149,10 +152,8 @@ pub(super) async fn users_close(
     Path(email): Path<String>,
 ) -> ApiResult {
     let email = parse_email(&email)?;
-    match state.core.accounts().close_account(&caller.admin, &email).await {
-        Ok(a) => summary(&state, &a).await,
-        Err(e) => Err(e.into()),
-    }
+    let a = state.core.accounts().close_account(&caller.admin, &email).await?;
+    summary(&state, &a).await
 }
 
 pub(super) async fn users_reactivate(
@@ -161,10 +162,8 @@ pub(super) async fn users_reactivate(
     Path(email): Path<String>,
 ) -> ApiResult {
     let email = parse_email(&email)?;
-    match state.core.accounts().reactivate_account(&caller.admin, &email).await {
-        Ok(a) => summary(&state, &a).await,
-        Err(e) => Err(e.into()),
-    }
+    let a = state.core.accounts().reactivate_account(&caller.admin, &email).await?;
+    summary(&state, &a).await
 }
 
 pub(super) async fn users_reset_two_factor(
@@ -173,11 +172,8 @@ pub(super) async fn users_reset_two_factor(
     Path(email): Path<String>,
 ) -> ApiResult {
     let email = parse_email(&email)?;
-    match state.core.second_factor().reset_two_factor(&caller.admin, &email).await {
-        Ok(Some(a)) => summary(&state, &a).await,
-        Ok(None) => {
-            Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no account has this email"))
-        }
-        Err(e) => Err(ApiError::unexpected(&e)),
+    match state.core.second_factor().reset_two_factor(&caller.admin, &email).await? {
+        Some(a) => summary(&state, &a).await,
+        None => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no account has this email")),
     }
 }

@@ -6,7 +6,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 
-use crate::error::unexpected_page;
+use crate::error::PageError;
 use crate::extract::CookieNames;
 use crate::state::AppState;
 
@@ -39,7 +39,7 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<SignedIn>
             .sessions()
             .resolve_session(cookie.value())
             .await
-            .map_err(|e| unexpected_page(&e))?
+            .map_err(PageError::from)?
             .map(SignedIn),
         None => None,
     };

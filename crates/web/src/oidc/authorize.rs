@@ -11,7 +11,7 @@ use latchkey_core::oidc_provider::{AuthorizeOutcome, ConsentDecision};
 use latchkey_protocol::oidc::{Params, ResponseMode};
 use serde::Deserialize;
 
-use crate::error::{leads_to_products, message_page, render, unexpected_page};
+use crate::error::{PageError, leads_to_products, message_page, render};
 use crate::extract::{CsrfForm, CsrfToken, MaybeSignedIn, SignedIn};
 use crate::state::AppState;
 
@@ -24,7 +24,7 @@ pub async fn authorize_get(
     signed_in: MaybeSignedIn,
     csrf: CsrfToken,
     RawQuery(query): RawQuery,
-) -> Response {
+) -> Result<Response, PageError> {
     authorize(state, signed_in, csrf, query.unwrap_or_default(), ConsentDecision::NotAsked).await
 }
 
@@ -33,7 +33,7 @@ pub async fn authorize_post(
     signed_in: MaybeSignedIn,
     csrf: CsrfToken,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let raw = String::from_utf8_lossy(&body).into_owned();
     authorize(state, signed_in, csrf, raw, ConsentDecision::NotAsked).await
 }
@@ -53,11 +53,11 @@ pub async fn consent_submit(
     me: SignedIn,
     csrf: CsrfToken,
     CsrfForm(form): CsrfForm<ConsentForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let decision = match form.decision.as_str() {
         "allow" => ConsentDecision::Allowed,
         "deny" => ConsentDecision::Denied,
-        _ => return invalid_request_page("the consent answer is missing"),
+        _ => return Ok(invalid_request_page("the consent answer is missing")),
     };
     authorize(state, MaybeSignedIn(Some(me)), csrf, form.request, decision).await
 }
@@ -89,22 +89,19 @@ async fn authorize(
     csrf: CsrfToken,
     raw: String,
     consent: ConsentDecision,
-) -> Response {
+) -> Result<Response, PageError> {
     let mut params = match Params::from_urlencoded(raw.as_bytes()) {
         Ok(p) => p,
-        Err(e) => return invalid_request_page(&e.error_description),
+        Err(e) => return Ok(invalid_request_page(&e.error_description)),
     };
     let marker = params.take(AUTH_AFTER);
     let me = signed_in.as_ref().map(|s| (s.session(), s.account()));
-    let outcome = match state.core.oidc().authorize(params, me, marker.as_deref(), consent).await {
-        Ok(o) => o,
-        Err(e) => return unexpected_page(&e),
-    };
-    match outcome {
+    let outcome = state.core.oidc().authorize(params, me, marker.as_deref(), consent).await?;
+    Ok(match outcome {
         AuthorizeOutcome::ErrorPage(e) => invalid_request_page(&e.error_description),
         AuthorizeOutcome::Consent { client_name, scopes } => {
             let Some(me) = signed_in else {
-                return invalid_request_page("no one is signed in");
+                return Ok(invalid_request_page("no one is signed in"));
             };
             leads_to_products(render(&ConsentPage {
                 csrf: csrf.0,
@@ -152,7 +149,7 @@ async fn authorize(
             },
             ResponseMode::FormPost => form_post(&redirect_uri, params),
         },
-    }
+    })
 }
 
 fn encode(pairs: &[(String, String)]) -> String {

@@ -7,7 +7,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use latchkey_protocol::oidc::ProviderMetadata;
 
-use crate::error::unexpected_page;
+use crate::error::PageError;
 use crate::state::AppState;
 
 /// The discovery document never changes while the process runs: it is serialized once, when
@@ -29,10 +29,8 @@ pub fn discovery(public_url: &str) -> impl Fn() -> std::future::Ready<Response> 
     }
 }
 
-pub async fn jwks(State(state): State<AppState>) -> Response {
-    match state.core.oidc().jwks().await {
-        // New keys are published ten minutes before they sign; five minutes of caching is safe.
-        Ok(set) => ([(header::CACHE_CONTROL, "public, max-age=300")], Json(set)).into_response(),
-        Err(e) => unexpected_page(&e),
-    }
+pub async fn jwks(State(state): State<AppState>) -> Result<Response, PageError> {
+    let set = state.core.oidc().jwks().await?;
+    // New keys are published ten minutes before they sign; five minutes of caching is safe.
+    Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(set)).into_response())
 }

@@ -11,7 +11,7 @@ use axum_extra::extract::CookieJar;
 use latchkey_core::oidc_provider::EndSessionPlan;
 use serde::Deserialize;
 
-use crate::error::{leads_to_products, message_page, render, unexpected_page};
+use crate::error::{PageError, leads_to_products, message_page, render};
 use crate::extract::{
     CookieNames, CsrfForm, CsrfToken, MaybeSignedIn, SignedIn, session_cookie_removal,
 };
@@ -62,27 +62,25 @@ async fn end_session(
     jar: CookieJar,
     csrf: CsrfToken,
     params: EndSessionParams,
-) -> Response {
+) -> Result<Response, PageError> {
     let plan = match plan(&state, &params).await {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return Ok(r),
     };
     let Some(me) = signed_in else {
-        return finish(&plan, jar, &state);
+        return Ok(finish(&plan, jar, &state));
     };
     if plan.hinted_session.as_deref() == Some(me.session().id.as_str()) {
-        return match state.core.sessions().end_session(&me.account().id, &me.session().id).await {
-            Ok(_) => finish(&plan, jar, &state),
-            Err(e) => unexpected_page(&e),
-        };
+        state.core.sessions().end_session(&me.account().id, &me.session().id).await?;
+        return Ok(finish(&plan, jar, &state));
     }
-    leads_to_products(render(&ConfirmPage {
+    Ok(leads_to_products(render(&ConfirmPage {
         csrf: csrf.0,
         id_token_hint: params.id_token_hint.unwrap_or_default(),
         client_id: params.client_id.unwrap_or_default(),
         post_logout_redirect_uri: params.post_logout_redirect_uri.unwrap_or_default(),
         state: params.state.unwrap_or_default(),
-    }))
+    })))
 }
 
 pub async fn end_session_get(
@@ -91,7 +89,7 @@ pub async fn end_session_get(
     jar: CookieJar,
     csrf: CsrfToken,
     RawQuery(query): RawQuery,
-) -> Response {
+) -> Result<Response, PageError> {
     let params = serde_urlencoded::from_str(&query.unwrap_or_default()).unwrap_or_default();
     end_session(state, signed_in, jar, csrf, params).await
 }
@@ -102,7 +100,7 @@ pub async fn end_session_post(
     jar: CookieJar,
     csrf: CsrfToken,
     body: Bytes,
-) -> Response {
+) -> Result<Response, PageError> {
     let params = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     end_session(state, signed_in, jar, csrf, params).await
 }
@@ -113,7 +111,7 @@ pub async fn end_session_confirm(
     me: SignedIn,
     jar: CookieJar,
     CsrfForm(params): CsrfForm<EndSessionParams>,
-) -> Response {
+) -> Result<Response, PageError> {
     let params = EndSessionParams {
         id_token_hint: params.id_token_hint.filter(|s| !s.is_empty()),
         client_id: params.client_id.filter(|s| !s.is_empty()),
@@ -122,10 +120,8 @@ pub async fn end_session_confirm(
     };
     let plan = match plan(&state, &params).await {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return Ok(r),
     };
-    match state.core.sessions().end_session(&me.account().id, &me.session().id).await {
-        Ok(_) => finish(&plan, jar, &state),
-        Err(e) => unexpected_page(&e),
-    }
+    state.core.sessions().end_session(&me.account().id, &me.session().id).await?;
+    Ok(finish(&plan, jar, &state))
 }

@@ -10,7 +10,7 @@ use latchkey_core::credentials::Password;
 use latchkey_core::sessions::{Session, SessionId};
 use serde::Deserialize;
 
-use crate::error::{Failure, PageError, message_page, render, unexpected_page};
+use crate::error::{Failure, PageError, message_page, render};
 use crate::extract::{CookieNames, CsrfForm, CsrfToken, SignedIn, session_cookie_removal};
 use crate::pages::login::NoFields;
 use crate::pages::{format_time, notice_text};
@@ -170,14 +170,10 @@ pub async fn account_show(
     me: SignedIn,
     csrf: CsrfToken,
     Query(q): Query<NoticeQuery>,
-) -> Response {
-    match account_page(&state, &me, csrf.0).await {
-        Ok(mut page) => {
-            page.notice = notice_text(q.notice.as_deref());
-            render(&page)
-        }
-        Err(r) => r.into(),
-    }
+) -> Result<Response, PageError> {
+    let mut page = account_page(&state, &me, csrf.0).await?;
+    page.notice = notice_text(q.notice.as_deref());
+    Ok(render(&page))
 }
 
 #[derive(Deserialize, Default)]
@@ -260,27 +256,27 @@ pub async fn session_end(
     jar: CookieJar,
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<NoFields>,
-) -> Response {
+) -> Result<Response, PageError> {
     let Some(id) = SessionId::parse(&id) else {
-        return message_page(
+        return Ok(message_page(
             StatusCode::NOT_FOUND,
             "Session not found",
             "That session no longer exists.",
-        );
+        ));
     };
-    match state.core.sessions().end_session(&me.account().id, &id).await {
-        Ok(true) if id == me.session().id => {
-            let names = CookieNames::new(state.settings.secure_cookies());
-            (jar.add(session_cookie_removal(names)), Redirect::to("/logout")).into_response()
-        }
-        Ok(true) => Redirect::to("/account?notice=session_ended").into_response(),
-        Ok(false) => message_page(
+    let ended = state.core.sessions().end_session(&me.account().id, &id).await?;
+    Ok(if ended && id == me.session().id {
+        let names = CookieNames::new(state.settings.secure_cookies());
+        (jar.add(session_cookie_removal(names)), Redirect::to("/logout")).into_response()
+    } else if ended {
+        Redirect::to("/account?notice=session_ended").into_response()
+    } else {
+        message_page(
             StatusCode::NOT_FOUND,
             "Session not found",
             "That session was already signed out.",
-        ),
-        Err(e) => unexpected_page(&e),
-    }
+        )
+    })
 }
 
 pub async fn sessions_end_all(
@@ -288,19 +284,15 @@ pub async fn sessions_end_all(
     me: SignedIn,
     jar: CookieJar,
     CsrfForm(_): CsrfForm<NoFields>,
-) -> Response {
-    match state.core.sessions().end_all_sessions(&me.account().id).await {
-        Ok(done) => {
-            tracing::info!(account = %me.account().id, sessions_ended = done.sessions, "signed out everywhere");
-            let names = CookieNames::new(state.settings.secure_cookies());
-            let target = match done.receipt {
-                Some(receipt) => format!("/signed-out?receipt={receipt}"),
-                None => "/login?notice=signed_out_everywhere".to_owned(),
-            };
-            (jar.add(session_cookie_removal(names)), Redirect::to(&target)).into_response()
-        }
-        Err(e) => unexpected_page(&e),
-    }
+) -> Result<Response, PageError> {
+    let done = state.core.sessions().end_all_sessions(&me.account().id).await?;
+    tracing::info!(account = %me.account().id, sessions_ended = done.sessions, "signed out everywhere");
+    let names = CookieNames::new(state.settings.secure_cookies());
+    let target = match done.receipt {
+        Some(receipt) => format!("/signed-out?receipt={receipt}"),
+        None => "/login?notice=signed_out_everywhere".to_owned(),
+    };
+    Ok((jar.add(session_cookie_removal(names)), Redirect::to(&target)).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -315,11 +307,9 @@ pub async fn closure_request(
     State(state): State<AppState>,
     me: SignedIn,
     CsrfForm(form): CsrfForm<ClosureForm>,
-) -> Response {
-    match state.core.accounts().request_closure(me.account(), &form.reason).await {
-        Ok(_) => Redirect::to("/account?notice=closure_requested").into_response(),
-        Err(e) => unexpected_page(&e),
-    }
+) -> Result<Response, PageError> {
+    state.core.accounts().request_closure(me.account(), &form.reason).await?;
+    Ok(Redirect::to("/account?notice=closure_requested").into_response())
 }
 
 /// Withdraws a third-party product's access (its refresh tokens die at once).
@@ -328,16 +318,16 @@ pub async fn product_revoke(
     me: SignedIn,
     Path(client_id): Path<String>,
     CsrfForm(_): CsrfForm<NoFields>,
-) -> Response {
-    match state.core.oidc().revoke_consent(me.account(), &client_id).await {
-        Ok(true) => Redirect::to("/account?notice=access_revoked").into_response(),
-        Ok(false) => message_page(
+) -> Result<Response, PageError> {
+    Ok(if state.core.oidc().revoke_consent(me.account(), &client_id).await? {
+        Redirect::to("/account?notice=access_revoked").into_response()
+    } else {
+        message_page(
             StatusCode::NOT_FOUND,
             "Product not found",
             "That product no longer has access to your account.",
-        ),
-        Err(e) => unexpected_page(&e),
-    }
+        )
+    })
 }
 
 struct ProductRow {
@@ -361,11 +351,12 @@ pub struct ReceiptQuery {
 
 /// `/signed-out`: after "sign out everywhere", which products confirmed the back-channel
 /// logout. The page refreshes itself while deliveries are still being retried.
-pub async fn signed_out(State(state): State<AppState>, Query(q): Query<ReceiptQuery>) -> Response {
-    let deliveries = match state.core.oidc().sign_out_report(&q.receipt).await {
-        Ok(Some(d)) => d,
-        Ok(None) => return Redirect::to("/login?notice=signed_out_everywhere").into_response(),
-        Err(e) => return unexpected_page(&e),
+pub async fn signed_out(
+    State(state): State<AppState>,
+    Query(q): Query<ReceiptQuery>,
+) -> Result<Response, PageError> {
+    let Some(deliveries) = state.core.oidc().sign_out_report(&q.receipt).await? else {
+        return Ok(Redirect::to("/login?notice=signed_out_everywhere").into_response());
     };
     let products: Vec<ProductRow> = deliveries
         .into_iter()
@@ -395,7 +386,7 @@ pub async fn signed_out(State(state): State<AppState>, Query(q): Query<ReceiptQu
         .collect();
     let waiting =
         products.iter().any(|p| p.status != "Signed out" && p.status != "Did not confirm");
-    render(&SignedOutPage { products, waiting })
+    Ok(render(&SignedOutPage { products, waiting }))
 }
 
 #[cfg(test)]

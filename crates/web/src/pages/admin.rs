@@ -15,7 +15,7 @@ use latchkey_core::oidc_provider::{
 use latchkey_protocol::jose::SigningAlg;
 use serde::Deserialize;
 
-use crate::error::{PageError, message_page, render, unexpected_page};
+use crate::error::{PageError, message_page, render};
 use crate::extract::{CsrfForm, CsrfToken, SignedIn};
 use crate::pages::audit::AuditView;
 use crate::pages::format_time;
@@ -89,11 +89,8 @@ pub async fn overview(
     State(state): State<AppState>,
     me: ConsoleAdmin,
     csrf: CsrfToken,
-) -> Response {
-    match overview_page(&state, &me, csrf.0).await {
-        Ok(p) => render(&p),
-        Err(r) => r.into(),
-    }
+) -> Result<Response, PageError> {
+    Ok(render(&overview_page(&state, &me, csrf.0).await?))
 }
 
 #[derive(Deserialize, Default)]
@@ -109,21 +106,19 @@ pub async fn org_create(
     me: ConsoleAdmin,
     csrf: CsrfToken,
     CsrfForm(form): CsrfForm<OrgForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let outcome = match Email::parse(&form.admin) {
         Ok(admin) => state.core.orgs().create_organization(&me.admin, &form.name, &admin).await,
         Err(e) => Err(latchkey_core::orgs::OrgError::UnknownAccount(e.to_string())),
     };
     match outcome {
-        Ok(org) => Redirect::to(&format!("/admin/org/{}", org.id)).into_response(),
-        Err(latchkey_core::orgs::OrgError::Unexpected(e)) => unexpected_page(&e),
-        Err(e) => match overview_page(&state, &me, csrf.0).await {
-            Ok(mut p) => {
-                p.form_error = Some(e.to_string());
-                (StatusCode::BAD_REQUEST, render(&p)).into_response()
-            }
-            Err(r) => r.into(),
-        },
+        Ok(org) => Ok(Redirect::to(&format!("/admin/org/{}", org.id)).into_response()),
+        Err(latchkey_core::orgs::OrgError::Unexpected(e)) => Err(e.into()),
+        Err(e) => {
+            let mut p = overview_page(&state, &me, csrf.0).await?;
+            p.form_error = Some(e.to_string());
+            Ok((StatusCode::BAD_REQUEST, render(&p)).into_response())
+        }
     }
 }
 
@@ -156,40 +151,37 @@ pub async fn users(
     me: ConsoleAdmin,
     csrf: CsrfToken,
     Query(q): Query<UsersQuery>,
-) -> Response {
-    let requests = match state.core.accounts().site_closure_requests(&me.admin).await {
-        Ok(r) => r
-            .into_iter()
-            .map(|r| RequestRow {
-                email: r.account.email.to_string(),
-                requested: format_time(r.requested_at.unix()).0,
-                reason: r.reason,
-            })
-            .collect(),
-        Err(e) => return unexpected_page(&e),
-    };
-    match state.core.accounts().list_accounts(&me.admin, PAGE_SIZE, q.offset).await {
-        Ok(accounts) => render(&UsersPage {
-            requests,
-            section: "users",
-            csrf: csrf.0,
-            notice: match q.notice.as_deref() {
-                Some("deactivated") => {
-                    Some("The account was deactivated and signed out everywhere.")
-                }
-                Some("two_factor_reset") => {
-                    Some("Two-step verification was turned off; the person was emailed.")
-                }
-                Some("closed") => Some(
-                    "The account was closed: signed out everywhere; its personal data will be erased after the grace period.",
-                ),
-                _ => None,
-            },
-            next_offset: (accounts.len() == PAGE_SIZE as usize).then(|| q.offset + PAGE_SIZE),
-            users: accounts.iter().map(latchkey_core::accounts::Account::summary).collect(),
-        }),
-        Err(e) => unexpected_page(&e),
-    }
+) -> Result<Response, PageError> {
+    let requests = state
+        .core
+        .accounts()
+        .site_closure_requests(&me.admin)
+        .await?
+        .into_iter()
+        .map(|r| RequestRow {
+            email: r.account.email.to_string(),
+            requested: format_time(r.requested_at.unix()).0,
+            reason: r.reason,
+        })
+        .collect();
+    let accounts = state.core.accounts().list_accounts(&me.admin, PAGE_SIZE, q.offset).await?;
+    Ok(render(&UsersPage {
+        requests,
+        section: "users",
+        csrf: csrf.0,
+        notice: match q.notice.as_deref() {
+            Some("deactivated") => Some("The account was deactivated and signed out everywhere."),
+            Some("two_factor_reset") => {
+                Some("Two-step verification was turned off; the person was emailed.")
+            }
+            Some("closed") => Some(
+                "The account was closed: signed out everywhere; its personal data will be erased after the grace period.",
+            ),
+            _ => None,
+        },
+        next_offset: (accounts.len() == PAGE_SIZE as usize).then(|| q.offset + PAGE_SIZE),
+        users: accounts.iter().map(latchkey_core::accounts::Account::summary).collect(),
+    }))
 }
 
 #[derive(Deserialize, Default)]
@@ -202,9 +194,9 @@ pub async fn user_close(
     State(state): State<AppState>,
     me: ConsoleAdmin,
     CsrfForm(form): CsrfForm<DeactivateForm>,
-) -> Response {
-    let Ok(email) = Email::parse(&form.email) else { return not_an_email() };
-    match state.core.accounts().close_account(&me.admin, &email).await {
+) -> Result<Response, PageError> {
+    let Ok(email) = Email::parse(&form.email) else { return Ok(not_an_email()) };
+    Ok(match state.core.accounts().close_account(&me.admin, &email).await {
         Ok(_) => Redirect::to("/admin/users?notice=closed").into_response(),
         Err(SetStatusError::NotFound) => {
             message_page(StatusCode::NOT_FOUND, "Account not found", "No account has that email.")
@@ -212,11 +204,11 @@ pub async fn user_close(
         Err(SetStatusError::Closed) => {
             message_page(StatusCode::CONFLICT, "Already closed", "That account is already closed.")
         }
-        Err(SetStatusError::Unexpected(e)) => unexpected_page(&e),
+        Err(SetStatusError::Unexpected(e)) => return Err(e.into()),
         Err(e @ SetStatusError::Protected) => {
             message_page(StatusCode::FORBIDDEN, "Not allowed", &e.to_string())
         }
-    }
+    })
 }
 
 fn not_an_email() -> Response {
@@ -227,24 +219,23 @@ pub async fn user_reset_two_factor(
     State(state): State<AppState>,
     me: ConsoleAdmin,
     CsrfForm(form): CsrfForm<DeactivateForm>,
-) -> Response {
-    let Ok(email) = Email::parse(&form.email) else { return not_an_email() };
-    match state.core.second_factor().reset_two_factor(&me.admin, &email).await {
-        Ok(Some(_)) => Redirect::to("/admin/users?notice=two_factor_reset").into_response(),
-        Ok(None) => {
+) -> Result<Response, PageError> {
+    let Ok(email) = Email::parse(&form.email) else { return Ok(not_an_email()) };
+    Ok(match state.core.second_factor().reset_two_factor(&me.admin, &email).await? {
+        Some(_) => Redirect::to("/admin/users?notice=two_factor_reset").into_response(),
+        None => {
             message_page(StatusCode::NOT_FOUND, "Account not found", "No account has that email.")
         }
-        Err(e) => unexpected_page(&e),
-    }
+    })
 }
 
 pub async fn user_deactivate(
     State(state): State<AppState>,
     me: ConsoleAdmin,
     CsrfForm(form): CsrfForm<DeactivateForm>,
-) -> Response {
-    let Ok(email) = Email::parse(&form.email) else { return not_an_email() };
-    match state.core.accounts().deactivate_account(&me.admin, &email).await {
+) -> Result<Response, PageError> {
+    let Ok(email) = Email::parse(&form.email) else { return Ok(not_an_email()) };
+    Ok(match state.core.accounts().deactivate_account(&me.admin, &email).await {
         Ok(_) => Redirect::to("/admin/users?notice=deactivated").into_response(),
         Err(SetStatusError::NotFound) => {
             message_page(StatusCode::NOT_FOUND, "Account not found", "No account has that email.")
@@ -254,11 +245,11 @@ pub async fn user_deactivate(
             "Account closed",
             "A closed account cannot be changed.",
         ),
-        Err(SetStatusError::Unexpected(e)) => unexpected_page(&e),
+        Err(SetStatusError::Unexpected(e)) => return Err(e.into()),
         Err(e @ SetStatusError::Protected) => {
             message_page(StatusCode::FORBIDDEN, "Not allowed", &e.to_string())
         }
-    }
+    })
 }
 
 /// What the registration form sent, kept to refill the form after an error.
@@ -312,11 +303,8 @@ pub async fn products(
     State(state): State<AppState>,
     me: ConsoleAdmin,
     csrf: CsrfToken,
-) -> Response {
-    match products_page(&state, &me, csrf.0).await {
-        Ok(page) => render(&page),
-        Err(r) => r.into(),
-    }
+) -> Result<Response, PageError> {
+    Ok(render(&products_page(&state, &me, csrf.0).await?))
 }
 
 fn lines(text: &str) -> Vec<String> {
@@ -328,7 +316,7 @@ pub async fn product_create(
     me: ConsoleAdmin,
     csrf: CsrfToken,
     CsrfForm(form): CsrfForm<ProductForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let (public, grant_types) = match form.kind.as_str() {
         "public" => (true, vec![GrantType::AuthorizationCode, GrantType::RefreshToken]),
         "service" => (false, vec![GrantType::ClientCredentials]),
@@ -348,10 +336,7 @@ pub async fn product_create(
         first_party: form.third_party.is_none(),
     };
     let outcome = state.core.oidc().register_client(&me.admin, request).await;
-    let mut page = match products_page(&state, &me, csrf.0).await {
-        Ok(p) => p,
-        Err(r) => return r.into(),
-    };
+    let mut page = products_page(&state, &me, csrf.0).await?;
     match outcome {
         Ok(registered) => {
             page.created = Some(Created {
@@ -359,14 +344,14 @@ pub async fn product_create(
                 client_id: registered.client.id.clone(),
                 secret: registered.secret.as_ref().map(|s| s.expose().to_owned()),
             });
-            render(&page)
+            Ok(render(&page))
         }
         Err(RegisterClientError::Invalid(m)) => {
             page.form = form;
             page.form_error = Some(m);
-            (StatusCode::BAD_REQUEST, render(&page)).into_response()
+            Ok((StatusCode::BAD_REQUEST, render(&page)).into_response())
         }
-        Err(RegisterClientError::Unexpected(e)) => unexpected_page(&e),
+        Err(RegisterClientError::Unexpected(e)) => Err(e.into()),
     }
 }
 
@@ -388,36 +373,32 @@ struct DeliveriesPage {
     deliveries: Vec<DeliveryRow>,
 }
 
-pub async fn deliveries(State(state): State<AppState>, me: ConsoleAdmin) -> Response {
+pub async fn deliveries(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+) -> Result<Response, PageError> {
     let core = &state.core;
-    let loaded = async {
-        Ok::<_, latchkey_core::ports::RepoError>((
-            core.oidc().recent_logout_deliveries(&me.admin, 200).await?,
-            core.oidc().logout_delivery_status().await?,
-        ))
-    };
-    match loaded.await {
-        Ok((recent, counts)) => render(&DeliveriesPage {
-            section: "deliveries",
-            counts,
-            deliveries: recent
-                .into_iter()
-                .map(|d| {
-                    let (created, created_iso) = format_time(d.created_at.unix());
-                    DeliveryRow {
-                        product: d.summary,
-                        endpoint: d.recipient,
-                        status: d.status,
-                        attempts: d.attempts,
-                        last_error: d.last_error,
-                        created,
-                        created_iso,
-                    }
-                })
-                .collect(),
-        }),
-        Err(e) => unexpected_page(&e),
-    }
+    let recent = core.oidc().recent_logout_deliveries(&me.admin, 200).await?;
+    let counts = core.oidc().logout_delivery_status().await?;
+    Ok(render(&DeliveriesPage {
+        section: "deliveries",
+        counts,
+        deliveries: recent
+            .into_iter()
+            .map(|d| {
+                let (created, created_iso) = format_time(d.created_at.unix());
+                DeliveryRow {
+                    product: d.summary,
+                    endpoint: d.recipient,
+                    status: d.status,
+                    attempts: d.attempts,
+                    last_error: d.last_error,
+                    created,
+                    created_iso,
+                }
+            })
+            .collect(),
+    }))
 }
 
 /// Every event on the site.
@@ -425,7 +406,7 @@ pub async fn audit(
     State(state): State<AppState>,
     me: ConsoleAdmin,
     Query(q): Query<AuditQuery>,
-) -> Response {
+) -> Result<Response, PageError> {
     let view = AuditView {
         scope: AuditScope::Site(me.admin),
         owner: "Site administration".into(),
@@ -440,6 +421,6 @@ pub async fn audit_export(
     State(state): State<AppState>,
     me: ConsoleAdmin,
     Query(q): Query<AuditQuery>,
-) -> Response {
+) -> Result<Response, PageError> {
     crate::pages::audit::export(&state, AuditScope::Site(me.admin), &q).await
 }

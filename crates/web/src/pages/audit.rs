@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use latchkey_core::audit::AuditScope;
 
-use crate::error::{message_page, render, unexpected_page};
+use crate::error::{PageError, message_page, render};
 use crate::pages::format_time;
 use crate::state::AppState;
 use latchkey_core::audit::{AuditFilterError, AuditQuery, ExportFormat};
@@ -55,7 +55,11 @@ pub struct AuditView {
     pub back_label: String,
 }
 
-pub async fn page(state: &AppState, view: AuditView, q: &AuditQuery) -> Response {
+pub async fn page(
+    state: &AppState,
+    view: AuditView,
+    q: &AuditQuery,
+) -> Result<Response, PageError> {
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let query = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs([
@@ -85,43 +89,43 @@ pub async fn page(state: &AppState, view: AuditView, q: &AuditQuery) -> Response
         Ok(f) => f,
         Err(AuditFilterError::Invalid(message)) => {
             page.form_error = Some(message);
-            return (StatusCode::BAD_REQUEST, render(&page)).into_response();
+            return Ok((StatusCode::BAD_REQUEST, render(&page)).into_response());
         }
-        Err(AuditFilterError::Unexpected(e)) => return unexpected_page(&e),
+        Err(AuditFilterError::Unexpected(e)) => return Err(e.into()),
     };
-    match state.core.audit().audit_events(&view.scope, &filter, AUDIT_PAGE).await {
-        Ok(events) => {
-            if events.len() == AUDIT_PAGE as usize {
-                page.next = events.last().map(|e| e.id.clone());
-            }
-            page.events = events
-                .into_iter()
-                .map(|e| EventRow {
-                    time: format_time(e.at).0,
-                    event: e.event,
-                    outcome: e.outcome,
-                    actor: e.actor,
-                    target: e.target,
-                    ip: e.ip,
-                })
-                .collect();
-            render(&page)
-        }
-        Err(e) => unexpected_page(&e),
+    let events = state.core.audit().audit_events(&view.scope, &filter, AUDIT_PAGE).await?;
+    if events.len() == AUDIT_PAGE as usize {
+        page.next = events.last().map(|e| e.id.clone());
     }
+    page.events = events
+        .into_iter()
+        .map(|e| EventRow {
+            time: format_time(e.at).0,
+            event: e.event,
+            outcome: e.outcome,
+            actor: e.actor,
+            target: e.target,
+            ip: e.ip,
+        })
+        .collect();
+    Ok(render(&page))
 }
 
-pub async fn export(state: &AppState, scope: AuditScope, q: &AuditQuery) -> Response {
+pub async fn export(
+    state: &AppState,
+    scope: AuditScope,
+    q: &AuditQuery,
+) -> Result<Response, PageError> {
     let filter = match state.core.audit().audit_filter(q).await {
         Ok(f) => f,
         Err(AuditFilterError::Invalid(message)) => {
-            return message_page(StatusCode::BAD_REQUEST, "Bad filter", &message);
+            return Ok(message_page(StatusCode::BAD_REQUEST, "Bad filter", &message));
         }
-        Err(AuditFilterError::Unexpected(e)) => return unexpected_page(&e),
+        Err(AuditFilterError::Unexpected(e)) => return Err(e.into()),
     };
     let format = match ExportFormat::parse(q.format.as_deref()) {
         Ok(f) => f,
-        Err(message) => return message_page(StatusCode::BAD_REQUEST, "Bad format", &message),
+        Err(message) => return Ok(message_page(StatusCode::BAD_REQUEST, "Bad format", &message)),
     };
-    crate::audit_export::export(state.core.clone(), scope, filter, format)
+    Ok(crate::audit_export::export(state.core.clone(), scope, filter, format))
 }

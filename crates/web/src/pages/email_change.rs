@@ -13,7 +13,7 @@ use latchkey_core::credentials::Password;
 use latchkey_core::flows::ChangeEmailError;
 use serde::Deserialize;
 
-use crate::error::{message_page, render, unexpected_page};
+use crate::error::{PageError, message_page, render, unexpected_page};
 use crate::extract::{
     CookieNames, CsrfForm, CsrfToken, MaybeSignedIn, SignedIn, session_cookie_removal,
 };
@@ -77,41 +77,45 @@ pub struct TokenQuery {
     token: String,
 }
 
-async fn link_page(state: &AppState, token: String, csrf: String, revert: bool) -> Response {
-    match state.core.accounts().email_link_is_valid(&token, revert).await {
-        Ok(true) => render(&if revert {
-            LinkPage {
-                csrf,
-                heading: "Undo the email change",
-                explanation: "This puts your old address back, signs the account out everywhere and asks you to choose a new password (a link is mailed to this address).",
-                action: "/account/email/revert",
-                button: "This wasn't me: undo it",
-                token,
-            }
-        } else {
-            LinkPage {
-                csrf,
-                heading: "Confirm your new email address",
-                explanation: "Your account's email becomes this address; the old one can no longer be used to sign in.",
-                action: "/account/email/confirm",
-                button: "Confirm the new address",
-                token,
-            }
-        }),
-        Ok(false) => message_page(
+async fn link_page(
+    state: &AppState,
+    token: String,
+    csrf: String,
+    revert: bool,
+) -> Result<Response, PageError> {
+    if !state.core.accounts().email_link_is_valid(&token, revert).await? {
+        return Ok(message_page(
             StatusCode::BAD_REQUEST,
             "This link is not valid any more",
             "It was used already or has expired.",
-        ),
-        Err(e) => unexpected_page(&e),
+        ));
     }
+    Ok(render(&if revert {
+        LinkPage {
+            csrf,
+            heading: "Undo the email change",
+            explanation: "This puts your old address back, signs the account out everywhere and asks you to choose a new password (a link is mailed to this address).",
+            action: "/account/email/revert",
+            button: "This wasn't me: undo it",
+            token,
+        }
+    } else {
+        LinkPage {
+            csrf,
+            heading: "Confirm your new email address",
+            explanation: "Your account's email becomes this address; the old one can no longer be used to sign in.",
+            action: "/account/email/confirm",
+            button: "Confirm the new address",
+            token,
+        }
+    }))
 }
 
 pub async fn confirm_show(
     State(state): State<AppState>,
     csrf: CsrfToken,
     Query(q): Query<TokenQuery>,
-) -> Response {
+) -> Result<Response, PageError> {
     link_page(&state, q.token, csrf.0, false).await
 }
 
@@ -119,7 +123,7 @@ pub async fn revert_show(
     State(state): State<AppState>,
     csrf: CsrfToken,
     Query(q): Query<TokenQuery>,
-) -> Response {
+) -> Result<Response, PageError> {
     link_page(&state, q.token, csrf.0, true).await
 }
 

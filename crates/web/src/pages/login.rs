@@ -11,7 +11,7 @@ use latchkey_core::flows::{LoginError, LoginOutcome, LoginSuccess};
 use latchkey_core::second_factor::SecondFactorError;
 use serde::Deserialize;
 
-use crate::error::{Failure, leads_to_products, render, unexpected_page};
+use crate::error::{Failure, PageError, leads_to_products, render};
 use crate::extract::{
     Client, CookieNames, CsrfForm, CsrfToken, MaybeSignedIn, pending_cookie,
     pending_cookie_removal, session_cookie, session_cookie_removal,
@@ -176,22 +176,15 @@ pub async fn second_factor_show(
     State(state): State<AppState>,
     jar: CookieJar,
     csrf: CsrfToken,
-) -> Response {
+) -> Result<Response, PageError> {
     let names = CookieNames::new(state.settings.secure_cookies());
     let token = jar.get(names.pending).map(|c| c.value().to_owned()).unwrap_or_default();
-    match state.core.second_factor().pending_login(&token).await {
-        Ok(Some(pending)) => {
-            let keys = match state.core.second_factor().two_factor_status(&pending.account).await {
-                Ok(s) => {
-                    s.security_keys > 0 && state.core.second_factor().security_keys_available()
-                }
-                Err(e) => return unexpected_page(&e),
-            };
-            form_page(&SecondFactorPage { csrf: csrf.0, keys, form_error: None })
-        }
-        Ok(None) => Redirect::to("/login?notice=second_factor_expired").into_response(),
-        Err(e) => unexpected_page(&e),
-    }
+    let Some(pending) = state.core.second_factor().pending_login(&token).await? else {
+        return Ok(Redirect::to("/login?notice=second_factor_expired").into_response());
+    };
+    let status = state.core.second_factor().two_factor_status(&pending.account).await?;
+    let keys = status.security_keys > 0 && state.core.second_factor().security_keys_available();
+    Ok(form_page(&SecondFactorPage { csrf: csrf.0, keys, form_error: None }))
 }
 
 #[derive(Deserialize, Default)]
@@ -255,13 +248,11 @@ pub async fn logout_submit(
     MaybeSignedIn(signed_in): MaybeSignedIn,
     jar: CookieJar,
     CsrfForm(_): CsrfForm<NoFields>,
-) -> Response {
+) -> Result<Response, PageError> {
     if let Some(s) = signed_in {
-        if let Err(e) = state.core.sessions().end_session(&s.account().id, &s.session().id).await {
-            return unexpected_page(&e);
-        }
+        state.core.sessions().end_session(&s.account().id, &s.session().id).await?;
         tracing::info!(account = %s.account().id, "logout");
     }
     let names = CookieNames::new(state.settings.secure_cookies());
-    (jar.add(session_cookie_removal(names)), Redirect::to("/logout")).into_response()
+    Ok((jar.add(session_cookie_removal(names)), Redirect::to("/logout")).into_response())
 }

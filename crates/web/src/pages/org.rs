@@ -10,7 +10,7 @@ use latchkey_core::accounts::Email;
 use latchkey_core::orgs::{DomainStatus, ManagedAction, ManagedActionError, OrgAdmin, OrgError};
 use serde::Deserialize;
 
-use crate::error::{PageError, message_page, render, unexpected_page};
+use crate::error::{PageError, message_page, render};
 use crate::extract::{CsrfForm, CsrfToken, SignedIn};
 use crate::pages::audit::{self, AuditView};
 use crate::pages::format_time;
@@ -83,7 +83,7 @@ impl FromRequestParts<AppState> for OrgConsole {
                 tracing::warn!(account = %me.account().id, org = %id, "organization console refused");
                 Err(not_found())
             }
-            Err(e) => Err(unexpected_page(&e)),
+            Err(e) => Err(PageError::unexpected(&e).into()),
         }
     }
 }
@@ -161,47 +161,40 @@ pub async fn show(
     OrgConsole(admin): OrgConsole,
     csrf: CsrfToken,
     Query(q): Query<NoticeQuery>,
-) -> Response {
-    match page(&state, &admin, csrf.0).await {
-        Ok(mut p) => {
-            p.notice = match q.notice.as_deref() {
-                Some("domain_added") => {
-                    Some("Domain added: publish its TXT record or HTTPS file, then verify.")
-                }
-                Some("verified") => Some("The domain is verified."),
-                Some("not_verified") => {
-                    Some("No proof was found yet; the last check says what each method found.")
-                }
-                Some("deactivated") => {
-                    Some("The account was deactivated and signed out everywhere.")
-                }
-                Some("reactivated") => Some("The account is active again."),
-                Some("admin_added") => Some("The administrator was added."),
-                Some("closed") => Some("The account was closed and signed out everywhere."),
-                Some("reset_sent") => Some("A password reset link was sent to the person."),
-                Some("two_factor_reset") => {
-                    Some("Two-step verification was turned off; the person was emailed.")
-                }
-                Some("renamed") => Some("The name was changed."),
-                Some("email_changed") => {
-                    Some("The email address was changed; both addresses were told.")
-                }
-                _ => None,
-            };
-            render(&p)
+) -> Result<Response, PageError> {
+    let mut p = page(&state, &admin, csrf.0).await?;
+    p.notice = match q.notice.as_deref() {
+        Some("domain_added") => {
+            Some("Domain added: publish its TXT record or HTTPS file, then verify.")
         }
-        Err(r) => r.into(),
-    }
+        Some("verified") => Some("The domain is verified."),
+        Some("not_verified") => {
+            Some("No proof was found yet; the last check says what each method found.")
+        }
+        Some("deactivated") => Some("The account was deactivated and signed out everywhere."),
+        Some("reactivated") => Some("The account is active again."),
+        Some("admin_added") => Some("The administrator was added."),
+        Some("closed") => Some("The account was closed and signed out everywhere."),
+        Some("reset_sent") => Some("A password reset link was sent to the person."),
+        Some("two_factor_reset") => {
+            Some("Two-step verification was turned off; the person was emailed.")
+        }
+        Some("renamed") => Some("The name was changed."),
+        Some("email_changed") => Some("The email address was changed; both addresses were told."),
+        _ => None,
+    };
+    Ok(render(&p))
 }
 
-async fn with_error(state: &AppState, admin: &OrgAdmin, csrf: String, message: String) -> Response {
-    match page(state, admin, csrf).await {
-        Ok(mut p) => {
-            p.form_error = Some(message);
-            (StatusCode::BAD_REQUEST, render(&p)).into_response()
-        }
-        Err(r) => r.into(),
-    }
+async fn with_error(
+    state: &AppState,
+    admin: &OrgAdmin,
+    csrf: String,
+    message: String,
+) -> Result<Response, PageError> {
+    let mut p = page(state, admin, csrf).await?;
+    p.form_error = Some(message);
+    Ok((StatusCode::BAD_REQUEST, render(&p)).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -215,12 +208,12 @@ pub async fn domain_add(
     OrgConsole(admin): OrgConsole,
     csrf: CsrfToken,
     CsrfForm(form): CsrfForm<DomainForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let id = admin.org().id.clone();
     match state.core.orgs().add_domain(&admin, &form.domain).await {
-        Ok(_) => Redirect::to(&format!("/admin/org/{id}?notice=domain_added")).into_response(),
+        Ok(_) => Ok(Redirect::to(&format!("/admin/org/{id}?notice=domain_added")).into_response()),
         Err(OrgError::BadDomain(e)) => with_error(&state, &admin, csrf.0, e.to_string()).await,
-        Err(e) => unexpected_page(&e),
+        Err(e) => Err(PageError::unexpected(&e)),
     }
 }
 
@@ -229,7 +222,7 @@ pub async fn domain_verify(
     OrgConsole(admin): OrgConsole,
     csrf: CsrfToken,
     CsrfForm(form): CsrfForm<DomainForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let id = admin.org().id.clone();
     match state.core.orgs().verify_domain(&admin, &form.domain).await {
         Ok(check) => {
@@ -238,12 +231,12 @@ pub async fn domain_verify(
             } else {
                 "not_verified"
             };
-            Redirect::to(&format!("/admin/org/{id}?notice={notice}")).into_response()
+            Ok(Redirect::to(&format!("/admin/org/{id}?notice={notice}")).into_response())
         }
         Err(e @ (OrgError::BadDomain(_) | OrgError::UnknownDomain(_))) => {
             with_error(&state, &admin, csrf.0, e.to_string()).await
         }
-        Err(e) => unexpected_page(&e),
+        Err(e) => Err(PageError::unexpected(&e)),
     }
 }
 
@@ -257,7 +250,7 @@ pub async fn account_deactivate(
     State(state): State<AppState>,
     OrgConsole(admin): OrgConsole,
     CsrfForm(form): CsrfForm<ManagedForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     managed_account_action(&state, &admin, &form.email, "deactivate", "").await
 }
 
@@ -265,7 +258,7 @@ pub async fn account_close(
     State(state): State<AppState>,
     OrgConsole(admin): OrgConsole,
     CsrfForm(form): CsrfForm<ManagedForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     managed_account_action(&state, &admin, &form.email, "close", "").await
 }
 
@@ -284,7 +277,7 @@ pub async fn account_action(
     State(state): State<AppState>,
     OrgConsole(admin): OrgConsole,
     CsrfForm(form): CsrfForm<ManagedForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let value = if form.action == "change_email" { &form.new_email } else { &form.name };
     managed_account_action(&state, &admin, &form.email, &form.action, value).await
 }
@@ -297,18 +290,18 @@ async fn managed_account_action(
     email: &str,
     action: &str,
     value: &str,
-) -> Response {
+) -> Result<Response, PageError> {
     let id = &admin.org().id;
     let not_found =
         || message_page(StatusCode::NOT_FOUND, "Account not found", "No such managed account.");
-    let Ok(email) = Email::parse(email) else { return not_found() };
+    let Ok(email) = Email::parse(email) else { return Ok(not_found()) };
     let action = match ManagedAction::parse(action, value) {
         Ok(a) => a,
         Err(e) => {
-            return message_page(StatusCode::BAD_REQUEST, "Not done", &e.to_string());
+            return Ok(message_page(StatusCode::BAD_REQUEST, "Not done", &e.to_string()));
         }
     };
-    match state.core.orgs().act_on_managed_account(admin, &email, &action).await {
+    Ok(match state.core.orgs().act_on_managed_account(admin, &email, &action).await {
         Ok(_) => {
             let notice = match action {
                 ManagedAction::Deactivate => "deactivated",
@@ -330,9 +323,9 @@ async fn managed_account_action(
             "Only site administrators can do this",
             &e.to_string(),
         ),
-        Err(ManagedActionError::Unexpected(e)) => unexpected_page(&e),
+        Err(ManagedActionError::Unexpected(e)) => return Err(e.into()),
         Err(e) => message_page(StatusCode::BAD_REQUEST, "Not done", &e.to_string()),
-    }
+    })
 }
 
 /// The organization's audit log: filters, pages, exports.
@@ -340,7 +333,7 @@ pub async fn audit(
     State(state): State<AppState>,
     OrgConsole(admin): OrgConsole,
     Query(q): Query<AuditQuery>,
-) -> Response {
+) -> Result<Response, PageError> {
     let id = admin.org().id.clone();
     let view = AuditView {
         owner: admin.org().name.clone(),
@@ -356,7 +349,7 @@ pub async fn audit_export(
     State(state): State<AppState>,
     OrgConsole(admin): OrgConsole,
     Query(q): Query<AuditQuery>,
-) -> Response {
+) -> Result<Response, PageError> {
     audit::export(&state, AuditScope::Org(admin), &q).await
 }
 
@@ -365,16 +358,16 @@ pub async fn admin_add(
     OrgConsole(admin): OrgConsole,
     csrf: CsrfToken,
     CsrfForm(form): CsrfForm<EmailForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let id = admin.org().id.clone();
     let Ok(email) = Email::parse(&form.email) else {
         return with_error(&state, &admin, csrf.0, "Enter an email address.".into()).await;
     };
     match state.core.orgs().add_org_admin(&admin, &email).await {
-        Ok(_) => Redirect::to(&format!("/admin/org/{id}?notice=admin_added")).into_response(),
+        Ok(_) => Ok(Redirect::to(&format!("/admin/org/{id}?notice=admin_added")).into_response()),
         Err(e @ OrgError::UnknownAccount(_)) => {
             with_error(&state, &admin, csrf.0, e.to_string()).await
         }
-        Err(e) => unexpected_page(&e),
+        Err(e) => Err(PageError::unexpected(&e)),
     }
 }

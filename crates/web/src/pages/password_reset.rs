@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use latchkey_core::credentials::Password;
 use serde::Deserialize;
 
-use crate::error::{Failure, render, unexpected_page};
+use crate::error::{Failure, PageError, render};
 use crate::extract::{Client, CsrfForm, CsrfToken};
 use crate::pages::email_request::{EmailForm, EmailRequest};
 use crate::state::AppState;
@@ -55,11 +55,8 @@ pub async fn reset_show(
     State(state): State<AppState>,
     csrf: CsrfToken,
     Query(q): Query<TokenQuery>,
-) -> Response {
-    let valid = match state.core.accounts().reset_link_is_valid(&q.token).await {
-        Ok(v) => v,
-        Err(e) => return unexpected_page(&e),
-    };
+) -> Result<Response, PageError> {
+    let valid = state.core.accounts().reset_link_is_valid(&q.token).await?;
     let page = ResetPage {
         csrf: csrf.0,
         token: if valid { q.token } else { String::new() },
@@ -67,7 +64,7 @@ pub async fn reset_show(
         ..ResetPage::default()
     };
     let status = if valid { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-    (status, render(&page)).into_response()
+    Ok((status, render(&page)).into_response())
 }
 
 pub async fn reset_submit(

@@ -120,14 +120,10 @@ pub async fn show(
     me: SignedIn,
     csrf: CsrfToken,
     Query(q): Query<NoticeQuery>,
-) -> Response {
-    match page(&state, &me, csrf.0).await {
-        Ok(mut p) => {
-            p.notice = notice_text(q.notice.as_deref());
-            render(&p)
-        }
-        Err(r) => r.into(),
-    }
+) -> Result<Response, PageError> {
+    let mut p = page(&state, &me, csrf.0).await?;
+    p.notice = notice_text(q.notice.as_deref());
+    Ok(render(&p))
 }
 
 pub async fn totp_start(

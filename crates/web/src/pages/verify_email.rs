@@ -9,7 +9,7 @@ use axum_extra::extract::CookieJar;
 use latchkey_core::flows::EmailVerified;
 use serde::Deserialize;
 
-use crate::error::{Failure, render};
+use crate::error::{Failure, PageError, render};
 use crate::extract::{Client, CookieNames, CsrfForm, CsrfToken, session_cookie};
 use crate::pages::email_request::{EmailForm, EmailRequest};
 use crate::state::AppState;
@@ -35,11 +35,8 @@ pub async fn verify_show(
     State(state): State<AppState>,
     csrf: CsrfToken,
     Query(q): Query<TokenParam>,
-) -> Response {
-    let valid = match state.core.accounts().verification_link_is_valid(&q.token).await {
-        Ok(v) => v,
-        Err(e) => return crate::error::unexpected_page(&e),
-    };
+) -> Result<Response, PageError> {
+    let valid = state.core.accounts().verification_link_is_valid(&q.token).await?;
     let page = VerifyPage {
         csrf: csrf.0,
         token: if valid { q.token } else { String::new() },
@@ -47,7 +44,7 @@ pub async fn verify_show(
         message: INVALID,
     };
     let status = if valid { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-    (status, render(&page)).into_response()
+    Ok((status, render(&page)).into_response())
 }
 
 pub async fn verify_submit(
