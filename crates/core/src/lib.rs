@@ -19,6 +19,7 @@ pub mod mail;
 pub mod oidc_provider;
 pub mod orgs;
 pub mod outbox;
+pub mod policies;
 pub mod ports;
 pub mod return_to;
 mod sealed;

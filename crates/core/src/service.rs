@@ -21,7 +21,9 @@ use crate::orgs::ports::{DnsResolver, OrgRepo, WebProofFetcher};
 use crate::orgs::{OrgPorts, Organizations};
 use crate::outbox::ports::OutboxRepo;
 use crate::second_factor::ports::SecondFactorRepo;
-use crate::second_factor::{SecondFactor, SecondFactorState};
+use crate::policies::Policies;
+use crate::policies::ports::PolicyRepo;
+use crate::second_factor::{SecondFactor, SecondFactorDeps, SecondFactorState};
 use crate::secret::Rng;
 use crate::sessions::ports::SessionRepo;
 use crate::sessions::{SessionLifetimes, Sessions};
@@ -46,6 +48,7 @@ pub struct Ports {
     pub signing_keys: Arc<dyn SigningKeyRepo>,
     pub oidc: Arc<dyn OidcRepo>,
     pub fetcher: Arc<dyn KeyFetcher>,
+    pub policies: Arc<dyn PolicyRepo>,
     pub clock: Arc<dyn Clock>,
     pub rng: Arc<dyn Rng>,
 }
@@ -58,6 +61,7 @@ struct Services {
     kernel: Kernel,
     audit: Audit,
     guard: Guard,
+    policies: Policies,
     sessions: Sessions,
     oidc: OidcProvider,
     second_factor: SecondFactor,
@@ -96,6 +100,13 @@ impl Core {
             kernel.clone(),
             settings.throttle,
         );
+        let policies = Policies::new(
+            ports.policies.clone(),
+            ports.accounts.clone(),
+            hasher.clone(),
+            audit.clone(),
+            kernel.clone(),
+        );
         let oidc = OidcProvider::new(
             OidcPorts {
                 clients: ports.clients.clone(),
@@ -105,6 +116,7 @@ impl Core {
                 sessions: ports.sessions.clone(),
                 accounts: ports.accounts.clone(),
             },
+            policies.clone(),
             audit.clone(),
             kernel.clone(),
             oidc,
@@ -113,6 +125,7 @@ impl Core {
             ports.sessions.clone(),
             ports.accounts.clone(),
             Arc::new(oidc.clone()),
+            policies.clone(),
             audit.clone(),
             kernel.clone(),
             SessionLifetimes {
@@ -124,10 +137,13 @@ impl Core {
             ports.second_factor.clone(),
             ports.accounts.clone(),
             second_factor,
-            guard.clone(),
-            sessions.clone(),
-            audit.clone(),
-            kernel.clone(),
+            SecondFactorDeps {
+                guard: guard.clone(),
+                policies: policies.clone(),
+                sessions: sessions.clone(),
+                audit: audit.clone(),
+                kernel: kernel.clone(),
+            },
         );
         let accounts = Accounts::new(
             AccountPorts {
@@ -140,6 +156,7 @@ impl Core {
             AccountDeps {
                 hasher,
                 guard: guard.clone(),
+                policies: policies.clone(),
                 sessions: sessions.clone(),
                 oidc: oidc.clone(),
                 second_factor: second_factor.clone(),
@@ -157,6 +174,7 @@ impl Core {
             },
             accounts.clone(),
             second_factor.clone(),
+            policies.clone(),
             audit.clone(),
             kernel.clone(),
         );
@@ -164,6 +182,7 @@ impl Core {
             kernel,
             audit,
             guard,
+            policies,
             sessions,
             oidc,
             second_factor,
@@ -186,6 +205,11 @@ impl Core {
     /// Counting attempts before secrets are checked.
     pub fn guard(&self) -> &Guard {
         &self.0.guard
+    }
+
+    /// Authentication policies: who is under which, password rules, admin actions.
+    pub fn policies(&self) -> &Policies {
+        &self.0.policies
     }
 
     pub fn sessions(&self) -> &Sessions {

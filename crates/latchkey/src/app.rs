@@ -122,6 +122,7 @@ impl Backend {
             ),
             clients: shared.clone(),
             signing_keys: shared.clone(),
+            policies: shared.clone(),
             oidc: shared,
             fetcher: Arc::new(HttpKeyFetcher::new().map_err(StartError::Http)?),
             clock,

@@ -20,7 +20,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self { status, message: message.into(), retry_after: None }
     }
 
@@ -61,7 +61,7 @@ impl From<latchkey_core::second_factor::SecondFactorError> for Failure {
             E::Deactivated | E::EmailNotVerified | E::SignInAgain => {
                 Self::new(StatusCode::FORBIDDEN, e.to_string())
             }
-            E::AlreadyEnabled | E::NotEnrolling | E::NotEnabled => {
+            E::AlreadyEnabled | E::NotEnrolling | E::NotEnabled | E::RequiredByPolicy => {
                 Self::new(StatusCode::CONFLICT, e.to_string())
             }
             E::Throttled(s) => Self::throttled(s, e.to_string()),
@@ -88,6 +88,7 @@ impl From<SignUpError> for Failure {
         match e {
             SignUpError::Throttled(s) => Self::throttled(s, e.to_string()),
             SignUpError::Busy => Self::busy(e.to_string()),
+            SignUpError::Rule(_) => Self::new(StatusCode::BAD_REQUEST, e.to_string()),
             SignUpError::Unexpected(u) => Self::unexpected(&u),
         }
     }
@@ -126,6 +127,7 @@ impl From<CompleteResetError> for Failure {
         match e {
             CompleteResetError::InvalidLink => Self::new(StatusCode::BAD_REQUEST, e.to_string()),
             CompleteResetError::Busy => Self::busy(e.to_string()),
+            CompleteResetError::Rule(_) => Self::new(StatusCode::BAD_REQUEST, e.to_string()),
             CompleteResetError::Unexpected(u) => Self::unexpected(&u),
         }
     }
@@ -139,7 +141,20 @@ impl From<ChangePasswordError> for Failure {
             }
             ChangePasswordError::Throttled(s) => Self::throttled(s, e.to_string()),
             ChangePasswordError::Busy => Self::busy(e.to_string()),
+            ChangePasswordError::Rule(_) => Self::new(StatusCode::BAD_REQUEST, e.to_string()),
             ChangePasswordError::Unexpected(u) => Self::unexpected(&u),
+        }
+    }
+}
+
+impl From<latchkey_core::flows::NewPasswordStepError> for Failure {
+    fn from(e: latchkey_core::flows::NewPasswordStepError) -> Self {
+        use latchkey_core::flows::NewPasswordStepError as E;
+        match e {
+            E::Expired => Self::new(StatusCode::UNAUTHORIZED, e.to_string()),
+            E::Rule(_) => Self::new(StatusCode::BAD_REQUEST, e.to_string()),
+            E::Busy => Self::busy(e.to_string()),
+            E::Unexpected(u) => Self::unexpected(&u),
         }
     }
 }

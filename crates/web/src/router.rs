@@ -23,7 +23,7 @@ use crate::error::not_found;
 use crate::extract::csrf_cookie;
 use crate::oidc::{authorize, discovery, end_session, token, userinfo};
 use crate::pages::{
-    account, admin, email_change, home, keys, login, org, password_reset, security, signup,
+    account, admin, email_change, home, keys, login, org, password_reset, security, sign_in_steps, signup,
     verify_email,
 };
 use crate::state::AppState;
@@ -83,6 +83,15 @@ fn pages(state: &AppState) -> Router<AppState> {
             "/login/second-factor",
             get(login::second_factor_show).post(login::second_factor_submit),
         )
+        .route(
+            "/login/new-password",
+            get(sign_in_steps::new_password_show).post(sign_in_steps::new_password_submit),
+        )
+        .route(
+            "/login/two-step-setup",
+            get(sign_in_steps::two_step_setup_show).post(sign_in_steps::two_step_setup_submit),
+        )
+        .route("/password/strength", post(sign_in_steps::strength))
         .route("/login/second-factor/key/begin", post(keys::second_factor_begin))
         .route("/login/second-factor/key/finish", post(keys::second_factor_finish))
         .route("/login/passkey/begin", post(keys::passwordless_begin))
@@ -130,7 +139,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/assets/app.css", get(stylesheet))
         .route("/assets/form_post.js", get(form_post_script))
-        .route("/assets/webauthn.js", get(webauthn_script));
+        .route("/assets/webauthn.js", get(webauthn_script))
+        .route("/assets/strength.js", get(strength_script));
 
     // Called by products' servers and by browsers on products' pages: no cookies are read
     // here except by /oauth/authorize, which only ever answers to registered redirect URIs.
@@ -243,6 +253,16 @@ async fn webauthn_script() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../assets/webauthn.js"),
+    )
+}
+
+async fn strength_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/strength.js"),
     )
 }
 

@@ -49,6 +49,10 @@ pub struct Account {
     pub site_admin: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// When the password was last chosen (a rehash on login does not count).
+    pub password_changed_at: Option<Timestamp>,
+    /// The organization policy assigned to the account, when not its organization's default.
+    pub policy_id: Option<String>,
 }
 
 /// What operators see of an account (CLI `--json`, admin API): never its password hash.
@@ -122,6 +126,8 @@ mod tests {
             site_admin: false,
             created_at: Timestamp::from_unix(0),
             updated_at: Timestamp::from_unix(0),
+            password_changed_at: None,
+            policy_id: None,
         };
         let printed = format!("{account:?}");
         assert!(!printed.contains("argon2id") && printed.contains("[redacted]"), "{printed}");

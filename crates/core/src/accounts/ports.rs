@@ -62,7 +62,11 @@ pub trait AccountRepo: Send + Sync {
     async fn closure_requests(&self) -> RepoResult<Vec<(AccountId, Timestamp, String)>>;
     /// Records when the email was verified; keeps the first time if it already was.
     async fn mark_email_verified(&self, id: &AccountId, at: Timestamp) -> RepoResult<()>;
+    /// A newly chosen password: also records when it was chosen (for expiry).
     async fn set_password_hash(&self, id: &AccountId, hash: &str, at: Timestamp) -> RepoResult<()>;
+    /// The same password under today's hashing parameters (expiry unchanged); only while the
+    /// stored hash is still `old`.
+    async fn rehash_password(&self, id: &AccountId, old: &str, new: &str) -> RepoResult<()>;
     async fn set_name(&self, id: &AccountId, name: &DisplayName, at: Timestamp) -> RepoResult<()>;
     /// Changes the email (and marks it verified); false when another account has it.
     async fn set_email(&self, id: &AccountId, email: &Email, at: Timestamp) -> RepoResult<bool>;

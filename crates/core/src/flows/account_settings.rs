@@ -8,6 +8,7 @@ use crate::errors::Unexpected;
 use crate::flows::Accounts;
 use crate::guard::{HashFailure, Recheck};
 use crate::mail;
+use crate::policies::{NewPasswordError, PasswordRuleError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChangePasswordError {
@@ -17,8 +18,21 @@ pub enum ChangePasswordError {
     Throttled(i64),
     #[error("We are handling a lot of requests right now. Try again in a moment.")]
     Busy,
+    /// The new password breaks a rule of the account's policy.
+    #[error(transparent)]
+    Rule(#[from] PasswordRuleError),
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
+}
+
+impl From<NewPasswordError> for ChangePasswordError {
+    fn from(e: NewPasswordError) -> Self {
+        match e {
+            NewPasswordError::Rule(r) => Self::Rule(r),
+            NewPasswordError::Busy => Self::Busy,
+            NewPasswordError::Unexpected(u) => Self::Unexpected(u),
+        }
+    }
 }
 
 impl From<RepoError> for ChangePasswordError {
@@ -52,15 +66,12 @@ impl Accounts {
         new: &Password,
     ) -> Result<(), ChangePasswordError> {
         let (session, account) = (signed_in.session(), signed_in.account());
-        let now = self.kernel.now();
         match self.guard.recheck_password(signed_in, current).await? {
             Recheck::Right => {}
             Recheck::Wrong => return Err(ChangePasswordError::WrongCurrentPassword),
             Recheck::Throttled(secs) => return Err(ChangePasswordError::Throttled(secs)),
         }
-        let rng = self.kernel.rng();
-        let hash = self.hasher.hash(new, rng).await.map_err(HashFailure::from)?;
-        self.repo.set_password_hash(&account.id, &hash, now).await?;
+        self.set_password_checked(account, new).await?;
         let (ended, _) = self
             .sessions
             .end_sessions_except(&account.id, Some(&session.id))

@@ -10,6 +10,8 @@ use crate::guard::HashFailure;
 use crate::guard::{PasswordAttempt, RetryAfter};
 use crate::return_to::ReturnTo;
 use crate::secret::OpaqueToken;
+use crate::policies::AuthMethod;
+use crate::second_factor::{BeginSignIn, PendingStep};
 use crate::sessions::{ClientInfo, LoginSuccess};
 
 #[derive(Debug, thiserror::Error)]
@@ -42,12 +44,13 @@ impl From<crate::errors::RepoError> for LoginError {
     }
 }
 
-/// A right password either signs the person in, or — when the account has two-step
-/// verification — leads to the second step with a pending-login token (no session yet).
+/// A right password either signs the person in, or leads to the steps the account still owes
+/// (its second factor, a new password, two-step enrolment) with a pending-login token: no
+/// session yet.
 #[derive(Debug)]
 pub enum LoginOutcome {
     SignedIn(Box<LoginSuccess>),
-    SecondFactor(OpaqueToken),
+    Pending(OpaqueToken, PendingStep),
 }
 
 impl Accounts {
@@ -87,7 +90,9 @@ impl Accounts {
                 return Err(LoginError::InvalidCredentials);
             }
             (Verified::YesRehashed(new_hash), Some(account)) => {
-                self.repo.set_password_hash(&account.id, &new_hash, now).await?;
+                if let Some(old) = &account.password_hash {
+                    self.repo.rehash_password(&account.id, old.expose(), &new_hash).await?;
+                }
                 account
             }
             (Verified::Yes, Some(account)) => account,
@@ -104,19 +109,21 @@ impl Accounts {
             return Err(LoginError::Deactivated);
         }
         self.guard.password_attempt_succeeded(&attempt).await?;
-        if let Some(pending) =
-            self.second_factor.start_pending_login(&account, &client, next).await?
-        {
-            tracing::info!(account = %account.id, outcome = "second_factor", "login");
-            return Ok(LoginOutcome::SecondFactor(pending));
+        let amr = vec![AuthMethod::Password];
+        match self.second_factor.begin_sign_in(&account, &client, next, replacing, amr).await? {
+            BeginSignIn::Pending(token, step) => {
+                tracing::info!(account = %account.id, outcome = "pending", ?step, "login");
+                Ok(LoginOutcome::Pending(token, step))
+            }
+            BeginSignIn::SignedIn(success) => {
+                let record = Record::new("login", Actor::Person(&account))
+                    .target(&account)
+                    .from(&client)
+                    .details(serde_json::json!({ "method": "password" }));
+                self.audit.record(record).await;
+                tracing::info!(account = %account.id, outcome = "success", method = "password", "login");
+                Ok(LoginOutcome::SignedIn(success))
+            }
         }
-        let record = Record::new("login", Actor::Person(&account))
-            .target(&account)
-            .from(&client)
-            .details(serde_json::json!({ "method": "password" }));
-        self.audit.record(record).await;
-        let cookie = self.sessions.start_session(&account.id, client, replacing).await?;
-        tracing::info!(account = %account.id, outcome = "success", method = "password", "login");
-        Ok(LoginOutcome::SignedIn(Box::new(LoginSuccess { account, cookie })))
     }
 }

@@ -8,6 +8,7 @@ mod closure;
 mod email_change;
 mod links;
 mod login;
+mod new_password;
 pub(crate) mod mail_requests;
 mod password_reset;
 mod provisioning;
@@ -22,6 +23,7 @@ pub use admin_tokens::{ADMIN_TOKEN_PREFIX, AdminCaller, AdminToken, AdminTokenEr
 pub use closure::ClosureRequest;
 pub use email_change::ChangeEmailError;
 pub use login::{LoginError, LoginOutcome};
+pub use new_password::NewPasswordStepError;
 pub use password_reset::{CompleteResetError, RequestResetError};
 pub use provisioning::{CreateAccountError, CreateAccountRequest, SetStatusError, SiteAdmin};
 pub use signup::{SignUpError, SignUpRequest};
@@ -42,6 +44,7 @@ use crate::kernel::Kernel;
 use crate::oidc_provider::OidcProvider;
 use crate::orgs::model::Organization;
 use crate::orgs::ports::OrgRepo;
+use crate::policies::Policies;
 use crate::second_factor::SecondFactor;
 use crate::sessions::Sessions;
 use crate::settings::CoreSettings;
@@ -57,6 +60,7 @@ pub struct Accounts {
     orgs: Arc<dyn OrgRepo>,
     hasher: PasswordHasher,
     guard: Guard,
+    policies: Policies,
     sessions: Sessions,
     oidc: OidcProvider,
     second_factor: SecondFactor,
@@ -78,6 +82,7 @@ pub struct AccountPorts {
 pub struct AccountDeps {
     pub hasher: PasswordHasher,
     pub guard: Guard,
+    pub policies: Policies,
     pub sessions: Sessions,
     pub oidc: OidcProvider,
     pub second_factor: SecondFactor,
@@ -95,6 +100,7 @@ impl Accounts {
             orgs: ports.orgs,
             hasher: deps.hasher,
             guard: deps.guard,
+            policies: deps.policies,
             sessions: deps.sessions,
             oidc: deps.oidc,
             second_factor: deps.second_factor,

@@ -33,6 +33,9 @@ pub enum CompleteResetError {
     InvalidLink,
     #[error("We are handling a lot of requests right now. Try again in a moment.")]
     Busy,
+    /// The new password breaks a rule of the account's policy (the link stays good).
+    #[error(transparent)]
+    Rule(#[from] crate::policies::PasswordRuleError),
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }
@@ -98,10 +101,22 @@ impl Accounts {
     ) -> Result<(), CompleteResetError> {
         let token = OpaqueToken::parse(raw_token).ok_or(CompleteResetError::InvalidLink)?;
         let now = self.kernel.now();
-        // Check before the expensive hash, consume after it: a saturated hasher must not
-        // burn the person's link.
-        if self.tokens.peek(&token.hash(), TokenPurpose::ResetPassword, now).await?.is_none() {
+        // Check before the expensive hash and the rules, consume after them: a saturated hasher
+        // or a refused password must not burn the person's link.
+        let Some(owner) = self.tokens.peek(&token.hash(), TokenPurpose::ResetPassword, now).await?
+        else {
             return Err(CompleteResetError::InvalidLink);
+        };
+        let Some(owner) = self.repo.find_by_id(&owner).await? else {
+            return Err(CompleteResetError::InvalidLink);
+        };
+        let policy = self.policies.for_account(&owner).await?;
+        let name = owner.name.as_str();
+        match self.policies.check_new_password(&policy, Some(&owner), &owner.email, name, new_password).await {
+            Ok(()) => {}
+            Err(crate::policies::NewPasswordError::Rule(r)) => return Err(r.into()),
+            Err(crate::policies::NewPasswordError::Busy) => return Err(CompleteResetError::Busy),
+            Err(crate::policies::NewPasswordError::Unexpected(u)) => return Err(u.into()),
         }
         let hash =
             self.hasher.hash(new_password, self.kernel.rng()).await.map_err(HashFailure::from)?;
@@ -114,6 +129,7 @@ impl Accounts {
             return Err(CompleteResetError::InvalidLink);
         };
         self.repo.set_password_hash(&account_id, &hash, now).await?;
+        self.policies.remember_password(&account_id, &hash).await?;
         self.tokens.revoke_all(&account_id, TokenPurpose::ResetPassword, now).await?;
         // An email change asked for before the reset must not complete after it.
         self.email_changes.cancel_email_changes(&account_id, EmailChangeKind::Confirm, now).await?;

@@ -27,7 +27,19 @@ pub enum CreateAccountError {
     #[error("Password hashing is saturated; try again.")]
     Busy,
     #[error(transparent)]
+    Rule(#[from] crate::policies::PasswordRuleError),
+    #[error(transparent)]
     Unexpected(#[from] Unexpected),
+}
+
+impl From<crate::policies::NewPasswordError> for CreateAccountError {
+    fn from(e: crate::policies::NewPasswordError) -> Self {
+        match e {
+            crate::policies::NewPasswordError::Rule(r) => Self::Rule(r),
+            crate::policies::NewPasswordError::Busy => Self::Busy,
+            crate::policies::NewPasswordError::Unexpected(u) => Self::Unexpected(u),
+        }
+    }
 }
 
 impl From<HashFailure> for CreateAccountError {
@@ -75,6 +87,8 @@ impl Accounts {
         let now = self.kernel.now();
         let password_hash = match &req.password {
             Some(pw) => {
+                let name = req.name.as_str();
+                self.check_password_for_address(&req.email, name, req.site_admin, pw).await?;
                 Some(self.hasher.hash(pw, self.kernel.rng()).await.map_err(HashFailure::from)?)
             }
             None => None,
@@ -98,6 +112,9 @@ impl Accounts {
             .find_by_id(&new.id)
             .await?
             .ok_or_else(|| Unexpected::from(RepoError("inserted account vanished".into())))?;
+        if let Some(hash) = &account.password_hash {
+            self.policies.remember_password(&account.id, hash.expose()).await?;
+        }
         tracing::info!(account = %account.id, site_admin = account.site_admin, "account created by admin");
         let record = crate::audit::Record::new("account.created", crate::audit::Actor::Site(admin))
             .target(&account)

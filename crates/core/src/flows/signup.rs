@@ -23,8 +23,23 @@ pub enum SignUpError {
     Throttled(i64),
     #[error("We are handling a lot of requests right now. Try again in a moment.")]
     Busy,
+    /// The password breaks a rule of the policy the new account would be under. Decided by
+    /// the password, the address's domain and the name alone, so it says nothing about
+    /// whether the address has an account.
+    #[error(transparent)]
+    Rule(#[from] crate::policies::PasswordRuleError),
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
+}
+
+impl From<crate::policies::NewPasswordError> for SignUpError {
+    fn from(e: crate::policies::NewPasswordError) -> Self {
+        match e {
+            crate::policies::NewPasswordError::Rule(r) => Self::Rule(r),
+            crate::policies::NewPasswordError::Busy => Self::Busy,
+            crate::policies::NewPasswordError::Unexpected(u) => Self::Unexpected(u),
+        }
+    }
 }
 
 impl From<HashFailure> for SignUpError {
@@ -58,6 +73,8 @@ impl Accounts {
         {
             return Err(SignUpError::Throttled(secs));
         }
+        self.check_password_for_address(&req.email, req.name.as_str(), false, &req.password)
+            .await?;
         // Hashed before we know whether the address is taken: both paths cost the same.
         let hash =
             self.hasher.hash(&req.password, self.kernel.rng()).await.map_err(HashFailure::from)?;
@@ -76,6 +93,9 @@ impl Accounts {
         let job = match self.repo.insert(&account).await {
             Ok(()) => {
                 tracing::info!(account = %account.id, "account created");
+                if let Some(hash) = &account.password_hash {
+                    self.policies.remember_password(&account.id, hash.expose()).await?;
+                }
                 if let Some(created) = self.repo.find_by_id(&account.id).await? {
                     let record = Record::new("account.created", Actor::Person(&created))
                         .target(&created)

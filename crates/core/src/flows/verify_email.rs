@@ -11,6 +11,7 @@ use crate::flows::{LoginSuccess, Unexpected};
 use crate::guard::MailGate;
 use crate::mail;
 use crate::secret::OpaqueToken;
+use crate::second_factor::BeginSignIn;
 use crate::sessions::ClientInfo;
 
 #[derive(Debug, thiserror::Error)]
@@ -101,12 +102,14 @@ impl Accounts {
         let (ended, _) =
             self.sessions.end_sessions_except(&account.id, None).await.map_err(Unexpected::from)?;
         tracing::info!(account = %account.id, sessions_ended = ended, "email verified");
-        if self.second_factor.two_factor_status(&account.id).await?.enabled() {
-            return Ok(Verified::LogInNext(account));
+        // Every session of the account ended above; another account's stays its own. The link
+        // proves the mailbox, not a factor: an account with a second factor, or one its policy
+        // stops at a step, signs in with its password next.
+        let next = crate::return_to::ReturnTo::parse_or_account("/account");
+        match self.second_factor.begin_sign_in(&account, &client, &next, None, Vec::new()).await? {
+            BeginSignIn::SignedIn(success) => Ok(Verified::SignedIn(*success)),
+            BeginSignIn::Pending(..) => Ok(Verified::LogInNext(account)),
         }
-        // Every session of the account ended above; another account's stays its own.
-        let cookie = self.sessions.start_session(&account.id, client, None).await?;
-        Ok(Verified::SignedIn(LoginSuccess { account, cookie }))
     }
 
     /// Sends a fresh link if the address belongs to an active, unverified account. The answer

@@ -29,6 +29,7 @@ pub use introspect::{Introspection, UserInfoError};
 pub use keys::{KeyError, KeyRing, PUBLISH_AHEAD_SECS};
 pub use logout::{BACKCHANNEL_KIND, EndSessionPlan};
 
+use crate::policies::Policies;
 use std::sync::Arc;
 
 use latchkey_protocol::oidc::OAuthError;
@@ -109,6 +110,7 @@ pub struct OidcProvider {
     fetcher: Arc<dyn KeyFetcher>,
     sessions: Arc<dyn SessionRepo>,
     accounts: Arc<dyn AccountRepo>,
+    policies: Policies,
     audit: Audit,
     kernel: Kernel,
     state: Arc<OidcState>,
@@ -125,7 +127,13 @@ pub struct OidcPorts {
 }
 
 impl OidcProvider {
-    pub fn new(ports: OidcPorts, audit: Audit, kernel: Kernel, state: OidcState) -> Self {
+    pub fn new(
+        ports: OidcPorts,
+        policies: Policies,
+        audit: Audit,
+        kernel: Kernel,
+        state: OidcState,
+    ) -> Self {
         Self {
             clients: ports.clients,
             signing_keys: ports.signing_keys,
@@ -133,10 +141,29 @@ impl OidcProvider {
             fetcher: ports.fetcher,
             sessions: ports.sessions,
             accounts: ports.accounts,
+            policies,
             audit,
             kernel,
             state: Arc::new(state),
         }
+    }
+
+    /// Whether tokens may still be issued under this session: it has not ended by its own
+    /// clock, and its policy (length, password and two-step rules) still allows it. Product
+    /// refresh tokens are not browser activity, so idleness is judged by the refresh token's
+    /// own lifetime instead (see `mint_refresh_token`).
+    pub(crate) async fn session_allows_tokens(
+        &self,
+        session: &crate::sessions::model::Session,
+        account: &crate::accounts::Account,
+    ) -> Result<bool, crate::errors::RepoError> {
+        let now = self.kernel.now();
+        if !account.is_active() || now >= session.expires_at {
+            return Ok(false);
+        }
+        let policy = self.policies.for_account(account).await?;
+        let verdict = policy.session_verdict(account, session.created_at, now, &session.amr, now);
+        Ok(verdict == crate::policies::SessionVerdict::Live)
     }
 
     /// Forgets expired authorization codes, client assertions and revoked-token entries

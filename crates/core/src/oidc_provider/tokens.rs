@@ -11,6 +11,7 @@ use crate::oidc_provider::OidcProvider;
 use crate::oidc_provider::clients::Client;
 use crate::oidc_provider::ports::NewRefreshToken;
 use crate::secret::OpaqueToken;
+use crate::sessions::model::Session;
 
 /// Access tokens are ES256: RSA signing costs ~20× more and would dominate the endpoint.
 pub(crate) const ACCESS_TOKEN_ALG: SigningAlg = SigningAlg::ES256;
@@ -67,7 +68,7 @@ impl OidcProvider {
         client: &Client,
         account: &Account,
         scope: &str,
-        session_id: &str,
+        session: &Session,
         auth_time: Timestamp,
         nonce: Option<String>,
     ) -> Result<String, KeyError> {
@@ -80,8 +81,9 @@ impl OidcProvider {
             exp: now.unix() + self.state.settings.id_token_ttl_secs,
             iat: now.unix(),
             auth_time: auth_time.unix(),
+            amr: session.amr.iter().map(|m| m.as_str().to_owned()).collect(),
             nonce,
-            sid: session_id.to_owned(),
+            sid: session.id.as_str().to_owned(),
             email: has("email").then(|| account.email.as_str().to_owned()),
             email_verified: has("email").then(|| account.email_verified()),
             name: has("profile").then(|| account.name.as_str().to_owned()),
@@ -93,13 +95,19 @@ impl OidcProvider {
             .await
     }
 
-    /// A refresh token in `grant_id`'s family, valid until `expires_at`.
+    /// A refresh token in `grant_id`'s family. It lives until the session ends or until it
+    /// has gone unused for the policy's idle timeout, whichever comes first.
     pub(crate) async fn mint_refresh_token(
         &self,
         grant_id: &str,
-        expires_at: Timestamp,
+        session: &Session,
+        account: &Account,
     ) -> Result<String, RepoError> {
         let now = self.kernel.now();
+        let policy = self.policies.for_account(account).await?;
+        let idle_until = now.plus_secs(policy.settings.session_idle_secs());
+        let ends_at = session.created_at.plus_secs(policy.settings.session_max_secs());
+        let expires_at = session.expires_at.min(idle_until).min(ends_at);
         let token = OpaqueToken::generate(self.kernel.rng());
         self.repo
             .insert_refresh_token(&NewRefreshToken {

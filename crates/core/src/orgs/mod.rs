@@ -30,6 +30,7 @@ use crate::errors::RepoError;
 use crate::flows::Accounts;
 use crate::kernel::Kernel;
 use crate::orgs::ports::{DnsResolver, OrgRepo, WebProofFetcher};
+use crate::policies::Policies;
 use crate::second_factor::SecondFactor;
 use crate::secret::OpaqueToken;
 
@@ -48,6 +49,7 @@ pub struct Organizations {
     web_proof: Arc<dyn WebProofFetcher>,
     accounts: Accounts,
     second_factor: SecondFactor,
+    policies: Policies,
     audit: Audit,
     kernel: Kernel,
 }
@@ -65,6 +67,7 @@ impl Organizations {
         ports: OrgPorts,
         accounts: Accounts,
         second_factor: SecondFactor,
+        policies: Policies,
         audit: Audit,
         kernel: Kernel,
     ) -> Self {
@@ -75,6 +78,7 @@ impl Organizations {
             web_proof: ports.web_proof,
             accounts,
             second_factor,
+            policies,
             audit,
             kernel,
         }
@@ -303,6 +307,8 @@ impl Organizations {
                             .details(serde_json::json!({ "method": method.as_str() }));
                         self.audit.record(record).await;
                         self.announce_managed(admin.org(), &domain).await?;
+                        // The domain's accounts move under the organization's policies.
+                        self.policies.membership_changed().await?;
                     }
                     format!("{domain} is verified (by its {})", method.describe())
                 } else {

@@ -1,5 +1,6 @@
-//! The second step of a login: counting and checking a code, the pending login between the
-//! password and the code, and finishing it into a session.
+//! The steps of a login after its first factor: the pending login and its steps (second
+//! factor, then a new password and two-step enrolment when the policy asks for them), counting
+//! and checking a code, and finishing it into a session.
 
 use super::{
     PENDING_TTL_SECS, SecondFactorError, looks_like_recovery_code, matching_step,
@@ -13,10 +14,51 @@ use crate::errors::RepoError;
 use crate::guard::RetryAfter;
 use crate::return_to::ReturnTo;
 use crate::second_factor::SecondFactor;
-use crate::second_factor::ports::PendingLogin;
+use crate::policies::{AuthMethod, TwoStep};
+use crate::second_factor::ports::{PendingLogin, PendingSteps};
 use crate::secret::{OpaqueToken, TokenHash};
 use crate::sessions::ClientInfo;
 use crate::sessions::LoginSuccess;
+
+/// The steps of a pending login, in the order they are taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PendingStep {
+    /// A code or a key for the second factor the account has.
+    SecondFactor,
+    /// The policy says the password has run out.
+    NewPassword,
+    /// The policy requires two-step verification and the account has none.
+    Enrolment,
+}
+
+impl PendingSteps {
+    pub fn next(self) -> Option<PendingStep> {
+        if self.second_factor {
+            Some(PendingStep::SecondFactor)
+        } else if self.new_password {
+            Some(PendingStep::NewPassword)
+        } else if self.enrolment {
+            Some(PendingStep::Enrolment)
+        } else {
+            None
+        }
+    }
+}
+
+/// Where a sign-in stands after its first factor.
+#[derive(Debug)]
+pub enum BeginSignIn {
+    SignedIn(Box<LoginSuccess>),
+    /// A pending login (its token goes in a cookie) at this step.
+    Pending(OpaqueToken, PendingStep),
+}
+
+/// Where a sign-in stands after a step.
+#[derive(Debug)]
+pub enum SignInStep {
+    SignedIn(Box<LoginSuccess>, ReturnTo),
+    Next(PendingStep),
+}
 
 impl SecondFactor {
     /// Checks a TOTP or recovery code, counted against the account's limit before it is
@@ -65,49 +107,75 @@ impl SecondFactor {
         }
     }
 
-    /// After a correct password: a pending login if the account has a second factor.
-    pub(crate) async fn start_pending_login(
+    /// After the first factor (a password, or a passkey): a session at once, or a pending
+    /// login with the steps the account still owes — its second factor, a new password when
+    /// the policy says the old one has run out, two-step enrolment when the policy requires
+    /// it. A pending login reaches nothing but those steps.
+    pub(crate) async fn begin_sign_in(
         &self,
         account: &Account,
         client: &ClientInfo,
         next: &ReturnTo,
-    ) -> Result<Option<OpaqueToken>, RepoError> {
-        if !self.two_factor_status(&account.id).await?.enabled() {
-            return Ok(None);
-        }
+        replacing: Option<&SignedIn>,
+        amr: Vec<AuthMethod>,
+    ) -> Result<BeginSignIn, RepoError> {
         let now = self.kernel.now();
+        let policy = self.policies.for_account(account).await?;
+        let has_factor = self.two_factor_status(&account.id).await?.enabled();
+        let steps = PendingSteps {
+            second_factor: has_factor && !amr.contains(&AuthMethod::MultiFactor),
+            new_password: amr.contains(&AuthMethod::Password)
+                && policy.password_renewal(account, now).is_some(),
+            enrolment: policy.two_step(account, has_factor, now) == TwoStep::EnrolNow,
+        };
+        let Some(step) = steps.next() else {
+            let cookie =
+                self.sessions.start_session(account, client.clone(), replacing, amr).await?;
+            return Ok(BeginSignIn::SignedIn(Box::new(LoginSuccess {
+                account: account.clone(),
+                cookie,
+            })));
+        };
         let token = OpaqueToken::generate(self.kernel.rng());
         let pending = PendingLogin {
             account: account.id.clone(),
             client: client.clone(),
             next: next.as_str().to_owned(),
             expires_at: now.plus_secs(PENDING_TTL_SECS),
+            steps,
+            amr,
         };
         self.repo.insert_pending_login(&token.hash(), &pending, now).await?;
-        Ok(Some(token))
+        Ok(BeginSignIn::Pending(token, step))
     }
 
-    /// The account a pending login belongs to, if it is still good (for the second-step page).
+    /// The pending login behind a token, if it is still good.
     pub async fn pending_login(&self, token: &str) -> Result<Option<PendingLogin>, RepoError> {
         let Some(token) = OpaqueToken::parse(token) else { return Ok(None) };
         self.repo.find_pending_login(&token.hash(), self.kernel.now()).await
     }
 
-    /// The second step of a login: a TOTP or recovery code for the pending login. On success
-    /// the pending login is used up and a session starts.
+    /// The step a pending login is at (for showing the right page).
+    pub async fn pending_step(&self, token: &str) -> Result<Option<PendingStep>, RepoError> {
+        Ok(self.pending_login(token).await?.and_then(|p| p.steps.next()))
+    }
+
+    /// The second step of a login: a TOTP or recovery code for the pending login.
     pub async fn complete_second_factor(
         &self,
         token: &str,
         code: &str,
         replacing: Option<&SignedIn>,
-    ) -> Result<(LoginSuccess, ReturnTo), SecondFactorError> {
-        let (_, account) = self.pending_account(token).await?;
+    ) -> Result<SignInStep, SecondFactorError> {
+        let (mut pending, account) = self.pending_at(token, PendingStep::SecondFactor).await?;
         self.check_code_throttled(&account, code).await?;
-        self.finish_pending_login(token, replacing).await
+        pending.steps.second_factor = false;
+        AuthMethod::add(&mut pending.amr, AuthMethod::OneTimeCode);
+        self.advance(token, pending, &account, replacing).await
     }
 
     /// A live pending login and its (active) account.
-    pub(super) async fn pending_account(
+    pub(crate) async fn pending_account(
         &self,
         token: &str,
     ) -> Result<(PendingLogin, Account), SecondFactorError> {
@@ -127,27 +195,54 @@ impl SecondFactor {
         Ok((pending, account))
     }
 
-    /// The second factor was right: the pending login is used up and a session starts.
-    pub(crate) async fn finish_pending_login(
+    /// A pending login that is at `step` (steps are taken in order: a later one cannot be
+    /// taken first).
+    pub(crate) async fn pending_at(
         &self,
         token: &str,
-        replacing: Option<&SignedIn>,
-    ) -> Result<(LoginSuccess, ReturnTo), SecondFactorError> {
+        step: PendingStep,
+    ) -> Result<(PendingLogin, Account), SecondFactorError> {
         let (pending, account) = self.pending_account(token).await?;
-        let hash = OpaqueToken::parse(token).ok_or(SecondFactorError::Expired)?.hash();
-        if !self.repo.consume_pending_login(&hash, self.kernel.now()).await? {
+        if pending.steps.next() != Some(step) {
             return Err(SecondFactorError::Expired);
         }
-        let record = Record::new("login", Actor::Person(&account))
-            .target(&account)
+        Ok((pending, account))
+    }
+
+    /// A step is done: on to the next one, or — when none is left — the pending login is used
+    /// up (once: a racing finish fails) and a session starts.
+    pub(crate) async fn advance(
+        &self,
+        token: &str,
+        pending: PendingLogin,
+        account: &Account,
+        replacing: Option<&SignedIn>,
+    ) -> Result<SignInStep, SecondFactorError> {
+        let hash = OpaqueToken::parse(token).ok_or(SecondFactorError::Expired)?.hash();
+        let now = self.kernel.now();
+        if let Some(step) = pending.steps.next() {
+            if !self.repo.update_pending_login(&hash, &pending, now).await? {
+                return Err(SecondFactorError::Expired);
+            }
+            return Ok(SignInStep::Next(step));
+        }
+        if !self.repo.consume_pending_login(&hash, now).await? {
+            return Err(SecondFactorError::Expired);
+        }
+        let method = AuthMethod::join(&pending.amr);
+        let record = Record::new("login", Actor::Person(account))
+            .target(account)
             .from(&pending.client)
-            .details(serde_json::json!({ "method": "password+second_factor" }));
+            .details(serde_json::json!({ "method": method }));
         self.audit.record(record).await;
-        let cookie =
-            self.sessions.start_session(&account.id, pending.client.clone(), replacing).await?;
-        tracing::info!(account = %account.id, outcome = "success", method = "password+2fa", "login");
+        let cookie = self
+            .sessions
+            .start_session(account, pending.client.clone(), replacing, pending.amr.clone())
+            .await?;
+        tracing::info!(account = %account.id, outcome = "success", method, "login");
         // Stored by us from a parsed `ReturnTo`; parsed again on the way out all the same.
-        Ok((LoginSuccess { account, cookie }, ReturnTo::parse_or_account(&pending.next)))
+        let next = ReturnTo::parse_or_account(&pending.next);
+        Ok(SignInStep::SignedIn(Box::new(LoginSuccess { account: account.clone(), cookie }), next))
     }
 
     /// Forgets expired pending logins and WebAuthn ceremonies (housekeeping).

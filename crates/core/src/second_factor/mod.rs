@@ -13,8 +13,10 @@
 use totp_rs::{Algorithm, TOTP};
 
 mod login_step;
+mod required;
 mod webauthn;
 
+pub use login_step::{BeginSignIn, PendingStep, SignInStep};
 pub use webauthn::{Ceremony, KeySummary};
 
 use std::sync::Arc;
@@ -33,6 +35,7 @@ use crate::mail;
 use crate::sealed::Sealer;
 use crate::second_factor::ports::SecondFactorRepo;
 use crate::secret::{TokenHash, constant_time_eq};
+use crate::policies::Policies;
 use crate::sessions::Sessions;
 
 const ISSUER: &str = "Latchkey";
@@ -71,9 +74,19 @@ pub struct SecondFactor {
     accounts: Arc<dyn AccountRepo>,
     state: Arc<SecondFactorState>,
     guard: Guard,
+    policies: Policies,
     sessions: Sessions,
     audit: Audit,
     kernel: Kernel,
+}
+
+/// The services two-step verification builds on.
+pub struct SecondFactorDeps {
+    pub guard: Guard,
+    pub policies: Policies,
+    pub sessions: Sessions,
+    pub audit: Audit,
+    pub kernel: Kernel,
 }
 
 impl SecondFactor {
@@ -81,12 +94,10 @@ impl SecondFactor {
         repo: Arc<dyn SecondFactorRepo>,
         accounts: Arc<dyn AccountRepo>,
         state: SecondFactorState,
-        guard: Guard,
-        sessions: Sessions,
-        audit: Audit,
-        kernel: Kernel,
+        deps: SecondFactorDeps,
     ) -> Self {
-        Self { repo, accounts, state: Arc::new(state), guard, sessions, audit, kernel }
+        let SecondFactorDeps { guard, policies, sessions, audit, kernel } = deps;
+        Self { repo, accounts, state: Arc::new(state), guard, policies, sessions, audit, kernel }
     }
 }
 
@@ -108,6 +119,10 @@ pub enum SecondFactorError {
     Busy,
     #[error("This sign-in has expired. Log in again.")]
     Expired,
+    #[error(
+        "Your organization requires two-step verification, so your last method cannot be removed. Add another one first."
+    )]
+    RequiredByPolicy,
     #[error("The security key could not be verified. Try again.")]
     KeyRefused,
     #[error(
@@ -243,7 +258,10 @@ impl SecondFactor {
         signed_in: &SignedIn,
     ) -> Result<Enrolment, SecondFactorError> {
         self.may_change_factors(signed_in)?;
-        let account = signed_in.account();
+        self.begin_totp_for(signed_in.account()).await
+    }
+
+    async fn begin_totp_for(&self, account: &Account) -> Result<Enrolment, SecondFactorError> {
         let mut secret = vec![0u8; SECRET_BYTES];
         self.kernel.rng.fill(&mut secret);
         let sealed = self
@@ -283,7 +301,14 @@ impl SecondFactor {
         signed_in: &SignedIn,
         code: &str,
     ) -> Result<Vec<String>, SecondFactorError> {
-        let account = signed_in.account();
+        self.confirm_totp_for(signed_in.account(), code).await
+    }
+
+    async fn confirm_totp_for(
+        &self,
+        account: &Account,
+        code: &str,
+    ) -> Result<Vec<String>, SecondFactorError> {
         if !account.email_verified() {
             return Err(SecondFactorError::EmailNotVerified);
         }
@@ -371,6 +396,9 @@ impl SecondFactor {
         if !status.totp {
             return Err(SecondFactorError::NotEnabled);
         }
+        if status.security_keys == 0 {
+            self.refuse_if_required(account).await?;
+        }
         self.check_code_throttled(account, code).await?;
         self.repo.delete_totp(&account.id).await?;
         if status.security_keys == 0 {
@@ -443,6 +471,15 @@ impl SecondFactor {
             Recheck::Wrong => Err(SecondFactorError::WrongPassword),
             Recheck::Throttled(secs) => Err(SecondFactorError::Throttled(secs)),
         }
+    }
+
+    /// The account's policy requires two-step verification: its last factor stays.
+    pub(crate) async fn refuse_if_required(&self, account: &Account) -> Result<(), SecondFactorError> {
+        let policy = self.policies.for_account(account).await?;
+        if policy.settings.require_two_step {
+            return Err(SecondFactorError::RequiredByPolicy);
+        }
+        Ok(())
     }
 
     async fn security_notice(&self, account: &Account, what: &str) {

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use crate::accounts::AccountId;
 use crate::clock::Timestamp;
 use crate::errors::RepoResult;
+use crate::policies::model::AuthMethod;
 use crate::secret::TokenHash;
 
 /// An account's authenticator app as stored: the secret sealed under the master key.
@@ -15,7 +16,9 @@ pub struct TotpRecord {
     pub confirmed: bool,
 }
 
-/// A login whose password was right and whose second factor is still to come.
+/// A login whose password was right and that still has steps to take before it becomes a
+/// session: the second factor, then a new password (policy), then two-step enrolment (policy).
+/// It reaches nothing else.
 #[derive(Debug, Clone)]
 pub struct PendingLogin {
     pub account: AccountId,
@@ -23,6 +26,23 @@ pub struct PendingLogin {
     /// Where to go once signed in (a same-site path).
     pub next: String,
     pub expires_at: Timestamp,
+    pub steps: PendingSteps,
+    /// How the person has authenticated so far.
+    pub amr: Vec<AuthMethod>,
+}
+
+/// The steps still due, in the order they are taken.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PendingSteps {
+    pub second_factor: bool,
+    pub new_password: bool,
+    pub enrolment: bool,
+}
+
+impl PendingSteps {
+    pub fn any(self) -> bool {
+        self.second_factor || self.new_password || self.enrolment
+    }
 }
 
 #[async_trait]
@@ -75,6 +95,13 @@ pub trait SecondFactorRepo: Send + Sync {
         now: Timestamp,
     ) -> RepoResult<Option<PendingLogin>>;
     /// Uses the pending login up; false if it was already used or has expired.
+    /// Saves the steps and methods of a live pending login; false when it is gone.
+    async fn update_pending_login(
+        &self,
+        hash: &TokenHash,
+        pending: &PendingLogin,
+        now: Timestamp,
+    ) -> RepoResult<bool>;
     async fn consume_pending_login(&self, hash: &TokenHash, now: Timestamp) -> RepoResult<bool>;
     async fn insert_webauthn_credential(&self, credential: &WebauthnCredential) -> RepoResult<()>;
     /// The account's credentials, oldest first.

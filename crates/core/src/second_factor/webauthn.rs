@@ -26,7 +26,8 @@ use crate::second_factor::SecondFactorError;
 use crate::second_factor::ports::{WebauthnChallenge, WebauthnCredential};
 use crate::secret::OpaqueToken;
 use crate::sessions::ClientInfo;
-use crate::sessions::LoginSuccess;
+use crate::policies::AuthMethod;
+use crate::second_factor::{BeginSignIn, PendingStep, SignInStep};
 
 const CHALLENGE_TTL_SECS: i64 = 300;
 const REGISTER: &str = "register";
@@ -265,6 +266,10 @@ impl SecondFactor {
             return Err(SecondFactorError::SignInAgain);
         }
         let account = signed_in.account();
+        let status = self.two_factor_status(&account.id).await?;
+        if !status.totp && status.security_keys <= 1 {
+            self.refuse_if_required(account).await?;
+        }
         self.recheck_or_refuse(signed_in, password).await?;
         let removed = self.repo.delete_webauthn_credential(&account.id, id).await?;
         if removed {
@@ -305,9 +310,9 @@ impl SecondFactor {
         challenge: &str,
         credential: &str,
         replacing: Option<&SignedIn>,
-    ) -> Result<(LoginSuccess, ReturnTo), SecondFactorError> {
+    ) -> Result<SignInStep, SecondFactorError> {
         let webauthn = self.webauthn()?;
-        let login = self.pending_login(pending).await?.ok_or(SecondFactorError::Expired)?;
+        let (mut login, account) = self.pending_at(pending, PendingStep::SecondFactor).await?;
         let (owner, state): (_, PasskeyAuthentication) =
             self.take_ceremony(challenge, SECOND_FACTOR).await?;
         if owner.as_ref() != Some(&login.account) {
@@ -317,7 +322,9 @@ impl SecondFactor {
         let result =
             webauthn.finish_passkey_authentication(&credential, &state).map_err(refused)?;
         self.record_key_use(&login.account, &result).await?;
-        self.finish_pending_login(pending, replacing).await
+        login.steps.second_factor = false;
+        AuthMethod::add(&mut login.amr, AuthMethod::HardwareKey);
+        self.advance(pending, login, &account, replacing).await
     }
 
     /// Passwordless: any discoverable credential, user verification required.
@@ -333,8 +340,9 @@ impl SecondFactor {
         challenge: &str,
         credential: &str,
         client: ClientInfo,
+        next: &ReturnTo,
         replacing: Option<&SignedIn>,
-    ) -> Result<LoginSuccess, SecondFactorError> {
+    ) -> Result<BeginSignIn, SecondFactorError> {
         let webauthn = self.webauthn()?;
         let (_, state): (_, DiscoverableAuthentication) =
             self.take_ceremony(challenge, PASSWORDLESS).await?;
@@ -366,9 +374,12 @@ impl SecondFactor {
             .from(&client)
             .details(serde_json::json!({ "method": "passkey" }));
         self.audit.record(record).await;
-        let cookie = self.sessions.start_session(&account.id, client, replacing).await?;
+        // A passkey with user verification is two factors in one (the key, and the PIN or
+        // biometric that unlocked it).
+        let amr = vec![AuthMethod::HardwareKey, AuthMethod::MultiFactor];
+        let begun = self.begin_sign_in(&account, &client, next, replacing, amr).await?;
         tracing::info!(account = %account.id, outcome = "success", method = "passkey", "login");
-        Ok(LoginSuccess { account, cookie })
+        Ok(begun)
     }
 
     async fn record_key_use(

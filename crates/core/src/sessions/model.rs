@@ -2,6 +2,7 @@
 
 use crate::accounts::AccountId;
 use crate::clock::Timestamp;
+use crate::policies::model::AuthMethod;
 use crate::secret::TokenHash;
 
 crate::id::uuid_id!(
@@ -37,4 +38,6 @@ pub struct Session {
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
     pub expires_at: Timestamp,
+    /// How the person signed in (OIDC `amr`).
+    pub amr: Vec<AuthMethod>,
 }

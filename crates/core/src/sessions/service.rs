@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use crate::accounts::AccountId;
+use crate::accounts::{Account, AccountId};
+use crate::policies::{AuthMethod, Policies, SessionVerdict};
 use crate::accounts::ports::AccountRepo;
 use crate::audit::Audit;
 use crate::authority::SignedIn;
@@ -57,6 +58,7 @@ pub struct Sessions {
     repo: Arc<dyn SessionRepo>,
     accounts: Arc<dyn AccountRepo>,
     listener: Arc<dyn SessionEndListener>,
+    policies: Policies,
     audit: Audit,
     kernel: Kernel,
     lifetimes: SessionLifetimes,
@@ -67,20 +69,24 @@ impl Sessions {
         repo: Arc<dyn SessionRepo>,
         accounts: Arc<dyn AccountRepo>,
         listener: Arc<dyn SessionEndListener>,
+        policies: Policies,
         audit: Audit,
         kernel: Kernel,
         lifetimes: SessionLifetimes,
     ) -> Self {
-        Self { repo, accounts, listener, audit, kernel, lifetimes }
+        Self { repo, accounts, listener, policies, audit, kernel, lifetimes }
     }
 
-    /// Starts a session for `account`. Signing in again in a browser that had a session
-    /// replaces it: `replacing` (that browser's session, of whichever account) ends first.
+    /// Starts a session for `account`, signed in by `amr`; it lasts what the account's
+    /// policy allows (within the site's own cap). Signing in again in a browser that had a
+    /// session replaces it: `replacing` (that browser's session, of whichever account) ends
+    /// first.
     pub(crate) async fn start_session(
         &self,
-        account: &AccountId,
+        account: &Account,
         client: ClientInfo,
         replacing: Option<&SignedIn>,
+        amr: Vec<AuthMethod>,
     ) -> Result<NewSessionCookie, RepoError> {
         if let Some(old) = replacing {
             self.end_session(&old.account().id, &old.session().id)
@@ -89,14 +95,17 @@ impl Sessions {
         }
         let now = self.kernel.now();
         let token = OpaqueToken::generate(self.kernel.rng());
+        let policy = self.policies.for_account(account).await?;
+        let lifetime = self.lifetimes.absolute_secs.min(policy.settings.session_max_secs());
         let session = Session {
             id: SessionId::from_stored(self.kernel.new_id(now)),
             token_hash: token.hash(),
-            account: account.clone(),
+            account: account.id.clone(),
             client,
             created_at: now,
             last_seen_at: now,
-            expires_at: now.plus_secs(self.lifetimes.absolute_secs),
+            expires_at: now.plus_secs(lifetime),
+            amr,
         };
         self.repo.insert(&session).await?;
         Ok(NewSessionCookie { session, token })
@@ -116,8 +125,18 @@ impl Sessions {
         };
         let now = self.kernel.now();
         let idle_deadline = session.last_seen_at.plus_secs(self.lifetimes.idle_secs);
-        if now >= session.expires_at || now >= idle_deadline || !account.is_active() {
+        let ended = now >= session.expires_at || now >= idle_deadline || !account.is_active();
+        let verdict = if ended {
+            SessionVerdict::TooOld
+        } else {
+            let policy = self.policies.for_account(&account).await?;
+            policy.session_verdict(&account, session.created_at, session.last_seen_at, &session.amr, now)
+        };
+        if verdict != SessionVerdict::Live {
             self.repo.delete(&account.id, &session.id).await?;
+            if !ended {
+                tracing::info!(account = %account.id, ?verdict, "session ended by policy");
+            }
             return Ok(None);
         }
         if session.last_seen_at.secs_until(now) >= TOUCH_INTERVAL_SECS {

@@ -81,6 +81,7 @@ fn session(id: &str, account: &str, hash: &str) -> Session {
         created_at: T0,
         last_seen_at: T0,
         expires_at: T0.plus_secs(3600),
+        amr: vec![latchkey_core::policies::AuthMethod::Password],
     }
 }
 

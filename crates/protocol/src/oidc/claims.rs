@@ -11,6 +11,9 @@ pub struct IdTokenClaims {
     pub exp: i64,
     pub iat: i64,
     pub auth_time: i64,
+    /// RFC 8176 authentication method references (`pwd`, `otp`, `hwk`, `mfa`).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub amr: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub nonce: Option<String>,
     /// Back-Channel Logout 1.0 §2.1: the session this token belongs to.

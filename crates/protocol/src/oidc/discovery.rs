@@ -97,6 +97,7 @@ impl ProviderMetadata {
                 "exp",
                 "iat",
                 "auth_time",
+                "amr",
                 "nonce",
                 "sid",
                 "email",

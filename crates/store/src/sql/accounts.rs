@@ -19,13 +19,15 @@ pub(crate) struct AccountRow {
     site_admin: i64,
     created_at: i64,
     updated_at: i64,
+    password_changed_at: Option<i64>,
+    policy_id: Option<String>,
 }
 
 /// The column list every account query selects, as a literal so statements stay `&'static str`.
 macro_rules! account_columns {
     () => {
         "id, email, name, password_hash, email_verified_at, status, site_admin, created_at, \
-         updated_at"
+         updated_at, password_changed_at, policy_id"
     };
 }
 
@@ -41,6 +43,8 @@ impl AccountRow {
             site_admin: self.site_admin != 0,
             created_at: Timestamp::from_unix(self.created_at),
             updated_at: Timestamp::from_unix(self.updated_at),
+            password_changed_at: self.password_changed_at.map(Timestamp::from_unix),
+            policy_id: self.policy_id,
         })
     }
 }
@@ -50,8 +54,8 @@ impl AccountRepo for SqlStore {
     async fn insert(&self, a: &NewAccount) -> Result<(), InsertAccountError> {
         let result = sqlx::query(
             "INSERT INTO accounts (id, email, email_normalized, name, password_hash, \
-             email_verified_at, status, site_admin, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $8)",
+             email_verified_at, status, site_admin, created_at, updated_at, password_changed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $8, $9)",
         )
         .bind(a.id.as_str())
         .bind(a.email.as_str())
@@ -61,6 +65,7 @@ impl AccountRepo for SqlStore {
         .bind(a.email_verified_at.map(Timestamp::unix))
         .bind(i64::from(a.site_admin))
         .bind(a.created_at.unix())
+        .bind(a.password_hash.as_ref().map(|_| a.created_at.unix()))
         .execute(&self.pool)
         .await;
         match result {
@@ -201,10 +206,23 @@ impl AccountRepo for SqlStore {
     }
 
     async fn set_password_hash(&self, id: &AccountId, hash: &str, at: Timestamp) -> RepoResult<()> {
-        sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
-            .bind(hash)
-            .bind(at.unix())
+        sqlx::query(
+            "UPDATE accounts SET password_hash = $1, updated_at = $2, password_changed_at = $2 \
+             WHERE id = $3",
+        )
+        .bind(hash)
+        .bind(at.unix())
+        .bind(id.as_str())
+        .run(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn rehash_password(&self, id: &AccountId, old: &str, new: &str) -> RepoResult<()> {
+        sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
+            .bind(new)
             .bind(id.as_str())
+            .bind(old)
             .run(&self.pool)
             .await?;
         Ok(())

@@ -10,6 +10,7 @@ mod keys;
 mod oidc;
 mod orgs;
 mod outbox;
+mod policies;
 mod second_factor;
 mod sessions;
 mod throttle;

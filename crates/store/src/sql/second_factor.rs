@@ -5,8 +5,10 @@ use async_trait::async_trait;
 use latchkey_core::accounts::AccountId;
 use latchkey_core::clock::Timestamp;
 use latchkey_core::ports::{
-    PendingLogin, RepoResult, SecondFactorRepo, TotpRecord, WebauthnChallenge, WebauthnCredential,
+    PendingLogin, PendingSteps, RepoResult, SecondFactorRepo, TotpRecord, WebauthnChallenge,
+    WebauthnCredential,
 };
+use latchkey_core::policies::AuthMethod;
 use latchkey_core::secret::TokenHash;
 use latchkey_core::sessions::ClientInfo;
 
@@ -155,7 +157,8 @@ impl SecondFactorRepo for SqlStore {
     ) -> RepoResult<()> {
         sqlx::query(
             "INSERT INTO pending_logins (token_hash, account_id, user_agent, ip, next_url, \
-             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             created_at, expires_at, second_factor_due, new_password_due, enrolment_due, amr) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(hash.as_str())
         .bind(p.account.as_str())
@@ -164,9 +167,35 @@ impl SecondFactorRepo for SqlStore {
         .bind(p.next.as_str())
         .bind(now.unix())
         .bind(p.expires_at.unix())
+        .bind(i64::from(p.steps.second_factor))
+        .bind(i64::from(p.steps.new_password))
+        .bind(i64::from(p.steps.enrolment))
+        .bind(AuthMethod::join(&p.amr))
         .run(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn update_pending_login(
+        &self,
+        hash: &TokenHash,
+        p: &PendingLogin,
+        now: Timestamp,
+    ) -> RepoResult<bool> {
+        let n = sqlx::query(
+            "UPDATE pending_logins SET second_factor_due = $1, new_password_due = $2, \
+             enrolment_due = $3, amr = $4 \
+             WHERE token_hash = $5 AND used_at IS NULL AND expires_at > $6",
+        )
+        .bind(i64::from(p.steps.second_factor))
+        .bind(i64::from(p.steps.new_password))
+        .bind(i64::from(p.steps.enrolment))
+        .bind(AuthMethod::join(&p.amr))
+        .bind(hash.as_str())
+        .bind(now.unix())
+        .run(&self.pool)
+        .await?;
+        Ok(n == 1)
     }
 
     async fn find_pending_login(
@@ -174,8 +203,10 @@ impl SecondFactorRepo for SqlStore {
         hash: &TokenHash,
         now: Timestamp,
     ) -> RepoResult<Option<PendingLogin>> {
-        let row: Option<(String, String, String, String, i64)> = sqlx::query_as(
-            "SELECT account_id, user_agent, ip, next_url, expires_at FROM pending_logins \
+        type Row = (String, String, String, String, i64, i64, i64, i64, String);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT account_id, user_agent, ip, next_url, expires_at, second_factor_due, \
+             new_password_due, enrolment_due, amr FROM pending_logins \
              WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
         )
         .bind(hash.as_str())
@@ -183,11 +214,13 @@ impl SecondFactorRepo for SqlStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(unexpected)?;
-        Ok(row.map(|(account, user_agent, ip, next, expires)| PendingLogin {
+        Ok(row.map(|(account, user_agent, ip, next, expires, sf, np, en, amr)| PendingLogin {
             account: AccountId::from_stored(account),
             client: ClientInfo { user_agent, ip },
             next,
             expires_at: Timestamp::from_unix(expires),
+            steps: PendingSteps { second_factor: sf != 0, new_password: np != 0, enrolment: en != 0 },
+            amr: AuthMethod::split(&amr),
         }))
     }
 

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use latchkey_core::accounts::{Account, AccountId};
 use latchkey_core::clock::Timestamp;
+use latchkey_core::policies::AuthMethod;
 use latchkey_core::ports::{RepoResult, SessionRepo};
 use latchkey_core::secret::TokenHash;
 use latchkey_core::sessions::{ClientInfo, Session, SessionId};
@@ -24,6 +25,7 @@ struct SessionRow {
     created_at: i64,
     last_seen_at: i64,
     expires_at: i64,
+    amr: String,
 }
 
 impl SessionRow {
@@ -36,6 +38,7 @@ impl SessionRow {
             created_at: Timestamp::from_unix(self.created_at),
             last_seen_at: Timestamp::from_unix(self.last_seen_at),
             expires_at: Timestamp::from_unix(self.expires_at),
+            amr: AuthMethod::split(&self.amr),
         }
     }
 }
@@ -45,8 +48,9 @@ macro_rules! session_join {
     () => {
         "SELECT s.id AS s_id, s.token_hash AS s_token_hash, s.user_agent AS s_user_agent, \
          s.ip AS s_ip, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, \
-         s.expires_at AS s_expires_at, a.id, a.email, a.name, a.password_hash, \
-         a.email_verified_at, a.status, a.site_admin, a.created_at, a.updated_at \
+         s.expires_at AS s_expires_at, s.amr AS s_amr, a.id, a.email, a.name, \
+         a.password_hash, a.email_verified_at, a.status, a.site_admin, a.created_at, \
+         a.updated_at, a.password_changed_at, a.policy_id \
          FROM sessions s JOIN accounts a ON a.id = s.account_id"
     };
 }
@@ -61,6 +65,7 @@ fn session_and_account(row: &AnyRow) -> RepoResult<(Session, Account)> {
         created_at: row.try_get("s_created_at").map_err(unexpected)?,
         last_seen_at: row.try_get("s_last_seen_at").map_err(unexpected)?,
         expires_at: row.try_get("s_expires_at").map_err(unexpected)?,
+        amr: row.try_get("s_amr").map_err(unexpected)?,
     };
     let account: AccountRow = sqlx::FromRow::from_row(row).map_err(unexpected)?;
     Ok((session.into_session(), account.into_account()?))
@@ -71,7 +76,7 @@ impl SessionRepo for SqlStore {
     async fn insert(&self, s: &Session) -> RepoResult<()> {
         sqlx::query(
             "INSERT INTO sessions (id, token_hash, account_id, user_agent, ip, created_at, \
-             last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             last_seen_at, expires_at, amr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(s.id.as_str())
         .bind(s.token_hash.as_str())
@@ -81,6 +86,7 @@ impl SessionRepo for SqlStore {
         .bind(s.created_at.unix())
         .bind(s.last_seen_at.unix())
         .bind(s.expires_at.unix())
+        .bind(AuthMethod::join(&s.amr))
         .run(&self.pool)
         .await?;
         Ok(())
@@ -115,7 +121,7 @@ impl SessionRepo for SqlStore {
 
     async fn list_for_account(&self, account: &AccountId) -> RepoResult<Vec<Session>> {
         let sql = "SELECT id, token_hash, account_id, user_agent, ip, created_at, last_seen_at, \
-             expires_at FROM sessions WHERE account_id = $1 ORDER BY last_seen_at DESC, id";
+             expires_at, amr FROM sessions WHERE account_id = $1 ORDER BY last_seen_at DESC, id";
         let rows = sqlx::query_as::<_, SessionRow>(sql)
             .bind(account.as_str())
             .fetch_all(&self.pool)

@@ -102,6 +102,9 @@ impl From<CreateAccountError> for ApiError {
                 "temporarily_unavailable",
                 "password hashing is saturated; try again",
             ),
+            CreateAccountError::Rule(r) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", &r.to_string())
+            }
             CreateAccountError::Unexpected(u) => u.into(),
         }
     }

@@ -8,15 +8,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use latchkey_core::credentials::Password;
-use latchkey_core::second_factor::{Ceremony, SecondFactorError};
+use latchkey_core::second_factor::{BeginSignIn, Ceremony, SecondFactorError, SignInStep};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::{Failure, message_page};
 use crate::extract::{
-    Client, CookieNames, CsrfForm, MaybeSignedIn, SignedIn, pending_cookie_removal, session_cookie,
+    Client, CookieNames, CsrfForm, MaybeSignedIn, SignedIn, pending_cookie, pending_cookie_removal,
+    session_cookie,
 };
-use crate::pages::login::NoFields;
+use crate::pages::login::{NoFields, step_path};
 use crate::pages::sign_in_again;
 use crate::state::AppState;
 use latchkey_core::return_to::ReturnTo;
@@ -158,10 +159,11 @@ pub async fn second_factor_finish(
         .finish_key_second_factor(&pending, &form.challenge, &form.credential, previous.as_deref())
         .await
     {
-        Ok((success, next)) => {
+        Ok(SignInStep::SignedIn(success, next)) => {
             state.metrics.login("success");
             signed_in(&state, jar, success.cookie.token.expose(), &next)
         }
+        Ok(SignInStep::Next(step)) => go(step_path(step)).into_response(),
         Err(e) => error(e),
     }
 }
@@ -183,16 +185,22 @@ pub async fn passwordless_finish(
     jar: CookieJar,
     CsrfForm(form): CsrfForm<FinishForm>,
 ) -> Response {
+    let next = ReturnTo::parse_or_account(&form.next);
     match state
         .core
         .second_factor()
-        .finish_passwordless(&form.challenge, &form.credential, client, previous.as_deref())
+        .finish_passwordless(&form.challenge, &form.credential, client, &next, previous.as_deref())
         .await
     {
-        Ok(success) => {
+        Ok(BeginSignIn::SignedIn(success)) => {
             state.metrics.login("success");
-            let next = ReturnTo::parse_or_account(&form.next);
             signed_in(&state, jar, success.cookie.token.expose(), &next)
+        }
+        Ok(BeginSignIn::Pending(token, step)) => {
+            state.metrics.login("pending");
+            let names = CookieNames::new(state.settings.secure_cookies());
+            let cookie = pending_cookie(names, token.expose().to_owned());
+            (jar.add(cookie), go(step_path(step))).into_response()
         }
         Err(e) => {
             state.metrics.login("passkey_refused");

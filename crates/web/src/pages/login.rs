@@ -8,7 +8,7 @@ use axum_extra::extract::CookieJar;
 use latchkey_core::accounts::Email;
 use latchkey_core::credentials::Password;
 use latchkey_core::flows::{LoginError, LoginOutcome, LoginSuccess};
-use latchkey_core::second_factor::SecondFactorError;
+use latchkey_core::second_factor::{PendingStep, SecondFactorError, SignInStep};
 use serde::Deserialize;
 
 use crate::error::{Failure, PageError, leads_to_products, render};
@@ -123,11 +123,15 @@ pub async fn login_submit(
             state.metrics.login("success");
             signed_in(&state, jar, &success, &next)
         }
-        Ok(LoginOutcome::SecondFactor(pending)) => {
-            state.metrics.login("second_factor");
+        Ok(LoginOutcome::Pending(pending, step)) => {
+            state.metrics.login(match step {
+                PendingStep::SecondFactor => "second_factor",
+                PendingStep::NewPassword => "new_password",
+                PendingStep::Enrolment => "two_step_setup",
+            });
             let names = CookieNames::new(state.settings.secure_cookies());
             let cookie = pending_cookie(names, pending.expose().to_owned());
-            (jar.add(cookie), Redirect::to("/login/second-factor")).into_response()
+            (jar.add(cookie), Redirect::to(step_path(step))).into_response()
         }
         Err(e) => {
             state.metrics.login(match &e {
@@ -144,9 +148,29 @@ pub async fn login_submit(
     }
 }
 
+/// The page of a pending login's step.
+pub(crate) fn step_path(step: PendingStep) -> &'static str {
+    match step {
+        PendingStep::SecondFactor => "/login/second-factor",
+        PendingStep::NewPassword => "/login/new-password",
+        PendingStep::Enrolment => "/login/two-step-setup",
+    }
+}
+
+/// Where a step left the sign-in: signed in (on to `next`), or on to the next step's page.
+pub(crate) fn after_step(state: &AppState, jar: CookieJar, step: SignInStep) -> Response {
+    match step {
+        SignInStep::SignedIn(success, next) => {
+            state.metrics.login("success");
+            signed_in(state, jar, &success, &next)
+        }
+        SignInStep::Next(step) => Redirect::to(step_path(step)).into_response(),
+    }
+}
+
 /// Sets the new session's cookie (core ended the browser's earlier session) and goes on to
 /// `next`.
-fn signed_in(
+pub(crate) fn signed_in(
     state: &AppState,
     jar: CookieJar,
     success: &LoginSuccess,
@@ -182,6 +206,11 @@ pub async fn second_factor_show(
     let Some(pending) = state.core.second_factor().pending_login(&token).await? else {
         return Ok(Redirect::to("/login?notice=second_factor_expired").into_response());
     };
+    match pending.steps.next() {
+        Some(PendingStep::SecondFactor) => {}
+        Some(other) => return Ok(Redirect::to(step_path(other)).into_response()),
+        None => return Ok(Redirect::to("/login?notice=second_factor_expired").into_response()),
+    }
     let status = state.core.second_factor().two_factor_status(&pending.account).await?;
     let keys = status.security_keys > 0 && state.core.second_factor().security_keys_available();
     Ok(form_page(&SecondFactorPage { csrf: csrf.0, keys, form_error: None }))
@@ -209,10 +238,7 @@ pub async fn second_factor_submit(
         .complete_second_factor(&token, &code, previous.as_deref())
         .await
     {
-        Ok((success, next)) => {
-            state.metrics.login("success");
-            signed_in(&state, jar, &success, &next)
-        }
+        Ok(step) => after_step(&state, jar, step),
         Err(SecondFactorError::Expired) => (
             jar.add(pending_cookie_removal(names)),
             Redirect::to("/login?notice=second_factor_expired"),

@@ -11,6 +11,7 @@ pub mod login;
 pub mod org;
 pub mod password_reset;
 pub mod security;
+pub mod sign_in_steps;
 pub mod signup;
 pub mod verify_email;
 

@@ -46,17 +46,20 @@ struct EnrolPage {
     otpauth_uri: String,
     qr: String,
     form_error: Option<String>,
+    action: &'static str,
+    required: bool,
 }
 
 #[derive(Template)]
 #[template(path = "security_codes.html")]
 struct CodesPage {
     codes: Vec<String>,
+    done: String,
 }
 
 /// The QR code of an `otpauth://` URI as a `data:` URI of an SVG, drawn here (no outside
 /// service ever sees the secret).
-fn qr_data_uri(otpauth_uri: &str) -> String {
+pub(crate) fn qr_data_uri(otpauth_uri: &str) -> String {
     use base64::Engine as _;
     let svg = qrcode::QrCode::new(otpauth_uri.as_bytes())
         .map(|code| {
@@ -139,6 +142,8 @@ pub async fn totp_start(
             qr: qr_data_uri(&e.otpauth_uri),
             otpauth_uri: e.otpauth_uri,
             form_error: None,
+            action: "/account/security/totp/confirm",
+            required: false,
         }),
         Err(e) => refused(e, "Could not set up an authenticator app"),
     }
@@ -158,7 +163,7 @@ pub async fn totp_confirm(
 ) -> Response {
     let code: String = form.code.chars().take(64).collect();
     match state.core.second_factor().confirm_totp_enrolment(&me, &code).await {
-        Ok(codes) => render(&CodesPage { codes }),
+        Ok(codes) => render(&CodesPage { codes, done: HERE.to_owned() }),
         Err(e @ SecondFactorError::EmailNotVerified) => refused(e, "Could not set up the app"),
         Err(e) => {
             let failure = Failure::from(e);
@@ -170,6 +175,8 @@ pub async fn totp_confirm(
                     qr: qr_data_uri(&e.otpauth_uri),
                     otpauth_uri: e.otpauth_uri,
                     form_error: Some(failure.message.clone()),
+                    action: "/account/security/totp/confirm",
+                    required: false,
                 })),
                 Ok(None) => crate::error::failure_page(&failure, "Could not set up the app"),
                 Err(e) => crate::error::failure_page(&Failure::from(e), "Could not set up the app"),
@@ -184,7 +191,7 @@ pub async fn recovery_codes(
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Response {
     match state.core.second_factor().regenerate_recovery_codes(&me).await {
-        Ok(codes) => render(&CodesPage { codes }),
+        Ok(codes) => render(&CodesPage { codes, done: HERE.to_owned() }),
         Err(e) => refused(e, "Could not make new recovery codes"),
     }
 }

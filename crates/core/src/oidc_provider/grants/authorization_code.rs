@@ -72,7 +72,7 @@ impl OidcProvider {
         let Some((session, account)) = self.sessions.find_by_id(&code.session).await? else {
             return Err(invalid_grant("the sign-in session has ended"));
         };
-        if !account.is_active() || now >= session.expires_at {
+        if !self.session_allows_tokens(&session, &account).await? {
             return Err(invalid_grant("the sign-in session has ended"));
         }
         let grant_id = self.kernel.new_id(now);
@@ -102,13 +102,13 @@ impl OidcProvider {
                 client,
                 &account,
                 &grant.scope,
-                session.id.as_str(),
+                &session,
                 grant.auth_time,
                 code.nonce,
             )
             .await?;
         let refresh_token = if client.allows(GrantType::RefreshToken) {
-            Some(self.mint_refresh_token(&grant.id, session.expires_at).await?)
+            Some(self.mint_refresh_token(&grant.id, &session, &account).await?)
         } else {
             None
         };

@@ -56,9 +56,13 @@ impl OidcProvider {
         if grant.revoked_at.is_some() {
             return Err(invalid_grant("the grant was revoked"));
         }
-        let live = self.sessions.find_by_id(&grant.session).await?;
-        let Some((session, account)) = live.filter(|(s, a)| a.is_active() && now < s.expires_at)
-        else {
+        let live = match self.sessions.find_by_id(&grant.session).await? {
+            Some((session, account)) if self.session_allows_tokens(&session, &account).await? => {
+                Some((session, account))
+            }
+            _ => None,
+        };
+        let Some((session, account)) = live else {
             self.revoke_grant(&grant.id).await?;
             return Err(invalid_grant("the sign-in session has ended"));
         };
@@ -92,7 +96,7 @@ impl OidcProvider {
                     client,
                     &account,
                     &scope,
-                    session.id.as_str(),
+                    &session,
                     grant.auth_time,
                     None,
                 )
@@ -101,7 +105,7 @@ impl OidcProvider {
         } else {
             None
         };
-        let refresh_token = self.mint_refresh_token(&grant.id, session.expires_at).await?;
+        let refresh_token = self.mint_refresh_token(&grant.id, &session, &account).await?;
         Ok(TokenResponse {
             access_token: access.token,
             token_type: "Bearer",
