@@ -23,7 +23,7 @@ use crate::error::not_found;
 use crate::extract::csrf_cookie;
 use crate::oidc::{authorize, discovery, end_session, token, userinfo};
 use crate::pages::{
-    account, admin, email_change, home, keys, login, org, password_reset, security, sign_in_steps, signup,
+    account, admin, email_change, home, keys, login, org, password_reset, policies, security, sign_in_steps, signup,
     verify_email,
 };
 use crate::state::AppState;
@@ -121,6 +121,12 @@ fn pages(state: &AppState) -> Router<AppState> {
         .route("/admin/org/{id}/accounts/action", post(org::account_action))
         .route("/admin/org/{id}/admins", post(org::admin_add))
         .route("/admin/org/{id}/audit", get(org::audit))
+        .route("/admin/org/{id}/policies", get(policies::org_show))
+        .route("/admin/org/{id}/policies/edit", post(policies::org_edit))
+        .route("/admin/org/{id}/policies/create", post(policies::org_create))
+        .route("/admin/org/{id}/policies/assign", post(policies::org_assign))
+        .route("/admin/policy", get(policies::site_show))
+        .route("/admin/policy/edit", post(policies::site_edit))
         .route("/admin/org/{id}/audit/export", get(org::audit_export))
         .route("/account/products/{client_id}/revoke", post(account::product_revoke))
         .fallback(not_found)

@@ -8,6 +8,7 @@ mod client;
 mod demo;
 mod keys;
 mod org;
+mod policy;
 mod serve;
 mod user;
 
@@ -54,6 +55,9 @@ enum Command {
     /// Manage bearer tokens for the admin API.
     #[command(subcommand)]
     AdminToken(admin_token::AdminTokenCommand),
+    /// The site's default authentication policy (accounts no organization manages).
+    #[command(subcommand)]
+    Policy(policy::SitePolicyCommand),
     /// Read the audit log (all of it, or one organization's), filtered, as JSON Lines or CSV.
     Audit(audit::AuditCommand),
 }
@@ -106,6 +110,7 @@ pub fn main() -> ExitCode {
             Command::AdminToken(cmd) => admin_token::run(cmd, config, cli.json).await,
             Command::Org(cmd) => org::run(cmd, config, cli.json).await,
             Command::Audit(cmd) => audit::run(cmd, config, cli.json).await,
+            Command::Policy(cmd) => policy::run(cmd, config, cli.json).await,
         }
     });
     match outcome {

@@ -37,6 +37,9 @@ pub enum OrgCommand {
     /// The accounts the organization manages, and what its admins can do to them.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Authentication policies: password rules, required two-step, session limits.
+    #[command(subcommand)]
+    Policy(crate::cli::policy::OrgPolicyCommand),
 }
 
 /// Which organization and which of its managed accounts.
@@ -287,6 +290,7 @@ pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Fail
             }
         }
         OrgCommand::Account(cmd) => run_account(core, &site, cmd, json).await?,
+        OrgCommand::Policy(cmd) => crate::cli::policy::run_org(core, &site, cmd, json).await?,
         OrgCommand::Domain(DomainCommand::List { org }) => {
             let admin = core.orgs().org_admin_as_site_admin(&site, &org).await.map_err(refused)?;
             let domains = core

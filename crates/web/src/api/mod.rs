@@ -22,6 +22,7 @@ use crate::state::AppState;
 
 mod audit;
 mod orgs;
+mod policies;
 mod products;
 mod users;
 
@@ -29,6 +30,10 @@ use audit::{audit_export, audit_page};
 use orgs::{
     orgs_account_action, orgs_accounts, orgs_admin_add, orgs_create, orgs_domain_add,
     orgs_domain_verify, orgs_domains, orgs_list,
+};
+use policies::{
+    org_policies_create, org_policies_list, org_policy_assign, org_policy_show, org_policy_update,
+    site_policy_show, site_policy_update,
 };
 use products::{clients_create, clients_list, deliveries, keys_rotate};
 use users::{
@@ -56,6 +61,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/orgs/{id}/domains/{domain}/verify", post(orgs_domain_verify))
         .route("/api/v1/orgs/{id}/accounts", get(orgs_accounts))
         .route("/api/v1/orgs/{id}/accounts/{email}/{action}", post(orgs_account_action))
+        .route("/api/v1/policy", get(site_policy_show).patch(site_policy_update))
+        .route("/api/v1/orgs/{id}/policies", get(org_policies_list).post(org_policies_create))
+        .route(
+            "/api/v1/orgs/{id}/policies/{policy}",
+            get(org_policy_show).patch(org_policy_update),
+        )
+        .route("/api/v1/orgs/{id}/policies/{policy}/assign", post(org_policy_assign))
         .route("/api/v1/audit", get(audit_page))
         .route("/api/v1/audit/export", get(audit_export))
         .route("/api/v1/{*rest}", axum::routing::any(no_such_endpoint))

@@ -1,11 +1,13 @@
 //! Extractors: who is calling (client details, session) and validated form input (CSRF).
 
 mod client;
+mod console;
 mod cookies;
 mod csrf;
 mod session;
 
 pub use client::Client;
+pub use console::{ConsoleAdmin, OrgConsole};
 pub use cookies::{
     CookieNames, pending_cookie, pending_cookie_removal, session_cookie, session_cookie_removal,
 };

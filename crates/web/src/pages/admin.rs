@@ -3,12 +3,11 @@
 //! here is also in the CLI and the admin API.
 
 use askama::Template;
-use axum::extract::{FromRequestParts, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use latchkey_core::accounts::{AccountSummary, Email};
-use latchkey_core::flows::{SetStatusError, SiteAdmin};
+use latchkey_core::flows::SetStatusError;
 use latchkey_core::oidc_provider::{
     ClientSummary, GrantType, NewClientRequest, RegisterClientError,
 };
@@ -16,35 +15,15 @@ use latchkey_protocol::jose::SigningAlg;
 use serde::Deserialize;
 
 use crate::error::{PageError, message_page, render};
-use crate::extract::{CsrfForm, CsrfToken, SignedIn};
+use crate::extract::{CsrfForm, CsrfToken};
 use crate::pages::audit::AuditView;
 use crate::pages::format_time;
+use crate::extract::ConsoleAdmin;
 use crate::state::AppState;
 use latchkey_core::audit::AuditQuery;
 use latchkey_core::audit::AuditScope;
 
 const PAGE_SIZE: u32 = 100;
-
-/// A signed-in site admin.
-pub struct ConsoleAdmin {
-    admin: SiteAdmin,
-}
-
-impl FromRequestParts<AppState> for ConsoleAdmin {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let me = SignedIn::from_request_parts(parts, state).await?;
-        match SiteAdmin::of(&me) {
-            Some(admin) => Ok(Self { admin }),
-            None => Err(message_page(
-                StatusCode::FORBIDDEN,
-                "Not an administrator",
-                "Your account cannot use the site-admin console.",
-            )),
-        }
-    }
-}
 
 #[derive(Template)]
 #[template(path = "admin_overview.html")]

@@ -10,6 +10,7 @@ pub mod keys;
 pub mod login;
 pub mod org;
 pub mod password_reset;
+pub mod policies;
 pub mod security;
 pub mod sign_in_steps;
 pub mod signup;

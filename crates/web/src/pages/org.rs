@@ -3,7 +3,7 @@
 //! gets the same "not found" as for an organization that does not exist.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use latchkey_core::accounts::Email;
@@ -11,12 +11,11 @@ use latchkey_core::orgs::{DomainStatus, ManagedAction, ManagedActionError, OrgAd
 use serde::Deserialize;
 
 use crate::error::{PageError, message_page, render};
-use crate::extract::{CsrfForm, CsrfToken, SignedIn};
+use crate::extract::{CsrfForm, CsrfToken};
 use crate::pages::audit::{self, AuditView};
 use crate::pages::format_time;
+use crate::extract::OrgConsole;
 use crate::state::AppState;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use latchkey_core::audit::AuditQuery;
 use latchkey_core::audit::AuditScope;
 
@@ -59,33 +58,6 @@ struct ConsolePage {
     accounts: Vec<AccountRow>,
     admins: Vec<String>,
     requests: Vec<(String, String)>,
-}
-
-fn not_found() -> Response {
-    message_page(StatusCode::NOT_FOUND, "Not found", "There is no such organization.")
-}
-
-/// The signed-in admin of the organization named in the path (`/admin/org/{id}/…`); anyone
-/// else, and any unknown id, gets the same "not found".
-pub struct OrgConsole(OrgAdmin);
-
-impl FromRequestParts<AppState> for OrgConsole {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let me = SignedIn::from_request_parts(parts, state).await?;
-        let Ok(Path(id)) = Path::<String>::from_request_parts(parts, state).await else {
-            return Err(not_found());
-        };
-        match state.core.orgs().org_admin_as(&me, &id).await {
-            Ok(admin) => Ok(Self(admin)),
-            Err(OrgError::NotFound) => {
-                tracing::warn!(account = %me.account().id, org = %id, "organization console refused");
-                Err(not_found())
-            }
-            Err(e) => Err(PageError::unexpected(&e).into()),
-        }
-    }
 }
 
 async fn page(state: &AppState, admin: &OrgAdmin, csrf: String) -> Result<ConsolePage, PageError> {
