@@ -13,13 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["id"],
     &["accounts", "accounts::model", "credentials", "outbox", "outbox::ports", "sealed"],
     &["policies::model"],
-    &[
-        "mail",
-        "orgs::model",
-        "sessions::model",
-        "accounts::ports",
-        "guard::ports",
-    ],
+    &["mail", "orgs::model", "sessions::model", "accounts::ports", "guard::ports"],
     &[
         "authority",
         "kernel",

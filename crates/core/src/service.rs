@@ -20,9 +20,9 @@ use crate::oidc_provider::{OidcPorts, OidcProvider, OidcState};
 use crate::orgs::ports::{DnsResolver, OrgRepo, WebProofFetcher};
 use crate::orgs::{OrgPorts, Organizations};
 use crate::outbox::ports::OutboxRepo;
-use crate::second_factor::ports::SecondFactorRepo;
 use crate::policies::Policies;
 use crate::policies::ports::PolicyRepo;
+use crate::second_factor::ports::SecondFactorRepo;
 use crate::second_factor::{SecondFactor, SecondFactorDeps, SecondFactorState};
 use crate::secret::Rng;
 use crate::sessions::ports::SessionRepo;
@@ -70,6 +70,42 @@ struct Services {
     settings: CoreSettings,
 }
 
+/// The services every feature builds on: the kernel, the audit log, the guard and policies.
+fn foundation(
+    ports: &Ports,
+    settings: &CoreSettings,
+    hasher: &PasswordHasher,
+) -> (Kernel, Audit, Guard, Policies) {
+    let kernel = Kernel::new(
+        ports.clock.clone(),
+        ports.rng.clone(),
+        ports.outbox.clone(),
+        &settings.public_url,
+    );
+    let audit = Audit::new(
+        ports.audit.clone(),
+        ports.accounts.clone(),
+        ports.orgs.clone(),
+        kernel.clone(),
+        settings.audit_retention_secs,
+    );
+    let guard = Guard::new(
+        ports.throttle.clone(),
+        hasher.clone(),
+        audit.clone(),
+        kernel.clone(),
+        settings.throttle,
+    );
+    let policies = Policies::new(
+        ports.policies.clone(),
+        ports.accounts.clone(),
+        hasher.clone(),
+        audit.clone(),
+        kernel.clone(),
+    );
+    (kernel, audit, guard, policies)
+}
+
 impl Core {
     /// The services, and the local operator's authority for whoever built them (the binary's
     /// CLI; the web layer only ever gets the core).
@@ -80,33 +116,7 @@ impl Core {
         oidc: OidcState,
         second_factor: SecondFactorState,
     ) -> (Self, Operator) {
-        let kernel = Kernel::new(
-            ports.clock.clone(),
-            ports.rng.clone(),
-            ports.outbox.clone(),
-            &settings.public_url,
-        );
-        let audit = Audit::new(
-            ports.audit.clone(),
-            ports.accounts.clone(),
-            ports.orgs.clone(),
-            kernel.clone(),
-            settings.audit_retention_secs,
-        );
-        let guard = Guard::new(
-            ports.throttle.clone(),
-            hasher.clone(),
-            audit.clone(),
-            kernel.clone(),
-            settings.throttle,
-        );
-        let policies = Policies::new(
-            ports.policies.clone(),
-            ports.accounts.clone(),
-            hasher.clone(),
-            audit.clone(),
-            kernel.clone(),
-        );
+        let (kernel, audit, guard, policies) = foundation(ports, &settings, &hasher);
         let oidc = OidcProvider::new(
             OidcPorts {
                 clients: ports.clients.clone(),

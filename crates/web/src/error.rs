@@ -125,9 +125,10 @@ impl From<RequestResetError> for Failure {
 impl From<CompleteResetError> for Failure {
     fn from(e: CompleteResetError) -> Self {
         match e {
-            CompleteResetError::InvalidLink => Self::new(StatusCode::BAD_REQUEST, e.to_string()),
+            CompleteResetError::InvalidLink | CompleteResetError::Rule(_) => {
+                Self::new(StatusCode::BAD_REQUEST, e.to_string())
+            }
             CompleteResetError::Busy => Self::busy(e.to_string()),
-            CompleteResetError::Rule(_) => Self::new(StatusCode::BAD_REQUEST, e.to_string()),
             CompleteResetError::Unexpected(u) => Self::unexpected(&u),
         }
     }

@@ -23,8 +23,8 @@ use crate::error::not_found;
 use crate::extract::csrf_cookie;
 use crate::oidc::{authorize, discovery, end_session, token, userinfo};
 use crate::pages::{
-    account, admin, email_change, home, keys, login, org, password_reset, policies, security, sign_in_steps, signup,
-    verify_email,
+    account, admin, email_change, home, keys, login, org, password_reset, policies, security,
+    sign_in_steps, signup, verify_email,
 };
 use crate::state::AppState;
 use crate::{health, metrics};

@@ -8,10 +8,10 @@ use crate::errors::Unexpected;
 use crate::flows::Accounts;
 use crate::guard::HashFailure;
 use crate::guard::{PasswordAttempt, RetryAfter};
-use crate::return_to::ReturnTo;
-use crate::secret::OpaqueToken;
 use crate::policies::AuthMethod;
+use crate::return_to::ReturnTo;
 use crate::second_factor::{BeginSignIn, PendingStep};
+use crate::secret::OpaqueToken;
 use crate::sessions::{ClientInfo, LoginSuccess};
 
 #[derive(Debug, thiserror::Error)]

@@ -110,11 +110,8 @@ impl Accounts {
         let (mut pending, account) =
             self.second_factor.pending_at(token, PendingStep::NewPassword).await?;
         self.set_password_checked(&account, new).await?;
-        let (ended, _) = self
-            .sessions
-            .end_sessions_except(&account.id, None)
-            .await
-            .map_err(Unexpected::from)?;
+        let (ended, _) =
+            self.sessions.end_sessions_except(&account.id, None).await.map_err(Unexpected::from)?;
         tracing::info!(account = %account.id, sessions_ended = ended, "expired password replaced");
         let record = Record::new("password.changed", Actor::Person(&account))
             .target(&account)

@@ -112,7 +112,11 @@ impl Accounts {
         };
         let policy = self.policies.for_account(&owner).await?;
         let name = owner.name.as_str();
-        match self.policies.check_new_password(&policy, Some(&owner), &owner.email, name, new_password).await {
+        match self
+            .policies
+            .check_new_password(&policy, Some(&owner), &owner.email, name, new_password)
+            .await
+        {
             Ok(()) => {}
             Err(crate::policies::NewPasswordError::Rule(r)) => return Err(r.into()),
             Err(crate::policies::NewPasswordError::Busy) => return Err(CompleteResetError::Busy),

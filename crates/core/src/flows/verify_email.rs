@@ -10,8 +10,8 @@ use crate::flows::ports::TokenPurpose;
 use crate::flows::{LoginSuccess, Unexpected};
 use crate::guard::MailGate;
 use crate::mail;
-use crate::secret::OpaqueToken;
 use crate::second_factor::BeginSignIn;
+use crate::secret::OpaqueToken;
 use crate::sessions::ClientInfo;
 
 #[derive(Debug, thiserror::Error)]

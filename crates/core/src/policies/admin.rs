@@ -111,9 +111,8 @@ pub struct Refusal {
 
 fn valid_name(name: &str) -> Result<String, PolicyError> {
     let name = name.trim();
-    let ok = !name.is_empty()
-        && name.chars().count() <= 80
-        && !crate::text::has_hidden_or_control(name);
+    let ok =
+        !name.is_empty() && name.chars().count() <= 80 && !crate::text::has_hidden_or_control(name);
     if ok { Ok(name.to_owned()) } else { Err(PolicyError::BadName) }
 }
 
@@ -341,14 +340,13 @@ impl Policies {
         }
         self.repo.update_policy(&next).await?;
         self.reload().await?;
-        let record = editor.record("policy.updated").about(next.name.clone()).details(
-            serde_json::json!({
+        let record =
+            editor.record("policy.updated").about(next.name.clone()).details(serde_json::json!({
                 "policy": next.id.as_str(),
                 "before": current.settings,
                 "after": next.settings,
                 "require_new_password": change.require_new_password,
-            }),
-        );
+            }));
         self.audit.record(record).await;
         self.show(editor, next.id.as_str()).await
     }
@@ -393,12 +391,11 @@ impl Policies {
             }
             let to = (!policy.is_default).then_some(&policy.id);
             self.repo.assign_policy(&account.id, to).await?;
-            let record = editor.record("policy.assigned").target(&account).details(
-                serde_json::json!({
+            let record =
+                editor.record("policy.assigned").target(&account).details(serde_json::json!({
                     "from": snap.effective(&account).id.as_str(),
                     "to": policy.id.as_str(),
-                }),
-            );
+                }));
             self.audit.record(record).await;
             report.assigned.push(account.email.as_str().to_owned());
         }

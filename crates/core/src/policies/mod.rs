@@ -81,7 +81,8 @@ impl Snapshot {
 
     fn org_default(&self, org: &str) -> Arc<Policy> {
         self.org_defaults.get(org).cloned().unwrap_or_else(|| {
-            let mut builtin = Policy::builtin(PolicyScope::Org(org.to_owned()), self.site.created_at);
+            let mut builtin =
+                Policy::builtin(PolicyScope::Org(org.to_owned()), self.site.created_at);
             builtin.created_at = self.site.created_at;
             Arc::new(builtin)
         })
@@ -128,7 +129,9 @@ impl From<HashError> for NewPasswordError {
     fn from(e: HashError) -> Self {
         match e {
             HashError::Busy => Self::Busy,
-            other => Self::Unexpected(Unexpected::from(RepoError(other.to_string().into()))),
+            other @ HashError::Unexpected(_) => {
+                Self::Unexpected(Unexpected::from(RepoError(other.to_string().into())))
+            }
         }
     }
 }
@@ -246,8 +249,11 @@ impl Policies {
         let Some(account) = account else { return Ok(()) };
         // The current password is never a new one; the history rule adds earlier ones.
         let keep = policy.settings.password_history;
-        let mut earlier =
-            if keep > 0 { self.repo.password_history(&account.id, keep).await? } else { Vec::new() };
+        let mut earlier = if keep > 0 {
+            self.repo.password_history(&account.id, keep).await?
+        } else {
+            Vec::new()
+        };
         if let Some(current) = &account.password_hash
             && !earlier.iter().any(|h| h == current.expose())
         {
@@ -279,4 +285,3 @@ impl Policies {
         passwords::strength(password, user_inputs)
     }
 }
-

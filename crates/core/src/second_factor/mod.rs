@@ -32,10 +32,10 @@ use crate::errors::Unexpected;
 use crate::guard::{Guard, HashFailure, Recheck, RetryAfter};
 use crate::kernel::Kernel;
 use crate::mail;
+use crate::policies::Policies;
 use crate::sealed::Sealer;
 use crate::second_factor::ports::SecondFactorRepo;
 use crate::secret::{TokenHash, constant_time_eq};
-use crate::policies::Policies;
 use crate::sessions::Sessions;
 
 const ISSUER: &str = "Latchkey";
@@ -474,7 +474,10 @@ impl SecondFactor {
     }
 
     /// The account's policy requires two-step verification: its last factor stays.
-    pub(crate) async fn refuse_if_required(&self, account: &Account) -> Result<(), SecondFactorError> {
+    pub(crate) async fn refuse_if_required(
+        &self,
+        account: &Account,
+    ) -> Result<(), SecondFactorError> {
         let policy = self.policies.for_account(account).await?;
         if policy.settings.require_two_step {
             return Err(SecondFactorError::RequiredByPolicy);

@@ -4,9 +4,7 @@
 
 use crate::authority::SignedIn;
 use crate::policies::AuthMethod;
-use crate::second_factor::{
-    Enrolment, PendingStep, SecondFactor, SecondFactorError, SignInStep,
-};
+use crate::second_factor::{Enrolment, PendingStep, SecondFactor, SecondFactorError, SignInStep};
 
 impl SecondFactor {
     /// Starts (or shows again) the app set-up of a pending login at its enrolment step.

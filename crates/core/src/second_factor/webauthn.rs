@@ -20,14 +20,14 @@ use crate::audit::{Actor, Record};
 use crate::authority::SignedIn;
 use crate::clock::Timestamp;
 use crate::errors::RepoError;
+use crate::policies::AuthMethod;
 use crate::return_to::ReturnTo;
 use crate::second_factor::SecondFactor;
 use crate::second_factor::SecondFactorError;
 use crate::second_factor::ports::{WebauthnChallenge, WebauthnCredential};
+use crate::second_factor::{BeginSignIn, PendingStep, SignInStep};
 use crate::secret::OpaqueToken;
 use crate::sessions::ClientInfo;
-use crate::policies::AuthMethod;
-use crate::second_factor::{BeginSignIn, PendingStep, SignInStep};
 
 const CHALLENGE_TTL_SECS: i64 = 300;
 const REGISTER: &str = "register";

@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-use crate::accounts::{Account, AccountId};
-use crate::policies::{AuthMethod, Policies, SessionVerdict};
 use crate::accounts::ports::AccountRepo;
+use crate::accounts::{Account, AccountId};
 use crate::audit::Audit;
 use crate::authority::SignedIn;
 use crate::errors::RepoError;
 use crate::kernel::Kernel;
+use crate::policies::{AuthMethod, Policies, SessionVerdict};
 use crate::secret::OpaqueToken;
 use crate::sessions::ports::{SessionEndListener, SessionRepo};
 use crate::sessions::{ClientInfo, Session, SessionId};
@@ -130,7 +130,13 @@ impl Sessions {
             SessionVerdict::TooOld
         } else {
             let policy = self.policies.for_account(&account).await?;
-            policy.session_verdict(&account, session.created_at, session.last_seen_at, &session.amr, now)
+            policy.session_verdict(
+                &account,
+                session.created_at,
+                session.last_seen_at,
+                &session.amr,
+                now,
+            )
         };
         if verdict != SessionVerdict::Live {
             self.repo.delete(&account.id, &session.id).await?;

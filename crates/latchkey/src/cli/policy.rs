@@ -45,13 +45,9 @@ impl SettingsArgs {
     fn apply(&self, base: PolicySettings) -> PolicySettings {
         PolicySettings {
             password_min_length: self.password_min_length.unwrap_or(base.password_min_length),
-            password_min_strength: self
-                .password_min_strength
-                .unwrap_or(base.password_min_strength),
+            password_min_strength: self.password_min_strength.unwrap_or(base.password_min_strength),
             password_history: self.password_history.unwrap_or(base.password_history),
-            password_max_age_days: self
-                .password_max_age_days
-                .unwrap_or(base.password_max_age_days),
+            password_max_age_days: self.password_max_age_days.unwrap_or(base.password_max_age_days),
             require_two_step: self.require_two_step.unwrap_or(base.require_two_step),
             two_step_grace_days: self.two_step_grace_days.unwrap_or(base.two_step_grace_days),
             session_max_minutes: self.session_max_minutes.unwrap_or(base.session_max_minutes),
@@ -219,9 +215,10 @@ pub async fn run(
     config: crate::config::Config,
     json: bool,
 ) -> Result<(), Failure> {
-    let backend = crate::app::Backend::open(&config, std::sync::Arc::new(crate::platform::SystemClock))
-        .await
-        .map_err(|e| Failure::Refused(e.to_string()))?;
+    let backend =
+        crate::app::Backend::open(&config, std::sync::Arc::new(crate::platform::SystemClock))
+            .await
+            .map_err(|e| Failure::Refused(e.to_string()))?;
     let site = backend.site_admin();
     run_site(&backend.core, &site, cmd, json).await
 }
@@ -243,7 +240,10 @@ async fn run_site(
     }
 }
 
-fn read_emails(inline: Vec<String>, file: Option<&std::path::Path>) -> Result<Vec<String>, Failure> {
+fn read_emails(
+    inline: Vec<String>,
+    file: Option<&std::path::Path>,
+) -> Result<Vec<String>, Failure> {
     let mut emails = inline;
     if let Some(path) = file {
         let text = std::fs::read_to_string(path)

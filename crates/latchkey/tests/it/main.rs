@@ -85,6 +85,7 @@ mod oidc;
 mod operations;
 mod organizations;
 mod password_reset;
+mod policies;
 mod sessions;
 mod signup;
 mod single_logout;

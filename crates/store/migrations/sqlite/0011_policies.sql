@@ -34,10 +34,12 @@ UPDATE accounts SET password_changed_at = updated_at WHERE password_hash IS NOT 
 CREATE TABLE password_history (
     id         TEXT PRIMARY KEY,
     account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    -- 1, 2, 3… per account: the order passwords were chosen in (times can tie).
+    position   INTEGER NOT NULL,
     hash       TEXT NOT NULL,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    UNIQUE (account_id, position)
 );
-CREATE INDEX password_history_account ON password_history (account_id, created_at);
 
 -- How the person signed in (RFC 8176 values, space-separated), for policies and ID tokens.
 ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT 'pwd';

@@ -10,11 +10,11 @@ use latchkey_core::ports::{PolicyData, PolicyRepo, RepoResult};
 use super::{Run, corrupt, unexpected};
 use crate::SqlStore;
 
-type PolicyRow = (String, Option<String>, Option<String>, String, String, Option<i64>, Option<i64>, i64, i64);
+type PolicyRow =
+    (String, Option<String>, Option<String>, String, String, Option<i64>, Option<i64>, i64, i64);
 
 fn policy_from(row: PolicyRow) -> RepoResult<Policy> {
-    let (id, org, default_for, name, settings, valid_after, two_step_since, created, updated) =
-        row;
+    let (id, org, default_for, name, settings, valid_after, two_step_since, created, updated) = row;
     let settings: PolicySettings =
         serde_json::from_str(&settings).map_err(|_| corrupt("policy settings"))?;
     Ok(Policy {
@@ -36,7 +36,9 @@ fn settings_json(settings: &PolicySettings) -> RepoResult<String> {
 
 impl SqlStore {
     async fn bump(&self) -> RepoResult<()> {
-        sqlx::query("UPDATE policy_epoch SET epoch = epoch + 1 WHERE id = 1").run(&self.pool).await?;
+        sqlx::query("UPDATE policy_epoch SET epoch = epoch + 1 WHERE id = 1")
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 }
@@ -135,7 +137,7 @@ impl PolicyRepo for SqlStore {
     async fn password_history(&self, account: &AccountId, limit: u32) -> RepoResult<Vec<String>> {
         let rows: Vec<(String,)> = sqlx::query_as(
             "SELECT hash FROM password_history WHERE account_id = $1 \
-             ORDER BY created_at DESC, id DESC LIMIT $2",
+             ORDER BY position DESC LIMIT $2",
         )
         .bind(account.as_str())
         .bind(i64::from(limit))
@@ -154,8 +156,9 @@ impl PolicyRepo for SqlStore {
         keep: u32,
     ) -> RepoResult<()> {
         sqlx::query(
-            "INSERT INTO password_history (id, account_id, hash, created_at) \
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO password_history (id, account_id, position, hash, created_at) \
+             SELECT $1, $2, COALESCE(MAX(position), 0) + 1, $3, $4 FROM password_history \
+             WHERE account_id = $2",
         )
         .bind(id)
         .bind(account.as_str())
@@ -164,9 +167,8 @@ impl PolicyRepo for SqlStore {
         .run(&self.pool)
         .await?;
         sqlx::query(
-            "DELETE FROM password_history WHERE account_id = $1 AND id NOT IN \
-             (SELECT id FROM password_history WHERE account_id = $1 \
-              ORDER BY created_at DESC, id DESC LIMIT $2)",
+            "DELETE FROM password_history WHERE account_id = $1 AND position <= \
+             (SELECT COALESCE(MAX(position), 0) FROM password_history WHERE account_id = $1) - $2",
         )
         .bind(account.as_str())
         .bind(i64::from(keep))

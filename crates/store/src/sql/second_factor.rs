@@ -4,11 +4,11 @@
 use async_trait::async_trait;
 use latchkey_core::accounts::AccountId;
 use latchkey_core::clock::Timestamp;
+use latchkey_core::policies::AuthMethod;
 use latchkey_core::ports::{
     PendingLogin, PendingSteps, RepoResult, SecondFactorRepo, TotpRecord, WebauthnChallenge,
     WebauthnCredential,
 };
-use latchkey_core::policies::AuthMethod;
 use latchkey_core::secret::TokenHash;
 use latchkey_core::sessions::ClientInfo;
 
@@ -219,7 +219,11 @@ impl SecondFactorRepo for SqlStore {
             client: ClientInfo { user_agent, ip },
             next,
             expires_at: Timestamp::from_unix(expires),
-            steps: PendingSteps { second_factor: sf != 0, new_password: np != 0, enrolment: en != 0 },
+            steps: PendingSteps {
+                second_factor: sf != 0,
+                new_password: np != 0,
+                enrolment: en != 0,
+            },
             amr: AuthMethod::split(&amr),
         }))
     }

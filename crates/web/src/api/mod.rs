@@ -63,10 +63,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/orgs/{id}/accounts/{email}/{action}", post(orgs_account_action))
         .route("/api/v1/policy", get(site_policy_show).patch(site_policy_update))
         .route("/api/v1/orgs/{id}/policies", get(org_policies_list).post(org_policies_create))
-        .route(
-            "/api/v1/orgs/{id}/policies/{policy}",
-            get(org_policy_show).patch(org_policy_update),
-        )
+        .route("/api/v1/orgs/{id}/policies/{policy}", get(org_policy_show).patch(org_policy_update))
         .route("/api/v1/orgs/{id}/policies/{policy}/assign", post(org_policy_assign))
         .route("/api/v1/audit", get(audit_page))
         .route("/api/v1/audit/export", get(audit_export))

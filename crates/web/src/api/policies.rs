@@ -16,7 +16,9 @@ use crate::state::AppState;
 impl From<PolicyError> for ApiError {
     fn from(e: PolicyError) -> Self {
         match e {
-            PolicyError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+            PolicyError::NotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+            }
             PolicyError::Unexpected(u) => u.into(),
             other => ApiError::invalid(other.to_string()),
         }
@@ -34,8 +36,8 @@ fn merged(base: PolicySettings, patch: Option<Value>) -> Result<PolicySettings, 
     if let Value::Object(fields) = &mut doc {
         fields.extend(patch);
     }
-    let settings: PolicySettings = serde_json::from_value(doc)
-        .map_err(|e| ApiError::invalid(format!("settings: {e}")))?;
+    let settings: PolicySettings =
+        serde_json::from_value(doc).map_err(|e| ApiError::invalid(format!("settings: {e}")))?;
     settings.validate().map_err(|e| ApiError::invalid(e.to_string()))?;
     Ok(settings)
 }

@@ -103,7 +103,7 @@ impl From<CreateAccountError> for ApiError {
                 "password hashing is saturated; try again",
             ),
             CreateAccountError::Rule(r) => {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", &r.to_string())
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", r.to_string())
             }
             CreateAccountError::Unexpected(u) => u.into(),
         }

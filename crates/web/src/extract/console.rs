@@ -65,4 +65,3 @@ impl FromRequestParts<AppState> for OrgConsole {
         }
     }
 }
-

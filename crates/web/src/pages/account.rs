@@ -242,6 +242,10 @@ pub async fn password_update(
     };
     match state.core.accounts().change_password(&me, current, new).await {
         Ok(()) => Redirect::to("/account?notice=password_changed").into_response(),
+        Err(e @ latchkey_core::flows::ChangePasswordError::Rule(_)) => {
+            page.new_password_error = Some(e.to_string());
+            (StatusCode::BAD_REQUEST, render(&page)).into_response()
+        }
         Err(e) => {
             let failure = Failure::from(e);
             page.password_form_error = Some(failure.message.clone());

@@ -15,10 +15,10 @@ use latchkey_protocol::jose::SigningAlg;
 use serde::Deserialize;
 
 use crate::error::{PageError, message_page, render};
+use crate::extract::ConsoleAdmin;
 use crate::extract::{CsrfForm, CsrfToken};
 use crate::pages::audit::AuditView;
 use crate::pages::format_time;
-use crate::extract::ConsoleAdmin;
 use crate::state::AppState;
 use latchkey_core::audit::AuditQuery;
 use latchkey_core::audit::AuditScope;

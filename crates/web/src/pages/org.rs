@@ -11,10 +11,10 @@ use latchkey_core::orgs::{DomainStatus, ManagedAction, ManagedActionError, OrgAd
 use serde::Deserialize;
 
 use crate::error::{PageError, message_page, render};
+use crate::extract::OrgConsole;
 use crate::extract::{CsrfForm, CsrfToken};
 use crate::pages::audit::{self, AuditView};
 use crate::pages::format_time;
-use crate::extract::OrgConsole;
 use crate::state::AppState;
 use latchkey_core::audit::AuditQuery;
 use latchkey_core::audit::AuditScope;

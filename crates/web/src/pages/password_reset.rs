@@ -91,6 +91,10 @@ pub async fn reset_submit(
     }
     match state.core.accounts().complete_password_reset(&form.token, &password).await {
         Ok(()) => Redirect::to("/login?notice=password_reset").into_response(),
+        Err(e @ latchkey_core::flows::CompleteResetError::Rule(_)) => {
+            page.password_error = Some(e.to_string());
+            (StatusCode::BAD_REQUEST, render(&page)).into_response()
+        }
         Err(e) => {
             let failure = Failure::from(e);
             page.valid = failure.status != StatusCode::BAD_REQUEST;

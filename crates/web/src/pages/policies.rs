@@ -115,8 +115,12 @@ pub struct PoliciesQuery {
 
 fn notice(q: &PoliciesQuery) -> Option<String> {
     match q.notice.as_deref()? {
-        "saved" => Some("The policy was saved. It applies on every node within a few seconds.".into()),
-        "created" => Some("The policy was created with the default settings; adjust it below.".into()),
+        "saved" => {
+            Some("The policy was saved. It applies on every node within a few seconds.".into())
+        }
+        "created" => {
+            Some("The policy was created with the default settings; adjust it below.".into())
+        }
         "assigned" => Some(format!(
             "{} accounts moved to the policy. {} addresses were refused (not managed by this organization, a site admin, or no account).",
             q.assigned.unwrap_or(0),
@@ -156,7 +160,8 @@ async fn render_page(
         Some(v) => v.clone(),
         None => policies.show(editor, "default").await.map_err(unexpected)?,
     };
-    let (form, preview, form_error) = edit.unwrap_or_else(|| (SettingsForm::of(&editing), None, None));
+    let (form, preview, form_error) =
+        edit.unwrap_or_else(|| (SettingsForm::of(&editing), None, None));
     let failed = form_error.is_some() || page_error.is_some();
     let page = render(&PoliciesPage {
         csrf,

@@ -123,7 +123,11 @@ struct RequiredEnrolPage {
     required: bool,
 }
 
-fn enrol_page(csrf: String, e: latchkey_core::second_factor::Enrolment, error: Option<String>) -> RequiredEnrolPage {
+fn enrol_page(
+    csrf: String,
+    e: latchkey_core::second_factor::Enrolment,
+    error: Option<String>,
+) -> RequiredEnrolPage {
     RequiredEnrolPage {
         csrf,
         secret: e.secret_base32,
@@ -195,7 +199,11 @@ pub async fn two_step_setup_submit(
         Err(e) => {
             let failure = Failure::from(e);
             match second_factor.begin_required_totp(&token).await {
-                Ok(en) => Ok(failure.apply(render(&enrol_page(csrf.0, en, Some(failure.message.clone()))))),
+                Ok(en) => Ok(failure.apply(render(&enrol_page(
+                    csrf.0,
+                    en,
+                    Some(failure.message.clone()),
+                )))),
                 Err(_) => Ok(expired(&state, jar)),
             }
         }

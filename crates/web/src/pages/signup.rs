@@ -76,6 +76,10 @@ pub async fn signup_submit(
     };
     match state.core.accounts().sign_up(request).await {
         Ok(()) => render(&CheckEmailPage { csrf: csrf.0, email: email.to_string() }),
+        Err(e @ latchkey_core::flows::SignUpError::Rule(_)) => {
+            page.password_error = Some(e.to_string());
+            (StatusCode::BAD_REQUEST, render(&page)).into_response()
+        }
         Err(e) => {
             let failure = Failure::from(e);
             page.form_error = Some(failure.message.clone());

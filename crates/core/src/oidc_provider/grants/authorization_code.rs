@@ -98,14 +98,7 @@ impl OidcProvider {
             )
             .await?;
         let id_token = self
-            .mint_id_token(
-                client,
-                &account,
-                &grant.scope,
-                &session,
-                grant.auth_time,
-                code.nonce,
-            )
+            .mint_id_token(client, &account, &grant.scope, &session, grant.auth_time, code.nonce)
             .await?;
         let refresh_token = if client.allows(GrantType::RefreshToken) {
             Some(self.mint_refresh_token(&grant.id, &session, &account).await?)

@@ -92,15 +92,8 @@ impl OidcProvider {
             .await?;
         let id_token = if scope.split(' ').any(|s| s == "openid") {
             Some(
-                self.mint_id_token(
-                    client,
-                    &account,
-                    &scope,
-                    &session,
-                    grant.auth_time,
-                    None,
-                )
-                .await?,
+                self.mint_id_token(client, &account, &scope, &session, grant.auth_time, None)
+                    .await?,
             )
         } else {
             None

@@ -91,8 +91,7 @@ fn a_newer_account_gets_its_own_grace_period() {
 
 #[test]
 fn without_a_grace_period_enrolment_is_due_at_once() {
-    let mut p =
-        policy(PolicySettings { require_two_step: true, ..PolicySettings::default() });
+    let mut p = policy(PolicySettings { require_two_step: true, ..PolicySettings::default() });
     p.two_step_since = Some(at(T0));
     assert_eq!(p.two_step(&account(T0), false, at(T0)), TwoStep::EnrolNow);
 }
@@ -115,8 +114,7 @@ fn a_session_ends_exactly_at_its_maximum_length_and_its_idle_timeout() {
 
 #[test]
 fn a_session_without_a_second_factor_ends_once_enrolment_is_due() {
-    let mut p =
-        policy(PolicySettings { require_two_step: true, ..PolicySettings::default() });
+    let mut p = policy(PolicySettings { require_two_step: true, ..PolicySettings::default() });
     p.two_step_since = Some(at(T0));
     let a = account(T0);
     let pwd = [AuthMethod::Password];
@@ -170,5 +168,8 @@ fn two_different_factors_make_mfa_and_unknown_stored_methods_count_for_nothing()
     assert_eq!(AuthMethod::join(&m), "pwd");
     AuthMethod::add(&mut m, AuthMethod::OneTimeCode);
     assert_eq!(AuthMethod::join(&m), "pwd otp mfa");
-    assert_eq!(AuthMethod::split("pwd  bogus mfa"), vec![AuthMethod::Password, AuthMethod::MultiFactor]);
+    assert_eq!(
+        AuthMethod::split("pwd  bogus mfa"),
+        vec![AuthMethod::Password, AuthMethod::MultiFactor]
+    );
 }
