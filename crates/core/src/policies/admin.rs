@@ -289,9 +289,11 @@ impl Policies {
         let with_factor = self.repo.accounts_with_second_factor(&ids).await?;
         let mut preview = Preview { people: people.len(), ..Preview::default() };
         for person in &people {
-            if proposed.password_renewal(person, now).is_some()
-                && current.password_renewal(person, now).is_none()
-            {
+            // Asking everyone for a new password catches every password there is, including
+            // one chosen in this very second.
+            let renews = proposed.password_renewal(person, now).is_some()
+                || (change.require_new_password && person.password_hash.is_some());
+            if renews && current.password_renewal(person, now).is_none() {
                 preview.new_password += 1;
             }
             let has = with_factor.contains(&person.id);

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::oidc::http;
 
-async fn site_admin_token(server: &TestServer, email: &str) -> String {
+pub(crate) async fn site_admin_token(server: &TestServer, email: &str) -> String {
     let operator = server.site_admin();
     let email = Email::parse(email).unwrap();
     server
@@ -29,7 +29,7 @@ async fn site_admin_token(server: &TestServer, email: &str) -> String {
     server.core.accounts().create_admin_token(&operator, &email, "tests").await.unwrap().1
 }
 
-async fn call(
+pub(crate) async fn call(
     server: &TestServer,
     method: &str,
     path: &str,
@@ -37,10 +37,7 @@ async fn call(
     body: Option<Value>,
 ) -> (u16, Value) {
     let url = format!("{}/api/v1{path}", server.url);
-    let mut req = match method {
-        "GET" => http().get(url),
-        _ => http().post(url),
-    };
+    let mut req = http().request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), url);
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }

@@ -20,7 +20,7 @@ const DAY: i64 = 24 * 3600;
 const NEW_PASSWORD: &str = "vellum quarry lantern 71";
 
 /// Acme, with `boss@acme.example` as its admin and `acme.example` verified.
-async fn acme(server: &TestServer, dns: &DnsStub) -> OrgAdmin {
+pub(crate) async fn acme(server: &TestServer, dns: &DnsStub) -> OrgAdmin {
     let site = server.site_admin();
     let boss = account(server, "boss@acme.example", false).await;
     let org = server.core.orgs().create_organization(&site, "Acme", &boss).await.unwrap();
@@ -32,7 +32,7 @@ async fn acme(server: &TestServer, dns: &DnsStub) -> OrgAdmin {
     admin
 }
 
-async fn account(server: &TestServer, email: &str, site_admin: bool) -> Email {
+pub(crate) async fn account(server: &TestServer, email: &str, site_admin: bool) -> Email {
     let email = Email::parse(email).unwrap();
     server
         .core
@@ -352,3 +352,5 @@ on_both_engines! {
         assert_eq!(server.core.policies().for_account(&account).await.unwrap().settings.password_min_length, 14);
     }
 }
+
+mod surfaces;
