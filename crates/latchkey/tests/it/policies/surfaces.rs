@@ -3,7 +3,7 @@
 
 use std::process::{Command, Stdio};
 
-use latchkey_testkit::{DnsStub, TestServer};
+use latchkey_testkit::DnsStub;
 use serde_json::json;
 
 use super::{account, acme};
