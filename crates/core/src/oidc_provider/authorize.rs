@@ -1,6 +1,7 @@
 //! The authorization endpoint's decision (OIDC Core §3.1.2): error page, login first, or a
 //! response for the client.
 
+use crate::policies::SessionVerdict;
 use latchkey_protocol::oidc::{
     AuthorizationRequest, AuthorizationTarget, ErrorCode, OAuthError, Params, Prompt, ResponseMode,
 };
@@ -22,6 +23,10 @@ pub enum AuthorizeOutcome {
     /// session is not fresh enough (`prompt=login`, `max_age`): a sealed marker, bound to this
     /// request and the time it was asked, that the request carries back after the sign-in.
     Login { reauth_marker: Option<String>, login_hint: Option<String> },
+    /// The session is live, but its policy wants something of the account first (a new
+    /// password, two-step set-up): the person signs in again, and the sign-in stops at those
+    /// steps before coming back here. A session alone never sets a password or a factor.
+    SignInAgain { login_hint: Option<String> },
     /// The signed-in account has not verified its email address: no product gets it until
     /// it does (someone may have signed up with another person's address).
     VerifyEmailFirst { client_name: String },
@@ -154,6 +159,24 @@ impl OidcProvider {
                 reauth_marker: Some(marker),
                 login_hint: request.login_hint,
             });
+        }
+        let policy = self.policies.for_account(account).await.map_err(Unexpected::from)?;
+        let now = self.kernel.now();
+        let verdict = policy.session_verdict(
+            account,
+            session.created_at,
+            session.last_seen_at,
+            &session.amr,
+            now,
+        );
+        if verdict != SessionVerdict::Live {
+            if none {
+                return Ok(error(OAuthError::new(
+                    ErrorCode::LoginRequired,
+                    "the account's policy asks for a new sign-in",
+                )));
+            }
+            return Ok(AuthorizeOutcome::SignInAgain { login_hint: request.login_hint });
         }
         if !account.email_verified() {
             if none {

@@ -138,7 +138,10 @@ impl Sessions {
                 now,
             )
         };
-        if verdict != SessionVerdict::Live {
+        // Too old or idle under the policy: the session ends. A password to renew or a factor
+        // to set up does not end it: the person keeps their own pages (where they can do just
+        // that), and the next product sign-in asks them to sign in again and take the steps.
+        if matches!(verdict, SessionVerdict::TooOld | SessionVerdict::Idle) {
             self.repo.delete(&account.id, &session.id).await?;
             if !ended {
                 tracing::info!(account = %account.id, ?verdict, "session ended by policy");

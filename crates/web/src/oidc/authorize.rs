@@ -119,6 +119,22 @@ async fn authorize(
                  (or ask for a new one at /verify-email/resend), then come back to {client_name}."
             ),
         ),
+        AuthorizeOutcome::SignInAgain { login_hint } => {
+            let back: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes())
+                .filter(|(k, _)| k != AUTH_AFTER)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            let next = format!("/oauth/authorize?{}", encode(&back));
+            let mut login = vec![
+                ("next".to_owned(), next),
+                ("reauth".to_owned(), "1".to_owned()),
+                ("notice".to_owned(), "policy".to_owned()),
+            ];
+            if let Some(hint) = login_hint {
+                login.push(("login_hint".into(), hint));
+            }
+            Redirect::to(&format!("/login?{}", encode(&login))).into_response()
+        }
         AuthorizeOutcome::Login { reauth_marker, login_hint } => {
             // Back to this same request after login, without our marker from an earlier loop.
             let mut back: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes())

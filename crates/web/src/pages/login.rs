@@ -79,7 +79,11 @@ pub async fn login_show(
         (None, Some(h)) => h.to_string(),
         (None, None) => String::new(),
     };
-    let notice = if reauth { Some("reauth") } else { query.notice.as_deref() };
+    let notice = match query.notice.as_deref() {
+        Some("policy") => Some("policy"),
+        _ if reauth => Some("reauth"),
+        other => other,
+    };
     form_page(&LoginPage {
         csrf: csrf.0,
         passkeys: state.core.second_factor().security_keys_available(),

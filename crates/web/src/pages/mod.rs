@@ -63,6 +63,9 @@ pub fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "key_renamed" => Some("The security key was renamed."),
         "key_removed" => Some("The security key was removed."),
         "reauth" => Some("Please sign in again to continue."),
+        "policy" => Some(
+            "Your organization's sign-in policy has changed. Sign in again to continue; you may be asked to choose a new password or set up two-step verification.",
+        ),
         _ => None,
     }
 }

@@ -135,8 +135,14 @@ on_both_engines! {
         assert_eq!(page.location(), Some("/login/new-password"), "{}", page.body);
         assert_eq!(browser.get("/account").await.status, 303, "the step is not a session");
         assert_eq!(browser.get(&authorize_url(&product)).await.location().map(|l| l.starts_with("/login?")), Some(true));
-        // The session from two days ago ended with the password's life.
-        assert_eq!(early.get("/account").await.status, 303);
+        // The session from two days ago keeps the person's own pages, but no product gets a
+        // code from it until they sign in again and replace the password.
+        assert_eq!(early.get("/account").await.status, 200);
+        let hop = early.get(&authorize_url(&product)).await;
+        let login = hop.location().unwrap();
+        assert!(login.starts_with("/login?") && login.contains("reauth=1") && login.contains("notice=policy"), "{login}");
+        let none = follow_to_callback(&early, &format!("{}&prompt=none", authorize_url(&product))).await;
+        assert_eq!(param(&none, "error"), Some("login_required"));
 
         let form = browser.get("/login/new-password").await;
         assert_eq!(form.status, 200);
@@ -178,7 +184,7 @@ on_both_engines! {
         let admin = acme(&server, &dns).await;
         let signed_in = verified_user(&server, "bo@acme.example").await;
         let product = register(&server, "Wiki", false, SigningAlg::ES256, vec![GrantType::AuthorizationCode]).await;
-        let settings = PolicySettings { require_two_step: true, two_step_grace_days: 7, ..PolicySettings::default() };
+        let settings = PolicySettings { require_two_step: true, two_step_grace_days: 3, ..PolicySettings::default() };
         let change = PolicyChange { name: None, settings, require_new_password: false };
         let preview = server.core.policies().preview(PolicyEditor::Org(&admin), "default", &change).await.unwrap();
         assert_eq!((preview.people, preview.enrol_two_step, preview.new_password), (2, 2, 0));
@@ -190,10 +196,12 @@ on_both_engines! {
         let page = sign_in_for(&grace, &authorize_url(&product), "bo@acme.example", PASSWORD).await;
         assert!(page.location().unwrap().starts_with("/oauth/authorize"));
 
-        // The last day of the grace period is over: sessions without a second factor end, and
-        // the next sign-in stops at the set-up.
-        server.clock.advance(7 * DAY);
-        assert_eq!(signed_in.get("/account").await.status, 303);
+        // The last day of the grace period is over: a session without a second factor gets no
+        // more codes, and the next sign-in stops at the set-up.
+        server.clock.advance(3 * DAY);
+        assert_eq!(signed_in.get("/account").await.status, 200, "their own pages stay");
+        let hop = signed_in.get(&authorize_url(&product)).await;
+        assert!(hop.location().unwrap().contains("notice=policy"), "{:?}", hop.location());
         let browser = server.browser();
         let page = sign_in_for(&browser, &authorize_url(&product), "bo@acme.example", PASSWORD).await;
         assert_eq!(page.location(), Some("/login/two-step-setup"), "{}", page.body);

@@ -1,0 +1,124 @@
+// Authentication policies (issue 12's journey): an org admin tightens the organization's
+// policy in the console (new passwords for everyone, two-step required), looking at the preview
+// before saving. A member signing in to the demo Tracker is then sent through the new-password
+// page (with its live strength meter) and the two-step set-up, and arrives in Tracker.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import dns2 from 'dns2';
+import { LATCHKEY, TRACKER, launch, journey, signUpAndVerify, assertLabelled, totp } from '../lib.mjs';
+
+const { Packet } = dns2;
+const DNS_PORT = Number(process.env.E2E_DNS_PORT);
+const BIN = process.env.E2E_LATCHKEY_BIN;
+const DOMAIN = 'policy-journey.test';
+const ADMIN = `ines@${DOMAIN}`;
+const MEMBER = `cleo@${DOMAIN}`;
+const PASSWORD = 'policy journey first password';
+const NEW_PASSWORD = 'marble kettle orbit 2027';
+
+const txt = new Map();
+let dns;
+let browser;
+
+before(async () => {
+  dns = dns2.createUDPServer((request, send) => {
+    const response = Packet.createResponseFromRequest(request);
+    const [question] = request.questions;
+    if (question?.type === Packet.TYPE.TXT) {
+      for (const value of txt.get(question.name.toLowerCase()) ?? []) {
+        response.answers.push({ name: question.name, type: Packet.TYPE.TXT, class: Packet.CLASS.IN, ttl: 60, data: value });
+      }
+    }
+    send(response);
+  });
+  await dns.listen(DNS_PORT, '127.0.0.1');
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  dns?.close();
+});
+
+function latchkey(...args) {
+  return JSON.parse(execFileSync(BIN, [...args, '--json'], { encoding: 'utf8' }));
+}
+
+test('a tightened policy sends a member through a new password and two-step set-up into the product', async () => {
+  // Cleo works at the company and has an account; the domain is verified from the CLI.
+  const member = await browser.newContext();
+  const cleo = await member.newPage();
+  await signUpAndVerify(cleo, async () => {}, MEMBER, PASSWORD, 'Cleo Member');
+  await member.close();
+
+  await journey(browser, 'policies-admin', async (page, shot) => {
+    await signUpAndVerify(page, async () => {}, ADMIN, PASSWORD, 'Ines Admin');
+    const org = latchkey('org', 'create', '--name', 'Policy Co', '--admin', ADMIN).org_id;
+    const added = latchkey('org', 'domain', 'add', '--org', org, '--domain', DOMAIN);
+    txt.set(DOMAIN, [`latchkey-verification=${added.token}`]);
+    assert.equal(latchkey('org', 'domain', 'verify', '--org', org, '--domain', DOMAIN).status, 'verified');
+
+    await page.goto(`${LATCHKEY}/admin/org/${org}`);
+    await page.getByRole('link', { name: 'Authentication policies' }).click();
+    await page.waitForURL(`${LATCHKEY}/admin/org/${org}/policies`);
+    await assertLabelled(page);
+    await shot('policies');
+
+    await page.getByLabel(/Minimum length/).fill('12');
+    await page.getByLabel(/Everyone under this policy chooses a new password/).check();
+    await page.getByLabel(/^Required/).check();
+    await page.getByLabel(/Grace period/).fill('0');
+    await page.getByRole('button', { name: 'Preview change' }).click();
+    const preview = await page.locator('#preview').textContent();
+    assert.match(preview, /covers 2 people/);
+    assert.match(preview, /require 2 of them to choose a new password at their next login/);
+    assert.match(preview, /2 of them will have to set up two-step verification at their next login/);
+    await shot('preview');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.waitForURL(/notice=saved/);
+    await page.getByText('The policy was saved').waitFor();
+    await shot('saved');
+
+    await page.goto(`${LATCHKEY}/admin/org/${org}/audit`);
+    assert.match(await page.locator('table').textContent(), /policy\.updated/);
+  });
+
+  await journey(browser, 'policies-member', async (page, shot) => {
+    await page.goto(`${TRACKER}/`);
+    await page.getByRole('link', { name: 'Sign in with Latchkey' }).click();
+    await page.getByLabel('Email').fill(MEMBER);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+
+    await page.waitForURL(/\/login\/new-password/);
+    await assertLabelled(page);
+    const field = page.getByLabel('New password', { exact: true });
+    await field.pressSequentially('password123', { delay: 10 });
+    await page.locator('[data-strength-hint]').filter({ hasText: /common passwords/ }).waitFor();
+    await shot('meter-common');
+    await field.fill('');
+    await field.pressSequentially(NEW_PASSWORD, { delay: 10 });
+    await page.locator('[data-strength-hint]').filter({ hasText: /Strong|Good/ }).waitFor();
+    assert.ok(Number(await page.locator('[data-strength-meter] meter').getAttribute('value')) >= 3 || (await page.locator('[data-strength-meter] meter').evaluate((m) => m.value)) >= 3);
+    await page.getByLabel('Repeat the new password').fill(NEW_PASSWORD);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot('new-password-390px');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByRole('button', { name: /Set new password/ }).click();
+
+    await page.waitForURL(/\/login\/two-step-setup/);
+    await assertLabelled(page);
+    await page.getByText('requires two-step verification').waitFor();
+    await shot('two-step-setup');
+    const secret = (await page.locator('#totp-secret').textContent()).trim();
+    await page.getByLabel(/6-digit code/).fill(totp(secret));
+    await page.getByRole('button', { name: /turn on/i }).click();
+    assert.equal((await page.locator('#recovery-codes code').allTextContents()).length, 10);
+    await shot('recovery-codes');
+    await page.getByRole('link', { name: /continue/i }).click();
+
+    await page.waitForURL(`${TRACKER}/`);
+    assert.match(await page.locator('#who').textContent(), /Signed in as Cleo Member/);
+    await shot('in-tracker');
+  });
+});
