@@ -37,6 +37,36 @@ pub enum AuthorizeOutcome {
     Respond { redirect_uri: String, response_mode: ResponseMode, params: Vec<(String, String)> },
 }
 
+/// Where the answer to an authorization request goes, once its redirect URI is trusted.
+struct Reply {
+    redirect_uri: String,
+    state: Option<String>,
+    response_mode: ResponseMode,
+    iss: String,
+}
+
+impl Reply {
+    fn respond(&self, mut params: Vec<(String, String)>) -> AuthorizeOutcome {
+        if let Some(state) = &self.state {
+            params.push(("state".into(), state.clone()));
+        }
+        // RFC 9207: tell the client who answered.
+        params.push(("iss".into(), self.iss.clone()));
+        AuthorizeOutcome::Respond {
+            redirect_uri: self.redirect_uri.clone(),
+            response_mode: self.response_mode,
+            params,
+        }
+    }
+
+    fn error(&self, e: OAuthError) -> AuthorizeOutcome {
+        self.respond(vec![
+            ("error".into(), e.error.as_str().into()),
+            ("error_description".into(), e.error_description),
+        ])
+    }
+}
+
 /// The person's answer on the consent screen, when this request comes from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConsentDecision {
@@ -109,22 +139,14 @@ impl OidcProvider {
                 "redirect_uri is not registered for this client",
             )));
         }
-        let (redirect_uri, state, response_mode) =
-            (target.redirect_uri.clone(), target.state.clone(), target.response_mode);
-        let respond = |mut params: Vec<(String, String)>| {
-            if let Some(state) = &state {
-                params.push(("state".into(), state.clone()));
-            }
-            // RFC 9207: tell the client who answered.
-            params.push(("iss".into(), self.kernel.public_url().to_owned()));
-            AuthorizeOutcome::Respond { redirect_uri: redirect_uri.clone(), response_mode, params }
+        let reply = Reply {
+            redirect_uri: target.redirect_uri.clone(),
+            state: target.state.clone(),
+            response_mode: target.response_mode,
+            iss: self.kernel.public_url().to_owned(),
         };
-        let error = |e: OAuthError| {
-            respond(vec![
-                ("error".into(), e.error.as_str().into()),
-                ("error_description".into(), e.error_description),
-            ])
-        };
+        let respond = |params| reply.respond(params);
+        let error = |e| reply.error(e);
         let request = match target.into_request() {
             Ok(r) => r,
             Err(e) => return Ok(error(e)),
@@ -148,44 +170,11 @@ impl OidcProvider {
                 login_hint: request.login_hint,
             });
         };
-        if let Some(marker) = self.reauth_needed(&request, session, reauth_marker, digest)? {
-            if none {
-                return Ok(error(OAuthError::new(
-                    ErrorCode::LoginRequired,
-                    "a fresh sign-in is required",
-                )));
-            }
-            return Ok(AuthorizeOutcome::Login {
-                reauth_marker: Some(marker),
-                login_hint: request.login_hint,
-            });
-        }
-        let policy = self.policies.for_account(account).await.map_err(Unexpected::from)?;
-        let now = self.kernel.now();
-        let verdict = policy.session_verdict(
-            account,
-            session.created_at,
-            session.last_seen_at,
-            &session.amr,
-            now,
-        );
-        if verdict != SessionVerdict::Live {
-            if none {
-                return Ok(error(OAuthError::new(
-                    ErrorCode::LoginRequired,
-                    "the account's policy asks for a new sign-in",
-                )));
-            }
-            return Ok(AuthorizeOutcome::SignInAgain { login_hint: request.login_hint });
-        }
-        if !account.email_verified() {
-            if none {
-                return Ok(error(OAuthError::new(
-                    ErrorCode::InteractionRequired,
-                    "the account's email address is not verified yet",
-                )));
-            }
-            return Ok(AuthorizeOutcome::VerifyEmailFirst { client_name: client.name.clone() });
+        if let Some(stop) = self
+            .session_gate(&reply, &request, (session, account), reauth_marker, digest, &client)
+            .await?
+        {
+            return Ok(stop);
         }
         let scope: Vec<&str> = request
             .scopes
@@ -205,6 +194,66 @@ impl OidcProvider {
         }
         let code = self.issue_code(&client, session, &request, &scope)?;
         Ok(respond(vec![("code".into(), code)]))
+    }
+
+    /// What a live session must pass before a product gets a code from it: fresh enough for
+    /// this request (`prompt=login`, `max_age`), still allowed by its policy, a verified address.
+    /// `Some` is where the browser goes instead.
+    async fn session_gate(
+        &self,
+        reply: &Reply,
+        request: &AuthorizationRequest,
+        (session, account): (&Session, &Account),
+        reauth_marker: Option<&str>,
+        digest: Option<String>,
+        client: &Client,
+    ) -> Result<Option<AuthorizeOutcome>, Unexpected> {
+        let none = request.prompt.contains(&Prompt::None);
+        let error = |e| Ok(Some(reply.error(e)));
+        if let Some(marker) = self.reauth_needed(request, session, reauth_marker, digest)? {
+            if none {
+                return error(OAuthError::new(
+                    ErrorCode::LoginRequired,
+                    "a fresh sign-in is required",
+                ));
+            }
+            return Ok(Some(AuthorizeOutcome::Login {
+                reauth_marker: Some(marker),
+                login_hint: request.login_hint.clone(),
+            }));
+        }
+        let policy = self.policies.for_account(account).await.map_err(Unexpected::from)?;
+        let now = self.kernel.now();
+        let verdict = policy.session_verdict(
+            account,
+            session.created_at,
+            session.last_seen_at,
+            &session.amr,
+            now,
+        );
+        if verdict != SessionVerdict::Live {
+            if none {
+                return error(OAuthError::new(
+                    ErrorCode::LoginRequired,
+                    "the account's policy asks for a new sign-in",
+                ));
+            }
+            return Ok(Some(AuthorizeOutcome::SignInAgain {
+                login_hint: request.login_hint.clone(),
+            }));
+        }
+        if !account.email_verified() {
+            if none {
+                return error(OAuthError::new(
+                    ErrorCode::InteractionRequired,
+                    "the account's email address is not verified yet",
+                ));
+            }
+            return Ok(Some(AuthorizeOutcome::VerifyEmailFirst {
+                client_name: client.name.clone(),
+            }));
+        }
+        Ok(None)
     }
 
     /// `prompt=login` and `max_age`: `None` when the session is fresh enough for this
