@@ -16,6 +16,18 @@ use crate::error::{PageError, render};
 use crate::extract::{ConsoleAdmin, CsrfForm, CsrfToken, OrgConsole};
 use crate::state::AppState;
 
+/// Minutes in words: "30 days", "12 hours", "45 minutes".
+fn duration(minutes: u32) -> String {
+    let plural = |n: u32, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    if minutes % (24 * 60) == 0 {
+        plural(minutes / (24 * 60), "day")
+    } else if minutes % 60 == 0 {
+        plural(minutes / 60, "hour")
+    } else {
+        plural(minutes, "minute")
+    }
+}
+
 #[derive(Template)]
 #[template(path = "policies.html")]
 struct PoliciesPage {
@@ -33,6 +45,8 @@ struct PoliciesPage {
     /// An error of the edit form.
     form_error: Option<String>,
     policies: Vec<PolicyView>,
+    /// Each policy's session limits in words, in the order of `policies`.
+    session_words: Vec<String>,
     editing: PolicyView,
     form: SettingsForm,
     preview: Option<Preview>,
@@ -163,6 +177,17 @@ async fn render_page(
     let (form, preview, form_error) =
         edit.unwrap_or_else(|| (SettingsForm::of(&editing), None, None));
     let failed = form_error.is_some() || page_error.is_some();
+    let session_words = list
+        .iter()
+        .map(|p| {
+            let s = &p.settings;
+            format!(
+                "{}, idle {}",
+                duration(s.session_max_minutes),
+                duration(s.session_idle_minutes)
+            )
+        })
+        .collect();
     let page = render(&PoliciesPage {
         csrf,
         heading: scope.heading,
@@ -173,6 +198,7 @@ async fn render_page(
         page_error,
         form_error,
         policies: list,
+        session_words,
         editing,
         form,
         preview,
