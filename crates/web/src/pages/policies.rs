@@ -19,9 +19,9 @@ use crate::state::AppState;
 /// Minutes in words: "30 days", "12 hours", "45 minutes".
 fn duration(minutes: u32) -> String {
     let plural = |n: u32, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
-    if minutes % (24 * 60) == 0 {
+    if minutes.is_multiple_of(24 * 60) {
         plural(minutes / (24 * 60), "day")
-    } else if minutes % 60 == 0 {
+    } else if minutes.is_multiple_of(60) {
         plural(minutes / 60, "hour")
     } else {
         plural(minutes, "minute")
