@@ -125,3 +125,34 @@ test('a tightened policy sends a member through a new password and two-step set-
     await shot('in-tracker');
   });
 });
+
+test('under the same policy, a new member sets up a passkey as the required factor and arrives in the product', async () => {
+  const DAN = `dan@${DOMAIN}`;
+  // --password-stdin reads the password from standard input.
+  await new Promise((resolve, reject) => {
+    const child = execFile(BIN, ['user', 'create', '--email', DAN, '--name', 'Dan Member', '--verified', '--password-stdin', '--json'], (err) => (err ? reject(err) : resolve()));
+    child.stdin.end(`${PASSWORD}\n`);
+  });
+  await journey(browser, 'policies-passkey', async (page, shot, context) => {
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+    await page.goto(`${TRACKER}/`);
+    await page.getByRole('link', { name: 'Sign in with Latchkey' }).click();
+    await page.getByLabel('Email').fill(DAN);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(/\/login\/two-step-setup/);
+    await assertLabelled(page);
+    await page.getByLabel('Name for the key').fill('Dan laptop');
+    await shot('setup-offers-a-key');
+    await page.getByRole('button', { name: 'Set up a security key or passkey' }).click();
+    await page.waitForURL(`${TRACKER}/`);
+    assert.match(await page.locator('#who').textContent(), /Signed in as Dan Member/);
+    await shot('in-tracker-with-a-passkey');
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    assert.equal(credentials.length, 1);
+  });
+});

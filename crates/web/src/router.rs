@@ -92,6 +92,8 @@ fn pages(state: &AppState) -> Router<AppState> {
             get(sign_in_steps::two_step_setup_show).post(sign_in_steps::two_step_setup_submit),
         )
         .route("/password/strength", post(sign_in_steps::strength))
+        .route("/login/two-step-setup/key/begin", post(keys::required_key_begin))
+        .route("/login/two-step-setup/key/finish", post(keys::required_key_finish))
         .route("/login/second-factor/key/begin", post(keys::second_factor_begin))
         .route("/login/second-factor/key/finish", post(keys::second_factor_finish))
         .route("/login/passkey/begin", post(keys::passwordless_begin))

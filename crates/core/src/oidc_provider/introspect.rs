@@ -119,9 +119,8 @@ impl OidcProvider {
                 let Some(id) = SessionId::parse(sid) else { return Ok(None) };
                 match self.sessions.find_by_id(&id).await? {
                     Some((session, account))
-                        if account.is_active()
-                            && now < session.expires_at
-                            && account.id.as_str() == claims.sub =>
+                        if account.id.as_str() == claims.sub
+                            && self.session_allows_tokens(&session, &account).await? =>
                     {
                         Some(account)
                     }
@@ -176,8 +175,13 @@ impl OidcProvider {
         }) else {
             return Ok(Introspection::default());
         };
-        let live = self.sessions.find_by_id(&grant.session).await?;
-        let Some((_, account)) = live.filter(|(s, a)| a.is_active() && now < s.expires_at) else {
+        let live = match self.sessions.find_by_id(&grant.session).await? {
+            Some((session, account)) if self.session_allows_tokens(&session, &account).await? => {
+                Some(account)
+            }
+            _ => None,
+        };
+        let Some(account) = live else {
             return Ok(Introspection::default());
         };
         Ok(Introspection {

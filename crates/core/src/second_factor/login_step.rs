@@ -221,6 +221,9 @@ impl SecondFactor {
         let hash = OpaqueToken::parse(token).ok_or(SecondFactorError::Expired)?.hash();
         let now = self.kernel.now();
         if let Some(step) = pending.steps.next() {
+            // Each step gets the full time (scanning a QR code takes a while).
+            let mut pending = pending;
+            pending.expires_at = now.plus_secs(PENDING_TTL_SECS);
             if !self.repo.update_pending_login(&hash, &pending, now).await? {
                 return Err(SecondFactorError::Expired);
             }

@@ -4,7 +4,9 @@
 
 use crate::authority::SignedIn;
 use crate::policies::AuthMethod;
-use crate::second_factor::{Enrolment, PendingStep, SecondFactor, SecondFactorError, SignInStep};
+use crate::second_factor::{
+    Ceremony, Enrolment, PendingStep, SecondFactor, SecondFactorError, SignInStep,
+};
 
 impl SecondFactor {
     /// Starts (or shows again) the app set-up of a pending login at its enrolment step.
@@ -17,6 +19,31 @@ impl SecondFactor {
             return Ok(enrolment);
         }
         self.begin_totp_for(&account).await
+    }
+
+    /// Starts registering a security key or passkey instead of the app.
+    pub async fn begin_required_key(&self, token: &str) -> Result<Ceremony, SecondFactorError> {
+        let (_, account) = self.pending_at(token, PendingStep::Enrolment).await?;
+        if !account.email_verified() {
+            return Err(SecondFactorError::EmailNotVerified);
+        }
+        self.begin_key_registration_for(&account).await
+    }
+
+    /// Registers the key; the sign-in then carries on.
+    pub async fn finish_required_key(
+        &self,
+        token: &str,
+        challenge: &str,
+        credential: &str,
+        nickname: &str,
+        replacing: Option<&SignedIn>,
+    ) -> Result<SignInStep, SecondFactorError> {
+        let (mut pending, account) = self.pending_at(token, PendingStep::Enrolment).await?;
+        self.finish_key_registration_for(&account, challenge, credential, nickname).await?;
+        pending.steps.enrolment = false;
+        AuthMethod::add(&mut pending.amr, AuthMethod::HardwareKey);
+        self.advance(token, pending, &account, replacing).await
     }
 
     /// Confirms the app with its first code; the sign-in then carries on. Returns the recovery

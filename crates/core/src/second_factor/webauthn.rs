@@ -160,7 +160,13 @@ impl SecondFactor {
         signed_in: &SignedIn,
     ) -> Result<Ceremony, SecondFactorError> {
         self.may_change_factors(signed_in)?;
-        let account = signed_in.account();
+        self.begin_key_registration_for(signed_in.account()).await
+    }
+
+    pub(super) async fn begin_key_registration_for(
+        &self,
+        account: &Account,
+    ) -> Result<Ceremony, SecondFactorError> {
         let webauthn = self.webauthn()?;
         let existing: Vec<_> = self
             .passkeys(&account.id)
@@ -195,7 +201,16 @@ impl SecondFactor {
         credential: &str,
         nickname: &str,
     ) -> Result<(), SecondFactorError> {
-        let account = signed_in.account();
+        self.finish_key_registration_for(signed_in.account(), challenge, credential, nickname).await
+    }
+
+    pub(super) async fn finish_key_registration_for(
+        &self,
+        account: &Account,
+        challenge: &str,
+        credential: &str,
+        nickname: &str,
+    ) -> Result<(), SecondFactorError> {
         if !account.email_verified() {
             return Err(SecondFactorError::EmailNotVerified);
         }

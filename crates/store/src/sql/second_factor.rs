@@ -184,13 +184,14 @@ impl SecondFactorRepo for SqlStore {
     ) -> RepoResult<bool> {
         let n = sqlx::query(
             "UPDATE pending_logins SET second_factor_due = $1, new_password_due = $2, \
-             enrolment_due = $3, amr = $4 \
-             WHERE token_hash = $5 AND used_at IS NULL AND expires_at > $6",
+             enrolment_due = $3, amr = $4, expires_at = $5 \
+             WHERE token_hash = $6 AND used_at IS NULL AND expires_at > $7",
         )
         .bind(i64::from(p.steps.second_factor))
         .bind(i64::from(p.steps.new_password))
         .bind(i64::from(p.steps.enrolment))
         .bind(AuthMethod::join(&p.amr))
+        .bind(p.expires_at.unix())
         .bind(hash.as_str())
         .bind(now.unix())
         .run(&self.pool)

@@ -168,6 +168,46 @@ pub async fn second_factor_finish(
     }
 }
 
+/// A security key or passkey as the factor a policy requires, set up during the sign-in.
+pub async fn required_key_begin(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Response {
+    let pending = pending_token(&state, &jar);
+    match state.core.second_factor().begin_required_key(&pending).await {
+        Ok(c) => ceremony(c),
+        Err(e) => error(e),
+    }
+}
+
+pub async fn required_key_finish(
+    State(state): State<AppState>,
+    MaybeSignedIn(previous): MaybeSignedIn,
+    jar: CookieJar,
+    CsrfForm(form): CsrfForm<FinishForm>,
+) -> Response {
+    let pending = pending_token(&state, &jar);
+    let second_factor = state.core.second_factor();
+    let finished = second_factor
+        .finish_required_key(
+            &pending,
+            &form.challenge,
+            &form.credential,
+            &form.nickname,
+            previous.as_deref(),
+        )
+        .await;
+    match finished {
+        Ok(SignInStep::SignedIn(success, next)) => {
+            state.metrics.login("success");
+            signed_in(&state, jar, success.cookie.token.expose(), &next)
+        }
+        Ok(SignInStep::Next(step)) => go(step_path(step)),
+        Err(e) => error(e),
+    }
+}
+
 pub async fn passwordless_begin(
     State(state): State<AppState>,
     CsrfForm(_): CsrfForm<NoFields>,

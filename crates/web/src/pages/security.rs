@@ -48,6 +48,7 @@ struct EnrolPage {
     form_error: Option<String>,
     action: &'static str,
     required: bool,
+    keys: bool,
 }
 
 #[derive(Template)]
@@ -144,6 +145,7 @@ pub async fn totp_start(
             form_error: None,
             action: "/account/security/totp/confirm",
             required: false,
+            keys: false,
         }),
         Err(e) => refused(e, "Could not set up an authenticator app"),
     }
@@ -177,6 +179,7 @@ pub async fn totp_confirm(
                     form_error: Some(failure.message.clone()),
                     action: "/account/security/totp/confirm",
                     required: false,
+                    keys: false,
                 })),
                 Ok(None) => crate::error::failure_page(&failure, "Could not set up the app"),
                 Err(e) => crate::error::failure_page(&Failure::from(e), "Could not set up the app"),

@@ -121,14 +121,18 @@ struct RequiredEnrolPage {
     form_error: Option<String>,
     action: &'static str,
     required: bool,
+    /// Security keys can be offered (the public URL allows WebAuthn).
+    keys: bool,
 }
 
 fn enrol_page(
+    state: &AppState,
     csrf: String,
     e: latchkey_core::second_factor::Enrolment,
     error: Option<String>,
 ) -> RequiredEnrolPage {
     RequiredEnrolPage {
+        keys: state.core.second_factor().security_keys_available(),
         csrf,
         secret: e.secret_base32,
         qr: qr_data_uri(&e.otpauth_uri),
@@ -149,7 +153,7 @@ pub async fn two_step_setup_show(
         return Ok(elsewhere);
     }
     Ok(match state.core.second_factor().begin_required_totp(&token).await {
-        Ok(e) => leads_to_products(render(&enrol_page(csrf.0, e, None))),
+        Ok(e) => leads_to_products(render(&enrol_page(&state, csrf.0, e, None))),
         Err(SecondFactorError::Expired) => expired(&state, jar),
         Err(e) => crate::error::failure_page(&Failure::from(e), "Set up two-step verification"),
     })
@@ -200,6 +204,7 @@ pub async fn two_step_setup_submit(
             let failure = Failure::from(e);
             match second_factor.begin_required_totp(&token).await {
                 Ok(en) => Ok(failure.apply(render(&enrol_page(
+                    &state,
                     csrf.0,
                     en,
                     Some(failure.message.clone()),
