@@ -53,6 +53,9 @@ struct AccountPage {
     managed_by: Option<String>,
     /// Organizations this account administers: (id, name).
     orgs: Vec<(String, String)>,
+    /// What the account's policy asks of it soon (two-step by a date, a new password).
+    /// (text, whether it points to the security page).
+    policy_notes: Vec<(String, bool)>,
     name_error: Option<String>,
     password_form_error: Option<String>,
     current_password_error: Option<String>,
@@ -108,6 +111,42 @@ fn session_row(s: &Session, current: &SessionId, products: &[String]) -> Session
     }
 }
 
+/// Reminders of what the account's policy asks: two-step verification by the end of the grace
+/// period (or now), a new password when the current one has expired.
+async fn policy_notes(
+    state: &AppState,
+    account: &latchkey_core::accounts::Account,
+    has_factor: bool,
+) -> Result<Vec<(String, bool)>, PageError> {
+    use latchkey_core::policies::TwoStep;
+    let policy = state.core.policies().for_account(account).await?;
+    let now = state.core.kernel().clock().now();
+    let mut notes = Vec::new();
+    match policy.two_step(account, has_factor, now) {
+        TwoStep::Grace { until } => notes.push((
+            format!(
+                "Your sign-in policy requires two-step verification from {}. Set it up on your security page before then.",
+                format_time(until.unix()).0
+            ),
+            true,
+        )),
+        TwoStep::EnrolNow => notes.push((
+            "Your sign-in policy requires two-step verification. Set it up on your security page."
+                .to_owned(),
+            true,
+        )),
+        TwoStep::NotRequired => {}
+    }
+    if policy.password_renewal(account, now).is_some() {
+        notes.push((
+            "Your password has expired under your sign-in policy. Choose a new one below; products will ask you to sign in again until you do."
+                .to_owned(),
+            false,
+        ));
+    }
+    Ok(notes)
+}
+
 async fn account_page(
     state: &AppState,
     me: &SignedIn,
@@ -136,6 +175,7 @@ async fn account_page(
             }
         })
         .collect();
+    let factors = state.core.second_factor().two_factor_status(&me.account().id).await?;
     Ok(AccountPage {
         csrf,
         allowed,
@@ -149,7 +189,8 @@ async fn account_page(
             .into_iter()
             .map(|o| (o.id, o.name))
             .collect(),
-        two_factor: state.core.second_factor().two_factor_status(&me.account().id).await?.totp,
+        two_factor: factors.totp,
+        policy_notes: policy_notes(state, me.account(), factors.enabled()).await?,
         name: me.account().name.to_string(),
         name_value: me.account().name.to_string(),
         email: me.account().email.to_string(),

@@ -137,7 +137,9 @@ on_both_engines! {
         assert_eq!(browser.get(&authorize_url(&product)).await.location().map(|l| l.starts_with("/login?")), Some(true));
         // The session from two days ago keeps the person's own pages, but no product gets a
         // code from it until they sign in again and replace the password.
-        assert_eq!(early.get("/account").await.status, 200);
+        let own = early.get("/account").await;
+        assert_eq!(own.status, 200);
+        assert!(own.body.contains("Your password has expired"), "{}", own.body);
         let hop = early.get(&authorize_url(&product)).await;
         let login = hop.location().unwrap();
         assert!(login.starts_with("/login?") && login.contains("reauth=1") && login.contains("notice=policy"), "{login}");
@@ -190,8 +192,10 @@ on_both_engines! {
         assert_eq!((preview.people, preview.enrol_two_step, preview.new_password), (2, 2, 0));
         set_policy(&server, &admin, settings, false).await;
 
-        // Within the grace period: signed in as before.
-        assert_eq!(signed_in.get("/account").await.status, 200);
+        // Within the grace period: signed in as before, with a reminder of the date.
+        let account = signed_in.get("/account").await;
+        assert_eq!(account.status, 200);
+        assert!(account.body.contains("requires two-step verification from"), "{}", account.body);
         let grace = server.browser();
         let page = sign_in_for(&grace, &authorize_url(&product), "bo@acme.example", PASSWORD).await;
         assert!(page.location().unwrap().starts_with("/oauth/authorize"));
