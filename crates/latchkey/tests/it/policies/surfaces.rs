@@ -268,3 +268,72 @@ async fn the_command_line_manages_policies() {
     let shown = json_of(&run(&["policy", "show", "--json"], None));
     assert_eq!(shown["settings"]["session_idle_minutes"], 60);
 }
+
+on_both_engines! {
+    async fn the_console_previews_before_saving_and_refuses_hostile_forms(server: TestServer, dns: DnsStub) {
+        let admin = acme(&server, &dns).await;
+        let org = admin.org().id.clone();
+        let _ = account(&server, "gus@acme.example", false).await;
+        let boss = server.browser();
+        boss.log_in("boss@acme.example", crate::PASSWORD).await;
+        let base = format!("/admin/org/{org}/policies");
+        let page = boss.get(&base).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let csrf = page.csrf();
+        let form = |extra: &[(&'static str, &'static str)]| {
+            let mut fields = vec![
+                ("policy", "default"),
+                ("password_min_length", "12"),
+                ("password_min_strength", "0"),
+                ("password_history", "0"),
+                ("password_max_age_days", "0"),
+                ("two_step_grace_days", "0"),
+                ("session_max_minutes", "43200"),
+                ("session_idle_minutes", "10080"),
+            ];
+            for (k, v) in extra {
+                fields.retain(|(f, _)| f != k);
+                fields.push((k, v));
+            }
+            fields
+        };
+        let post = |fields: Vec<(&'static str, &'static str)>| {
+            let boss = &boss;
+            let csrf = csrf.clone();
+            let action = format!("{base}/edit");
+            async move {
+                let mut all = vec![("csrf_token", csrf.as_str())];
+                all.extend(fields.iter().map(|(k, v)| (*k, *v)));
+                boss.post_raw(&action, &all).await
+            }
+        };
+        for (bad, reason) in [
+            (vec![("password_min_length", "twelve")], "enter a whole number"),
+            (vec![("password_min_length", "7")], "between 8 and 128"),
+            (vec![("session_idle_minutes", "99999")], "maximum session length"),
+            (vec![("password_history", "-1")], "enter a whole number"),
+            (vec![("policy", "another-orgs-policy")], "No such policy"),
+        ] {
+            let page = post(form(&bad)).await;
+            assert_eq!(page.status, 400, "{bad:?}");
+            assert!(page.body.contains(reason), "{bad:?}: {}", page.body);
+        }
+        // The first press previews and saves nothing; the second saves.
+        let preview = post(form(&[("require_new_password", "on")])).await;
+        assert_eq!(preview.status, 200);
+        assert!(preview.body.contains("require 2 of them to choose a new password"), "{}", preview.body);
+        let stored = server.core.policies().show(latchkey_core::policies::PolicyEditor::Org(&admin), "default").await.unwrap();
+        assert_eq!(stored.settings.password_min_length, 10, "a preview saves nothing");
+        let saved = post(form(&[("confirm", "1")])).await;
+        assert_eq!(saved.status, 303);
+        assert!(saved.location().unwrap().contains("notice=saved"));
+        let stored = server.core.policies().show(latchkey_core::policies::PolicyEditor::Org(&admin), "default").await.unwrap();
+        assert_eq!(stored.settings.password_min_length, 12);
+
+        // Someone who does not administer the organization gets "not found".
+        let gus = server.browser();
+        gus.log_in("gus@acme.example", crate::PASSWORD).await;
+        assert_eq!(gus.get(&base).await.status, 404);
+        assert_eq!(gus.get("/admin/policy").await.status, 403);
+    }
+}
