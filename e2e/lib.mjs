@@ -2,6 +2,7 @@
 // downloaded browser), step screenshots, mail from the outbox folder, TOTP codes, and a basic
 // accessibility check.
 import { chromium } from 'playwright-core';
+import dns2 from 'dns2';
 import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -114,4 +115,23 @@ export async function signUpAndVerify(page, shot, email, password, name = 'Test 
   await page.getByRole('button', { name: /verify/i }).click();
   await page.waitForURL(/\/account/);
   await shot('account');
+}
+
+/// A DNS server on 127.0.0.1:E2E_DNS_PORT (the one Latchkey is pointed at) answering TXT
+/// questions from `txt` (name -> values); every other name has no records. Returns the server
+/// (close it when done).
+export async function startDns(txt) {
+  const { Packet } = dns2;
+  const server = dns2.createUDPServer((request, send) => {
+    const response = Packet.createResponseFromRequest(request);
+    const [question] = request.questions;
+    if (question?.type === Packet.TYPE.TXT) {
+      for (const value of txt.get(question.name.toLowerCase()) ?? []) {
+        response.answers.push({ name: question.name, type: Packet.TYPE.TXT, class: Packet.CLASS.IN, ttl: 60, data: value });
+      }
+    }
+    send(response);
+  });
+  await server.listen(Number(process.env.E2E_DNS_PORT), '127.0.0.1');
+  return server;
 }

@@ -5,11 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import dns2 from 'dns2';
-import { LATCHKEY, TRACKER, launch, journey, signUpAndVerify, assertLabelled } from '../lib.mjs';
+import { LATCHKEY, TRACKER, launch, journey, startDns, signUpAndVerify, assertLabelled } from '../lib.mjs';
 
-const { Packet } = dns2;
-const DNS_PORT = Number(process.env.E2E_DNS_PORT);
 const BIN = process.env.E2E_LATCHKEY_BIN;
 const DOMAIN = 'acme-journey.test';
 const ADMIN = `ada@${DOMAIN}`;
@@ -22,17 +19,7 @@ let dns;
 let browser;
 
 before(async () => {
-  dns = dns2.createUDPServer((request, send) => {
-    const response = Packet.createResponseFromRequest(request);
-    const [question] = request.questions;
-    if (question?.type === Packet.TYPE.TXT) {
-      for (const value of txt.get(question.name.toLowerCase()) ?? []) {
-        response.answers.push({ name: question.name, type: Packet.TYPE.TXT, class: Packet.CLASS.IN, ttl: 60, data: value });
-      }
-    }
-    send(response);
-  });
-  await dns.listen(DNS_PORT, '127.0.0.1');
+  dns = await startDns(txt);
   browser = await launch();
 });
 after(async () => {

@@ -6,11 +6,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import dns2 from 'dns2';
-import { LATCHKEY, TRACKER, launch, journey, signUpAndVerify, assertLabelled, totp } from '../lib.mjs';
+import { LATCHKEY, TRACKER, launch, journey, startDns, signUpAndVerify, assertLabelled, totp } from '../lib.mjs';
 
-const { Packet } = dns2;
-const DNS_PORT = Number(process.env.E2E_DNS_PORT);
 const BIN = process.env.E2E_LATCHKEY_BIN;
 const DOMAIN = 'policy-journey.test';
 const ADMIN = `ines@${DOMAIN}`;
@@ -23,17 +20,7 @@ let dns;
 let browser;
 
 before(async () => {
-  dns = dns2.createUDPServer((request, send) => {
-    const response = Packet.createResponseFromRequest(request);
-    const [question] = request.questions;
-    if (question?.type === Packet.TYPE.TXT) {
-      for (const value of txt.get(question.name.toLowerCase()) ?? []) {
-        response.answers.push({ name: question.name, type: Packet.TYPE.TXT, class: Packet.CLASS.IN, ttl: 60, data: value });
-      }
-    }
-    send(response);
-  });
-  await dns.listen(DNS_PORT, '127.0.0.1');
+  dns = await startDns(txt);
   browser = await launch();
 });
 after(async () => {

@@ -40,6 +40,16 @@ pub enum CompleteResetError {
     Unexpected(#[from] Unexpected),
 }
 
+impl From<crate::policies::NewPasswordError> for CompleteResetError {
+    fn from(e: crate::policies::NewPasswordError) -> Self {
+        match e {
+            crate::policies::NewPasswordError::Rule(r) => Self::Rule(r),
+            crate::policies::NewPasswordError::Busy => Self::Busy,
+            crate::policies::NewPasswordError::Unexpected(u) => Self::Unexpected(u),
+        }
+    }
+}
+
 impl From<RepoError> for CompleteResetError {
     fn from(e: RepoError) -> Self {
         Self::Unexpected(e.into())
@@ -112,16 +122,9 @@ impl Accounts {
         };
         let policy = self.policies.for_account(&owner).await?;
         let name = owner.name.as_str();
-        match self
-            .policies
+        self.policies
             .check_new_password(&policy, Some(&owner), &owner.email, name, new_password)
-            .await
-        {
-            Ok(()) => {}
-            Err(crate::policies::NewPasswordError::Rule(r)) => return Err(r.into()),
-            Err(crate::policies::NewPasswordError::Busy) => return Err(CompleteResetError::Busy),
-            Err(crate::policies::NewPasswordError::Unexpected(u)) => return Err(u.into()),
-        }
+            .await?;
         let hash =
             self.hasher.hash(new_password, self.kernel.rng()).await.map_err(HashFailure::from)?;
         let account_id = self
