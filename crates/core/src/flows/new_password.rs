@@ -76,13 +76,26 @@ impl Accounts {
         account: &Account,
         new: &Password,
     ) -> Result<(), NewPasswordError> {
+        let hash = self.checked_hash(account, new).await?;
+        self.store_password(account, &hash).await
+    }
+
+    /// The rules of the account's policy, then the hash (nothing stored yet).
+    async fn checked_hash(
+        &self,
+        account: &Account,
+        new: &Password,
+    ) -> Result<String, NewPasswordError> {
         let policy = self.policies.for_account(account).await?;
         let name = account.name.as_str();
         self.policies.check_new_password(&policy, Some(account), &account.email, name, new).await?;
-        let hash = self.hasher.hash(new, self.kernel.rng()).await?;
+        Ok(self.hasher.hash(new, self.kernel.rng()).await?)
+    }
+
+    async fn store_password(&self, account: &Account, hash: &str) -> Result<(), NewPasswordError> {
         let now = self.kernel.now();
-        self.repo.set_password_hash(&account.id, &hash, now).await?;
-        self.policies.remember_password(&account.id, &hash).await?;
+        self.repo.set_password_hash(&account.id, hash, now).await?;
+        self.policies.remember_password(&account.id, hash).await?;
         Ok(())
     }
 
@@ -109,7 +122,14 @@ impl Accounts {
     ) -> Result<SignInStep, NewPasswordStepError> {
         let (mut pending, account) =
             self.second_factor.pending_at(token, PendingStep::NewPassword).await?;
-        self.set_password_checked(&account, new).await?;
+        let hash = self.checked_hash(&account, new).await?;
+        // The step is claimed once, after the checks and the hash (which may fail and must not
+        // use it up) and before anything changes: of a burst of submissions, one sets the
+        // password and finishes the sign-in; the others find the step taken.
+        if !self.second_factor.claim_pending_step(token, PendingStep::NewPassword).await? {
+            return Err(NewPasswordStepError::Expired);
+        }
+        self.store_password(&account, &hash).await?;
         let (ended, _) =
             self.sessions.end_sessions_except(&account.id, None).await.map_err(Unexpected::from)?;
         tracing::info!(account = %account.id, sessions_ended = ended, "expired password replaced");

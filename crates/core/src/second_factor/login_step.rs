@@ -15,7 +15,7 @@ use crate::guard::RetryAfter;
 use crate::policies::{AuthMethod, TwoStep};
 use crate::return_to::ReturnTo;
 use crate::second_factor::SecondFactor;
-use crate::second_factor::ports::{PendingLogin, PendingSteps};
+use crate::second_factor::ports::{PendingLogin, PendingStepFlag, PendingSteps};
 use crate::secret::{OpaqueToken, TokenHash};
 use crate::sessions::ClientInfo;
 use crate::sessions::LoginSuccess;
@@ -29,6 +29,17 @@ pub enum PendingStep {
     NewPassword,
     /// The policy requires two-step verification and the account has none.
     Enrolment,
+}
+
+impl PendingStep {
+    /// Which flag of the stored pending login the step clears.
+    pub(crate) fn column(self) -> PendingStepFlag {
+        match self {
+            Self::SecondFactor => PendingStepFlag::SecondFactor,
+            Self::NewPassword => PendingStepFlag::NewPassword,
+            Self::Enrolment => PendingStepFlag::Enrolment,
+        }
+    }
 }
 
 impl PendingSteps {
@@ -207,6 +218,17 @@ impl SecondFactor {
             return Err(SecondFactorError::Expired);
         }
         Ok((pending, account))
+    }
+
+    /// Marks `step` as taken, once: false when another request took it first (or the pending
+    /// login is gone). For steps whose side effects must not happen twice.
+    pub(crate) async fn claim_pending_step(
+        &self,
+        token: &str,
+        step: PendingStep,
+    ) -> Result<bool, RepoError> {
+        let Some(token) = OpaqueToken::parse(token) else { return Ok(false) };
+        self.repo.claim_pending_step(&token.hash(), step.column(), self.kernel.now()).await
     }
 
     /// A step is done: on to the next one, or — when none is left — the pending login is used

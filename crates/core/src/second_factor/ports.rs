@@ -39,6 +39,14 @@ pub struct PendingSteps {
     pub enrolment: bool,
 }
 
+/// One step flag of a stored pending login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PendingStepFlag {
+    SecondFactor,
+    NewPassword,
+    Enrolment,
+}
+
 impl PendingSteps {
     pub fn any(self) -> bool {
         self.second_factor || self.new_password || self.enrolment
@@ -95,6 +103,14 @@ pub trait SecondFactorRepo: Send + Sync {
         now: Timestamp,
     ) -> RepoResult<Option<PendingLogin>>;
     /// Uses the pending login up; false if it was already used or has expired.
+    /// Clears one step's flag of a live pending login if it is still set: true for the one
+    /// caller that cleared it.
+    async fn claim_pending_step(
+        &self,
+        hash: &TokenHash,
+        step: PendingStepFlag,
+        now: Timestamp,
+    ) -> RepoResult<bool>;
     /// Saves the steps and methods of a live pending login; false when it is gone.
     async fn update_pending_login(
         &self,

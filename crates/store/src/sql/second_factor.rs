@@ -6,8 +6,8 @@ use latchkey_core::accounts::AccountId;
 use latchkey_core::clock::Timestamp;
 use latchkey_core::policies::AuthMethod;
 use latchkey_core::ports::{
-    PendingLogin, PendingSteps, RepoResult, SecondFactorRepo, TotpRecord, WebauthnChallenge,
-    WebauthnCredential,
+    PendingLogin, PendingStepFlag, PendingSteps, RepoResult, SecondFactorRepo, TotpRecord,
+    WebauthnChallenge, WebauthnCredential,
 };
 use latchkey_core::secret::TokenHash;
 use latchkey_core::sessions::ClientInfo;
@@ -174,6 +174,30 @@ impl SecondFactorRepo for SqlStore {
         .run(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn claim_pending_step(
+        &self,
+        hash: &TokenHash,
+        step: PendingStepFlag,
+        now: Timestamp,
+    ) -> RepoResult<bool> {
+        let sql = match step {
+            PendingStepFlag::SecondFactor => {
+                "UPDATE pending_logins SET second_factor_due = 0 WHERE token_hash = $1 \
+                 AND second_factor_due = 1 AND used_at IS NULL AND expires_at > $2"
+            }
+            PendingStepFlag::NewPassword => {
+                "UPDATE pending_logins SET new_password_due = 0 WHERE token_hash = $1 \
+                 AND new_password_due = 1 AND used_at IS NULL AND expires_at > $2"
+            }
+            PendingStepFlag::Enrolment => {
+                "UPDATE pending_logins SET enrolment_due = 0 WHERE token_hash = $1 \
+                 AND enrolment_due = 1 AND used_at IS NULL AND expires_at > $2"
+            }
+        };
+        let n = sqlx::query(sql).bind(hash.as_str()).bind(now.unix()).run(&self.pool).await?;
+        Ok(n == 1)
     }
 
     async fn update_pending_login(

@@ -366,3 +366,52 @@ on_both_engines! {
 }
 
 mod surfaces;
+
+on_both_engines! {
+    async fn a_burst_of_new_passwords_finishes_one_sign_in(server: TestServer, dns: DnsStub) {
+        let admin = acme(&server, &dns).await;
+        let _ = verified_user(&server, "hal@acme.example").await;
+        server.clock.advance(1);
+        set_policy(&server, &admin, PolicySettings::default(), true).await;
+        server.clock.advance(1);
+        let browser = server.browser();
+        let page = browser.submit("/login", "/login", &[("email", "hal@acme.example"), ("password", PASSWORD)]).await;
+        assert_eq!(page.location(), Some("/login/new-password"));
+        let csrf = browser.get("/login/new-password").await.csrf();
+        let candidates: Vec<String> = (0..6).map(|i| format!("{NEW_PASSWORD} burst {i}")).collect();
+        let answers = futures_util::future::join_all(candidates.iter().map(|p| {
+            let (browser, csrf) = (&browser, &csrf);
+            async move {
+                browser.post_raw("/login/new-password", &[("csrf_token", csrf), ("password", p), ("confirm", p)]).await
+            }
+        }))
+        .await;
+        let finished = answers.iter().filter(|a| a.location() == Some("/account")).count();
+        assert_eq!(finished, 1, "{:?}", answers.iter().map(|a| (a.status, a.location().map(str::to_owned))).collect::<Vec<_>>());
+        let hal = Email::parse("hal@acme.example").unwrap();
+        let account = server.core.accounts().find_account(&server.site_admin(), &hal).await.unwrap().unwrap();
+        let sessions = server.core.sessions().list_sessions(&account.id).await.unwrap();
+        assert_eq!(sessions.len(), 1, "one sign-in, one session");
+    }
+}
+
+on_both_engines! {
+    async fn the_strength_meter_needs_the_form_token_and_bounds_its_work(server: TestServer) {
+        let browser = server.browser();
+        let page = browser.get("/signup").await;
+        let csrf = page.csrf();
+        let refused = browser.post_raw("/password/strength", &[("password", "anything")]).await;
+        assert_eq!(refused.status, 403, "no CSRF token, no answer");
+        let common = browser.post_raw("/password/strength", &[("csrf_token", &csrf), ("password", "password123")]).await;
+        let verdict: serde_json::Value = serde_json::from_str(&common.body).unwrap();
+        assert_eq!((verdict["score"].as_u64(), verdict["common"].as_bool()), (Some(0), Some(true)));
+        let long = "aZ9!".repeat(2_500);
+        let started = std::time::Instant::now();
+        let page = browser.post_raw("/password/strength", &[("csrf_token", &csrf), ("password", &long), ("email", &long), ("name", "\u{0}\u{202e}")]).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "bounded work");
+        let huge = "x".repeat(100_000);
+        let page = browser.post_raw("/password/strength", &[("csrf_token", &csrf), ("password", &huge)]).await;
+        assert_eq!(page.status, 413, "past the form limit");
+    }
+}
