@@ -40,6 +40,8 @@ struct AccountRow {
     /// A site admin or another organization's admin: no actions for this admin.
     protected: bool,
     two_factor: bool,
+    /// The name of the policy the account is under.
+    policy: String,
     last_active: String,
     products: String,
 }
@@ -63,24 +65,27 @@ struct ConsolePage {
 async fn page(state: &AppState, admin: &OrgAdmin, csrf: String) -> Result<ConsolePage, PageError> {
     let core = &state.core;
     let domains = core.orgs().list_domains(admin).await?;
-    let accounts = core
-        .orgs()
-        .managed_accounts(admin, 500)
-        .await?
-        .into_iter()
-        .map(|m| AccountRow {
+    let mut accounts = Vec::new();
+    for m in core.orgs().managed_accounts(admin, 500).await? {
+        let policy = if m.account.site_admin {
+            "Site default (site admin)".to_owned()
+        } else {
+            core.policies().for_account(&m.account).await?.name.clone()
+        };
+        accounts.push(AccountRow {
             email: m.account.email.to_string(),
             name: m.account.name.to_string(),
             status: m.account.status.as_str(),
             own: admin.actor() == Some(&m.account.id),
             protected: m.protected,
             two_factor: m.two_factor,
+            policy,
             last_active: m
                 .last_active_at
                 .map_or_else(|| "never".into(), |t| format_time(t.unix()).0),
             products: if m.products.is_empty() { "none".into() } else { m.products.join(", ") },
-        })
-        .collect();
+        });
+    }
     let requests = core
         .accounts()
         .org_closure_requests(admin)

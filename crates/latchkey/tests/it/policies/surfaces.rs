@@ -330,6 +330,13 @@ on_both_engines! {
         let stored = server.core.policies().show(latchkey_core::policies::PolicyEditor::Org(&admin), "default").await.unwrap();
         assert_eq!(stored.settings.password_min_length, 12);
 
+        // The console's account list says who is under which policy.
+        let created = server.core.policies().create(latchkey_core::policies::PolicyEditor::Org(&admin), "Contractors", latchkey_core::policies::PolicySettings::default()).await.unwrap();
+        server.core.policies().assign(&admin, &created.policy_id, &["gus@acme.example".to_owned()]).await.unwrap();
+        let console = boss.get(&format!("/admin/org/{org}")).await;
+        let gus_row = console.body.split("gus@acme.example").nth(1).unwrap().split("</tr>").next().unwrap();
+        assert!(gus_row.contains("<td>Contractors</td>"), "{gus_row}");
+
         // Someone who does not administer the organization gets "not found".
         let gus = server.browser();
         gus.log_in("gus@acme.example", crate::PASSWORD).await;
