@@ -143,3 +143,32 @@ test('under the same policy, a new member sets up a passkey as the required fact
     assert.equal(credentials.length, 1);
   });
 });
+
+test('a site admin edits the site default policy from the console', async () => {
+  const ROOT = 'root-policy@example.com';
+  await new Promise((resolve, reject) => {
+    const child = execFile(BIN, ['user', 'create', '--email', ROOT, '--name', 'Site Root', '--verified', '--site-admin', '--password-stdin'], (err) => (err ? reject(err) : resolve()));
+    child.stdin.end(`${PASSWORD}\n`);
+  });
+  await journey(browser, 'policies-site', async (page, shot) => {
+    await page.goto(`${LATCHKEY}/login`);
+    await page.getByLabel('Email').fill(ROOT);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(/\/account/);
+    await page.goto(`${LATCHKEY}/admin`);
+    await page.getByRole('link', { name: 'Policy', exact: true }).click();
+    await page.waitForURL(`${LATCHKEY}/admin/policy`);
+    await assertLabelled(page);
+    await shot('site-policy');
+    await page.getByLabel(/A sign-in lasts at most/).fill('720');
+    await page.getByLabel(/minutes unused/).fill('60');
+    await page.getByRole('button', { name: 'Preview change' }).click();
+    await page.locator('#preview').waitFor();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.waitForURL(/notice=saved/);
+    assert.equal(await page.getByLabel(/A sign-in lasts at most/).inputValue(), '720');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot('site-policy-saved-390px');
+  });
+});

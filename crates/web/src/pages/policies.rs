@@ -31,6 +31,8 @@ fn duration(minutes: u32) -> String {
 #[derive(Template)]
 #[template(path = "policies.html")]
 struct PoliciesPage {
+    /// The site console's navigation marks this section.
+    section: &'static str,
     csrf: String,
     /// "Site default policy" or the organization's name.
     heading: String,
@@ -189,6 +191,7 @@ async fn render_page(
         })
         .collect();
     let page = render(&PoliciesPage {
+        section: "policy",
         csrf,
         heading: scope.heading,
         base: scope.base,
