@@ -8,7 +8,7 @@ use crate::errors::Unexpected;
 use crate::flows::Accounts;
 use crate::guard::{HashFailure, Recheck};
 use crate::mail;
-use crate::policies::{NewPasswordError, PasswordRuleError};
+use crate::policies::PasswordRuleError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChangePasswordError {
@@ -25,15 +25,7 @@ pub enum ChangePasswordError {
     Unexpected(#[from] Unexpected),
 }
 
-impl From<NewPasswordError> for ChangePasswordError {
-    fn from(e: NewPasswordError) -> Self {
-        match e {
-            NewPasswordError::Rule(r) => Self::Rule(r),
-            NewPasswordError::Busy => Self::Busy,
-            NewPasswordError::Unexpected(u) => Self::Unexpected(u),
-        }
-    }
-}
+from_new_password_error!(ChangePasswordError);
 
 impl From<RepoError> for ChangePasswordError {
     fn from(e: RepoError) -> Self {

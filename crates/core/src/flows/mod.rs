@@ -2,6 +2,22 @@
 //! log in, reset a forgotten password, change settings. Each is a set of `Accounts` methods
 //! with its own error type; HTTP mapping happens in `latchkey-web` only.
 
+/// `From<NewPasswordError>` for a flow's error with `Rule`, `Busy` and `Unexpected` variants:
+/// every flow that sets a password reports the policy's refusal the same way.
+macro_rules! from_new_password_error {
+    ($error:ty) => {
+        impl From<$crate::policies::NewPasswordError> for $error {
+            fn from(e: $crate::policies::NewPasswordError) -> Self {
+                match e {
+                    $crate::policies::NewPasswordError::Rule(r) => Self::Rule(r),
+                    $crate::policies::NewPasswordError::Busy => Self::Busy,
+                    $crate::policies::NewPasswordError::Unexpected(u) => Self::Unexpected(u),
+                }
+            }
+        }
+    };
+}
+
 pub(crate) mod account_settings;
 mod admin_tokens;
 mod closure;

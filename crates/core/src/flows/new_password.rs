@@ -25,15 +25,7 @@ pub enum NewPasswordStepError {
     Unexpected(#[from] Unexpected),
 }
 
-impl From<NewPasswordError> for NewPasswordStepError {
-    fn from(e: NewPasswordError) -> Self {
-        match e {
-            NewPasswordError::Rule(r) => Self::Rule(r),
-            NewPasswordError::Busy => Self::Busy,
-            NewPasswordError::Unexpected(u) => Self::Unexpected(u),
-        }
-    }
-}
+from_new_password_error!(NewPasswordStepError);
 
 impl From<SecondFactorError> for NewPasswordStepError {
     fn from(e: SecondFactorError) -> Self {
@@ -104,9 +96,11 @@ impl Accounts {
     pub async fn pending_password_rules(
         &self,
         token: &str,
-    ) -> Result<Option<crate::policies::PolicySettings>, RepoError> {
-        let Ok((_, account)) = self.second_factor.pending_account(token).await else {
-            return Ok(None);
+    ) -> Result<Option<crate::policies::PolicySettings>, Unexpected> {
+        let account = match self.second_factor.pending_account(token).await {
+            Ok((_, account)) => account,
+            Err(SecondFactorError::Unexpected(u)) => return Err(u),
+            Err(_) => return Ok(None),
         };
         Ok(Some(self.policies.for_account(&account).await?.settings))
     }

@@ -40,15 +40,7 @@ pub enum CompleteResetError {
     Unexpected(#[from] Unexpected),
 }
 
-impl From<crate::policies::NewPasswordError> for CompleteResetError {
-    fn from(e: crate::policies::NewPasswordError) -> Self {
-        match e {
-            crate::policies::NewPasswordError::Rule(r) => Self::Rule(r),
-            crate::policies::NewPasswordError::Busy => Self::Busy,
-            crate::policies::NewPasswordError::Unexpected(u) => Self::Unexpected(u),
-        }
-    }
-}
+from_new_password_error!(CompleteResetError);
 
 impl From<RepoError> for CompleteResetError {
     fn from(e: RepoError) -> Self {

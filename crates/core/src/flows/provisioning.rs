@@ -32,15 +32,7 @@ pub enum CreateAccountError {
     Unexpected(#[from] Unexpected),
 }
 
-impl From<crate::policies::NewPasswordError> for CreateAccountError {
-    fn from(e: crate::policies::NewPasswordError) -> Self {
-        match e {
-            crate::policies::NewPasswordError::Rule(r) => Self::Rule(r),
-            crate::policies::NewPasswordError::Busy => Self::Busy,
-            crate::policies::NewPasswordError::Unexpected(u) => Self::Unexpected(u),
-        }
-    }
-}
+from_new_password_error!(CreateAccountError);
 
 impl From<HashFailure> for CreateAccountError {
     fn from(e: HashFailure) -> Self {

@@ -32,15 +32,7 @@ pub enum SignUpError {
     Unexpected(#[from] Unexpected),
 }
 
-impl From<crate::policies::NewPasswordError> for SignUpError {
-    fn from(e: crate::policies::NewPasswordError) -> Self {
-        match e {
-            crate::policies::NewPasswordError::Rule(r) => Self::Rule(r),
-            crate::policies::NewPasswordError::Busy => Self::Busy,
-            crate::policies::NewPasswordError::Unexpected(u) => Self::Unexpected(u),
-        }
-    }
-}
+from_new_password_error!(SignUpError);
 
 impl From<HashFailure> for SignUpError {
     fn from(e: HashFailure) -> Self {

@@ -81,10 +81,7 @@ impl Snapshot {
 
     fn org_default(&self, org: &str) -> Arc<Policy> {
         self.org_defaults.get(org).cloned().unwrap_or_else(|| {
-            let mut builtin =
-                Policy::builtin(PolicyScope::Org(org.to_owned()), self.site.created_at);
-            builtin.created_at = self.site.created_at;
-            Arc::new(builtin)
+            Arc::new(Policy::builtin(PolicyScope::Org(org.to_owned()), self.site.created_at))
         })
     }
 
@@ -160,7 +157,6 @@ impl Policies {
         audit: Audit,
         kernel: Kernel,
     ) -> Self {
-        passwords::warm_up();
         let cache = Arc::new(Cache { snapshot: RwLock::new(None), checked_at: AtomicI64::new(0) });
         Self { repo, accounts, hasher, audit, kernel, cache }
     }
@@ -227,11 +223,6 @@ impl Policies {
     /// The site default (site admins and unmanaged accounts).
     pub async fn site_default(&self) -> Result<Arc<Policy>, RepoError> {
         Ok(self.snapshot().await?.site.clone())
-    }
-
-    /// The organization managing an address, from the cached verified domains.
-    pub async fn managing_org_id(&self, email: &Email) -> Result<Option<String>, RepoError> {
-        Ok(self.snapshot().await?.managing_org(email).map(ToOwned::to_owned))
     }
 
     /// Checks a new password for an account (or, with `account` unset, for a new one with

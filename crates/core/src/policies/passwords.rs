@@ -33,7 +33,7 @@ pub enum PasswordRuleError {
     Reused,
 }
 
-/// Loads the common list now (it is otherwise loaded on first use).
+/// Loads the common list now (it is otherwise loaded on first use): `serve` calls it at start.
 pub fn warm_up() {
     LazyLock::force(&COMMON);
 }

@@ -15,46 +15,10 @@ use crate::guard::RetryAfter;
 use crate::policies::{AuthMethod, TwoStep};
 use crate::return_to::ReturnTo;
 use crate::second_factor::SecondFactor;
-use crate::second_factor::ports::{PendingLogin, PendingStepFlag, PendingSteps};
+use crate::second_factor::ports::{PendingLogin, PendingStep, PendingSteps};
 use crate::secret::{OpaqueToken, TokenHash};
 use crate::sessions::ClientInfo;
 use crate::sessions::LoginSuccess;
-
-/// The steps of a pending login, in the order they are taken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PendingStep {
-    /// A code or a key for the second factor the account has.
-    SecondFactor,
-    /// The policy says the password has run out.
-    NewPassword,
-    /// The policy requires two-step verification and the account has none.
-    Enrolment,
-}
-
-impl PendingStep {
-    /// Which flag of the stored pending login the step clears.
-    pub(crate) fn column(self) -> PendingStepFlag {
-        match self {
-            Self::SecondFactor => PendingStepFlag::SecondFactor,
-            Self::NewPassword => PendingStepFlag::NewPassword,
-            Self::Enrolment => PendingStepFlag::Enrolment,
-        }
-    }
-}
-
-impl PendingSteps {
-    pub fn next(self) -> Option<PendingStep> {
-        if self.second_factor {
-            Some(PendingStep::SecondFactor)
-        } else if self.new_password {
-            Some(PendingStep::NewPassword)
-        } else if self.enrolment {
-            Some(PendingStep::Enrolment)
-        } else {
-            None
-        }
-    }
-}
 
 /// Where a sign-in stands after its first factor.
 #[derive(Debug)]
@@ -228,7 +192,7 @@ impl SecondFactor {
         step: PendingStep,
     ) -> Result<bool, RepoError> {
         let Some(token) = OpaqueToken::parse(token) else { return Ok(false) };
-        self.repo.claim_pending_step(&token.hash(), step.column(), self.kernel.now()).await
+        self.repo.claim_pending_step(&token.hash(), step, self.kernel.now()).await
     }
 
     /// A step is done: on to the next one, or — when none is left — the pending login is used

@@ -16,7 +16,8 @@ mod login_step;
 mod required;
 mod webauthn;
 
-pub use login_step::{BeginSignIn, PendingStep, SignInStep};
+pub use login_step::{BeginSignIn, SignInStep};
+pub use ports::PendingStep;
 pub use webauthn::{Ceremony, KeySummary};
 
 use std::sync::Arc;

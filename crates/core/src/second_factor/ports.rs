@@ -39,17 +39,29 @@ pub struct PendingSteps {
     pub enrolment: bool,
 }
 
-/// One step flag of a stored pending login.
+/// The steps of a pending login, in the order they are taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PendingStepFlag {
+pub enum PendingStep {
+    /// A code or a key for the second factor the account has.
     SecondFactor,
+    /// The policy says the password has run out.
     NewPassword,
+    /// The policy requires two-step verification and the account has none.
     Enrolment,
 }
 
 impl PendingSteps {
-    pub fn any(self) -> bool {
-        self.second_factor || self.new_password || self.enrolment
+    /// The first step still due.
+    pub fn next(self) -> Option<PendingStep> {
+        if self.second_factor {
+            Some(PendingStep::SecondFactor)
+        } else if self.new_password {
+            Some(PendingStep::NewPassword)
+        } else if self.enrolment {
+            Some(PendingStep::Enrolment)
+        } else {
+            None
+        }
     }
 }
 
@@ -108,7 +120,7 @@ pub trait SecondFactorRepo: Send + Sync {
     async fn claim_pending_step(
         &self,
         hash: &TokenHash,
-        step: PendingStepFlag,
+        step: PendingStep,
         now: Timestamp,
     ) -> RepoResult<bool>;
     /// Saves the steps and methods of a live pending login; false when it is gone.

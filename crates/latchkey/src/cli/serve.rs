@@ -23,6 +23,9 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
         None => config.outbox_dir().display().to_string(),
     };
     let app = App::build(config).await.map_err(|e| Failure::Refused(e.to_string()))?;
+    // The common-password list loads on first use; a server loads it now, so the first
+    // sign-up does not wait for it (CLI commands never pay for it unless they set a password).
+    latchkey_core::policies::passwords::warm_up();
     let addr = app.local_addr().map_err(|e| Failure::Refused(e.to_string()))?;
     tracing::info!(%addr, %public_url, mail = %mail_target, "Latchkey is listening");
     eprintln!(

@@ -6,7 +6,7 @@ use latchkey_core::accounts::AccountId;
 use latchkey_core::clock::Timestamp;
 use latchkey_core::policies::AuthMethod;
 use latchkey_core::ports::{
-    PendingLogin, PendingStepFlag, PendingSteps, RepoResult, SecondFactorRepo, TotpRecord,
+    PendingLogin, PendingStep, PendingSteps, RepoResult, SecondFactorRepo, TotpRecord,
     WebauthnChallenge, WebauthnCredential,
 };
 use latchkey_core::secret::TokenHash;
@@ -179,19 +179,19 @@ impl SecondFactorRepo for SqlStore {
     async fn claim_pending_step(
         &self,
         hash: &TokenHash,
-        step: PendingStepFlag,
+        step: PendingStep,
         now: Timestamp,
     ) -> RepoResult<bool> {
         let sql = match step {
-            PendingStepFlag::SecondFactor => {
+            PendingStep::SecondFactor => {
                 "UPDATE pending_logins SET second_factor_due = 0 WHERE token_hash = $1 \
                  AND second_factor_due = 1 AND used_at IS NULL AND expires_at > $2"
             }
-            PendingStepFlag::NewPassword => {
+            PendingStep::NewPassword => {
                 "UPDATE pending_logins SET new_password_due = 0 WHERE token_hash = $1 \
                  AND new_password_due = 1 AND used_at IS NULL AND expires_at > $2"
             }
-            PendingStepFlag::Enrolment => {
+            PendingStep::Enrolment => {
                 "UPDATE pending_logins SET enrolment_due = 0 WHERE token_hash = $1 \
                  AND enrolment_due = 1 AND used_at IS NULL AND expires_at > $2"
             }

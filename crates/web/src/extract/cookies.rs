@@ -65,6 +65,11 @@ pub fn pending_cookie(names: CookieNames, value: String) -> Cookie<'static> {
         .build()
 }
 
+/// The pending login's token from its cookie (empty when there is none).
+pub fn pending_token(names: CookieNames, jar: &axum_extra::extract::CookieJar) -> String {
+    jar.get(names.pending).map(|c| c.value().to_owned()).unwrap_or_default()
+}
+
 pub fn pending_cookie_removal(names: CookieNames) -> Cookie<'static> {
     Cookie::build((names.pending, ""))
         .path("/")

@@ -9,7 +9,8 @@ mod session;
 pub use client::Client;
 pub use console::{ConsoleAdmin, OrgConsole};
 pub use cookies::{
-    CookieNames, pending_cookie, pending_cookie_removal, session_cookie, session_cookie_removal,
+    CookieNames, pending_cookie, pending_cookie_removal, pending_token, session_cookie,
+    session_cookie_removal,
 };
 pub use csrf::{CsrfForm, CsrfToken, csrf_cookie, csrf_rejection_response};
 pub use session::{MaybeSignedIn, SignedIn};

@@ -83,6 +83,36 @@ fn describe_scope(scope: &str) -> Option<&'static str> {
     }
 }
 
+/// To the login page, and back to this same request after it (without our marker from an
+/// earlier loop; with the new one when a fresh sign-in was asked for). `reauth` shows the form
+/// even to someone signed in.
+fn to_login(
+    raw: &str,
+    reauth_marker: Option<String>,
+    reauth: bool,
+    notice: Option<&str>,
+    login_hint: Option<String>,
+) -> Response {
+    let mut back: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes())
+        .filter(|(k, _)| k != AUTH_AFTER)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if let Some(marker) = reauth_marker {
+        back.push((AUTH_AFTER.into(), marker));
+    }
+    let mut login = vec![("next".to_owned(), format!("/oauth/authorize?{}", encode(&back)))];
+    if reauth {
+        login.push(("reauth".into(), "1".into()));
+    }
+    if let Some(notice) = notice {
+        login.push(("notice".into(), notice.into()));
+    }
+    if let Some(hint) = login_hint {
+        login.push(("login_hint".into(), hint));
+    }
+    Redirect::to(&format!("/login?{}", encode(&login))).into_response()
+}
+
 async fn authorize(
     state: AppState,
     MaybeSignedIn(signed_in): MaybeSignedIn,
@@ -120,40 +150,11 @@ async fn authorize(
             ),
         ),
         AuthorizeOutcome::SignInAgain { login_hint } => {
-            let back: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes())
-                .filter(|(k, _)| k != AUTH_AFTER)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            let next = format!("/oauth/authorize?{}", encode(&back));
-            let mut login = vec![
-                ("next".to_owned(), next),
-                ("reauth".to_owned(), "1".to_owned()),
-                ("notice".to_owned(), "policy".to_owned()),
-            ];
-            if let Some(hint) = login_hint {
-                login.push(("login_hint".into(), hint));
-            }
-            Redirect::to(&format!("/login?{}", encode(&login))).into_response()
+            to_login(&raw, None, true, Some("policy"), login_hint)
         }
         AuthorizeOutcome::Login { reauth_marker, login_hint } => {
-            // Back to this same request after login, without our marker from an earlier loop.
-            let mut back: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes())
-                .filter(|(k, _)| k != AUTH_AFTER)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
             let reauth = reauth_marker.is_some();
-            if let Some(marker) = reauth_marker {
-                back.push((AUTH_AFTER.into(), marker));
-            }
-            let next = format!("/oauth/authorize?{}", encode(&back));
-            let mut login = vec![("next".to_owned(), next)];
-            if reauth {
-                login.push(("reauth".into(), "1".into()));
-            }
-            if let Some(hint) = login_hint {
-                login.push(("login_hint".into(), hint));
-            }
-            Redirect::to(&format!("/login?{}", encode(&login))).into_response()
+            to_login(&raw, reauth_marker, reauth, None, login_hint)
         }
         AuthorizeOutcome::Respond { redirect_uri, response_mode, params } => match response_mode {
             ResponseMode::Query => match url::Url::parse(&redirect_uri) {

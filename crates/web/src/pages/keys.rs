@@ -122,8 +122,7 @@ pub async fn remove(
 }
 
 fn pending_token(state: &AppState, jar: &CookieJar) -> String {
-    let names = CookieNames::new(state.settings.secure_cookies());
-    jar.get(names.pending).map(|c| c.value().to_owned()).unwrap_or_default()
+    crate::extract::pending_token(CookieNames::new(state.settings.secure_cookies()), jar)
 }
 
 pub async fn second_factor_begin(

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::error::{Failure, PageError, leads_to_products, render};
 use crate::extract::{
     Client, CookieNames, CsrfForm, CsrfToken, MaybeSignedIn, pending_cookie,
-    pending_cookie_removal, session_cookie, session_cookie_removal,
+    pending_cookie_removal, pending_token, session_cookie, session_cookie_removal,
 };
 use crate::pages::notice_text;
 use crate::state::AppState;
@@ -206,7 +206,7 @@ pub async fn second_factor_show(
     csrf: CsrfToken,
 ) -> Result<Response, PageError> {
     let names = CookieNames::new(state.settings.secure_cookies());
-    let token = jar.get(names.pending).map(|c| c.value().to_owned()).unwrap_or_default();
+    let token = pending_token(names, &jar);
     let Some(pending) = state.core.second_factor().pending_login(&token).await? else {
         return Ok(Redirect::to("/login?notice=second_factor_expired").into_response());
     };
@@ -234,7 +234,7 @@ pub async fn second_factor_submit(
     CsrfForm(form): CsrfForm<SecondFactorForm>,
 ) -> Response {
     let names = CookieNames::new(state.settings.secure_cookies());
-    let token = jar.get(names.pending).map(|c| c.value().to_owned()).unwrap_or_default();
+    let token = pending_token(names, &jar);
     let code: String = form.code.chars().take(64).collect();
     match state
         .core

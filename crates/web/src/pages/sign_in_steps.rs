@@ -21,8 +21,7 @@ use crate::state::AppState;
 const EXPIRED: &str = "/login?notice=second_factor_expired";
 
 fn pending_token(state: &AppState, jar: &CookieJar) -> String {
-    let names = CookieNames::new(state.settings.secure_cookies());
-    jar.get(names.pending).map(|c| c.value().to_owned()).unwrap_or_default()
+    crate::extract::pending_token(CookieNames::new(state.settings.secure_cookies()), jar)
 }
 
 /// The pending login is at `step`; otherwise where the browser should go instead.
