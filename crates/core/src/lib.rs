@@ -5,6 +5,7 @@
 //! only the ports and services it uses; [`Core`] composes them.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod audit;
 pub mod authority;
 pub mod clock;

@@ -4,6 +4,7 @@
 //! there; nothing in core imports this module.
 
 pub use crate::accounts::ports::*;
+pub use crate::api_tokens::ports::*;
 pub use crate::audit::ports::*;
 pub use crate::clock::Clock;
 pub use crate::errors::{RepoError, RepoResult};

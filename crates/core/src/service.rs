@@ -5,6 +5,8 @@
 use std::sync::Arc;
 
 use crate::accounts::ports::AccountRepo;
+use crate::api_tokens::ports::ApiTokenRepo;
+use crate::api_tokens::{ApiTokenPorts, ApiTokens};
 use crate::audit::Audit;
 use crate::audit::ports::AuditRepo;
 use crate::authority::Operator;
@@ -49,6 +51,7 @@ pub struct Ports {
     pub oidc: Arc<dyn OidcRepo>,
     pub fetcher: Arc<dyn KeyFetcher>,
     pub policies: Arc<dyn PolicyRepo>,
+    pub api_tokens: Arc<dyn ApiTokenRepo>,
     pub clock: Arc<dyn Clock>,
     pub rng: Arc<dyn Rng>,
 }
@@ -62,6 +65,7 @@ struct Services {
     audit: Audit,
     guard: Guard,
     policies: Policies,
+    api_tokens: ApiTokens,
     sessions: Sessions,
     oidc: OidcProvider,
     second_factor: SecondFactor,
@@ -117,6 +121,20 @@ impl Core {
         second_factor: SecondFactorState,
     ) -> (Self, Operator) {
         let (kernel, audit, guard, policies) = foundation(ports, &settings, &hasher);
+        let api_tokens = ApiTokens::new(
+            ApiTokenPorts {
+                tokens: ports.api_tokens.clone(),
+                accounts: ports.accounts.clone(),
+                clients: ports.clients.clone(),
+                orgs: ports.orgs.clone(),
+                second_factor: ports.second_factor.clone(),
+            },
+            guard.clone(),
+            policies.clone(),
+            hasher.clone(),
+            audit.clone(),
+            kernel.clone(),
+        );
         let oidc = OidcProvider::new(
             OidcPorts {
                 clients: ports.clients.clone(),
@@ -127,6 +145,7 @@ impl Core {
                 accounts: ports.accounts.clone(),
             },
             policies.clone(),
+            api_tokens.clone(),
             audit.clone(),
             kernel.clone(),
             oidc,
@@ -170,6 +189,7 @@ impl Core {
                 sessions: sessions.clone(),
                 oidc: oidc.clone(),
                 second_factor: second_factor.clone(),
+                api_tokens: api_tokens.clone(),
                 audit: audit.clone(),
                 kernel: kernel.clone(),
             },
@@ -185,6 +205,7 @@ impl Core {
             accounts.clone(),
             second_factor.clone(),
             policies.clone(),
+            api_tokens.clone(),
             audit.clone(),
             kernel.clone(),
         );
@@ -193,6 +214,7 @@ impl Core {
             audit,
             guard,
             policies,
+            api_tokens,
             sessions,
             oidc,
             second_factor,
@@ -220,6 +242,11 @@ impl Core {
     /// Authentication policies: who is under which, password rules, admin actions.
     pub fn policies(&self) -> &Policies {
         &self.0.policies
+    }
+
+    /// API tokens, bots and products' basic-auth verification.
+    pub fn api_tokens(&self) -> &ApiTokens {
+        &self.0.api_tokens
     }
 
     pub fn sessions(&self) -> &Sessions {

@@ -123,6 +123,7 @@ impl Backend {
             clients: shared.clone(),
             signing_keys: shared.clone(),
             policies: shared.clone(),
+            api_tokens: shared.clone(),
             oidc: shared,
             fetcher: Arc::new(HttpKeyFetcher::new().map_err(StartError::Http)?),
             clock,
@@ -318,6 +319,9 @@ async fn housekeeping(core: Core) {
         }
         if let Err(e) = core.oidc().purge_expired().await {
             tracing::warn!(error = %e, "expired code and assertion cleanup failed");
+        }
+        if let Err(e) = core.api_tokens().summarize_use().await {
+            tracing::warn!(error = %e, "API token use summary failed");
         }
     }
 }

@@ -21,7 +21,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::not_found;
 use crate::extract::csrf_cookie;
-use crate::oidc::{authorize, discovery, end_session, token, userinfo};
+use crate::oidc::{authorize, basic_auth, discovery, end_session, token, userinfo};
 use crate::pages::{
     account, admin, email_change, home, keys, login, org, password_reset, policies, security,
     sign_in_steps, signup, verify_email,
@@ -164,6 +164,7 @@ pub fn router(state: AppState) -> Router {
         .route("/oauth/jwks", get(discovery::jwks))
         .route("/oauth/token", post(token::token))
         .route("/oauth/introspect", post(token::introspect))
+        .route("/oauth/basic-auth/verify", post(basic_auth::verify))
         .route("/oauth/revoke", post(token::revoke))
         .route("/oauth/userinfo", get(userinfo::userinfo).post(userinfo::userinfo))
         .layer(cors);

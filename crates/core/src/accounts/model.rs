@@ -53,6 +53,10 @@ pub struct Account {
     pub password_changed_at: Option<Timestamp>,
     /// The organization policy assigned to the account, when not its organization's default.
     pub policy_id: Option<String>,
+    /// A bot: no mailbox, no web sign-in, API tokens only.
+    pub bot: bool,
+    /// The organization that owns (and manages) a bot.
+    pub bot_org_id: Option<String>,
 }
 
 /// What operators see of an account (CLI `--json`, admin API): never its password hash.
@@ -66,6 +70,7 @@ pub struct AccountSummary {
     /// The organization that manages the account (organizations arrive later).
     pub managed_by: Option<String>,
     pub site_admin: bool,
+    pub bot: bool,
     pub has_password: bool,
     pub created_at: String,
     pub updated_at: String,
@@ -81,6 +86,7 @@ impl Account {
             status: self.status.as_str(),
             managed_by: None,
             site_admin: self.site_admin,
+            bot: self.bot,
             has_password: self.password_hash.is_some(),
             created_at: self.created_at.rfc3339(),
             updated_at: self.updated_at.rfc3339(),
@@ -128,6 +134,8 @@ mod tests {
             updated_at: Timestamp::from_unix(0),
             password_changed_at: None,
             policy_id: None,
+            bot: false,
+            bot_org_id: None,
         };
         let printed = format!("{account:?}");
         assert!(!printed.contains("argon2id") && printed.contains("[redacted]"), "{printed}");

@@ -80,6 +80,7 @@ pub struct Accounts {
     sessions: Sessions,
     oidc: OidcProvider,
     second_factor: SecondFactor,
+    api_tokens: crate::api_tokens::ApiTokens,
     audit: Audit,
     kernel: Kernel,
     settings: CoreSettings,
@@ -102,6 +103,7 @@ pub struct AccountDeps {
     pub sessions: Sessions,
     pub oidc: OidcProvider,
     pub second_factor: SecondFactor,
+    pub api_tokens: crate::api_tokens::ApiTokens,
     pub audit: Audit,
     pub kernel: Kernel,
 }
@@ -120,6 +122,7 @@ impl Accounts {
             sessions: deps.sessions,
             oidc: deps.oidc,
             second_factor: deps.second_factor,
+            api_tokens: deps.api_tokens,
             audit: deps.audit,
             kernel: deps.kernel,
             settings,

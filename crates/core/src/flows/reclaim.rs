@@ -16,6 +16,7 @@ pub(crate) struct Reclaimed {
     pub security_keys: usize,
     pub products: usize,
     pub sessions: u64,
+    pub api_tokens: u64,
 }
 
 impl Reclaimed {
@@ -31,6 +32,9 @@ impl Reclaimed {
         if self.products > 0 {
             gone.push(format!("the sign-ins of {} product(s)", self.products));
         }
+        if self.api_tokens > 0 {
+            gone.push(format!("{} API token(s)", self.api_tokens));
+        }
         gone.push("every signed-in session and any pending email change".to_owned());
         format!(
             "To make sure nobody else keeps a way in, we removed {}. Set up two-step verification again from your account's security page.",
@@ -44,23 +48,26 @@ impl Reclaimed {
             "security_keys": self.security_keys,
             "products": self.products,
             "sessions": self.sessions,
+            "api_tokens": self.api_tokens,
         })
     }
 }
 
 impl Accounts {
-    /// Removes every factor, consent, grant, pending email change and session of the account.
+    /// Removes every factor, consent, grant, API token, pending email change and session of
+    /// the account.
     pub(crate) async fn reclaim(&self, account: &AccountId) -> Result<Reclaimed, RepoError> {
         let now = self.kernel.now();
         let (authenticator_app, security_keys) =
             self.second_factor.remove_all_factors(account).await?;
         let products = self.oidc.forget_products(account).await?;
+        let api_tokens = self.api_tokens.revoke_all(account).await?;
         self.email_changes.cancel_email_changes(account, EmailChangeKind::Confirm, now).await?;
         let (sessions, _) = self
             .sessions
             .end_sessions_except(account, None)
             .await
             .map_err(|e| RepoError(Box::new(e)))?;
-        Ok(Reclaimed { authenticator_app, security_keys, products, sessions })
+        Ok(Reclaimed { authenticator_app, security_keys, products, sessions, api_tokens })
     }
 }

@@ -51,6 +51,14 @@ pub(crate) enum MailGate {
     Throttled(i64),
 }
 
+/// What counting an event found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Counted {
+    pub retry_after: Option<RetryAfter>,
+    /// The first event of a window on some counter, or the one that crossed its limit.
+    pub notable: bool,
+}
+
 /// A throttle verdict: how long until the caller may try again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryAfter(pub i64);
@@ -58,6 +66,18 @@ pub struct RetryAfter(pub i64);
 pub(crate) fn account_key(prefix: &str, email: &Email) -> String {
     // Hashed so the counter table holds no addresses.
     let digest = Sha256::digest(email.normalized().as_bytes());
+    let mut key = String::with_capacity(prefix.len() + 33);
+    key.push_str(prefix);
+    for b in &digest[..16] {
+        use std::fmt::Write as _;
+        let _ = write!(key, "{b:02x}");
+    }
+    key
+}
+
+/// A counter for a name that is not a valid address (garbage usernames), hashed likewise.
+pub(crate) fn name_key(prefix: &str, name: &str) -> String {
+    let digest = Sha256::digest(name.trim().to_lowercase().as_bytes());
     let mut key = String::with_capacity(prefix.len() + 33);
     key.push_str(prefix);
     for b in &digest[..16] {
@@ -77,8 +97,8 @@ fn code_key(account: &crate::accounts::AccountId) -> String {
 
 /// The counters one password check is counted against: the account's and the client IP's.
 pub(crate) struct PasswordAttempt {
-    account_key: String,
-    ip_key: String,
+    pub(crate) account_key: String,
+    pub(crate) ip_key: String,
 }
 
 impl PasswordAttempt {
@@ -153,18 +173,38 @@ impl Guard {
         window_secs: i64,
         now: Timestamp,
     ) -> Result<Option<RetryAfter>, RepoError> {
+        Ok(self.count_reporting(keys, window_secs, now).await?.retry_after)
+    }
+
+    /// [`count_against`](Self::count_against), also saying whether this event is worth an
+    /// audit record: the first of a window on some counter, or the one that crossed a limit.
+    /// A flood of failures thus leaves at most two records per counter and window.
+    pub(crate) async fn count_reporting(
+        &self,
+        keys: &[(&str, u32)],
+        window_secs: i64,
+        now: Timestamp,
+    ) -> Result<Counted, RepoError> {
         let names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
         let counts = match names.as_slice() {
             [one] => vec![self.counters.hit(one, window_secs, now).await?],
             many => self.counters.hit_all(many, window_secs, now).await?,
         };
         let mut wait = 0;
+        let mut notable = false;
         for (c, (_, limit)) in counts.iter().zip(keys) {
+            notable |= c.count == 1 || c.count == limit.saturating_add(1);
             if c.count > *limit {
                 wait = wait.max(now.secs_until(c.window_start.plus_secs(window_secs)).max(1));
             }
         }
-        Ok((wait > 0).then_some(RetryAfter(wait)))
+        Ok(Counted { retry_after: (wait > 0).then_some(RetryAfter(wait)), notable })
+    }
+
+    /// The limits and window for failed basic-auth verifications: an account's (or a token
+    /// prefix's) and an address's, as for logins.
+    pub(crate) fn login_limits(&self) -> ThrottlePolicy {
+        self.policy
     }
 
     /// The gate in front of every form that emails an address (verification resends, reset

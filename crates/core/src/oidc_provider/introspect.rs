@@ -140,8 +140,12 @@ impl OidcProvider {
         &self,
         client: &Client,
         token: &str,
+        ip: &str,
     ) -> Result<Introspection, RepoError> {
         let caller = client.id.as_str();
+        if token.starts_with(crate::api_tokens::API_TOKEN_PREFIX) {
+            return self.introspect_api_token(caller, token, ip).await;
+        }
         if let Some((claims, account)) = self.live_access_token(token).await?
             && (claims.client_id == caller || claims.aud == caller)
         {
@@ -194,6 +198,30 @@ impl OidcProvider {
             sub: Some(account.id.as_str().to_owned()),
             iss: Some(self.kernel.public_url().to_owned()),
             sid: Some(grant.session.as_str().to_owned()),
+            ..Introspection::default()
+        })
+    }
+
+    /// An API token (`token_type_hint=api_token` is optional: the prefix tells): active when
+    /// it is live and usable by the calling product.
+    async fn introspect_api_token(
+        &self,
+        caller: &str,
+        token: &str,
+        ip: &str,
+    ) -> Result<Introspection, RepoError> {
+        let Some(found) = self.api_tokens.introspect(caller, token, ip).await? else {
+            return Ok(Introspection::default());
+        };
+        Ok(Introspection {
+            active: true,
+            username: Some(found.username),
+            token_type: Some("api_token"),
+            exp: Some(found.expires_at.unix()),
+            iat: Some(found.created_at.unix()),
+            sub: Some(found.sub),
+            iss: Some(self.kernel.public_url().to_owned()),
+            jti: Some(found.token_id),
             ..Introspection::default()
         })
     }

@@ -29,6 +29,7 @@ pub use introspect::{Introspection, UserInfoError};
 pub use keys::{KeyError, KeyRing, PUBLISH_AHEAD_SECS};
 pub use logout::{BACKCHANNEL_KIND, EndSessionPlan};
 
+use crate::api_tokens::ApiTokens;
 use crate::policies::Policies;
 use std::sync::Arc;
 
@@ -111,6 +112,7 @@ pub struct OidcProvider {
     sessions: Arc<dyn SessionRepo>,
     accounts: Arc<dyn AccountRepo>,
     policies: Policies,
+    api_tokens: ApiTokens,
     audit: Audit,
     kernel: Kernel,
     state: Arc<OidcState>,
@@ -130,6 +132,7 @@ impl OidcProvider {
     pub fn new(
         ports: OidcPorts,
         policies: Policies,
+        api_tokens: ApiTokens,
         audit: Audit,
         kernel: Kernel,
         state: OidcState,
@@ -142,6 +145,7 @@ impl OidcProvider {
             sessions: ports.sessions,
             accounts: ports.accounts,
             policies,
+            api_tokens,
             audit,
             kernel,
             state: Arc::new(state),

@@ -6,6 +6,7 @@
 //! Control is proven by a DNS TXT record or an HTTPS file (see [`proof`]); a verified domain
 //! makes every account on it managed by the organization.
 
+mod api_tokens;
 mod managed;
 pub mod model;
 mod proof;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 
 use crate::accounts::ports::AccountRepo;
 use crate::accounts::{Account, AccountSummary, Email};
+use crate::api_tokens::ApiTokens;
 use crate::audit::{Actor, Audit, Outcome, Record};
 use crate::authority::SignedIn;
 use crate::authority::SiteAdmin;
@@ -50,6 +52,7 @@ pub struct Organizations {
     accounts: Accounts,
     second_factor: SecondFactor,
     policies: Policies,
+    api_tokens: ApiTokens,
     audit: Audit,
     kernel: Kernel,
 }
@@ -68,6 +71,7 @@ impl Organizations {
         accounts: Accounts,
         second_factor: SecondFactor,
         policies: Policies,
+        api_tokens: ApiTokens,
         audit: Audit,
         kernel: Kernel,
     ) -> Self {
@@ -79,6 +83,7 @@ impl Organizations {
             accounts,
             second_factor,
             policies,
+            api_tokens,
             audit,
             kernel,
         }

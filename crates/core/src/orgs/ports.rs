@@ -79,11 +79,18 @@ pub trait WebProofFetcher: Send + Sync {
     ) -> Result<String, String>;
 }
 
-/// The organization that manages an account: the one that verified its email's domain.
+/// The organization that manages an account: a bot's owner, otherwise the one that verified
+/// its email's domain.
 pub async fn managing_org(
     orgs: &dyn OrgRepo,
     account: &Account,
 ) -> RepoResult<Option<Organization>> {
+    if account.bot {
+        return match &account.bot_org_id {
+            Some(id) => orgs.find_org(id).await,
+            None => Ok(None),
+        };
+    }
     let domain = account.email.normalized().rsplit('@').next().unwrap_or_default();
     orgs.verified_owner(domain).await
 }

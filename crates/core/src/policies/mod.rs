@@ -92,7 +92,12 @@ impl Snapshot {
         if account.site_admin {
             return self.site.clone();
         }
-        let Some(org) = self.managing_org(&account.email) else {
+        let managing = if account.bot {
+            account.bot_org_id.as_deref()
+        } else {
+            self.managing_org(&account.email)
+        };
+        let Some(org) = managing else {
             return self.site.clone();
         };
         account

@@ -37,6 +37,14 @@ pub struct PolicySettings {
     pub session_max_minutes: u32,
     /// A session unused this long ends; a refresh token unused this long is refused.
     pub session_idle_minutes: u32,
+    /// People and bots under the policy may create and use API tokens.
+    pub api_tokens: bool,
+    /// An API token lives at most this many days (1–3650); a lower value shortens tokens
+    /// already made.
+    pub api_token_max_days: u32,
+    /// Products may verify the account's password over basic auth (one product only). The
+    /// site default's `false` turns it off everywhere, whatever an organization's policy says.
+    pub password_basic_auth: bool,
 }
 
 impl Default for PolicySettings {
@@ -50,6 +58,9 @@ impl Default for PolicySettings {
             two_step_grace_days: 0,
             session_max_minutes: 30 * 24 * 60,
             session_idle_minutes: 7 * 24 * 60,
+            api_tokens: true,
+            api_token_max_days: 365,
+            password_basic_auth: true,
         }
     }
 }
@@ -89,6 +100,9 @@ impl PolicySettings {
         }
         if !(5..=self.session_max_minutes).contains(&self.session_idle_minutes) {
             return bad("session_idle_minutes", "must be between 5 and the maximum session length");
+        }
+        if !(1..=3650).contains(&self.api_token_max_days) {
+            return bad("api_token_max_days", "must be between 1 and 3650");
         }
         Ok(())
     }

@@ -3,6 +3,7 @@
 //! anywhere on the line, a command prints exactly one JSON document on stdout.
 
 mod admin_token;
+mod api_token;
 mod audit;
 mod client;
 mod demo;
@@ -55,6 +56,12 @@ enum Command {
     /// Manage bearer tokens for the admin API.
     #[command(subcommand)]
     AdminToken(admin_token::AdminTokenCommand),
+    /// Manage API tokens (app passwords) of any account.
+    #[command(subcommand)]
+    ApiToken(api_token::ApiTokenCommand),
+    /// Manage bot accounts (API tokens only, no web sign-in).
+    #[command(subcommand)]
+    Bot(api_token::BotCommand),
     /// The site's default authentication policy (accounts no organization manages).
     #[command(subcommand)]
     Policy(policy::SitePolicyCommand),
@@ -111,6 +118,8 @@ pub fn main() -> ExitCode {
             Command::Org(cmd) => org::run(cmd, config, cli.json).await,
             Command::Audit(cmd) => audit::run(cmd, config, cli.json).await,
             Command::Policy(cmd) => policy::run(cmd, config, cli.json).await,
+            Command::ApiToken(cmd) => api_token::run(cmd, config, cli.json).await,
+            Command::Bot(cmd) => api_token::run_bot(cmd, config, cli.json).await,
         }
     });
     match outcome {

@@ -39,6 +39,25 @@ pub struct SettingsArgs {
     /// A sign-in unused this long ends, in minutes.
     #[arg(long)]
     session_idle_minutes: Option<u32>,
+    /// Whether people and bots may create and use API tokens (on|off).
+    #[arg(long, value_parser = on_off)]
+    api_tokens: Option<bool>,
+    /// Longest an API token lives, in days (1-3650); lowering it shortens existing tokens.
+    #[arg(long)]
+    api_token_max_days: Option<u32>,
+    /// Whether products may verify passwords over basic auth (on|off); off in the site
+    /// default turns it off everywhere.
+    #[arg(long, value_parser = on_off)]
+    password_basic_auth: Option<bool>,
+}
+
+/// `on` or `off` (also `true`/`false`, `yes`/`no`).
+fn on_off(raw: &str) -> Result<bool, String> {
+    match raw.to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" => Ok(true),
+        "off" | "false" | "no" => Ok(false),
+        _ => Err(format!("expected on or off, not {raw:?}")),
+    }
 }
 
 impl SettingsArgs {
@@ -52,6 +71,9 @@ impl SettingsArgs {
             two_step_grace_days: self.two_step_grace_days.unwrap_or(base.two_step_grace_days),
             session_max_minutes: self.session_max_minutes.unwrap_or(base.session_max_minutes),
             session_idle_minutes: self.session_idle_minutes.unwrap_or(base.session_idle_minutes),
+            api_tokens: self.api_tokens.unwrap_or(base.api_tokens),
+            api_token_max_days: self.api_token_max_days.unwrap_or(base.api_token_max_days),
+            password_basic_auth: self.password_basic_auth.unwrap_or(base.password_basic_auth),
         }
     }
 }
@@ -144,7 +166,8 @@ fn print_view(view: &PolicyView, json: bool) {
     let s = &view.settings;
     println!(
         "{}  {}{}  ({} people)\n  passwords: at least {} characters, strength {}+, history {}, \
-         max age {}\n  two-step: {}\n  sessions: at most {} min, idle {} min",
+         max age {}\n  two-step: {}\n  sessions: at most {} min, idle {} min\n  api tokens: {} \
+         (at most {} days), password basic auth: {}",
         view.policy_id,
         view.name,
         if view.is_default { " [default]" } else { "" },
@@ -164,6 +187,9 @@ fn print_view(view: &PolicyView, json: bool) {
         },
         s.session_max_minutes,
         s.session_idle_minutes,
+        if s.api_tokens { "on" } else { "off" },
+        s.api_token_max_days,
+        if s.password_basic_auth { "on" } else { "off" },
     );
 }
 

@@ -21,15 +21,18 @@ pub(crate) struct AccountRow {
     updated_at: i64,
     password_changed_at: Option<i64>,
     policy_id: Option<String>,
+    bot: i64,
+    bot_org_id: Option<String>,
 }
 
 /// The column list every account query selects, as a literal so statements stay `&'static str`.
 macro_rules! account_columns {
     () => {
         "id, email, name, password_hash, email_verified_at, status, site_admin, created_at, \
-         updated_at, password_changed_at, policy_id"
+         updated_at, password_changed_at, policy_id, bot, bot_org_id"
     };
 }
+pub(crate) use account_columns;
 
 impl AccountRow {
     pub(crate) fn into_account(self) -> RepoResult<Account> {
@@ -45,6 +48,8 @@ impl AccountRow {
             updated_at: Timestamp::from_unix(self.updated_at),
             password_changed_at: self.password_changed_at.map(Timestamp::from_unix),
             policy_id: self.policy_id,
+            bot: self.bot != 0,
+            bot_org_id: self.bot_org_id,
         })
     }
 }

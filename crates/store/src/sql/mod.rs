@@ -3,6 +3,7 @@
 
 mod accounts;
 mod admin_tokens;
+mod api_tokens;
 mod audit;
 mod clients;
 mod email_changes;

@@ -50,7 +50,7 @@ macro_rules! session_join {
          s.ip AS s_ip, s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, \
          s.expires_at AS s_expires_at, s.amr AS s_amr, a.id, a.email, a.name, \
          a.password_hash, a.email_verified_at, a.status, a.site_admin, a.created_at, \
-         a.updated_at, a.password_changed_at, a.policy_id \
+         a.updated_at, a.password_changed_at, a.policy_id, a.bot, a.bot_org_id \
          FROM sessions s JOIN accounts a ON a.id = s.account_id"
     };
 }

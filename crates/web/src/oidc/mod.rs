@@ -3,6 +3,7 @@
 //! protocol's JSON (`error`, `error_description`) or redirects carrying them.
 
 pub mod authorize;
+pub mod basic_auth;
 pub mod discovery;
 pub mod end_session;
 pub mod token;

@@ -9,10 +9,11 @@ use axum::response::{IntoResponse, Response};
 use latchkey_core::oidc_provider::{ClientAuthentication, TokenEndpointError};
 use latchkey_protocol::oidc::{ClientCredentialsInBody, OAuthError, Params, TokenRequest};
 
+use crate::extract::Client;
 use crate::oidc::{basic_credentials, oauth_error, require_form};
 use crate::state::AppState;
 
-fn server_error(e: &dyn std::error::Error) -> Response {
+pub(crate) fn server_error(e: &dyn std::error::Error) -> Response {
     tracing::error!(error = %e, "token endpoint failure");
     oauth_error(&OAuthError::new(
         latchkey_protocol::oidc::ErrorCode::ServerError,
@@ -21,7 +22,7 @@ fn server_error(e: &dyn std::error::Error) -> Response {
 }
 
 /// Parses the form and the client's credentials, common to all three endpoints.
-fn read(
+pub(crate) fn read(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<(Params, Option<(String, String)>), OAuthError> {
@@ -48,7 +49,7 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
 }
 
 /// Authenticates the calling client from the form and headers.
-async fn client(
+pub(crate) async fn client(
     state: &AppState,
     params: &mut Params,
     basic: Option<(String, String)>,
@@ -80,6 +81,7 @@ async fn client_and_token(
 
 pub async fn introspect(
     State(state): State<AppState>,
+    Client(caller): Client,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -87,7 +89,7 @@ pub async fn introspect(
         Ok(r) => r,
         Err(r) => return r,
     };
-    match state.core.oidc().introspect(&client, &token).await {
+    match state.core.oidc().introspect(&client, &token, &caller.ip).await {
         Ok(answer) => Json(answer).into_response(),
         Err(e) => server_error(&e),
     }

@@ -68,6 +68,9 @@ pub struct SettingsForm {
     two_step_grace_days: String,
     session_max_minutes: String,
     session_idle_minutes: String,
+    api_tokens: Option<String>,
+    api_token_max_days: String,
+    password_basic_auth: Option<String>,
     require_new_password: Option<String>,
     /// Set by the preview's "Save" button.
     confirm: Option<String>,
@@ -87,6 +90,9 @@ impl SettingsForm {
             two_step_grace_days: s.two_step_grace_days.to_string(),
             session_max_minutes: s.session_max_minutes.to_string(),
             session_idle_minutes: s.session_idle_minutes.to_string(),
+            api_tokens: s.api_tokens.then(|| "on".to_owned()),
+            api_token_max_days: s.api_token_max_days.to_string(),
+            password_basic_auth: s.password_basic_auth.then(|| "on".to_owned()),
             require_new_password: None,
             confirm: None,
         }
@@ -106,6 +112,9 @@ impl SettingsForm {
             two_step_grace_days: Self::number(&self.two_step_grace_days, "Grace period")?,
             session_max_minutes: Self::number(&self.session_max_minutes, "Maximum session")?,
             session_idle_minutes: Self::number(&self.session_idle_minutes, "Idle timeout")?,
+            api_tokens: self.api_tokens.is_some(),
+            api_token_max_days: Self::number(&self.api_token_max_days, "API token lifetime")?,
+            password_basic_auth: self.password_basic_auth.is_some(),
         };
         settings.validate().map_err(|e| e.to_string())?;
         Ok(PolicyChange {

@@ -18,6 +18,8 @@ fn account(password_changed_at: i64) -> Account {
         updated_at: Timestamp::from_unix(T0),
         password_changed_at: Some(Timestamp::from_unix(password_changed_at)),
         policy_id: None,
+        bot: false,
+        bot_org_id: None,
     }
 }
 
