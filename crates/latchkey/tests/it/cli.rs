@@ -431,3 +431,120 @@ fn close_and_reactivate_follow_the_contract() {
     assert_eq!(latchkey(d, &["user", "close", "nobody@example.com"], None, &[]).code, 1);
     assert_eq!(latchkey(d, &["user", "close", "not an email"], None, &[]).code, 2);
 }
+
+#[test]
+fn api_token_and_bot_commands_follow_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let run = |args: &[&str], stdin: Option<&str>| latchkey(d, args, stdin, &[]);
+    let product = json(&run(
+        &[
+            "client",
+            "create",
+            "--name",
+            "Tracker",
+            "--redirect-uri",
+            "https://t.example/cb",
+            "--json",
+        ],
+        None,
+    ));
+    let client = product["client_id"].as_str().unwrap().to_owned();
+    let made = run(
+        &[
+            "user",
+            "create",
+            "--email",
+            "ann@example.com",
+            "--verified",
+            "--password-stdin",
+            "--json",
+        ],
+        Some("correct horse battery staple\n"),
+    );
+    assert_eq!(made.code, 0, "{}", made.stderr);
+
+    let created = run(
+        &[
+            "api-token",
+            "create",
+            "--email",
+            "ann@example.com",
+            "--name",
+            "deploys",
+            "--expires-days",
+            "30",
+            "--client",
+            &client,
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let created = json(&created);
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(created["token"].as_str().unwrap().starts_with("lkp_"), "{created}");
+    assert_eq!(created["products"], serde_json::json!([client]));
+
+    let listed = json(&run(&["api-token", "list", "--email", "ann@example.com", "--json"], None));
+    let tokens = listed["tokens"].as_array().unwrap();
+    assert_eq!((tokens.len(), tokens[0]["state"].as_str()), (1, Some("active")));
+    assert!(tokens[0].get("token").is_none() && !listed.to_string().contains("lkp_"), "{listed}");
+
+    let revoked =
+        run(&["api-token", "revoke", "--email", "ann@example.com", "--id", &id, "--json"], None);
+    assert_eq!(revoked.code, 0, "{}", revoked.stderr);
+    let again = run(&["api-token", "revoke", "--email", "ann@example.com", "--id", &id], None);
+    assert_eq!(again.code, 1, "a revoked token cannot be revoked twice");
+    let listed = json(&run(&["api-token", "list", "--email", "ann@example.com", "--json"], None));
+    assert_eq!(listed["tokens"][0]["state"], "revoked");
+
+    for (args, code) in [
+        (
+            vec![
+                "api-token",
+                "create",
+                "--email",
+                "ann@example.com",
+                "--name",
+                "x",
+                "--expires-days",
+                "0",
+            ],
+            2,
+        ),
+        (
+            vec![
+                "api-token",
+                "create",
+                "--email",
+                "ann@example.com",
+                "--name",
+                "x",
+                "--client",
+                "nope",
+            ],
+            2,
+        ),
+        (vec!["api-token", "create", "--email", "ann@example.com", "--name", "bad\u{202e}name"], 2),
+        (vec!["api-token", "create", "--email", "nobody@example.com", "--name", "x"], 1),
+        (vec!["api-token", "create", "--email", "not an address", "--name", "x"], 2),
+    ] {
+        let out = run(&args, None);
+        assert_eq!(out.code, code, "{args:?}: {}", out.stderr);
+        assert!(!out.stderr.trim().is_empty());
+    }
+
+    let bot = run(&["bot", "create", "--name", "Release bot", "--json"], None);
+    assert_eq!(bot.code, 0, "{}", bot.stderr);
+    let bot = json(&bot);
+    let username = bot["email"].as_str().unwrap().to_owned();
+    assert!(bot["id"].is_string() && username.ends_with("@bots.invalid"), "{bot}");
+    let token =
+        json(&run(&["api-token", "create", "--email", &username, "--name", "ci", "--json"], None));
+    assert!(token["token"].as_str().unwrap().starts_with("lkp_"));
+    let unknown_org = run(&["bot", "create", "--name", "x", "--org", "no-such-org"], None);
+    assert_eq!(unknown_org.code, 1, "{}", unknown_org.stderr);
+    let bots = json(&run(&["bot", "list", "--json"], None));
+    assert_eq!(bots["bots"].as_array().unwrap().len(), 1);
+}

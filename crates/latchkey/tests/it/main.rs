@@ -72,6 +72,7 @@ macro_rules! on_both_engines {
 
 mod accounts;
 mod admin_api;
+mod api_tokens;
 mod audit;
 mod cli;
 mod closure;

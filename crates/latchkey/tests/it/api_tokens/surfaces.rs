@@ -1,0 +1,1 @@
+//! API tokens from the account's security page and the organization console.
