@@ -110,6 +110,30 @@ fn foundation(
     (kernel, audit, guard, policies)
 }
 
+fn api_tokens(
+    ports: &Ports,
+    guard: &Guard,
+    policies: &Policies,
+    hasher: &PasswordHasher,
+    audit: &Audit,
+    kernel: &Kernel,
+) -> ApiTokens {
+    ApiTokens::new(
+        ApiTokenPorts {
+            tokens: ports.api_tokens.clone(),
+            accounts: ports.accounts.clone(),
+            clients: ports.clients.clone(),
+            orgs: ports.orgs.clone(),
+            second_factor: ports.second_factor.clone(),
+        },
+        guard.clone(),
+        policies.clone(),
+        hasher.clone(),
+        audit.clone(),
+        kernel.clone(),
+    )
+}
+
 impl Core {
     /// The services, and the local operator's authority for whoever built them (the binary's
     /// CLI; the web layer only ever gets the core).
@@ -121,20 +145,7 @@ impl Core {
         second_factor: SecondFactorState,
     ) -> (Self, Operator) {
         let (kernel, audit, guard, policies) = foundation(ports, &settings, &hasher);
-        let api_tokens = ApiTokens::new(
-            ApiTokenPorts {
-                tokens: ports.api_tokens.clone(),
-                accounts: ports.accounts.clone(),
-                clients: ports.clients.clone(),
-                orgs: ports.orgs.clone(),
-                second_factor: ports.second_factor.clone(),
-            },
-            guard.clone(),
-            policies.clone(),
-            hasher.clone(),
-            audit.clone(),
-            kernel.clone(),
-        );
+        let api_tokens = api_tokens(ports, &guard, &policies, &hasher, &audit, &kernel);
         let oidc = OidcProvider::new(
             OidcPorts {
                 clients: ports.clients.clone(),

@@ -23,8 +23,8 @@ use crate::error::not_found;
 use crate::extract::csrf_cookie;
 use crate::oidc::{authorize, basic_auth, discovery, end_session, token, userinfo};
 use crate::pages::{
-    account, admin, email_change, home, keys, login, org, password_reset, policies, security,
-    sign_in_steps, signup, verify_email,
+    account, admin, api_tokens, console_tokens, email_change, home, keys, login, org,
+    password_reset, policies, security, sign_in_steps, signup, verify_email,
 };
 use crate::state::AppState;
 use crate::{health, metrics};
@@ -38,6 +38,51 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
     script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
     base-uri 'none'";
+
+/// The site and organization consoles (`/admin/…`), merged into the pages.
+fn consoles() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(admin::overview))
+        .route("/admin/users", get(admin::users))
+        .route("/admin/users/deactivate", post(admin::user_deactivate))
+        .route("/admin/users/close", post(admin::user_close))
+        .route("/admin/users/reset-two-factor", post(admin::user_reset_two_factor))
+        .route("/admin/products", get(admin::products).post(admin::product_create))
+        .route("/admin/deliveries", get(admin::deliveries))
+        .route("/admin/audit", get(admin::audit))
+        .route("/admin/audit/export", get(admin::audit_export))
+        .route("/admin/orgs", post(admin::org_create))
+        .route("/admin/org/{id}", get(org::show))
+        .route("/admin/org/{id}/domains", post(org::domain_add))
+        .route("/admin/org/{id}/domains/verify", post(org::domain_verify))
+        .route("/admin/org/{id}/accounts/deactivate", post(org::account_deactivate))
+        .route("/admin/org/{id}/accounts/close", post(org::account_close))
+        .route("/admin/org/{id}/accounts/action", post(org::account_action))
+        .route("/admin/org/{id}/admins", post(org::admin_add))
+        .route("/admin/org/{id}/audit", get(org::audit))
+        .route("/admin/org/{id}/policies", get(policies::org_show))
+        .route("/admin/org/{id}/policies/edit", post(policies::org_edit))
+        .route("/admin/org/{id}/policies/create", post(policies::org_create))
+        .route("/admin/org/{id}/policies/assign", post(policies::org_assign))
+        .route(
+            "/admin/org/{id}/api-tokens",
+            get(console_tokens::org_show).post(console_tokens::org_token_create),
+        )
+        .route(
+            "/admin/org/{id}/api-tokens/revoke",
+            get(console_tokens::org_confirm_revoke).post(console_tokens::org_revoke),
+        )
+        .route("/admin/org/{id}/bots", post(console_tokens::org_bot_create))
+        .route("/admin/bots", get(console_tokens::site_show).post(console_tokens::site_bot_create))
+        .route("/admin/api-tokens", post(console_tokens::site_token_create))
+        .route(
+            "/admin/api-tokens/revoke",
+            get(console_tokens::site_confirm_revoke).post(console_tokens::site_revoke),
+        )
+        .route("/admin/policy", get(policies::site_show))
+        .route("/admin/policy/edit", post(policies::site_edit))
+        .route("/admin/org/{id}/audit/export", get(org::audit_export))
+}
 
 /// Server-rendered pages: CSRF cookie on every response, Fetch-metadata checks in front.
 fn pages(state: &AppState) -> Router<AppState> {
@@ -79,6 +124,11 @@ fn pages(state: &AppState) -> Router<AppState> {
         .route("/account/security/totp/confirm", post(security::totp_confirm))
         .route("/account/security/totp/disable", post(security::totp_disable))
         .route("/account/security/recovery-codes", post(security::recovery_codes))
+        .route("/account/security/api-tokens", post(api_tokens::create))
+        .route(
+            "/account/security/api-tokens/{id}/revoke",
+            get(api_tokens::confirm_revoke).post(api_tokens::revoke),
+        )
         .route(
             "/login/second-factor",
             get(login::second_factor_show).post(login::second_factor_submit),
@@ -105,32 +155,8 @@ fn pages(state: &AppState) -> Router<AppState> {
         .route("/signed-out", get(account::signed_out))
         .route("/oauth/logout/confirm", post(end_session::end_session_confirm))
         .route("/oauth/consent", post(authorize::consent_submit))
-        .route("/admin", get(admin::overview))
-        .route("/admin/users", get(admin::users))
-        .route("/admin/users/deactivate", post(admin::user_deactivate))
-        .route("/admin/users/close", post(admin::user_close))
-        .route("/admin/users/reset-two-factor", post(admin::user_reset_two_factor))
-        .route("/admin/products", get(admin::products).post(admin::product_create))
-        .route("/admin/deliveries", get(admin::deliveries))
-        .route("/admin/audit", get(admin::audit))
-        .route("/admin/audit/export", get(admin::audit_export))
-        .route("/admin/orgs", post(admin::org_create))
-        .route("/admin/org/{id}", get(org::show))
-        .route("/admin/org/{id}/domains", post(org::domain_add))
-        .route("/admin/org/{id}/domains/verify", post(org::domain_verify))
-        .route("/admin/org/{id}/accounts/deactivate", post(org::account_deactivate))
-        .route("/admin/org/{id}/accounts/close", post(org::account_close))
-        .route("/admin/org/{id}/accounts/action", post(org::account_action))
-        .route("/admin/org/{id}/admins", post(org::admin_add))
-        .route("/admin/org/{id}/audit", get(org::audit))
-        .route("/admin/org/{id}/policies", get(policies::org_show))
-        .route("/admin/org/{id}/policies/edit", post(policies::org_edit))
-        .route("/admin/org/{id}/policies/create", post(policies::org_create))
-        .route("/admin/org/{id}/policies/assign", post(policies::org_assign))
-        .route("/admin/policy", get(policies::site_show))
-        .route("/admin/policy/edit", post(policies::site_edit))
-        .route("/admin/org/{id}/audit/export", get(org::audit_export))
         .route("/account/products/{client_id}/revoke", post(account::product_revoke))
+        .merge(consoles())
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), csrf_cookie))
         .layer(
@@ -148,7 +174,8 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/app.css", get(stylesheet))
         .route("/assets/form_post.js", get(form_post_script))
         .route("/assets/webauthn.js", get(webauthn_script))
-        .route("/assets/strength.js", get(strength_script));
+        .route("/assets/strength.js", get(strength_script))
+        .route("/assets/copy.js", get(copy_script));
 
     // Called by products' servers and by browsers on products' pages: no cookies are read
     // here except by /oauth/authorize, which only ever answers to registered redirect URIs.
@@ -272,6 +299,16 @@ async fn strength_script() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../assets/strength.js"),
+    )
+}
+
+async fn copy_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/copy.js"),
     )
 }
 

@@ -70,7 +70,8 @@ pub struct AccountSummary {
     /// The organization that manages the account (organizations arrive later).
     pub managed_by: Option<String>,
     pub site_admin: bool,
-    pub bot: bool,
+    /// `person` or `bot`.
+    pub kind: &'static str,
     pub has_password: bool,
     pub created_at: String,
     pub updated_at: String,
@@ -86,7 +87,7 @@ impl Account {
             status: self.status.as_str(),
             managed_by: None,
             site_admin: self.site_admin,
-            bot: self.bot,
+            kind: if self.bot { "bot" } else { "person" },
             has_password: self.password_hash.is_some(),
             created_at: self.created_at.rfc3339(),
             updated_at: self.updated_at.rfc3339(),

@@ -458,7 +458,11 @@ impl ApiTokens {
         }
         let mut bytes = [0u8; 4];
         self.kernel.rng().fill(&mut bytes);
-        let suffix: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let suffix = bytes.iter().fold(String::new(), |mut hex, b| {
+            use std::fmt::Write as _;
+            let _ = write!(hex, "{b:02x}");
+            hex
+        });
         Email::parse(&format!("{slug}-{suffix}@{BOT_DOMAIN}"))
             .map_err(|e| ApiTokenError::Unexpected(RepoError(e.to_string().into()).into()))
     }
@@ -468,6 +472,15 @@ impl ApiTokens {
         _admin: &SiteAdmin,
     ) -> Result<Vec<Account>, RepoError> {
         self.repo.list_bots(None).await
+    }
+
+    /// Every bot's tokens (the site console).
+    pub async fn bot_tokens_as_site_admin(
+        &self,
+        _admin: &SiteAdmin,
+    ) -> Result<Vec<TokenView>, RepoError> {
+        let bots = self.repo.list_bots(None).await?;
+        self.list_for(&bots).await
     }
 
     pub async fn list_org_bots(&self, admin: &OrgAdmin) -> Result<Vec<Account>, RepoError> {

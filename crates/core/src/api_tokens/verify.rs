@@ -259,15 +259,17 @@ impl ApiTokens {
             || !self.factors.list_webauthn_credentials(&account.id).await?.is_empty();
         // A password alone must not get round what the policy asks of sign-ins: the address
         // proven, the password still valid, and no second step the account has or owes.
-        if !(site.settings.password_basic_auth && policy.settings.password_basic_auth)
-            || !account.email_verified()
+        let allowed = site.settings.password_basic_auth
+            && policy.settings.password_basic_auth
+            && account.email_verified();
+        if !allowed
             || has_factor
             || policy.settings.require_two_step
             || policy.password_renewal(account, now).is_some()
         {
             return Ok(Some(InactiveReason::PolicyForbids));
         }
-        Ok(self.product_binding(account, client_id, now).await?)
+        self.product_binding(account, client_id, now).await
     }
 
     /// A password works over basic auth for the one product the account is used with: the

@@ -20,12 +20,14 @@ use serde_json::{Value, json};
 
 use crate::state::AppState;
 
+mod api_tokens;
 mod audit;
 mod orgs;
 mod policies;
 mod products;
 mod users;
 
+use api_tokens::{api_tokens_create, api_tokens_list, api_tokens_revoke, bots_create, bots_list};
 use audit::{audit_export, audit_page};
 use orgs::{
     orgs_account_action, orgs_accounts, orgs_admin_add, orgs_create, orgs_domain_add,
@@ -52,6 +54,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{email}/reset-two-factor", post(users_reset_two_factor))
         .route("/api/v1/users/{email}/close", post(users_close))
         .route("/api/v1/users/{email}/reactivate", post(users_reactivate))
+        .route("/api/v1/users/{email}/api-tokens", get(api_tokens_list).post(api_tokens_create))
+        .route("/api/v1/users/{email}/api-tokens/{id}", axum::routing::delete(api_tokens_revoke))
+        .route("/api/v1/bots", get(bots_list).post(bots_create))
         .route("/api/v1/clients", get(clients_list).post(clients_create))
         .route("/api/v1/deliveries/backchannel-logout", get(deliveries))
         .route("/api/v1/keys/rotate", post(keys_rotate))

@@ -3,7 +3,9 @@
 
 pub mod account;
 pub mod admin;
+pub mod api_tokens;
 pub mod audit;
+pub mod console_tokens;
 pub mod email_change;
 pub mod email_request;
 pub mod keys;
@@ -62,6 +64,7 @@ pub fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "key_added" => Some("The security key was added."),
         "key_renamed" => Some("The security key was renamed."),
         "key_removed" => Some("The security key was removed."),
+        "token_revoked" => Some("The API token was revoked. It no longer works anywhere."),
         "reauth" => Some("Please sign in again to continue."),
         "policy" => Some(
             "Your organization's sign-in policy has changed. Sign in again to continue; you may be asked to choose a new password or set up two-step verification.",

@@ -36,6 +36,7 @@ struct SecurityPage {
     keys_available: bool,
     keys: Vec<KeyRow>,
     form_error: Option<String>,
+    api_tokens: Option<crate::pages::api_tokens::TokenSection>,
 }
 
 #[derive(Template)]
@@ -109,6 +110,7 @@ async fn page(state: &AppState, me: &SignedIn, csrf: String) -> Result<SecurityP
         recovery_codes_left: status.recovery_codes_left,
         keys_available: state.core.second_factor().security_keys_available(),
         keys,
+        api_tokens: Some(crate::pages::api_tokens::section(state, me).await?),
         ..SecurityPage::default()
     })
 }

@@ -52,7 +52,7 @@ pub(crate) async fn verify(
     response.json().await.unwrap()
 }
 
-fn reason(answer: &Value) -> &str {
+pub(crate) fn reason(answer: &Value) -> &str {
     answer["reason"].as_str().unwrap_or("(active)")
 }
 
