@@ -122,8 +122,8 @@ on_both_engines! {
 
         let made = boss.post_raw(&format!("/admin/org/{org}/bots"), &[("csrf_token", &page.csrf()), ("name", "Deploy bot")]).await;
         assert_eq!(made.status, 303, "{}", made.body);
-        let bots = server.core.api_tokens().list_org_bots(&admin).await.unwrap();
-        let username = bots[0].email.as_str().to_owned();
+        let org_bots = server.core.api_tokens().list_org_bots(&admin).await.unwrap();
+        let username = org_bots[0].email.as_str().to_owned();
         let page = boss.get(&format!("/admin/org/{org}/api-tokens")).await;
         assert!(page.contains(&username));
         let created = boss.post_raw(&format!("/admin/org/{org}/api-tokens"), &[("csrf_token", &page.csrf()), ("email", &username), ("name", "deploys"), ("expires_days", "7"), ("product", &tracker.id)]).await;
