@@ -4,14 +4,16 @@
 //!
 //! Tokens carry 256 random bits behind the `lkp_` prefix and are stored as SHA-256 only (a
 //! random secret that long cannot be guessed, so a slow hash would buy nothing and cost every
-//! product request). Authority over other people's tokens (an organization's admins) is
+//! product request). Lookups are cached per node for at most [`CACHE_SECS`] seconds. Authority over other people's tokens (an organization's admins) is
 //! checked by the organizations service, which hands over accounts it has resolved.
 
+mod cache;
 pub mod model;
 pub mod ports;
 mod usage;
 mod verify;
 
+pub use cache::KEEP_SECS as CACHE_SECS;
 pub use model::{
     API_TOKEN_PREFIX, ApiToken, BasicAuthAnswer, Credential, DEFAULT_LIFETIME_DAYS, InactiveReason,
     TokenRequest, TokenState,
@@ -140,6 +142,7 @@ pub struct ApiTokens {
     audit: Audit,
     kernel: Kernel,
     uses: Arc<usage::UseCounter>,
+    cache: Arc<cache::TokenCache>,
 }
 
 impl ApiTokens {
@@ -163,6 +166,7 @@ impl ApiTokens {
             audit,
             kernel,
             uses: Arc::default(),
+            cache: Arc::default(),
         }
     }
 
@@ -368,6 +372,7 @@ impl ApiTokens {
         if !self.repo.revoke(id, &account.id, self.kernel.now()).await? {
             return Err(ApiTokenError::NotFound);
         }
+        self.cache.forget_token(id);
         tracing::info!(account = %account.id, token = %id, "API token revoked");
         let record = Record::new("api_token.revoked", actor)
             .target(account)
@@ -378,7 +383,15 @@ impl ApiTokens {
 
     /// Revokes every token of an account being taken back by its owner.
     pub(crate) async fn revoke_all(&self, account: &AccountId) -> Result<u64, RepoError> {
-        self.repo.revoke_all(account, self.kernel.now()).await
+        let revoked = self.repo.revoke_all(account, self.kernel.now()).await?;
+        self.cache.forget_account(account);
+        Ok(revoked)
+    }
+
+    /// The account was deactivated or closed here: its tokens' next verification on this node
+    /// reads its new status (other nodes within [`CACHE_SECS`]).
+    pub(crate) fn account_changed(&self, account: &AccountId) {
+        self.cache.forget_account(account);
     }
 
     /// Creates a bot: a name, no mailbox (its username is on [`BOT_DOMAIN`]), no password.

@@ -21,6 +21,7 @@ use crate::clock::Timestamp;
 use crate::credentials::{Password, Verified};
 use crate::errors::{RepoError, Unexpected};
 use crate::guard::{HashFailure, PasswordAttempt, RetryAfter, account_key, ip_key, name_key};
+use crate::secret::TokenHash;
 
 const DAY_SECS: i64 = 24 * 3600;
 
@@ -113,8 +114,7 @@ impl ApiTokens {
     ) -> Result<BasicAuthAnswer, RepoError> {
         let now = self.kernel.now();
         let found = self
-            .repo
-            .find_by_hash(&presented.secret.hash())
+            .lookup(&presented.secret.hash(), now)
             .await?
             .filter(|(_, account)| username_matches(account, username));
         let verdict = match &found {
@@ -253,6 +253,10 @@ impl ApiTokens {
         if !account.is_active() {
             return Ok(Some(InactiveReason::AccountDeactivated));
         }
+        if account.bot {
+            // Bots hold API tokens only.
+            return Ok(Some(InactiveReason::PolicyForbids));
+        }
         let policy = self.policies.for_account(account).await?;
         let site = self.policies.site_default().await?;
         let has_factor = self.factors.find_totp(&account.id).await?.is_some_and(|t| t.confirmed)
@@ -327,10 +331,10 @@ impl ApiTokens {
         ip: &str,
     ) -> Result<Option<TokenIntrospection>, RepoError> {
         let Some(presented) = PresentedToken::parse(raw) else { return Ok(None) };
-        let Some((token, account)) = self.repo.find_by_hash(&presented.secret.hash()).await? else {
+        let now = self.kernel.now();
+        let Some((token, account)) = self.lookup(&presented.secret.hash(), now).await? else {
             return Ok(None);
         };
-        let now = self.kernel.now();
         let Ok(expires_at) = self.judge(&token, &account, client_id, now).await? else {
             return Ok(None);
         };
@@ -342,6 +346,23 @@ impl ApiTokens {
             created_at: token.created_at,
             expires_at,
         }))
+    }
+
+    /// The token and its account, from this node's cache when looked up in the last
+    /// [`crate::api_tokens::CACHE_SECS`] seconds.
+    async fn lookup(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> Result<Option<(ApiToken, Account)>, RepoError> {
+        if let Some(hit) = self.cache.get(hash, now) {
+            return Ok(Some(hit));
+        }
+        let found = self.repo.find_by_hash(hash).await?;
+        if let Some((token, account)) = &found {
+            self.cache.put(hash.clone(), token.clone(), account.clone(), now);
+        }
+        Ok(found)
     }
 
     async fn count_use(&self, token_id: &str, ip: &str, now: Timestamp) {

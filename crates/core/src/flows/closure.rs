@@ -31,6 +31,7 @@ impl Accounts {
         self.repo.close(&account.id, now, erase_after).await?;
         let (ended, _) =
             self.sessions.end_sessions_except(&account.id, None).await.map_err(Unexpected::from)?;
+        self.api_tokens.account_changed(&account.id);
         tracing::info!(account = %account.id, sessions_ended = ended, erase_after = erase_after.unix(), "account closed");
         let mut account = account;
         account.status = AccountStatus::Closed;

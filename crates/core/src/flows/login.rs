@@ -77,7 +77,8 @@ impl Accounts {
             .verify(password, stored, self.kernel.rng())
             .await
             .map_err(HashFailure::from)?;
-        let account = match (verdict, account) {
+        // Bots never sign in to the web, whatever an operator may have done to them.
+        let account = match (verdict, account.filter(|a| !a.bot)) {
             (Verified::No, _) | (_, None) => {
                 tracing::info!(outcome = "failure", "login");
                 let record = Record::new("login", Actor::Anonymous)

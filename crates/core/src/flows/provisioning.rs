@@ -164,6 +164,7 @@ impl Accounts {
         }
         let (ended, _) =
             self.sessions.end_sessions_except(&account.id, None).await.map_err(Unexpected::from)?;
+        self.api_tokens.account_changed(&account.id);
         tracing::info!(account = %account.id, sessions_ended = ended, "account deactivated");
         Ok(account)
     }

@@ -336,3 +336,20 @@ on_both_engines! {
         assert_eq!((used[0].details["token"].as_str(), used[0].details["uses"].as_u64()), (Some(id.as_str()), Some(7)), "{:?}", used[0].details);
     }
 }
+
+on_both_engines! {
+    async fn a_revocation_on_another_node_arrives_within_the_cache_bound(server: TestServer) {
+        use latchkey_core::ports::ApiTokenRepo as _;
+        let tracker = product(&server, "Tracker").await;
+        account(&server, "noor@example.com", false).await;
+        let (id, token) = token_for(&server, "noor@example.com", "ci", None, &[]).await;
+        assert_eq!(verify(&server, &tracker, "noor@example.com", &token).await["active"], true);
+        // Another node revokes through its own connection.
+        let other = latchkey_store::SqlStore::connect(&server.config.database_url, &latchkey_store::StoreOptions::default()).await.unwrap();
+        let owner = server.core.accounts().find_account(&server.site_admin(), &Email::parse("noor@example.com").unwrap()).await.unwrap().unwrap();
+        assert!(other.revoke(&id, &owner.id, latchkey_core::clock::Clock::now(server.clock.as_ref())).await.unwrap());
+        assert_eq!(verify(&server, &tracker, "noor@example.com", &token).await["active"], true, "cached for a moment");
+        server.clock.advance(latchkey_core::api_tokens::CACHE_SECS);
+        assert_eq!(reason(&verify(&server, &tracker, "noor@example.com", &token).await), "revoked");
+    }
+}
