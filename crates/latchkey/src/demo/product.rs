@@ -2,7 +2,9 @@
 //! people in with the code flow (PKCE, nonce, state), shows who is signed in, logs out through
 //! Latchkey's end-session endpoint, and accepts back-channel logout tokens (verified against
 //! Latchkey's published keys), so a sign-out anywhere reaches it. Nothing in Latchkey knows it
-//! is a demo.
+//! is a demo. Its REST endpoint (`GET /rest/api/whoami`) takes `Authorization: Basic` (an
+//! email with an API token, or a bot's username with its token) and asks Latchkey whether the
+//! pair is good, as any product's REST API would.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -101,6 +103,7 @@ pub fn router(spec: ProductSpec) -> Result<Router, String> {
         .route("/callback", get(callback))
         .route("/logout", post(logout))
         .route("/backchannel-logout", post(backchannel_logout))
+        .route("/rest/api/whoami", get(rest_whoami))
         .with_state(product))
 }
 
@@ -329,6 +332,54 @@ async fn complete_sign_in(
         sid,
         id_token: raw,
     })
+}
+
+/// The username and password of `Authorization: Basic`, if well formed.
+fn basic_pair(headers: &HeaderMap) -> Option<(String, String)> {
+    use base64::Engine as _;
+    let encoded = headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Basic ")?;
+    let raw = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let (user, pass) =
+        String::from_utf8(raw).ok()?.split_once(':').map(|(u, p)| (u.to_owned(), p.to_owned()))?;
+    Some((user, pass))
+}
+
+/// A REST call checked by Latchkey: 200 with who called, 401 with Latchkey's reason.
+async fn rest_whoami(State(product): State<Arc<Product>>, headers: HeaderMap) -> Response {
+    let challenge = [(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"demo\""))];
+    let Some((username, password)) = basic_pair(&headers) else {
+        let body = serde_json::json!({ "error": "send Authorization: Basic" });
+        return (StatusCode::UNAUTHORIZED, challenge, axum::Json(body)).into_response();
+    };
+    let answer = product
+        .http
+        .post(format!("{}/oauth/basic-auth/verify", product.spec.issuer))
+        .basic_auth(&product.spec.client_id, Some(&product.spec.client_secret))
+        .form(&[("username", username.as_str()), ("password", password.as_str())])
+        .send()
+        .await;
+    let answer: serde_json::Value = match answer {
+        Ok(r) if r.status().is_success() => r.json().await.unwrap_or_default(),
+        Ok(r) => {
+            let body = serde_json::json!({ "error": format!("Latchkey answered {}", r.status()) });
+            return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+        }
+        Err(e) => {
+            let body = serde_json::json!({ "error": format!("Latchkey unreachable: {e}") });
+            return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+        }
+    };
+    if answer["active"] == true {
+        let body = serde_json::json!({
+            "product": product.spec.name,
+            "sub": answer["sub"],
+            "email": answer["email"],
+            "credential": answer["credential"],
+        });
+        return axum::Json(body).into_response();
+    }
+    let body = serde_json::json!({ "error": answer["reason"] });
+    (StatusCode::UNAUTHORIZED, challenge, axum::Json(body)).into_response()
 }
 
 async fn logout(State(product): State<Arc<Product>>, headers: HeaderMap) -> Response {
