@@ -290,6 +290,9 @@ on_both_engines! {
                 ("two_step_grace_days", "0"),
                 ("session_max_minutes", "43200"),
                 ("session_idle_minutes", "10080"),
+                ("api_tokens", "on"),
+                ("api_token_max_days", "365"),
+                ("password_basic_auth", "on"),
             ];
             for (k, v) in extra {
                 fields.retain(|(f, _)| f != k);
@@ -312,6 +315,7 @@ on_both_engines! {
             (vec![("password_min_length", "7")], "between 8 and 128"),
             (vec![("session_idle_minutes", "99999")], "maximum session length"),
             (vec![("password_history", "-1")], "enter a whole number"),
+            (vec![("api_token_max_days", "0")], "between 1 and 3650"),
             (vec![("policy", "another-orgs-policy")], "No such policy"),
         ] {
             let page = post(form(&bad)).await;
