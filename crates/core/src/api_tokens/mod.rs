@@ -62,6 +62,11 @@ pub enum ApiTokenError {
     NotActive,
     #[error("No such API token.")]
     NotFound,
+    /// Administrators make tokens for bots; people make their own.
+    #[error(
+        "Administrators create API tokens for bots only; people create their own on their security page."
+    )]
+    NotABot,
     #[error("There is no organization {0:?}.")]
     UnknownOrg(String),
     /// An organization admin named an account the organization does not manage.
@@ -192,6 +197,21 @@ impl ApiTokens {
         request: &TokenRequest,
     ) -> Result<(TokenView, String), ApiTokenError> {
         let account = self.account_by_email(email).await?;
+        self.create_for(Actor::Site(admin), &account, request, admin.actor()).await
+    }
+
+    /// A site admin's token for a bot (the console): never for a person, whom it would let the
+    /// admin impersonate towards products.
+    pub async fn create_for_bot_as_site_admin(
+        &self,
+        admin: &SiteAdmin,
+        email: &Email,
+        request: &TokenRequest,
+    ) -> Result<(TokenView, String), ApiTokenError> {
+        let account = self.account_by_email(email).await?;
+        if !account.bot {
+            return Err(ApiTokenError::NotABot);
+        }
         self.create_for(Actor::Site(admin), &account, request, admin.actor()).await
     }
 

@@ -29,7 +29,8 @@ impl Organizations {
         Ok(self.managed_account(admin, email, action).await?)
     }
 
-    /// A token for a managed account or one of the organization's bots.
+    /// A token for one of the organization's bots. Never for a person: the token would let the
+    /// admin act as them towards every product (people make their own).
     pub async fn create_api_token(
         &self,
         admin: &OrgAdmin,
@@ -37,6 +38,9 @@ impl Organizations {
         request: &TokenRequest,
     ) -> Result<(TokenView, String), ApiTokenError> {
         let account = self.token_owner(admin, email, "api_token.create").await?;
+        if !account.bot {
+            return Err(ApiTokenError::NotABot);
+        }
         self.api_tokens.create_for(Actor::Org(admin), &account, request, admin.actor()).await
     }
 

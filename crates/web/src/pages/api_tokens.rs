@@ -98,7 +98,8 @@ pub(crate) fn failure(e: &ApiTokenError) -> Failure {
     let status = match e {
         ApiTokenError::BadName
         | ApiTokenError::BadLifetime(_)
-        | ApiTokenError::UnknownProduct(_) => StatusCode::BAD_REQUEST,
+        | ApiTokenError::UnknownProduct(_)
+        | ApiTokenError::NotABot => StatusCode::BAD_REQUEST,
         ApiTokenError::NotFound
         | ApiTokenError::UnknownAccount
         | ApiTokenError::NotManaged

@@ -200,7 +200,8 @@ pub async fn site_token_create(
         (Ok(e), Ok(r)) => (e, r),
         (Err(f), _) | (_, Err(f)) => return failure_page(&f, "API token not created"),
     };
-    created(state.core.api_tokens().create_as_site_admin(console.admin(), &email, &request).await)
+    let tokens = state.core.api_tokens();
+    created(tokens.create_for_bot_as_site_admin(console.admin(), &email, &request).await)
 }
 
 #[derive(Deserialize, Default)]

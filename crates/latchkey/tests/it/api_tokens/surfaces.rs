@@ -138,6 +138,9 @@ on_both_engines! {
         let refused = boss.post_raw(&format!("/admin/org/{org}/api-tokens/revoke?email=root%40acme.example&token={root_id}"), &[("csrf_token", &page.csrf())]).await;
         assert_eq!(refused.status, 403, "{}", refused.body);
         assert_eq!(verify(&server, &tracker, "root@acme.example", &root_token).await["active"], true);
+        let person = boss.post_raw(&format!("/admin/org/{org}/api-tokens"), &[("csrf_token", &page.csrf()), ("email", "dev@acme.example"), ("name", "act as dev")]).await;
+        assert_eq!(person.status, 400, "no token an admin could use to act as a person: {}", person.body);
+        assert!(person.body.contains("bots only"));
         let outsider = boss.post_raw(&format!("/admin/org/{org}/api-tokens"), &[("csrf_token", &page.csrf()), ("email", "someone@elsewhere.example"), ("name", "x")]).await;
         assert_eq!(outsider.status, 404);
 
