@@ -353,3 +353,47 @@ on_both_engines! {
         assert_eq!(reason(&verify(&server, &tracker, "noor@example.com", &token).await), "revoked");
     }
 }
+
+fn one_hashing_slot(c: &mut latchkey::Config) {
+    c.passwords.memory_kib = 19_456;
+    c.passwords.iterations = 2;
+    c.passwords.max_concurrent = 1;
+    c.passwords.queue_timeout = std::time::Duration::ZERO;
+    c.throttle.ip_failures = 1000;
+    c.throttle.account_failures = 1000;
+}
+
+on_both_engines! {
+    async fn a_storm_of_password_verifications_gets_503_while_tokens_still_answer(server: TestServer, with one_hashing_slot) {
+        let tracker = product(&server, "Tracker").await;
+        account(&server, "ops-bot@example.com", false).await;
+        let (_, token) = token_for(&server, "ops-bot@example.com", "ci", None, &[]).await;
+        let ask = |user: String, pass: String| {
+            let (url, id, secret) = (server.url.clone(), tracker.id.clone(), tracker.secret.clone());
+            tokio::spawn(async move {
+                let r = http()
+                    .post(format!("{url}/oauth/basic-auth/verify"))
+                    .basic_auth(&id, secret.as_ref())
+                    .form(&[("username", user.as_str()), ("password", pass.as_str())])
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status().as_u16(), r.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned()))
+            })
+        };
+        let storm: Vec<_> = (0..12).map(|i| ask(format!("storm{i}@example.com"), "whatever!".into())).collect();
+        let mut busy = 0;
+        for t in storm {
+            match t.await.unwrap() {
+                (200, _) => {}
+                (503, retry) => {
+                    busy += 1;
+                    assert_eq!(retry.as_deref(), Some("1"));
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(busy > 0, "with one hashing slot and no queue some verifications must be turned away");
+        assert_eq!(verify(&server, &tracker, "ops-bot@example.com", &token).await["active"], true, "tokens never wait for the hasher");
+    }
+}
