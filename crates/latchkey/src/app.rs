@@ -290,10 +290,14 @@ async fn deliver_outboxes(
     }
 }
 
-/// Removes expired sessions and stale throttle counters. Idempotent, so several nodes running
-/// it at once only repeat harmless deletes.
+/// Removes expired sessions and stale throttle counters, re-checks domains, writes API-token
+/// use counts and summaries. Idempotent, so several nodes running it at once only repeat
+/// harmless deletes. The first round runs one period after start, not during it (a node
+/// restarting in a loop does not hammer the database, and tests that move a fake clock do not
+/// race a round started late).
 async fn housekeeping(core: Core) {
-    let mut tick = tokio::time::interval(Duration::from_mins(5));
+    let period = Duration::from_mins(5);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         tick.tick().await;
         if let Err(e) = core.sessions().purge_expired_sessions().await {

@@ -397,3 +397,42 @@ on_both_engines! {
         assert_eq!(verify(&server, &tracker, "ops-bot@example.com", &token).await["active"], true, "tokens never wait for the hasher");
     }
 }
+
+on_both_engines! {
+    async fn hostile_verification_requests_are_refused_and_change_nothing(server: TestServer) {
+        let tracker = product(&server, "Tracker").await;
+        account(&server, "vic@example.com", false).await;
+        let (_, token) = token_for(&server, "vic@example.com", "ci", None, &[]).await;
+        let url = format!("{}/oauth/basic-auth/verify", server.url);
+        let send = |body: String, content_type: &'static str, secret: Option<String>| {
+            let (url, id) = (url.clone(), tracker.id.clone());
+            async move {
+                let r = http().post(url).basic_auth(&id, secret).header("content-type", content_type).body(body).send().await.unwrap();
+                (r.status().as_u16(), r.json::<Value>().await.unwrap_or_default())
+            }
+        };
+        let good_secret = tracker.secret.clone();
+        let form = "application/x-www-form-urlencoded";
+        let user = "username=vic%40example.com";
+        for (body, content_type, secret, status, error) in [
+            (format!("{user}&password={token}"), form, Some("wrong".to_owned()), 401, "invalid_client"),
+            (format!("{user}&password={token}"), form, None, 401, "invalid_client"),
+            (format!("password={token}"), form, good_secret.clone(), 400, "invalid_request"),
+            (user.to_owned(), form, good_secret.clone(), 400, "invalid_request"),
+            (format!("{user}&{user}&password={token}"), form, good_secret.clone(), 400, "invalid_request"),
+            (format!("{user}&password={token}&client_ip=not-an-ip"), form, good_secret.clone(), 400, "invalid_request"),
+            (format!("{{\"username\":\"vic@example.com\",\"password\":\"{token}\"}}"), "application/json", good_secret.clone(), 400, "invalid_request"),
+            (format!("{user}&password={}", "x".repeat(5_000)), form, good_secret.clone(), 400, "invalid_request"),
+            (format!("{user}&password={}", "x".repeat(70_000)), form, good_secret.clone(), 413, ""),
+        ] {
+            let (got, answer) = send(body.clone(), content_type, secret).await;
+            assert_eq!((got, answer["error"].as_str().unwrap_or_default()), (status, error), "{}: {answer}", body.chars().take(80).collect::<String>());
+        }
+        // Odd but well-formed pairs get a verdict, never an error.
+        for (u, p) in [("vic@example.com", "lkp_"), ("", "x"), ("\u{202e}vic@example.com", &token), ("vic@example.com", "lkp_\u{0}AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")] {
+            let answer = verify(&server, &tracker, if u.is_empty() { "nobody" } else { u }, p).await;
+            assert_eq!(answer["active"], false, "{u:?} {p:?}");
+        }
+        assert_eq!(verify(&server, &tracker, "vic@example.com", &token).await["active"], true);
+    }
+}
