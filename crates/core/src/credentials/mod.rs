@@ -1,6 +1,7 @@
 //! Credentials a person proves themselves with. Passwords now; legacy hashes, TOTP,
 //! WebAuthn and recovery codes arrive as siblings of [`passwords`].
 
+pub mod legacy;
 pub mod passwords;
 
 pub use passwords::{
