@@ -16,6 +16,7 @@ pub mod guard;
 mod id;
 pub mod kernel;
 mod layering;
+pub mod legacy;
 pub mod mail;
 pub mod oidc_provider;
 pub mod orgs;

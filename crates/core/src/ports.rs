@@ -10,6 +10,7 @@ pub use crate::clock::Clock;
 pub use crate::errors::{RepoError, RepoResult};
 pub use crate::flows::ports::*;
 pub use crate::guard::ports::*;
+pub use crate::legacy::ports::*;
 pub use crate::mail::ports::*;
 pub use crate::oidc_provider::ports::*;
 pub use crate::orgs::ports::*;

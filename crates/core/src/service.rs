@@ -17,6 +17,8 @@ use crate::flows::{AccountDeps, AccountPorts, Accounts};
 use crate::guard::Guard;
 use crate::guard::ports::ThrottleRepo;
 use crate::kernel::Kernel;
+use crate::legacy::Legacy;
+use crate::legacy::ports::LegacyRepo;
 use crate::oidc_provider::ports::{ClientRepo, KeyFetcher, OidcRepo, SigningKeyRepo};
 use crate::oidc_provider::{OidcPorts, OidcProvider, OidcState};
 use crate::orgs::ports::{DnsResolver, OrgRepo, WebProofFetcher};
@@ -52,6 +54,7 @@ pub struct Ports {
     pub fetcher: Arc<dyn KeyFetcher>,
     pub policies: Arc<dyn PolicyRepo>,
     pub api_tokens: Arc<dyn ApiTokenRepo>,
+    pub legacy: Arc<dyn LegacyRepo>,
     pub clock: Arc<dyn Clock>,
     pub rng: Arc<dyn Rng>,
 }
@@ -66,6 +69,7 @@ struct Services {
     guard: Guard,
     policies: Policies,
     api_tokens: ApiTokens,
+    legacy: Legacy,
     sessions: Sessions,
     oidc: OidcProvider,
     second_factor: SecondFactor,
@@ -146,6 +150,13 @@ impl Core {
     ) -> (Self, Operator) {
         let (kernel, audit, guard, policies) = foundation(ports, &settings, &hasher);
         let api_tokens = api_tokens(ports, &guard, &policies, &hasher, &audit, &kernel);
+        let legacy = Legacy::new(
+            ports.legacy.clone(),
+            ports.accounts.clone(),
+            hasher.clone(),
+            audit.clone(),
+            kernel.clone(),
+        );
         let oidc = OidcProvider::new(
             OidcPorts {
                 clients: ports.clients.clone(),
@@ -201,6 +212,7 @@ impl Core {
                 oidc: oidc.clone(),
                 second_factor: second_factor.clone(),
                 api_tokens: api_tokens.clone(),
+                legacy: legacy.clone(),
                 audit: audit.clone(),
                 kernel: kernel.clone(),
             },
@@ -226,6 +238,7 @@ impl Core {
             guard,
             policies,
             api_tokens,
+            legacy,
             sessions,
             oidc,
             second_factor,
@@ -258,6 +271,11 @@ impl Core {
     /// API tokens, bots and products' basic-auth verification.
     pub fn api_tokens(&self) -> &ApiTokens {
         &self.0.api_tokens
+    }
+
+    /// Upgrading products' own user databases: import, rollout, upgrade at sign-in.
+    pub fn legacy(&self) -> &Legacy {
+        &self.0.legacy
     }
 
     pub fn sessions(&self) -> &Sessions {

@@ -124,6 +124,7 @@ impl Backend {
             signing_keys: shared.clone(),
             policies: shared.clone(),
             api_tokens: shared.clone(),
+            legacy: shared.clone(),
             oidc: shared,
             fetcher: Arc::new(HttpKeyFetcher::new().map_err(StartError::Http)?),
             clock,

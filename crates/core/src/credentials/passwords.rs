@@ -199,6 +199,35 @@ impl PasswordHasher {
         .await
     }
 
+    /// Checks `password` against legacy hashes (in the same bounded pool as argon2id). On the
+    /// first match: its index and the password rehashed with argon2id. With no match, the
+    /// dummy argon2id hash is verified too, so a failed upgrade costs at least what a failed
+    /// login does and tells nobody that legacy records exist.
+    pub async fn verify_legacy(
+        &self,
+        password: &Password,
+        hashes: Vec<super::legacy::LegacyHash>,
+        rng: &dyn Rng,
+    ) -> Result<Option<(usize, String)>, HashError> {
+        let pw = password.clone();
+        let params = self.params.clone();
+        let dummy = self.dummy_hash.clone();
+        let mut salt = [0u8; 16];
+        rng.fill(&mut salt);
+        self.run(move |memory| {
+            let found = hashes.iter().position(|h| h.verify(pw.expose()));
+            if let Some(i) = found {
+                let fresh = hash_with_salt(&params, pw.expose().as_bytes(), &salt, memory)?;
+                return Ok(Some((i, fresh)));
+            }
+            if let Ok(parsed) = PasswordHash::new(&dummy) {
+                let _ = verify_phc(&parsed, pw.expose().as_bytes(), memory);
+            }
+            Ok(None)
+        })
+        .await
+    }
+
     async fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce(&mut Vec<Block>) -> Result<T, HashError> + Send + 'static,

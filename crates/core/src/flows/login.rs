@@ -8,6 +8,7 @@ use crate::errors::Unexpected;
 use crate::flows::Accounts;
 use crate::guard::HashFailure;
 use crate::guard::{PasswordAttempt, RetryAfter};
+use crate::legacy::{UpgradeAttempt, UpgradeError};
 use crate::policies::AuthMethod;
 use crate::return_to::ReturnTo;
 use crate::second_factor::{BeginSignIn, PendingStep};
@@ -54,6 +55,45 @@ pub enum LoginOutcome {
 }
 
 impl Accounts {
+    /// The password against the account's hash; for an address with no password yet, against
+    /// its legacy records in products being upgraded (which completes or creates the account).
+    /// One hashing job either way, so timing tells nothing.
+    async fn check_password(
+        &self,
+        email: &Email,
+        password: &Password,
+        account: Option<crate::accounts::Account>,
+        client: &ClientInfo,
+    ) -> Result<(Option<crate::accounts::Account>, Verified), LoginError> {
+        if account.as_ref().is_none_or(|a| a.password_hash.is_none() && !a.bot) {
+            match self.legacy.upgrade(email, password, account.as_ref(), client).await {
+                Ok(UpgradeAttempt::Upgraded(upgraded)) => {
+                    if !upgraded.email_verified() {
+                        self.send_verification(
+                            &upgraded.id,
+                            &upgraded.email,
+                            upgraded.name.as_str(),
+                        )
+                        .await?;
+                    }
+                    return Ok((Some(*upgraded), Verified::Yes));
+                }
+                Ok(UpgradeAttempt::Failed) => return Ok((account, Verified::No)),
+                Ok(UpgradeAttempt::NotApplicable) => {}
+                Err(UpgradeError::Busy) => return Err(LoginError::Busy),
+                Err(UpgradeError::Unexpected(u)) => return Err(LoginError::Unexpected(u)),
+            }
+        }
+        let stored =
+            account.as_ref().and_then(|a| a.password_hash.as_ref().map(|h| h.expose().as_str()));
+        let verdict = self
+            .hasher
+            .verify(password, stored, self.kernel.rng())
+            .await
+            .map_err(HashFailure::from)?;
+        Ok((account, verdict))
+    }
+
     pub async fn log_in(
         &self,
         email: &Email,
@@ -69,14 +109,8 @@ impl Accounts {
         }
 
         let account = self.repo.find_by_email(email).await?;
+        let (account, verdict) = self.check_password(email, password, account, &client).await?;
         let known = account.clone();
-        let stored =
-            account.as_ref().and_then(|a| a.password_hash.as_ref().map(|h| h.expose().as_str()));
-        let verdict = self
-            .hasher
-            .verify(password, stored, self.kernel.rng())
-            .await
-            .map_err(HashFailure::from)?;
         // Bots never sign in to the web, whatever an operator may have done to them.
         let account = match (verdict, account.filter(|a| !a.bot)) {
             (Verified::No, _) | (_, None) => {
@@ -110,6 +144,7 @@ impl Accounts {
             return Err(LoginError::Deactivated);
         }
         self.guard.password_attempt_succeeded(&attempt).await?;
+        self.legacy.link_on_sign_in(&account).await?;
         let amr = vec![AuthMethod::Password];
         match self.second_factor.begin_sign_in(&account, &client, next, replacing, amr).await? {
             BeginSignIn::Pending(token, step) => {

@@ -81,6 +81,7 @@ pub struct Accounts {
     oidc: OidcProvider,
     second_factor: SecondFactor,
     api_tokens: crate::api_tokens::ApiTokens,
+    legacy: crate::legacy::Legacy,
     audit: Audit,
     kernel: Kernel,
     settings: CoreSettings,
@@ -104,6 +105,7 @@ pub struct AccountDeps {
     pub oidc: OidcProvider,
     pub second_factor: SecondFactor,
     pub api_tokens: crate::api_tokens::ApiTokens,
+    pub legacy: crate::legacy::Legacy,
     pub audit: Audit,
     pub kernel: Kernel,
 }
@@ -123,6 +125,7 @@ impl Accounts {
             oidc: deps.oidc,
             second_factor: deps.second_factor,
             api_tokens: deps.api_tokens,
+            legacy: deps.legacy,
             audit: deps.audit,
             kernel: deps.kernel,
             settings,

@@ -59,6 +59,28 @@ pub enum ClientCommand {
     },
     /// List registered products.
     List,
+    /// Import a product's own users (JSON Lines or CSV) with their password hashes.
+    Import(crate::cli::legacy::ImportArgs),
+    /// Set a product's rollout: legacy (imported only), upgrading (people upgrade at their next
+    /// sign-in through Latchkey) or upgraded (every sign-in goes through Latchkey).
+    Rollout {
+        #[arg(long)]
+        client: String,
+        #[arg(long)]
+        state: String,
+    },
+    /// The migration of a product's legacy users.
+    #[command(subcommand)]
+    Legacy(LegacyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LegacyCommand {
+    /// Records imported, upgraded, waiting, unverified, unusable.
+    Status {
+        #[arg(long)]
+        client: String,
+    },
 }
 
 fn register_failure(e: RegisterClientError) -> Failure {
@@ -149,6 +171,13 @@ pub async fn run(cmd: ClientCommand, config: Config, json: bool) -> Result<(), F
                 }
                 println!("discovery:     {}/.well-known/openid-configuration", config.public_url);
             }
+        }
+        ClientCommand::Import(args) => return crate::cli::legacy::import(args, config, json).await,
+        ClientCommand::Rollout { client, state } => {
+            return crate::cli::legacy::rollout(&client, &state, config, json).await;
+        }
+        ClientCommand::Legacy(LegacyCommand::Status { client }) => {
+            return crate::cli::legacy::status(&client, config, json).await;
         }
         ClientCommand::List => {
             let backend = Backend::open(&config, Arc::new(SystemClock))

@@ -8,6 +8,7 @@ mod audit;
 mod client;
 mod demo;
 mod keys;
+mod legacy;
 mod org;
 mod policy;
 mod serve;

@@ -8,6 +8,7 @@ mod audit;
 mod clients;
 mod email_changes;
 mod keys;
+mod legacy;
 mod oidc;
 mod orgs;
 mod outbox;

@@ -1,0 +1,39 @@
+//! The legacy upgrade's port: imported records, rollout states and links, shared by every node.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+
+use crate::accounts::{AccountId, Email};
+use crate::clock::Timestamp;
+use crate::errors::RepoResult;
+use crate::legacy::model::{LegacyRecord, LegacyStats, Rollout, StoredRecord};
+
+#[async_trait]
+pub trait LegacyRepo: Send + Sync {
+    /// `None`: no such product; `Some(None)`: a product without legacy users.
+    async fn rollout(&self, client_id: &str) -> RepoResult<Option<Option<Rollout>>>;
+    async fn set_rollout(&self, client_id: &str, rollout: Rollout) -> RepoResult<bool>;
+    /// Fingerprints of the product's records among `ids`.
+    async fn fingerprints(
+        &self,
+        client_id: &str,
+        ids: &[&str],
+    ) -> RepoResult<HashMap<String, String>>;
+    /// Inserts new records and updates changed ones, in one transaction.
+    async fn upsert(&self, records: &[&LegacyRecord], now: Timestamp) -> RepoResult<()>;
+    /// Records with this address in any product, with their links and rollout states.
+    async fn for_email(&self, email: &Email) -> RepoResult<Vec<StoredRecord>>;
+    /// Links a record to an account; false when the account already has a record linked for
+    /// that product, or the record is linked to someone else.
+    async fn link(
+        &self,
+        client_id: &str,
+        legacy_id: &str,
+        account: &AccountId,
+        now: Timestamp,
+    ) -> RepoResult<bool>;
+    /// The legacy user id linked to the account for this product.
+    async fn linked_id(&self, account: &AccountId, client_id: &str) -> RepoResult<Option<String>>;
+    async fn stats(&self, client_id: &str) -> RepoResult<LegacyStats>;
+}

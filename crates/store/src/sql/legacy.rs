@@ -1,0 +1,230 @@
+//! `LegacyRepo` on SQL. An import batch is one read of the batch's fingerprints and one
+//! transaction of multi-row upserts, so a million records take a thousand round trips.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use latchkey_core::accounts::{AccountId, Email};
+use latchkey_core::clock::Timestamp;
+use latchkey_core::legacy::model::{LegacyRecord, LegacyStats, Rollout, StoredRecord};
+use latchkey_core::ports::{LegacyRepo, RepoResult};
+
+use super::{Run, corrupt, to_u64, unexpected};
+use crate::SqlStore;
+
+/// Rows per multi-row statement (14 values each stays under SQLite's 32,766 parameters).
+const ROWS_PER_STATEMENT: usize = 500;
+
+#[derive(sqlx::FromRow)]
+struct RecordRow {
+    client_id: String,
+    legacy_id: String,
+    username: String,
+    email: String,
+    name: String,
+    password_hash: Option<String>,
+    hash_format: Option<String>,
+    active: i64,
+    created_at: Option<i64>,
+    last_login_at: Option<i64>,
+    fingerprint: String,
+    account_id: Option<String>,
+    rollout: Option<String>,
+}
+
+impl RecordRow {
+    fn into_stored(self) -> RepoResult<StoredRecord> {
+        Ok(StoredRecord {
+            record: LegacyRecord {
+                client_id: self.client_id,
+                legacy_id: self.legacy_id,
+                username: self.username,
+                email: Email::parse(&self.email).map_err(|_| corrupt("legacy record email"))?,
+                name: self.name,
+                password_hash: self.password_hash,
+                hash_format: self.hash_format,
+                active: self.active != 0,
+                created_at: self.created_at.map(Timestamp::from_unix),
+                last_login_at: self.last_login_at.map(Timestamp::from_unix),
+                fingerprint: self.fingerprint,
+            },
+            account: self.account_id.map(AccountId::from_stored),
+            rollout: self.rollout.as_deref().and_then(Rollout::parse),
+        })
+    }
+}
+
+#[async_trait]
+impl LegacyRepo for SqlStore {
+    async fn rollout(&self, client_id: &str) -> RepoResult<Option<Option<Rollout>>> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT rollout FROM clients WHERE id = $1")
+                .bind(client_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(unexpected)?;
+        Ok(row.map(|(r,)| r.as_deref().and_then(Rollout::parse)))
+    }
+
+    async fn set_rollout(&self, client_id: &str, rollout: Rollout) -> RepoResult<bool> {
+        let n = sqlx::query("UPDATE clients SET rollout = $1 WHERE id = $2")
+            .bind(rollout.as_str())
+            .bind(client_id)
+            .run(&self.pool)
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn fingerprints(
+        &self,
+        client_id: &str,
+        ids: &[&str],
+    ) -> RepoResult<HashMap<String, String>> {
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(1000) {
+            let marks: Vec<String> = (2..=chunk.len() + 1).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT legacy_id, fingerprint FROM legacy_records \
+                 WHERE client_id = $1 AND legacy_id IN ({})",
+                marks.join(", ")
+            );
+            let mut query =
+                sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql)).bind(client_id);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            out.extend(query.fetch_all(&self.pool).await.map_err(unexpected)?);
+        }
+        Ok(out)
+    }
+
+    async fn upsert(&self, records: &[&LegacyRecord], now: Timestamp) -> RepoResult<()> {
+        let mut tx = self.pool.begin().await.map_err(unexpected)?;
+        for chunk in records.chunks(ROWS_PER_STATEMENT) {
+            let mut rows = Vec::with_capacity(chunk.len());
+            for i in 0..chunk.len() {
+                let b = i * 13;
+                let marks: Vec<String> = (1..=13).map(|k| format!("${}", b + k)).collect();
+                rows.push(format!("({}, $0, $0)", marks.join(", ")));
+            }
+            let now_mark = chunk.len() * 13 + 1;
+            let sql = format!(
+                "INSERT INTO legacy_records (client_id, legacy_id, username, email, \
+                 email_normalized, name, password_hash, hash_format, active, created_at, \
+                 last_login_at, fingerprint, imported_at, updated_at) VALUES {} \
+                 ON CONFLICT (client_id, legacy_id) DO UPDATE SET username = excluded.username, \
+                 email = excluded.email, email_normalized = excluded.email_normalized, \
+                 name = excluded.name, password_hash = excluded.password_hash, \
+                 hash_format = excluded.hash_format, active = excluded.active, \
+                 created_at = excluded.created_at, last_login_at = excluded.last_login_at, \
+                 fingerprint = excluded.fingerprint, updated_at = excluded.updated_at",
+                rows.join(", ").replace("$0", &format!("${now_mark}"))
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for r in chunk {
+                query = query
+                    .bind(r.client_id.as_str())
+                    .bind(r.legacy_id.as_str())
+                    .bind(r.username.as_str())
+                    .bind(r.email.as_str())
+                    .bind(r.email.normalized())
+                    .bind(r.name.as_str())
+                    .bind(r.password_hash.as_deref())
+                    .bind(r.hash_format.as_deref())
+                    .bind(i64::from(r.active))
+                    .bind(r.created_at.map(Timestamp::unix))
+                    .bind(r.last_login_at.map(Timestamp::unix))
+                    .bind(r.fingerprint.as_str());
+            }
+            query.bind(now.unix()).execute(&mut *tx).await.map_err(unexpected)?;
+        }
+        tx.commit().await.map_err(unexpected)
+    }
+
+    async fn for_email(&self, email: &Email) -> RepoResult<Vec<StoredRecord>> {
+        let rows = sqlx::query_as::<_, RecordRow>(
+            "SELECT r.client_id, r.legacy_id, r.username, r.email, r.name, r.password_hash, \
+             r.hash_format, r.active, r.created_at, r.last_login_at, r.fingerprint, \
+             r.account_id, c.rollout \
+             FROM legacy_records r JOIN clients c ON c.id = r.client_id \
+             WHERE r.email_normalized = $1 ORDER BY r.imported_at, r.client_id, r.legacy_id",
+        )
+        .bind(email.normalized())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        rows.into_iter().map(RecordRow::into_stored).collect()
+    }
+
+    async fn link(
+        &self,
+        client_id: &str,
+        legacy_id: &str,
+        account: &AccountId,
+        now: Timestamp,
+    ) -> RepoResult<bool> {
+        // The partial unique index refuses a second linked record for the same product.
+        let result = sqlx::query(
+            "UPDATE legacy_records SET account_id = $1, linked_at = $2 \
+             WHERE client_id = $3 AND legacy_id = $4 AND account_id IS NULL",
+        )
+        .bind(account.as_str())
+        .bind(now.unix())
+        .bind(client_id)
+        .bind(legacy_id)
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(r) => Ok(r.rows_affected() == 1),
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Ok(false),
+            Err(e) => Err(unexpected(e)),
+        }
+    }
+
+    async fn linked_id(&self, account: &AccountId, client_id: &str) -> RepoResult<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT legacy_id FROM legacy_records WHERE client_id = $1 AND account_id = $2",
+        )
+        .bind(client_id)
+        .bind(account.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(row.map(|(id,)| id))
+    }
+
+    async fn stats(&self, client_id: &str) -> RepoResult<LegacyStats> {
+        let (records, upgraded, unverified, unusable, purged, last): (
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            Option<i64>,
+        ) = sqlx::query_as(
+            "SELECT COUNT(*), \
+             COALESCE(SUM(CASE WHEN r.account_id IS NOT NULL THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN r.account_id IS NOT NULL AND a.email_verified_at IS NULL \
+                 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN r.hash_format IS NULL AND r.password_hash IS NOT NULL \
+                 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN r.password_hash IS NULL THEN 1 ELSE 0 END), 0), \
+             MAX(r.updated_at) \
+             FROM legacy_records r LEFT JOIN accounts a ON a.id = r.account_id \
+             WHERE r.client_id = $1",
+        )
+        .bind(client_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(LegacyStats {
+            records: to_u64(records),
+            upgraded: to_u64(upgraded),
+            waiting: to_u64(records - upgraded),
+            unverified: to_u64(unverified),
+            unusable_hash: to_u64(unusable),
+            purged: to_u64(purged),
+            last_import_at: last,
+        })
+    }
+}
