@@ -81,6 +81,7 @@ mod demo;
 mod email_change;
 mod hardening;
 mod hostile_input;
+mod legacy;
 mod mail_smtp;
 mod oidc;
 mod operations;

@@ -12,7 +12,7 @@ use latchkey_core::ports::{LegacyRepo, RepoResult};
 use super::{Run, corrupt, to_u64, unexpected};
 use crate::SqlStore;
 
-/// Rows per multi-row statement (14 values each stays under SQLite's 32,766 parameters).
+/// Rows per multi-row statement (12 values each stays under SQLite's 32,766 parameters).
 const ROWS_PER_STATEMENT: usize = 500;
 
 #[derive(sqlx::FromRow)]
@@ -103,11 +103,11 @@ impl LegacyRepo for SqlStore {
         for chunk in records.chunks(ROWS_PER_STATEMENT) {
             let mut rows = Vec::with_capacity(chunk.len());
             for i in 0..chunk.len() {
-                let b = i * 13;
-                let marks: Vec<String> = (1..=13).map(|k| format!("${}", b + k)).collect();
+                let b = i * 12;
+                let marks: Vec<String> = (1..=12).map(|k| format!("${}", b + k)).collect();
                 rows.push(format!("({}, $0, $0)", marks.join(", ")));
             }
-            let now_mark = chunk.len() * 13 + 1;
+            let now_mark = chunk.len() * 12 + 1;
             let sql = format!(
                 "INSERT INTO legacy_records (client_id, legacy_id, username, email, \
                  email_normalized, name, password_hash, hash_format, active, created_at, \

@@ -1,0 +1,153 @@
+//! Upgrading products' own users: the import (idempotent, line errors, dry run), the upgrade at
+//! sign-in with each kind of legacy hash (same password, rehashed, linked, verification sent),
+//! rollout states, and two products' records merging into one account.
+
+use latchkey_core::accounts::Email;
+use latchkey_core::legacy::{RawLegacyRecord, Rollout};
+use latchkey_testkit::TestServer;
+
+use super::api_tokens::product;
+use super::audit_events;
+
+#[derive(serde::Deserialize)]
+struct Vector {
+    format: String,
+    password: String,
+    hash: String,
+}
+
+fn vectors() -> Vec<Vector> {
+    serde_json::from_str(include_str!("../../../../core/src/credentials/legacy/legacy_hashes.json"))
+        .unwrap()
+}
+
+fn raw(id: &str, email: &str, hash: &str) -> RawLegacyRecord {
+    RawLegacyRecord {
+        legacy_id: Some(id.into()),
+        email: Some(email.into()),
+        name: Some(format!("Legacy {id}")),
+        password_hash: Some(hash.into()),
+        ..RawLegacyRecord::default()
+    }
+}
+
+async fn import(
+    server: &TestServer,
+    client: &str,
+    lines: Vec<RawLegacyRecord>,
+    dry_run: bool,
+) -> latchkey_core::legacy::ImportReport {
+    let admin = server.site_admin();
+    let legacy = server.core.legacy();
+    legacy.begin_import(&admin, client, dry_run).await.unwrap();
+    let numbered = lines.into_iter().enumerate().map(|(i, r)| (i as u64 + 1, r)).collect();
+    legacy.import_batch(&admin, client, numbered, dry_run).await.unwrap()
+}
+
+async fn rollout(server: &TestServer, client: &str, state: Rollout) {
+    server.core.legacy().set_rollout(&server.site_admin(), client, state).await.unwrap();
+}
+
+async fn log_in(server: &TestServer, email: &str, password: &str) -> latchkey_testkit::Page {
+    let browser = server.browser();
+    browser.submit("/login", "/login", &[("email", email), ("password", password)]).await
+}
+
+on_both_engines! {
+    async fn an_import_is_idempotent_and_says_what_it_did_line_by_line(server: TestServer) {
+        let tracker = product(&server, "Tracker").await;
+        let v = vectors();
+        let lines = vec![
+            raw("1", "ann@example.com", &v[0].hash),
+            raw("2", "not an address", &v[0].hash),
+            raw("3", "bob@example.com", "md5$abc"),
+            raw("4", "cy@example.com", &v[4].hash),
+        ];
+        let dry = import(&server, &tracker.id, lines.clone(), true).await;
+        assert_eq!((dry.imported, dry.skipped), (3, 1));
+        let status = server.core.legacy().status(&server.site_admin(), &tracker.id).await.unwrap();
+        assert_eq!((status.0, status.1.records), (None, 0), "a dry run writes nothing");
+
+        let first = import(&server, &tracker.id, lines.clone(), false).await;
+        assert_eq!((first.imported, first.updated, first.unchanged, first.skipped), (3, 0, 0, 1));
+        let reasons: Vec<(u64, &str)> = first.errors.iter().map(|e| (e.line, e.reason.as_str())).collect();
+        assert!(reasons.iter().any(|(l, r)| *l == 2 && r.contains("email")), "{reasons:?}");
+        assert!(reasons.iter().any(|(l, r)| *l == 3 && r.contains("resetting")), "{reasons:?}");
+        let again = import(&server, &tracker.id, lines.clone(), false).await;
+        assert_eq!((again.imported, again.updated, again.unchanged), (0, 0, 3), "re-importing changes nothing");
+        let mut changed = lines.clone();
+        changed[0].name = Some("Ann Renamed".into());
+        let third = import(&server, &tracker.id, changed, false).await;
+        assert_eq!((third.imported, third.updated, third.unchanged), (0, 1, 2));
+        let (state, stats) = server.core.legacy().status(&server.site_admin(), &tracker.id).await.unwrap();
+        assert_eq!((state, stats.records, stats.waiting, stats.unusable_hash), (Some(Rollout::Legacy), 3, 3, 1));
+        let repeated = import(&server, &tracker.id, vec![raw("9", "d@example.com", &v[0].hash), raw("9", "e@example.com", &v[0].hash)], false).await;
+        assert_eq!((repeated.imported, repeated.skipped), (1, 1));
+        assert_eq!(audit_events(&server, "legacy.imported").await.len(), 0, "batches are not the import's end");
+        let unknown = server.core.legacy().begin_import(&server.site_admin(), "no-such-product", false).await;
+        assert!(unknown.is_err());
+    }
+}
+
+on_both_engines! {
+    async fn every_hash_format_upgrades_with_the_same_password(server: TestServer) {
+        let tracker = product(&server, "Tracker").await;
+        // One record per format, each with its own address.
+        let v = vectors();
+        let mut seen = std::collections::BTreeSet::new();
+        let picks: Vec<&Vector> = v.iter().filter(|x| seen.insert(x.format.clone())).collect();
+        let lines = picks.iter().enumerate().map(|(i, x)| raw(&format!("u{i}"), &format!("user{i}@example.com"), &x.hash)).collect();
+        import(&server, &tracker.id, lines, false).await;
+        // Nobody upgrades while the product is `legacy`.
+        assert_eq!(log_in(&server, "user0@example.com", &picks[0].password).await.status, 401);
+        rollout(&server, &tracker.id, Rollout::Upgrading).await;
+        for (i, x) in picks.iter().enumerate() {
+            let email = format!("user{i}@example.com");
+            assert_eq!(log_in(&server, &email, "not the password").await.status, 401, "{}", x.format);
+            let page = log_in(&server, &email, &x.password).await;
+            assert_eq!(page.status, 303, "{}: {}", x.format, page.body);
+            let account = server.core.accounts().find_account(&server.site_admin(), &Email::parse(&email).unwrap()).await.unwrap().unwrap();
+            let stored = account.password_hash.as_ref().unwrap().expose().clone();
+            assert!(stored.starts_with("$argon2id$"), "{}: rehashed", x.format);
+            assert!(!account.email_verified(), "the address still needs proving");
+            assert_eq!(server.core.legacy().legacy_user_id(&account.id, &tracker.id).await.unwrap().as_deref(), Some(format!("u{i}").as_str()));
+            // From now on the account's own password works, the same one.
+            assert_eq!(log_in(&server, &email, &x.password).await.status, 303, "{}", x.format);
+        }
+        let (_, stats) = server.core.legacy().status(&server.site_admin(), &tracker.id).await.unwrap();
+        assert_eq!((stats.upgraded, stats.waiting, stats.unverified), (15, 0, 15));
+        assert!(server.mails_to("user0@example.com").iter().any(|m| m.decoded.contains("/verify-email")), "a verification mail went out");
+        assert_eq!(audit_events(&server, "account.upgraded").await.len(), 15);
+    }
+}
+
+on_both_engines! {
+    async fn two_products_records_become_one_account(server: TestServer) {
+        let tracker = product(&server, "Tracker").await;
+        let wiki = product(&server, "Wiki").await;
+        let v = vectors();
+        let crowd = v.iter().find(|x| x.format == "crowd-pkcs5s2").unwrap();
+        let django = v.iter().find(|x| x.format == "django-pbkdf2-sha256" && x.password != crowd.password).unwrap();
+        import(&server, &tracker.id, vec![raw("T-7", "dana@example.com", &crowd.hash)], false).await;
+        import(&server, &wiki.id, vec![raw("W-42", "Dana@Example.com", &django.hash)], false).await;
+        rollout(&server, &tracker.id, Rollout::Upgrading).await;
+        rollout(&server, &wiki.id, Rollout::Upgraded).await;
+
+        // The first password proven becomes the account's; the other is retired.
+        assert_eq!(log_in(&server, "dana@example.com", &crowd.password).await.status, 303);
+        let email = Email::parse("dana@example.com").unwrap();
+        let account = server.core.accounts().find_account(&server.site_admin(), &email).await.unwrap().unwrap();
+        assert_eq!(log_in(&server, "dana@example.com", &django.password).await.status, 401, "the wiki's old password is retired");
+        assert_eq!(server.core.legacy().legacy_user_id(&account.id, &wiki.id).await.unwrap(), None, "not linked before the address is proven");
+
+        // Once the address is verified, the next sign-in links the wiki's record too.
+        let mail = server.mail_to("dana@example.com", 1).await;
+        let browser = server.browser();
+        let token = mail.token_for("/verify-email");
+        let page = browser.submit(&format!("/verify-email?token={token}"), "/verify-email", &[("token", &token)]).await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        assert_eq!(log_in(&server, "dana@example.com", &crowd.password).await.status, 303);
+        assert_eq!(server.core.legacy().legacy_user_id(&account.id, &wiki.id).await.unwrap().as_deref(), Some("W-42"));
+        assert_eq!(server.core.legacy().legacy_user_id(&account.id, &tracker.id).await.unwrap().as_deref(), Some("T-7"));
+    }
+}
