@@ -65,8 +65,8 @@ on_both_engines! {
         ];
         let dry = import(&server, &tracker.id, lines.clone(), true).await;
         assert_eq!((dry.imported, dry.skipped), (3, 1));
-        let status = server.core.legacy().status(&server.site_admin(), &tracker.id).await.unwrap();
-        assert_eq!((status.0, status.1.records), (None, 0), "a dry run writes nothing");
+        let before = server.core.legacy().status(&server.site_admin(), &tracker.id).await.unwrap();
+        assert_eq!((before.0, before.1.records), (None, 0), "a dry run writes nothing");
 
         let first = import(&server, &tracker.id, lines.clone(), false).await;
         assert_eq!((first.imported, first.updated, first.unchanged, first.skipped), (3, 0, 0, 1));
