@@ -168,6 +168,7 @@ impl Core {
             },
             policies.clone(),
             api_tokens.clone(),
+            legacy.clone(),
             audit.clone(),
             kernel.clone(),
             oidc,

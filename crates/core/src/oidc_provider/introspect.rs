@@ -288,6 +288,9 @@ impl OidcProvider {
             out["name"] = account.name.as_str().into();
             out["updated_at"] = account.updated_at.unix().into();
         }
+        if let Some(id) = self.legacy.legacy_user_id(&account.id, &claims.client_id).await? {
+            out["legacy_user_id"] = id.into();
+        }
         Ok(out)
     }
 

@@ -30,6 +30,7 @@ pub use keys::{KeyError, KeyRing, PUBLISH_AHEAD_SECS};
 pub use logout::{BACKCHANNEL_KIND, EndSessionPlan};
 
 use crate::api_tokens::ApiTokens;
+use crate::legacy::Legacy;
 use crate::policies::Policies;
 use std::sync::Arc;
 
@@ -113,6 +114,7 @@ pub struct OidcProvider {
     accounts: Arc<dyn AccountRepo>,
     policies: Policies,
     api_tokens: ApiTokens,
+    legacy: Legacy,
     audit: Audit,
     kernel: Kernel,
     state: Arc<OidcState>,
@@ -133,6 +135,7 @@ impl OidcProvider {
         ports: OidcPorts,
         policies: Policies,
         api_tokens: ApiTokens,
+        legacy: Legacy,
         audit: Audit,
         kernel: Kernel,
         state: OidcState,
@@ -146,6 +149,7 @@ impl OidcProvider {
             accounts: ports.accounts,
             policies,
             api_tokens,
+            legacy,
             audit,
             kernel,
             state: Arc::new(state),

@@ -88,6 +88,7 @@ impl OidcProvider {
             email_verified: has("email").then(|| account.email_verified()),
             name: has("profile").then(|| account.name.as_str().to_owned()),
             updated_at: has("profile").then(|| account.updated_at.unix()),
+            legacy_user_id: self.legacy.legacy_user_id(&account.id, &client.id).await?,
         };
         self.state
             .keys

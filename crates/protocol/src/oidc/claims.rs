@@ -26,6 +26,10 @@ pub struct IdTokenClaims {
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub updated_at: Option<i64>,
+    /// The product's own user id for the account (a linked legacy record), for this product
+    /// only.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub legacy_user_id: Option<String>,
 }
 
 /// RFC 9068 access token claims. `sub` is the account for user tokens and the client for

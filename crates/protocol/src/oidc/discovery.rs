@@ -104,6 +104,7 @@ impl ProviderMetadata {
                 "email_verified",
                 "name",
                 "updated_at",
+                "legacy_user_id",
             ],
             prompt_values_supported: vec!["none", "login", "consent", "select_account"],
             claims_parameter_supported: false,

@@ -79,8 +79,8 @@ on_both_engines! {
         changed[0].name = Some("Ann Renamed".into());
         let third = import(&server, &tracker.id, changed, false).await;
         assert_eq!((third.imported, third.updated, third.unchanged), (0, 1, 2));
-        let (state, stats) = server.core.legacy().status(&server.site_admin(), &tracker.id).await.unwrap();
-        assert_eq!((state, stats.records, stats.waiting, stats.unusable_hash), (Some(Rollout::Legacy), 3, 3, 1));
+        let (rollout_now, stats) = server.core.legacy().status(&server.site_admin(), &tracker.id).await.unwrap();
+        assert_eq!((rollout_now, stats.records, stats.waiting, stats.unusable_hash), (Some(Rollout::Legacy), 3, 3, 1));
         let repeated = import(&server, &tracker.id, vec![raw("9", "d@example.com", &v[0].hash), raw("9", "e@example.com", &v[0].hash)], false).await;
         assert_eq!((repeated.imported, repeated.skipped), (1, 1));
         assert_eq!(audit_events(&server, "legacy.imported").await.len(), 0, "batches are not the import's end");
@@ -116,7 +116,7 @@ on_both_engines! {
         }
         let (_, stats) = server.core.legacy().status(&server.site_admin(), &tracker.id).await.unwrap();
         assert_eq!((stats.upgraded, stats.waiting, stats.unverified), (15, 0, 15));
-        assert!(server.mails_to("user0@example.com").iter().any(|m| m.decoded.contains("/verify-email")), "a verification mail went out");
+        assert!(server.mail_to("user0@example.com", 1).await.decoded.contains("/verify-email"), "a verification mail went out");
         assert_eq!(audit_events(&server, "account.upgraded").await.len(), 15);
     }
 }
@@ -149,5 +149,41 @@ on_both_engines! {
         assert_eq!(log_in(&server, "dana@example.com", &crowd.password).await.status, 303);
         assert_eq!(server.core.legacy().legacy_user_id(&account.id, &wiki.id).await.unwrap().as_deref(), Some("W-42"));
         assert_eq!(server.core.legacy().legacy_user_id(&account.id, &tracker.id).await.unwrap().as_deref(), Some("T-7"));
+    }
+}
+
+on_both_engines! {
+    async fn a_product_sees_its_own_user_id_for_the_account_and_no_other_products(server: TestServer) {
+        use base64::Engine as _;
+        let tracker = product(&server, "Tracker").await;
+        let wiki = product(&server, "Wiki").await;
+        let v = vectors();
+        import(&server, &tracker.id, vec![raw("JIRA-1001", "eve@example.com", &v[0].hash)], false).await;
+        rollout(&server, &tracker.id, Rollout::Upgrading).await;
+        let browser = server.browser();
+        let page = browser.submit("/login", "/login", &[("email", "eve@example.com"), ("password", &v[0].password)]).await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        // Products need a verified address: the upgrade mailed the link.
+        let token = server.mail_to("eve@example.com", 1).await.token_for("/verify-email");
+        let page = browser.submit(&format!("/verify-email?token={token}"), "/verify-email", &[("token", &token)]).await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        let id_token_of = |p: &crate::oidc::Product| {
+            let (browser, server) = (&browser, &server);
+            let p = crate::oidc::Product { id: p.id.clone(), secret: p.secret.clone() };
+            async move {
+                let code = crate::oidc::code_for(server, browser, &p, None).await;
+                let (status, body) = crate::oidc::token_request(server, &p, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", crate::oidc::CALLBACK)]).await;
+                assert_eq!(status, 200, "{body}");
+                let payload = body["id_token"].as_str().unwrap().split('.').nth(1).unwrap().to_owned();
+                let claims: serde_json::Value = serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+                (claims, body["access_token"].as_str().unwrap().to_owned())
+            }
+        };
+        let (claims, access) = id_token_of(&tracker).await;
+        assert_eq!(claims["legacy_user_id"], "JIRA-1001");
+        let userinfo: serde_json::Value = crate::oidc::http().get(format!("{}/oauth/userinfo", server.url)).bearer_auth(&access).send().await.unwrap().json().await.unwrap();
+        assert_eq!(userinfo["legacy_user_id"], "JIRA-1001");
+        let (claims, _) = id_token_of(&wiki).await;
+        assert!(claims.get("legacy_user_id").is_none(), "only the product's own id: {claims}");
     }
 }
