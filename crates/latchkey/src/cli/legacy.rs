@@ -256,6 +256,7 @@ pub async fn import(args: ImportArgs, config: Config, json: bool) -> Result<(), 
     if progress.show {
         eprintln!();
     }
+    report.errors.sort_by_key(|e| e.line);
     legacy.finish_import(&admin, &args.client, &report, args.dry_run).await;
     if json {
         let mut doc = json!(report);

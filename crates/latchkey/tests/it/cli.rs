@@ -548,3 +548,91 @@ fn api_token_and_bot_commands_follow_the_contract() {
     let bots = json(&run(&["bot", "list", "--json"], None));
     assert_eq!(bots["bots"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn legacy_import_rollout_and_status_follow_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let run = |args: &[&str]| latchkey(d, args, None, &[]);
+    let product = json(&run(&[
+        "client",
+        "create",
+        "--name",
+        "Tracker",
+        "--redirect-uri",
+        "https://t.example/cb",
+        "--json",
+    ]));
+    let client = product["client_id"].as_str().unwrap().to_owned();
+    let bcrypt = "$2b$04$yrNbPCmYgAXB0mprjXNTtu7WhCwbzVQzvt1evClx.VfGp5w4xIHiO";
+    let jsonl = d.join("users.jsonl");
+    std::fs::write(
+        &jsonl,
+        format!(
+            "{}\n{}\n\n{}\nnot json\n",
+            serde_json::json!({"legacy_id": 1, "username": "ann", "email": "ann@example.com", "name": "Ann", "password_hash": bcrypt, "active": true, "created_at": "2019-05-01T10:00:00Z", "last_login_at": 1700000000}),
+            serde_json::json!({"legacy_id": "2", "email": "bob@example.com", "password_hash": "md5:1234"}),
+            serde_json::json!({"legacy_id": "3", "email": "nope"}),
+        ),
+    )
+    .unwrap();
+    let dry = run(&[
+        "client",
+        "import",
+        "--client",
+        &client,
+        jsonl.to_str().unwrap(),
+        "--dry-run",
+        "--json",
+    ]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    let dry = json(&dry);
+    assert_eq!(
+        (dry["imported"].as_u64(), dry["skipped"].as_u64(), dry["dry_run"].as_bool()),
+        (Some(2), Some(2), Some(true)),
+        "{dry}"
+    );
+    let done =
+        json(&run(&["client", "import", "--client", &client, jsonl.to_str().unwrap(), "--json"]));
+    assert_eq!(
+        (done["imported"].as_u64(), done["updated"].as_u64(), done["skipped"].as_u64()),
+        (Some(2), Some(0), Some(2)),
+        "{done}"
+    );
+    let lines: Vec<u64> =
+        done["errors"].as_array().unwrap().iter().map(|e| e["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, vec![2, 4, 5], "{done}");
+    let again =
+        json(&run(&["client", "import", "--client", &client, jsonl.to_str().unwrap(), "--json"]));
+    assert_eq!((again["imported"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(2)));
+
+    let csv = d.join("more.csv");
+    std::fs::write(&csv, format!("legacy_id,username,email,name,password_hash,active\n4,cy,cy@example.com,\"Cy, Jr.\",{bcrypt},false\n5,dee,dee@example.com,Dee,,true\n6,\"broken\n")).unwrap();
+    let csv_run =
+        json(&run(&["client", "import", "--client", &client, csv.to_str().unwrap(), "--json"]));
+    assert_eq!(csv_run["imported"].as_u64(), Some(2), "{csv_run}");
+
+    let status = json(&run(&["client", "legacy", "status", "--client", &client, "--json"]));
+    assert_eq!(
+        (status["rollout"].as_str(), status["records"].as_u64(), status["upgraded"].as_u64()),
+        (Some("legacy"), Some(4), Some(0)),
+        "{status}"
+    );
+    let moved =
+        json(&run(&["client", "rollout", "--client", &client, "--state", "upgrading", "--json"]));
+    assert_eq!(moved["rollout"], "upgrading");
+    assert_eq!(run(&["client", "rollout", "--client", &client, "--state", "sideways"]).code, 2);
+    assert_eq!(
+        run(&["client", "rollout", "--client", "no-such-client", "--state", "upgraded"]).code,
+        1
+    );
+    assert_eq!(
+        run(&["client", "import", "--client", &client, d.join("users.txt").to_str().unwrap()]).code,
+        2,
+        "format unknown from the name"
+    );
+    assert_eq!(
+        run(&["client", "import", "--client", "no-such-client", jsonl.to_str().unwrap()]).code,
+        1
+    );
+}
