@@ -51,6 +51,9 @@ impl From<crate::errors::RepoError> for LoginError {
 #[derive(Debug)]
 pub enum LoginOutcome {
     SignedIn(Box<LoginSuccess>),
+    /// Signed in with a legacy product's password, which is now the account's: the upgrade
+    /// screen comes next.
+    Upgraded(Box<LoginSuccess>),
     Pending(OpaqueToken, PendingStep),
 }
 
@@ -64,7 +67,7 @@ impl Accounts {
         password: &Password,
         account: Option<crate::accounts::Account>,
         client: &ClientInfo,
-    ) -> Result<(Option<crate::accounts::Account>, Verified), LoginError> {
+    ) -> Result<(Option<crate::accounts::Account>, Verified, bool), LoginError> {
         if account.as_ref().is_none_or(|a| a.password_hash.is_none() && !a.bot) {
             match self.legacy.upgrade(email, password, account.as_ref(), client).await {
                 Ok(UpgradeAttempt::Upgraded(upgraded)) => {
@@ -76,9 +79,9 @@ impl Accounts {
                         )
                         .await?;
                     }
-                    return Ok((Some(*upgraded), Verified::Yes));
+                    return Ok((Some(*upgraded), Verified::Yes, true));
                 }
-                Ok(UpgradeAttempt::Failed) => return Ok((account, Verified::No)),
+                Ok(UpgradeAttempt::Failed) => return Ok((account, Verified::No, false)),
                 Ok(UpgradeAttempt::NotApplicable) => {}
                 Err(UpgradeError::Busy) => return Err(LoginError::Busy),
                 Err(UpgradeError::Unexpected(u)) => return Err(LoginError::Unexpected(u)),
@@ -91,7 +94,7 @@ impl Accounts {
             .verify(password, stored, self.kernel.rng())
             .await
             .map_err(HashFailure::from)?;
-        Ok((account, verdict))
+        Ok((account, verdict, false))
     }
 
     pub async fn log_in(
@@ -109,7 +112,8 @@ impl Accounts {
         }
 
         let account = self.repo.find_by_email(email).await?;
-        let (account, verdict) = self.check_password(email, password, account, &client).await?;
+        let (account, verdict, upgraded) =
+            self.check_password(email, password, account, &client).await?;
         let known = account.clone();
         // Bots never sign in to the web, whatever an operator may have done to them.
         let account = match (verdict, account.filter(|a| !a.bot)) {
@@ -158,6 +162,9 @@ impl Accounts {
                     .details(serde_json::json!({ "method": "password" }));
                 self.audit.record(record).await;
                 tracing::info!(account = %account.id, outcome = "success", method = "password", "login");
+                if upgraded {
+                    return Ok(LoginOutcome::Upgraded(success));
+                }
                 Ok(LoginOutcome::SignedIn(success))
             }
         }

@@ -75,7 +75,12 @@ impl Accounts {
         match request {
             MailRequest::Reset { email } => {
                 let Ok(email) = Email::parse(&email) else { return Ok(()) };
-                if let Some(account) = accounts.find_by_email(&email).await?
+                let account = match accounts.find_by_email(&email).await? {
+                    Some(account) => Some(account),
+                    // Imported users upgrade by choosing a password through their mailbox.
+                    None => self.legacy.account_for_reset(&email).await?,
+                };
+                if let Some(account) = account
                     && account.is_active()
                 {
                     self.send_reset_link(&account).await?;

@@ -210,6 +210,15 @@ impl Legacy {
         self.repo.linked_id(account, client_id).await
     }
 
+    /// The products whose legacy accounts are linked to this one: (client id, product name,
+    /// legacy user id).
+    pub async fn linked_products(
+        &self,
+        account: &AccountId,
+    ) -> Result<Vec<(String, String, String)>, RepoError> {
+        self.repo.linked_for(account).await
+    }
+
     /// Tries the password against the address's legacy records in products being upgraded,
     /// for an account that has no password yet (or no account). Costs one hashing job either
     /// way.
@@ -289,6 +298,40 @@ impl Legacy {
             }));
         self.audit.record(record).await;
         Ok(UpgradeAttempt::Upgraded(Box::new(upgraded)))
+    }
+
+    /// A "forgot password" for an address with no account but with records in a product being
+    /// upgraded (a record whose hash could not be imported, or a forgotten password): the
+    /// account is created from the first such record, without a password, so the reset link
+    /// can give it one. The link proves the mailbox; the records are linked at the next
+    /// sign-in.
+    pub(crate) async fn account_for_reset(
+        &self,
+        email: &Email,
+    ) -> Result<Option<Account>, RepoError> {
+        let records = self.repo.for_email(email).await?;
+        let Some(first) = records.iter().find(|s| {
+            s.account.is_none() && s.record.active && s.rollout.is_some_and(Rollout::upgrades)
+        }) else {
+            return Ok(None);
+        };
+        let now = self.kernel.now();
+        let new = NewAccount {
+            id: AccountId::from_stored(self.kernel.new_id(now)),
+            email: email.clone(),
+            name: DisplayName::parse(&first.record.name)
+                .unwrap_or_else(|_| DisplayName::from_email(email)),
+            password_hash: None,
+            email_verified_at: None,
+            site_admin: false,
+            created_at: now,
+        };
+        match self.accounts.insert(&new).await {
+            Ok(()) | Err(InsertAccountError::EmailTaken) => {}
+            Err(InsertAccountError::Unexpected(e)) => return Err(e),
+        }
+        tracing::info!(client = %first.record.client_id, "account created for a legacy password reset");
+        self.accounts.find_by_email(email).await
     }
 
     /// After a sign-in with the account's own password: links the unlinked records with its

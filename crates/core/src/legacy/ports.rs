@@ -36,4 +36,6 @@ pub trait LegacyRepo: Send + Sync {
     /// The legacy user id linked to the account for this product.
     async fn linked_id(&self, account: &AccountId, client_id: &str) -> RepoResult<Option<String>>;
     async fn stats(&self, client_id: &str) -> RepoResult<LegacyStats>;
+    /// The account's linked records: (client id, product name, legacy user id).
+    async fn linked_for(&self, account: &AccountId) -> RepoResult<Vec<(String, String, String)>>;
 }

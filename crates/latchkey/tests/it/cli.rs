@@ -570,7 +570,7 @@ fn legacy_import_rollout_and_status_follow_the_contract() {
         &jsonl,
         format!(
             "{}\n{}\n\n{}\nnot json\n",
-            serde_json::json!({"legacy_id": 1, "username": "ann", "email": "ann@example.com", "name": "Ann", "password_hash": bcrypt, "active": true, "created_at": "2019-05-01T10:00:00Z", "last_login_at": 1700000000}),
+            serde_json::json!({"legacy_id": 1, "username": "ann", "email": "ann@example.com", "name": "Ann", "password_hash": bcrypt, "active": true, "created_at": "2019-05-01T10:00:00Z", "last_login_at": 1_700_000_000_i64}),
             serde_json::json!({"legacy_id": "2", "email": "bob@example.com", "password_hash": "md5:1234"}),
             serde_json::json!({"legacy_id": "3", "email": "nope"}),
         ),

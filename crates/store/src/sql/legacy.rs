@@ -193,6 +193,17 @@ impl LegacyRepo for SqlStore {
         Ok(row.map(|(id,)| id))
     }
 
+    async fn linked_for(&self, account: &AccountId) -> RepoResult<Vec<(String, String, String)>> {
+        sqlx::query_as(
+            "SELECT r.client_id, c.name, r.legacy_id FROM legacy_records r \
+             JOIN clients c ON c.id = r.client_id WHERE r.account_id = $1 ORDER BY r.linked_at, c.name",
+        )
+        .bind(account.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)
+    }
+
     async fn stats(&self, client_id: &str) -> RepoResult<LegacyStats> {
         let (records, upgraded, unverified, unusable, purged, last): (
             i64,

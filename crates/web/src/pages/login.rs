@@ -127,6 +127,11 @@ pub async fn login_submit(
             state.metrics.login("success");
             signed_in(&state, jar, &success, &next)
         }
+        Ok(LoginOutcome::Upgraded(success)) => {
+            state.metrics.login("success");
+            let welcome = crate::pages::upgraded::path(&next);
+            signed_in(&state, jar, &success, &welcome)
+        }
         Ok(LoginOutcome::Pending(pending, step)) => {
             state.metrics.login(match step {
                 PendingStep::SecondFactor => "second_factor",

@@ -16,6 +16,7 @@ pub mod policies;
 pub mod security;
 pub mod sign_in_steps;
 pub mod signup;
+pub mod upgraded;
 pub mod verify_email;
 
 use axum::response::{IntoResponse, Redirect, Response};

@@ -133,8 +133,16 @@ on_both_engines! {
         rollout(&server, &tracker.id, Rollout::Upgrading).await;
         rollout(&server, &wiki.id, Rollout::Upgraded).await;
 
-        // The first password proven becomes the account's; the other is retired.
-        assert_eq!(log_in(&server, "dana@example.com", &crowd.password).await.status, 303);
+        // The first password proven becomes the account's; the other is retired. The upgrade
+        // screen says what happened and asks for the address to be verified.
+        let browser = server.browser();
+        let page = browser.submit("/login", "/login", &[("email", "dana@example.com"), ("password", &crowd.password)]).await;
+        assert_eq!(page.status, 303);
+        let welcome = page.location().unwrap().to_owned();
+        assert!(welcome.starts_with("/welcome/upgraded?next="), "{welcome}");
+        let screen = browser.get(&welcome).await;
+        assert!(screen.contains("Your Tracker account is now a Latchkey account") && screen.contains("Verify your email address"), "{}", screen.body);
+        assert_eq!(log_in(&server, "dana@example.com", &crowd.password).await.location(), Some("/account"), "only the first sign-in shows it");
         let email = Email::parse("dana@example.com").unwrap();
         let account = server.core.accounts().find_account(&server.site_admin(), &email).await.unwrap().unwrap();
         assert_eq!(log_in(&server, "dana@example.com", &django.password).await.status, 401, "the wiki's old password is retired");
@@ -185,5 +193,34 @@ on_both_engines! {
         assert_eq!(userinfo["legacy_user_id"], "JIRA-1001");
         let (claims, _) = id_token_of(&wiki).await;
         assert!(claims.get("legacy_user_id").is_none(), "only the product's own id: {claims}");
+    }
+}
+
+on_both_engines! {
+    async fn a_record_without_a_usable_hash_upgrades_through_a_password_reset(server: TestServer) {
+        let tracker = product(&server, "Tracker").await;
+        import(&server, &tracker.id, vec![raw("T-9", "gus@example.com", "md5$not-supported")], false).await;
+        // In `legacy`, the address is not known to Latchkey at all.
+        let browser = server.browser();
+        let page = browser.submit("/forgot-password", "/forgot-password", &[("email", "gus@example.com")]).await;
+        assert!(page.status < 400, "{}", page.body);
+        // The request is carried out in the background; run it now, before the rollout moves.
+        server.core.accounts().process_mail_requests().await.unwrap();
+        rollout(&server, &tracker.id, Rollout::Upgrading).await;
+        let page = browser.submit("/forgot-password", "/forgot-password", &[("email", "gus@example.com")]).await;
+        assert!(page.status < 400, "{}", page.body);
+        let mail = server.mail_to("gus@example.com", 1).await;
+        let token = mail.token_for("/reset-password");
+        let new_password = "a brand new passphrase 42";
+        let page = browser
+            .submit(&format!("/reset-password?token={token}"), "/reset-password", &[("token", &token), ("password", new_password), ("password_confirm", new_password)])
+            .await;
+        assert!(page.status < 400, "{}", page.body);
+        assert_eq!(log_in(&server, "gus@example.com", new_password).await.status, 303);
+        let account = server.core.accounts().find_account(&server.site_admin(), &Email::parse("gus@example.com").unwrap()).await.unwrap().unwrap();
+        assert!(account.email_verified(), "the reset proved the mailbox");
+        assert_eq!(server.core.legacy().legacy_user_id(&account.id, &tracker.id).await.unwrap().as_deref(), Some("T-9"), "linked at the sign-in after the reset");
+        let links = server.mails_to("gus@example.com").iter().filter(|m| m.decoded.contains("/reset-password")).count();
+        assert_eq!(links, 1, "nothing was sent while the product was `legacy`");
     }
 }
