@@ -12,8 +12,9 @@ use latchkey_core::ports::{LegacyRepo, RepoResult};
 use super::{Run, corrupt, to_u64, unexpected};
 use crate::SqlStore;
 
-/// Rows per multi-row statement (12 values each stays under SQLite's 32,766 parameters).
-const ROWS_PER_STATEMENT: usize = 500;
+/// Rows per multi-row statement. Small statements are much faster through sqlx than large
+/// ones (200,000 records: 500 rows per statement 25 s, 50 rows 8.4 s, 20 rows 7.5 s).
+const ROWS_PER_STATEMENT: usize = 20;
 
 #[derive(sqlx::FromRow)]
 struct RecordRow {
