@@ -24,7 +24,8 @@ use crate::extract::csrf_cookie;
 use crate::oidc::{authorize, basic_auth, discovery, end_session, token, userinfo};
 use crate::pages::{
     account, admin, api_tokens, console_tokens, email_change, home, keys, login, org,
-    password_reset, policies, security, sign_in_steps, signup, upgraded, verify_email,
+    password_reset, policies, rollout_status, security, sign_in_steps, signup, upgraded,
+    verify_email,
 };
 use crate::state::AppState;
 use crate::{health, metrics};
@@ -154,6 +155,7 @@ fn pages(state: &AppState) -> Router<AppState> {
         .route("/account/security/keys/{id}/remove", post(keys::remove))
         .route("/signed-out", get(account::signed_out))
         .route("/welcome/upgraded", get(upgraded::show))
+        .route("/status", get(rollout_status::show))
         .route("/oauth/logout/confirm", post(end_session::end_session_confirm))
         .route("/oauth/consent", post(authorize::consent_submit))
         .route("/account/products/{client_id}/revoke", post(account::product_revoke))

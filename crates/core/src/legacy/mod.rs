@@ -201,6 +201,36 @@ impl Legacy {
         Ok((rollout, self.repo.stats(client_id).await?))
     }
 
+    /// `latchkey client legacy purge`: the old hashes of upgraded records (their people sign in
+    /// with their Latchkey password now) and, with `older_than_days`, of records unused that
+    /// long (they can still upgrade through a password reset). The records themselves stay, so
+    /// products keep their `legacy_user_id`.
+    pub async fn purge(
+        &self,
+        admin: &SiteAdmin,
+        client_id: &str,
+        older_than_days: Option<u32>,
+        dry_run: bool,
+    ) -> Result<u64, LegacyError> {
+        self.known(client_id).await?;
+        let now = self.kernel.now();
+        let since = older_than_days.map(|d| now.plus_secs(-i64::from(d) * 24 * 3600));
+        let purged = self.repo.purge_hashes(client_id, since, dry_run).await?;
+        if !dry_run {
+            let record = Record::new("legacy.purged", Actor::Site(admin))
+                .about(format!("product {client_id}"))
+                .details(serde_json::json!({ "client_id": client_id, "hashes": purged, "older_than_days": older_than_days }));
+            self.audit.record(record).await;
+        }
+        Ok(purged)
+    }
+
+    /// `/status`: which products sign in with Latchkey already and which follow (first-party
+    /// products only, by name).
+    pub async fn rollout_overview(&self) -> Result<Vec<(String, Option<Rollout>)>, RepoError> {
+        self.repo.rollouts().await
+    }
+
     /// The product's own id for the account, when a legacy record is linked.
     pub async fn legacy_user_id(
         &self,

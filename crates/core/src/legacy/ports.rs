@@ -36,6 +36,17 @@ pub trait LegacyRepo: Send + Sync {
     /// The legacy user id linked to the account for this product.
     async fn linked_id(&self, account: &AccountId, client_id: &str) -> RepoResult<Option<String>>;
     async fn stats(&self, client_id: &str) -> RepoResult<LegacyStats>;
+    /// Forgets the hashes of the product's upgraded records and, with `unused_since`, of the
+    /// records not used since then (last sign-in, else creation, else import); how many. With
+    /// `dry_run`, only counts.
+    async fn purge_hashes(
+        &self,
+        client_id: &str,
+        unused_since: Option<Timestamp>,
+        dry_run: bool,
+    ) -> RepoResult<u64>;
+    /// Every first-party product's name and rollout state, by name.
+    async fn rollouts(&self) -> RepoResult<Vec<(String, Option<Rollout>)>>;
     /// The account's linked records: (client id, product name, legacy user id).
     async fn linked_for(&self, account: &AccountId) -> RepoResult<Vec<(String, String, String)>>;
 }

@@ -71,16 +71,7 @@ pub enum ClientCommand {
     },
     /// The migration of a product's legacy users.
     #[command(subcommand)]
-    Legacy(LegacyCommand),
-}
-
-#[derive(Debug, Subcommand)]
-pub enum LegacyCommand {
-    /// Records imported, upgraded, waiting, unverified, unusable.
-    Status {
-        #[arg(long)]
-        client: String,
-    },
+    Legacy(crate::cli::legacy::LegacyCommand),
 }
 
 fn register_failure(e: RegisterClientError) -> Failure {
@@ -176,9 +167,7 @@ pub async fn run(cmd: ClientCommand, config: Config, json: bool) -> Result<(), F
         ClientCommand::Rollout { client, state } => {
             return crate::cli::legacy::rollout(&client, &state, config, json).await;
         }
-        ClientCommand::Legacy(LegacyCommand::Status { client }) => {
-            return crate::cli::legacy::status(&client, config, json).await;
-        }
+        ClientCommand::Legacy(cmd) => return crate::cli::legacy::run(cmd, config, json).await,
         ClientCommand::List => {
             let backend = Backend::open(&config, Arc::new(SystemClock))
                 .await

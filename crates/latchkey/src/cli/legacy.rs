@@ -20,6 +20,35 @@ use crate::platform::SystemClock;
 
 const BATCH: usize = 1000;
 
+#[derive(Debug, clap::Subcommand)]
+pub enum LegacyCommand {
+    /// Records imported, upgraded, waiting, unverified, unusable.
+    Status {
+        #[arg(long)]
+        client: String,
+    },
+    /// Forget the old password hashes of upgraded records (and, with --older-than-days, of
+    /// records unused that long). The records stay, so products keep their legacy_user_id.
+    Purge {
+        #[arg(long)]
+        client: String,
+        #[arg(long)]
+        older_than_days: Option<u32>,
+        /// Count only.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+pub async fn run(cmd: LegacyCommand, config: Config, json: bool) -> Result<(), Failure> {
+    match cmd {
+        LegacyCommand::Status { client } => status(&client, config, json).await,
+        LegacyCommand::Purge { client, older_than_days, dry_run } => {
+            purge(&client, older_than_days, dry_run, config, json).await
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Jsonl,
@@ -300,6 +329,32 @@ pub async fn rollout(client: &str, state: &str, config: Config, json: bool) -> R
         print_json(&json!({ "client_id": client, "rollout": state }));
     } else {
         println!("{client} is now {}", state.as_str());
+    }
+    Ok(())
+}
+
+pub async fn purge(
+    client: &str,
+    older_than_days: Option<u32>,
+    dry_run: bool,
+    config: Config,
+    json: bool,
+) -> Result<(), Failure> {
+    let backend = Backend::open(&config, Arc::new(SystemClock))
+        .await
+        .map_err(|e| Failure::Refused(e.to_string()))?;
+    let purged = backend
+        .core
+        .legacy()
+        .purge(&backend.site_admin(), client, older_than_days, dry_run)
+        .await
+        .map_err(|e| Failure::Refused(e.to_string()))?;
+    if json {
+        print_json(&json!({ "client_id": client, "purged": purged, "dry_run": dry_run }));
+    } else if dry_run {
+        println!("{purged} password hashes would be purged");
+    } else {
+        println!("{purged} password hashes purged");
     }
     Ok(())
 }

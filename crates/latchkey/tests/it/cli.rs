@@ -622,6 +622,44 @@ fn legacy_import_rollout_and_status_follow_the_contract() {
         json(&run(&["client", "rollout", "--client", &client, "--state", "upgrading", "--json"]));
     assert_eq!(moved["rollout"], "upgrading");
     assert_eq!(run(&["client", "rollout", "--client", &client, "--state", "sideways"]).code, 2);
+    // Nothing upgraded yet; one record unused since 2023.
+    let none =
+        json(&run(&["client", "legacy", "purge", "--client", &client, "--dry-run", "--json"]));
+    assert_eq!(none["purged"].as_u64(), Some(0), "{none}");
+    let old = json(&run(&[
+        "client",
+        "legacy",
+        "purge",
+        "--client",
+        &client,
+        "--older-than-days",
+        "30",
+        "--dry-run",
+        "--json",
+    ]));
+    assert_eq!(old["purged"].as_u64(), Some(1), "{old}");
+    let done = json(&run(&[
+        "client",
+        "legacy",
+        "purge",
+        "--client",
+        &client,
+        "--older-than-days",
+        "30",
+        "--json",
+    ]));
+    assert_eq!(done["purged"].as_u64(), Some(1), "{done}");
+    let again = json(&run(&[
+        "client",
+        "legacy",
+        "purge",
+        "--client",
+        &client,
+        "--older-than-days",
+        "30",
+        "--json",
+    ]));
+    assert_eq!(again["purged"].as_u64(), Some(0));
     assert_eq!(
         run(&["client", "rollout", "--client", "no-such-client", "--state", "upgraded"]).code,
         1

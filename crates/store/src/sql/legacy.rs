@@ -89,8 +89,11 @@ impl LegacyRepo for SqlStore {
                  WHERE client_id = $1 AND legacy_id IN ({})",
                 marks.join(", ")
             );
-            let mut query =
-                sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql)).bind(client_id);
+            // Planned afresh each time: a plan cached while the table was small (a sequential
+            // scan) made a PostgreSQL import of a million records quadratic.
+            let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql))
+                .persistent(false)
+                .bind(client_id);
             for id in chunk {
                 query = query.bind(*id);
             }
@@ -192,6 +195,52 @@ impl LegacyRepo for SqlStore {
         .await
         .map_err(unexpected)?;
         Ok(row.map(|(id,)| id))
+    }
+
+    async fn purge_hashes(
+        &self,
+        client_id: &str,
+        unused_since: Option<Timestamp>,
+        dry_run: bool,
+    ) -> RepoResult<u64> {
+        let which = match unused_since {
+            Some(_) => {
+                "client_id = $1 AND password_hash IS NOT NULL AND (account_id IS NOT NULL \
+                 OR COALESCE(last_login_at, created_at, imported_at) < $2)"
+            }
+            None => "client_id = $1 AND password_hash IS NOT NULL AND account_id IS NOT NULL",
+        };
+        let sql = if dry_run {
+            format!("SELECT COUNT(*) FROM legacy_records WHERE {which}")
+        } else {
+            format!(
+                "UPDATE legacy_records SET password_hash = NULL, hash_format = NULL WHERE {which}"
+            )
+        };
+        let cutoff = unused_since.map(Timestamp::unix);
+        if dry_run {
+            let mut query = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)).bind(client_id);
+            if let Some(c) = cutoff {
+                query = query.bind(c);
+            }
+            let (n,) = query.fetch_one(&self.pool).await.map_err(unexpected)?;
+            return Ok(to_u64(n));
+        }
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(client_id);
+        if let Some(c) = cutoff {
+            query = query.bind(c);
+        }
+        query.run(&self.pool).await
+    }
+
+    async fn rollouts(&self) -> RepoResult<Vec<(String, Option<Rollout>)>> {
+        let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+            "SELECT name, rollout FROM clients WHERE first_party = 1 ORDER BY name, id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(rows.into_iter().map(|(n, r)| (n, r.as_deref().and_then(Rollout::parse))).collect())
     }
 
     async fn linked_for(&self, account: &AccountId) -> RepoResult<Vec<(String, String, String)>> {

@@ -13,6 +13,7 @@ pub mod login;
 pub mod org;
 pub mod password_reset;
 pub mod policies;
+pub mod rollout_status;
 pub mod security;
 pub mod sign_in_steps;
 pub mod signup;

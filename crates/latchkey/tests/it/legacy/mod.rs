@@ -224,3 +224,24 @@ on_both_engines! {
         assert_eq!(links, 1, "nothing was sent while the product was `legacy`");
     }
 }
+
+on_both_engines! {
+    async fn the_status_page_tells_people_which_products_use_latchkey(server: TestServer) {
+        let tracker = product(&server, "Tracker").await;
+        let wiki = product(&server, "Wiki").await;
+        let chat = product(&server, "Chat").await;
+        import(&server, &tracker.id, vec![], false).await;
+        import(&server, &chat.id, vec![], false).await;
+        rollout(&server, &chat.id, Rollout::Upgrading).await;
+        let _ = wiki;
+        let page = server.browser().get("/status").await;
+        assert_eq!(page.status, 200);
+        let row = |name: &str| {
+            let at = page.body.find(&format!("<strong>{name}</strong>")).unwrap();
+            page.body[at..(at + 400).min(page.body.len())].to_owned()
+        };
+        assert!(row("Tracker").contains("Soon"), "{}", row("Tracker"));
+        assert!(row("Chat").contains("the password you had"), "{}", row("Chat"));
+        assert!(row("Wiki").contains("Signs in with your Latchkey account."), "{}", row("Wiki"));
+    }
+}
