@@ -256,7 +256,8 @@ mod tests {
                 .unwrap();
         assert_eq!(
             (record.username.as_str(), record.name.as_str(), record.active),
-            ("Ann@Example.com", "Ann@Example.com", true)
+            ("Ann@example.com", "Ann@example.com", true),
+            "the address as parsed (its domain lower-cased) stands in for a missing username"
         );
         assert_eq!((record.hash_format.as_deref(), warning), (Some("ldap-ssha"), None));
         let (record, warning) = raw("8", "b@example.com", "md5:abc").validate("c").unwrap();
