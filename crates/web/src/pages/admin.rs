@@ -256,6 +256,8 @@ struct ProductsPage {
     csrf: String,
     issuer: String,
     products: Vec<ClientSummary>,
+    /// Per product, in the same order: its legacy users' migration, in words ("" if none).
+    migration: Vec<String>,
     created: Option<Created>,
     form: ProductForm,
     form_error: Option<String>,
@@ -267,7 +269,12 @@ async fn products_page(
     csrf: String,
 ) -> Result<ProductsPage, PageError> {
     let clients = state.core.oidc().list_clients(&me.admin).await?;
+    let mut migration = Vec::with_capacity(clients.len());
+    for c in &clients {
+        migration.push(migration_words(state, me, &c.id).await?);
+    }
     Ok(ProductsPage {
+        migration,
         section: "products",
         csrf,
         issuer: state.settings.public_url.clone(),
@@ -276,6 +283,45 @@ async fn products_page(
         form: ProductForm { kind: "web".into(), ..ProductForm::default() },
         form_error: None,
     })
+}
+
+/// A product's legacy users at a glance, so an operator knows when to move it to `upgraded`
+/// and when to purge: "upgrading: 1200 of 41230 upgraded (310 not verified), 3 unusable
+/// hashes, last import 2026-12-03 17:20 UTC".
+async fn migration_words(
+    state: &AppState,
+    me: &ConsoleAdmin,
+    client_id: &str,
+) -> Result<String, PageError> {
+    let (rollout, figures) = match state.core.legacy().status(&me.admin, client_id).await {
+        Ok(found) => found,
+        Err(latchkey_core::legacy::LegacyError::UnknownProduct(_)) => return Ok(String::new()),
+        Err(latchkey_core::legacy::LegacyError::Unexpected(e)) => {
+            return Err(PageError::unexpected(&e));
+        }
+    };
+    let Some(rollout) = rollout else { return Ok(String::new()) };
+    let mut words = format!(
+        "{}: {} of {} upgraded ({} not verified), {} waiting",
+        rollout.as_str(),
+        figures.upgraded,
+        figures.records,
+        figures.unverified,
+        figures.waiting
+    );
+    if figures.unusable_hash > 0 {
+        let _ = std::fmt::Write::write_fmt(
+            &mut words,
+            format_args!(", {} unusable hashes", figures.unusable_hash),
+        );
+    }
+    if let Some(at) = figures.last_import_at {
+        let _ = std::fmt::Write::write_fmt(
+            &mut words,
+            format_args!(", last import {}", format_time(at).0),
+        );
+    }
+    Ok(words)
 }
 
 pub async fn products(

@@ -118,6 +118,12 @@ on_both_engines! {
         assert_eq!((stats.upgraded, stats.waiting, stats.unverified), (15, 0, 15));
         assert!(server.mail_to("user0@example.com", 1).await.decoded.contains("/verify-email"), "a verification mail went out");
         assert_eq!(audit_events(&server, "account.upgraded").await.len(), 15);
+        // The site console shows where the product's migration stands.
+        crate::policies::account(&server, "root@example.com", true).await;
+        let root = server.browser();
+        root.log_in("root@example.com", crate::PASSWORD).await;
+        let console = root.get("/admin/products").await;
+        assert!(console.contains("upgrading: 15 of 15 upgraded (15 not verified), 0 waiting"), "{}", console.body);
     }
 }
 
