@@ -63,9 +63,10 @@ pub(crate) struct Counted {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryAfter(pub i64);
 
-pub(crate) fn account_key(prefix: &str, email: &Email) -> String {
-    // Hashed so the counter table holds no addresses.
-    let digest = Sha256::digest(email.normalized().as_bytes());
+/// `prefix` and the first 128 bits of SHA-256 of `text`, in hex: the counter table holds no
+/// addresses or usernames.
+fn hashed_key(prefix: &str, text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
     let mut key = String::with_capacity(prefix.len() + 33);
     key.push_str(prefix);
     for b in &digest[..16] {
@@ -75,16 +76,13 @@ pub(crate) fn account_key(prefix: &str, email: &Email) -> String {
     key
 }
 
+pub(crate) fn account_key(prefix: &str, email: &Email) -> String {
+    hashed_key(prefix, email.normalized())
+}
+
 /// A counter for a name that is not a valid address (garbage usernames), hashed likewise.
 pub(crate) fn name_key(prefix: &str, name: &str) -> String {
-    let digest = Sha256::digest(name.trim().to_lowercase().as_bytes());
-    let mut key = String::with_capacity(prefix.len() + 33);
-    key.push_str(prefix);
-    for b in &digest[..16] {
-        use std::fmt::Write as _;
-        let _ = write!(key, "{b:02x}");
-    }
-    key
+    hashed_key(prefix, &name.trim().to_lowercase())
 }
 
 pub(crate) fn ip_key(prefix: &str, ip: &str) -> String {

@@ -83,15 +83,16 @@ struct CreatedPage {
     products: String,
 }
 
+/// "Are you sure?" before something that cannot be undone (revoking a token).
 #[derive(Template)]
 #[template(path = "confirm.html")]
-struct ConfirmPage {
-    csrf: String,
-    heading: String,
-    message: String,
-    action: String,
-    button: &'static str,
-    cancel: &'static str,
+pub(crate) struct ConfirmPage {
+    pub csrf: String,
+    pub heading: String,
+    pub message: String,
+    pub action: String,
+    pub button: &'static str,
+    pub cancel: String,
 }
 
 pub(crate) fn failure(e: &ApiTokenError) -> Failure {
@@ -186,7 +187,7 @@ pub async fn confirm_revoke(
         message: "Scripts and bots using this token stop working at once, in every product. This cannot be undone; you can create a new token afterwards.".to_owned(),
         action: format!("/account/security/api-tokens/{}/revoke", token.token.id),
         button: "Revoke token",
-        cancel: HERE,
+        cancel: HERE.to_owned(),
     }))
 }
 

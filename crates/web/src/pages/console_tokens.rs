@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::error::{Failure, PageError, failure_page, render};
 use crate::extract::{ConsoleAdmin, CsrfForm, CsrfToken, OrgConsole};
-use crate::pages::api_tokens::{TokenRow, created_page, failure, rows, token_request};
+use crate::pages::api_tokens::{ConfirmPage, TokenRow, created_page, failure, rows, token_request};
 use crate::pages::format_time;
 use crate::state::AppState;
 
@@ -53,17 +53,6 @@ struct ConsoleTokensPage {
     products: Vec<(String, String)>,
     /// Organizations a site admin may give a bot to, as (id, name).
     orgs: Vec<(String, String)>,
-}
-
-#[derive(Template)]
-#[template(path = "confirm.html")]
-struct ConfirmPage {
-    csrf: String,
-    heading: String,
-    message: String,
-    action: String,
-    button: &'static str,
-    cancel: String,
 }
 
 #[derive(Deserialize, Default)]
