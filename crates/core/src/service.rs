@@ -138,6 +138,23 @@ fn api_tokens(
     )
 }
 
+fn legacy(
+    ports: &Ports,
+    hasher: &PasswordHasher,
+    audit: &Audit,
+    kernel: &Kernel,
+    guard: &Guard,
+) -> Legacy {
+    Legacy::new(
+        ports.legacy.clone(),
+        ports.accounts.clone(),
+        hasher.clone(),
+        audit.clone(),
+        kernel.clone(),
+        guard.clone(),
+    )
+}
+
 impl Core {
     /// The services, and the local operator's authority for whoever built them (the binary's
     /// CLI; the web layer only ever gets the core).
@@ -150,13 +167,7 @@ impl Core {
     ) -> (Self, Operator) {
         let (kernel, audit, guard, policies) = foundation(ports, &settings, &hasher);
         let api_tokens = api_tokens(ports, &guard, &policies, &hasher, &audit, &kernel);
-        let legacy = Legacy::new(
-            ports.legacy.clone(),
-            ports.accounts.clone(),
-            hasher.clone(),
-            audit.clone(),
-            kernel.clone(),
-        );
+        let legacy = legacy(ports, &hasher, &audit, &kernel, &guard);
         let oidc = OidcProvider::new(
             OidcPorts {
                 clients: ports.clients.clone(),

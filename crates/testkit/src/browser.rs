@@ -5,6 +5,7 @@
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::redirect::Policy;
 
+#[derive(Clone)]
 pub struct Browser {
     pub base: String,
     pub http: reqwest::Client,

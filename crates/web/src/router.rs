@@ -24,7 +24,7 @@ use crate::extract::csrf_cookie;
 use crate::oidc::{authorize, basic_auth, discovery, end_session, token, userinfo};
 use crate::pages::{
     account, admin, api_tokens, console_tokens, email_change, home, keys, login, org,
-    password_reset, policies, rollout_status, security, sign_in_steps, signup, upgraded,
+    password_reset, policies, rollout_status, security, services, sign_in_steps, signup, upgraded,
     verify_email,
 };
 use crate::state::AppState;
@@ -156,6 +156,15 @@ fn pages(state: &AppState) -> Router<AppState> {
         .route("/signed-out", get(account::signed_out))
         .route("/welcome/upgraded", get(upgraded::show))
         .route("/status", get(rollout_status::show))
+        .route("/account/services", get(services::show))
+        .route(
+            "/account/services/{client_id}/change",
+            get(services::change_show).post(services::change_submit),
+        )
+        .route(
+            "/account/services/confirm",
+            get(services::confirm_show).post(services::confirm_submit),
+        )
         .route("/oauth/logout/confirm", post(end_session::end_session_confirm))
         .route("/oauth/consent", post(authorize::consent_submit))
         .route("/account/products/{client_id}/revoke", post(account::product_revoke))

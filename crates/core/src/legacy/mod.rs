@@ -6,8 +6,13 @@
 
 pub mod model;
 pub mod ports;
+mod services;
 
-pub use model::{ImportReport, LegacyRecord, LegacyStats, LineError, RawLegacyRecord, Rollout};
+pub use model::{
+    ImportReport, LegacyRecord, LegacyStats, LineError, LinkChange, LinkChoice, RawLegacyRecord,
+    Rollout, Service,
+};
+pub use services::LinkChangeError;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,6 +24,7 @@ use crate::authority::SiteAdmin;
 use crate::credentials::legacy::LegacyHash;
 use crate::credentials::{HashError, Password, PasswordHasher};
 use crate::errors::{RepoError, Unexpected};
+use crate::guard::Guard;
 use crate::kernel::Kernel;
 use crate::legacy::ports::LegacyRepo;
 use crate::sessions::model::ClientInfo;
@@ -55,6 +61,7 @@ pub struct Legacy {
     hasher: PasswordHasher,
     audit: Audit,
     kernel: Kernel,
+    guard: Guard,
 }
 
 impl Legacy {
@@ -64,8 +71,9 @@ impl Legacy {
         hasher: PasswordHasher,
         audit: Audit,
         kernel: Kernel,
+        guard: Guard,
     ) -> Self {
-        Self { repo, accounts, hasher, audit, kernel }
+        Self { repo, accounts, hasher, audit, kernel, guard }
     }
 
     async fn known(&self, client_id: &str) -> Result<Option<Rollout>, LegacyError> {

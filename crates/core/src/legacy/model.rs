@@ -6,6 +6,7 @@ use sha2::{Digest as _, Sha256};
 use crate::accounts::{AccountId, Email};
 use crate::clock::Timestamp;
 use crate::credentials::legacy::LegacyHash;
+use crate::secret::TokenHash;
 
 /// Where a product stands in its move to Latchkey.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -280,4 +281,45 @@ mod tests {
         assert_eq!(a.fingerprint, b.fingerprint);
         assert_ne!(a.fingerprint, c.fingerprint);
     }
+}
+
+/// A product the person uses, as `/account/services` lists it: signed in to through
+/// Latchkey, or holding a legacy account linked to them or at their address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    pub client_id: String,
+    pub name: String,
+    pub rollout: Option<Rollout>,
+    /// The linked legacy account: (legacy user id, username).
+    pub linked: Option<(String, String)>,
+}
+
+/// One legacy account a "change account" link may switch to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkChoice {
+    pub legacy_id: String,
+    pub username: String,
+    pub name: String,
+    /// Already the one linked to the asking account.
+    pub current: bool,
+}
+
+/// A pending "change account", as its confirmation page shows it.
+#[derive(Debug, Clone)]
+pub struct LinkChange {
+    pub client_id: String,
+    pub product: String,
+    pub email: Email,
+    pub choices: Vec<LinkChoice>,
+}
+
+/// A "change account" link as stored (the token's SHA-256, never the token).
+#[derive(Debug, Clone)]
+pub struct NewLinkChange {
+    pub token_hash: TokenHash,
+    pub account: AccountId,
+    pub client_id: String,
+    pub email: Email,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
 }

@@ -7,7 +7,10 @@ use async_trait::async_trait;
 use crate::accounts::{AccountId, Email};
 use crate::clock::Timestamp;
 use crate::errors::RepoResult;
-use crate::legacy::model::{LegacyRecord, LegacyStats, Rollout, StoredRecord};
+use crate::legacy::model::{
+    LegacyRecord, LegacyStats, NewLinkChange, Rollout, Service, StoredRecord,
+};
+use crate::secret::TokenHash;
 
 #[async_trait]
 pub trait LegacyRepo: Send + Sync {
@@ -49,4 +52,34 @@ pub trait LegacyRepo: Send + Sync {
     async fn rollouts(&self) -> RepoResult<Vec<(String, Option<Rollout>)>>;
     /// The account's linked records: (client id, product name, legacy user id).
     async fn linked_for(&self, account: &AccountId) -> RepoResult<Vec<(String, String, String)>>;
+
+    // "Change account" links and the links they change.
+
+    /// The products the account uses: signed in to through Latchkey, or holding a legacy
+    /// record linked to it or at `email` (normalized), by name.
+    async fn services(&self, account: &AccountId, email: &Email) -> RepoResult<Vec<Service>>;
+    /// Stores a new link; the account's earlier unused links for the product stop working.
+    async fn insert_link_change(&self, change: &NewLinkChange) -> RepoResult<()>;
+    /// An unused, unexpired link: (asking account, client id, address).
+    async fn peek_link_change(
+        &self,
+        token: &TokenHash,
+        now: Timestamp,
+    ) -> RepoResult<Option<(AccountId, String, String)>>;
+    /// Uses the link, only if it is unused, unexpired and was asked for by `account`.
+    async fn claim_link_change(
+        &self,
+        token: &TokenHash,
+        account: &AccountId,
+        now: Timestamp,
+    ) -> RepoResult<bool>;
+    /// In one transaction: the account's record for the product is unlinked and `legacy_id`
+    /// linked to it instead (taken from whoever had it). The previous owner of `legacy_id`.
+    async fn relink(
+        &self,
+        client_id: &str,
+        legacy_id: &str,
+        account: &AccountId,
+        now: Timestamp,
+    ) -> RepoResult<Option<AccountId>>;
 }

@@ -298,3 +298,38 @@ mod tests {
     }
 }
 pub mod ports;
+
+#[derive(Template)]
+#[template(path = "mail/legacy_link_confirm.txt")]
+struct LegacyLinkText<'a> {
+    requester: &'a str,
+    product: &'a str,
+    email: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/legacy_link_confirm.html")]
+struct LegacyLinkHtml<'a> {
+    requester: &'a str,
+    product: &'a str,
+    email: &'a str,
+    link: &'a str,
+}
+
+/// "Change account" on `/account/services`: to the legacy account's address, the link that
+/// makes the change (used by the asking account).
+pub fn legacy_link_confirm(
+    to: &Email,
+    requester: &str,
+    product: &str,
+    link: &str,
+) -> Result<OutgoingMail, RenderError> {
+    let email = to.as_str();
+    Ok(OutgoingMail {
+        to: email.to_owned(),
+        subject: format!("Use your {product} account with Latchkey"),
+        text: LegacyLinkText { requester, product, email, link }.render()?,
+        html: LegacyLinkHtml { requester, product, email, link }.render()?,
+    })
+}

@@ -6,8 +6,11 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use latchkey_core::accounts::{AccountId, Email};
 use latchkey_core::clock::Timestamp;
-use latchkey_core::legacy::model::{LegacyRecord, LegacyStats, Rollout, StoredRecord};
+use latchkey_core::legacy::model::{
+    LegacyRecord, LegacyStats, NewLinkChange, Rollout, Service, StoredRecord,
+};
 use latchkey_core::ports::{LegacyRepo, RepoResult};
+use latchkey_core::secret::TokenHash;
 
 use super::{Run, corrupt, to_u64, unexpected};
 use crate::SqlStore;
@@ -287,5 +290,139 @@ impl LegacyRepo for SqlStore {
             purged: to_u64(purged),
             last_import_at: last,
         })
+    }
+
+    async fn services(&self, account: &AccountId, email: &Email) -> RepoResult<Vec<Service>> {
+        let rows: Vec<(String, String, Option<String>, Option<String>, Option<String>)> =
+            sqlx::query_as(
+                "SELECT c.id, c.name, c.rollout, r.legacy_id, r.username FROM clients c \
+                 LEFT JOIN legacy_records r ON r.client_id = c.id AND r.account_id = $1 \
+                 WHERE r.legacy_id IS NOT NULL \
+                 OR c.id IN (SELECT client_id FROM grants WHERE account_id = $1) \
+                 OR c.id IN (SELECT client_id FROM legacy_records \
+                             WHERE email_normalized = $2 AND active = 1) \
+                 ORDER BY c.name, c.id",
+            )
+            .bind(account.as_str())
+            .bind(email.normalized())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        Ok(rows
+            .into_iter()
+            .map(|(client_id, name, rollout, legacy_id, username)| Service {
+                client_id,
+                name,
+                rollout: rollout.as_deref().and_then(Rollout::parse),
+                linked: legacy_id.zip(username),
+            })
+            .collect())
+    }
+
+    async fn insert_link_change(&self, change: &NewLinkChange) -> RepoResult<()> {
+        let mut tx = self.pool.begin().await.map_err(unexpected)?;
+        sqlx::query(
+            "UPDATE legacy_link_changes SET used_at = $1 \
+             WHERE account_id = $2 AND client_id = $3 AND used_at IS NULL",
+        )
+        .bind(change.created_at.unix())
+        .bind(change.account.as_str())
+        .bind(change.client_id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(unexpected)?;
+        sqlx::query(
+            "INSERT INTO legacy_link_changes (token_hash, account_id, client_id, email, \
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(change.token_hash.as_str())
+        .bind(change.account.as_str())
+        .bind(change.client_id.as_str())
+        .bind(change.email.as_str())
+        .bind(change.created_at.unix())
+        .bind(change.expires_at.unix())
+        .execute(&mut *tx)
+        .await
+        .map_err(unexpected)?;
+        tx.commit().await.map_err(unexpected)
+    }
+
+    async fn peek_link_change(
+        &self,
+        token: &TokenHash,
+        now: Timestamp,
+    ) -> RepoResult<Option<(AccountId, String, String)>> {
+        let row: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT account_id, client_id, email FROM legacy_link_changes \
+             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+        )
+        .bind(token.as_str())
+        .bind(now.unix())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(row.map(|(a, c, e)| (AccountId::from_stored(a), c, e)))
+    }
+
+    async fn claim_link_change(
+        &self,
+        token: &TokenHash,
+        account: &AccountId,
+        now: Timestamp,
+    ) -> RepoResult<bool> {
+        let n = sqlx::query(
+            "UPDATE legacy_link_changes SET used_at = $1 WHERE token_hash = $2 \
+             AND account_id = $3 AND used_at IS NULL AND expires_at > $1",
+        )
+        .bind(now.unix())
+        .bind(token.as_str())
+        .bind(account.as_str())
+        .run(&self.pool)
+        .await?;
+        Ok(n == 1)
+    }
+
+    async fn relink(
+        &self,
+        client_id: &str,
+        legacy_id: &str,
+        account: &AccountId,
+        now: Timestamp,
+    ) -> RepoResult<Option<AccountId>> {
+        let mut tx = self.pool.begin().await.map_err(unexpected)?;
+        let previous: Option<(Option<String>,)> = sqlx::query_as(
+            "SELECT account_id FROM legacy_records WHERE client_id = $1 AND legacy_id = $2",
+        )
+        .bind(client_id)
+        .bind(legacy_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(unexpected)?;
+        let Some((previous,)) = previous else {
+            return Err(corrupt("the legacy record to link is missing"));
+        };
+        sqlx::query(
+            "UPDATE legacy_records SET account_id = NULL, linked_at = NULL \
+             WHERE client_id = $1 AND account_id = $2 AND legacy_id <> $3",
+        )
+        .bind(client_id)
+        .bind(account.as_str())
+        .bind(legacy_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(unexpected)?;
+        sqlx::query(
+            "UPDATE legacy_records SET account_id = $1, linked_at = $2 \
+             WHERE client_id = $3 AND legacy_id = $4",
+        )
+        .bind(account.as_str())
+        .bind(now.unix())
+        .bind(client_id)
+        .bind(legacy_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(unexpected)?;
+        tx.commit().await.map_err(unexpected)?;
+        Ok(previous.map(AccountId::from_stored))
     }
 }

@@ -15,6 +15,7 @@ pub mod password_reset;
 pub mod policies;
 pub mod rollout_status;
 pub mod security;
+pub mod services;
 pub mod sign_in_steps;
 pub mod signup;
 pub mod upgraded;

@@ -6,6 +6,8 @@ use latchkey_core::accounts::Email;
 use latchkey_core::legacy::{RawLegacyRecord, Rollout};
 use latchkey_testkit::TestServer;
 
+mod services;
+
 use super::api_tokens::product;
 use super::audit_events;
 
