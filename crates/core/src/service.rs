@@ -121,6 +121,7 @@ fn api_tokens(
     hasher: &PasswordHasher,
     audit: &Audit,
     kernel: &Kernel,
+    legacy: &Legacy,
 ) -> ApiTokens {
     ApiTokens::new(
         ApiTokenPorts {
@@ -135,6 +136,7 @@ fn api_tokens(
         hasher.clone(),
         audit.clone(),
         kernel.clone(),
+        legacy.clone(),
     )
 }
 
@@ -166,8 +168,8 @@ impl Core {
         second_factor: SecondFactorState,
     ) -> (Self, Operator) {
         let (kernel, audit, guard, policies) = foundation(ports, &settings, &hasher);
-        let api_tokens = api_tokens(ports, &guard, &policies, &hasher, &audit, &kernel);
         let legacy = legacy(ports, &hasher, &audit, &kernel, &guard);
+        let api_tokens = api_tokens(ports, &guard, &policies, &hasher, &audit, &kernel, &legacy);
         let oidc = OidcProvider::new(
             OidcPorts {
                 clients: ports.clients.clone(),

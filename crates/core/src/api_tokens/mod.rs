@@ -31,6 +31,7 @@ use crate::credentials::PasswordHasher;
 use crate::errors::{RepoError, Unexpected};
 use crate::guard::Guard;
 use crate::kernel::Kernel;
+use crate::legacy::Legacy;
 use crate::oidc_provider::ports::ClientRepo;
 use crate::orgs::ports::OrgRepo;
 use crate::policies::Policies;
@@ -146,6 +147,7 @@ pub struct ApiTokens {
     hasher: PasswordHasher,
     audit: Audit,
     kernel: Kernel,
+    legacy: Legacy,
     uses: Arc<usage::UseCounter>,
     cache: Arc<cache::TokenCache>,
 }
@@ -158,6 +160,7 @@ impl ApiTokens {
         hasher: PasswordHasher,
         audit: Audit,
         kernel: Kernel,
+        legacy: Legacy,
     ) -> Self {
         Self {
             repo: ports.tokens,
@@ -170,6 +173,7 @@ impl ApiTokens {
             hasher,
             audit,
             kernel,
+            legacy,
             uses: Arc::default(),
             cache: Arc::default(),
         }

@@ -167,6 +167,9 @@ pub struct BasicAuthAnswer {
     pub expires_at: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bot: Option<bool>,
+    /// The product's own user id, when the password was checked against its legacy record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub legacy_user_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<InactiveReason>,
     /// Seconds until a throttled caller may try again.
@@ -184,6 +187,7 @@ impl BasicAuthAnswer {
             credential: None,
             expires_at: None,
             bot: None,
+            legacy_user_id: None,
             reason: Some(reason),
             retry_after: None,
         }
@@ -206,6 +210,7 @@ impl BasicAuthAnswer {
             credential: Some(credential),
             expires_at: expires_at.map(Timestamp::unix),
             bot: Some(account.bot),
+            legacy_user_id: None,
             reason: None,
             retry_after: None,
         }

@@ -21,9 +21,20 @@ use crate::clock::Timestamp;
 use crate::credentials::{Password, Verified};
 use crate::errors::{RepoError, Unexpected};
 use crate::guard::{HashFailure, PasswordAttempt, RetryAfter, account_key, ip_key, name_key};
+use crate::legacy::model::StoredRecord;
+use crate::legacy::{LegacyBasicAuth, UpgradeError};
 use crate::secret::TokenHash;
 
 const DAY_SECS: i64 = 24 * 3600;
+
+/// One password verification's context, for its answer and audit record.
+struct Attempt<'a> {
+    client_id: &'a str,
+    email: &'a Email,
+    ip: &'a str,
+    counters: &'a PasswordAttempt,
+    notable: bool,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
@@ -37,6 +48,15 @@ pub enum VerifyError {
 impl From<RepoError> for VerifyError {
     fn from(e: RepoError) -> Self {
         Self::Unexpected(e.into())
+    }
+}
+
+impl From<UpgradeError> for VerifyError {
+    fn from(e: UpgradeError) -> Self {
+        match e {
+            UpgradeError::Busy => Self::Busy,
+            UpgradeError::Unexpected(u) => Self::Unexpected(u),
+        }
     }
 }
 
@@ -170,9 +190,12 @@ impl ApiTokens {
         ip: &str,
     ) -> Result<BasicAuthAnswer, VerifyError> {
         let now = self.kernel.now();
-        let (Ok(email), Ok(password)) =
-            (Email::parse(username), Password::for_verification(password))
-        else {
+        // A legacy username (the product's own login name) names its records' address.
+        let (named, records) = match Password::for_verification(password) {
+            Ok(_) => self.legacy.records_named(client_id, username).await?,
+            Err(_) => (None, Vec::new()),
+        };
+        let (Some(email), Ok(password)) = (named, Password::for_verification(password)) else {
             let limits = self.guard.login_limits();
             let key = ip_key("login:ip:", ip);
             let keys = [(key.as_str(), limits.ip_failures)];
@@ -196,6 +219,11 @@ impl ApiTokens {
             return Ok(BasicAuthAnswer::throttled(secs));
         }
         let account = self.accounts.find_by_email(&email).await?;
+        let attempt =
+            Attempt { client_id, email: &email, ip, counters: &attempt, notable: counted.notable };
+        if !records.is_empty() && account.as_ref().is_none_or(|a| a.password_hash.is_none()) {
+            return self.verify_legacy_password(&attempt, &records, account, &password).await;
+        }
         let stored =
             account.as_ref().and_then(|a| a.password_hash.as_ref().map(|h| h.expose().as_str()));
         let verdict = self
@@ -224,26 +252,96 @@ impl ApiTokens {
             }
             (Verified::Yes, Some(account)) => account,
         };
-        self.guard.password_attempt_succeeded(&attempt).await?;
-        let answer = match self.password_refusal(&account, client_id, now).await? {
-            Some(reason) => {
-                self.audit_password_failure(
-                    client_id,
-                    Some(&account),
-                    &email,
-                    reason.as_str(),
-                    ip,
-                    true,
-                )
-                .await;
-                BasicAuthAnswer::inactive(reason)
-            }
-            None => BasicAuthAnswer::active(&account, Credential::Password, None),
-        };
-        Ok(answer)
+        self.guard.password_attempt_succeeded(attempt.counters).await?;
+        let refusal = self.password_refusal(&account, client_id, now).await?;
+        Ok(self.answer(&attempt, &account, refusal, None).await)
     }
 
-    /// Why a right password may still not be used over basic auth by this product.
+    /// A password checked against a product's legacy records (the account has no Latchkey
+    /// password yet): good while the address is used with this product alone.
+    async fn verify_legacy_password(
+        &self,
+        attempt: &Attempt<'_>,
+        records: &[StoredRecord],
+        account: Option<Account>,
+        password: &Password,
+    ) -> Result<BasicAuthAnswer, VerifyError> {
+        let proven = self
+            .legacy
+            .verify_for_basic_auth(attempt.email, records, account.as_ref(), password)
+            .await?;
+        let Some(LegacyBasicAuth { account, legacy_id }) = proven else {
+            self.audit_password_failure(
+                attempt.client_id,
+                account.as_ref(),
+                attempt.email,
+                "unknown",
+                attempt.ip,
+                attempt.notable,
+            )
+            .await;
+            return Ok(BasicAuthAnswer::inactive(InactiveReason::Unknown));
+        };
+        self.guard.password_attempt_succeeded(attempt.counters).await?;
+        let refusal = if !account.is_active() {
+            Some(InactiveReason::AccountDeactivated)
+        } else if self.legacy.used_elsewhere(attempt.email, attempt.client_id).await? {
+            Some(InactiveReason::BotSpansProducts)
+        } else {
+            self.policy_refusal(&account).await?
+        };
+        let refusal = match refusal {
+            Some(r) => Some(r),
+            None => self.product_binding(&account, attempt.client_id, self.kernel.now()).await?,
+        };
+        Ok(self.answer(attempt, &account, refusal, Some(legacy_id)).await)
+    }
+
+    /// The answer for a right password, and its audit record when refused.
+    async fn answer(
+        &self,
+        attempt: &Attempt<'_>,
+        account: &Account,
+        refusal: Option<InactiveReason>,
+        legacy_user_id: Option<String>,
+    ) -> BasicAuthAnswer {
+        if let Some(reason) = refusal {
+            self.audit_password_failure(
+                attempt.client_id,
+                Some(account),
+                attempt.email,
+                reason.as_str(),
+                attempt.ip,
+                true,
+            )
+            .await;
+            return BasicAuthAnswer::inactive(reason);
+        }
+        let mut answer = BasicAuthAnswer::active(account, Credential::Password, None);
+        answer.legacy_user_id = legacy_user_id;
+        answer
+    }
+
+    /// What the policy says about passwords over basic auth, whoever's password it is: the
+    /// site's setting is a ceiling, and no second step may be owed or enrolled.
+    async fn policy_refusal(&self, account: &Account) -> Result<Option<InactiveReason>, RepoError> {
+        if account.bot {
+            // Bots hold API tokens only.
+            return Ok(Some(InactiveReason::PolicyForbids));
+        }
+        let policy = self.policies.for_account(account).await?;
+        let site = self.policies.site_default().await?;
+        let has_factor = self.factors.find_totp(&account.id).await?.is_some_and(|t| t.confirmed)
+            || !self.factors.list_webauthn_credentials(&account.id).await?.is_empty();
+        let allowed = site.settings.password_basic_auth
+            && policy.settings.password_basic_auth
+            && !has_factor
+            && !policy.settings.require_two_step;
+        Ok((!allowed).then_some(InactiveReason::PolicyForbids))
+    }
+
+    /// Why a right Latchkey password may still not be used over basic auth by this product:
+    /// the address proven, the password still valid, the policy's say, one product.
     async fn password_refusal(
         &self,
         account: &Account,
@@ -253,24 +351,11 @@ impl ApiTokens {
         if !account.is_active() {
             return Ok(Some(InactiveReason::AccountDeactivated));
         }
-        if account.bot {
-            // Bots hold API tokens only.
-            return Ok(Some(InactiveReason::PolicyForbids));
+        if let Some(refusal) = self.policy_refusal(account).await? {
+            return Ok(Some(refusal));
         }
         let policy = self.policies.for_account(account).await?;
-        let site = self.policies.site_default().await?;
-        let has_factor = self.factors.find_totp(&account.id).await?.is_some_and(|t| t.confirmed)
-            || !self.factors.list_webauthn_credentials(&account.id).await?.is_empty();
-        // A password alone must not get round what the policy asks of sign-ins: the address
-        // proven, the password still valid, and no second step the account has or owes.
-        let allowed = site.settings.password_basic_auth
-            && policy.settings.password_basic_auth
-            && account.email_verified();
-        if !allowed
-            || has_factor
-            || policy.settings.require_two_step
-            || policy.password_renewal(account, now).is_some()
-        {
+        if !account.email_verified() || policy.password_renewal(account, now).is_some() {
             return Ok(Some(InactiveReason::PolicyForbids));
         }
         self.product_binding(account, client_id, now).await

@@ -4,10 +4,12 @@
 //! argon2id) and the record is linked to the account. `docs/upgrading-products.md` has the
 //! rules.
 
+mod basic_auth;
 pub mod model;
 pub mod ports;
 mod services;
 
+pub use basic_auth::LegacyBasicAuth;
 pub use model::{
     ImportReport, LegacyRecord, LegacyStats, LineError, LinkChange, LinkChoice, RawLegacyRecord,
     Rollout, Service,
@@ -353,12 +355,22 @@ impl Legacy {
         }) else {
             return Ok(None);
         };
+        tracing::info!(client = %first.record.client_id, "account created for a legacy password reset");
+        self.account_from_record(email, &first.record.name).await
+    }
+
+    /// The address's account, created from a legacy record's name without a password if
+    /// there is none yet.
+    async fn account_from_record(
+        &self,
+        email: &Email,
+        name: &str,
+    ) -> Result<Option<Account>, RepoError> {
         let now = self.kernel.now();
         let new = NewAccount {
             id: AccountId::from_stored(self.kernel.new_id(now)),
             email: email.clone(),
-            name: DisplayName::parse(&first.record.name)
-                .unwrap_or_else(|_| DisplayName::from_email(email)),
+            name: DisplayName::parse(name).unwrap_or_else(|_| DisplayName::from_email(email)),
             password_hash: None,
             email_verified_at: None,
             site_admin: false,
@@ -368,7 +380,6 @@ impl Legacy {
             Ok(()) | Err(InsertAccountError::EmailTaken) => {}
             Err(InsertAccountError::Unexpected(e)) => return Err(e),
         }
-        tracing::info!(client = %first.record.client_id, "account created for a legacy password reset");
         self.accounts.find_by_email(email).await
     }
 

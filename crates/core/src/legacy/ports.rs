@@ -27,6 +27,8 @@ pub trait LegacyRepo: Send + Sync {
     async fn upsert(&self, records: &[&LegacyRecord], now: Timestamp) -> RepoResult<()>;
     /// Records with this address in any product, with their links and rollout states.
     async fn for_email(&self, email: &Email) -> RepoResult<Vec<StoredRecord>>;
+    /// The product's records with this username (its own login name), exactly.
+    async fn for_username(&self, client_id: &str, username: &str) -> RepoResult<Vec<StoredRecord>>;
     /// Links a record to an account; false when the account already has a record linked for
     /// that product, or the record is linked to someone else.
     async fn link(

@@ -163,6 +163,23 @@ impl LegacyRepo for SqlStore {
         rows.into_iter().map(RecordRow::into_stored).collect()
     }
 
+    async fn for_username(&self, client_id: &str, username: &str) -> RepoResult<Vec<StoredRecord>> {
+        let rows = sqlx::query_as::<_, RecordRow>(
+            "SELECT r.client_id, r.legacy_id, r.username, r.email, r.name, r.password_hash, \
+             r.hash_format, r.active, r.created_at, r.last_login_at, r.fingerprint, \
+             r.account_id, c.rollout \
+             FROM legacy_records r JOIN clients c ON c.id = r.client_id \
+             WHERE r.client_id = $1 AND r.username = $2 ORDER BY r.imported_at, r.legacy_id \
+             LIMIT 10",
+        )
+        .bind(client_id)
+        .bind(username)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        rows.into_iter().map(RecordRow::into_stored).collect()
+    }
+
     async fn link(
         &self,
         client_id: &str,

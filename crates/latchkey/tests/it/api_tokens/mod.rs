@@ -77,7 +77,7 @@ pub(crate) async fn token_for(
     (view.token.id, secret)
 }
 
-async fn site_settings(server: &TestServer, edit: impl FnOnce(&mut PolicySettings)) {
+pub(crate) async fn site_settings(server: &TestServer, edit: impl FnOnce(&mut PolicySettings)) {
     let site = server.site_admin();
     let mut settings = server.core.policies().site_default().await.unwrap().settings;
     edit(&mut settings);

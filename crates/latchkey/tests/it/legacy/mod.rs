@@ -6,6 +6,7 @@ use latchkey_core::accounts::Email;
 use latchkey_core::legacy::{RawLegacyRecord, Rollout};
 use latchkey_testkit::TestServer;
 
+mod bots;
 mod services;
 
 use super::api_tokens::product;
