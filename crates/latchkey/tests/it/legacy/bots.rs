@@ -3,7 +3,6 @@
 //! checked against the imported hash, by the product's own username or by address.
 
 use latchkey_core::legacy::{RawLegacyRecord, Rollout};
-use latchkey_testkit::TestServer;
 
 use super::{import, raw, rollout, vectors};
 use crate::api_tokens::{product, reason, site_settings, verify};
