@@ -9,6 +9,7 @@ mod error;
 mod extract;
 mod health;
 mod host_check;
+mod legacy_import;
 mod metrics;
 mod oidc;
 mod pages;

@@ -16,16 +16,16 @@ use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
+
 use tower_http::trace::TraceLayer;
 
 use crate::error::not_found;
 use crate::extract::csrf_cookie;
 use crate::oidc::{authorize, basic_auth, discovery, end_session, token, userinfo};
 use crate::pages::{
-    account, admin, api_tokens, console_tokens, email_change, home, keys, login, org,
-    password_reset, policies, rollout_status, security, services, sign_in_steps, signup, upgraded,
-    verify_email,
+    account, admin, api_tokens, console_tokens, email_change, home, keys, legacy_console, login,
+    org, password_reset, policies, rollout_status, security, services, sign_in_steps, signup,
+    upgraded, verify_email,
 };
 use crate::state::AppState;
 use crate::{health, metrics};
@@ -33,6 +33,22 @@ use crate::{health, metrics};
 /// Forms are small; anything larger is refused before a handler sees it.
 const BODY_LIMIT: usize = 64 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Imports stream files of any size (a million records take about a minute on SQLite).
+const IMPORT_TIMEOUT: Duration = Duration::from_hours(2);
+
+/// Every request ends within [`REQUEST_TIMEOUT`] (503), but a legacy import: its route's own
+/// body limit is lifted too, and it is only for site admins.
+async fn deadline(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let limit =
+        if req.uri().path().ends_with("/legacy/import") { IMPORT_TIMEOUT } else { REQUEST_TIMEOUT };
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}
 
 /// No inline script or style anywhere; forms post only to us; never framed. Pages whose forms
 /// lead on to a product (see `crate::error::leads_to_products`) drop `form-action`.
@@ -49,6 +65,17 @@ fn consoles() -> Router<AppState> {
         .route("/admin/users/close", post(admin::user_close))
         .route("/admin/users/reset-two-factor", post(admin::user_reset_two_factor))
         .route("/admin/products", get(admin::products).post(admin::product_create))
+        .route("/admin/products/{id}/legacy", get(legacy_console::show))
+        .route(
+            "/admin/products/{id}/legacy/import",
+            post(legacy_console::import).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/admin/products/{id}/legacy/imports/{import}", get(legacy_console::result))
+        .route(
+            "/admin/products/{id}/legacy/purge",
+            get(legacy_console::confirm_purge).post(legacy_console::purge),
+        )
+        .route("/admin/products/{id}/rollout", post(legacy_console::rollout))
         .route("/admin/deliveries", get(admin::deliveries))
         .route("/admin/audit", get(admin::audit))
         .route("/admin/audit/export", get(admin::audit_export))
@@ -187,7 +214,8 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/form_post.js", get(form_post_script))
         .route("/assets/webauthn.js", get(webauthn_script))
         .route("/assets/strength.js", get(strength_script))
-        .route("/assets/copy.js", get(copy_script));
+        .route("/assets/copy.js", get(copy_script))
+        .route("/assets/upload.js", get(upload_script));
 
     // Called by products' servers and by browsers on products' pages: no cookies are read
     // here except by /oauth/authorize, which only ever answers to registered redirect URIs.
@@ -238,10 +266,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(TraceLayer::new_for_http())
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(CatchPanicLayer::new())
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    REQUEST_TIMEOUT,
-                ))
+                .layer(axum::middleware::from_fn(deadline))
                 .layer(DefaultBodyLimit::max(BODY_LIMIT))
                 .layer(header_layer(header::CONTENT_SECURITY_POLICY, CSP))
                 .layer(header_layer(header::X_FRAME_OPTIONS, "DENY"))
@@ -311,6 +336,16 @@ async fn strength_script() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../assets/strength.js"),
+    )
+}
+
+async fn upload_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/upload.js"),
     )
 }
 

@@ -7,9 +7,20 @@
 mod basic_auth;
 pub mod model;
 pub mod ports;
+pub mod reader;
 mod services;
 
 pub use basic_auth::LegacyBasicAuth;
+pub use model::ImportSummary;
+
+/// How an import ran, for its record.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportRun<'a> {
+    /// `cli`, `api` or `console`.
+    pub source: &'a str,
+    pub dry_run: bool,
+    pub milliseconds: u64,
+}
 pub use model::{
     ImportReport, LegacyRecord, LegacyStats, LineError, LinkChange, LinkChoice, RawLegacyRecord,
     Rollout, Service,
@@ -160,26 +171,84 @@ impl Legacy {
         Ok(report)
     }
 
-    /// Records the finished import in the audit log.
+    /// [`import_batch`](Self::import_batch) for lines as an [`reader::ImportReader`] hands
+    /// them out: the lines that could not be read are counted as skipped, with their reason.
+    pub async fn import_read(
+        &self,
+        admin: &SiteAdmin,
+        client_id: &str,
+        lines: Vec<reader::ReadLine>,
+        dry_run: bool,
+    ) -> Result<ImportReport, LegacyError> {
+        let mut unread = ImportReport::default();
+        let mut good = Vec::with_capacity(lines.len());
+        for (line, parsed) in lines {
+            match parsed {
+                Ok(raw) => good.push((line, raw)),
+                Err(reason) => {
+                    unread.skipped += 1;
+                    unread.errors.push(LineError { line, reason });
+                }
+            }
+        }
+        let mut report = self.import_batch(admin, client_id, good, dry_run).await?;
+        report.add(unread);
+        Ok(report)
+    }
+
+    /// Records the finished import: kept for the console (its id is returned) and in the
+    /// audit log.
     pub async fn finish_import(
         &self,
         admin: &SiteAdmin,
         client_id: &str,
         report: &ImportReport,
-        dry_run: bool,
-    ) {
+        run: ImportRun<'_>,
+    ) -> Result<String, LegacyError> {
+        let now = self.kernel.now();
+        let errors = report.errors.len() as u64 + report.errors_not_listed;
+        let summary = ImportSummary {
+            id: self.kernel.new_id(now),
+            client_id: client_id.to_owned(),
+            source: run.source.to_owned(),
+            dry_run: run.dry_run,
+            imported: report.imported,
+            updated: report.updated,
+            unchanged: report.unchanged,
+            skipped: report.skipped,
+            errors,
+            first_errors: report.errors.iter().take(model::KEPT_LINE_ERRORS).cloned().collect(),
+            milliseconds: run.milliseconds,
+            finished_at: now.unix(),
+        };
+        self.repo.record_import(&summary).await?;
         let record = Record::new("legacy.imported", Actor::Site(admin))
             .about(format!("product {client_id}"))
             .details(serde_json::json!({
                 "client_id": client_id,
-                "dry_run": dry_run,
+                "source": run.source,
+                "dry_run": run.dry_run,
                 "imported": report.imported,
                 "updated": report.updated,
                 "unchanged": report.unchanged,
                 "skipped": report.skipped,
-                "errors": report.errors.len(),
+                "errors": errors,
             }));
         self.audit.record(record).await;
+        Ok(summary.id)
+    }
+
+    /// A finished import of the product, and the product's latest.
+    pub async fn import_summary(
+        &self,
+        _admin: &SiteAdmin,
+        client_id: &str,
+        id: Option<&str>,
+    ) -> Result<Option<ImportSummary>, RepoError> {
+        match id {
+            Some(id) => self.repo.import_summary(client_id, id).await,
+            None => self.repo.last_import(client_id).await,
+        }
     }
 
     pub async fn set_rollout(

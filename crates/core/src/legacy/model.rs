@@ -202,11 +202,23 @@ pub struct ImportReport {
     pub updated: u64,
     pub unchanged: u64,
     pub skipped: u64,
-    /// Lines skipped, and lines imported with an unusable hash, with the reason.
+    /// Lines skipped, and lines imported with an unusable hash, with the reason: the first
+    /// [`MAX_LINE_ERRORS`], so a file of nothing but bad lines still takes bounded memory.
     pub errors: Vec<LineError>,
+    /// Errors beyond those listed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub errors_not_listed: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// How many line errors an import report lists.
+pub const MAX_LINE_ERRORS: usize = 10_000;
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's signature
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LineError {
     pub line: u64,
     pub reason: String,
@@ -218,7 +230,14 @@ impl ImportReport {
         self.updated += other.updated;
         self.unchanged += other.unchanged;
         self.skipped += other.skipped;
-        self.errors.extend(other.errors);
+        self.errors_not_listed += other.errors_not_listed;
+        for e in other.errors {
+            if self.errors.len() < MAX_LINE_ERRORS {
+                self.errors.push(e);
+            } else {
+                self.errors_not_listed += 1;
+            }
+        }
     }
 }
 
@@ -322,4 +341,28 @@ pub struct NewLinkChange {
     pub email: Email,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
+}
+
+/// How many line errors a finished import keeps for its result page.
+pub const KEPT_LINE_ERRORS: usize = 1000;
+
+/// A finished import, as kept for the console (its result page and "last import").
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ImportSummary {
+    pub id: String,
+    pub client_id: String,
+    /// `cli`, `api` or `console`.
+    pub source: String,
+    pub dry_run: bool,
+    pub imported: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub skipped: u64,
+    /// Every line error, listed or not.
+    pub errors: u64,
+    /// The first [`KEPT_LINE_ERRORS`] of them.
+    pub first_errors: Vec<LineError>,
+    pub milliseconds: u64,
+    /// Unix seconds.
+    pub finished_at: i64,
 }

@@ -8,7 +8,7 @@ use crate::accounts::{AccountId, Email};
 use crate::clock::Timestamp;
 use crate::errors::RepoResult;
 use crate::legacy::model::{
-    LegacyRecord, LegacyStats, NewLinkChange, Rollout, Service, StoredRecord,
+    ImportSummary, LegacyRecord, LegacyStats, NewLinkChange, Rollout, Service, StoredRecord,
 };
 use crate::secret::TokenHash;
 
@@ -54,6 +54,12 @@ pub trait LegacyRepo: Send + Sync {
     async fn rollouts(&self) -> RepoResult<Vec<(String, Option<Rollout>)>>;
     /// The account's linked records: (client id, product name, legacy user id).
     async fn linked_for(&self, account: &AccountId) -> RepoResult<Vec<(String, String, String)>>;
+
+    async fn record_import(&self, summary: &ImportSummary) -> RepoResult<()>;
+    /// One finished import of the product.
+    async fn import_summary(&self, client_id: &str, id: &str) -> RepoResult<Option<ImportSummary>>;
+    /// The product's latest finished import.
+    async fn last_import(&self, client_id: &str) -> RepoResult<Option<ImportSummary>>;
 
     // "Change account" links and the links they change.
 

@@ -5,20 +5,20 @@
 // Doc comments here are `--help` text for operators, not rustdoc.
 #![allow(clippy::doc_markdown)]
 
-use std::io::{BufRead, BufReader, IsTerminal as _, Read};
+use std::io::{IsTerminal as _, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use latchkey_core::legacy::{ImportReport, RawLegacyRecord, Rollout};
+use latchkey_core::legacy::model::MAX_LINE_ERRORS;
+use latchkey_core::legacy::reader::{ImportFormat, ImportReader};
+use latchkey_core::legacy::{ImportReport, ImportRun, Rollout};
 use serde_json::json;
 
 use crate::app::Backend;
 use crate::cli::{Failure, print_json};
 use crate::config::Config;
 use crate::platform::SystemClock;
-
-const BATCH: usize = 1000;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum LegacyCommand {
@@ -118,105 +118,16 @@ impl Progress {
     }
 }
 
-fn format_of(args: &ImportArgs) -> Result<Format, Failure> {
+fn format_of(args: &ImportArgs) -> Result<ImportFormat, Failure> {
     if let Some(f) = args.format {
-        return Ok(f);
+        return Ok(match f {
+            Format::Jsonl => ImportFormat::Jsonl,
+            Format::Csv => ImportFormat::Csv,
+        });
     }
-    match args.file.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-        Some("jsonl" | "ndjson" | "json") => Ok(Format::Jsonl),
-        Some("csv") => Ok(Format::Csv),
-        _ => Err(Failure::Usage(
-            "cannot tell the format from the file name: add --format jsonl|csv".into(),
-        )),
-    }
-}
-
-/// JSON values as the text the validator reads (booleans and numbers too).
-fn jsonl_record(line: &str) -> Result<RawLegacyRecord, String> {
-    let value: serde_json::Value =
-        serde_json::from_str(line).map_err(|e| format!("not valid JSON: {e}"))?;
-    let serde_json::Value::Object(map) = value else {
-        return Err("each line must be a JSON object".into());
-    };
-    let field = |name: &str| match map.get(name) {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
-        Some(v @ (serde_json::Value::Bool(_) | serde_json::Value::Number(_))) => {
-            Ok(Some(v.to_string()))
-        }
-        Some(_) => Err(format!("{name} must be a string, number or boolean")),
-    };
-    Ok(RawLegacyRecord {
-        legacy_id: field("legacy_id")?,
-        username: field("username")?,
-        email: field("email")?,
-        name: field("name")?,
-        password_hash: field("password_hash")?,
-        active: field("active")?,
-        created_at: field("created_at")?,
-        last_login_at: field("last_login_at")?,
+    ImportFormat::from_file_name(&args.file.to_string_lossy()).ok_or_else(|| {
+        Failure::Usage("cannot tell the format from the file name: add --format jsonl|csv".into())
     })
-}
-
-/// One line read: its number, and the record or why it is not one.
-type ReadLine = (u64, Result<RawLegacyRecord, String>);
-
-/// Reads the file line by line (or CSV record by record) and hands out batches.
-enum Lines {
-    Jsonl(std::io::Lines<BufReader<Counted<std::fs::File>>>, u64),
-    Csv(csv::StringRecordsIntoIter<Counted<std::fs::File>>, csv::StringRecord),
-}
-
-impl Lines {
-    /// The next batch of (line number, record or why not); empty at the end.
-    fn batch(&mut self) -> Result<Vec<ReadLine>, Failure> {
-        let mut out = Vec::with_capacity(BATCH);
-        while out.len() < BATCH {
-            match self {
-                Self::Jsonl(lines, n) => {
-                    let Some(line) = lines.next() else { break };
-                    *n += 1;
-                    let line =
-                        line.map_err(|e| Failure::Refused(format!("reading the file: {e}")))?;
-                    if line.trim().is_empty() {
-                        continue;
-                    }
-                    out.push((*n, jsonl_record(&line)));
-                }
-                Self::Csv(records, headers) => {
-                    let Some(record) = records.next() else { break };
-                    match record {
-                        Ok(r) => {
-                            let line = r.position().map_or(0, csv::Position::line);
-                            let get = |name: &str| {
-                                headers
-                                    .iter()
-                                    .position(|h| h == name)
-                                    .and_then(|i| r.get(i))
-                                    .map(str::to_owned)
-                            };
-                            let raw = RawLegacyRecord {
-                                legacy_id: get("legacy_id"),
-                                username: get("username"),
-                                email: get("email"),
-                                name: get("name"),
-                                password_hash: get("password_hash"),
-                                active: get("active"),
-                                created_at: get("created_at"),
-                                last_login_at: get("last_login_at"),
-                            };
-                            out.push((line, Ok(raw)));
-                        }
-                        Err(e) => {
-                            let line = e.position().map_or(0, csv::Position::line);
-                            out.push((line, Err(format!("malformed CSV: {e}"))));
-                        }
-                    }
-                }
-            }
-        }
-        Ok(out)
-    }
 }
 
 pub async fn import(args: ImportArgs, config: Config, json: bool) -> Result<(), Failure> {
@@ -226,20 +137,7 @@ pub async fn import(args: ImportArgs, config: Config, json: bool) -> Result<(), 
     let total = file.metadata().map_or(0, |m| m.len());
     let read = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let counted = Counted { inner: file, read: read.clone() };
-    let mut lines = match format {
-        Format::Jsonl => Lines::Jsonl(BufReader::with_capacity(1 << 16, counted).lines(), 0),
-        Format::Csv => {
-            let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(counted);
-            let headers =
-                reader.headers().map_err(|e| Failure::Usage(format!("CSV header: {e}")))?.clone();
-            if !headers.iter().any(|h| h == "legacy_id") || !headers.iter().any(|h| h == "email") {
-                return Err(Failure::Usage(
-                    "the CSV header must name at least legacy_id and email".into(),
-                ));
-            }
-            Lines::Csv(reader.into_records(), headers)
-        }
-    };
+    let mut lines = ImportReader::new(counted, format).map_err(Failure::Usage)?;
     let backend = Backend::open(&config, Arc::new(SystemClock))
         .await
         .map_err(|e| Failure::Refused(e.to_string()))?;
@@ -259,23 +157,13 @@ pub async fn import(args: ImportArgs, config: Config, json: bool) -> Result<(), 
     let mut report = ImportReport::default();
     let mut seen = 0u64;
     loop {
-        let batch = lines.batch()?;
+        let batch = lines.batch().map_err(Failure::Refused)?;
         if batch.is_empty() {
             break;
         }
         seen += batch.len() as u64;
-        let mut good = Vec::with_capacity(batch.len());
-        for (line, parsed) in batch {
-            match parsed {
-                Ok(raw) => good.push((line, raw)),
-                Err(reason) => {
-                    report.skipped += 1;
-                    report.errors.push(latchkey_core::legacy::LineError { line, reason });
-                }
-            }
-        }
         let done = legacy
-            .import_batch(&admin, &args.client, good, args.dry_run)
+            .import_read(&admin, &args.client, batch, args.dry_run)
             .await
             .map_err(|e| Failure::Refused(e.to_string()))?;
         report.add(done);
@@ -286,10 +174,19 @@ pub async fn import(args: ImportArgs, config: Config, json: bool) -> Result<(), 
         eprintln!();
     }
     report.errors.sort_by_key(|e| e.line);
-    legacy.finish_import(&admin, &args.client, &report, args.dry_run).await;
+    let run = ImportRun {
+        source: "cli",
+        dry_run: args.dry_run,
+        milliseconds: u64::try_from(progress.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    };
+    let id = legacy
+        .finish_import(&admin, &args.client, &report, run)
+        .await
+        .map_err(|e| Failure::Refused(e.to_string()))?;
     if json {
         let mut doc = json!(report);
         doc["dry_run"] = args.dry_run.into();
+        doc["id"] = id.into();
         doc["milliseconds"] = json!(progress.started.elapsed().as_millis());
         print_json(&doc);
     } else {
@@ -306,8 +203,9 @@ pub async fn import(args: ImportArgs, config: Config, json: bool) -> Result<(), 
         for e in report.errors.iter().take(50) {
             println!("  line {}: {}", e.line, e.reason);
         }
-        if report.errors.len() > 50 {
-            println!("  … and {} more (use --json for all)", report.errors.len() - 50);
+        let more = report.errors.len().saturating_sub(50) as u64 + report.errors_not_listed;
+        if more > 0 {
+            println!("  … and {more} more (use --json for the first {MAX_LINE_ERRORS})");
         }
     }
     Ok(())

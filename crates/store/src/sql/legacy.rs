@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use latchkey_core::accounts::{AccountId, Email};
 use latchkey_core::clock::Timestamp;
 use latchkey_core::legacy::model::{
-    LegacyRecord, LegacyStats, NewLinkChange, Rollout, Service, StoredRecord,
+    ImportSummary, LegacyRecord, LegacyStats, LineError, NewLinkChange, Rollout, Service,
+    StoredRecord,
 };
 use latchkey_core::ports::{LegacyRepo, RepoResult};
 use latchkey_core::secret::TokenHash;
@@ -56,6 +57,50 @@ impl RecordRow {
             rollout: self.rollout.as_deref().and_then(Rollout::parse),
         })
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct ImportRow {
+    id: String,
+    client_id: String,
+    source: String,
+    dry_run: i64,
+    imported: i64,
+    updated: i64,
+    unchanged: i64,
+    skipped: i64,
+    errors: i64,
+    first_errors: String,
+    milliseconds: i64,
+    finished_at: i64,
+}
+
+impl ImportRow {
+    fn into_summary(self) -> RepoResult<ImportSummary> {
+        let first_errors: Vec<LineError> =
+            serde_json::from_str(&self.first_errors).map_err(|_| corrupt("import errors"))?;
+        Ok(ImportSummary {
+            id: self.id,
+            client_id: self.client_id,
+            source: self.source,
+            dry_run: self.dry_run != 0,
+            imported: to_u64(self.imported),
+            updated: to_u64(self.updated),
+            unchanged: to_u64(self.unchanged),
+            skipped: to_u64(self.skipped),
+            errors: to_u64(self.errors),
+            first_errors,
+            milliseconds: to_u64(self.milliseconds),
+            finished_at: self.finished_at,
+        })
+    }
+}
+
+const IMPORT_COLUMNS: &str = "id, client_id, source, dry_run, imported, updated, unchanged, \
+    skipped, errors, first_errors, milliseconds, finished_at";
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 #[async_trait]
@@ -441,5 +486,56 @@ impl LegacyRepo for SqlStore {
         .map_err(unexpected)?;
         tx.commit().await.map_err(unexpected)?;
         Ok(previous.map(AccountId::from_stored))
+    }
+
+    async fn record_import(&self, summary: &ImportSummary) -> RepoResult<()> {
+        let errors =
+            serde_json::to_string(&summary.first_errors).map_err(|_| corrupt("import errors"))?;
+        let sql = format!(
+            "INSERT INTO legacy_imports ({IMPORT_COLUMNS}, seq) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+             COALESCE(MAX(seq), 0) + 1 FROM legacy_imports"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(summary.id.as_str())
+            .bind(summary.client_id.as_str())
+            .bind(summary.source.as_str())
+            .bind(i64::from(summary.dry_run))
+            .bind(to_i64(summary.imported))
+            .bind(to_i64(summary.updated))
+            .bind(to_i64(summary.unchanged))
+            .bind(to_i64(summary.skipped))
+            .bind(to_i64(summary.errors))
+            .bind(errors)
+            .bind(to_i64(summary.milliseconds))
+            .bind(summary.finished_at)
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn import_summary(&self, client_id: &str, id: &str) -> RepoResult<Option<ImportSummary>> {
+        let sql =
+            format!("SELECT {IMPORT_COLUMNS} FROM legacy_imports WHERE client_id = $1 AND id = $2");
+        let row = sqlx::query_as::<_, ImportRow>(sqlx::AssertSqlSafe(sql))
+            .bind(client_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        row.map(ImportRow::into_summary).transpose()
+    }
+
+    async fn last_import(&self, client_id: &str) -> RepoResult<Option<ImportSummary>> {
+        let sql = format!(
+            "SELECT {IMPORT_COLUMNS} FROM legacy_imports WHERE client_id = $1 \
+             ORDER BY seq DESC, id DESC LIMIT 1"
+        );
+        let row = sqlx::query_as::<_, ImportRow>(sqlx::AssertSqlSafe(sql))
+            .bind(client_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        row.map(ImportRow::into_summary).transpose()
     }
 }

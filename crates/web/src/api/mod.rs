@@ -22,6 +22,7 @@ use crate::state::AppState;
 
 mod api_tokens;
 mod audit;
+mod legacy;
 mod orgs;
 mod policies;
 mod products;
@@ -29,6 +30,7 @@ mod users;
 
 use api_tokens::{api_tokens_create, api_tokens_list, api_tokens_revoke, bots_create, bots_list};
 use audit::{audit_export, audit_page};
+use legacy::{legacy_import, legacy_purge, legacy_rollout, legacy_status};
 use orgs::{
     orgs_account_action, orgs_accounts, orgs_admin_add, orgs_create, orgs_domain_add,
     orgs_domain_verify, orgs_domains, orgs_list,
@@ -58,6 +60,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{email}/api-tokens/{id}", axum::routing::delete(api_tokens_revoke))
         .route("/api/v1/bots", get(bots_list).post(bots_create))
         .route("/api/v1/clients", get(clients_list).post(clients_create))
+        .route("/api/v1/clients/{id}/legacy", get(legacy_status))
+        .route(
+            "/api/v1/clients/{id}/legacy/import",
+            post(legacy_import).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/api/v1/clients/{id}/legacy/purge", post(legacy_purge))
+        .route("/api/v1/clients/{id}/rollout", axum::routing::put(legacy_rollout))
         .route("/api/v1/deliveries/backchannel-logout", get(deliveries))
         .route("/api/v1/keys/rotate", post(keys_rotate))
         .route("/api/v1/orgs", get(orgs_list).post(orgs_create))

@@ -139,3 +139,14 @@ pub(crate) fn csrf_rejection() -> Response {
     )
     .into_response()
 }
+
+/// For forms that are not url-encoded (the console's file upload): the CSRF token this
+/// request's cookie carries, to compare with the form's field by [`csrf_matches`] once the
+/// body is read.
+pub(crate) fn presented_csrf(req: &axum::extract::Request) -> Option<String> {
+    req.extensions().get::<PresentedCookie>().and_then(|p| p.0.clone())
+}
+
+pub(crate) fn csrf_matches(cookie: Option<&str>, field: &str) -> bool {
+    cookie.is_some_and(|c| constant_time_eq(field.as_bytes(), c.as_bytes()))
+}

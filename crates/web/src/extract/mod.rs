@@ -13,4 +13,5 @@ pub use cookies::{
     session_cookie_removal,
 };
 pub use csrf::{CsrfForm, CsrfToken, csrf_cookie, csrf_rejection_response};
+pub(crate) use csrf::{csrf_matches, csrf_rejection, presented_csrf};
 pub use session::{MaybeSignedIn, SignedIn};

@@ -9,6 +9,7 @@ pub mod console_tokens;
 pub mod email_change;
 pub mod email_request;
 pub mod keys;
+pub mod legacy_console;
 pub mod login;
 pub mod org;
 pub mod password_reset;

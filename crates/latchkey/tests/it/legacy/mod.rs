@@ -8,6 +8,7 @@ use latchkey_testkit::TestServer;
 
 mod bots;
 mod services;
+mod surfaces;
 
 use super::api_tokens::product;
 use super::audit_events;
