@@ -1,6 +1,6 @@
 //! A legacy import from a stream of bytes (the admin API's request body, the console's
-//! uploaded file), with bounded memory: the bytes go through a small channel to a blocking
-//! thread that parses them into batches, and the batches through another to the import.
+//! uploaded file), with bounded memory: the bytes go through a small channel to the blocking
+//! thread that parses them into batches ([`spawn_batches`]), and the batches to the import.
 //! A slow import slows the upload down (back-pressure) instead of buffering it.
 
 use std::io::Read;
@@ -8,7 +8,7 @@ use std::io::Read;
 use axum::body::Bytes;
 use futures_util::{Stream, StreamExt as _};
 use latchkey_core::authority::SiteAdmin;
-use latchkey_core::legacy::reader::{ImportFormat, ImportReader, ReadLine};
+use latchkey_core::legacy::reader::{ImportFormat, spawn_batches};
 use latchkey_core::legacy::{ImportReport, ImportRun, LegacyError};
 use tokio::sync::mpsc;
 
@@ -16,8 +16,6 @@ use crate::state::AppState;
 
 /// Chunks in flight between the upload and the parser.
 const CHUNKS_IN_FLIGHT: usize = 16;
-/// Parsed batches waiting for the database.
-const BATCHES_IN_FLIGHT: usize = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportFailure {
@@ -50,35 +48,6 @@ impl Read for ChannelRead {
     }
 }
 
-fn parse(
-    chunks: mpsc::Receiver<Result<Bytes, String>>,
-    format: ImportFormat,
-    batches: &mpsc::Sender<Result<Vec<ReadLine>, String>>,
-) {
-    let source = ChannelRead { chunks, current: Bytes::new() };
-    let mut reader = match ImportReader::new(source, format) {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = batches.blocking_send(Err(e));
-            return;
-        }
-    };
-    loop {
-        match reader.batch() {
-            Ok(lines) if lines.is_empty() => return,
-            Ok(lines) => {
-                if batches.blocking_send(Ok(lines)).is_err() {
-                    return;
-                }
-            }
-            Err(e) => {
-                let _ = batches.blocking_send(Err(e));
-                return;
-            }
-        }
-    }
-}
-
 /// Imports the records `body` carries into the product; the report and the kept import's id.
 pub async fn import_stream<S, E>(
     state: &AppState,
@@ -96,8 +65,8 @@ where
     let legacy = state.core.legacy();
     legacy.begin_import(admin, client_id, run.dry_run).await?;
     let (chunk_tx, chunk_rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
-    let (batch_tx, mut batch_rx) = mpsc::channel(BATCHES_IN_FLIGHT);
-    let parser = tokio::task::spawn_blocking(move || parse(chunk_rx, format, &batch_tx));
+    let mut batch_rx =
+        spawn_batches(ChannelRead { chunks: chunk_rx, current: Bytes::new() }, format);
     let forward = async move {
         let mut body = body;
         while let Some(chunk) = body.next().await {
@@ -121,7 +90,6 @@ where
         Ok(report)
     };
     let ((), outcome) = tokio::join!(forward, consume);
-    let _ = parser.await;
     let mut report = outcome?;
     report.errors.sort_by_key(|e| e.line);
     let run = ImportRun {

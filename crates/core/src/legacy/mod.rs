@@ -96,21 +96,16 @@ impl Legacy {
             .ok_or_else(|| LegacyError::UnknownProduct(client_id.chars().take(80).collect()))
     }
 
-    /// Starts an import into a product: a product without legacy users moves to `legacy`.
+    /// Starts an import into a product: its rollout state. A product without legacy users
+    /// moves to `legacy` with the first record written, so a file refused at its first line
+    /// changes nothing.
     pub async fn begin_import(
         &self,
         _admin: &SiteAdmin,
         client_id: &str,
-        dry_run: bool,
+        _dry_run: bool,
     ) -> Result<Rollout, LegacyError> {
-        match self.known(client_id).await? {
-            Some(state) => Ok(state),
-            None if dry_run => Ok(Rollout::Legacy),
-            None => {
-                self.repo.set_rollout(client_id, Rollout::Legacy).await?;
-                Ok(Rollout::Legacy)
-            }
-        }
+        Ok(self.known(client_id).await?.unwrap_or(Rollout::Legacy))
     }
 
     /// Validates and stores one batch of lines (`(line number, record)`): new records are
@@ -167,6 +162,7 @@ impl Legacy {
         }
         if !dry_run && !writes.is_empty() {
             self.repo.upsert(&writes, self.kernel.now()).await?;
+            self.repo.start_rollout(client_id).await?;
         }
         Ok(report)
     }

@@ -17,6 +17,9 @@ pub trait LegacyRepo: Send + Sync {
     /// `None`: no such product; `Some(None)`: a product without legacy users.
     async fn rollout(&self, client_id: &str) -> RepoResult<Option<Option<Rollout>>>;
     async fn set_rollout(&self, client_id: &str, rollout: Rollout) -> RepoResult<bool>;
+    /// A product without legacy users moves to `legacy` (its first records were imported);
+    /// any other state stays.
+    async fn start_rollout(&self, client_id: &str) -> RepoResult<()>;
     /// Fingerprints of the product's records among `ids`.
     async fn fingerprints(
         &self,

@@ -219,6 +219,40 @@ fn next_csv<R: Read>(
     })
 }
 
+/// Reads `source` on a blocking thread and hands out its batches through a small channel, so
+/// parsing runs alongside the database writes and at most two batches wait in memory. The
+/// channel ends after the last batch, or after an error (the source could not be read).
+pub fn spawn_batches<R: Read + Send + 'static>(
+    source: R,
+    format: ImportFormat,
+) -> tokio::sync::mpsc::Receiver<Result<Vec<ReadLine>, String>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    tokio::task::spawn_blocking(move || {
+        let mut reader = match ImportReader::new(source, format) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = tx.blocking_send(Err(e));
+                return;
+            }
+        };
+        loop {
+            match reader.batch() {
+                Ok(lines) if lines.is_empty() => return,
+                Ok(lines) => {
+                    if tx.blocking_send(Ok(lines)).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    return;
+                }
+            }
+        }
+    });
+    rx
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use latchkey_core::legacy::model::MAX_LINE_ERRORS;
-use latchkey_core::legacy::reader::{ImportFormat, ImportReader};
+use latchkey_core::legacy::reader::{ImportFormat, spawn_batches};
 use latchkey_core::legacy::{ImportReport, ImportRun, Rollout};
 use serde_json::json;
 
@@ -137,7 +137,7 @@ pub async fn import(args: ImportArgs, config: Config, json: bool) -> Result<(), 
     let total = file.metadata().map_or(0, |m| m.len());
     let read = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let counted = Counted { inner: file, read: read.clone() };
-    let mut lines = ImportReader::new(counted, format).map_err(Failure::Usage)?;
+    let mut batches = spawn_batches(counted, format);
     let backend = Backend::open(&config, Arc::new(SystemClock))
         .await
         .map_err(|e| Failure::Refused(e.to_string()))?;
@@ -156,11 +156,9 @@ pub async fn import(args: ImportArgs, config: Config, json: bool) -> Result<(), 
     };
     let mut report = ImportReport::default();
     let mut seen = 0u64;
-    loop {
-        let batch = lines.batch().map_err(Failure::Refused)?;
-        if batch.is_empty() {
-            break;
-        }
+    while let Some(batch) = batches.recv().await {
+        let batch =
+            batch.map_err(|e| if seen == 0 { Failure::Usage(e) } else { Failure::Refused(e) })?;
         seen += batch.len() as u64;
         let done = legacy
             .import_read(&admin, &args.client, batch, args.dry_run)

@@ -124,28 +124,45 @@ impl LegacyRepo for SqlStore {
         Ok(n == 1)
     }
 
+    async fn start_rollout(&self, client_id: &str) -> RepoResult<()> {
+        sqlx::query("UPDATE clients SET rollout = 'legacy' WHERE id = $1 AND rollout IS NULL")
+            .bind(client_id)
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn fingerprints(
         &self,
         client_id: &str,
         ids: &[&str],
     ) -> RepoResult<HashMap<String, String>> {
+        // The ids go as one JSON array parameter, so the statement (and its plan) is the same
+        // for every batch: a list of a thousand parameters made PostgreSQL plan each batch
+        // afresh, which dominated its import.
+        let sql = match self.engine {
+            crate::Engine::Postgres => {
+                "SELECT legacy_id, fingerprint FROM legacy_records WHERE client_id = $1 \
+                 AND legacy_id IN (SELECT json_array_elements_text($2::json))"
+            }
+            crate::Engine::Sqlite => {
+                "SELECT legacy_id, fingerprint FROM legacy_records WHERE client_id = $1 \
+                 AND legacy_id IN (SELECT value FROM json_each($2))"
+            }
+        };
         let mut out = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(1000) {
-            let marks: Vec<String> = (2..=chunk.len() + 1).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "SELECT legacy_id, fingerprint FROM legacy_records \
-                 WHERE client_id = $1 AND legacy_id IN ({})",
-                marks.join(", ")
-            );
-            // Planned afresh each time: a plan cached while the table was small (a sequential
-            // scan) made a PostgreSQL import of a million records quadratic.
-            let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql))
+            let list = serde_json::to_string(chunk).map_err(|_| corrupt("legacy ids"))?;
+            // Planned with each batch's values: a plan cached while the table was small (a
+            // sequential scan) made a PostgreSQL import of a million records quadratic.
+            let rows: Vec<(String, String)> = sqlx::query_as(sql)
                 .persistent(false)
-                .bind(client_id);
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            out.extend(query.fetch_all(&self.pool).await.map_err(unexpected)?);
+                .bind(client_id)
+                .bind(list)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(unexpected)?;
+            out.extend(rows);
         }
         Ok(out)
     }

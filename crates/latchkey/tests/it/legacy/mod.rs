@@ -240,8 +240,9 @@ on_both_engines! {
         let tracker = product(&server, "Tracker").await;
         let wiki = product(&server, "Wiki").await;
         let chat = product(&server, "Chat").await;
-        import(&server, &tracker.id, vec![], false).await;
-        import(&server, &chat.id, vec![], false).await;
+        let hash = &vectors()[0].hash;
+        import(&server, &tracker.id, vec![raw("1", "t@example.com", hash)], false).await;
+        import(&server, &chat.id, vec![raw("1", "c@example.com", hash)], false).await;
         rollout(&server, &chat.id, Rollout::Upgrading).await;
         let _ = wiki;
         let page = server.browser().get("/status").await;

@@ -72,6 +72,11 @@ on_both_engines! {
         assert_eq!(status, 400, "{err}");
         assert!(err["error_description"].as_str().unwrap().contains("header"), "{err}");
         assert_eq!(upload(&server, "lka_nope", &tracker.id, "", "text/csv", b"legacy_id,email\n".to_vec()).await.0, 401);
+        // A file refused at its header changes nothing, not even the product's state.
+        let chat = product(&server, "Chat").await;
+        assert_eq!(upload(&server, &token, &chat.id, "", "text/csv", b"id,mail\n".to_vec()).await.0, 400);
+        let (_, figures) = call(&server, "GET", &format!("/clients/{}/legacy", chat.id), Some(&token), None).await;
+        assert_eq!(figures["rollout"], Value::Null, "{figures}");
 
         // Figures, the rollout and the purge.
         let (status, figures) = call(&server, "GET", &format!("/clients/{}/legacy", tracker.id), Some(&token), None).await;
