@@ -16,9 +16,46 @@ use latchkey_core::secret::TokenHash;
 use super::{Run, corrupt, to_u64, unexpected};
 use crate::SqlStore;
 
-/// Rows per multi-row statement. Small statements are much faster through sqlx than large
-/// ones (200,000 records: 500 rows per statement 25 s, 50 rows 8.4 s, 20 rows 7.5 s).
-const ROWS_PER_STATEMENT: usize = 20;
+/// Rows per multi-row statement, by engine: what measured fastest through sqlx (with SQLite's
+/// anonymous placeholders, larger statements pay off; PostgreSQL was twelve times slower with
+/// 50 rows per statement than with 20 on a million records).
+fn rows_per_statement(engine: crate::Engine) -> usize {
+    match engine {
+        crate::Engine::Sqlite => 50,
+        crate::Engine::Postgres => 20,
+    }
+}
+
+/// Columns bound per record.
+const UPSERT_COLUMNS: usize = 14;
+
+/// The multi-row upsert for `rows` records. SQLite gets anonymous `?` placeholders: sqlx
+/// looks each numbered one up by name, and SQLite's lookup is linear, which made the cost of a
+/// statement grow with the square of its parameters.
+fn upsert_sql(engine: crate::Engine, rows: usize) -> String {
+    let mut values = Vec::with_capacity(rows);
+    for i in 0..rows {
+        let marks: Vec<String> = (1..=UPSERT_COLUMNS)
+            .map(|k| match engine {
+                crate::Engine::Sqlite => "?".to_owned(),
+                crate::Engine::Postgres => format!("${}", i * UPSERT_COLUMNS + k),
+            })
+            .collect();
+        values.push(format!("({})", marks.join(", ")));
+    }
+    format!(
+        "INSERT INTO legacy_records (client_id, legacy_id, username, email, email_normalized, \
+         name, password_hash, hash_format, active, created_at, last_login_at, fingerprint, \
+         imported_at, updated_at) VALUES {} \
+         ON CONFLICT (client_id, legacy_id) DO UPDATE SET username = excluded.username, \
+         email = excluded.email, email_normalized = excluded.email_normalized, \
+         name = excluded.name, password_hash = excluded.password_hash, \
+         hash_format = excluded.hash_format, active = excluded.active, \
+         created_at = excluded.created_at, last_login_at = excluded.last_login_at, \
+         fingerprint = excluded.fingerprint, updated_at = excluded.updated_at",
+        values.join(", ")
+    )
+}
 
 #[derive(sqlx::FromRow)]
 struct RecordRow {
@@ -137,31 +174,40 @@ impl LegacyRepo for SqlStore {
         client_id: &str,
         ids: &[&str],
     ) -> RepoResult<HashMap<String, String>> {
-        // The ids go as one JSON array parameter, so the statement (and its plan) is the same
-        // for every batch: a list of a thousand parameters made PostgreSQL plan each batch
-        // afresh, which dominated its import.
-        let sql = match self.engine {
-            crate::Engine::Postgres => {
-                "SELECT legacy_id, fingerprint FROM legacy_records WHERE client_id = $1 \
-                 AND legacy_id IN (SELECT json_array_elements_text($2::json))"
-            }
-            crate::Engine::Sqlite => {
-                "SELECT legacy_id, fingerprint FROM legacy_records WHERE client_id = $1 \
-                 AND legacy_id IN (SELECT value FROM json_each($2))"
-            }
-        };
         let mut out = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(1000) {
-            let list = serde_json::to_string(chunk).map_err(|_| corrupt("legacy ids"))?;
-            // Planned with each batch's values: a plan cached while the table was small (a
-            // sequential scan) made a PostgreSQL import of a million records quadratic.
-            let rows: Vec<(String, String)> = sqlx::query_as(sql)
-                .persistent(false)
-                .bind(client_id)
-                .bind(list)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(unexpected)?;
+            let rows: Vec<(String, String)> = match self.engine {
+                // One JSON array parameter, planned with each batch's values: a plan cached
+                // while the table was small (a sequential scan) made an import of a million
+                // records quadratic, and a list of a thousand parameters is slow to plan.
+                crate::Engine::Postgres => {
+                    let list = serde_json::to_string(chunk).map_err(|_| corrupt("legacy ids"))?;
+                    sqlx::query_as(
+                        "SELECT legacy_id, fingerprint FROM legacy_records WHERE client_id = $1 \
+                         AND legacy_id IN (SELECT json_array_elements_text($2::json))",
+                    )
+                    .persistent(false)
+                    .bind(client_id)
+                    .bind(list)
+                    .fetch_all(&self.pool)
+                    .await
+                }
+                // Anonymous placeholders (see `upsert_sql`).
+                crate::Engine::Sqlite => {
+                    let sql = format!(
+                        "SELECT legacy_id, fingerprint FROM legacy_records WHERE client_id = ? \
+                         AND legacy_id IN ({})",
+                        vec!["?"; chunk.len()].join(", ")
+                    );
+                    let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql))
+                        .bind(client_id);
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    query.fetch_all(&self.pool).await
+                }
+            }
+            .map_err(unexpected)?;
             out.extend(rows);
         }
         Ok(out)
@@ -169,26 +215,8 @@ impl LegacyRepo for SqlStore {
 
     async fn upsert(&self, records: &[&LegacyRecord], now: Timestamp) -> RepoResult<()> {
         let mut tx = self.pool.begin().await.map_err(unexpected)?;
-        for chunk in records.chunks(ROWS_PER_STATEMENT) {
-            let mut rows = Vec::with_capacity(chunk.len());
-            for i in 0..chunk.len() {
-                let b = i * 12;
-                let marks: Vec<String> = (1..=12).map(|k| format!("${}", b + k)).collect();
-                rows.push(format!("({}, $0, $0)", marks.join(", ")));
-            }
-            let now_mark = chunk.len() * 12 + 1;
-            let sql = format!(
-                "INSERT INTO legacy_records (client_id, legacy_id, username, email, \
-                 email_normalized, name, password_hash, hash_format, active, created_at, \
-                 last_login_at, fingerprint, imported_at, updated_at) VALUES {} \
-                 ON CONFLICT (client_id, legacy_id) DO UPDATE SET username = excluded.username, \
-                 email = excluded.email, email_normalized = excluded.email_normalized, \
-                 name = excluded.name, password_hash = excluded.password_hash, \
-                 hash_format = excluded.hash_format, active = excluded.active, \
-                 created_at = excluded.created_at, last_login_at = excluded.last_login_at, \
-                 fingerprint = excluded.fingerprint, updated_at = excluded.updated_at",
-                rows.join(", ").replace("$0", &format!("${now_mark}"))
-            );
+        for chunk in records.chunks(rows_per_statement(self.engine)) {
+            let sql = upsert_sql(self.engine, chunk.len());
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for r in chunk {
                 query = query
@@ -203,9 +231,11 @@ impl LegacyRepo for SqlStore {
                     .bind(i64::from(r.active))
                     .bind(r.created_at.map(Timestamp::unix))
                     .bind(r.last_login_at.map(Timestamp::unix))
-                    .bind(r.fingerprint.as_str());
+                    .bind(r.fingerprint.as_str())
+                    .bind(now.unix())
+                    .bind(now.unix());
             }
-            query.bind(now.unix()).execute(&mut *tx).await.map_err(unexpected)?;
+            query.execute(&mut *tx).await.map_err(unexpected)?;
         }
         tx.commit().await.map_err(unexpected)
     }
