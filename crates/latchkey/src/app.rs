@@ -325,6 +325,9 @@ async fn housekeeping(core: Core) {
         if let Err(e) = core.oidc().purge_expired().await {
             tracing::warn!(error = %e, "expired code and assertion cleanup failed");
         }
+        if let Err(e) = core.legacy().purge_expired_links().await {
+            tracing::warn!(error = %e, "expired account-change link cleanup failed");
+        }
         if let Err(e) = core.api_tokens().summarize_use().await {
             tracing::warn!(error = %e, "API token use summary failed");
         }

@@ -77,6 +77,8 @@ pub trait LegacyRepo: Send + Sync {
         token: &TokenHash,
         now: Timestamp,
     ) -> RepoResult<Option<(AccountId, String, String)>>;
+    /// Deletes the links that expired before `now`; how many.
+    async fn purge_link_changes(&self, now: Timestamp) -> RepoResult<u64>;
     /// Uses the link, only if it is unused, unexpired and was asked for by `account`.
     async fn claim_link_change(
         &self,

@@ -133,6 +133,11 @@ impl Legacy {
         Ok(())
     }
 
+    /// Housekeeping: forgets "change account" links past their expiry.
+    pub async fn purge_expired_links(&self) -> Result<u64, RepoError> {
+        self.repo.purge_link_changes(self.kernel.now()).await
+    }
+
     /// What a "change account" link offers the signed-in person: the product's active legacy
     /// accounts at the mailed address. Refused unless they asked for it.
     pub async fn link_change(

@@ -473,6 +473,13 @@ impl LegacyRepo for SqlStore {
         Ok(row.map(|(a, c, e)| (AccountId::from_stored(a), c, e)))
     }
 
+    async fn purge_link_changes(&self, now: Timestamp) -> RepoResult<u64> {
+        sqlx::query("DELETE FROM legacy_link_changes WHERE expires_at < $1")
+            .bind(now.unix())
+            .run(&self.pool)
+            .await
+    }
+
     async fn claim_link_change(
         &self,
         token: &TokenHash,

@@ -138,5 +138,10 @@ on_both_engines! {
         assert_eq!(done, 1, "one confirmation per link");
         assert_eq!(audit_events(&server, "legacy.link_changed").await.len(), 1);
         assert!(linked(&server, &support).await.is_some());
+
+        // Housekeeping forgets links past their day, used or not.
+        assert_eq!(server.core.legacy().purge_expired_links().await.unwrap(), 0);
+        server.clock.advance(24 * 3600 + 1);
+        assert!(server.core.legacy().purge_expired_links().await.unwrap() >= 1);
     }
 }
