@@ -228,6 +228,28 @@ impl PasswordHasher {
         .await
     }
 
+    /// Like [`verify_legacy`](Self::verify_legacy), without the rehash: for checks that do
+    /// not upgrade the account (a legacy password over basic auth). A miss still costs the
+    /// dummy argon2id verification.
+    pub async fn matches_legacy(
+        &self,
+        password: &Password,
+        hashes: Vec<super::legacy::LegacyHash>,
+    ) -> Result<Option<usize>, HashError> {
+        let pw = password.clone();
+        let dummy = self.dummy_hash.clone();
+        self.run(move |memory| {
+            let found = hashes.iter().position(|h| h.verify(pw.expose()));
+            if found.is_none()
+                && let Ok(parsed) = PasswordHash::new(&dummy)
+            {
+                let _ = verify_phc(&parsed, pw.expose().as_bytes(), memory);
+            }
+            Ok(found)
+        })
+        .await
+    }
+
     async fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce(&mut Vec<Block>) -> Result<T, HashError> + Send + 'static,

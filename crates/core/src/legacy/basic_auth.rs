@@ -81,8 +81,7 @@ impl Legacy {
         if hashes.len() != candidates.len() {
             return Ok(None);
         }
-        let Some((i, _)) = self.hasher.verify_legacy(password, hashes, self.kernel.rng()).await?
-        else {
+        let Some(i) = self.hasher.matches_legacy(password, hashes).await? else {
             return Ok(None);
         };
         let proven = &candidates[i].record;
