@@ -13,6 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["id"],
     &["accounts", "accounts::model", "credentials", "outbox", "outbox::ports", "sealed"],
     &["policies::model", "api_tokens::model", "legacy::model"],
+    &["saml_sp::model"],
     &["mail", "orgs::model", "sessions::model", "accounts::ports", "guard::ports"],
     &[
         "authority",
@@ -26,6 +27,7 @@ const LAYERS: &[&[&str]] = &[
         "orgs::ports",
         "outbox::ports",
         "policies::ports",
+        "saml_sp::ports",
         "second_factor::ports",
         "sessions::ports",
     ],
@@ -37,6 +39,7 @@ const LAYERS: &[&[&str]] = &[
     &["second_factor"],
     &["flows"],
     &["orgs"],
+    &["saml_sp"],
 ];
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ pub mod outbox;
 pub mod policies;
 pub mod ports;
 pub mod return_to;
+pub mod saml_sp;
 mod sealed;
 pub mod second_factor;
 pub mod secret;

@@ -17,6 +17,7 @@ pub use crate::orgs::ports::*;
 pub use crate::orgs::{DomainStatus, OrgDomain, Organization};
 pub use crate::outbox::ports::*;
 pub use crate::policies::ports::*;
+pub use crate::saml_sp::ports::*;
 pub use crate::second_factor::ports::*;
 pub use crate::secret::Rng;
 pub use crate::sessions::ports::*;

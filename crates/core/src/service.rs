@@ -26,6 +26,8 @@ use crate::orgs::{OrgPorts, Organizations};
 use crate::outbox::ports::OutboxRepo;
 use crate::policies::Policies;
 use crate::policies::ports::PolicyRepo;
+use crate::saml_sp::ports::{MetadataFetcher, SamlRepo};
+use crate::saml_sp::{SamlPorts, SamlSp};
 use crate::second_factor::ports::SecondFactorRepo;
 use crate::second_factor::{SecondFactor, SecondFactorDeps, SecondFactorState};
 use crate::secret::Rng;
@@ -55,6 +57,9 @@ pub struct Ports {
     pub policies: Arc<dyn PolicyRepo>,
     pub api_tokens: Arc<dyn ApiTokenRepo>,
     pub legacy: Arc<dyn LegacyRepo>,
+    pub saml: Arc<dyn SamlRepo>,
+    pub saml_metadata: Arc<dyn MetadataFetcher>,
+    pub saml_verifier: Arc<dyn latchkey_protocol::saml::signature::SignatureVerifier>,
     pub clock: Arc<dyn Clock>,
     pub rng: Arc<dyn Rng>,
 }
@@ -75,6 +80,7 @@ struct Services {
     second_factor: SecondFactor,
     accounts: Accounts,
     orgs: Organizations,
+    saml: SamlSp,
     settings: CoreSettings,
 }
 
@@ -154,6 +160,21 @@ fn legacy(
         audit.clone(),
         kernel.clone(),
         guard.clone(),
+    )
+}
+
+fn saml(ports: &Ports, second_factor: &SecondFactor, audit: &Audit, kernel: &Kernel) -> SamlSp {
+    SamlSp::new(
+        SamlPorts {
+            saml: ports.saml.clone(),
+            accounts: ports.accounts.clone(),
+            orgs: ports.orgs.clone(),
+            fetcher: ports.saml_metadata.clone(),
+            verifier: ports.saml_verifier.clone(),
+        },
+        second_factor.clone(),
+        audit.clone(),
+        kernel.clone(),
     )
 }
 
@@ -246,6 +267,7 @@ impl Core {
             audit.clone(),
             kernel.clone(),
         );
+        let saml = saml(ports, &second_factor, &audit, &kernel);
         let core = Self(Arc::new(Services {
             kernel,
             audit,
@@ -258,6 +280,7 @@ impl Core {
             second_factor,
             accounts,
             orgs,
+            saml,
             settings,
         }));
         (core, Operator::mint())
@@ -310,6 +333,11 @@ impl Core {
 
     pub fn orgs(&self) -> &Organizations {
         &self.0.orgs
+    }
+
+    /// SAML single sign-on with organizations' identity providers.
+    pub fn saml(&self) -> &SamlSp {
+        &self.0.saml
     }
 
     pub fn settings(&self) -> &CoreSettings {

@@ -250,6 +250,10 @@ pub enum AuthMethod {
     HardwareKey,
     /// `mfa`: more than one factor.
     MultiFactor,
+    /// `fed`: the organization's identity provider vouched for the person (SAML); how it
+    /// authenticated them is its business. Not in the RFC 8176 registry, which has no value
+    /// for federation.
+    Federated,
 }
 
 impl AuthMethod {
@@ -259,6 +263,7 @@ impl AuthMethod {
             Self::OneTimeCode => "otp",
             Self::HardwareKey => "hwk",
             Self::MultiFactor => "mfa",
+            Self::Federated => "fed",
         }
     }
 
@@ -268,6 +273,7 @@ impl AuthMethod {
             "otp" => Some(Self::OneTimeCode),
             "hwk" => Some(Self::HardwareKey),
             "mfa" => Some(Self::MultiFactor),
+            "fed" => Some(Self::Federated),
             _ => None,
         }
     }
