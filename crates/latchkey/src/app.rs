@@ -104,6 +104,9 @@ impl Backend {
         let hasher = PasswordHasher::new(config.passwords, rng.as_ref())
             .map_err(|e| StartError::Hasher(e.to_string()))?;
         let shared = Arc::new(store.clone());
+        let https = Arc::new(
+            HttpsProofFetcher::new(config.dns_server, &config.outbound).map_err(StartError::Http)?,
+        );
         let ports = Ports {
             accounts: shared.clone(),
             sessions: shared.clone(),
@@ -116,10 +119,10 @@ impl Backend {
             audit: shared.clone(),
             email_changes: shared.clone(),
             dns: Arc::new(HickoryDns::new(config.dns_server).map_err(StartError::Dns)?),
-            web_proof: Arc::new(
-                HttpsProofFetcher::new(config.dns_server, &config.outbound)
-                    .map_err(StartError::Http)?,
-            ),
+            web_proof: https.clone(),
+            saml_metadata: https,
+            saml_verifier: Arc::new(latchkey_protocol::saml::signature::Bergshamra),
+            saml: shared.clone(),
             clients: shared.clone(),
             signing_keys: shared.clone(),
             policies: shared.clone(),
@@ -327,6 +330,9 @@ async fn housekeeping(core: Core) {
         }
         if let Err(e) = core.legacy().purge_expired_links().await {
             tracing::warn!(error = %e, "expired account-change link cleanup failed");
+        }
+        if let Err(e) = core.saml().purge_expired().await {
+            tracing::warn!(error = %e, "expired SAML login and assertion cleanup failed");
         }
         if let Err(e) = core.api_tokens().summarize_use().await {
             tracing::warn!(error = %e, "API token use summary failed");

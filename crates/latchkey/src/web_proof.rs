@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use hickory_resolver::Resolver;
 use hickory_resolver::name_server::TokioConnectionProvider;
 use latchkey_core::orgs::{Domain, WELL_KNOWN_PATH};
-use latchkey_core::ports::WebProofFetcher;
+use latchkey_core::ports::{MetadataFetcher, WebProofFetcher};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use crate::config::OutboundPolicy;
@@ -26,7 +26,11 @@ const MAX_REDIRECTS: usize = 3;
 pub struct HttpsProofFetcher {
     http: reqwest::Client,
     port: u16,
+    allow_private: bool,
 }
+
+/// IdP metadata documents (Entra ID's carry many certificates) stay well under this.
+const MAX_METADATA_BYTES: usize = 1024 * 1024;
 
 impl HttpsProofFetcher {
     pub fn new(dns_server: Option<SocketAddr>, policy: &OutboundPolicy) -> Result<Self, String> {
@@ -69,7 +73,11 @@ impl HttpsProofFetcher {
             }
         }
         let http = builder.build().map_err(|e| format!("HTTPS client: {e}"))?;
-        Ok(Self { http, port: policy.verification_https_port })
+        Ok(Self {
+            http,
+            port: policy.verification_https_port,
+            allow_private: policy.allow_private_addresses,
+        })
     }
 
     fn url(&self, domain: &Domain) -> String {
@@ -81,14 +89,13 @@ impl HttpsProofFetcher {
     }
 }
 
-#[async_trait]
-impl WebProofFetcher for HttpsProofFetcher {
-    async fn verification_file(&self, domain: &Domain) -> Result<String, String> {
-        let url = self.url(domain);
+impl HttpsProofFetcher {
+    /// GETs `url` and reads at most `limit` bytes of UTF-8 text.
+    async fn text(&self, url: &str, accept: &str, limit: usize) -> Result<String, String> {
         let mut response = self
             .http
-            .get(&url)
-            .header("accept", "text/plain")
+            .get(url)
+            .header("accept", accept)
             .send()
             .await
             .map_err(|e| format!("{url}: {}", cause(&e)))?;
@@ -100,11 +107,39 @@ impl WebProofFetcher for HttpsProofFetcher {
             response.chunk().await.map_err(|e| format!("{url}: {}", cause(&e)))?
         {
             body.extend_from_slice(&chunk);
-            if body.len() > MAX_BYTES {
-                return Err(format!("{url} sent more than 4 KiB"));
+            if body.len() > limit {
+                return Err(format!("{url} sent more than {} KiB", limit / 1024));
             }
         }
         String::from_utf8(body).map_err(|_| format!("{url} is not UTF-8 text"))
+    }
+}
+
+#[async_trait]
+impl WebProofFetcher for HttpsProofFetcher {
+    async fn verification_file(&self, domain: &Domain) -> Result<String, String> {
+        self.text(&self.url(domain), "text/plain", MAX_BYTES).await
+    }
+}
+
+#[async_trait]
+impl MetadataFetcher for HttpsProofFetcher {
+    async fn idp_metadata(&self, raw: &str) -> Result<String, String> {
+        let url = url::Url::parse(raw).map_err(|e| format!("{raw:?} is not a URL: {e}"))?;
+        if url.scheme() != "https" {
+            return Err(format!("{raw:?} is not an https URL"));
+        }
+        // An address written in the URL never reaches the guarded resolver: check it here.
+        let literal = match url.host() {
+            Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+            Some(url::Host::Domain(_)) => None,
+            None => return Err(format!("{raw:?} has no host")),
+        };
+        if literal.is_some_and(|ip| !self.allow_private && !is_public(ip)) {
+            return Err(format!("{raw:?} is a private, loopback or otherwise non-public address, which is refused"));
+        }
+        self.text(url.as_str(), "application/samlmetadata+xml, application/xml, text/xml", MAX_METADATA_BYTES).await
     }
 }
 

@@ -14,6 +14,7 @@ mod metrics;
 mod oidc;
 mod pages;
 mod router;
+mod saml;
 mod state;
 
 pub use health::ReadinessProbe;

@@ -32,6 +32,8 @@ use crate::{health, metrics};
 
 /// Forms are small; anything larger is refused before a handler sees it.
 const BODY_LIMIT: usize = 64 * 1024;
+/// The SAML ACS: a signed (and perhaps encrypted) response, base64 in a form.
+const SAML_BODY_LIMIT: usize = 1024 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Imports stream files of any size (a million records take about a minute on SQLite).
 const IMPORT_TIMEOUT: Duration = Duration::from_hours(2);
@@ -244,6 +246,11 @@ pub fn router(state: AppState) -> Router {
             get(end_session::end_session_get).post(end_session::end_session_post),
         )
         .layer(from_fn_with_state(state.clone(), csrf_cookie));
+    // The identity provider's cross-site POST: outside the CSRF layers (the RelayState in the
+    // database binds it), with room for a signed response.
+    let saml = Router::new()
+        .route("/saml/{id}/metadata", get(crate::saml::metadata))
+        .route("/saml/{id}/acs", post(crate::saml::acs).layer(DefaultBodyLimit::max(SAML_BODY_LIMIT)));
 
     let secure = state.settings.secure_cookies();
     let hsts = SetResponseHeaderLayer::if_not_present(
@@ -257,6 +264,7 @@ pub fn router(state: AppState) -> Router {
     ops.merge(provider_api)
         .merge(admin_api)
         .merge(provider_browser)
+        .merge(saml)
         .merge(pages)
         .layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(from_fn_with_state(state.clone(), crate::host_check::check_host))

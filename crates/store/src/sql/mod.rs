@@ -13,6 +13,7 @@ mod oidc;
 mod orgs;
 mod outbox;
 mod policies;
+mod saml;
 mod second_factor;
 mod sessions;
 mod throttle;

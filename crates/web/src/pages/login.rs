@@ -31,6 +31,9 @@ struct LoginPage {
     csrf: String,
     /// "Sign in with a passkey" (when the public URL allows WebAuthn).
     passkeys: bool,
+    /// Some organization signs in through its identity provider: the password may stay
+    /// empty.
+    sso: bool,
     email: String,
     next: String,
     notice: Option<&'static str>,
@@ -87,6 +90,7 @@ pub async fn login_show(
     form_page(&LoginPage {
         csrf: csrf.0,
         passkeys: state.core.second_factor().security_keys_available(),
+        sso: state.core.saml().configured_anywhere().await.unwrap_or(false),
         next,
         email,
         notice: notice_text(notice),
@@ -117,6 +121,9 @@ pub async fn login_submit(
             return (StatusCode::BAD_REQUEST, form_page(&page)).into_response();
         }
     };
+    if form.password.is_empty() {
+        return single_sign_on(&state, &email, &next, page).await;
+    }
     let Ok(password) = Password::for_verification(&form.password) else {
         page.form_error = Some(LoginError::InvalidCredentials.to_string());
         return (StatusCode::UNAUTHORIZED, form_page(&page)).into_response();
@@ -154,6 +161,24 @@ pub async fn login_submit(
             page.form_error = Some(failure.message.clone());
             failure.apply(form_page(&page))
         }
+    }
+}
+
+/// The email alone: an address on a domain bound to a SAML connection goes to that identity
+/// provider; any other is asked for its password (which says nothing about accounts: the
+/// answer depends on the domain only).
+async fn single_sign_on(state: &AppState, email: &Email, next: &ReturnTo, mut page: LoginPage) -> Response {
+    let saml = state.core.saml();
+    match saml.connection_for_email(email).await {
+        Ok(Some(connection)) => match saml.begin_login(&connection, next, false).await {
+            Ok(url) => Redirect::to(&url).into_response(),
+            Err(e) => crate::error::unexpected_page(&e),
+        },
+        Ok(None) => {
+            page.form_error = Some("Enter your password.".to_owned());
+            (StatusCode::BAD_REQUEST, form_page(&page)).into_response()
+        }
+        Err(e) => crate::error::unexpected_page(&e),
     }
 }
 
