@@ -105,7 +105,8 @@ impl Backend {
             .map_err(|e| StartError::Hasher(e.to_string()))?;
         let shared = Arc::new(store.clone());
         let https = Arc::new(
-            HttpsProofFetcher::new(config.dns_server, &config.outbound).map_err(StartError::Http)?,
+            HttpsProofFetcher::new(config.dns_server, &config.outbound)
+                .map_err(StartError::Http)?,
         );
         let ports = Ports {
             accounts: shared.clone(),

@@ -137,9 +137,16 @@ impl MetadataFetcher for HttpsProofFetcher {
             None => return Err(format!("{raw:?} has no host")),
         };
         if literal.is_some_and(|ip| !self.allow_private && !is_public(ip)) {
-            return Err(format!("{raw:?} is a private, loopback or otherwise non-public address, which is refused"));
+            return Err(format!(
+                "{raw:?} is a private, loopback or otherwise non-public address, which is refused"
+            ));
         }
-        self.text(url.as_str(), "application/samlmetadata+xml, application/xml, text/xml", MAX_METADATA_BYTES).await
+        self.text(
+            url.as_str(),
+            "application/samlmetadata+xml, application/xml, text/xml",
+            MAX_METADATA_BYTES,
+        )
+        .await
     }
 }
 

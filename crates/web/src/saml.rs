@@ -20,8 +20,12 @@ use crate::state::AppState;
 /// `/saml/{connection}/metadata`: public, for the IdP's admin.
 pub async fn metadata(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.core.saml().sp_metadata(&id).await {
-        Ok(Some(xml)) => ([(header::CONTENT_TYPE, "application/samlmetadata+xml")], xml).into_response(),
-        Ok(None) => message_page(StatusCode::NOT_FOUND, "Not found", "There is no such SAML connection."),
+        Ok(Some(xml)) => {
+            ([(header::CONTENT_TYPE, "application/samlmetadata+xml")], xml).into_response()
+        }
+        Ok(None) => {
+            message_page(StatusCode::NOT_FOUND, "Not found", "There is no such SAML connection.")
+        }
         Err(e) => unexpected_page(&e),
     }
 }

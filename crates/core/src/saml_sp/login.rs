@@ -69,7 +69,10 @@ fn refused(reason: impl Into<String>) -> SamlLoginError {
 
 impl SamlSp {
     /// The connection answering for an address's domain, if any (home-realm discovery).
-    pub async fn connection_for_email(&self, email: &Email) -> Result<Option<SamlConnection>, RepoError> {
+    pub async fn connection_for_email(
+        &self,
+        email: &Email,
+    ) -> Result<Option<SamlConnection>, RepoError> {
         self.repo.connection_for_domain(&email.domain().to_ascii_lowercase()).await
     }
 
@@ -86,7 +89,12 @@ impl SamlSp {
     /// Starts an SP-initiated login: the URL to send the browser to. The login in flight is
     /// kept here behind a single-use RelayState (the IdP's cross-site POST back carries no
     /// `SameSite` cookie), bound to this connection and to the AuthnRequest's ID.
-    pub async fn begin_login(&self, connection: &SamlConnection, next: &ReturnTo, test: bool) -> Result<String, SamlLoginError> {
+    pub async fn begin_login(
+        &self,
+        connection: &SamlConnection,
+        next: &ReturnTo,
+        test: bool,
+    ) -> Result<String, SamlLoginError> {
         let now = self.kernel.now();
         let relay = self.kernel.new_opaque_token();
         let request_id = format!("_{}", self.kernel.new_opaque_token().expose());
@@ -124,8 +132,11 @@ impl SamlSp {
         client: ClientInfo,
         replacing: Option<&SignedIn>,
     ) -> Result<SamlLogin, SamlLoginError> {
-        let connection =
-            self.repo.find_connection(connection_id).await?.ok_or(SamlLoginError::UnknownConnection)?;
+        let connection = self
+            .repo
+            .find_connection(connection_id)
+            .await?
+            .ok_or(SamlLoginError::UnknownConnection)?;
         let relay = OpaqueToken::parse(relay_state.trim());
         let now = self.kernel.now();
         let pending = match &relay {
@@ -133,13 +144,19 @@ impl SamlSp {
             None => None,
         };
         let test = pending.as_ref().is_some_and(|p| p.test);
-        let verified = self.verify(&connection, saml_response, relay.as_ref(), pending.as_ref()).await;
+        let verified =
+            self.verify(&connection, saml_response, relay.as_ref(), pending.as_ref()).await;
         if test {
-            let next = pending.as_ref().and_then(|p| ReturnTo::parse(&p.next)).unwrap_or_else(ReturnTo::account);
+            let next = pending
+                .as_ref()
+                .and_then(|p| ReturnTo::parse(&p.next))
+                .unwrap_or_else(ReturnTo::account);
             return Ok(SamlLogin::Tested(self.report(&connection, verified, next).await));
         }
         let result = match verified {
-            Ok(assertion) => self.sign_in(&connection, &assertion, pending.as_ref(), &client, replacing).await,
+            Ok(assertion) => {
+                self.sign_in(&connection, &assertion, pending.as_ref(), &client, replacing).await
+            }
             Err(e) => Err(e),
         };
         if let Err(e @ (SamlLoginError::Refused(_) | SamlLoginError::Deactivated)) = &result {
@@ -176,14 +193,18 @@ impl SamlSp {
             allow_sha1: connection.allow_sha1,
         };
         let xml = response::decode_post(saml_response).map_err(|e| refused(e.to_string()))?;
-        let assertion =
-            response::verify(&xml, &expect, self.verifier.as_ref()).map_err(|e| refused(e.to_string()))?;
+        let assertion = response::verify(&xml, &expect, self.verifier.as_ref())
+            .map_err(|e| refused(e.to_string()))?;
         if let (Some(relay), Some(pending)) = (relay, pending)
-            && !self.repo.take_pending(&relay.hash(), &connection.id, &pending.request_id, now).await?
+            && !self
+                .repo
+                .take_pending(&relay.hash(), &connection.id, &pending.request_id, now)
+                .await?
         {
             return Err(refused("this sign-in was already used"));
         }
-        let keep_until = crate::clock::Timestamp::from_unix(assertion.replayable_until + CLOCK_SKEW_SECS);
+        let keep_until =
+            crate::clock::Timestamp::from_unix(assertion.replayable_until + CLOCK_SKEW_SECS);
         if !self.repo.remember_assertion(&connection.id, &assertion.id, keep_until).await? {
             return Err(refused(format!("assertion {} was already used (a replay)", assertion.id)));
         }
@@ -222,14 +243,21 @@ impl SamlSp {
     /// its email (linked now), else one created just in time when the connection allows it.
     /// Only ever an account on the connection's domains that the organization still holds
     /// verified, and never a site admin.
-    async fn account_for(&self, connection: &SamlConnection, assertion: &Assertion) -> Result<Account, SamlLoginError> {
+    async fn account_for(
+        &self,
+        connection: &SamlConnection,
+        assertion: &Assertion,
+    ) -> Result<Account, SamlLoginError> {
         let person = connection.mapping.apply(assertion);
-        let email = Email::parse(&person.email)
-            .map_err(|_| refused(format!("the assertion's email {:?} is not an address", person.email)))?;
+        let email = Email::parse(&person.email).map_err(|_| {
+            refused(format!("the assertion's email {:?} is not an address", person.email))
+        })?;
         self.check_domain(connection, &email).await?;
         let provider = connection.provider();
         let now = self.kernel.now();
-        let account = if let Some(id) = self.repo.find_identity(&provider, &assertion.name_id).await? {
+        let account = if let Some(id) =
+            self.repo.find_identity(&provider, &assertion.name_id).await?
+        {
             self.linked(connection, &id).await?
         } else {
             let account = match self.accounts.find_by_email(&email).await? {
@@ -260,15 +288,27 @@ impl SamlSp {
         Ok(account)
     }
 
-    async fn linked(&self, connection: &SamlConnection, id: &AccountId) -> Result<Account, SamlLoginError> {
-        let account = self.accounts.find_by_id(id).await?.ok_or_else(|| refused("the linked account is gone"))?;
+    async fn linked(
+        &self,
+        connection: &SamlConnection,
+        id: &AccountId,
+    ) -> Result<Account, SamlLoginError> {
+        let account = self
+            .accounts
+            .find_by_id(id)
+            .await?
+            .ok_or_else(|| refused("the linked account is gone"))?;
         self.check_domain(connection, &account.email).await?;
         Ok(account)
     }
 
     /// The address is on one of the connection's domains, and the organization still holds
     /// that domain verified.
-    async fn check_domain(&self, connection: &SamlConnection, email: &Email) -> Result<(), SamlLoginError> {
+    async fn check_domain(
+        &self,
+        connection: &SamlConnection,
+        email: &Email,
+    ) -> Result<(), SamlLoginError> {
         let domain = email.domain().to_ascii_lowercase();
         let owner = self.orgs.verified_owner(&domain).await?;
         if !connection.answers_for(&domain) || owner.is_none_or(|o| o.id != connection.org_id) {
@@ -286,7 +326,9 @@ impl SamlSp {
         name: Option<&str>,
     ) -> Result<Account, SamlLoginError> {
         let now = self.kernel.now();
-        let name = name.and_then(|n| DisplayName::parse(n).ok()).unwrap_or_else(|| DisplayName::from_email(email));
+        let name = name
+            .and_then(|n| DisplayName::parse(n).ok())
+            .unwrap_or_else(|| DisplayName::from_email(email));
         let new = NewAccount {
             id: AccountId::from_stored(self.kernel.new_id(now)),
             email: email.clone(),
@@ -324,7 +366,12 @@ impl SamlSp {
         self.audit.record(record).await;
     }
 
-    async fn report(&self, connection: &SamlConnection, verified: Result<Assertion, SamlLoginError>, next: ReturnTo) -> TestReport {
+    async fn report(
+        &self,
+        connection: &SamlConnection,
+        verified: Result<Assertion, SamlLoginError>,
+        next: ReturnTo,
+    ) -> TestReport {
         let outcome = match verified {
             Ok(assertion) => {
                 let person = connection.mapping.apply(&assertion);

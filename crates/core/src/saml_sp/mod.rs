@@ -100,7 +100,12 @@ pub const LOGIN_TTL_SECS: i64 = 15 * 60;
 pub const EXPIRY_WARNING_DAYS: i64 = 30;
 
 impl SamlSp {
-    pub fn new(ports: SamlPorts, second_factor: SecondFactor, audit: Audit, kernel: Kernel) -> Self {
+    pub fn new(
+        ports: SamlPorts,
+        second_factor: SecondFactor,
+        audit: Audit,
+        kernel: Kernel,
+    ) -> Self {
         Self {
             repo: ports.saml,
             accounts: ports.accounts,
@@ -115,7 +120,11 @@ impl SamlSp {
 
     /// Creates a connection. Every domain must be one the organization has verified and no
     /// other connection holds; at least one signing certificate is required.
-    pub async fn add_connection(&self, admin: &OrgAdmin, request: ConnectionRequest) -> Result<SamlConnection, SamlError> {
+    pub async fn add_connection(
+        &self,
+        admin: &OrgAdmin,
+        request: ConnectionRequest,
+    ) -> Result<SamlConnection, SamlError> {
         let now = self.kernel.now();
         let connection = self.build(admin, None, request, now).await?;
         self.save(admin, &connection, "saml.connection_created").await?;
@@ -135,7 +144,12 @@ impl SamlSp {
         Ok(connection)
     }
 
-    async fn save(&self, admin: &OrgAdmin, connection: &SamlConnection, event: &'static str) -> Result<(), SamlError> {
+    async fn save(
+        &self,
+        admin: &OrgAdmin,
+        connection: &SamlConnection,
+        event: &'static str,
+    ) -> Result<(), SamlError> {
         match self.repo.save_connection(connection).await {
             Ok(()) => {}
             Err(SaveConnectionError::DomainTaken(d)) => return Err(SamlError::DomainTaken(d)),
@@ -165,8 +179,11 @@ impl SamlSp {
         now: crate::clock::Timestamp,
     ) -> Result<SamlConnection, SamlError> {
         let name = request.name.trim();
-        if name.is_empty() || name.chars().count() > 100 || crate::text::has_hidden_or_control(name) {
-            return Err(SamlError::Invalid("the name must be 1 to 100 visible characters".to_owned()));
+        if name.is_empty() || name.chars().count() > 100 || crate::text::has_hidden_or_control(name)
+        {
+            return Err(SamlError::Invalid(
+                "the name must be 1 to 100 visible characters".to_owned(),
+            ));
         }
         let idp = self.idp(request.source).await?;
         let domains = self.verified_domains(admin, &request.domains).await?;
@@ -209,7 +226,11 @@ impl SamlSp {
                 metadata::check_sso_url(&sso_url).map_err(invalid)?;
                 let mut certs = Vec::new();
                 for raw in certificates.iter().filter(|c| !c.trim().is_empty()) {
-                    certs.push(Certificate::parse(raw).map_err(|e| SamlError::Invalid(format!("a signing certificate: {e}")))?);
+                    certs.push(
+                        Certificate::parse(raw).map_err(|e| {
+                            SamlError::Invalid(format!("a signing certificate: {e}"))
+                        })?,
+                    );
                 }
                 if certs.is_empty() {
                     return Err(invalid(metadata::MetadataError::NoCertificate));
@@ -219,13 +240,20 @@ impl SamlSp {
         }
     }
 
-    async fn verified_domains(&self, admin: &OrgAdmin, raw: &[String]) -> Result<Vec<Domain>, SamlError> {
+    async fn verified_domains(
+        &self,
+        admin: &OrgAdmin,
+        raw: &[String],
+    ) -> Result<Vec<Domain>, SamlError> {
         if raw.is_empty() {
-            return Err(SamlError::Invalid("bind the connection to at least one verified domain".to_owned()));
+            return Err(SamlError::Invalid(
+                "bind the connection to at least one verified domain".to_owned(),
+            ));
         }
         let mut domains: Vec<Domain> = Vec::new();
         for name in raw {
-            let domain = Domain::parse(name).map_err(|e| SamlError::Invalid(format!("{name}: {e}")))?;
+            let domain =
+                Domain::parse(name).map_err(|e| SamlError::Invalid(format!("{name}: {e}")))?;
             let held = self.orgs.find_domain(&admin.org().id, &domain).await?;
             if !held.is_some_and(|d| d.status == DomainStatus::Verified) {
                 return Err(SamlError::DomainNotVerified(domain.as_str().to_owned()));
@@ -237,12 +265,19 @@ impl SamlSp {
         Ok(domains)
     }
 
-    pub async fn list_connections(&self, admin: &OrgAdmin) -> Result<Vec<SamlConnection>, RepoError> {
+    pub async fn list_connections(
+        &self,
+        admin: &OrgAdmin,
+    ) -> Result<Vec<SamlConnection>, RepoError> {
         self.repo.list_connections(&admin.org().id).await
     }
 
     /// One of the organization's connections (another organization's is "not found").
-    pub async fn connection(&self, admin: &OrgAdmin, id: &str) -> Result<SamlConnection, SamlError> {
+    pub async fn connection(
+        &self,
+        admin: &OrgAdmin,
+        id: &str,
+    ) -> Result<SamlConnection, SamlError> {
         self.repo
             .find_connection(id)
             .await?

@@ -99,15 +99,16 @@ impl Preset {
     }
 
     pub fn default_mapping(self) -> AttributeMapping {
-        let names = |email: Option<&str>, given: &str, family: &str, display: &str, groups: &str| {
-            AttributeMapping {
-                email: email.map(str::to_owned),
-                given_name: Some(given.to_owned()),
-                family_name: Some(family.to_owned()),
-                display_name: Some(display.to_owned()),
-                groups: Some(groups.to_owned()),
-            }
-        };
+        let names =
+            |email: Option<&str>, given: &str, family: &str, display: &str, groups: &str| {
+                AttributeMapping {
+                    email: email.map(str::to_owned),
+                    given_name: Some(given.to_owned()),
+                    family_name: Some(family.to_owned()),
+                    display_name: Some(display.to_owned()),
+                    groups: Some(groups.to_owned()),
+                }
+            };
         match self {
             Self::EntraId | Self::Adfs => names(
                 Some("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"),
@@ -119,7 +120,9 @@ impl Preset {
             Self::Okta | Self::OneLogin | Self::GoogleWorkspace => {
                 names(None, "firstName", "lastName", "displayName", "groups")
             }
-            Self::Keycloak | Self::Custom => names(None, "givenName", "sn", "displayName", "groups"),
+            Self::Keycloak | Self::Custom => {
+                names(None, "givenName", "sn", "displayName", "groups")
+            }
         }
     }
 }
@@ -145,16 +148,22 @@ pub struct MappedPerson {
 impl AttributeMapping {
     pub fn apply(&self, assertion: &Assertion) -> MappedPerson {
         let one = |name: &Option<String>| {
-            name.as_deref().and_then(|n| assertion.attribute(&[n])).map(str::trim).filter(|v| !v.is_empty())
+            name.as_deref()
+                .and_then(|n| assertion.attribute(&[n]))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
         };
         let email = match &self.email {
-            Some(attr) => assertion.attribute(&[attr.as_str(), "email", "mail"]).unwrap_or_default(),
+            Some(attr) => {
+                assertion.attribute(&[attr.as_str(), "email", "mail"]).unwrap_or_default()
+            }
             None => assertion.name_id.as_str(),
         }
         .trim()
         .to_owned();
         let name = one(&self.display_name).map(str::to_owned).or_else(|| {
-            let parts: Vec<&str> = [one(&self.given_name), one(&self.family_name)].into_iter().flatten().collect();
+            let parts: Vec<&str> =
+                [one(&self.given_name), one(&self.family_name)].into_iter().flatten().collect();
             (!parts.is_empty()).then(|| parts.join(" "))
         });
         let groups = self
@@ -238,7 +247,10 @@ mod tests {
             name_id: name_id.to_owned(),
             name_id_format: None,
             session_index: None,
-            attributes: attrs.iter().map(|(k, v)| ((*k).to_owned(), vec![(*v).to_owned()])).collect(),
+            attributes: attrs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), vec![(*v).to_owned()]))
+                .collect(),
             replayable_until: 0,
         }
     }
@@ -246,14 +258,20 @@ mod tests {
     #[test]
     fn mapping_reads_the_name_id_or_the_named_attribute() {
         let okta = Preset::Okta.default_mapping();
-        let person = okta.apply(&assertion(" alice@acme.test ", &[("firstName", "Alice"), ("lastName", "Liddell")]));
+        let person = okta.apply(&assertion(
+            " alice@acme.test ",
+            &[("firstName", "Alice"), ("lastName", "Liddell")],
+        ));
         assert_eq!(person.email, "alice@acme.test");
         assert_eq!(person.name.as_deref(), Some("Alice Liddell"));
         let entra = Preset::EntraId.default_mapping();
         let person = entra.apply(&assertion(
             "opaque-object-id",
             &[
-                ("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress", "bob@acme.test"),
+                (
+                    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+                    "bob@acme.test",
+                ),
                 ("http://schemas.microsoft.com/identity/claims/displayname", "Bob B."),
             ],
         ));

@@ -21,7 +21,8 @@ pub enum SaveConnectionError {
 #[async_trait]
 pub trait SamlRepo: Send + Sync {
     /// Inserts or replaces the connection and its domains, in one transaction.
-    async fn save_connection(&self, connection: &SamlConnection) -> Result<(), SaveConnectionError>;
+    async fn save_connection(&self, connection: &SamlConnection)
+    -> Result<(), SaveConnectionError>;
     async fn find_connection(&self, id: &str) -> RepoResult<Option<SamlConnection>>;
     async fn list_connections(&self, org: &str) -> RepoResult<Vec<SamlConnection>>;
     async fn all_connections(&self) -> RepoResult<Vec<SamlConnection>>;
@@ -31,18 +32,45 @@ pub trait SamlRepo: Send + Sync {
     async fn any_connection(&self) -> RepoResult<bool>;
     async fn delete_connection(&self, id: &str) -> RepoResult<bool>;
 
-    async fn insert_pending(&self, relay: &TokenHash, login: &PendingSamlLogin, now: Timestamp) -> RepoResult<()>;
+    async fn insert_pending(
+        &self,
+        relay: &TokenHash,
+        login: &PendingSamlLogin,
+        now: Timestamp,
+    ) -> RepoResult<()>;
     /// Reads without taking: the response is checked against it first.
-    async fn find_pending(&self, relay: &TokenHash, connection: &str, now: Timestamp) -> RepoResult<Option<PendingSamlLogin>>;
+    async fn find_pending(
+        &self,
+        relay: &TokenHash,
+        connection: &str,
+        now: Timestamp,
+    ) -> RepoResult<Option<PendingSamlLogin>>;
     /// Takes it, once: false when another request took it first.
-    async fn take_pending(&self, relay: &TokenHash, connection: &str, request_id: &str, now: Timestamp) -> RepoResult<bool>;
+    async fn take_pending(
+        &self,
+        relay: &TokenHash,
+        connection: &str,
+        request_id: &str,
+        now: Timestamp,
+    ) -> RepoResult<bool>;
 
     /// Records an assertion ID; false when it was already seen (a replay).
-    async fn remember_assertion(&self, connection: &str, assertion_id: &str, expires_at: Timestamp) -> RepoResult<bool>;
+    async fn remember_assertion(
+        &self,
+        connection: &str,
+        assertion_id: &str,
+        expires_at: Timestamp,
+    ) -> RepoResult<bool>;
 
     async fn find_identity(&self, provider: &str, subject: &str) -> RepoResult<Option<AccountId>>;
     /// Links (or re-uses) the identity; false when it is linked to another account.
-    async fn link_identity(&self, provider: &str, subject: &str, account: &AccountId, now: Timestamp) -> RepoResult<bool>;
+    async fn link_identity(
+        &self,
+        provider: &str,
+        subject: &str,
+        account: &AccountId,
+        now: Timestamp,
+    ) -> RepoResult<bool>;
 
     /// Forgets logins in flight and assertion IDs past their expiry.
     async fn purge_expired(&self, now: Timestamp) -> RepoResult<u64>;

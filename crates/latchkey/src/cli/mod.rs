@@ -11,6 +11,7 @@ mod keys;
 mod legacy;
 mod org;
 mod policy;
+mod saml;
 mod serve;
 mod user;
 

@@ -40,6 +40,9 @@ pub enum OrgCommand {
     /// Authentication policies: password rules, required two-step, session limits.
     #[command(subcommand)]
     Policy(crate::cli::policy::OrgPolicyCommand),
+    /// SAML single sign-on with the organization's identity provider.
+    #[command(subcommand)]
+    Saml(crate::cli::saml::SamlCommand),
 }
 
 /// Which organization and which of its managed accounts.
@@ -291,6 +294,7 @@ pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Fail
         }
         OrgCommand::Account(cmd) => run_account(core, &site, cmd, json).await?,
         OrgCommand::Policy(cmd) => crate::cli::policy::run_org(core, &site, cmd, json).await?,
+        OrgCommand::Saml(cmd) => crate::cli::saml::run(core, &site, cmd, json).await?,
         OrgCommand::Domain(DomainCommand::List { org }) => {
             let admin = core.orgs().org_admin_as_site_admin(&site, &org).await.map_err(refused)?;
             let domains = core

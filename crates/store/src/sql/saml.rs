@@ -18,7 +18,8 @@ use crate::SqlStore;
 const COLUMNS: &str = "id, org_id, name, preset, idp_entity_id, sso_url, certificates, mapping, jit, \
                        allow_idp_initiated, allow_sha1, created_at, updated_at";
 
-type Row = (String, String, String, String, String, String, String, String, i64, i64, i64, i64, i64);
+type Row =
+    (String, String, String, String, String, String, String, String, i64, i64, i64, i64, i64);
 
 fn unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
@@ -26,20 +27,36 @@ fn unique_violation(e: &sqlx::Error) -> bool {
 
 impl SqlStore {
     async fn connection_from(&self, row: Row) -> RepoResult<SamlConnection> {
-        let (id, org_id, name, preset, idp_entity_id, sso_url, certs, mapping, jit, idp_init, sha1, created, updated) =
-            row;
-        let raw: Vec<String> = serde_json::from_str(&certs).map_err(|_| corrupt("saml certificates"))?;
+        let (
+            id,
+            org_id,
+            name,
+            preset,
+            idp_entity_id,
+            sso_url,
+            certs,
+            mapping,
+            jit,
+            idp_init,
+            sha1,
+            created,
+            updated,
+        ) = row;
+        let raw: Vec<String> =
+            serde_json::from_str(&certs).map_err(|_| corrupt("saml certificates"))?;
         let certificates = raw
             .iter()
             .map(|c| Certificate::parse(c).map_err(|_| corrupt("saml certificate")))
             .collect::<RepoResult<Vec<_>>>()?;
-        let mapping: AttributeMapping = serde_json::from_str(&mapping).map_err(|_| corrupt("saml mapping"))?;
-        let domains: Vec<(String,)> =
-            sqlx::query_as("SELECT domain FROM saml_connection_domains WHERE connection_id = $1 ORDER BY domain")
-                .bind(id.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(unexpected)?;
+        let mapping: AttributeMapping =
+            serde_json::from_str(&mapping).map_err(|_| corrupt("saml mapping"))?;
+        let domains: Vec<(String,)> = sqlx::query_as(
+            "SELECT domain FROM saml_connection_domains WHERE connection_id = $1 ORDER BY domain",
+        )
+        .bind(id.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)?;
         Ok(SamlConnection {
             id,
             org_id,
@@ -58,8 +75,13 @@ impl SqlStore {
         })
     }
 
-    async fn connections_where(&self, condition: &str, bind: Option<&str>) -> RepoResult<Vec<SamlConnection>> {
-        let sql = format!("SELECT {COLUMNS} FROM saml_connections {condition} ORDER BY created_at, id");
+    async fn connections_where(
+        &self,
+        condition: &str,
+        bind: Option<&str>,
+    ) -> RepoResult<Vec<SamlConnection>> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM saml_connections {condition} ORDER BY created_at, id");
         let mut query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql));
         if let Some(value) = bind {
             query = query.bind(value);
@@ -77,8 +99,10 @@ impl SqlStore {
 impl SamlRepo for SqlStore {
     async fn save_connection(&self, c: &SamlConnection) -> Result<(), SaveConnectionError> {
         let certs: Vec<String> = c.certificates.iter().map(Certificate::to_base64).collect();
-        let certs = serde_json::to_string(&certs).map_err(|e| unexpected(sqlx::Error::Encode(e.into())))?;
-        let mapping = serde_json::to_string(&c.mapping).map_err(|e| unexpected(sqlx::Error::Encode(e.into())))?;
+        let certs =
+            serde_json::to_string(&certs).map_err(|e| unexpected(sqlx::Error::Encode(e.into())))?;
+        let mapping = serde_json::to_string(&c.mapping)
+            .map_err(|e| unexpected(sqlx::Error::Encode(e.into())))?;
         let mut tx = self.pool.begin().await.map_err(unexpected)?;
         sqlx::query(
             "INSERT INTO saml_connections (id, org_id, name, preset, idp_entity_id, sso_url, certificates, \
@@ -112,11 +136,13 @@ impl SamlRepo for SqlStore {
             .await
             .map_err(unexpected)?;
         for domain in &c.domains {
-            let inserted = sqlx::query("INSERT INTO saml_connection_domains (domain, connection_id) VALUES ($1, $2)")
-                .bind(domain.as_str())
-                .bind(c.id.as_str())
-                .execute(&mut *tx)
-                .await;
+            let inserted = sqlx::query(
+                "INSERT INTO saml_connection_domains (domain, connection_id) VALUES ($1, $2)",
+            )
+            .bind(domain.as_str())
+            .bind(c.id.as_str())
+            .execute(&mut *tx)
+            .await;
             match inserted {
                 Ok(_) => {}
                 Err(e) if unique_violation(&e) => {
@@ -142,7 +168,8 @@ impl SamlRepo for SqlStore {
     }
 
     async fn connection_for_domain(&self, domain: &str) -> RepoResult<Option<SamlConnection>> {
-        let condition = "WHERE id = (SELECT connection_id FROM saml_connection_domains WHERE domain = $1)";
+        let condition =
+            "WHERE id = (SELECT connection_id FROM saml_connection_domains WHERE domain = $1)";
         Ok(self.connections_where(condition, Some(domain)).await?.pop())
     }
 
@@ -157,11 +184,13 @@ impl SamlRepo for SqlStore {
     async fn delete_connection(&self, id: &str) -> RepoResult<bool> {
         let mut tx = self.pool.begin().await.map_err(unexpected)?;
         for table in ["saml_connection_domains", "saml_requests"] {
-            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE connection_id = $1")))
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(unexpected)?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE connection_id = $1"
+            )))
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(unexpected)?;
         }
         sqlx::query("DELETE FROM external_identities WHERE provider = $1")
             .bind(format!("saml:{id}"))
@@ -178,7 +207,12 @@ impl SamlRepo for SqlStore {
         Ok(gone > 0)
     }
 
-    async fn insert_pending(&self, relay: &TokenHash, login: &PendingSamlLogin, now: Timestamp) -> RepoResult<()> {
+    async fn insert_pending(
+        &self,
+        relay: &TokenHash,
+        login: &PendingSamlLogin,
+        now: Timestamp,
+    ) -> RepoResult<()> {
         sqlx::query(
             "INSERT INTO saml_requests (relay_hash, connection_id, request_id, next, test, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -195,7 +229,12 @@ impl SamlRepo for SqlStore {
         Ok(())
     }
 
-    async fn find_pending(&self, relay: &TokenHash, connection: &str, now: Timestamp) -> RepoResult<Option<PendingSamlLogin>> {
+    async fn find_pending(
+        &self,
+        relay: &TokenHash,
+        connection: &str,
+        now: Timestamp,
+    ) -> RepoResult<Option<PendingSamlLogin>> {
         let row: Option<(String, String, i64, i64)> = sqlx::query_as(
             "SELECT request_id, next, test, expires_at FROM saml_requests \
              WHERE relay_hash = $1 AND connection_id = $2 AND expires_at > $3",
@@ -215,7 +254,13 @@ impl SamlRepo for SqlStore {
         }))
     }
 
-    async fn take_pending(&self, relay: &TokenHash, connection: &str, request_id: &str, now: Timestamp) -> RepoResult<bool> {
+    async fn take_pending(
+        &self,
+        relay: &TokenHash,
+        connection: &str,
+        request_id: &str,
+        now: Timestamp,
+    ) -> RepoResult<bool> {
         let taken = sqlx::query(
             "DELETE FROM saml_requests \
              WHERE relay_hash = $1 AND connection_id = $2 AND request_id = $3 AND expires_at > $4",
@@ -229,7 +274,12 @@ impl SamlRepo for SqlStore {
         Ok(taken == 1)
     }
 
-    async fn remember_assertion(&self, connection: &str, assertion_id: &str, expires_at: Timestamp) -> RepoResult<bool> {
+    async fn remember_assertion(
+        &self,
+        connection: &str,
+        assertion_id: &str,
+        expires_at: Timestamp,
+    ) -> RepoResult<bool> {
         let inserted = sqlx::query(
             "INSERT INTO saml_replay (connection_id, assertion_id, expires_at) VALUES ($1, $2, $3) \
              ON CONFLICT (connection_id, assertion_id) DO NOTHING",
@@ -243,17 +293,24 @@ impl SamlRepo for SqlStore {
     }
 
     async fn find_identity(&self, provider: &str, subject: &str) -> RepoResult<Option<AccountId>> {
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT account_id FROM external_identities WHERE provider = $1 AND subject = $2")
-                .bind(provider)
-                .bind(subject)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(unexpected)?;
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT account_id FROM external_identities WHERE provider = $1 AND subject = $2",
+        )
+        .bind(provider)
+        .bind(subject)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unexpected)?;
         Ok(row.map(|(id,)| AccountId::from_stored(id)))
     }
 
-    async fn link_identity(&self, provider: &str, subject: &str, account: &AccountId, now: Timestamp) -> RepoResult<bool> {
+    async fn link_identity(
+        &self,
+        provider: &str,
+        subject: &str,
+        account: &AccountId,
+        now: Timestamp,
+    ) -> RepoResult<bool> {
         sqlx::query(
             "INSERT INTO external_identities (provider, subject, account_id, created_at, last_used_at) \
              VALUES ($1, $2, $3, $4, $4) ON CONFLICT (provider, subject) DO NOTHING",
@@ -278,8 +335,14 @@ impl SamlRepo for SqlStore {
     }
 
     async fn purge_expired(&self, now: Timestamp) -> RepoResult<u64> {
-        let requests = sqlx::query("DELETE FROM saml_requests WHERE expires_at <= $1").bind(now.unix()).run(&self.pool).await?;
-        let seen = sqlx::query("DELETE FROM saml_replay WHERE expires_at <= $1").bind(now.unix()).run(&self.pool).await?;
+        let requests = sqlx::query("DELETE FROM saml_requests WHERE expires_at <= $1")
+            .bind(now.unix())
+            .run(&self.pool)
+            .await?;
+        let seen = sqlx::query("DELETE FROM saml_replay WHERE expires_at <= $1")
+            .bind(now.unix())
+            .run(&self.pool)
+            .await?;
         Ok(to_u64(i64::try_from(requests + seen).unwrap_or(i64::MAX)))
     }
 }

@@ -167,7 +167,12 @@ pub async fn login_submit(
 /// The email alone: an address on a domain bound to a SAML connection goes to that identity
 /// provider; any other is asked for its password (which says nothing about accounts: the
 /// answer depends on the domain only).
-async fn single_sign_on(state: &AppState, email: &Email, next: &ReturnTo, mut page: LoginPage) -> Response {
+async fn single_sign_on(
+    state: &AppState,
+    email: &Email,
+    next: &ReturnTo,
+    mut page: LoginPage,
+) -> Response {
     let saml = state.core.saml();
     match saml.connection_for_email(email).await {
         Ok(Some(connection)) => match saml.begin_login(&connection, next, false).await {

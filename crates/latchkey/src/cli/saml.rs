@@ -1,0 +1,209 @@
+//! `latchkey org saml …`: an organization's SAML connections.
+
+use clap::Subcommand;
+use latchkey_core::Core;
+use latchkey_core::flows::SiteAdmin;
+use latchkey_core::saml_sp::{ConnectionRequest, IdpSource, Preset, SamlConnection, SamlError};
+use serde_json::json;
+
+use crate::cli::{Failure, print_json};
+
+#[derive(Debug, Subcommand)]
+pub enum SamlCommand {
+    /// Connect the organization's identity provider, bound to some of its verified domains.
+    Add {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+        /// A verified domain of the organization (repeat for more).
+        #[arg(long = "domain", required = true)]
+        domains: Vec<String>,
+        /// The IdP's metadata XML, from a file.
+        #[arg(long, conflicts_with = "metadata_url", required_unless_present = "metadata_url")]
+        metadata_file: Option<std::path::PathBuf>,
+        /// The IdP's metadata, fetched from an https URL.
+        #[arg(long)]
+        metadata_url: Option<String>,
+        /// okta, entra-id, google-workspace, onelogin, adfs, keycloak or custom.
+        #[arg(long, default_value = "custom")]
+        preset: String,
+        /// Accept sign-ins the IdP starts (off by default).
+        #[arg(long)]
+        allow_idp_initiated: bool,
+        /// Create the managed account at a person's first sign-in.
+        #[arg(long)]
+        jit: bool,
+        /// Accept RSA-SHA1 signatures (refused unless set).
+        #[arg(long)]
+        allow_sha1: bool,
+    },
+    /// The organization's connections.
+    List {
+        #[arg(long)]
+        org: String,
+    },
+    /// One connection: the IdP, our entity ID, ACS and metadata URLs, certificates.
+    Show {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        connection: String,
+    },
+    /// Remove a connection (its people sign in with passwords again).
+    Remove {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        connection: String,
+    },
+}
+
+fn refused(e: SamlError) -> Failure {
+    match e {
+        SamlError::Invalid(_) => Failure::Usage(e.to_string()),
+        other => Failure::Refused(other.to_string()),
+    }
+}
+
+fn describe(core: &Core, c: &SamlConnection) -> serde_json::Value {
+    let (entity_id, acs_url) = core.saml().sp_endpoints(c);
+    let certificates: Vec<_> = c
+        .certificates
+        .iter()
+        .map(|cert| {
+            let info = cert.info();
+            json!({ "subject": info.subject, "not_after": info.not_after, "sha256": info.fingerprint })
+        })
+        .collect();
+    json!({
+        "connection_id": c.id,
+        "org_id": c.org_id,
+        "name": c.name,
+        "preset": c.preset.as_str(),
+        "domains": c.domains.iter().map(latchkey_core::orgs::Domain::as_str).collect::<Vec<_>>(),
+        "idp_entity_id": c.idp_entity_id,
+        "sso_url": c.sso_url,
+        "entity_id": entity_id,
+        "acs_url": acs_url,
+        "metadata_url": entity_id,
+        "jit": c.jit,
+        "allow_idp_initiated": c.allow_idp_initiated,
+        "allow_sha1": c.allow_sha1,
+        "certificates": certificates,
+        "expiring_certificates": core.saml().expiring(c).len(),
+    })
+}
+
+fn print_connection(core: &Core, c: &SamlConnection, json: bool) {
+    let doc = describe(core, c);
+    if json {
+        print_json(&doc);
+        return;
+    }
+    println!("{} ({}) for {}", c.name, c.id, doc["domains"]);
+    println!("  IdP entity ID: {}", c.idp_entity_id);
+    println!("  IdP SSO URL:   {}", c.sso_url);
+    println!(
+        "  Give your IdP: entity ID / metadata {}",
+        doc["entity_id"].as_str().unwrap_or_default()
+    );
+    println!(
+        "                 ACS (HTTP-POST)      {}",
+        doc["acs_url"].as_str().unwrap_or_default()
+    );
+    for cert in doc["certificates"].as_array().into_iter().flatten() {
+        println!("  certificate {} (sha256 {})", cert["subject"], cert["sha256"]);
+    }
+    let expiring = core.saml().expiring(c);
+    for (subject, _) in &expiring {
+        println!(
+            "  WARNING: the certificate {subject} expires within 30 days; add the IdP's new one"
+        );
+    }
+}
+
+pub async fn run(
+    core: &Core,
+    site: &SiteAdmin,
+    cmd: SamlCommand,
+    json: bool,
+) -> Result<(), Failure> {
+    let admin_for = async |org: &str| {
+        core.orgs()
+            .org_admin_as_site_admin(site, org)
+            .await
+            .map_err(|e| Failure::Refused(e.to_string()))
+    };
+    let saml = core.saml();
+    match cmd {
+        SamlCommand::Add {
+            org,
+            name,
+            domains,
+            metadata_file,
+            metadata_url,
+            preset,
+            allow_idp_initiated,
+            jit,
+            allow_sha1,
+        } => {
+            let admin = admin_for(&org).await?;
+            let preset = Preset::parse(&preset)
+                .ok_or_else(|| Failure::Usage(format!("unknown --preset {preset:?}")))?;
+            let source = match (metadata_file, metadata_url) {
+                (Some(path), _) => IdpSource::Metadata(
+                    std::fs::read_to_string(&path)
+                        .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?,
+                ),
+                (None, Some(url)) => IdpSource::MetadataUrl(url),
+                (None, None) => {
+                    return Err(Failure::Usage("--metadata-file or --metadata-url".to_owned()));
+                }
+            };
+            let request = ConnectionRequest {
+                name,
+                preset,
+                source,
+                domains,
+                jit,
+                allow_idp_initiated,
+                allow_sha1,
+                mapping: None,
+            };
+            let connection = saml.add_connection(&admin, request).await.map_err(refused)?;
+            print_connection(core, &connection, json);
+        }
+        SamlCommand::List { org } => {
+            let admin = admin_for(&org).await?;
+            let list =
+                saml.list_connections(&admin).await.map_err(|e| Failure::Refused(e.to_string()))?;
+            if json {
+                let items: Vec<_> = list.iter().map(|c| describe(core, c)).collect();
+                print_json(&json!({ "connections": items }));
+            } else if list.is_empty() {
+                println!("No SAML connections.");
+            } else {
+                for c in &list {
+                    let domains: Vec<&str> = c.domains.iter().map(latchkey_core::orgs::Domain::as_str).collect();
+                    println!("{}  {}  {}  {}", c.id, c.name, c.preset.as_str(), domains.join(","));
+                }
+            }
+        }
+        SamlCommand::Show { org, connection } => {
+            let admin = admin_for(&org).await?;
+            let c = saml.connection(&admin, &connection).await.map_err(refused)?;
+            print_connection(core, &c, json);
+        }
+        SamlCommand::Remove { org, connection } => {
+            let admin = admin_for(&org).await?;
+            saml.remove_connection(&admin, &connection).await.map_err(refused)?;
+            if json {
+                print_json(&json!({ "connection_id": connection, "removed": true }));
+            } else {
+                println!("Removed SAML connection {connection}.");
+            }
+        }
+    }
+    Ok(())
+}
