@@ -185,7 +185,8 @@ pub async fn run(
                 println!("No SAML connections.");
             } else {
                 for c in &list {
-                    let domains: Vec<&str> = c.domains.iter().map(latchkey_core::orgs::Domain::as_str).collect();
+                    let domains: Vec<&str> =
+                        c.domains.iter().map(latchkey_core::orgs::Domain::as_str).collect();
                     println!("{}  {}  {}  {}", c.id, c.name, c.preset.as_str(), domains.join(","));
                 }
             }

@@ -88,6 +88,7 @@ mod operations;
 mod organizations;
 mod password_reset;
 mod policies;
+mod saml;
 mod sessions;
 mod signup;
 mod single_logout;

@@ -2,7 +2,7 @@
 //! security-hardening issue), one module per class of hole. Each scenario runs on both engines
 //! and fails on the code before its fix.
 
-mod authority;
+pub mod authority;
 mod races;
 mod surface;
 mod takeover;

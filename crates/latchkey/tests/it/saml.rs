@@ -1,0 +1,268 @@
+//! SAML single sign-on against an identity provider we did not write: pysaml2, signing with
+//! xmlsec1 (`interop/saml/idp.py`). `.ci/run` installs both; without them these tests say so
+//! and stop.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use latchkey_core::saml_sp::{ConnectionRequest, IdpSource, Preset, SamlConnection};
+use latchkey_testkit::{Browser, DnsStub, TestServer};
+
+use crate::audit_events;
+use crate::hardening::authority::verified_org;
+
+const IDP_ENTITY: &str = "https://idp.test/saml";
+const IDP_SSO: &str = "https://idp.test/saml/sso";
+
+fn idp_script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../interop/saml/idp.py")
+}
+
+/// Whether pysaml2 and xmlsec1 are here.
+fn idp_available() -> bool {
+    let python = Command::new("python3").args(["-c", "import saml2"]).output();
+    let xmlsec = Command::new("xmlsec1").arg("--version").output();
+    let ok = python.is_ok_and(|o| o.status.success()) && xmlsec.is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!(
+            "pysaml2 or xmlsec1 missing (pip install pysaml2; apt-get install xmlsec1): SAML interop not run"
+        );
+    }
+    ok
+}
+
+fn idp(args: &[&str]) -> String {
+    let out = Command::new("python3").arg(idp_script()).args(args).output().expect("run idp.py");
+    assert!(out.status.success(), "idp.py {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+struct Idp {
+    connection: SamlConnection,
+    sp_metadata: tempfile::NamedTempFile,
+}
+
+impl Idp {
+    /// pysaml2's answer to the AuthnRequest in `redirect` (the URL our login sent the browser to).
+    fn answer(&self, redirect: &str, email: &str) -> (String, String) {
+        let url = url::Url::parse(redirect).unwrap();
+        let query: std::collections::HashMap<String, String> =
+            url.query_pairs().into_owned().collect();
+        let out = idp(&[
+            "respond",
+            "--entity-id",
+            IDP_ENTITY,
+            "--sso-url",
+            IDP_SSO,
+            "--sp-metadata",
+            self.sp_metadata.path().to_str().unwrap(),
+            "--email",
+            email,
+            "--attr",
+            "givenName=Alice",
+            "--attr",
+            "sn=Liddell",
+            "--request",
+            &query["SAMLRequest"],
+        ]);
+        let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+        (doc["SAMLResponse"].as_str().unwrap().to_owned(), query["RelayState"].clone())
+    }
+}
+
+async fn connect(server: &TestServer, dns: &DnsStub, jit: bool) -> Idp {
+    crate::verified_user(server, "boss@acme.test").await;
+    let org = verified_org(server, dns, "Acme", "boss@acme.test", "acme.test").await;
+    let admin =
+        server.core.orgs().org_admin_as_site_admin(&server.site_admin(), &org.id).await.unwrap();
+    let metadata = idp(&["metadata", "--entity-id", IDP_ENTITY, "--sso-url", IDP_SSO]);
+    let request = ConnectionRequest {
+        name: "Acme IdP".to_owned(),
+        preset: Preset::Custom,
+        source: IdpSource::Metadata(metadata),
+        domains: vec!["acme.test".to_owned()],
+        jit,
+        allow_idp_initiated: false,
+        allow_sha1: false,
+        mapping: None,
+    };
+    let connection = server.core.saml().add_connection(&admin, request).await.unwrap();
+    let sp = server.browser().get(&format!("/saml/{}/metadata", connection.id)).await;
+    assert_eq!(sp.status, 200);
+    assert!(sp.body.contains(&format!("/saml/{}/acs", connection.id)), "{}", sp.body);
+    let sp_metadata = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(sp_metadata.path(), sp.body).unwrap();
+    Idp { connection, sp_metadata }
+}
+
+/// The login page with the email alone: the browser is sent to the IdP.
+async fn start(browser: &Browser, email: &str, next: &str) -> String {
+    let page = browser.get(&format!("/login?next={}", urlencode(next))).await;
+    assert!(page.contains("Leave the password empty"), "{}", page.body);
+    let sent = browser
+        .post_raw(
+            "/login",
+            &[("csrf_token", &page.csrf()), ("email", email), ("password", ""), ("next", next)],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let location = sent.location().unwrap().to_owned();
+    assert!(location.starts_with(IDP_SSO), "{location}");
+    location
+}
+
+fn urlencode(raw: &str) -> String {
+    url::form_urlencoded::byte_serialize(raw.as_bytes()).collect()
+}
+
+on_both_engines! {
+    async fn a_person_signs_in_through_the_organizations_idp(server: TestServer, dns: DnsStub) {
+        if !idp_available() {
+            return;
+        }
+        let idp = connect(&server, &dns, true).await;
+        let acs = format!("/saml/{}/acs", idp.connection.id);
+        let browser = server.browser();
+        let redirect = start(&browser, "alice@acme.test", "/account/security").await;
+        let (response, relay) = idp.answer(&redirect, "alice@acme.test");
+        let landed = browser.post_raw(&acs, &[("SAMLResponse", &response), ("RelayState", &relay)]).await;
+        assert_eq!(landed.status, 303, "{}", landed.body);
+        assert_eq!(landed.location(), Some("/account/security"));
+        let account = browser.get("/account").await;
+        assert!(account.contains("alice@acme.test"), "{}", account.body);
+        assert!(account.contains("Alice Liddell"), "just-in-time account named from the attributes");
+
+        // The same response again (a replay), or with the RelayState used: refused.
+        let again = server.browser().post_raw(&acs, &[("SAMLResponse", &response), ("RelayState", &relay)]).await;
+        assert_eq!(again.status, 403, "{}", again.body);
+        // A second sign-in links to the same account through the stored identity.
+        let second = server.browser();
+        let redirect = start(&second, "alice@acme.test", "/account").await;
+        let (response, relay) = idp.answer(&redirect, "alice@acme.test");
+        let landed = second.post_raw(&acs, &[("SAMLResponse", &response), ("RelayState", &relay)]).await;
+        assert_eq!(landed.status, 303, "{}", landed.body);
+        let site = server.site_admin();
+        let alice = latchkey_core::accounts::Email::parse("alice@acme.test").unwrap();
+        let account = server.core.accounts().find_account(&site, &alice).await.unwrap().unwrap();
+        assert!(account.email_verified());
+        let logins = audit_events(&server, "login").await;
+        assert_eq!(logins.iter().filter(|e| e.details["method"] == "saml").count(), 2);
+        let refusals = audit_events(&server, "saml.login_refused").await;
+        assert_eq!(refusals.len(), 1);
+        assert!(refusals[0].details["reason"].as_str().unwrap().contains("already used"), "{:?}", refusals[0].details);
+    }
+}
+
+on_both_engines! {
+    async fn the_idp_never_reaches_beyond_its_domains_or_a_site_admin(server: TestServer, dns: DnsStub) {
+        if !idp_available() {
+            return;
+        }
+        let idp = connect(&server, &dns, false).await;
+        let acs = format!("/saml/{}/acs", idp.connection.id);
+        // An address on another domain, asserted by the IdP.
+        let browser = server.browser();
+        let redirect = start(&browser, "carol@acme.test", "/account").await;
+        let (response, relay) = idp.answer(&redirect, "mallory@elsewhere.test");
+        let refused = browser.post_raw(&acs, &[("SAMLResponse", &response), ("RelayState", &relay)]).await;
+        assert_eq!(refused.status, 403);
+        assert!(refused.contains("not on a verified domain"), "{}", refused.body);
+        // No account and no just-in-time creation.
+        let redirect = start(&browser, "carol@acme.test", "/account").await;
+        let (response, relay) = idp.answer(&redirect, "carol@acme.test");
+        let refused = browser.post_raw(&acs, &[("SAMLResponse", &response), ("RelayState", &relay)]).await;
+        assert!(refused.contains("does not create accounts"), "{}", refused.body);
+        // A site admin on the organization's domain is never signed in by its IdP.
+        let site = server.site_admin();
+        server
+            .core
+            .accounts()
+            .create_account(
+                &site,
+                latchkey_core::flows::CreateAccountRequest {
+                    email: latchkey_core::accounts::Email::parse("root@acme.test").unwrap(),
+                    name: latchkey_core::accounts::DisplayName::parse("Root").unwrap(),
+                    password: None,
+                    email_verified: true,
+                    site_admin: true,
+                },
+            )
+            .await
+            .unwrap();
+        let redirect = start(&browser, "root@acme.test", "/account").await;
+        let (response, relay) = idp.answer(&redirect, "root@acme.test");
+        let refused = browser.post_raw(&acs, &[("SAMLResponse", &response), ("RelayState", &relay)]).await;
+        assert!(refused.contains("site administrators"), "{}", refused.body);
+        assert_eq!(browser.get("/account").await.status, 303, "nobody was signed in");
+        // IdP-initiated is off: a response without our RelayState is refused.
+        let refused = browser.post_raw(&acs, &[("SAMLResponse", &response)]).await;
+        assert!(refused.contains("IdP-initiated"), "{}", refused.body);
+        let reasons: Vec<String> = audit_events(&server, "saml.login_refused")
+            .await
+            .iter()
+            .map(|e| e.details["reason"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(reasons.len(), 4, "{reasons:?}");
+    }
+}
+
+on_both_engines! {
+    async fn a_burst_of_the_same_response_signs_in_once(server: TestServer, dns: DnsStub) {
+        if !idp_available() {
+            return;
+        }
+        let idp = connect(&server, &dns, true).await;
+        let acs = format!("/saml/{}/acs", idp.connection.id);
+        let browser = server.browser();
+        let redirect = start(&browser, "alice@acme.test", "/account").await;
+        let (response, relay) = idp.answer(&redirect, "alice@acme.test");
+        let posts = (0..8).map(|_| {
+            let b = server.browser();
+            let (acs, response, relay) = (acs.clone(), response.clone(), relay.clone());
+            async move { b.post_raw(&acs, &[("SAMLResponse", &response), ("RelayState", &relay)]).await.status }
+        });
+        let statuses = futures_util::future::join_all(posts).await;
+        assert_eq!(statuses.iter().filter(|s| **s == 303).count(), 1, "{statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == 403).count(), 7, "{statuses:?}");
+    }
+}
+
+on_both_engines! {
+    async fn connections_need_verified_domains_and_a_certificate(server: TestServer, dns: DnsStub) {
+        crate::verified_user(&server, "boss@acme.test").await;
+        crate::verified_user(&server, "boss@beta.test").await;
+        let org = verified_org(&server, &dns, "Acme", "boss@acme.test", "acme.test").await;
+        let admin = server.core.orgs().org_admin_as_site_admin(&server.site_admin(), &org.id).await.unwrap();
+        let manual = |domains: Vec<&str>, certificates: Vec<String>| ConnectionRequest {
+            name: "Manual".to_owned(),
+            preset: Preset::Okta,
+            source: IdpSource::Manual {
+                entity_id: IDP_ENTITY.to_owned(),
+                sso_url: IDP_SSO.to_owned(),
+                certificates,
+            },
+            domains: domains.into_iter().map(str::to_owned).collect(),
+            jit: false,
+            allow_idp_initiated: false,
+            allow_sha1: false,
+            mapping: None,
+        };
+        let cert = include_str!("../../../../interop/saml/keys/idp.crt").to_owned();
+        let saml = server.core.saml();
+        let err = saml.add_connection(&admin, manual(vec!["acme.test"], vec![])).await.unwrap_err();
+        assert!(err.to_string().contains("signing certificate"), "{err}");
+        let err = saml.add_connection(&admin, manual(vec!["other.test"], vec![cert.clone()])).await.unwrap_err();
+        assert!(err.to_string().contains("not a verified domain"), "{err}");
+        let first = saml.add_connection(&admin, manual(vec!["acme.test"], vec![cert.clone()])).await.unwrap();
+        let err = saml.add_connection(&admin, manual(vec!["acme.test"], vec![cert])).await.unwrap_err();
+        assert!(err.to_string().contains("already bound"), "{err}");
+        assert_eq!(saml.list_connections(&admin).await.unwrap().len(), 1);
+        // Another organization's admin sees nothing of it.
+        let beta = verified_org(&server, &dns, "Beta", "boss@beta.test", "beta.test").await;
+        let beta_admin = server.core.orgs().org_admin_as_site_admin(&server.site_admin(), &beta.id).await.unwrap();
+        assert!(saml.connection(&beta_admin, &first.id).await.is_err());
+        assert!(saml.remove_connection(&beta_admin, &first.id).await.is_err());
+        saml.remove_connection(&admin, &first.id).await.unwrap();
+        assert!(server.browser().get(&format!("/saml/{}/metadata", first.id)).await.status == 404);
+    }
+}
