@@ -312,6 +312,37 @@ impl SamlSp {
         (connection.sp_entity_id(base), connection.acs_url(base))
     }
 
+    /// A connection as the CLI and the admin API print it.
+    pub fn describe(&self, c: &SamlConnection) -> serde_json::Value {
+        let (entity_id, acs_url) = self.sp_endpoints(c);
+        let certificates: Vec<_> = c
+            .certificates
+            .iter()
+            .map(|cert| {
+                let info = cert.info();
+                serde_json::json!({ "subject": info.subject, "not_after": info.not_after, "sha256": info.fingerprint })
+            })
+            .collect();
+        serde_json::json!({
+            "connection_id": c.id,
+            "org_id": c.org_id,
+            "name": c.name,
+            "preset": c.preset.as_str(),
+            "domains": c.domains.iter().map(Domain::as_str).collect::<Vec<_>>(),
+            "idp_entity_id": c.idp_entity_id,
+            "sso_url": c.sso_url,
+            "entity_id": entity_id,
+            "acs_url": acs_url,
+            "metadata_url": entity_id,
+            "jit": c.jit,
+            "allow_idp_initiated": c.allow_idp_initiated,
+            "allow_sha1": c.allow_sha1,
+            "mapping": c.mapping,
+            "certificates": certificates,
+            "expiring_certificates": self.expiring(c).len(),
+        })
+    }
+
     /// Certificates expiring within [`EXPIRY_WARNING_DAYS`], for the console's warning.
     pub fn expiring(&self, connection: &SamlConnection) -> Vec<(String, i64)> {
         connection.expiring_certificates(self.kernel.now(), EXPIRY_WARNING_DAYS)

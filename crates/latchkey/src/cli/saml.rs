@@ -67,32 +67,7 @@ fn refused(e: SamlError) -> Failure {
 }
 
 fn describe(core: &Core, c: &SamlConnection) -> serde_json::Value {
-    let (entity_id, acs_url) = core.saml().sp_endpoints(c);
-    let certificates: Vec<_> = c
-        .certificates
-        .iter()
-        .map(|cert| {
-            let info = cert.info();
-            json!({ "subject": info.subject, "not_after": info.not_after, "sha256": info.fingerprint })
-        })
-        .collect();
-    json!({
-        "connection_id": c.id,
-        "org_id": c.org_id,
-        "name": c.name,
-        "preset": c.preset.as_str(),
-        "domains": c.domains.iter().map(latchkey_core::orgs::Domain::as_str).collect::<Vec<_>>(),
-        "idp_entity_id": c.idp_entity_id,
-        "sso_url": c.sso_url,
-        "entity_id": entity_id,
-        "acs_url": acs_url,
-        "metadata_url": entity_id,
-        "jit": c.jit,
-        "allow_idp_initiated": c.allow_idp_initiated,
-        "allow_sha1": c.allow_sha1,
-        "certificates": certificates,
-        "expiring_certificates": core.saml().expiring(c).len(),
-    })
+    core.saml().describe(c)
 }
 
 fn print_connection(core: &Core, c: &SamlConnection, json: bool) {

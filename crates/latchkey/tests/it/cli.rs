@@ -3,13 +3,13 @@
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
-fn latchkey(
+pub(crate) fn latchkey(
     dir: &std::path::Path,
     args: &[&str],
     stdin: Option<&str>,
@@ -40,7 +40,7 @@ fn latchkey(
     }
 }
 
-fn json(run: &Run) -> serde_json::Value {
+pub(crate) fn json(run: &Run) -> serde_json::Value {
     serde_json::from_str(run.stdout.trim())
         .unwrap_or_else(|e| panic!("not one JSON document ({e}): {}", run.stdout))
 }

@@ -266,3 +266,128 @@ on_both_engines! {
         assert!(server.browser().get(&format!("/saml/{}/metadata", first.id)).await.status == 404);
     }
 }
+
+/// `latchkey org saml …` as the contract pins it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_manages_connections() {
+    use crate::cli::{json, latchkey};
+    let dns = DnsStub::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_owned();
+    let resolver = dns.addr.to_string();
+    let env = [("LATCHKEY_DNS_SERVER", resolver.as_str())];
+    let run = |args: &[&str]| latchkey(&d, args, None, &env);
+    assert_eq!(run(&["user", "create", "--email", "it@corp.test", "--verified"]).code, 0);
+    let org = json(&run(&["org", "create", "--name", "Corp", "--admin", "it@corp.test", "--json"]))
+        ["org_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let added =
+        json(&run(&["org", "domain", "add", "--org", &org, "--domain", "corp.test", "--json"]));
+    dns.set_txt(
+        "corp.test",
+        &[&format!("latchkey-verification={}", added["token"].as_str().unwrap())],
+    );
+    assert_eq!(
+        json(&run(&["org", "domain", "verify", "--org", &org, "--domain", "corp.test", "--json"]))
+            ["status"],
+        "verified"
+    );
+    let metadata = d.join("idp.xml");
+    let cert = include_str!("../../../../interop/saml/keys/idp.crt");
+    let body: String = cert.lines().filter(|l| !l.starts_with("-----")).collect();
+    std::fs::write(
+        &metadata,
+        format!(
+            r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{IDP_ENTITY}"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:KeyDescriptor><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{body}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor><md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{IDP_SSO}"/></md:IDPSSODescriptor></md:EntityDescriptor>"#
+        ),
+    )
+    .unwrap();
+    let file = metadata.to_str().unwrap();
+    let added = run(&[
+        "org",
+        "saml",
+        "add",
+        "--org",
+        &org,
+        "--name",
+        "Corp IdP",
+        "--domain",
+        "corp.test",
+        "--metadata-file",
+        file,
+        "--jit",
+        "--json",
+    ]);
+    assert_eq!(added.code, 0, "{}", added.stderr);
+    let doc = json(&added);
+    let id = doc["connection_id"].as_str().unwrap().to_owned();
+    assert!(doc["entity_id"].as_str().unwrap().ends_with(&format!("/saml/{id}/metadata")));
+    assert!(doc["acs_url"].as_str().unwrap().ends_with(&format!("/saml/{id}/acs")));
+    assert_eq!(doc["metadata_url"], doc["entity_id"]);
+    assert_eq!(doc["jit"], true);
+    assert_eq!(doc["allow_idp_initiated"], false);
+    // An unverified domain is refused, and changes nothing.
+    let refused = run(&[
+        "org",
+        "saml",
+        "add",
+        "--org",
+        &org,
+        "--name",
+        "X",
+        "--domain",
+        "other.test",
+        "--metadata-file",
+        file,
+    ]);
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("not a verified domain"), "{}", refused.stderr);
+    let list = json(&run(&["org", "saml", "list", "--org", &org, "--json"]));
+    assert_eq!(list["connections"].as_array().unwrap().len(), 1);
+    let shown = json(&run(&["org", "saml", "show", "--org", &org, "--connection", &id, "--json"]));
+    assert_eq!(shown["idp_entity_id"], IDP_ENTITY);
+    assert_eq!(run(&["org", "saml", "remove", "--org", &org, "--connection", &id]).code, 0);
+    let list = json(&run(&["org", "saml", "list", "--org", &org, "--json"]));
+    assert!(list["connections"].as_array().unwrap().is_empty());
+}
+
+on_both_engines! {
+    async fn the_admin_api_manages_connections(server: TestServer, dns: DnsStub) {
+        use crate::admin_api::{call, site_admin_token};
+        crate::verified_user(&server, "boss@acme.test").await;
+        let org = verified_org(&server, &dns, "Acme", "boss@acme.test", "acme.test").await;
+        let token = site_admin_token(&server, "ops@example.com").await;
+        let cert = include_str!("../../../../interop/saml/keys/idp.crt");
+        let base = format!("/orgs/{}/saml", org.id);
+        let body = serde_json::json!({
+            "name": "Okta", "preset": "okta", "domains": ["acme.test"],
+            "entity_id": IDP_ENTITY, "sso_url": IDP_SSO, "certificates": [cert],
+        });
+        let (status, created) = call(&server, "POST", &base, Some(&token), Some(body.clone())).await;
+        assert_eq!(status, 201, "{created}");
+        let id = created["connection_id"].as_str().unwrap().to_owned();
+        assert_eq!(created["mapping"]["given_name"], "firstName");
+        let (status, again) = call(&server, "POST", &base, Some(&token), Some(body.clone())).await;
+        assert_eq!((status, again["error"].as_str()), (409, Some("conflict")));
+        let mut no_cert = body.clone();
+        no_cert["certificates"] = serde_json::json!([]);
+        let (status, err) = call(&server, "PUT", &format!("{base}/{id}"), Some(&token), Some(no_cert)).await;
+        assert_eq!(status, 400, "{err}");
+        let mut renamed = body.clone();
+        renamed["name"] = serde_json::json!("Okta (prod)");
+        renamed["jit"] = serde_json::json!(true);
+        let (status, updated) = call(&server, "PUT", &format!("{base}/{id}"), Some(&token), Some(renamed)).await;
+        assert_eq!((status, updated["name"].as_str(), updated["jit"].as_bool()), (200, Some("Okta (prod)"), Some(true)));
+        assert_eq!(updated["connection_id"], created["connection_id"]);
+        let (status, list) = call(&server, "GET", &base, Some(&token), None).await;
+        assert_eq!((status, list["connections"].as_array().unwrap().len()), (200, 1));
+        let (status, _) = call(&server, "DELETE", &format!("{base}/{id}"), Some(&token), None).await;
+        assert_eq!(status, 204);
+        let (status, _) = call(&server, "GET", &format!("{base}/{id}"), Some(&token), None).await;
+        assert_eq!(status, 404);
+        let (status, _) = call(&server, "GET", &base, None, None).await;
+        assert_eq!(status, 401);
+    }
+}

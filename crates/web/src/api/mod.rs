@@ -26,6 +26,7 @@ mod legacy;
 mod orgs;
 mod policies;
 mod products;
+mod saml;
 mod users;
 
 use api_tokens::{api_tokens_create, api_tokens_list, api_tokens_revoke, bots_create, bots_list};
@@ -40,6 +41,7 @@ use policies::{
     site_policy_show, site_policy_update,
 };
 use products::{clients_create, clients_list, deliveries, keys_rotate};
+use saml::{saml_create, saml_list, saml_remove, saml_show, saml_update};
 use users::{
     users_close, users_create, users_deactivate, users_list, users_reactivate,
     users_reset_two_factor, users_show,
@@ -79,6 +81,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/orgs/{id}/policies", get(org_policies_list).post(org_policies_create))
         .route("/api/v1/orgs/{id}/policies/{policy}", get(org_policy_show).patch(org_policy_update))
         .route("/api/v1/orgs/{id}/policies/{policy}/assign", post(org_policy_assign))
+        .route("/api/v1/orgs/{id}/saml", get(saml_list).post(saml_create))
+        .route(
+            "/api/v1/orgs/{id}/saml/{connection}",
+            get(saml_show).put(saml_update).delete(saml_remove),
+        )
         .route("/api/v1/audit", get(audit_page))
         .route("/api/v1/audit/export", get(audit_export))
         .route("/api/v1/{*rest}", axum::routing::any(no_such_endpoint))
