@@ -237,6 +237,25 @@ impl From<PageError> for Response {
     }
 }
 
+impl From<latchkey_core::saml_sp::SamlError> for PageError {
+    fn from(e: latchkey_core::saml_sp::SamlError) -> Self {
+        match e {
+            latchkey_core::saml_sp::SamlError::NotFound => Self(message_page(
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "There is no such SAML connection.",
+            )),
+            other => Self::unexpected(&other),
+        }
+    }
+}
+
+impl From<latchkey_core::saml_sp::SamlLoginError> for PageError {
+    fn from(e: latchkey_core::saml_sp::SamlLoginError) -> Self {
+        Self::unexpected(&e)
+    }
+}
+
 impl From<latchkey_core::errors::RepoError> for PageError {
     fn from(e: latchkey_core::errors::RepoError) -> Self {
         Self(unexpected_page(&e))

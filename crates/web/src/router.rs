@@ -24,8 +24,8 @@ use crate::extract::csrf_cookie;
 use crate::oidc::{authorize, basic_auth, discovery, end_session, token, userinfo};
 use crate::pages::{
     account, admin, api_tokens, console_tokens, email_change, home, keys, legacy_console, login,
-    org, password_reset, policies, rollout_status, security, services, sign_in_steps, signup,
-    upgraded, verify_email,
+    org, password_reset, policies, rollout_status, saml_console, security, services, sign_in_steps,
+    signup, upgraded, verify_email,
 };
 use crate::state::AppState;
 use crate::{health, metrics};
@@ -112,6 +112,12 @@ fn consoles() -> Router<AppState> {
         .route("/admin/policy", get(policies::site_show))
         .route("/admin/policy/edit", post(policies::site_edit))
         .route("/admin/org/{id}/audit/export", get(org::audit_export))
+        .route("/admin/org/{id}/saml", get(saml_console::show).post(saml_console::add))
+        .route("/admin/org/{id}/saml/test", post(saml_console::test))
+        .route(
+            "/admin/org/{id}/saml/remove",
+            get(saml_console::remove_confirm).post(saml_console::remove),
+        )
 }
 
 /// Server-rendered pages: CSRF cookie on every response, Fetch-metadata checks in front.

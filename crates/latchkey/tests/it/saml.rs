@@ -391,3 +391,61 @@ on_both_engines! {
         assert_eq!(status, 401);
     }
 }
+
+on_both_engines! {
+    async fn org_admins_add_test_and_remove_connections_in_the_console(server: TestServer, dns: DnsStub) {
+        if !idp_available() {
+            return;
+        }
+        let boss = crate::verified_user(&server, "boss@acme.test").await;
+        let org = verified_org(&server, &dns, "Acme", "boss@acme.test", "acme.test").await;
+        let console = format!("/admin/org/{}/saml", org.id);
+        let page = boss.get(&console).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.contains("acme.test"));
+        let metadata = idp(&["metadata", "--entity-id", IDP_ENTITY, "--sso-url", IDP_SSO]);
+        let csrf = page.csrf();
+        // Neither metadata nor URL: the reason, and nothing saved.
+        let refused = boss.post_raw(&console, &[("csrf_token", &csrf), ("name", "Okta"), ("domains", "acme.test")]).await;
+        assert_eq!(refused.status, 400);
+        assert!(refused.contains("metadata"), "{}", refused.body);
+        let saved = boss
+            .post_raw(
+                &console,
+                &[("csrf_token", &csrf), ("name", "Acme IdP"), ("preset", "keycloak"), ("domains", "acme.test"), ("metadata_xml", &metadata), ("jit", "on")],
+            )
+            .await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let page = boss.get(&console).await;
+        let admin = server.core.orgs().org_admin_as_site_admin(&server.site_admin(), &org.id).await.unwrap();
+        let connection = server.core.saml().list_connections(&admin).await.unwrap().pop().unwrap();
+        assert!(page.contains(&format!("/saml/{}/acs", connection.id)), "{}", page.body);
+        assert!(page.contains("Latchkey test IdP"), "the certificate's subject is shown");
+
+        // "Test the connection": the IdP's answer is reported, nobody is signed in.
+        let tested = boss.post_raw(&format!("{console}/test?connection={}", connection.id), &[("csrf_token", &page.csrf())]).await;
+        assert_eq!(tested.status, 303, "{}", tested.body);
+        let sp_metadata = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(sp_metadata.path(), server.core.saml().sp_metadata(&connection.id).await.unwrap().unwrap()).unwrap();
+        let idp_side = Idp { connection: connection.clone(), sp_metadata };
+        let (response, relay) = idp_side.answer(tested.location().unwrap(), "dave@acme.test");
+        let tab = server.browser();
+        let report = tab.post_raw(&format!("/saml/{}/acs", connection.id), &[("SAMLResponse", &response), ("RelayState", &relay)]).await;
+        assert_eq!(report.status, 200, "{}", report.body);
+        assert!(report.contains("was verified") && report.contains("dave@acme.test would be signed in"), "{}", report.body);
+        assert_eq!(tab.get("/account").await.status, 303, "a test signs nobody in");
+        let site = server.site_admin();
+        let dave = latchkey_core::accounts::Email::parse("dave@acme.test").unwrap();
+        assert!(server.core.accounts().find_account(&site, &dave).await.unwrap().is_none());
+
+        // Remove: a confirmation first, then gone.
+        let confirm = boss.get(&format!("{console}/remove?connection={}", connection.id)).await;
+        assert!(confirm.contains("Remove the connection"), "{}", confirm.body);
+        let removed = boss.post_raw(&format!("{console}/remove?connection={}", connection.id), &[("csrf_token", &confirm.csrf())]).await;
+        assert_eq!(removed.status, 303);
+        assert!(server.core.saml().list_connections(&admin).await.unwrap().is_empty());
+        // Another organization's connection is not found from this console.
+        let missing = boss.get(&format!("{console}/remove?connection=nope")).await;
+        assert_eq!(missing.status, 404);
+    }
+}

@@ -15,6 +15,7 @@ pub mod org;
 pub mod password_reset;
 pub mod policies;
 pub mod rollout_status;
+pub mod saml_console;
 pub mod security;
 pub mod services;
 pub mod sign_in_steps;

@@ -1,0 +1,247 @@
+//! `/admin/org/<id>/saml`: the organization's SAML connections — what to give the IdP, its
+//! certificates and their expiry, add from metadata, test, remove (after a confirmation).
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use latchkey_core::orgs::{DomainStatus, OrgAdmin};
+use latchkey_core::return_to::ReturnTo;
+use latchkey_core::saml_sp::{ConnectionRequest, IdpSource, Preset, SamlError};
+use serde::Deserialize;
+
+use crate::error::{PageError, leads_to_products, render};
+use crate::extract::{CsrfForm, CsrfToken, OrgConsole};
+use crate::pages::api_tokens::ConfirmPage;
+use crate::pages::format_time;
+use crate::state::AppState;
+
+struct ConnectionView {
+    id: String,
+    name: String,
+    preset: &'static str,
+    domains: String,
+    idp_entity_id: String,
+    sso_url: String,
+    entity_id: String,
+    acs_url: String,
+    jit: bool,
+    allow_idp_initiated: bool,
+    /// (subject, expires, expiring soon)
+    certificates: Vec<(String, String, bool)>,
+}
+
+#[derive(Template)]
+#[template(path = "saml_console.html")]
+struct SamlPage {
+    csrf: String,
+    org_id: String,
+    org_name: String,
+    notice: Option<&'static str>,
+    form_error: Option<String>,
+    connections: Vec<ConnectionView>,
+    verified: Vec<String>,
+    presets: Vec<(&'static str, &'static str, &'static str)>,
+}
+
+async fn page(state: &AppState, admin: &OrgAdmin, csrf: String) -> Result<SamlPage, PageError> {
+    let saml = state.core.saml();
+    let mut connections = Vec::new();
+    for c in saml.list_connections(admin).await? {
+        let (entity_id, acs_url) = saml.sp_endpoints(&c);
+        let expiring: Vec<String> = saml.expiring(&c).into_iter().map(|(s, _)| s).collect();
+        let certificates = c
+            .certificates
+            .iter()
+            .map(|cert| {
+                let info = cert.info();
+                let soon = expiring.contains(&info.subject);
+                (info.subject, format_time(info.not_after).0, soon)
+            })
+            .collect();
+        connections.push(ConnectionView {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            preset: c.preset.label(),
+            domains: c
+                .domains
+                .iter()
+                .map(latchkey_core::orgs::Domain::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+            idp_entity_id: c.idp_entity_id.clone(),
+            sso_url: c.sso_url.clone(),
+            entity_id,
+            acs_url,
+            jit: c.jit,
+            allow_idp_initiated: c.allow_idp_initiated,
+            certificates,
+        });
+    }
+    let verified = state
+        .core
+        .orgs()
+        .list_domains(admin)
+        .await?
+        .into_iter()
+        .filter(|d| d.status == DomainStatus::Verified)
+        .map(|d| d.domain.as_str().to_owned())
+        .collect();
+    Ok(SamlPage {
+        csrf,
+        org_id: admin.org().id.clone(),
+        org_name: admin.org().name.clone(),
+        notice: None,
+        form_error: None,
+        connections,
+        verified,
+        presets: Preset::ALL.iter().map(|p| (p.as_str(), p.label(), p.guidance())).collect(),
+    })
+}
+
+/// The page's own CSP without `form-action`: "Test" continues at the organization's IdP.
+fn show_page(page: &SamlPage) -> Response {
+    leads_to_products(render(page))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    OrgConsole(admin): OrgConsole,
+    csrf: CsrfToken,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, PageError> {
+    let mut p = page(&state, &admin, csrf.0).await?;
+    p.notice = match q.notice.as_deref() {
+        Some("added") => Some(
+            "The connection is saved. Give your identity provider the values below, then test it.",
+        ),
+        Some("removed") => {
+            Some("The connection is removed; its people sign in with their passwords again.")
+        }
+        _ => None,
+    };
+    Ok(show_page(&p))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AddForm {
+    name: String,
+    preset: String,
+    /// Comma- or space-separated.
+    domains: String,
+    metadata_xml: String,
+    metadata_url: String,
+    jit: Option<String>,
+    allow_idp_initiated: Option<String>,
+}
+
+pub async fn add(
+    State(state): State<AppState>,
+    OrgConsole(admin): OrgConsole,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm<AddForm>,
+) -> Result<Response, PageError> {
+    let source = match (form.metadata_xml.trim(), form.metadata_url.trim()) {
+        (xml, "") if !xml.is_empty() => IdpSource::Metadata(xml.to_owned()),
+        ("", url) if !url.is_empty() => IdpSource::MetadataUrl(url.to_owned()),
+        _ => {
+            return with_error(
+                &state,
+                &admin,
+                csrf.0,
+                "Paste the IdP's metadata XML or give its metadata URL (one of the two)."
+                    .to_owned(),
+            )
+            .await;
+        }
+    };
+    let request = ConnectionRequest {
+        name: form.name,
+        preset: Preset::parse(&form.preset).unwrap_or(Preset::Custom),
+        source,
+        domains: form
+            .domains
+            .split([',', ' ', '\n', '\r', '\t'])
+            .filter(|d| !d.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        jit: form.jit.is_some(),
+        allow_idp_initiated: form.allow_idp_initiated.is_some(),
+        allow_sha1: false,
+        mapping: None,
+    };
+    let id = admin.org().id.clone();
+    match state.core.saml().add_connection(&admin, request).await {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/org/{id}/saml?notice=added")).into_response()),
+        Err(SamlError::Unexpected(e)) => Err(PageError::unexpected(&e)),
+        Err(e) => with_error(&state, &admin, csrf.0, e.to_string()).await,
+    }
+}
+
+async fn with_error(
+    state: &AppState,
+    admin: &OrgAdmin,
+    csrf: String,
+    message: String,
+) -> Result<Response, PageError> {
+    let mut p = page(state, admin, csrf).await?;
+    p.form_error = Some(message);
+    Ok((StatusCode::BAD_REQUEST, show_page(&p)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ConnectionQuery {
+    connection: String,
+}
+
+/// "Test": an SP-initiated login that reports instead of signing in.
+pub async fn test(
+    State(state): State<AppState>,
+    OrgConsole(admin): OrgConsole,
+    Query(q): Query<ConnectionQuery>,
+    CsrfForm(_): CsrfForm<NoticeQuery>,
+) -> Result<Response, PageError> {
+    let saml = state.core.saml();
+    let connection = saml.connection(&admin, &q.connection).await?;
+    let back = ReturnTo::parse(&format!("/admin/org/{}/saml", admin.org().id))
+        .unwrap_or_else(ReturnTo::account);
+    let url = saml.begin_login(&connection, &back, true).await?;
+    Ok(Redirect::to(&url).into_response())
+}
+
+/// Confirm, then remove.
+pub async fn remove_confirm(
+    State(state): State<AppState>,
+    OrgConsole(admin): OrgConsole,
+    csrf: CsrfToken,
+    Query(q): Query<ConnectionQuery>,
+) -> Result<Response, PageError> {
+    let connection = state.core.saml().connection(&admin, &q.connection).await?;
+    let id = &admin.org().id;
+    Ok(render(&ConfirmPage {
+        csrf: csrf.0,
+        heading: format!("Remove {}?", connection.name),
+        message: "People on its domains will sign in with their Latchkey passwords again (those who never had one use \"Forgot your password?\"). Sessions already started stay.".to_owned(),
+        action: format!("/admin/org/{id}/saml/remove?connection={}", connection.id),
+        button: "Remove the connection",
+        cancel: format!("/admin/org/{id}/saml"),
+    }))
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    OrgConsole(admin): OrgConsole,
+    Query(q): Query<ConnectionQuery>,
+    CsrfForm(_): CsrfForm<NoticeQuery>,
+) -> Result<Response, PageError> {
+    state.core.saml().remove_connection(&admin, &q.connection).await?;
+    Ok(Redirect::to(&format!("/admin/org/{}/saml?notice=removed", admin.org().id)).into_response())
+}
