@@ -75,7 +75,9 @@ impl From<LoginError> for Failure {
     fn from(e: LoginError) -> Self {
         match e {
             LoginError::InvalidCredentials => Self::new(StatusCode::UNAUTHORIZED, e.to_string()),
-            LoginError::Deactivated => Self::new(StatusCode::FORBIDDEN, e.to_string()),
+            LoginError::Deactivated | LoginError::SsoRequired => {
+                Self::new(StatusCode::FORBIDDEN, e.to_string())
+            }
             LoginError::Throttled(s) => Self::throttled(s, e.to_string()),
             LoginError::Busy => Self::busy(e.to_string()),
             LoginError::Unexpected(u) => Self::unexpected(&u),
@@ -129,6 +131,7 @@ impl From<CompleteResetError> for Failure {
                 Self::new(StatusCode::BAD_REQUEST, e.to_string())
             }
             CompleteResetError::Busy => Self::busy(e.to_string()),
+            CompleteResetError::SsoRequired => Self::new(StatusCode::FORBIDDEN, e.to_string()),
             CompleteResetError::Unexpected(u) => Self::unexpected(&u),
         }
     }

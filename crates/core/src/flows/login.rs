@@ -26,6 +26,11 @@ pub enum LoginError {
     Throttled(i64),
     #[error("We are handling a lot of sign-ins right now. Try again in a moment.")]
     Busy,
+    /// The account's policy requires its organization's identity provider.
+    #[error(
+        "Your organization signs you in through its identity provider: leave the password empty and continue."
+    )]
+    SsoRequired,
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }
@@ -148,6 +153,16 @@ impl Accounts {
             return Err(LoginError::Deactivated);
         }
         self.guard.password_attempt_succeeded(&attempt).await?;
+        // Checked after the password, so the answer says nothing to someone without it.
+        if self.policies.sso_required(&account).await? {
+            let record = Record::new("login", Actor::Anonymous)
+                .outcome(Outcome::Refused)
+                .target(&account)
+                .from(&client)
+                .details(serde_json::json!({ "method": "password", "reason": "single sign-on required" }));
+            self.audit.record(record).await;
+            return Err(LoginError::SsoRequired);
+        }
         self.legacy.link_on_sign_in(&account).await?;
         let amr = vec![AuthMethod::Password];
         match self.second_factor.begin_sign_in(&account, &client, next, replacing, amr).await? {

@@ -33,6 +33,10 @@ pub enum CompleteResetError {
     InvalidLink,
     #[error("We are handling a lot of requests right now. Try again in a moment.")]
     Busy,
+    #[error(
+        "Your organization signs you in through its identity provider; passwords are not reset here."
+    )]
+    SsoRequired,
     /// The new password breaks a rule of the account's policy (the link stays good).
     #[error(transparent)]
     Rule(#[from] crate::policies::PasswordRuleError),
@@ -82,6 +86,16 @@ impl Accounts {
         &self,
         account: &crate::accounts::Account,
     ) -> Result<(), RepoError> {
+        if self.policies.sso_required(account).await? {
+            // Its password is not how it signs in; the reset page answered as for anyone.
+            let record =
+                crate::audit::Record::new("password.reset_refused", crate::audit::Actor::System)
+                    .outcome(crate::audit::Outcome::Refused)
+                    .target(account)
+                    .details(serde_json::json!({ "reason": "single sign-on required" }));
+            self.audit.record(record).await;
+            return Ok(());
+        }
         let link = self.issue_link(&account.id, TokenPurpose::ResetPassword).await?;
         self.kernel
             .send_mail(mail::reset_password(&account.email, account.name.as_str(), &link))
@@ -113,6 +127,9 @@ impl Accounts {
             return Err(CompleteResetError::InvalidLink);
         };
         let policy = self.policies.for_account(&owner).await?;
+        if policy.settings.sso_required && !owner.site_admin {
+            return Err(CompleteResetError::SsoRequired);
+        }
         let name = owner.name.as_str();
         self.policies
             .check_new_password(&policy, Some(&owner), &owner.email, name, new_password)

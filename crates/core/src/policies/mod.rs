@@ -216,6 +216,12 @@ impl Policies {
         Ok(self.snapshot().await?.effective(account))
     }
 
+    /// Whether the account must sign in through its organization's identity provider (never
+    /// a site admin: their break-glass path is their own password).
+    pub async fn sso_required(&self, account: &Account) -> Result<bool, RepoError> {
+        Ok(!account.site_admin && self.for_account(account).await?.settings.sso_required)
+    }
+
     /// The policy a new account with this address would be under (sign-up).
     pub async fn for_address(&self, email: &Email) -> Result<Arc<Policy>, RepoError> {
         let snap = self.snapshot().await?;

@@ -20,6 +20,7 @@ const MINUTE_SECS: i64 = 60;
 /// the site's built-in defaults, so later rules (API tokens, SSO) slot in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[allow(clippy::struct_excessive_bools)] // independent switches of one settings record
 pub struct PolicySettings {
     /// Characters (8–128).
     pub password_min_length: u32,
@@ -45,6 +46,11 @@ pub struct PolicySettings {
     /// Products may verify the account's password over basic auth (one product only). The
     /// site default's `false` turns it off everywhere, whatever an organization's policy says.
     pub password_basic_auth: bool,
+    /// Members sign in through the organization's identity provider (SAML) only: password
+    /// sign-in and password resets are refused with a pointer to it. Never applies to site
+    /// admins (break-glass), whose policy is always the site default.
+    #[serde(default)]
+    pub sso_required: bool,
 }
 
 impl Default for PolicySettings {
@@ -61,6 +67,7 @@ impl Default for PolicySettings {
             api_tokens: true,
             api_token_max_days: 365,
             password_basic_auth: true,
+            sso_required: false,
         }
     }
 }

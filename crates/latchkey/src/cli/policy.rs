@@ -49,6 +49,10 @@ pub struct SettingsArgs {
     /// default turns it off everywhere.
     #[arg(long, value_parser = on_off)]
     password_basic_auth: Option<bool>,
+    /// Members sign in through the organization's identity provider only
+    /// (`--sso-required`, `--sso-required=false`).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    sso_required: Option<bool>,
 }
 
 /// `on` or `off` (also `true`/`false`, `yes`/`no`).
@@ -74,6 +78,7 @@ impl SettingsArgs {
             api_tokens: self.api_tokens.unwrap_or(base.api_tokens),
             api_token_max_days: self.api_token_max_days.unwrap_or(base.api_token_max_days),
             password_basic_auth: self.password_basic_auth.unwrap_or(base.password_basic_auth),
+            sso_required: self.sso_required.unwrap_or(base.sso_required),
         }
     }
 }

@@ -449,3 +449,54 @@ on_both_engines! {
         assert_eq!(missing.status, 404);
     }
 }
+
+on_both_engines! {
+    async fn sso_required_refuses_passwords_but_not_site_admins(server: TestServer, dns: DnsStub) {
+        use latchkey_core::policies::{PolicyChange, PolicyEditor};
+        let alice = crate::verified_user(&server, "alice@acme.test").await;
+        drop(alice);
+        crate::verified_user(&server, "boss@acme.test").await;
+        let org = verified_org(&server, &dns, "Acme", "boss@acme.test", "acme.test").await;
+        let site = server.site_admin();
+        server
+            .core
+            .accounts()
+            .create_account(
+                &site,
+                latchkey_core::flows::CreateAccountRequest {
+                    email: latchkey_core::accounts::Email::parse("root@acme.test").unwrap(),
+                    name: latchkey_core::accounts::DisplayName::parse("Root").unwrap(),
+                    password: Some(latchkey_core::credentials::Password::parse(crate::PASSWORD).unwrap()),
+                    email_verified: true,
+                    site_admin: true,
+                },
+            )
+            .await
+            .unwrap();
+        let admin = server.core.orgs().org_admin_as_site_admin(&site, &org.id).await.unwrap();
+        let mut settings = server.core.policies().list(PolicyEditor::Org(&admin)).await.unwrap()[0].settings;
+        settings.sso_required = true;
+        let change = PolicyChange { name: None, settings, require_new_password: false };
+        server.core.policies().update(PolicyEditor::Org(&admin), "default", &change).await.unwrap();
+
+        let browser = server.browser();
+        let page = browser.submit("/login", "/login", &[("email", "alice@acme.test"), ("password", crate::PASSWORD)]).await;
+        assert_eq!(page.status, 403, "{}", page.body);
+        assert!(page.contains("identity provider"), "{}", page.body);
+        assert_eq!(browser.get("/account").await.status, 303);
+        // A wrong password still says only "incorrect".
+        let wrong = server.browser().submit("/login", "/login", &[("email", "alice@acme.test"), ("password", "not-the-password-1")]).await;
+        assert_eq!(wrong.status, 401);
+        // Break-glass: the site admin on the same domain signs in with the password.
+        server.browser().log_in("root@acme.test", crate::PASSWORD).await;
+        // A reset request answers as always, and sends no link.
+        let reset = server.browser().submit("/forgot-password", "/forgot-password", &[("email", "alice@acme.test")]).await;
+        assert!(reset.status == 303 || reset.status == 200, "{}", reset.body);
+        latchkey_testkit::eventually("the refused reset is audited", std::time::Duration::from_secs(10), || {
+            let server = &server;
+            async move { (!audit_events(server, "password.reset_refused").await.is_empty()).then_some(()) }
+        })
+        .await;
+        assert!(server.mails_to("alice@acme.test").iter().all(|m| !m.subject.to_lowercase().contains("reset")));
+    }
+}

@@ -155,6 +155,7 @@ pub async fn login_submit(
                 LoginError::Deactivated => "deactivated",
                 LoginError::Throttled(_) => "throttled",
                 LoginError::Busy => "busy",
+                LoginError::SsoRequired => "sso_required",
                 LoginError::Unexpected(_) => "error",
             });
             let failure = Failure::from(e);

@@ -71,6 +71,7 @@ pub struct SettingsForm {
     api_tokens: Option<String>,
     api_token_max_days: String,
     password_basic_auth: Option<String>,
+    sso_required: Option<String>,
     require_new_password: Option<String>,
     /// Set by the preview's "Save" button.
     confirm: Option<String>,
@@ -93,6 +94,7 @@ impl SettingsForm {
             api_tokens: s.api_tokens.then(|| "on".to_owned()),
             api_token_max_days: s.api_token_max_days.to_string(),
             password_basic_auth: s.password_basic_auth.then(|| "on".to_owned()),
+            sso_required: s.sso_required.then(|| "on".to_owned()),
             require_new_password: None,
             confirm: None,
         }
@@ -115,6 +117,7 @@ impl SettingsForm {
             api_tokens: self.api_tokens.is_some(),
             api_token_max_days: Self::number(&self.api_token_max_days, "API token lifetime")?,
             password_basic_auth: self.password_basic_auth.is_some(),
+            sso_required: self.sso_required.is_some(),
         };
         settings.validate().map_err(|e| e.to_string())?;
         Ok(PolicyChange {
