@@ -13,8 +13,8 @@ const LAYERS: &[&[&str]] = &[
     &["id"],
     &["accounts", "accounts::model", "credentials", "outbox", "outbox::ports", "sealed"],
     &["policies::model", "api_tokens::model", "legacy::model"],
-    &["saml_sp::model"],
     &["mail", "orgs::model", "sessions::model", "accounts::ports", "guard::ports"],
+    &["saml_sp::model"],
     &[
         "authority",
         "kernel",
