@@ -27,7 +27,7 @@ use crate::outbox::ports::OutboxRepo;
 use crate::policies::Policies;
 use crate::policies::ports::PolicyRepo;
 use crate::saml_sp::ports::{MetadataFetcher, SamlRepo};
-use crate::saml_sp::{SamlPorts, SamlSp};
+use crate::saml_sp::{SamlPorts, SamlSp, SamlState};
 use crate::second_factor::ports::SecondFactorRepo;
 use crate::second_factor::{SecondFactor, SecondFactorDeps, SecondFactorState};
 use crate::secret::Rng;
@@ -163,7 +163,13 @@ fn legacy(
     )
 }
 
-fn saml(ports: &Ports, second_factor: &SecondFactor, audit: &Audit, kernel: &Kernel) -> SamlSp {
+fn saml_sp(
+    ports: &Ports,
+    state: SamlState,
+    second_factor: &SecondFactor,
+    audit: &Audit,
+    kernel: &Kernel,
+) -> SamlSp {
     SamlSp::new(
         SamlPorts {
             saml: ports.saml.clone(),
@@ -172,6 +178,7 @@ fn saml(ports: &Ports, second_factor: &SecondFactor, audit: &Audit, kernel: &Ker
             fetcher: ports.saml_metadata.clone(),
             verifier: ports.saml_verifier.clone(),
         },
+        state,
         second_factor.clone(),
         audit.clone(),
         kernel.clone(),
@@ -187,6 +194,7 @@ impl Core {
         hasher: PasswordHasher,
         oidc: OidcState,
         second_factor: SecondFactorState,
+        saml: SamlState,
     ) -> (Self, Operator) {
         let (kernel, audit, guard, policies) = foundation(ports, &settings, &hasher);
         let legacy = legacy(ports, &hasher, &audit, &kernel, &guard);
@@ -267,7 +275,7 @@ impl Core {
             audit.clone(),
             kernel.clone(),
         );
-        let saml = saml(ports, &second_factor, &audit, &kernel);
+        let saml = saml_sp(ports, saml, &second_factor, &audit, &kernel);
         let core = Self(Arc::new(Services {
             kernel,
             audit,

@@ -25,6 +25,7 @@ use crate::jwks_fetch::HttpKeyFetcher;
 use crate::mail::{Delivery, Transport};
 use crate::platform::{OsRng, SystemClock};
 use crate::web_proof::HttpsProofFetcher;
+use latchkey_core::saml_sp::SamlState;
 use latchkey_core::second_factor::SecondFactorState;
 
 #[derive(Debug, thiserror::Error)]
@@ -148,7 +149,9 @@ impl Backend {
             .map_err(|e| StartError::SigningKeys(e.to_string()))?;
         let second_factor = SecondFactorState::new(&master_key, &config.public_url)
             .map_err(|e| StartError::SigningKeys(e.to_string()))?;
-        let (core, operator) = Core::new(&ports, settings, hasher, oidc, second_factor);
+        let saml =
+            SamlState::new(&master_key).map_err(|e| StartError::SigningKeys(e.to_string()))?;
+        let (core, operator) = Core::new(&ports, settings, hasher, oidc, second_factor, saml);
         core.oidc()
             .ensure_signing_keys()
             .await
@@ -334,6 +337,9 @@ async fn housekeeping(core: Core) {
         }
         if let Err(e) = core.saml().purge_expired().await {
             tracing::warn!(error = %e, "expired SAML login and assertion cleanup failed");
+        }
+        if let Err(e) = core.saml().warn_expiring_certificates().await {
+            tracing::warn!(error = %e, "SAML certificate expiry notices failed");
         }
         if let Err(e) = core.api_tokens().summarize_use().await {
             tracing::warn!(error = %e, "API token use summary failed");

@@ -58,7 +58,7 @@ impl From<latchkey_core::second_factor::SecondFactorError> for Failure {
             }
             E::BadNickname => Self::new(StatusCode::BAD_REQUEST, e.to_string()),
             E::KeysUnavailable => Self::new(StatusCode::CONFLICT, e.to_string()),
-            E::Deactivated | E::EmailNotVerified | E::SignInAgain => {
+            E::Deactivated | E::EmailNotVerified | E::SignInAgain | E::SsoRequired => {
                 Self::new(StatusCode::FORBIDDEN, e.to_string())
             }
             E::AlreadyEnabled | E::NotEnrolling | E::NotEnabled | E::RequiredByPolicy => {

@@ -114,6 +114,7 @@ fn consoles() -> Router<AppState> {
         .route("/admin/org/{id}/audit/export", get(org::audit_export))
         .route("/admin/org/{id}/saml", get(saml_console::show).post(saml_console::add))
         .route("/admin/org/{id}/saml/test", post(saml_console::test))
+        .route("/admin/org/{id}/saml/edit", get(saml_console::edit_show).post(saml_console::edit))
         .route(
             "/admin/org/{id}/saml/remove",
             get(saml_console::remove_confirm).post(saml_console::remove),

@@ -28,7 +28,7 @@ pub enum LoginError {
     Busy,
     /// The account's policy requires its organization's identity provider.
     #[error(
-        "Your organization signs you in through its identity provider: leave the password empty and continue."
+        "Your organization requires signing in through its identity provider: log in with your email alone to be sent there, or ask your administrator."
     )]
     SsoRequired,
     #[error(transparent)]

@@ -333,3 +333,43 @@ pub fn legacy_link_confirm(
         html: LegacyLinkHtml { requester, product, email, link }.render()?,
     })
 }
+
+/// What the certificate-expiry mail says of one certificate.
+pub struct ExpiringCertificate<'a> {
+    pub connection: &'a str,
+    pub org: &'a str,
+    pub subject: &'a str,
+    pub fingerprint: &'a str,
+    /// "on 2027-01-03" or "on 2026-11-30 (already expired)".
+    pub when: &'a str,
+    pub link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/saml_certificate_expiring.txt")]
+struct CertificateExpiringText<'a> {
+    name: &'a str,
+    c: &'a ExpiringCertificate<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/saml_certificate_expiring.html")]
+struct CertificateExpiringHtml<'a> {
+    name: &'a str,
+    c: &'a ExpiringCertificate<'a>,
+}
+
+/// To an organization's admins, once per certificate: an IdP signing certificate of a SAML
+/// connection expires soon.
+pub fn saml_certificate_expiring(
+    to: &Email,
+    name: &str,
+    c: &ExpiringCertificate<'_>,
+) -> Result<OutgoingMail, RenderError> {
+    Ok(OutgoingMail {
+        to: to.as_str().to_owned(),
+        subject: format!("The SAML certificate of {} expires {}", c.connection, c.when),
+        text: CertificateExpiringText { name, c }.render()?,
+        html: CertificateExpiringHtml { name, c }.render()?,
+    })
+}

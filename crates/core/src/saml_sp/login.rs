@@ -116,9 +116,14 @@ impl SamlSp {
             idp_sso_url: &connection.sso_url,
             force_authn: test,
         };
-        let url = request
-            .redirect_url(relay.expose())
-            .map_err(|e| SamlLoginError::Unexpected(RepoError(e.into()).into()))?;
+        let url = if connection.sign_requests {
+            let connection = self.keyed(connection.clone()).await?;
+            let key = connection.sp_key.as_ref().ok_or_else(|| Unexpected("no SP key".into()))?;
+            request.signed_redirect_url(relay.expose(), &|octets| self.state.sign(key, octets))
+        } else {
+            request.redirect_url(relay.expose())
+        };
+        let url = url.map_err(|e| SamlLoginError::Unexpected(Unexpected(e.into())))?;
         Ok(url.to_string())
     }
 
@@ -182,6 +187,8 @@ impl SamlSp {
         }
         let (sp_entity_id, acs_url) = self.sp_endpoints(connection);
         let now = self.kernel.now();
+        let decryption_key =
+            connection.sp_key.as_ref().map(|k| self.state.decryption_key(k)).transpose()?;
         let expect = Expectations {
             idp_entity_id: &connection.idp_entity_id,
             sp_entity_id: &sp_entity_id,
@@ -191,6 +198,7 @@ impl SamlSp {
             skew_secs: CLOCK_SKEW_SECS,
             certificates: &connection.certificates,
             allow_sha1: connection.allow_sha1,
+            decryption_key: decryption_key.as_ref(),
         };
         let xml = response::decode_post(saml_response).map_err(|e| refused(e.to_string()))?;
         let assertion = response::verify(&xml, &expect, self.verifier.as_ref())

@@ -6,6 +6,8 @@
 pub mod model;
 pub mod ports;
 
+mod expiry;
+mod keys;
 mod login;
 
 use std::sync::Arc;
@@ -13,8 +15,9 @@ use std::sync::Arc;
 use latchkey_protocol::saml::metadata::{self, IdpMetadata};
 use latchkey_protocol::saml::signature::{Certificate, SignatureVerifier};
 
+pub use keys::SamlState;
 pub use login::{SamlLogin, SamlLoginError, TestReport};
-pub use model::{AttributeMapping, MappedPerson, PendingSamlLogin, Preset, SamlConnection};
+pub use model::{AttributeMapping, MappedPerson, PendingSamlLogin, Preset, SamlConnection, SpKey};
 
 use crate::accounts::ports::AccountRepo;
 use crate::audit::{Actor, Audit, Record};
@@ -39,6 +42,7 @@ pub enum IdpSource {
 
 /// A connection as an organization admin describes it.
 #[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)] // independent switches of one connection
 pub struct ConnectionRequest {
     pub name: String,
     pub preset: Preset,
@@ -47,6 +51,8 @@ pub struct ConnectionRequest {
     pub jit: bool,
     pub allow_idp_initiated: bool,
     pub allow_sha1: bool,
+    /// Sign our AuthnRequests with the connection's key.
+    pub sign_requests: bool,
     /// `None`: the preset's defaults.
     pub mapping: Option<AttributeMapping>,
 }
@@ -87,6 +93,7 @@ pub struct SamlSp {
     orgs: Arc<dyn OrgRepo>,
     fetcher: Arc<dyn MetadataFetcher>,
     verifier: Arc<dyn SignatureVerifier>,
+    state: Arc<SamlState>,
     second_factor: SecondFactor,
     audit: Audit,
     kernel: Kernel,
@@ -102,6 +109,7 @@ pub const EXPIRY_WARNING_DAYS: i64 = 30;
 impl SamlSp {
     pub fn new(
         ports: SamlPorts,
+        state: SamlState,
         second_factor: SecondFactor,
         audit: Audit,
         kernel: Kernel,
@@ -112,6 +120,7 @@ impl SamlSp {
             orgs: ports.orgs,
             fetcher: ports.fetcher,
             verifier: ports.verifier,
+            state: Arc::new(state),
             second_factor,
             audit,
             kernel,
@@ -165,6 +174,7 @@ impl SamlSp {
                 "jit": connection.jit,
                 "allow_idp_initiated": connection.allow_idp_initiated,
                 "allow_sha1": connection.allow_sha1,
+                "sign_requests": connection.sign_requests,
                 "certificates": connection.certificates.iter().map(|c| c.info().fingerprint).collect::<Vec<_>>(),
             }));
         self.audit.record(record).await;
@@ -187,8 +197,13 @@ impl SamlSp {
         }
         let idp = self.idp(request.source).await?;
         let domains = self.verified_domains(admin, &request.domains).await?;
+        let id = existing.map_or_else(|| self.kernel.new_id(now), |e| e.id.clone());
+        let sp_key = match existing.and_then(|e| e.sp_key.clone()) {
+            Some(key) => key,
+            None => self.state.generate(&id, now, self.kernel.rng())?,
+        };
         Ok(SamlConnection {
-            id: existing.map_or_else(|| self.kernel.new_id(now), |e| e.id.clone()),
+            id,
             org_id: admin.org().id.clone(),
             name: name.to_owned(),
             preset: request.preset,
@@ -200,6 +215,8 @@ impl SamlSp {
             jit: request.jit,
             allow_idp_initiated: request.allow_idp_initiated,
             allow_sha1: request.allow_sha1,
+            sp_key: Some(sp_key),
+            sign_requests: request.sign_requests,
             created_at: existing.map_or(now, |e| e.created_at),
             updated_at: now,
         })
@@ -297,13 +314,34 @@ impl SamlSp {
     }
 
     /// Our metadata for a connection (public: the IdP's admin needs it).
-    pub async fn sp_metadata(&self, id: &str) -> Result<Option<String>, RepoError> {
-        let base = self.kernel.public_url();
-        Ok(self
-            .repo
-            .find_connection(id)
+    pub async fn sp_metadata(&self, id: &str) -> Result<Option<String>, Unexpected> {
+        let Some(connection) = self.repo.find_connection(id).await? else { return Ok(None) };
+        let connection = self.keyed(connection).await?;
+        let (entity_id, acs_url) = self.sp_endpoints(&connection);
+        Ok(Some(metadata::sp_metadata(&metadata::SpDescription {
+            entity_id: &entity_id,
+            acs_url: &acs_url,
+            certificate: connection.sp_key.as_ref().map(|k| &k.certificate),
+            sign_requests: connection.sign_requests,
+        })))
+    }
+
+    /// The connection with its SP key: one stored before keys existed gets one now (the first
+    /// node to store it wins; the others read it back).
+    pub(crate) async fn keyed(
+        &self,
+        connection: SamlConnection,
+    ) -> Result<SamlConnection, Unexpected> {
+        if connection.sp_key.is_some() {
+            return Ok(connection);
+        }
+        let key = self.state.generate(&connection.id, self.kernel.now(), self.kernel.rng())?;
+        self.repo.set_sp_key_if_absent(&connection.id, &key).await?;
+        self.repo
+            .find_connection(&connection.id)
             .await?
-            .map(|c| metadata::sp_metadata(&c.sp_entity_id(base), &c.acs_url(base))))
+            .filter(|c| c.sp_key.is_some())
+            .ok_or_else(|| Unexpected("the SAML connection disappeared".into()))
     }
 
     /// Our entity ID and ACS URL for a connection.
@@ -337,6 +375,11 @@ impl SamlSp {
             "jit": c.jit,
             "allow_idp_initiated": c.allow_idp_initiated,
             "allow_sha1": c.allow_sha1,
+            "sign_requests": c.sign_requests,
+            "sp_certificate": c.sp_key.as_ref().map(|k| {
+                let info = k.certificate.info();
+                serde_json::json!({ "not_after": info.not_after, "sha256": info.fingerprint })
+            }),
             "mapping": c.mapping,
             "certificates": certificates,
             "expiring_certificates": self.expiring(c).len(),

@@ -177,6 +177,7 @@ impl AttributeMapping {
 }
 
 #[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)] // independent switches of one connection
 pub struct SamlConnection {
     pub id: String,
     pub org_id: String,
@@ -191,8 +192,29 @@ pub struct SamlConnection {
     pub jit: bool,
     pub allow_idp_initiated: bool,
     pub allow_sha1: bool,
+    /// Our key pair for this connection: it signs our AuthnRequests (when `sign_requests`)
+    /// and decrypts encrypted assertions. `None` only for connections stored before keys
+    /// existed; one is made the first time it is needed.
+    pub sp_key: Option<SpKey>,
+    /// Sign every AuthnRequest (the Redirect binding's signature).
+    pub sign_requests: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// A connection's service-provider key: the RSA private key sealed under the master key
+/// (never stored or shown in the clear), and its self-signed certificate, which our metadata
+/// publishes.
+#[derive(Clone)]
+pub struct SpKey {
+    pub sealed: String,
+    pub certificate: Certificate,
+}
+
+impl std::fmt::Debug for SpKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpKey").field("certificate", &self.certificate).finish_non_exhaustive()
+    }
 }
 
 impl SamlConnection {

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use crate::accounts::AccountId;
 use crate::clock::Timestamp;
 use crate::errors::RepoResult;
-use crate::saml_sp::model::{PendingSamlLogin, SamlConnection};
+use crate::saml_sp::model::{PendingSamlLogin, SamlConnection, SpKey};
 use crate::secret::TokenHash;
 
 /// Why a connection could not be stored.
@@ -31,6 +31,16 @@ pub trait SamlRepo: Send + Sync {
     /// Whether any connection exists (the login page then asks for the email first).
     async fn any_connection(&self) -> RepoResult<bool>;
     async fn delete_connection(&self, id: &str) -> RepoResult<bool>;
+    /// Stores `key` for a connection that has none yet (a concurrent first one wins).
+    async fn set_sp_key_if_absent(&self, id: &str, key: &SpKey) -> RepoResult<()>;
+    /// Records that the admins were told about this certificate's expiry; false when they
+    /// already were (by this node or another).
+    async fn claim_expiry_notice(
+        &self,
+        connection: &str,
+        fingerprint: &str,
+        now: Timestamp,
+    ) -> RepoResult<bool>;
 
     async fn insert_pending(
         &self,

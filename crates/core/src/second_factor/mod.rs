@@ -136,6 +136,11 @@ pub enum SecondFactorError {
     BadNickname,
     #[error("This account has been deactivated. Contact your administrator.")]
     Deactivated,
+    /// The account's policy requires its organization's identity provider (passkeys too).
+    #[error(
+        "Your organization requires signing in through its identity provider: log in with your email alone to be sent there, or ask your administrator."
+    )]
+    SsoRequired,
     /// The change needs a sign-in from the last few minutes (step-up).
     #[error("For your security, sign in again to make this change.")]
     SignInAgain,

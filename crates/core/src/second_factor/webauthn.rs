@@ -16,7 +16,7 @@ use webauthn_rs::prelude::{
 };
 
 use crate::accounts::{Account, AccountId};
-use crate::audit::{Actor, Record};
+use crate::audit::{Actor, Outcome, Record};
 use crate::authority::SignedIn;
 use crate::clock::Timestamp;
 use crate::errors::RepoError;
@@ -382,6 +382,17 @@ impl SecondFactor {
             .ok_or(SecondFactorError::KeyRefused)?;
         if !account.is_active() {
             return Err(SecondFactorError::Deactivated);
+        }
+        if self.policies.sso_required(&account).await? {
+            let record = Record::new("login", Actor::Anonymous)
+                .outcome(Outcome::Refused)
+                .target(&account)
+                .from(&client)
+                .details(
+                    serde_json::json!({ "method": "passkey", "reason": "single sign-on required" }),
+                );
+            self.audit.record(record).await;
+            return Err(SecondFactorError::SsoRequired);
         }
         self.record_key_use(&account.id, &result).await?;
         let record = Record::new("login", Actor::Person(&account))

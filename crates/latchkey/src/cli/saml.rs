@@ -37,6 +37,10 @@ pub enum SamlCommand {
         /// Accept RSA-SHA1 signatures (refused unless set).
         #[arg(long)]
         allow_sha1: bool,
+        /// Sign our AuthnRequests with the connection's key (its certificate is in our
+        /// metadata).
+        #[arg(long)]
+        sign_requests: bool,
     },
     /// The organization's connections.
     List {
@@ -122,6 +126,7 @@ pub async fn run(
             allow_idp_initiated,
             jit,
             allow_sha1,
+            sign_requests,
         } => {
             let admin = admin_for(&org).await?;
             let preset = Preset::parse(&preset)
@@ -144,6 +149,7 @@ pub async fn run(
                 jit,
                 allow_idp_initiated,
                 allow_sha1,
+                sign_requests,
                 mapping: None,
             };
             let connection = saml.add_connection(&admin, request).await.map_err(refused)?;

@@ -45,10 +45,16 @@ struct Idp {
 impl Idp {
     /// pysaml2's answer to the AuthnRequest in `redirect` (the URL our login sent the browser to).
     fn answer(&self, redirect: &str, email: &str) -> (String, String) {
+        self.answer_with(redirect, email, &[])
+    }
+
+    /// The same, with more of idp.py's options (`--encrypt`, `--require-signed-request`…). The
+    /// whole query goes to the IdP, which checks a signed request's signature.
+    fn answer_with(&self, redirect: &str, email: &str, extra: &[&str]) -> (String, String) {
         let url = url::Url::parse(redirect).unwrap();
         let query: std::collections::HashMap<String, String> =
             url.query_pairs().into_owned().collect();
-        let out = idp(&[
+        let mut args = vec![
             "respond",
             "--entity-id",
             IDP_ENTITY,
@@ -62,15 +68,21 @@ impl Idp {
             "givenName=Alice",
             "--attr",
             "sn=Liddell",
-            "--request",
-            &query["SAMLRequest"],
-        ]);
+            "--query",
+            url.query().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = idp(&args);
         let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
         (doc["SAMLResponse"].as_str().unwrap().to_owned(), query["RelayState"].clone())
     }
 }
 
 async fn connect(server: &TestServer, dns: &DnsStub, jit: bool) -> Idp {
+    connect_with(server, dns, jit, false).await
+}
+
+async fn connect_with(server: &TestServer, dns: &DnsStub, jit: bool, sign_requests: bool) -> Idp {
     crate::verified_user(server, "boss@acme.test").await;
     let org = verified_org(server, dns, "Acme", "boss@acme.test", "acme.test").await;
     let admin =
@@ -84,6 +96,7 @@ async fn connect(server: &TestServer, dns: &DnsStub, jit: bool) -> Idp {
         jit,
         allow_idp_initiated: false,
         allow_sha1: false,
+        sign_requests,
         mapping: None,
     };
     let connection = server.core.saml().add_connection(&admin, request).await.unwrap();
@@ -95,14 +108,15 @@ async fn connect(server: &TestServer, dns: &DnsStub, jit: bool) -> Idp {
     Idp { connection, sp_metadata }
 }
 
-/// The login page with the email alone: the browser is sent to the IdP.
+/// The login page's email step (home-realm discovery): the browser is sent to the IdP.
 async fn start(browser: &Browser, email: &str, next: &str) -> String {
     let page = browser.get(&format!("/login?next={}", urlencode(next))).await;
-    assert!(page.contains("Leave the password empty"), "{}", page.body);
+    assert!(page.contains(r#"name="step" value="email""#), "{}", page.body);
+    assert!(!page.contains(r#"name="password""#), "the password is the next step: {}", page.body);
     let sent = browser
         .post_raw(
             "/login",
-            &[("csrf_token", &page.csrf()), ("email", email), ("password", ""), ("next", next)],
+            &[("csrf_token", &page.csrf()), ("email", email), ("step", "email"), ("next", next)],
         )
         .await;
     assert_eq!(sent.status, 303, "{}", sent.body);
@@ -122,6 +136,16 @@ on_both_engines! {
         }
         let idp = connect(&server, &dns, true).await;
         let acs = format!("/saml/{}/acs", idp.connection.id);
+        // Home-realm discovery: another domain's address gets the password step, whether or not
+        // it has an account (the answer depends on the domain alone).
+        for email in ["bob@elsewhere.test", "nobody@elsewhere.test"] {
+            let other = server.browser();
+            let page = other.get("/login").await;
+            let step = other.post_raw("/login", &[("csrf_token", &page.csrf()), ("email", email), ("step", "email"), ("next", "")]).await;
+            assert_eq!(step.status, 200, "{}", step.body);
+            assert!(step.body.contains(r#"name="password""#) && step.body.contains("readonly"), "{}", step.body);
+            assert!(!step.body.contains(r#"role="alert""#), "{}", step.body);
+        }
         let browser = server.browser();
         let redirect = start(&browser, "alice@acme.test", "/account/security").await;
         let (response, relay) = idp.answer(&redirect, "alice@acme.test");
@@ -150,6 +174,98 @@ on_both_engines! {
         let refusals = audit_events(&server, "saml.login_refused").await;
         assert_eq!(refusals.len(), 1);
         assert!(refusals[0].details["reason"].as_str().unwrap().contains("already used"), "{:?}", refusals[0].details);
+    }
+}
+
+on_both_engines! {
+    async fn requests_are_signed_and_encrypted_assertions_are_read(server: TestServer, dns: DnsStub) {
+        if !idp_available() {
+            return;
+        }
+        let idp = connect_with(&server, &dns, true, true).await;
+        // Our metadata offers the connection's certificate for both uses and says we sign.
+        let metadata = std::fs::read_to_string(idp.sp_metadata.path()).unwrap();
+        assert!(metadata.contains(r#"AuthnRequestsSigned="true""#), "{metadata}");
+        assert!(metadata.contains(r#"use="signing""#) && metadata.contains(r#"use="encryption""#), "{metadata}");
+        assert!(metadata.contains("xmlenc11#aes256-gcm"), "{metadata}");
+        assert!(!metadata.contains("PRIVATE"), "{metadata}");
+
+        let browser = server.browser();
+        let redirect = start(&browser, "alice@acme.test", "/account").await;
+        assert!(redirect.contains("&SigAlg=") && redirect.contains("&Signature="), "{redirect}");
+        // pysaml2 checks our signature with the certificate from our metadata, and encrypts
+        // the assertion to it (AES-256-GCM, RSA-OAEP).
+        let (response, relay) = idp.answer_with(
+            &redirect,
+            "alice@acme.test",
+            &["--require-signed-request", "--encrypt", "aes256-gcm"],
+        );
+        let xml = latchkey_protocol::saml::response::decode_post(&response).unwrap();
+        assert!(xml.contains("EncryptedAssertion") && !xml.contains("alice@acme.test"), "{xml}");
+        let acs = format!("/saml/{}/acs", idp.connection.id);
+        let landed = browser.post_raw(&acs, &[("SAMLResponse", &response), ("RelayState", &relay)]).await;
+        assert_eq!(landed.status, 303, "{}", landed.body);
+        assert!(browser.get("/account").await.contains("alice@acme.test"));
+
+        // The signature covers the RelayState: changed on the way, the IdP refuses the request.
+        let tampered = redirect.replacen("RelayState=", "RelayState=x", 1);
+        let url = url::Url::parse(&tampered).unwrap();
+        let out = Command::new("python3")
+            .arg(idp_script())
+            .args(["respond", "--entity-id", IDP_ENTITY, "--sso-url", IDP_SSO, "--sp-metadata"])
+            .arg(idp.sp_metadata.path())
+            .args(["--email", "alice@acme.test", "--query", url.query().unwrap()])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "a tampered request was accepted");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("signature"), "{}", String::from_utf8_lossy(&out.stderr));
+
+        // CBC too; and an assertion encrypted to another key is refused with one reason.
+        let second = server.browser();
+        let redirect = start(&second, "alice@acme.test", "/account").await;
+        let (response, relay) = idp.answer_with(&redirect, "alice@acme.test", &["--encrypt", "aes128-cbc"]);
+        let landed = second.post_raw(&acs, &[("SAMLResponse", &response), ("RelayState", &relay)]).await;
+        assert_eq!(landed.status, 303, "{}", landed.body);
+        let third = server.browser();
+        let redirect = start(&third, "alice@acme.test", "/account").await;
+        let other = concat!(env!("CARGO_MANIFEST_DIR"), "/../../interop/saml/keys/other.crt");
+        let (response, relay) =
+            idp.answer_with(&redirect, "alice@acme.test", &["--encrypt", "aes256-gcm", "--encrypt-cert", other]);
+        let refused = third.post_raw(&acs, &[("SAMLResponse", &response), ("RelayState", &relay)]).await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        let reasons = audit_events(&server, "saml.login_refused").await;
+        assert!(
+            reasons.iter().any(|e| e.details["reason"].as_str().unwrap_or_default().contains("could not be decrypted")),
+            "{reasons:?}"
+        );
+    }
+}
+
+on_both_engines! {
+    async fn admins_hear_once_of_an_idp_certificate_near_expiry(server: TestServer, dns: DnsStub) {
+        use latchkey_core::ports::Clock as _;
+        if !idp_available() {
+            return;
+        }
+        let idp = connect(&server, &dns, false).await;
+        let saml = server.core.saml();
+        assert_eq!(saml.warn_expiring_certificates().await.unwrap(), 0, "nothing expires soon");
+        // Ten days before the IdP's certificate expires, as two nodes' jobs at once.
+        let not_after = idp.connection.certificates[0].info().not_after;
+        let now = server.clock.now().unix();
+        server.clock.advance(not_after - now - 10 * 86_400);
+        let (a, b) = tokio::join!(saml.warn_expiring_certificates(), saml.warn_expiring_certificates());
+        assert_eq!(a.unwrap() + b.unwrap(), 1, "one notice, whichever node sends it");
+        assert_eq!(saml.warn_expiring_certificates().await.unwrap(), 0);
+        let mail = latchkey_testkit::eventually("the expiry notice", std::time::Duration::from_secs(10), || {
+            let found = server.mails_to("boss@acme.test").into_iter().find(|m| m.subject.contains("SAML certificate"));
+            async move { found }
+        })
+        .await;
+        assert!(mail.subject.contains("expires"), "{}", mail.subject);
+        assert!(mail.decoded.contains(&format!("/admin/org/{}/saml", idp.connection.org_id)), "{}", mail.decoded);
+        assert_eq!(server.mails_to("boss@acme.test").iter().filter(|m| m.subject.contains("SAML certificate")).count(), 1);
+        assert_eq!(audit_events(&server, "saml.certificate_expiring").await.len(), 1);
     }
 }
 
@@ -245,6 +361,7 @@ on_both_engines! {
             jit: false,
             allow_idp_initiated: false,
             allow_sha1: false,
+            sign_requests: false,
             mapping: None,
         };
         let cert = include_str!("../../../../interop/saml/keys/idp.crt").to_owned();
@@ -498,5 +615,89 @@ on_both_engines! {
         })
         .await;
         assert!(server.mails_to("alice@acme.test").iter().all(|m| !m.subject.to_lowercase().contains("reset")));
+    }
+}
+
+on_both_engines! {
+    async fn org_admins_edit_mapping_settings_and_certificates(server: TestServer, dns: DnsStub) {
+        let boss = crate::verified_user(&server, "boss@acme.test").await;
+        let org = verified_org(&server, &dns, "Acme", "boss@acme.test", "acme.test").await;
+        let admin = server.core.orgs().org_admin_as_site_admin(&server.site_admin(), &org.id).await.unwrap();
+        let idp_cert = include_str!("../../../../interop/saml/keys/idp.crt");
+        let next_cert = include_str!("../../../../interop/saml/keys/other.crt");
+        let request = ConnectionRequest {
+            name: "Okta".to_owned(),
+            preset: Preset::Okta,
+            source: IdpSource::Manual {
+                entity_id: IDP_ENTITY.to_owned(),
+                sso_url: IDP_SSO.to_owned(),
+                certificates: vec![idp_cert.to_owned()],
+            },
+            domains: vec!["acme.test".to_owned()],
+            jit: false,
+            allow_idp_initiated: false,
+            allow_sha1: false,
+            sign_requests: false,
+            mapping: None,
+        };
+        let saml = server.core.saml();
+        let created = saml.add_connection(&admin, request).await.unwrap();
+        let key = created.sp_key.clone().expect("a new connection has its own key");
+        let edit = format!("/admin/org/{}/saml/edit?connection={}", org.id, created.id);
+        let page = boss.get(&edit).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.contains("firstName"), "the preset's mapping is shown: {}", page.body);
+        // Key rollover at the IdP: add its next certificate, map the email from an attribute,
+        // sign requests.
+        let fields = |remove_first: bool, add: &str| {
+            let mut f = vec![
+                ("csrf_token", page.csrf()),
+                ("name", "Okta (prod)".to_owned()),
+                ("domains", "acme.test".to_owned()),
+                ("jit", "on".to_owned()),
+                ("sign_requests", "on".to_owned()),
+                ("email_attribute", "mail".to_owned()),
+                ("given_name", "givenName".to_owned()),
+                ("family_name", "sn".to_owned()),
+                ("display_name", String::new()),
+                ("groups", "memberOf".to_owned()),
+                ("add_certificate", add.to_owned()),
+            ];
+            if remove_first {
+                f.push(("remove_certificate_0", "on".to_owned()));
+            }
+            f
+        };
+        let add = fields(false, next_cert);
+        let saved = boss.post_raw(&edit, &add.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let updated = saml.connection(&admin, &created.id).await.unwrap();
+        assert_eq!(updated.name, "Okta (prod)");
+        assert_eq!(updated.certificates.len(), 2);
+        assert!(updated.jit && updated.sign_requests);
+        assert_eq!(updated.mapping.email.as_deref(), Some("mail"));
+        assert_eq!(updated.mapping.display_name, None);
+        assert_eq!(updated.mapping.groups.as_deref(), Some("memberOf"));
+        assert_eq!(updated.sp_key.as_ref().unwrap().sealed, key.sealed, "our key survives an edit");
+        // Removing every certificate is refused, with the reason, and changes nothing.
+        let page = boss.get(&edit).await;
+        let mut all = fields(true, "");
+        all.push(("remove_certificate_1", "on".to_owned()));
+        all[0].1 = page.csrf();
+        let refused = boss.post_raw(&edit, &all.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+        assert_eq!(refused.status, 400, "{}", refused.body);
+        assert!(refused.contains("certificate"), "{}", refused.body);
+        assert_eq!(saml.connection(&admin, &created.id).await.unwrap().certificates.len(), 2);
+        // The old one retired after the switch.
+        let mut retire = fields(true, "");
+        retire[0].1 = page.csrf();
+        let saved = boss.post_raw(&edit, &retire.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let updated = saml.connection(&admin, &created.id).await.unwrap();
+        assert_eq!(updated.certificates.len(), 1);
+        assert_ne!(updated.certificates[0].to_base64(), created.certificates[0].to_base64());
+        // Another organization's admin cannot open it.
+        let outsider = crate::verified_user(&server, "eve@beta.test").await;
+        assert_eq!(outsider.get(&edit).await.status, 404);
     }
 }

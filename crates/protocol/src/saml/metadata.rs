@@ -114,24 +114,64 @@ fn signing_certificates(
     Ok(certificates)
 }
 
-/// Our metadata for one connection: entity ID, the ACS (HTTP-POST), NameID format, and that
-/// we want assertions signed.
-pub fn sp_metadata(entity_id: &str, acs_url: &str) -> String {
+/// Our side, for the identity provider's admin.
+#[derive(Debug, Clone)]
+pub struct SpDescription<'a> {
+    pub entity_id: &'a str,
+    pub acs_url: &'a str,
+    /// Our certificate, offered for both uses: the IdP checks our signed requests with it
+    /// and encrypts assertions to it.
+    pub certificate: Option<&'a Certificate>,
+    /// We sign every AuthnRequest (the IdP may then insist on it).
+    pub sign_requests: bool,
+}
+
+/// Our metadata: entity ID, ACS (HTTP-POST), the NameID format we ask for, and our
+/// certificate for signing and encryption with the block ciphers we accept.
+pub fn sp_metadata(sp: &SpDescription<'_>) -> String {
+    let keys = sp
+        .certificate
+        .map(|cert| {
+            let cert = cert.to_base64();
+            let descriptor = |usage: &str, methods: &str| {
+                format!(
+                    concat!(
+                        "\n    ",
+                        r#"<md:KeyDescriptor use="{usage}"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">"#,
+                        "<ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data>",
+                        "</ds:KeyInfo>{methods}</md:KeyDescriptor>"
+                    ),
+                    usage = usage,
+                    cert = cert,
+                    methods = methods,
+                )
+            };
+            let methods = super::encryption::BLOCK_CIPHERS.iter().fold(String::new(), |mut out, m| {
+                out.push_str(r#"<md:EncryptionMethod Algorithm=""#);
+                out.push_str(m);
+                out.push_str(r#""/>"#);
+                out
+            });
+            descriptor("signing", "") + &descriptor("encryption", &methods)
+        })
+        .unwrap_or_default();
     format!(
         concat!(
             r#"<?xml version="1.0" encoding="UTF-8"?>"#,
             "\n",
             r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{entity}">"#,
             "\n  ",
-            r#"<md:SPSSODescriptor AuthnRequestsSigned="false" WantAssertionsSigned="true" "#,
-            r#"protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">"#,
+            r#"<md:SPSSODescriptor AuthnRequestsSigned="{signed}" WantAssertionsSigned="true" "#,
+            r#"protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">{keys}"#,
             "\n    <md:NameIDFormat>{format}</md:NameIDFormat>\n    ",
             r#"<md:AssertionConsumerService Binding="{binding}" Location="{acs}" index="0" isDefault="true"/>"#,
             "\n  </md:SPSSODescriptor>\n</md:EntityDescriptor>\n"
         ),
-        entity = escape(entity_id),
+        entity = escape(sp.entity_id),
+        signed = sp.sign_requests,
+        keys = keys,
         format = NAMEID_EMAIL,
         binding = BINDING_POST,
-        acs = escape(acs_url),
+        acs = escape(sp.acs_url),
     )
 }

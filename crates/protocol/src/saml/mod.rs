@@ -2,6 +2,7 @@
 //! accept, metadata both ways. Outside XML goes through [`xml::parse`] only; signatures
 //! through the [`signature::SignatureVerifier`] trait.
 
+pub mod encryption;
 pub mod metadata;
 pub mod request;
 pub mod response;

@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uppsala::{Document, NodeId};
 
+use super::encryption::{self, DecryptError, DecryptionKey};
 use super::signature::{Certificate, SignatureError, SignatureVerifier};
 use super::xml::{self, NS_ASSERTION, NS_PROTOCOL, XmlError};
 
@@ -29,6 +30,8 @@ pub struct Expectations<'a> {
     pub skew_secs: i64,
     pub certificates: &'a [Certificate],
     pub allow_sha1: bool,
+    /// Our key for encrypted assertions; without one they are refused.
+    pub decryption_key: Option<&'a DecryptionKey>,
 }
 
 /// The verified assertion's content.
@@ -75,6 +78,8 @@ pub enum ResponseError {
     #[error("the assertion is encrypted, and this connection has no decryption key")]
     Encrypted,
     #[error(transparent)]
+    Decrypt(#[from] DecryptError),
+    #[error(transparent)]
     Signature(#[from] SignatureError),
     #[error("the assertion is not covered by a signature of the identity provider")]
     AssertionNotSigned,
@@ -120,8 +125,9 @@ pub fn verify(
         return Err(ResponseError::NotAResponse);
     }
     check_version(&doc, response)?;
-    if !xml::descendants(&doc, response, NS_ASSERTION, "EncryptedAssertion").is_empty() {
-        return Err(ResponseError::Encrypted);
+    let encrypted = xml::descendants(&doc, response, NS_ASSERTION, "EncryptedAssertion");
+    if !encrypted.is_empty() {
+        return verify_encrypted(source, &doc, response, &encrypted, expect, verifier);
     }
     // Every assertion anywhere in the document is counted, not only the expected place: a
     // second one (wrapped in Extensions, an Object, another assertion…) is refused.
@@ -133,6 +139,57 @@ pub fn verify(
     let signed = verifier.signed_elements(&doc, expect.certificates, expect.allow_sha1)?;
     if !signed.contains(&assertion) && !signed.contains(&response) {
         return Err(ResponseError::AssertionNotSigned);
+    }
+    check_response(&doc, response, expect)?;
+    read_assertion(&doc, assertion, expect)
+}
+
+/// One `EncryptedAssertion`, alone: a Response-level signature (over the ciphertext) is
+/// checked before decrypting; otherwise the decrypted assertion must carry its own.
+fn verify_encrypted(
+    source: &str,
+    doc: &Document<'_>,
+    response: NodeId,
+    encrypted: &[NodeId],
+    expect: &Expectations<'_>,
+    verifier: &dyn SignatureVerifier,
+) -> Result<Assertion, ResponseError> {
+    let key = expect.decryption_key.ok_or(ResponseError::Encrypted)?;
+    let plain_count = xml::descendants(doc, response, NS_ASSERTION, "Assertion").len();
+    let holder = match encrypted {
+        [one] if doc.parent(*one) == Some(response) && plain_count == 0 => *one,
+        _ => return Err(ResponseError::AssertionCount(encrypted.len() + plain_count)),
+    };
+    let response_signed =
+        match verifier.signed_elements(doc, expect.certificates, expect.allow_sha1) {
+            Ok(signed) => signed.contains(&response),
+            Err(SignatureError::Unsigned) => false,
+            Err(e) => return Err(e.into()),
+        };
+    let plain = encryption::decrypt(source, doc, holder, key)?;
+    let doc = xml::parse(&plain)?;
+    let response = doc.document_element().ok_or(ResponseError::NotAResponse)?;
+    if !xml::is(&doc, response, NS_PROTOCOL, "Response") {
+        return Err(ResponseError::NotAResponse);
+    }
+    let holders = xml::descendants(&doc, response, NS_ASSERTION, "EncryptedAssertion");
+    let assertions = xml::descendants(&doc, response, NS_ASSERTION, "Assertion");
+    let leftover = xml::descendants(&doc, response, super::xml::NS_XENC, "EncryptedData");
+    let assertion = match (holders.as_slice(), assertions.as_slice()) {
+        ([holder], [one])
+            if doc.parent(*holder) == Some(response)
+                && doc.parent(*one) == Some(*holder)
+                && leftover.is_empty() =>
+        {
+            *one
+        }
+        _ => return Err(ResponseError::AssertionCount(assertions.len())),
+    };
+    if !response_signed {
+        let signed = verifier.signed_elements(&doc, expect.certificates, expect.allow_sha1)?;
+        if !signed.contains(&assertion) {
+            return Err(ResponseError::AssertionNotSigned);
+        }
     }
     check_response(&doc, response, expect)?;
     read_assertion(&doc, assertion, expect)

@@ -1,12 +1,15 @@
 //! Responses made by an identity provider we did not write (pysaml2 + xmlsec1; see
 //! `tests/saml/make-fixtures.sh`), and the hostile forms made from them.
 
+use super::encryption::{DecryptError, DecryptionKey};
 use super::response::{self, Assertion, Expectations, ResponseError};
 use super::signature::{Bergshamra, Certificate, SignatureError};
 use super::xml::XmlError;
 
 const IDP_CERT: &str = include_str!("../../../../interop/saml/keys/idp.crt");
 const IDP_EC_CERT: &str = include_str!("../../../../interop/saml/keys/idp-ec.crt");
+const SP_KEY: &str = include_str!("../../../../interop/saml/keys/sp.key");
+const OTHER_KEY: &str = include_str!("../../../../interop/saml/keys/other.key");
 const OTHER_CERT: &str = include_str!("../../../../interop/saml/keys/other.crt");
 
 fn fixture(name: &str) -> String {
@@ -19,6 +22,14 @@ fn fixture(name: &str) -> String {
         "sha1" => include_str!("../../tests/saml/sha1.b64"),
         "ecdsa" => include_str!("../../tests/saml/ecdsa.b64"),
         "unsolicited" => include_str!("../../tests/saml/unsolicited.b64"),
+        "encrypted-gcm" => include_str!("../../tests/saml/encrypted-gcm.b64"),
+        "encrypted-cbc" => include_str!("../../tests/saml/encrypted-cbc.b64"),
+        "encrypted-signed-response" => {
+            include_str!("../../tests/saml/encrypted-signed-response.b64")
+        }
+        "encrypted-unsigned" => include_str!("../../tests/saml/encrypted-unsigned.b64"),
+        "encrypted-3des" => include_str!("../../tests/saml/encrypted-3des.b64"),
+        "encrypted-rsa15" => include_str!("../../tests/saml/encrypted-rsa15.b64"),
         other => panic!("no fixture {other}"),
     };
     response::decode_post(encoded).unwrap()
@@ -42,6 +53,7 @@ struct Check {
     idp: &'static str,
     shift: i64,
     allow_sha1: bool,
+    key: Option<DecryptionKey>,
 }
 
 impl Default for Check {
@@ -54,6 +66,7 @@ impl Default for Check {
             idp: "https://idp.test/saml",
             shift: 0,
             allow_sha1: false,
+            key: None,
         }
     }
 }
@@ -69,6 +82,7 @@ impl Check {
             skew_secs: 60,
             certificates: &self.certs,
             allow_sha1: self.allow_sha1,
+            decryption_key: self.key.as_ref(),
         };
         response::verify(xml, &expect, &Bergshamra)
     }
@@ -352,7 +366,7 @@ fn a_valid_signature_moved_beside_the_assertion_is_refused() {
     assert_eq!(err, ResponseError::Signature(SignatureError::NotEnveloped), "{err}");
 }
 
-/// A bounded mutation fuzz of the whole response path (parse, signature, checks): random
+/// A bounded mutation fuzz of the whole response path (parse, decryption, signature, checks): random
 /// byte flips, markup splices and truncations of real responses must never panic, and
 /// whatever is accepted still says what the IdP signed. Deterministic (fixed seed) so a
 /// failure reproduces; `LATCHKEY_FUZZ_ITERATIONS` runs it longer.
@@ -360,7 +374,15 @@ fn a_valid_signature_moved_beside_the_assertion_is_refused() {
 fn mutated_responses_never_panic_or_change_what_was_signed() {
     let iterations: u64 =
         std::env::var("LATCHKEY_FUZZ_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(1500);
-    let seeds = [fixture("signed-assertion"), fixture("signed-response"), fixture("signed-both")];
+    let seeds = [
+        fixture("signed-assertion"),
+        fixture("signed-response"),
+        fixture("signed-both"),
+        fixture("encrypted-gcm"),
+        fixture("encrypted-cbc"),
+        fixture("encrypted-signed-response"),
+    ];
+    let check = with_key();
     let splices: [&str; 10] = [
         "<!---->",
         "<!DOCTYPE x>",
@@ -399,9 +421,101 @@ fn mutated_responses_never_panic_or_change_what_was_signed() {
             }
         }
         let text = String::from_utf8_lossy(&doc);
-        if let Ok(assertion) = Check::default().run(&text) {
+        if let Ok(assertion) = check.run(&text) {
             assert_eq!(assertion.name_id, "alice@acme.test", "iteration {i}: {text}");
             assert_eq!(assertion.issuer, "https://idp.test/saml");
         }
     }
+}
+
+/// A PEM private key (PKCS#8) as a decryption key.
+fn key(pem: &str) -> DecryptionKey {
+    use base64::Engine as _;
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD.decode(body).unwrap();
+    DecryptionKey::from_pkcs8_der(&der).unwrap()
+}
+
+fn with_key() -> Check {
+    Check { key: Some(key(SP_KEY)), ..Check::default() }
+}
+
+#[test]
+fn encrypted_assertions_are_decrypted_then_checked_like_any_other() {
+    for name in ["encrypted-gcm", "encrypted-cbc", "encrypted-signed-response"] {
+        let assertion = with_key().run(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(assertion.name_id, "alice@acme.test", "{name}");
+        assert_eq!(assertion.attribute(&["givenName"]), Some("Alice"), "{name}");
+    }
+    // Without our key: refused with that reason. With another key: one uniform failure.
+    assert_eq!(Check::default().run(&fixture("encrypted-gcm")), Err(ResponseError::Encrypted));
+    let other = Check { key: Some(key(OTHER_KEY)), ..Check::default() };
+    assert_eq!(other.run(&fixture("encrypted-gcm")), Err(DecryptError::Failed.into()));
+    // The rest of the checks still apply after decryption.
+    let elsewhere = Check { acs: "https://latchkey.test/saml/c2/acs", ..with_key() };
+    assert!(matches!(
+        elsewhere.run(&fixture("encrypted-gcm")),
+        Err(ResponseError::Mismatch { .. })
+    ));
+}
+
+#[test]
+fn hostile_encrypted_assertions_are_refused() {
+    // Signed by nobody inside the ciphertext, and no Response signature.
+    assert!(matches!(
+        with_key().run(&fixture("encrypted-unsigned")),
+        Err(ResponseError::AssertionNotSigned | ResponseError::Signature(_))
+    ));
+    // 3DES content encryption and RSA PKCS#1 v1.5 key transport (Bleichenbacher) are refused
+    // before any decryption.
+    for name in ["encrypted-3des", "encrypted-rsa15"] {
+        assert!(
+            matches!(
+                with_key().run(&fixture(name)),
+                Err(ResponseError::Decrypt(DecryptError::Algorithm(_)))
+            ),
+            "{name}"
+        );
+    }
+    // A changed ciphertext: under a Response signature, the signature fails; otherwise the
+    // decryption does, with the same message as a wrong key.
+    let tamper = |xml: &str| {
+        let at = xml.rfind("<ns0:CipherValue>").unwrap() + "<ns0:CipherValue>".len();
+        let mut out = xml.to_owned();
+        let flipped = if &xml[at..=at] == "A" { "B" } else { "A" };
+        out.replace_range(at..=at, flipped);
+        out
+    };
+    assert!(matches!(
+        with_key().run(&tamper(&fixture("encrypted-signed-response"))),
+        Err(ResponseError::Signature(_))
+    ));
+    assert_eq!(
+        with_key().run(&tamper(&fixture("encrypted-gcm"))),
+        Err(DecryptError::Failed.into())
+    );
+    // A plain assertion beside the encrypted one, and a second EncryptedAssertion.
+    let xml = fixture("encrypted-gcm");
+    let both = xml.replacen(
+        "<ns1:EncryptedAssertion>",
+        r#"<ns1:Assertion ID="_plain" Version="2.0"/><ns1:EncryptedAssertion>"#,
+        1,
+    );
+    let r = with_key().run(&both);
+    assert!(matches!(r, Err(ResponseError::AssertionCount(_))), "{r:?}");
+    let held_start = xml.find("<ns1:EncryptedAssertion>").unwrap();
+    let held_end =
+        xml.find("</ns1:EncryptedAssertion>").unwrap() + "</ns1:EncryptedAssertion>".len();
+    let twice = format!("{}{}{}", &xml[..held_end], &xml[held_start..held_end], &xml[held_end..]);
+    assert!(matches!(with_key().run(&twice), Err(ResponseError::AssertionCount(2))));
+    // Ciphertext fetched from elsewhere (CipherReference) is never followed.
+    let fetched = xml.replacen(
+        "<ns0:CipherData><ns0:CipherValue>",
+        r#"<ns0:CipherData><ns0:CipherReference URI="http://169.254.169.254/"/><ns0:CipherValue>"#,
+        1,
+    );
+    assert!(matches!(
+        with_key().run(&fetched),
+        Err(ResponseError::Decrypt(DecryptError::Algorithm(_)))
+    ));
 }

@@ -42,5 +42,14 @@ respond unsigned.b64 --request "$request" --sign none
 respond other-key.b64 --request "$request" --sign assertion --key "$keys/other.key" --cert "$keys/other.crt"
 respond sha1.b64 --request "$request" --sign assertion --sign-alg sha1
 respond ecdsa.b64 --request "$request" --sign assertion --sign-alg ecdsa-sha256 --key "$keys/idp-ec.key" --cert "$keys/idp-ec.crt"
+# Encrypted to the test SP key (keys/sp.crt): assertion signed then encrypted (the common
+# form), the response signed over the ciphertext, and the algorithms we refuse.
+enc=(--encrypt-cert "$keys/sp.crt")
+respond encrypted-gcm.b64 --request "$request" --sign assertion --encrypt aes256-gcm "${enc[@]}"
+respond encrypted-cbc.b64 --request "$request" --sign assertion --encrypt aes128-cbc "${enc[@]}"
+respond encrypted-signed-response.b64 --request "$request" --sign response --encrypt aes256-gcm "${enc[@]}"
+respond encrypted-unsigned.b64 --request "$request" --sign none --encrypt aes256-gcm "${enc[@]}"
+respond encrypted-3des.b64 --request "$request" --sign assertion --encrypt 3des "${enc[@]}"
+respond encrypted-rsa15.b64 --request "$request" --sign assertion --encrypt aes256-gcm --key-transport rsa-1_5 "${enc[@]}"
 respond unsolicited.b64 --unsolicited --sp-entity-id "$sp" --acs-url "$acs" --sign assertion
 echo "fixtures written"

@@ -8,7 +8,7 @@ use latchkey_core::accounts::AccountId;
 use latchkey_core::clock::Timestamp;
 use latchkey_core::orgs::Domain;
 use latchkey_core::ports::{RepoResult, SamlRepo, SaveConnectionError};
-use latchkey_core::saml_sp::{AttributeMapping, PendingSamlLogin, Preset, SamlConnection};
+use latchkey_core::saml_sp::{AttributeMapping, PendingSamlLogin, Preset, SamlConnection, SpKey};
 use latchkey_core::secret::TokenHash;
 use latchkey_protocol::saml::signature::Certificate;
 
@@ -16,10 +16,47 @@ use super::{Run, corrupt, to_u64, unexpected};
 use crate::SqlStore;
 
 const COLUMNS: &str = "id, org_id, name, preset, idp_entity_id, sso_url, certificates, mapping, jit, \
-                       allow_idp_initiated, allow_sha1, created_at, updated_at";
+                       allow_idp_initiated, allow_sha1, created_at, updated_at, sp_key, sign_requests";
 
-type Row =
-    (String, String, String, String, String, String, String, String, i64, i64, i64, i64, i64);
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<String>,
+    i64,
+);
+
+/// The `sp_key` column: the sealed private key and the certificate, as JSON.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredKey {
+    sealed: String,
+    certificate: String,
+}
+
+fn key_to_json(key: &SpKey) -> Result<String, latchkey_core::errors::RepoError> {
+    serde_json::to_string(&StoredKey {
+        sealed: key.sealed.clone(),
+        certificate: key.certificate.to_base64(),
+    })
+    .map_err(|e| unexpected(sqlx::Error::Encode(e.into())))
+}
+
+fn key_from_json(raw: &str) -> RepoResult<SpKey> {
+    let stored: StoredKey = serde_json::from_str(raw).map_err(|_| corrupt("saml sp key"))?;
+    let certificate =
+        Certificate::parse(&stored.certificate).map_err(|_| corrupt("saml sp certificate"))?;
+    Ok(SpKey { sealed: stored.sealed, certificate })
+}
 
 fn unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
@@ -41,6 +78,8 @@ impl SqlStore {
             sha1,
             created,
             updated,
+            sp_key,
+            sign_requests,
         ) = row;
         let raw: Vec<String> =
             serde_json::from_str(&certs).map_err(|_| corrupt("saml certificates"))?;
@@ -70,6 +109,8 @@ impl SqlStore {
             jit: jit != 0,
             allow_idp_initiated: idp_init != 0,
             allow_sha1: sha1 != 0,
+            sp_key: sp_key.as_deref().map(key_from_json).transpose()?,
+            sign_requests: sign_requests != 0,
             created_at: Timestamp::from_unix(created),
             updated_at: Timestamp::from_unix(updated),
         })
@@ -103,16 +144,20 @@ impl SamlRepo for SqlStore {
             serde_json::to_string(&certs).map_err(|e| unexpected(sqlx::Error::Encode(e.into())))?;
         let mapping = serde_json::to_string(&c.mapping)
             .map_err(|e| unexpected(sqlx::Error::Encode(e.into())))?;
+        let sp_key = c.sp_key.as_ref().map(key_to_json).transpose()?;
         let mut tx = self.pool.begin().await.map_err(unexpected)?;
+        // A stored key is never replaced by an update (the IdP has its certificate).
         sqlx::query(
             "INSERT INTO saml_connections (id, org_id, name, preset, idp_entity_id, sso_url, certificates, \
-             mapping, jit, allow_idp_initiated, allow_sha1, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             mapping, jit, allow_idp_initiated, allow_sha1, created_at, updated_at, sp_key, sign_requests) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, preset = excluded.preset, \
              idp_entity_id = excluded.idp_entity_id, sso_url = excluded.sso_url, \
              certificates = excluded.certificates, mapping = excluded.mapping, jit = excluded.jit, \
              allow_idp_initiated = excluded.allow_idp_initiated, allow_sha1 = excluded.allow_sha1, \
-             updated_at = excluded.updated_at",
+             updated_at = excluded.updated_at, \
+             sp_key = COALESCE(saml_connections.sp_key, excluded.sp_key), \
+             sign_requests = excluded.sign_requests",
         )
         .bind(c.id.as_str())
         .bind(c.org_id.as_str())
@@ -127,6 +172,8 @@ impl SamlRepo for SqlStore {
         .bind(i64::from(c.allow_sha1))
         .bind(c.created_at.unix())
         .bind(c.updated_at.unix())
+        .bind(sp_key)
+        .bind(i64::from(c.sign_requests))
         .execute(&mut *tx)
         .await
         .map_err(unexpected)?;
@@ -183,7 +230,7 @@ impl SamlRepo for SqlStore {
 
     async fn delete_connection(&self, id: &str) -> RepoResult<bool> {
         let mut tx = self.pool.begin().await.map_err(unexpected)?;
-        for table in ["saml_connection_domains", "saml_requests"] {
+        for table in ["saml_connection_domains", "saml_requests", "saml_expiry_notices"] {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DELETE FROM {table} WHERE connection_id = $1"
             )))
@@ -205,6 +252,35 @@ impl SamlRepo for SqlStore {
             .rows_affected();
         tx.commit().await.map_err(unexpected)?;
         Ok(gone > 0)
+    }
+
+    async fn set_sp_key_if_absent(&self, id: &str, key: &SpKey) -> RepoResult<()> {
+        sqlx::query("UPDATE saml_connections SET sp_key = $1 WHERE id = $2 AND sp_key IS NULL")
+            .bind(key_to_json(key)?)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        Ok(())
+    }
+
+    async fn claim_expiry_notice(
+        &self,
+        connection: &str,
+        fingerprint: &str,
+        now: Timestamp,
+    ) -> RepoResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO saml_expiry_notices (connection_id, fingerprint, sent_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (connection_id, fingerprint) DO NOTHING",
+        )
+        .bind(connection)
+        .bind(fingerprint)
+        .bind(now.unix())
+        .execute(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn insert_pending(

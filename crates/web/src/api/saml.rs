@@ -28,6 +28,7 @@ impl From<SamlError> for ApiError {
 
 /// A connection: the IdP from `metadata_xml`, `metadata_url`, or `entity_id` + `sso_url` +
 /// `certificates`.
+#[allow(clippy::struct_excessive_bools)] // independent switches of one connection
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ConnectionBody {
@@ -51,6 +52,8 @@ pub(super) struct ConnectionBody {
     allow_idp_initiated: bool,
     #[serde(default)]
     allow_sha1: bool,
+    #[serde(default)]
+    sign_requests: bool,
     #[serde(default)]
     mapping: Option<AttributeMapping>,
 }
@@ -82,6 +85,7 @@ impl ConnectionBody {
             jit: self.jit,
             allow_idp_initiated: self.allow_idp_initiated,
             allow_sha1: self.allow_sha1,
+            sign_requests: self.sign_requests,
             mapping: self.mapping,
         })
     }

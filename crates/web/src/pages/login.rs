@@ -31,9 +31,13 @@ struct LoginPage {
     csrf: String,
     /// "Sign in with a passkey" (when the public URL allows WebAuthn).
     passkeys: bool,
-    /// Some organization signs in through its identity provider: the password may stay
-    /// empty.
-    sso: bool,
+    /// Home-realm discovery (some organization signs in through its identity provider): the
+    /// email alone first; the password is the next step for everyone else.
+    email_first: bool,
+    /// The password step after the email: the address is shown, with a way back.
+    email_known: bool,
+    /// `/login?next=…`: back to the email step.
+    change_email: String,
     email: String,
     next: String,
     notice: Option<&'static str>,
@@ -58,6 +62,8 @@ pub struct LoginForm {
     email: String,
     password: String,
     next: String,
+    /// `email` when the form was the email step of home-realm discovery.
+    step: String,
 }
 
 pub async fn login_show(
@@ -90,12 +96,22 @@ pub async fn login_show(
     form_page(&LoginPage {
         csrf: csrf.0,
         passkeys: state.core.second_factor().security_keys_available(),
-        sso: state.core.saml().configured_anywhere().await.unwrap_or(false),
+        email_first: state.core.saml().configured_anywhere().await.unwrap_or(false),
         next,
         email,
         notice: notice_text(notice),
         ..LoginPage::default()
     })
+}
+
+/// `/login` again, keeping where the sign-in goes.
+fn login_href(next: &str) -> String {
+    if next.is_empty() {
+        return "/login".to_owned();
+    }
+    let query: String =
+        url::form_urlencoded::Serializer::new(String::new()).append_pair("next", next).finish();
+    format!("/login?{query}")
 }
 
 pub async fn login_submit(
@@ -107,22 +123,28 @@ pub async fn login_submit(
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Response {
     let next = ReturnTo::parse_or_account(&form.next);
+    let discovery = state.core.saml().configured_anywhere().await.unwrap_or(false);
     let mut page = LoginPage {
         csrf: csrf.0,
         passkeys: state.core.second_factor().security_keys_available(),
         email: form.email.chars().take(254).collect(),
         next: form.next.clone(),
+        change_email: login_href(&form.next),
         ..LoginPage::default()
     };
     let email = match Email::parse(&form.email) {
         Ok(e) => e,
         Err(e) => {
             page.email_error = Some(e.to_string());
+            page.email_first = discovery;
             return (StatusCode::BAD_REQUEST, form_page(&page)).into_response();
         }
     };
+    // Past the email: the address is fixed on the password step (a wrong password comes back
+    // to it too).
+    page.email_known = discovery;
     if form.password.is_empty() {
-        return single_sign_on(&state, &email, &next, page).await;
+        return single_sign_on(&state, &email, &next, form.step == "email", page).await;
     }
     let Ok(password) = Password::for_verification(&form.password) else {
         page.form_error = Some(LoginError::InvalidCredentials.to_string());
@@ -167,11 +189,13 @@ pub async fn login_submit(
 
 /// The email alone: an address on a domain bound to a SAML connection goes to that identity
 /// provider; any other is asked for its password (which says nothing about accounts: the
-/// answer depends on the domain only).
+/// answer depends on the domain only). `email_step`: the form was the email step, so the
+/// password step is the answer, not an error.
 async fn single_sign_on(
     state: &AppState,
     email: &Email,
     next: &ReturnTo,
+    email_step: bool,
     mut page: LoginPage,
 ) -> Response {
     let saml = state.core.saml();
@@ -180,6 +204,7 @@ async fn single_sign_on(
             Ok(url) => Redirect::to(&url).into_response(),
             Err(e) => crate::error::unexpected_page(&e),
         },
+        Ok(None) if email_step => form_page(&page),
         Ok(None) => {
             page.form_error = Some("Enter your password.".to_owned());
             (StatusCode::BAD_REQUEST, form_page(&page)).into_response()

@@ -7,7 +7,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use latchkey_core::orgs::{DomainStatus, OrgAdmin};
 use latchkey_core::return_to::ReturnTo;
-use latchkey_core::saml_sp::{ConnectionRequest, IdpSource, Preset, SamlError};
+use latchkey_core::saml_sp::{
+    AttributeMapping, ConnectionRequest, IdpSource, Preset, SamlConnection, SamlError,
+};
 use serde::Deserialize;
 
 use crate::error::{PageError, leads_to_products, render};
@@ -27,8 +29,34 @@ struct ConnectionView {
     acs_url: String,
     jit: bool,
     allow_idp_initiated: bool,
+    sign_requests: bool,
+    /// Our certificate's SHA-256 and expiry.
+    sp_certificate: Option<(String, String)>,
+    /// What the mapping reads, in words.
+    mapping: String,
     /// (subject, expires, expiring soon)
     certificates: Vec<(String, String, bool)>,
+}
+
+/// The mapping in words, for the connection's facts.
+fn mapping_words(m: &AttributeMapping) -> String {
+    let email = m.email.as_deref().map_or_else(|| "the NameID".to_owned(), |a| format!("“{a}”"));
+    let mut out = format!("email from {email}");
+    for (label, attr) in [
+        ("given name", &m.given_name),
+        ("family name", &m.family_name),
+        ("display name", &m.display_name),
+        ("groups", &m.groups),
+    ] {
+        if let Some(a) = attr.as_deref().filter(|a| !a.is_empty()) {
+            out.push_str(", ");
+            out.push_str(label);
+            out.push_str(" from “");
+            out.push_str(a);
+            out.push('”');
+        }
+    }
+    out
 }
 
 #[derive(Template)]
@@ -75,6 +103,12 @@ async fn page(state: &AppState, admin: &OrgAdmin, csrf: String) -> Result<SamlPa
             acs_url,
             jit: c.jit,
             allow_idp_initiated: c.allow_idp_initiated,
+            sign_requests: c.sign_requests,
+            sp_certificate: c.sp_key.as_ref().map(|k| {
+                let info = k.certificate.info();
+                (info.fingerprint, format_time(info.not_after).0)
+            }),
+            mapping: mapping_words(&c.mapping),
             certificates,
         });
     }
@@ -124,6 +158,7 @@ pub async fn show(
         Some("removed") => {
             Some("The connection is removed; its people sign in with their passwords again.")
         }
+        Some("updated") => Some("The connection is saved."),
         _ => None,
     };
     Ok(show_page(&p))
@@ -140,6 +175,7 @@ pub struct AddForm {
     metadata_url: String,
     jit: Option<String>,
     allow_idp_initiated: Option<String>,
+    sign_requests: Option<String>,
 }
 
 pub async fn add(
@@ -166,15 +202,11 @@ pub async fn add(
         name: form.name,
         preset: Preset::parse(&form.preset).unwrap_or(Preset::Custom),
         source,
-        domains: form
-            .domains
-            .split([',', ' ', '\n', '\r', '\t'])
-            .filter(|d| !d.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        domains: split_domains(&form.domains),
         jit: form.jit.is_some(),
         allow_idp_initiated: form.allow_idp_initiated.is_some(),
         allow_sha1: false,
+        sign_requests: form.sign_requests.is_some(),
         mapping: None,
     };
     let id = admin.org().id.clone();
@@ -244,4 +276,175 @@ pub async fn remove(
 ) -> Result<Response, PageError> {
     state.core.saml().remove_connection(&admin, &q.connection).await?;
     Ok(Redirect::to(&format!("/admin/org/{}/saml?notice=removed", admin.org().id)).into_response())
+}
+
+fn split_domains(raw: &str) -> Vec<String> {
+    raw.split([',', ' ', '\n', '\r', '\t']).filter(|d| !d.is_empty()).map(str::to_owned).collect()
+}
+
+#[allow(clippy::struct_excessive_bools)] // independent switches of one connection
+#[derive(Template)]
+#[template(path = "saml_edit.html")]
+struct EditPage {
+    csrf: String,
+    org_id: String,
+    org_name: String,
+    id: String,
+    form_error: Option<String>,
+    name: String,
+    preset: &'static str,
+    domains: String,
+    jit: bool,
+    allow_idp_initiated: bool,
+    sign_requests: bool,
+    allow_sha1: bool,
+    mapping: AttributeMapping,
+    /// (index, subject, expires, SHA-256)
+    certificates: Vec<(usize, String, String, String)>,
+}
+
+fn edit_page(admin: &OrgAdmin, csrf: String, c: &SamlConnection) -> EditPage {
+    EditPage {
+        csrf,
+        org_id: admin.org().id.clone(),
+        org_name: admin.org().name.clone(),
+        id: c.id.clone(),
+        form_error: None,
+        name: c.name.clone(),
+        preset: c.preset.label(),
+        domains: c
+            .domains
+            .iter()
+            .map(latchkey_core::orgs::Domain::as_str)
+            .collect::<Vec<_>>()
+            .join(", "),
+        jit: c.jit,
+        allow_idp_initiated: c.allow_idp_initiated,
+        sign_requests: c.sign_requests,
+        allow_sha1: c.allow_sha1,
+        mapping: c.mapping.clone(),
+        certificates: c
+            .certificates
+            .iter()
+            .enumerate()
+            .map(|(i, cert)| {
+                let info = cert.info();
+                (i, info.subject, format_time(info.not_after).0, info.fingerprint)
+            })
+            .collect(),
+    }
+}
+
+/// `/admin/org/<id>/saml/edit?connection=…`: settings, attribute mapping, certificates (add
+/// the IdP's next one before it switches, remove an old one), or new metadata.
+pub async fn edit_show(
+    State(state): State<AppState>,
+    OrgConsole(admin): OrgConsole,
+    csrf: CsrfToken,
+    Query(q): Query<ConnectionQuery>,
+) -> Result<Response, PageError> {
+    let connection = state.core.saml().connection(&admin, &q.connection).await?;
+    Ok(render(&edit_page(&admin, csrf.0, &connection)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct EditForm {
+    name: String,
+    domains: String,
+    jit: Option<String>,
+    allow_idp_initiated: Option<String>,
+    sign_requests: Option<String>,
+    allow_sha1: Option<String>,
+    email_attribute: String,
+    given_name: String,
+    family_name: String,
+    display_name: String,
+    groups: String,
+    add_certificate: String,
+    metadata_xml: String,
+    /// `remove_certificate_<index>` checkboxes: certificates to stop trusting.
+    #[serde(flatten)]
+    rest: std::collections::HashMap<String, String>,
+}
+
+impl EditForm {
+    fn removed(&self) -> Vec<usize> {
+        self.rest
+            .keys()
+            .filter_map(|k| k.strip_prefix("remove_certificate_"))
+            .filter_map(|i| i.parse().ok())
+            .collect()
+    }
+}
+
+fn attribute(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    (!raw.is_empty()).then(|| raw.chars().take(1024).collect())
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    OrgConsole(admin): OrgConsole,
+    csrf: CsrfToken,
+    Query(q): Query<ConnectionQuery>,
+    CsrfForm(form): CsrfForm<EditForm>,
+) -> Result<Response, PageError> {
+    let saml = state.core.saml();
+    let existing = saml.connection(&admin, &q.connection).await?;
+    let source = if form.metadata_xml.trim().is_empty() {
+        let removed = form.removed();
+        let mut certificates: Vec<String> = existing
+            .certificates
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !removed.contains(i))
+            .map(|(_, c)| c.to_base64())
+            .collect();
+        if !form.add_certificate.trim().is_empty() {
+            certificates.push(form.add_certificate.clone());
+        }
+        IdpSource::Manual {
+            entity_id: existing.idp_entity_id.clone(),
+            sso_url: existing.sso_url.clone(),
+            certificates,
+        }
+    } else {
+        IdpSource::Metadata(form.metadata_xml.clone())
+    };
+    let request = ConnectionRequest {
+        name: form.name.clone(),
+        preset: existing.preset,
+        source,
+        domains: split_domains(&form.domains),
+        jit: form.jit.is_some(),
+        allow_idp_initiated: form.allow_idp_initiated.is_some(),
+        allow_sha1: form.allow_sha1.is_some(),
+        sign_requests: form.sign_requests.is_some(),
+        mapping: Some(AttributeMapping {
+            email: attribute(&form.email_attribute),
+            given_name: attribute(&form.given_name),
+            family_name: attribute(&form.family_name),
+            display_name: attribute(&form.display_name),
+            groups: attribute(&form.groups),
+        }),
+    };
+    let id = admin.org().id.clone();
+    match saml.update_connection(&admin, &existing.id, request.clone()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/org/{id}/saml?notice=updated")).into_response()),
+        Err(SamlError::Unexpected(e)) => Err(PageError::unexpected(&e)),
+        Err(e) => {
+            // The form as submitted, with the reason; nothing was changed.
+            let mut page = edit_page(&admin, csrf.0, &existing);
+            page.form_error = Some(e.to_string());
+            page.name = form.name;
+            page.domains = form.domains;
+            page.jit = request.jit;
+            page.allow_idp_initiated = request.allow_idp_initiated;
+            page.sign_requests = request.sign_requests;
+            page.allow_sha1 = request.allow_sha1;
+            page.mapping = request.mapping.unwrap_or_default();
+            Ok((StatusCode::BAD_REQUEST, render(&page)).into_response())
+        }
+    }
 }
