@@ -4,7 +4,8 @@
 // only the email, to the IdP and back, and Tracker gets its code: signed in.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createServer } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,8 +24,11 @@ let browser;
 let idp;
 let idpUrl;
 
-function latchkey(...args) {
-  return JSON.parse(execFileSync(BIN, [...args, '--json'], { encoding: 'utf8' }));
+// Asynchronous: the DNS server the CLI asks runs in this process.
+const run = promisify(execFile);
+async function latchkey(...args) {
+  const { stdout } = await run(BIN, [...args, '--json'], { encoding: 'utf8' });
+  return JSON.parse(stdout);
 }
 
 async function freePort() {
@@ -83,17 +87,17 @@ test('a person signs in to a product through the organization\'s identity provid
     await page.waitForURL(/\/logout/);
 
     // The organization, its verified domain and its SAML connection (CLI on the same database).
-    execFileSync(BIN, ['user', 'create', '--email', `admin@${DOMAIN}`, '--verified']);
-    const org = latchkey('org', 'create', '--name', 'Saml Journey', '--admin', `admin@${DOMAIN}`).org_id;
-    const added = latchkey('org', 'domain', 'add', '--org', org, '--domain', DOMAIN);
+    await latchkey('user', 'create', '--email', `admin@${DOMAIN}`, '--verified');
+    const org = (await latchkey('org', 'create', '--name', 'Saml Journey', '--admin', `admin@${DOMAIN}`)).org_id;
+    const added = await latchkey('org', 'domain', 'add', '--org', org, '--domain', DOMAIN);
     txt.set(DOMAIN, [`latchkey-verification=${added.token}`]);
-    assert.equal(latchkey('org', 'domain', 'verify', '--org', org, '--domain', DOMAIN).status, 'verified');
+    assert.equal((await latchkey('org', 'domain', 'verify', '--org', org, '--domain', DOMAIN)).status, 'verified');
     const dir = mkdtempSync(join(tmpdir(), 'saml-journey-'));
     const metadata = join(dir, 'idp.xml');
-    writeFileSync(metadata, execFileSync('python3', [IDP_SCRIPT, 'metadata', '--entity-id', `${idpUrl}/idp`, '--sso-url', `${idpUrl}/sso`], { encoding: 'utf8' }));
-    const connection = latchkey('org', 'saml', 'add', '--org', org, '--name', 'Test IdP', '--domain', DOMAIN, '--metadata-file', metadata, '--jit');
+    writeFileSync(metadata, (await run('python3', [IDP_SCRIPT, 'metadata', '--entity-id', `${idpUrl}/idp`, '--sso-url', `${idpUrl}/sso`], { encoding: 'utf8' })).stdout);
+    const connection = await latchkey('org', 'saml', 'add', '--org', org, '--name', 'Test IdP', '--domain', DOMAIN, '--metadata-file', metadata, '--jit');
     assert.match(connection.acs_url, /\/saml\/.+\/acs$/);
-    execFileSync(BIN, ['org', 'policy', 'update', '--org', org, '--policy', 'default', '--sso-required']);
+    await latchkey('org', 'policy', 'update', '--org', org, '--policy', 'default', '--sso-required');
     try {
       // SSO required: Pat's passkey no longer signs in; the page points to the IdP.
       await page.goto(`${LATCHKEY}/login`);
@@ -134,7 +138,7 @@ test('a person signs in to a product through the organization\'s identity provid
       await shot('password-step');
     } finally {
       // The journeys after this one expect the classic login page.
-      execFileSync(BIN, ['org', 'saml', 'remove', '--org', org, '--connection', connection.connection_id]);
+      await latchkey('org', 'saml', 'remove', '--org', org, '--connection', connection.connection_id);
     }
   });
 });

@@ -166,6 +166,7 @@ fn legacy(
 fn saml_sp(
     ports: &Ports,
     state: SamlState,
+    oidc: &OidcProvider,
     second_factor: &SecondFactor,
     audit: &Audit,
     kernel: &Kernel,
@@ -179,6 +180,7 @@ fn saml_sp(
             verifier: ports.saml_verifier.clone(),
         },
         state,
+        oidc.clone(),
         second_factor.clone(),
         audit.clone(),
         kernel.clone(),
@@ -275,7 +277,7 @@ impl Core {
             audit.clone(),
             kernel.clone(),
         );
-        let saml = saml_sp(ports, saml, &second_factor, &audit, &kernel);
+        let saml = saml_sp(ports, saml, &oidc, &second_factor, &audit, &kernel);
         let core = Self(Arc::new(Services {
             kernel,
             audit,

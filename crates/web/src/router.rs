@@ -255,10 +255,13 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), csrf_cookie));
     // The identity provider's cross-site POST: outside the CSRF layers (the RelayState in the
     // database binds it), with room for a signed response.
-    let saml = Router::new().route("/saml/{id}/metadata", get(crate::saml::metadata)).route(
-        "/saml/{id}/acs",
-        post(crate::saml::acs).layer(DefaultBodyLimit::max(SAML_BODY_LIMIT)),
-    );
+    let saml = Router::new()
+        .route("/saml/{id}/metadata", get(crate::saml::metadata))
+        .route(
+            "/saml/{id}/acs",
+            post(crate::saml::acs).layer(DefaultBodyLimit::max(SAML_BODY_LIMIT)),
+        )
+        .route("/launch/{client}", get(crate::saml::launch));
 
     let secure = state.settings.secure_cookies();
     let hsts = SetResponseHeaderLayer::if_not_present(

@@ -30,6 +30,16 @@ pub async fn metadata(State(state): State<AppState>, Path(id): Path<String>) -> 
     }
 }
 
+/// `/launch/{client}`: where an IdP-initiated sign-in to a product lands — on to the
+/// product's site (the origin of its web redirect URI; only registered products).
+pub async fn launch(State(state): State<AppState>, Path(client): Path<String>) -> Response {
+    match state.core.saml().landing_url(&client).await {
+        Ok(Some(url)) => Redirect::to(&url).into_response(),
+        Ok(None) => message_page(StatusCode::NOT_FOUND, "Not found", "There is no such product."),
+        Err(e) => unexpected_page(&e),
+    }
+}
+
 #[derive(Deserialize)]
 pub struct AcsForm {
     #[serde(rename = "SAMLResponse")]

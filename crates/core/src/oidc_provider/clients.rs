@@ -96,6 +96,16 @@ impl Client {
         self.grant_types.contains(&grant)
     }
 
+    /// The product's site: the origin of its first web redirect URI (where an IdP-initiated
+    /// sign-in can send a person). `None` for a product with only native redirect URIs.
+    pub fn home_url(&self) -> Option<String> {
+        self.redirect_uris.iter().find_map(|raw| {
+            let url = url::Url::parse(raw).ok()?;
+            matches!(url.scheme(), "https" | "http")
+                .then(|| format!("{}/", url.origin().ascii_serialization()))
+        })
+    }
+
     /// Exact string match, as OAuth 2.0 Security BCP §4.1 requires: no wildcards, no prefixes.
     pub fn has_redirect_uri(&self, uri: &str) -> bool {
         self.redirect_uris.iter().any(|r| r == uri)

@@ -238,7 +238,16 @@ impl SamlSp {
             .in_org(&connection.org_id)
             .details(serde_json::json!({ "method": "saml", "connection": connection.id, "name_id": assertion.name_id }));
         self.audit.record(record).await;
-        let next = pending.and_then(|p| ReturnTo::parse(&p.next)).unwrap_or_else(ReturnTo::account);
+        let next = match (pending, &connection.landing_client) {
+            (Some(p), _) => ReturnTo::parse(&p.next).unwrap_or_else(ReturnTo::account),
+            // IdP-initiated: the product the connection names, through `/launch/<client>`.
+            (None, Some(client)) => ReturnTo::parse(&format!(
+                "/launch/{}",
+                url::form_urlencoded::byte_serialize(client.as_bytes()).collect::<String>()
+            ))
+            .unwrap_or_else(ReturnTo::account),
+            (None, None) => ReturnTo::account(),
+        };
         let begun = self
             .second_factor
             .begin_sign_in(&account, client, &next, replacing, vec![AuthMethod::Federated])

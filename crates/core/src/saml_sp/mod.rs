@@ -24,6 +24,7 @@ use crate::audit::{Actor, Audit, Record};
 use crate::authority::OrgAdmin;
 use crate::errors::{RepoError, Unexpected};
 use crate::kernel::Kernel;
+use crate::oidc_provider::OidcProvider;
 use crate::orgs::model::{Domain, DomainStatus};
 use crate::orgs::ports::OrgRepo;
 use crate::saml_sp::ports::{MetadataFetcher, SamlRepo, SaveConnectionError};
@@ -53,6 +54,8 @@ pub struct ConnectionRequest {
     pub allow_sha1: bool,
     /// Sign our AuthnRequests with the connection's key.
     pub sign_requests: bool,
+    /// Where IdP-initiated sign-ins land: a product's client ID, or `None` for `/account`.
+    pub landing_client: Option<String>,
     /// `None`: the preset's defaults.
     pub mapping: Option<AttributeMapping>,
 }
@@ -93,6 +96,7 @@ pub struct SamlSp {
     orgs: Arc<dyn OrgRepo>,
     fetcher: Arc<dyn MetadataFetcher>,
     verifier: Arc<dyn SignatureVerifier>,
+    oidc: OidcProvider,
     state: Arc<SamlState>,
     second_factor: SecondFactor,
     audit: Audit,
@@ -110,6 +114,7 @@ impl SamlSp {
     pub fn new(
         ports: SamlPorts,
         state: SamlState,
+        oidc: OidcProvider,
         second_factor: SecondFactor,
         audit: Audit,
         kernel: Kernel,
@@ -120,6 +125,7 @@ impl SamlSp {
             orgs: ports.orgs,
             fetcher: ports.fetcher,
             verifier: ports.verifier,
+            oidc,
             state: Arc::new(state),
             second_factor,
             audit,
@@ -197,6 +203,10 @@ impl SamlSp {
         }
         let idp = self.idp(request.source).await?;
         let domains = self.verified_domains(admin, &request.domains).await?;
+        let landing_client = match request.landing_client.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(client) => Some(self.landing(client).await?),
+        };
         let id = existing.map_or_else(|| self.kernel.new_id(now), |e| e.id.clone());
         let sp_key = match existing.and_then(|e| e.sp_key.clone()) {
             Some(key) => key,
@@ -217,9 +227,29 @@ impl SamlSp {
             allow_sha1: request.allow_sha1,
             sp_key: Some(sp_key),
             sign_requests: request.sign_requests,
+            landing_client,
             created_at: existing.map_or(now, |e| e.created_at),
             updated_at: now,
         })
+    }
+
+    /// A product people can land on: registered, with a web address.
+    async fn landing(&self, client: &str) -> Result<String, SamlError> {
+        let found = self.oidc.find_client(client).await?.ok_or_else(|| {
+            SamlError::Invalid(format!("there is no product with client ID {client:?}"))
+        })?;
+        if found.home_url().is_none() {
+            return Err(SamlError::Invalid(format!(
+                "{} has no web address to land on (only native redirect URIs)",
+                found.name
+            )));
+        }
+        Ok(found.id)
+    }
+
+    /// Where an IdP-initiated sign-in to a product goes: the product's site.
+    pub async fn landing_url(&self, client: &str) -> Result<Option<String>, RepoError> {
+        Ok(self.oidc.find_client(client).await?.and_then(|c| c.home_url()))
     }
 
     async fn idp(&self, source: IdpSource) -> Result<IdpMetadata, SamlError> {
@@ -376,6 +406,7 @@ impl SamlSp {
             "allow_idp_initiated": c.allow_idp_initiated,
             "allow_sha1": c.allow_sha1,
             "sign_requests": c.sign_requests,
+            "landing_client": c.landing_client,
             "sp_certificate": c.sp_key.as_ref().map(|k| {
                 let info = k.certificate.info();
                 serde_json::json!({ "not_after": info.not_after, "sha256": info.fingerprint })

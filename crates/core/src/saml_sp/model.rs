@@ -198,6 +198,8 @@ pub struct SamlConnection {
     pub sp_key: Option<SpKey>,
     /// Sign every AuthnRequest (the Redirect binding's signature).
     pub sign_requests: bool,
+    /// IdP-initiated sign-ins land on this product's site (a client ID); `None`: `/account`.
+    pub landing_client: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

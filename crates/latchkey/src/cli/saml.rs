@@ -41,6 +41,10 @@ pub enum SamlCommand {
         /// metadata).
         #[arg(long)]
         sign_requests: bool,
+        /// Sign-ins started at the IdP land on this product (client ID) instead of the account
+        /// page.
+        #[arg(long)]
+        landing_client: Option<String>,
     },
     /// The organization's connections.
     List {
@@ -127,6 +131,7 @@ pub async fn run(
             jit,
             allow_sha1,
             sign_requests,
+            landing_client,
         } => {
             let admin = admin_for(&org).await?;
             let preset = Preset::parse(&preset)
@@ -150,6 +155,7 @@ pub async fn run(
                 allow_idp_initiated,
                 allow_sha1,
                 sign_requests,
+                landing_client,
                 mapping: None,
             };
             let connection = saml.add_connection(&admin, request).await.map_err(refused)?;

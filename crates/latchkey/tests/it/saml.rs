@@ -97,6 +97,7 @@ async fn connect_with(server: &TestServer, dns: &DnsStub, jit: bool, sign_reques
         allow_idp_initiated: false,
         allow_sha1: false,
         sign_requests,
+        landing_client: None,
         mapping: None,
     };
     let connection = server.core.saml().add_connection(&admin, request).await.unwrap();
@@ -362,6 +363,7 @@ on_both_engines! {
             allow_idp_initiated: false,
             allow_sha1: false,
             sign_requests: false,
+            landing_client: None,
             mapping: None,
         };
         let cert = include_str!("../../../../interop/saml/keys/idp.crt").to_owned();
@@ -638,6 +640,7 @@ on_both_engines! {
             allow_idp_initiated: false,
             allow_sha1: false,
             sign_requests: false,
+            landing_client: None,
             mapping: None,
         };
         let saml = server.core.saml();
@@ -699,5 +702,57 @@ on_both_engines! {
         // Another organization's admin cannot open it.
         let outsider = crate::verified_user(&server, "eve@beta.test").await;
         assert_eq!(outsider.get(&edit).await.status, 404);
+    }
+}
+
+on_both_engines! {
+    async fn idp_initiated_sign_ins_land_on_the_configured_product(server: TestServer, dns: DnsStub) {
+        use latchkey_core::oidc_provider::GrantType;
+        use latchkey_protocol::jose::SigningAlg;
+        if !idp_available() {
+            return;
+        }
+        let side = connect(&server, &dns, true).await;
+        let wiki = crate::oidc::register(&server, "Wiki", false, SigningAlg::ES256, vec![GrantType::AuthorizationCode]).await;
+        let admin = server.core.orgs().org_admin_as_site_admin(&server.site_admin(), &side.connection.org_id).await.unwrap();
+        let c = &side.connection;
+        let request = |landing: &str| ConnectionRequest {
+            name: c.name.clone(),
+            preset: c.preset,
+            source: IdpSource::Manual {
+                entity_id: c.idp_entity_id.clone(),
+                sso_url: c.sso_url.clone(),
+                certificates: c.certificates.iter().map(latchkey_protocol::saml::signature::Certificate::to_base64).collect(),
+            },
+            domains: vec!["acme.test".to_owned()],
+            jit: true,
+            allow_idp_initiated: true,
+            allow_sha1: false,
+            sign_requests: false,
+            landing_client: Some(landing.to_owned()),
+            mapping: None,
+        };
+        let saml = server.core.saml();
+        let err = saml.update_connection(&admin, &c.id, request("no-such-product")).await.unwrap_err();
+        assert!(err.to_string().contains("no product"), "{err}");
+        saml.update_connection(&admin, &c.id, request(&wiki.id)).await.unwrap();
+
+        let (entity_id, acs_url) = saml.sp_endpoints(c);
+        let out = idp(&[
+            "respond", "--entity-id", IDP_ENTITY, "--sso-url", IDP_SSO,
+            "--sp-metadata", side.sp_metadata.path().to_str().unwrap(),
+            "--email", "alice@acme.test", "--unsolicited", "--sp-entity-id", &entity_id, "--acs-url", &acs_url,
+        ]);
+        let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let browser = server.browser();
+        let acs = format!("/saml/{}/acs", c.id);
+        let landed = browser.post_raw(&acs, &[("SAMLResponse", doc["SAMLResponse"].as_str().unwrap())]).await;
+        assert_eq!(landed.status, 303, "{}", landed.body);
+        assert_eq!(landed.location(), Some(format!("/launch/{}", wiki.id).as_str()));
+        let launch = browser.get(&format!("/launch/{}", wiki.id)).await;
+        assert_eq!(launch.status, 303);
+        assert_eq!(launch.location(), Some("http://127.0.0.1:9/"), "the product's site");
+        assert!(browser.get("/account").await.contains("alice@acme.test"), "signed in to Latchkey");
+        assert_eq!(server.browser().get("/launch/nope").await.status, 404);
     }
 }

@@ -3,6 +3,8 @@
 -- NULL for connections made before keys existed: core makes one when first needed.
 ALTER TABLE saml_connections ADD COLUMN sp_key TEXT;
 ALTER TABLE saml_connections ADD COLUMN sign_requests INTEGER NOT NULL DEFAULT 0;
+-- IdP-initiated sign-ins land on this product (a client ID); NULL: /account.
+ALTER TABLE saml_connections ADD COLUMN landing_client TEXT;
 
 -- Certificate-expiry notices already mailed to an organization's admins: one per
 -- (connection, certificate), whichever node sends it first.

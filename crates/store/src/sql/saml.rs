@@ -16,7 +16,8 @@ use super::{Run, corrupt, to_u64, unexpected};
 use crate::SqlStore;
 
 const COLUMNS: &str = "id, org_id, name, preset, idp_entity_id, sso_url, certificates, mapping, jit, \
-                       allow_idp_initiated, allow_sha1, created_at, updated_at, sp_key, sign_requests";
+                       allow_idp_initiated, allow_sha1, created_at, updated_at, sp_key, sign_requests, \
+                       landing_client";
 
 type Row = (
     String,
@@ -34,6 +35,7 @@ type Row = (
     i64,
     Option<String>,
     i64,
+    Option<String>,
 );
 
 /// The `sp_key` column: the sealed private key and the certificate, as JSON.
@@ -80,6 +82,7 @@ impl SqlStore {
             updated,
             sp_key,
             sign_requests,
+            landing_client,
         ) = row;
         let raw: Vec<String> =
             serde_json::from_str(&certs).map_err(|_| corrupt("saml certificates"))?;
@@ -111,6 +114,7 @@ impl SqlStore {
             allow_sha1: sha1 != 0,
             sp_key: sp_key.as_deref().map(key_from_json).transpose()?,
             sign_requests: sign_requests != 0,
+            landing_client,
             created_at: Timestamp::from_unix(created),
             updated_at: Timestamp::from_unix(updated),
         })
@@ -149,15 +153,16 @@ impl SamlRepo for SqlStore {
         // A stored key is never replaced by an update (the IdP has its certificate).
         sqlx::query(
             "INSERT INTO saml_connections (id, org_id, name, preset, idp_entity_id, sso_url, certificates, \
-             mapping, jit, allow_idp_initiated, allow_sha1, created_at, updated_at, sp_key, sign_requests) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+             mapping, jit, allow_idp_initiated, allow_sha1, created_at, updated_at, sp_key, sign_requests, \
+             landing_client) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, preset = excluded.preset, \
              idp_entity_id = excluded.idp_entity_id, sso_url = excluded.sso_url, \
              certificates = excluded.certificates, mapping = excluded.mapping, jit = excluded.jit, \
              allow_idp_initiated = excluded.allow_idp_initiated, allow_sha1 = excluded.allow_sha1, \
              updated_at = excluded.updated_at, \
              sp_key = COALESCE(saml_connections.sp_key, excluded.sp_key), \
-             sign_requests = excluded.sign_requests",
+             sign_requests = excluded.sign_requests, landing_client = excluded.landing_client",
         )
         .bind(c.id.as_str())
         .bind(c.org_id.as_str())
@@ -174,6 +179,7 @@ impl SamlRepo for SqlStore {
         .bind(c.updated_at.unix())
         .bind(sp_key)
         .bind(i64::from(c.sign_requests))
+        .bind(c.landing_client.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(unexpected)?;

@@ -55,6 +55,8 @@ pub(super) struct ConnectionBody {
     #[serde(default)]
     sign_requests: bool,
     #[serde(default)]
+    landing_client: Option<String>,
+    #[serde(default)]
     mapping: Option<AttributeMapping>,
 }
 
@@ -86,6 +88,7 @@ impl ConnectionBody {
             allow_idp_initiated: self.allow_idp_initiated,
             allow_sha1: self.allow_sha1,
             sign_requests: self.sign_requests,
+            landing_client: self.landing_client,
             mapping: self.mapping,
         })
     }

@@ -207,6 +207,7 @@ pub async fn add(
         allow_idp_initiated: form.allow_idp_initiated.is_some(),
         allow_sha1: false,
         sign_requests: form.sign_requests.is_some(),
+        landing_client: None,
         mapping: None,
     };
     let id = admin.org().id.clone();
@@ -298,6 +299,8 @@ struct EditPage {
     allow_idp_initiated: bool,
     sign_requests: bool,
     allow_sha1: bool,
+    /// Client ID of the product IdP-initiated sign-ins land on ("" for the account page).
+    landing_client: String,
     mapping: AttributeMapping,
     /// (index, subject, expires, SHA-256)
     certificates: Vec<(usize, String, String, String)>,
@@ -322,6 +325,7 @@ fn edit_page(admin: &OrgAdmin, csrf: String, c: &SamlConnection) -> EditPage {
         allow_idp_initiated: c.allow_idp_initiated,
         sign_requests: c.sign_requests,
         allow_sha1: c.allow_sha1,
+        landing_client: c.landing_client.clone().unwrap_or_default(),
         mapping: c.mapping.clone(),
         certificates: c
             .certificates
@@ -356,6 +360,7 @@ pub struct EditForm {
     allow_idp_initiated: Option<String>,
     sign_requests: Option<String>,
     allow_sha1: Option<String>,
+    landing_client: String,
     email_attribute: String,
     given_name: String,
     family_name: String,
@@ -421,6 +426,7 @@ pub async fn edit(
         allow_idp_initiated: form.allow_idp_initiated.is_some(),
         allow_sha1: form.allow_sha1.is_some(),
         sign_requests: form.sign_requests.is_some(),
+        landing_client: Some(form.landing_client.clone()),
         mapping: Some(AttributeMapping {
             email: attribute(&form.email_attribute),
             given_name: attribute(&form.given_name),
@@ -443,6 +449,7 @@ pub async fn edit(
             page.allow_idp_initiated = request.allow_idp_initiated;
             page.sign_requests = request.sign_requests;
             page.allow_sha1 = request.allow_sha1;
+            page.landing_client = form.landing_client;
             page.mapping = request.mapping.unwrap_or_default();
             Ok((StatusCode::BAD_REQUEST, render(&page)).into_response())
         }
