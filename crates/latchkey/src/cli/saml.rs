@@ -46,6 +46,8 @@ pub enum SamlCommand {
         #[arg(long)]
         landing_client: Option<String>,
     },
+    /// Change a connection: only what is given changes (`--jit=false` turns a switch off).
+    Update(Box<UpdateArgs>),
     /// The organization's connections.
     List {
         #[arg(long)]
@@ -65,6 +67,125 @@ pub enum SamlCommand {
         #[arg(long)]
         connection: String,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UpdateArgs {
+    #[arg(long)]
+    org: String,
+    #[arg(long)]
+    connection: String,
+    #[arg(long)]
+    name: Option<String>,
+    /// The verified domains it answers for (repeat; replaces the list).
+    #[arg(long = "domain")]
+    domains: Vec<String>,
+    /// New IdP metadata: replaces its entity ID, SSO URL and certificates.
+    #[arg(long, conflicts_with = "metadata_url")]
+    metadata_file: Option<std::path::PathBuf>,
+    #[arg(long)]
+    metadata_url: Option<String>,
+    /// Trust another IdP certificate too (PEM file; repeat), e.g. its next one.
+    #[arg(long = "add-certificate")]
+    add_certificates: Vec<std::path::PathBuf>,
+    /// Stop trusting a certificate, by its SHA-256 fingerprint as `show` prints it (repeat).
+    #[arg(long = "remove-certificate")]
+    remove_certificates: Vec<String>,
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    jit: Option<bool>,
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    allow_idp_initiated: Option<bool>,
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    allow_sha1: Option<bool>,
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    sign_requests: Option<bool>,
+    /// The product IdP-initiated sign-ins land on (client ID); "" for the account page.
+    #[arg(long)]
+    landing_client: Option<String>,
+    /// The attribute carrying the email; "" reads the NameID.
+    #[arg(long)]
+    email_attribute: Option<String>,
+    #[arg(long)]
+    given_name_attribute: Option<String>,
+    #[arg(long)]
+    family_name_attribute: Option<String>,
+    #[arg(long)]
+    display_name_attribute: Option<String>,
+    #[arg(long)]
+    groups_attribute: Option<String>,
+}
+
+/// `Some("")` clears an attribute name, `None` keeps it.
+fn attribute(given: Option<String>, current: Option<String>) -> Option<String> {
+    match given {
+        Some(raw) if raw.trim().is_empty() => None,
+        Some(raw) => Some(raw.trim().to_owned()),
+        None => current,
+    }
+}
+
+async fn update(
+    core: &Core,
+    admin: &latchkey_core::orgs::OrgAdmin,
+    args: UpdateArgs,
+) -> Result<SamlConnection, Failure> {
+    let saml = core.saml();
+    let c = saml.connection(admin, &args.connection).await.map_err(refused)?;
+    let source = match (args.metadata_file, args.metadata_url) {
+        (Some(path), _) => IdpSource::Metadata(
+            std::fs::read_to_string(&path)
+                .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?,
+        ),
+        (None, Some(url)) => IdpSource::MetadataUrl(url),
+        (None, None) => {
+            let removed: Vec<String> = args
+                .remove_certificates
+                .iter()
+                .map(|f| f.replace(':', "").to_uppercase())
+                .collect();
+            let mut certificates: Vec<String> = c
+                .certificates
+                .iter()
+                .filter(|cert| !removed.contains(&cert.info().fingerprint.replace(':', "")))
+                .map(latchkey_protocol::saml::signature::Certificate::to_base64)
+                .collect();
+            for path in &args.add_certificates {
+                certificates.push(
+                    std::fs::read_to_string(path)
+                        .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?,
+                );
+            }
+            IdpSource::Manual {
+                entity_id: c.idp_entity_id.clone(),
+                sso_url: c.sso_url.clone(),
+                certificates,
+            }
+        }
+    };
+    let m = c.mapping.clone();
+    let request = ConnectionRequest {
+        name: args.name.unwrap_or_else(|| c.name.clone()),
+        preset: c.preset,
+        source,
+        domains: if args.domains.is_empty() {
+            c.domains.iter().map(|d| d.as_str().to_owned()).collect()
+        } else {
+            args.domains
+        },
+        jit: args.jit.unwrap_or(c.jit),
+        allow_idp_initiated: args.allow_idp_initiated.unwrap_or(c.allow_idp_initiated),
+        allow_sha1: args.allow_sha1.unwrap_or(c.allow_sha1),
+        sign_requests: args.sign_requests.unwrap_or(c.sign_requests),
+        landing_client: args.landing_client.or(c.landing_client.clone()),
+        mapping: Some(latchkey_core::saml_sp::AttributeMapping {
+            email: attribute(args.email_attribute, m.email),
+            given_name: attribute(args.given_name_attribute, m.given_name),
+            family_name: attribute(args.family_name_attribute, m.family_name),
+            display_name: attribute(args.display_name_attribute, m.display_name),
+            groups: attribute(args.groups_attribute, m.groups),
+        }),
+    };
+    saml.update_connection(admin, &c.id, request).await.map_err(refused)
 }
 
 fn refused(e: SamlError) -> Failure {
@@ -98,6 +219,19 @@ fn print_connection(core: &Core, c: &SamlConnection, json: bool) {
     for cert in doc["certificates"].as_array().into_iter().flatten() {
         println!("  certificate {} (sha256 {})", cert["subject"], cert["sha256"]);
     }
+    if let Some(sha) = doc["sp_certificate"]["sha256"].as_str() {
+        let signed = if c.sign_requests { "signed" } else { "not signed" };
+        println!("  our certificate: sha256 {sha} (requests {signed})");
+    }
+    println!(
+        "  new people: {}; IdP-initiated: {}",
+        if c.jit { "created at first sign-in" } else { "need an account" },
+        match (c.allow_idp_initiated, &c.landing_client) {
+            (false, _) => "refused".to_owned(),
+            (true, Some(client)) => format!("lands on product {client}"),
+            (true, None) => "lands on /account".to_owned(),
+        }
+    );
     let expiring = core.saml().expiring(c);
     for (subject, _) in &expiring {
         println!(
@@ -159,6 +293,11 @@ pub async fn run(
                 mapping: None,
             };
             let connection = saml.add_connection(&admin, request).await.map_err(refused)?;
+            print_connection(core, &connection, json);
+        }
+        SamlCommand::Update(args) => {
+            let admin = admin_for(&args.org).await?;
+            let connection = update(core, &admin, *args).await?;
             print_connection(core, &connection, json);
         }
         SamlCommand::List { org } => {

@@ -467,6 +467,62 @@ async fn the_cli_manages_connections() {
     assert_eq!(list["connections"].as_array().unwrap().len(), 1);
     let shown = json(&run(&["org", "saml", "show", "--org", &org, "--connection", &id, "--json"]));
     assert_eq!(shown["idp_entity_id"], IDP_ENTITY);
+    assert!(shown["sp_certificate"]["sha256"].as_str().is_some_and(|s| s.len() == 95), "{shown}");
+    // Update: only what is given changes; a certificate is added, then the old one retired.
+    let next = concat!(env!("CARGO_MANIFEST_DIR"), "/../../interop/saml/keys/other.crt");
+    let updated = run(&[
+        "org",
+        "saml",
+        "update",
+        "--org",
+        &org,
+        "--connection",
+        &id,
+        "--jit=false",
+        "--sign-requests",
+        "--email-attribute",
+        "mail",
+        "--add-certificate",
+        next,
+        "--json",
+    ]);
+    assert_eq!(updated.code, 0, "{}", updated.stderr);
+    let doc = json(&updated);
+    assert_eq!((doc["jit"].clone(), doc["sign_requests"].clone()), (false.into(), true.into()));
+    assert_eq!(doc["mapping"]["email"], "mail");
+    assert_eq!(doc["name"], "Corp IdP");
+    assert_eq!(doc["sp_certificate"], shown["sp_certificate"], "our key stays");
+    let old = shown["certificates"][0]["sha256"].as_str().unwrap().to_owned();
+    assert_eq!(doc["certificates"].as_array().unwrap().len(), 2);
+    let retired = json(&run(&[
+        "org",
+        "saml",
+        "update",
+        "--org",
+        &org,
+        "--connection",
+        &id,
+        "--remove-certificate",
+        &old,
+        "--json",
+    ]));
+    assert_eq!(retired["certificates"].as_array().unwrap().len(), 1);
+    assert_ne!(retired["certificates"][0]["sha256"], old.as_str());
+    // The last certificate cannot go.
+    let remaining = retired["certificates"][0]["sha256"].as_str().unwrap().to_owned();
+    let refused = run(&[
+        "org",
+        "saml",
+        "update",
+        "--org",
+        &org,
+        "--connection",
+        &id,
+        "--remove-certificate",
+        &last,
+    ]);
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("certificate"), "{}", refused.stderr);
     assert_eq!(run(&["org", "saml", "remove", "--org", &org, "--connection", &id]).code, 0);
     let list = json(&run(&["org", "saml", "list", "--org", &org, "--json"]));
     assert!(list["connections"].as_array().unwrap().is_empty());
