@@ -519,7 +519,7 @@ async fn the_cli_manages_connections() {
         "--connection",
         &id,
         "--remove-certificate",
-        &last,
+        &remaining,
     ]);
     assert_ne!(refused.code, 0);
     assert!(refused.stderr.contains("certificate"), "{}", refused.stderr);
