@@ -44,6 +44,7 @@ test('a person makes a token for a script, the product accepts it, and revoking 
     await assertLabelled(page);
     const token = await page.getByLabel(/API token/).inputValue();
     assert.match(token, /^lkp_[A-Za-z0-9_-]{43}$/);
+    assert.match(page.url(), /\/api-tokens\/created$/, 'POST, then redirect: a reload creates nothing');
     assert.ok(await page.getByRole('button', { name: 'Copy' }).isVisible(), 'the copy button shows with JavaScript');
     await shot('shown-once');
     await page.setViewportSize({ width: 390, height: 844 });
@@ -57,7 +58,11 @@ test('a person makes a token for a script, the product accepts it, and revoking 
     const elsewhere = await whoami(WIKI, PERSON, token);
     assert.deepEqual([elsewhere.status, elsewhere.body.error], [401, 'wrong_product']);
 
-    await page.getByRole('link', { name: 'Done' }).click();
+    // A reload of the page that showed it shows it no more (and creates nothing).
+    await page.reload();
+    await page.waitForURL(/\/account\/security/);
+    assert.ok(!(await page.content()).includes(token), 'shown once');
+    assert.equal(await page.locator('tr', { hasText: 'nightly export' }).count(), 1, 'one token, not two');
     const row = page.locator('tr', { hasText: 'nightly export' });
     assert.match(await row.textContent(), /Tracker/);
     assert.ok(!(await page.content()).includes(token), 'never shown again');

@@ -76,7 +76,11 @@ test('an org admin verifies the domain and deactivates a managed account, who is
     assert.match(await bobRow.textContent(), /active/);
     await shot('managed-accounts');
 
-    await page.getByRole('button', { name: `Deactivate ${WORKER}` }).click();
+    // Destructive actions ask first, on their own page.
+    await page.getByRole('link', { name: `Deactivate ${WORKER}` }).click();
+    await page.getByRole('heading', { name: `Deactivate ${WORKER}?` }).waitFor();
+    await shot('confirm-deactivate');
+    await page.getByRole('button', { name: 'Deactivate the account' }).click();
     await page.waitForURL(/notice=deactivated/);
     assert.match(await page.getByRole('row', { name: new RegExp(WORKER) }).textContent(), /deactivated/);
     await shot('deactivated');

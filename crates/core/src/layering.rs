@@ -31,7 +31,7 @@ const LAYERS: &[&[&str]] = &[
         "second_factor::ports",
         "sessions::ports",
     ],
-    &["audit"],
+    &["audit", "flash"],
     &["guard", "policies"],
     &["legacy"],
     &["sessions", "api_tokens"],

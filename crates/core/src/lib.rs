@@ -11,6 +11,7 @@ pub mod authority;
 pub mod clock;
 pub mod credentials;
 pub mod errors;
+pub mod flash;
 pub mod flows;
 pub mod guard;
 mod id;

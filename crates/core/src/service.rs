@@ -12,6 +12,7 @@ use crate::audit::ports::AuditRepo;
 use crate::authority::Operator;
 use crate::clock::Clock;
 use crate::credentials::PasswordHasher;
+use crate::flash::{Flash, FlashState};
 use crate::flows::ports::{AdminTokenRepo, EmailChangeRepo, OneTimeTokenRepo};
 use crate::flows::{AccountDeps, AccountPorts, Accounts};
 use crate::guard::Guard;
@@ -81,6 +82,7 @@ struct Services {
     accounts: Accounts,
     orgs: Organizations,
     saml: SamlSp,
+    flash: Flash,
     settings: CoreSettings,
 }
 
@@ -197,6 +199,7 @@ impl Core {
         oidc: OidcState,
         second_factor: SecondFactorState,
         saml: SamlState,
+        flash: FlashState,
     ) -> (Self, Operator) {
         let (kernel, audit, guard, policies) = foundation(ports, &settings, &hasher);
         let legacy = legacy(ports, &hasher, &audit, &kernel, &guard);
@@ -278,6 +281,7 @@ impl Core {
             kernel.clone(),
         );
         let saml = saml_sp(ports, saml, &oidc, &second_factor, &audit, &kernel);
+        let flash = Flash::new(flash, kernel.clone());
         let core = Self(Arc::new(Services {
             kernel,
             audit,
@@ -291,9 +295,15 @@ impl Core {
             accounts,
             orgs,
             saml,
+            flash,
             settings,
         }));
         (core, Operator::mint())
+    }
+
+    /// One-time messages across a POST/redirect/GET (sealed, minutes long).
+    pub fn flash(&self) -> &Flash {
+        &self.0.flash
     }
 
     /// Time, randomness, the outbox and its mailer.

@@ -25,6 +25,7 @@ use crate::jwks_fetch::HttpKeyFetcher;
 use crate::mail::{Delivery, Transport};
 use crate::platform::{OsRng, SystemClock};
 use crate::web_proof::HttpsProofFetcher;
+use latchkey_core::flash::FlashState;
 use latchkey_core::saml_sp::SamlState;
 use latchkey_core::second_factor::SecondFactorState;
 
@@ -50,6 +51,12 @@ pub enum StartError {
     Http(String),
     #[error("LATCHKEY_DNS_SERVER: {0}")]
     Dns(String),
+    /// A CLI command in a folder with no database, where the server's default location was
+    /// not chosen on purpose.
+    #[error(
+        "there is no Latchkey database at {0}. Run this where the server runs, set LATCHKEY_DATA_DIR (or LATCHKEY_DATABASE_URL), or add --init to create a new, empty one here."
+    )]
+    NoDatabase(String),
 }
 
 /// Replaceable parts, for tests: a clock they can move, a listener bound before the public
@@ -78,6 +85,32 @@ impl Backend {
     /// The local operator acting as site admin (every CLI command).
     pub fn site_admin(&self) -> SiteAdmin {
         SiteAdmin::operator(&self.operator)
+    }
+
+    /// For CLI commands: notes which data folder and database it uses (printed once the
+    /// command succeeded), and refuses to
+    /// create a new SQLite database in the default location (`./latchkey-data`, relative to
+    /// wherever the command runs) unless `--init` asks for one: a command run from the wrong
+    /// folder must not quietly work on an empty database.
+    pub async fn open_for_cli(config: &Config) -> Result<Self, StartError> {
+        let sqlite_file = config
+            .database_url
+            .strip_prefix("sqlite://")
+            .map(|rest| std::path::PathBuf::from(rest.split('?').next().unwrap_or_default()));
+        let shown = match &sqlite_file {
+            Some(path) => path.display().to_string(),
+            None => redact_url(&config.database_url),
+        };
+        if let Some(path) = &sqlite_file
+            && !path.exists()
+            && !config.location_chosen
+            && !config.init
+        {
+            return Err(StartError::NoDatabase(path.display().to_string()));
+        }
+        let _ = USED_STORAGE
+            .set(format!("data folder {}, database {shown}", config.data_dir.display()));
+        Self::open(config, Arc::new(crate::platform::SystemClock)).await
     }
 
     pub async fn open(config: &Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
@@ -151,7 +184,10 @@ impl Backend {
             .map_err(|e| StartError::SigningKeys(e.to_string()))?;
         let saml =
             SamlState::new(&master_key).map_err(|e| StartError::SigningKeys(e.to_string()))?;
-        let (core, operator) = Core::new(&ports, settings, hasher, oidc, second_factor, saml);
+        let flash =
+            FlashState::new(&master_key).map_err(|e| StartError::SigningKeys(e.to_string()))?;
+        let (core, operator) =
+            Core::new(&ports, settings, hasher, oidc, second_factor, saml, flash);
         core.oidc()
             .ensure_signing_keys()
             .await
@@ -208,6 +244,7 @@ impl App {
 
     pub async fn build_with(config: Config, overrides: Overrides) -> Result<Self, StartError> {
         let backend = Backend::open(&config, overrides.clock).await?;
+        latchkey_web::footer::set_support_url(config.support_url.as_deref());
         let state = AppState {
             core: backend.core.clone(),
             settings: Arc::new(WebSettings {
@@ -344,5 +381,20 @@ async fn housekeeping(core: Core) {
         if let Err(e) = core.api_tokens().summarize_use().await {
             tracing::warn!(error = %e, "API token use summary failed");
         }
+    }
+}
+
+/// Which data folder and database a CLI command used: printed on stderr after it succeeded
+/// (a refusal stays one line).
+pub static USED_STORAGE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// A database URL without its password, for messages.
+fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("****"));
+            url.to_string()
+        }
+        _ => raw.to_owned(),
     }
 }

@@ -7,6 +7,8 @@ mod api;
 mod audit_export;
 mod error;
 mod extract;
+mod flash;
+pub mod footer;
 mod health;
 mod host_check;
 mod legacy_import;

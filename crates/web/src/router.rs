@@ -23,9 +23,9 @@ use crate::error::not_found;
 use crate::extract::csrf_cookie;
 use crate::oidc::{authorize, basic_auth, discovery, end_session, token, userinfo};
 use crate::pages::{
-    account, admin, api_tokens, console_tokens, email_change, home, keys, legacy_console, login,
-    org, password_reset, policies, rollout_status, saml_console, security, services, sign_in_steps,
-    signup, upgraded, verify_email,
+    account, admin, admin_account, api_tokens, console_tokens, email_change, home, keys,
+    legacy_console, login, org, password_reset, policies, rollout_status, saml_console, security,
+    services, sign_in_steps, signup, upgraded, verify_email,
 };
 use crate::state::AppState;
 use crate::{health, metrics};
@@ -63,10 +63,20 @@ fn consoles() -> Router<AppState> {
     Router::new()
         .route("/admin", get(admin::overview))
         .route("/admin/users", get(admin::users))
-        .route("/admin/users/deactivate", post(admin::user_deactivate))
-        .route("/admin/users/close", post(admin::user_close))
-        .route("/admin/users/reset-two-factor", post(admin::user_reset_two_factor))
+        .route(
+            "/admin/users/deactivate",
+            get(admin::user_deactivate_confirm).post(admin::user_deactivate),
+        )
+        .route("/admin/users/close", get(admin::user_close_confirm).post(admin::user_close))
+        .route("/admin/users/account", get(admin_account::show))
+        .route("/admin/users/sessions/end", post(admin_account::end_session))
+        .route("/admin/users/reactivate", post(admin_account::reactivate))
+        .route(
+            "/admin/users/reset-two-factor",
+            get(admin::user_reset_two_factor_confirm).post(admin::user_reset_two_factor),
+        )
         .route("/admin/products", get(admin::products).post(admin::product_create))
+        .route("/admin/products/created", get(admin::product_created))
         .route("/admin/products/{id}/legacy", get(legacy_console::show))
         .route(
             "/admin/products/{id}/legacy/import",
@@ -85,9 +95,18 @@ fn consoles() -> Router<AppState> {
         .route("/admin/org/{id}", get(org::show))
         .route("/admin/org/{id}/domains", post(org::domain_add))
         .route("/admin/org/{id}/domains/verify", post(org::domain_verify))
-        .route("/admin/org/{id}/accounts/deactivate", post(org::account_deactivate))
-        .route("/admin/org/{id}/accounts/close", post(org::account_close))
-        .route("/admin/org/{id}/accounts/action", post(org::account_action))
+        .route(
+            "/admin/org/{id}/accounts/deactivate",
+            get(org::account_deactivate_confirm).post(org::account_deactivate),
+        )
+        .route(
+            "/admin/org/{id}/accounts/close",
+            get(org::account_close_confirm).post(org::account_close),
+        )
+        .route(
+            "/admin/org/{id}/accounts/action",
+            get(org::account_action_confirm).post(org::account_action),
+        )
         .route("/admin/org/{id}/admins", post(org::admin_add))
         .route("/admin/org/{id}/audit", get(org::audit))
         .route("/admin/org/{id}/policies", get(policies::org_show))
@@ -126,6 +145,7 @@ fn pages(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/signup", get(signup::signup_show).post(signup::signup_submit))
+        .route("/signup/check-email", get(signup::check_email))
         .route("/login", get(login::login_show).post(login::login_submit))
         .route("/logout", get(login::logout_show).post(login::logout_submit))
         .route("/verify-email", get(verify_email::verify_show).post(verify_email::verify_submit))
@@ -145,7 +165,10 @@ fn pages(state: &AppState) -> Router<AppState> {
         .route("/account/name", post(account::name_update))
         .route("/account/password", post(account::password_update))
         .route("/account/sessions/{id}/end", post(account::session_end))
-        .route("/account/sessions/end-all", post(account::sessions_end_all))
+        .route(
+            "/account/sessions/end-all",
+            get(account::sessions_end_all_confirm).post(account::sessions_end_all),
+        )
         .route("/account/closure-request", post(account::closure_request))
         .route("/account/email", post(email_change::request))
         .route(
@@ -162,6 +185,7 @@ fn pages(state: &AppState) -> Router<AppState> {
         .route("/account/security/totp/disable", post(security::totp_disable))
         .route("/account/security/recovery-codes", post(security::recovery_codes))
         .route("/account/security/api-tokens", post(api_tokens::create))
+        .route("/api-tokens/created", get(api_tokens::created_show))
         .route(
             "/account/security/api-tokens/{id}/revoke",
             get(api_tokens::confirm_revoke).post(api_tokens::revoke),
@@ -220,6 +244,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/assets/app.css", get(stylesheet))
+        .route("/assets/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
         .route("/assets/form_post.js", get(form_post_script))
         .route("/assets/webauthn.js", get(webauthn_script))
         .route("/assets/strength.js", get(strength_script))
@@ -375,6 +401,13 @@ async fn copy_script() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../assets/copy.js"),
+    )
+}
+
+async fn favicon() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")],
+        include_str!("../assets/favicon.svg"),
     )
 }
 

@@ -6,6 +6,9 @@ mod model;
 mod name;
 
 pub use email::{Email, EmailError};
-pub use model::{Account, AccountId, AccountStatus, AccountSummary, NewAccount};
+pub use model::{
+    Account, AccountId, AccountSearch, AccountStatus, AccountSummary, ListPosition, NewAccount,
+    PageAt,
+};
 pub use name::{DisplayName, DisplayNameError};
 pub mod ports;

@@ -142,3 +142,46 @@ mod tests {
         assert!(!printed.contains("argon2id") && printed.contains("[redacted]"), "{printed}");
     }
 }
+
+/// A position in the site console's account list: the `(created_at, id)` of an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListPosition {
+    pub created_at: i64,
+    pub id: String,
+}
+
+impl ListPosition {
+    /// `<created_at>.<id>`, as links carry it.
+    pub fn to_param(&self) -> String {
+        format!("{}.{}", self.created_at, self.id)
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        let (at, id) = raw.split_once('.')?;
+        let created_at = at.parse().ok()?;
+        let id_ok = !id.is_empty()
+            && id.len() <= 64
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        id_ok.then(|| Self { created_at, id: id.to_owned() })
+    }
+}
+
+/// Which page of the list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum PageAt {
+    #[default]
+    First,
+    After(ListPosition),
+    Before(ListPosition),
+}
+
+/// The site console's account search: the start of an email address or of a name
+/// (case-insensitive, index-backed), a status, and one page in the order accounts were made.
+#[derive(Debug, Clone, Default)]
+pub struct AccountSearch {
+    /// Lowercase; empty for everyone.
+    pub prefix: String,
+    pub status: Option<AccountStatus>,
+    pub page: PageAt,
+    pub limit: u32,
+}

@@ -29,6 +29,9 @@ pub trait AccountRepo: Send + Sync {
     async fn find_by_email(&self, email: &Email) -> RepoResult<Option<Account>>;
     /// Accounts ordered by creation, oldest first.
     async fn list(&self, limit: u32, offset: u32) -> RepoResult<Vec<Account>>;
+    /// One page of the search, in `(created_at, id)` order, at most `limit + 1` accounts (the
+    /// extra one says there is more in that direction).
+    async fn search(&self, search: &crate::accounts::AccountSearch) -> RepoResult<Vec<Account>>;
     /// Accounts whose email is on `domain` (the ASCII form after the `@`), oldest first.
     async fn list_by_email_domain(
         &self,
@@ -78,4 +81,12 @@ pub trait AccountRepo: Send + Sync {
         status: AccountStatus,
         at: Timestamp,
     ) -> RepoResult<()>;
+    /// Sets a site admin's status only if another active site admin remains, in one atomic
+    /// step (two admins acting on each other at once cannot both succeed); false otherwise.
+    async fn set_status_keeping_a_site_admin(
+        &self,
+        id: &AccountId,
+        status: AccountStatus,
+        at: Timestamp,
+    ) -> RepoResult<bool>;
 }

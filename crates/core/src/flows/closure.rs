@@ -45,6 +45,10 @@ impl Accounts {
         email: &Email,
     ) -> Result<Account, SetStatusError> {
         let account = self.repo.find_by_email(email).await?.ok_or(SetStatusError::NotFound)?;
+        if account.status == AccountStatus::Closed {
+            return Err(SetStatusError::Closed);
+        }
+        self.keep_a_site_admin(admin, &account).await?;
         let account = self.close(account).await?;
         self.audit.record(Record::new("account.closed", Actor::Site(admin)).target(&account)).await;
         Ok(account)

@@ -41,7 +41,9 @@ pub use email_change::ChangeEmailError;
 pub use login::{LoginError, LoginOutcome};
 pub use new_password::NewPasswordStepError;
 pub use password_reset::{CompleteResetError, RequestResetError};
-pub use provisioning::{CreateAccountError, CreateAccountRequest, SetStatusError, SiteAdmin};
+pub use provisioning::{
+    AccountPage, CreateAccountError, CreateAccountRequest, SetStatusError, SiteAdmin,
+};
 pub use signup::{SignUpError, SignUpRequest};
 pub use verify_email::{ResendVerificationError, Verified as EmailVerified, VerifyEmailError};
 

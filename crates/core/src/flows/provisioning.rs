@@ -2,7 +2,10 @@
 //! Every use case here takes a [`SiteAdmin`] capability, so a forgotten check cannot compile.
 
 use crate::accounts::ports::InsertAccountError;
-use crate::accounts::{Account, AccountId, AccountStatus, DisplayName, Email, NewAccount};
+use crate::accounts::{
+    Account, AccountId, AccountSearch, AccountStatus, DisplayName, Email, ListPosition, NewAccount,
+    PageAt,
+};
 use crate::credentials::Password;
 use crate::errors::RepoError;
 use crate::errors::Unexpected;
@@ -49,6 +52,16 @@ impl From<RepoError> for CreateAccountError {
     }
 }
 
+/// One page of the account search.
+#[derive(Debug, Clone)]
+pub struct AccountPage {
+    pub accounts: Vec<Account>,
+    /// Where the previous page ends (`PageAt::Before` it), if there is one.
+    pub previous: Option<ListPosition>,
+    /// Where the next page starts (`PageAt::After` it), if there is one.
+    pub next: Option<ListPosition>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SetStatusError {
     #[error("No account has that email address.")]
@@ -60,6 +73,15 @@ pub enum SetStatusError {
         "This account is a site administrator or administers another organization; only site administrators can change it."
     )]
     Protected,
+    /// A site admin's own account: another site admin acts on it.
+    #[error(
+        "You cannot deactivate or close your own account here; another site administrator can."
+    )]
+    OwnAccount,
+    #[error(
+        "This is the last active site administrator. Make another account a site administrator first."
+    )]
+    LastSiteAdmin,
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }
@@ -132,6 +154,41 @@ impl Accounts {
         self.repo.list(limit, offset).await
     }
 
+    /// The site console's search: one page, and the positions of the pages before and after
+    /// it (`None` at either end).
+    pub async fn search_accounts(
+        &self,
+        _admin: &SiteAdmin,
+        search: &AccountSearch,
+    ) -> Result<AccountPage, RepoError> {
+        let mut found = self.repo.search(search).await?;
+        let limit = search.limit as usize;
+        let more = found.len() > limit;
+        // The extra row is past the end in the direction we went.
+        if more {
+            match search.page {
+                PageAt::Before(_) => {
+                    found.remove(0);
+                }
+                _ => found.truncate(limit),
+            }
+        }
+        let position = |a: &Account| ListPosition {
+            created_at: a.created_at.unix(),
+            id: a.id.as_str().to_owned(),
+        };
+        let (has_prev, has_next) = match search.page {
+            PageAt::First => (false, more),
+            PageAt::After(_) => (true, more),
+            PageAt::Before(_) => (more, true),
+        };
+        Ok(AccountPage {
+            previous: found.first().filter(|_| has_prev).map(position),
+            next: found.last().filter(|_| has_next).map(position),
+            accounts: found,
+        })
+    }
+
     /// Whether any site admin exists yet (the first start prints how to create one).
     pub async fn has_site_admin(&self) -> Result<bool, RepoError> {
         Ok(self.repo.count_site_admins().await? > 0)
@@ -144,12 +201,37 @@ impl Accounts {
         email: &Email,
     ) -> Result<Account, SetStatusError> {
         let account = self.repo.find_by_email(email).await?.ok_or(SetStatusError::NotFound)?;
+        self.keep_a_site_admin(admin, &account).await?;
         let account = self.deactivate(account).await?;
         let record =
             crate::audit::Record::new("account.deactivated", crate::audit::Actor::Site(admin))
                 .target(&account);
         self.audit.record(record).await;
         Ok(account)
+    }
+
+    /// A site admin never acts on their own account, and the last active site admin stays:
+    /// a site admin target is deactivated here, atomically, only while another one remains
+    /// (the caller then finishes the deactivation or closure).
+    pub(crate) async fn keep_a_site_admin(
+        &self,
+        admin: &SiteAdmin,
+        account: &Account,
+    ) -> Result<(), SetStatusError> {
+        if admin.actor() == Some(&account.id) {
+            return Err(SetStatusError::OwnAccount);
+        }
+        if account.site_admin && account.status == AccountStatus::Active {
+            let now = self.kernel.now();
+            if !self
+                .repo
+                .set_status_keeping_a_site_admin(&account.id, AccountStatus::Deactivated, now)
+                .await?
+            {
+                return Err(SetStatusError::LastSiteAdmin);
+            }
+        }
+        Ok(())
     }
 
     /// Deactivation proper, for callers that have checked their authority over the account.

@@ -13,7 +13,9 @@ impl From<SetStatusError> for ApiTokenError {
     fn from(e: SetStatusError) -> Self {
         match e {
             SetStatusError::NotFound | SetStatusError::Closed => Self::NotManaged,
-            SetStatusError::Protected => Self::Protected,
+            SetStatusError::Protected
+            | SetStatusError::OwnAccount
+            | SetStatusError::LastSiteAdmin => Self::Protected,
             SetStatusError::Unexpected(u) => Self::Unexpected(u),
         }
     }

@@ -59,7 +59,9 @@ impl From<SetStatusError> for ManagedActionError {
         match e {
             SetStatusError::NotFound => Self::NotFound,
             SetStatusError::Closed => Self::Closed,
-            SetStatusError::Protected => Self::Protected,
+            SetStatusError::Protected
+            | SetStatusError::OwnAccount
+            | SetStatusError::LastSiteAdmin => Self::Protected,
             SetStatusError::Unexpected(u) => Self::Unexpected(u),
         }
     }

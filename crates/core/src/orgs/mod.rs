@@ -172,6 +172,31 @@ impl Organizations {
         Ok(OrgAdmin::for_site_admin(admin, org))
     }
 
+    /// The same, for the CLI's `--org`: the organization's id, or its name when exactly one
+    /// organization has it (case-insensitive).
+    pub async fn org_admin_by_id_or_name(
+        &self,
+        admin: &SiteAdmin,
+        raw: &str,
+    ) -> Result<OrgAdmin, OrgError> {
+        if let Some(org) = self.repo.find_org(raw).await? {
+            return Ok(OrgAdmin::for_site_admin(admin, org));
+        }
+        let wanted = raw.trim().to_lowercase();
+        let mut named: Vec<Organization> = self
+            .repo
+            .list_orgs()
+            .await?
+            .into_iter()
+            .filter(|o| o.name.trim().to_lowercase() == wanted)
+            .collect();
+        match named.len() {
+            0 => Err(OrgError::NotFound),
+            1 => Ok(OrgAdmin::for_site_admin(admin, named.remove(0))),
+            _ => Err(OrgError::Ambiguous(raw.trim().to_owned())),
+        }
+    }
+
     /// A signed-in account acting for an organization it administers.
     pub async fn org_admin_as(
         &self,

@@ -1,7 +1,5 @@
 //! `latchkey admin-token create|list|revoke`: bearer tokens for the admin API.
 
-use std::sync::Arc;
-
 use clap::Subcommand;
 use latchkey_core::accounts::Email;
 use latchkey_core::flows::AdminTokenError;
@@ -10,7 +8,6 @@ use serde_json::json;
 use crate::app::Backend;
 use crate::cli::{Failure, print_json};
 use crate::config::Config;
-use crate::platform::SystemClock;
 
 #[derive(Debug, Subcommand)]
 pub enum AdminTokenCommand {
@@ -29,9 +26,8 @@ pub enum AdminTokenCommand {
 }
 
 pub async fn run(cmd: AdminTokenCommand, config: Config, json: bool) -> Result<(), Failure> {
-    let backend = Backend::open(&config, Arc::new(SystemClock))
-        .await
-        .map_err(|e| Failure::Refused(e.to_string()))?;
+    let backend =
+        Backend::open_for_cli(&config).await.map_err(|e| Failure::Refused(e.to_string()))?;
     let admin = backend.site_admin();
     let core = &backend.core;
     match cmd {

@@ -1,8 +1,6 @@
 //! `latchkey api-token create|list|revoke` (any account's API tokens, as the operator) and
 //! `latchkey bot create|list` (accounts that hold API tokens only).
 
-use std::sync::Arc;
-
 use clap::Subcommand;
 use latchkey_core::accounts::{Account, Email};
 use latchkey_core::api_tokens::{ApiTokenError, BotOwner, TokenRequest, TokenView};
@@ -11,7 +9,6 @@ use serde_json::json;
 use crate::app::Backend;
 use crate::cli::{Failure, print_json};
 use crate::config::Config;
-use crate::platform::SystemClock;
 
 #[derive(Debug, Subcommand)]
 pub enum ApiTokenCommand {
@@ -50,7 +47,7 @@ pub enum BotCommand {
     Create {
         #[arg(long)]
         name: String,
-        /// The organization (id) that owns and manages the bot.
+        /// The organization (id or name) that owns and manages the bot.
         #[arg(long)]
         org: Option<String>,
     },
@@ -98,9 +95,8 @@ fn print_tokens(tokens: &[TokenView], json: bool) {
 }
 
 pub async fn run(cmd: ApiTokenCommand, config: Config, json: bool) -> Result<(), Failure> {
-    let backend = Backend::open(&config, Arc::new(SystemClock))
-        .await
-        .map_err(|e| Failure::Refused(e.to_string()))?;
+    let backend =
+        Backend::open_for_cli(&config).await.map_err(|e| Failure::Refused(e.to_string()))?;
     let admin = backend.site_admin();
     let tokens = backend.core.api_tokens();
     match cmd {
@@ -152,13 +148,26 @@ fn bot_json(bot: &Account) -> serde_json::Value {
 }
 
 pub async fn run_bot(cmd: BotCommand, config: Config, json: bool) -> Result<(), Failure> {
-    let backend = Backend::open(&config, Arc::new(SystemClock))
-        .await
-        .map_err(|e| Failure::Refused(e.to_string()))?;
+    let backend =
+        Backend::open_for_cli(&config).await.map_err(|e| Failure::Refused(e.to_string()))?;
     let admin = backend.site_admin();
     let tokens = backend.core.api_tokens();
+    // `--org` by id or by name.
+    let resolve = async |org: Option<String>| -> Result<Option<String>, Failure> {
+        match org {
+            None => Ok(None),
+            Some(raw) => backend
+                .core
+                .orgs()
+                .org_admin_by_id_or_name(&admin, &raw)
+                .await
+                .map(|a| Some(a.org().id.clone()))
+                .map_err(|e| Failure::Refused(e.to_string())),
+        }
+    };
     match cmd {
         BotCommand::Create { name, org } => {
+            let org = resolve(org).await?;
             let bot = tokens
                 .create_bot(BotOwner::Site(&admin, org.as_deref()), &name)
                 .await
@@ -175,6 +184,7 @@ pub async fn run_bot(cmd: BotCommand, config: Config, json: bool) -> Result<(), 
             }
         }
         BotCommand::List { org } => {
+            let org = resolve(org).await?;
             let bots = tokens
                 .list_bots_as_site_admin(&admin)
                 .await

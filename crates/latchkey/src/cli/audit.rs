@@ -3,14 +3,12 @@
 //! `{"events": […]}` written as it is read.
 
 use std::io::Write as _;
-use std::sync::Arc;
 
 use latchkey_core::audit::{AuditExport, AuditFilterError, AuditQuery, AuditScope, ExportFormat};
 
 use crate::app::Backend;
 use crate::cli::Failure;
 use crate::config::Config;
-use crate::platform::SystemClock;
 
 #[derive(Debug, clap::Args)]
 pub struct AuditCommand {
@@ -38,15 +36,14 @@ pub async fn run(cmd: AuditCommand, config: Config, json: bool) -> Result<(), Fa
     if cmd.csv && json {
         return Err(Failure::Usage("--csv and --json exclude each other".into()));
     }
-    let backend = Backend::open(&config, Arc::new(SystemClock))
-        .await
-        .map_err(|e| Failure::Refused(e.to_string()))?;
+    let backend =
+        Backend::open_for_cli(&config).await.map_err(|e| Failure::Refused(e.to_string()))?;
     let core = &backend.core;
     let site = backend.site_admin();
     let scope = match &cmd.org {
         Some(org) => AuditScope::Org(
             core.orgs()
-                .org_admin_as_site_admin(&site, org)
+                .org_admin_by_id_or_name(&site, org)
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?,
         ),

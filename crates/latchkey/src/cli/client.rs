@@ -3,8 +3,6 @@
 // Doc comments here are `--help` text for operators, not rustdoc.
 #![allow(clippy::doc_markdown)]
 
-use std::sync::Arc;
-
 use clap::Subcommand;
 use latchkey_core::oidc_provider::{
     AuthMethod, Client, ClientKeys, GrantType, NewClientRequest, RegisterClientError,
@@ -15,7 +13,6 @@ use serde_json::json;
 use crate::app::Backend;
 use crate::cli::{Failure, print_json};
 use crate::config::Config;
-use crate::platform::SystemClock;
 
 // Parsed once per process; boxing the big variant would only add noise.
 #[allow(clippy::large_enum_variant)]
@@ -135,7 +132,7 @@ pub async fn run(cmd: ClientCommand, config: Config, json: bool) -> Result<(), F
                 id_token_alg,
                 first_party: !third_party,
             };
-            let backend = Backend::open(&config, Arc::new(SystemClock))
+            let backend = Backend::open_for_cli(&config)
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?;
             let registered = backend
@@ -169,7 +166,7 @@ pub async fn run(cmd: ClientCommand, config: Config, json: bool) -> Result<(), F
         }
         ClientCommand::Legacy(cmd) => return crate::cli::legacy::run(cmd, config, json).await,
         ClientCommand::List => {
-            let backend = Backend::open(&config, Arc::new(SystemClock))
+            let backend = Backend::open_for_cli(&config)
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?;
             let clients = backend

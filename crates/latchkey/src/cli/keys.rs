@@ -1,14 +1,11 @@
 //! `latchkey keys rotate`.
 
-use std::sync::Arc;
-
 use clap::Subcommand;
 use serde_json::json;
 
 use crate::app::Backend;
 use crate::cli::{Failure, print_json};
 use crate::config::Config;
-use crate::platform::SystemClock;
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -20,7 +17,7 @@ pub enum KeysCommand {
 pub async fn run(cmd: KeysCommand, config: Config, json: bool) -> Result<(), Failure> {
     match cmd {
         KeysCommand::Rotate => {
-            let backend = Backend::open(&config, Arc::new(SystemClock))
+            let backend = Backend::open_for_cli(&config)
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?;
             let created = backend

@@ -18,7 +18,6 @@ use serde_json::json;
 use crate::app::Backend;
 use crate::cli::{Failure, print_json};
 use crate::config::Config;
-use crate::platform::SystemClock;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum LegacyCommand {
@@ -138,9 +137,8 @@ pub async fn import(args: ImportArgs, config: Config, json: bool) -> Result<(), 
     let read = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let counted = Counted { inner: file, read: read.clone() };
     let mut batches = spawn_batches(counted, format);
-    let backend = Backend::open(&config, Arc::new(SystemClock))
-        .await
-        .map_err(|e| Failure::Refused(e.to_string()))?;
+    let backend =
+        Backend::open_for_cli(&config).await.map_err(|e| Failure::Refused(e.to_string()))?;
     let admin = backend.site_admin();
     let legacy = backend.core.legacy();
     legacy
@@ -212,9 +210,8 @@ pub async fn import(args: ImportArgs, config: Config, json: bool) -> Result<(), 
 pub async fn rollout(client: &str, state: &str, config: Config, json: bool) -> Result<(), Failure> {
     let state = Rollout::parse(state)
         .ok_or_else(|| Failure::Usage("--state must be legacy, upgrading or upgraded".into()))?;
-    let backend = Backend::open(&config, Arc::new(SystemClock))
-        .await
-        .map_err(|e| Failure::Refused(e.to_string()))?;
+    let backend =
+        Backend::open_for_cli(&config).await.map_err(|e| Failure::Refused(e.to_string()))?;
     backend
         .core
         .legacy()
@@ -236,9 +233,8 @@ pub async fn purge(
     config: Config,
     json: bool,
 ) -> Result<(), Failure> {
-    let backend = Backend::open(&config, Arc::new(SystemClock))
-        .await
-        .map_err(|e| Failure::Refused(e.to_string()))?;
+    let backend =
+        Backend::open_for_cli(&config).await.map_err(|e| Failure::Refused(e.to_string()))?;
     let purged = backend
         .core
         .legacy()
@@ -256,9 +252,8 @@ pub async fn purge(
 }
 
 pub async fn status(client: &str, config: Config, json: bool) -> Result<(), Failure> {
-    let backend = Backend::open(&config, Arc::new(SystemClock))
-        .await
-        .map_err(|e| Failure::Refused(e.to_string()))?;
+    let backend =
+        Backend::open_for_cli(&config).await.map_err(|e| Failure::Refused(e.to_string()))?;
     let (rollout, stats) = backend
         .core
         .legacy()

@@ -31,6 +31,11 @@ pub struct Cli {
     /// Print exactly one JSON document on stdout.
     #[arg(long, global = true)]
     json: bool,
+    /// Create a new, empty database in the default data folder (`./latchkey-data`) if there
+    /// is none: without it, a command run from another folder refuses instead of working on
+    /// an empty database. `serve` creates one on its first start anyway.
+    #[arg(long, global = true)]
+    init: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -100,10 +105,11 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    let config = match Config::from_env() {
+    let mut config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => return Failure::Usage(e.to_string()).exit(),
     };
+    config.init = cli.init;
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => return Failure::Refused(format!("cannot start the runtime: {e}")).exit(),
@@ -125,7 +131,12 @@ pub fn main() -> ExitCode {
         }
     });
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => {
+            if let Some(used) = crate::app::USED_STORAGE.get() {
+                eprintln!("latchkey: {used}");
+            }
+            ExitCode::SUCCESS
+        }
         Err(f) => f.exit(),
     }
 }

@@ -1,7 +1,5 @@
 //! `latchkey org …`: organizations, their admins and domains (see `shared/CONTRACT.md`).
 
-use std::sync::Arc;
-
 use clap::Subcommand;
 use latchkey_core::Core;
 use latchkey_core::accounts::Email;
@@ -15,7 +13,6 @@ use serde_json::json;
 use crate::app::Backend;
 use crate::cli::{Failure, print_json};
 use crate::config::Config;
-use crate::platform::SystemClock;
 
 #[derive(Debug, Subcommand)]
 pub enum OrgCommand {
@@ -123,7 +120,7 @@ async fn run_account(
         AccountStep::List(org) => return list_accounts(core, site, &org, json).await,
     };
     let target = email(&who.email, "--email")?;
-    let admin = core.orgs().org_admin_as_site_admin(site, &who.org).await.map_err(refused)?;
+    let admin = core.orgs().org_admin_by_id_or_name(site, &who.org).await.map_err(refused)?;
     let account = core.orgs().act_on_managed_account(&admin, &target, &action).await.map_err(
         |e| match e {
             ManagedActionError::BadValue(_) | ManagedActionError::UnknownAction(_) => {
@@ -148,7 +145,7 @@ async fn list_accounts(
     org: &str,
     json: bool,
 ) -> Result<(), Failure> {
-    let admin = core.orgs().org_admin_as_site_admin(site, org).await.map_err(refused)?;
+    let admin = core.orgs().org_admin_by_id_or_name(site, org).await.map_err(refused)?;
     let accounts = core
         .orgs()
         .managed_accounts(&admin, 10_000)
@@ -218,9 +215,8 @@ fn email(raw: &str, flag: &str) -> Result<Email, Failure> {
 }
 
 pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Failure> {
-    let backend = Backend::open(&config, Arc::new(SystemClock))
-        .await
-        .map_err(|e| Failure::Refused(e.to_string()))?;
+    let backend =
+        Backend::open_for_cli(&config).await.map_err(|e| Failure::Refused(e.to_string()))?;
     let core = &backend.core;
     let site = backend.site_admin();
     match cmd {
@@ -252,7 +248,7 @@ pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Fail
         }
         OrgCommand::Admin(AdminCommand::Add { org, email: who }) => {
             let who = email(&who, "--email")?;
-            let admin = core.orgs().org_admin_as_site_admin(&site, &org).await.map_err(refused)?;
+            let admin = core.orgs().org_admin_by_id_or_name(&site, &org).await.map_err(refused)?;
             let added = core.orgs().add_org_admin(&admin, &who).await.map_err(refused)?;
             if json {
                 print_json(&json!({ "org_id": org, "email": who.as_str(), "added": added }));
@@ -263,7 +259,7 @@ pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Fail
             }
         }
         OrgCommand::Domain(DomainCommand::Add { org, domain }) => {
-            let admin = core.orgs().org_admin_as_site_admin(&site, &org).await.map_err(refused)?;
+            let admin = core.orgs().org_admin_by_id_or_name(&site, &org).await.map_err(refused)?;
             let added = core.orgs().add_domain(&admin, &domain).await.map_err(refused)?;
             if json {
                 print_json(&added.to_json());
@@ -281,7 +277,7 @@ pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Fail
             }
         }
         OrgCommand::Domain(DomainCommand::Verify { org, domain }) => {
-            let admin = core.orgs().org_admin_as_site_admin(&site, &org).await.map_err(refused)?;
+            let admin = core.orgs().org_admin_by_id_or_name(&site, &org).await.map_err(refused)?;
             let DomainCheck { domain, detail } =
                 core.orgs().verify_domain(&admin, &domain).await.map_err(refused)?;
             if json {
@@ -296,7 +292,7 @@ pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Fail
         OrgCommand::Policy(cmd) => crate::cli::policy::run_org(core, &site, cmd, json).await?,
         OrgCommand::Saml(cmd) => crate::cli::saml::run(core, &site, cmd, json).await?,
         OrgCommand::Domain(DomainCommand::List { org }) => {
-            let admin = core.orgs().org_admin_as_site_admin(&site, &org).await.map_err(refused)?;
+            let admin = core.orgs().org_admin_by_id_or_name(&site, &org).await.map_err(refused)?;
             let domains = core
                 .orgs()
                 .list_domains(&admin)

@@ -246,10 +246,9 @@ pub async fn run(
     config: crate::config::Config,
     json: bool,
 ) -> Result<(), Failure> {
-    let backend =
-        crate::app::Backend::open(&config, std::sync::Arc::new(crate::platform::SystemClock))
-            .await
-            .map_err(|e| Failure::Refused(e.to_string()))?;
+    let backend = crate::app::Backend::open_for_cli(&config)
+        .await
+        .map_err(|e| Failure::Refused(e.to_string()))?;
     let site = backend.site_admin();
     run_site(&backend.core, &site, cmd, json).await
 }
@@ -303,7 +302,7 @@ pub async fn run_org(
 ) -> Result<(), Failure> {
     let admin_for = async |org: &str| -> Result<OrgAdmin, Failure> {
         core.orgs()
-            .org_admin_as_site_admin(site, org)
+            .org_admin_by_id_or_name(site, org)
             .await
             .map_err(|e| Failure::Refused(e.to_string()))
     };

@@ -248,7 +248,7 @@ pub async fn run(
 ) -> Result<(), Failure> {
     let admin_for = async |org: &str| {
         core.orgs()
-            .org_admin_as_site_admin(site, org)
+            .org_admin_by_id_or_name(site, org)
             .await
             .map_err(|e| Failure::Refused(e.to_string()))
     };

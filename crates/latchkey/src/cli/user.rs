@@ -7,12 +7,9 @@ use latchkey_core::credentials::Password;
 use latchkey_core::flows::{CreateAccountError, CreateAccountRequest, SetStatusError};
 use serde_json::json;
 
-use std::sync::Arc;
-
 use crate::app::Backend;
 use crate::cli::{Failure, print_json};
 use crate::config::Config;
-use crate::platform::SystemClock;
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -58,9 +55,7 @@ pub enum UserCommand {
 pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Failure> {
     // Validate input before touching the database.
     let backend = || async {
-        Backend::open(&config, Arc::new(SystemClock))
-            .await
-            .map_err(|e| Failure::Refused(e.to_string()))
+        Backend::open_for_cli(&config).await.map_err(|e| Failure::Refused(e.to_string()))
     };
     match cmd {
         UserCommand::Create { email, name, password_stdin, verified, site_admin } => {
@@ -195,9 +190,10 @@ async fn change_status(
         SetStatusError::Closed => Failure::Refused(format!(
             "{email} is closed (or already erased); a closed account cannot be changed this way"
         )),
-        e @ (SetStatusError::Unexpected(_) | SetStatusError::Protected) => {
-            Failure::Refused(e.to_string())
-        }
+        e @ (SetStatusError::Unexpected(_)
+        | SetStatusError::Protected
+        | SetStatusError::OwnAccount
+        | SetStatusError::LastSiteAdmin) => Failure::Refused(e.to_string()),
     })?;
     let human = match change {
         Change::Deactivate => {

@@ -18,8 +18,15 @@ pub struct Config {
     pub public_url: String,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// The data folder or the database was set on purpose (environment or config file), so
+    /// a CLI command may create a new database there.
+    pub location_chosen: bool,
+    /// `--init`: a CLI command may create a new database in the default location.
+    pub init: bool,
     pub smtp_url: Option<String>,
     pub mail_from: String,
+    /// Where people with account trouble get help (footer of every page, error pages).
+    pub support_url: Option<String>,
     pub dns_server: Option<SocketAddr>,
     pub log: String,
     pub trusted_proxies: Vec<IpAddr>,
@@ -130,6 +137,42 @@ pub struct ConfigError {
     pub problem: String,
 }
 
+/// The data folder, the database URL, and whether either was chosen (not the defaults).
+fn storage(
+    data_dir: Option<(String, String)>,
+    database_url: Option<(String, String)>,
+    cwd: &Path,
+) -> Result<(PathBuf, String, bool), ConfigError> {
+    let chosen = data_dir.is_some() || database_url.is_some();
+    let data_dir = match data_dir {
+        Some((name, v)) if v.trim().is_empty() => return Err(bad(&name, "must not be empty")),
+        Some((_, v)) => cwd.join(v),
+        None => cwd.join("latchkey-data"),
+    };
+    let database_url = match database_url {
+        Some((name, v)) => {
+            let scheme = v.split_once("://").map(|(s, _)| s);
+            if !matches!(scheme, Some("sqlite" | "postgres" | "postgresql")) {
+                return Err(bad(&name, "must start with sqlite:// or postgres://"));
+            }
+            v
+        }
+        None => format!("sqlite://{}", data_dir.join("latchkey.db").display()),
+    };
+    Ok((data_dir, database_url, chosen))
+}
+
+/// An https (or http) page, or a `mailto:` address.
+fn parse_support_url(name: &str, v: String) -> Result<String, ConfigError> {
+    let ok = v.starts_with("mailto:") && v.len() > 7
+        || url::Url::parse(&v)
+            .is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some());
+    if !ok || v.chars().any(char::is_control) {
+        return Err(bad(name, "must be an https URL or a mailto: address"));
+    }
+    Ok(v)
+}
+
 fn bad(setting: &str, problem: impl Into<String>) -> ConfigError {
     ConfigError { setting: setting.to_owned(), problem: problem.into() }
 }
@@ -144,6 +187,7 @@ struct FileConfig {
     database_url: Option<String>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
+    support_url: Option<String>,
     dns_server: Option<String>,
     log: Option<String>,
     master_key: Option<String>,
@@ -263,23 +307,16 @@ impl Config {
             Some((name, v)) => parse_public_url(&v).map_err(|p| bad(&name, p))?,
             None => format!("http://{listen}"),
         };
-        let data_dir = match pick("LATCHKEY_DATA_DIR", &file.data_dir) {
-            Some((name, v)) if v.trim().is_empty() => return Err(bad(&name, "must not be empty")),
-            Some((_, v)) => cwd.join(v),
-            None => cwd.join("latchkey-data"),
-        };
-        let database_url = match pick("LATCHKEY_DATABASE_URL", &file.database_url) {
-            Some((name, v)) => {
-                let scheme = v.split_once("://").map(|(s, _)| s);
-                if !matches!(scheme, Some("sqlite" | "postgres" | "postgresql")) {
-                    return Err(bad(&name, "must start with sqlite:// or postgres://"));
-                }
-                v
-            }
-            None => format!("sqlite://{}", data_dir.join("latchkey.db").display()),
-        };
+        let (data_dir, database_url, location_chosen) = storage(
+            pick("LATCHKEY_DATA_DIR", &file.data_dir),
+            pick("LATCHKEY_DATABASE_URL", &file.database_url),
+            cwd,
+        )?;
         let smtp_url = pick("LATCHKEY_SMTP_URL", &file.smtp_url)
             .map(|(n, v)| parse_smtp_url(&n, v))
+            .transpose()?;
+        let support_url = pick("LATCHKEY_SUPPORT_URL", &file.support_url)
+            .map(|(name, v)| parse_support_url(&name, v))
             .transpose()?;
         let mail_from = match pick("LATCHKEY_MAIL_FROM", &file.mail_from) {
             Some((name, v)) => {
@@ -324,9 +361,12 @@ impl Config {
             listen,
             public_url,
             data_dir,
+            location_chosen,
+            init: false,
             database_url,
             smtp_url,
             mail_from,
+            support_url,
             dns_server,
             log,
             trusted_proxies,

@@ -124,7 +124,9 @@ on_both_engines! {
         let (status, body) = call(&server, "GET", "/nothing-here", t, None).await;
         assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
 
-        // Deactivating the admin's own account ends the token's power.
+        // Deactivating the admin's own account ends the token's power (another site admin
+        // remains: the last one cannot be deactivated).
+        site_admin_token(&server, "ops2@example.com").await;
         server.core.accounts().deactivate_account(&server.site_admin(), &Email::parse("ops@example.com").unwrap()).await.unwrap();
         let (status, _) = call(&server, "GET", "/users", t, None).await;
         assert_eq!(status, 401);

@@ -674,3 +674,45 @@ fn legacy_import_rollout_and_status_follow_the_contract() {
         1
     );
 }
+
+/// A command run where there is no database, with the default location: it refuses, saying
+/// where it looked and how to go on; `--init` creates the database; afterwards the folder has
+/// one and commands say which they use.
+#[test]
+fn a_command_in_the_wrong_folder_refuses_instead_of_making_an_empty_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_latchkey"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("LATCHKEY_CONFIG")
+            .env_remove("LATCHKEY_DATA_DIR")
+            .env_remove("LATCHKEY_DATABASE_URL")
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    };
+    let refused = run(&["user", "list", "--json"]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("no Latchkey database") && refused.stderr.contains("--init"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stdout.is_empty());
+    assert!(!dir.path().join("latchkey-data").join("latchkey.db").exists(), "nothing was created");
+    let created = run(&["user", "create", "--email", "first@example.com", "--init", "--json"]);
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    assert!(
+        created.stderr.contains("data folder") && created.stderr.contains("latchkey.db"),
+        "{}",
+        created.stderr
+    );
+    let listed = run(&["user", "list", "--json"]);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    assert!(listed.stdout.contains("first@example.com"));
+}

@@ -45,7 +45,7 @@ on_both_engines! {
         // The address is free for a new account.
         let again = server.browser();
         let page = again.submit("/signup", "/signup", &[("email", "leaving@example.com"), ("name", "New"), ("password", PASSWORD)]).await;
-        assert_eq!(page.status, 200);
+        assert_eq!(page.status, 303);
         let token = server.mail_to("leaving@example.com", 2).await.token_for("/verify-email");
         let page = again.submit(&format!("/verify-email?token={token}"), "/verify-email", &[("token", &token)]).await;
         assert_eq!(page.status, 303, "a new account, not a resurrected one");

@@ -58,8 +58,16 @@ on_both_engines! {
             ("name", "Tracker"), ("redirect_uris", CALLBACK), ("kind", "web"),
             ("backchannel_logout_uri", "http://127.0.0.1:9/bc"),
         ]).await;
+        // POST, then redirect: the result page shows the secret once; a reload registers
+        // nothing and shows no secret.
+        assert_eq!(created.status, 303, "{}", created.body);
+        assert_eq!(created.location(), Some("/admin/products/created"));
+        let created = admin.get("/admin/products/created").await;
         assert_eq!(created.status, 200, "{}", created.body);
         assert!(created.body.contains("shown once"));
+        assert_eq!(created.header("cache-control"), Some("no-store"));
+        let again = admin.get("/admin/products/created").await;
+        assert_eq!((again.status, again.location()), (303, Some("/admin/products")));
         let clients = server.core.oidc().list_clients(&server.site_admin()).await.unwrap();
         assert_eq!(clients.len(), 1, "the refused form registered nothing");
         let client_id = clients[0].id.clone();
@@ -85,7 +93,8 @@ on_both_engines! {
         // Deactivating the member from the console ends the session and queues a logout token.
         let users = admin.get("/admin/users").await;
         assert!(users.body.contains("member@example.com"));
-        let done = admin.post_raw("/admin/users/deactivate", &[("csrf_token", &users.csrf()), ("email", "member@example.com")]).await;
+        let confirm = admin.get("/admin/users/deactivate?email=member%40example.com").await;
+        let done = admin.post_raw("/admin/users/deactivate", &[("csrf_token", &confirm.csrf()), ("email", "member@example.com")]).await;
         assert_eq!(done.status, 303);
         assert_eq!(member.get("/account").await.status, 303, "signed out at the next request");
         let forged = admin.post_raw("/admin/users/deactivate", &[("email", "root@example.com")]).await;

@@ -17,7 +17,7 @@ async fn verification_mail_goes_out_over_smtp() {
             &[("email", "smtp@example.com"), ("name", "Sam"), ("password", super::PASSWORD)],
         )
         .await;
-    assert_eq!(page.status, 200);
+    assert_eq!(page.status, 303);
     let mail = eventually("a message at the SMTP sink", Duration::from_secs(10), || {
         let found = sink.messages().into_iter().next();
         async move { found }
@@ -49,7 +49,7 @@ async fn mail_survives_an_smtp_outage_and_is_retried() {
             &[("email", "patient@example.com"), ("name", "P"), ("password", super::PASSWORD)],
         )
         .await;
-    assert_eq!(page.status, 200, "the person is not kept waiting by the outage");
+    assert_eq!(page.status, 303, "the person is not kept waiting by the outage");
     // The first attempt fails and is scheduled again; nothing is lost.
     eventually("a failed first attempt", Duration::from_secs(10), || {
         let core = server.core.clone();

@@ -77,6 +77,7 @@ mod audit;
 mod cli;
 mod closure;
 mod console;
+mod console_safety;
 mod demo;
 mod email_change;
 mod hardening;
@@ -111,7 +112,8 @@ pub async fn verified_user(server: &TestServer, email: &str) -> Browser {
             &[("email", email), ("name", "Test Person"), ("password", PASSWORD)],
         )
         .await;
-    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(page.location(), Some("/signup/check-email"));
     let mail = server.mail_to(email, 1).await;
     let token = mail.token_for("/verify-email");
     let page = browser

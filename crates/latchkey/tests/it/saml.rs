@@ -465,6 +465,11 @@ async fn the_cli_manages_connections() {
     assert!(refused.stderr.contains("not a verified domain"), "{}", refused.stderr);
     let list = json(&run(&["org", "saml", "list", "--org", &org, "--json"]));
     assert_eq!(list["connections"].as_array().unwrap().len(), 1);
+    // `--org` takes the organization's name as well as its id.
+    let by_name = json(&run(&["org", "saml", "list", "--org", "corp", "--json"]));
+    assert_eq!(by_name, list);
+    let unknown = run(&["org", "saml", "list", "--org", "Nobody Inc"]);
+    assert_ne!(unknown.code, 0);
     let shown = json(&run(&["org", "saml", "show", "--org", &org, "--connection", &id, "--json"]));
     assert_eq!(shown["idp_entity_id"], IDP_ENTITY);
     assert!(shown["sp_certificate"]["sha256"].as_str().is_some_and(|s| s.len() == 95), "{shown}");

@@ -8,8 +8,14 @@ on_both_engines! {
         let page = browser
             .submit("/signup", "/signup", &[("email", "Ada@Example.com"), ("name", "Ada Lovelace"), ("password", PASSWORD)])
             .await;
-        assert_eq!(page.status, 200);
-        assert!(page.contains("Check your email"));
+        // POST, then redirect: a reload of the next page sends nothing again.
+        assert_eq!(page.status, 303, "{}", page.body);
+        assert_eq!(page.location(), Some("/signup/check-email"));
+        let check = browser.get("/signup/check-email").await;
+        assert!(check.contains("Check your email"));
+        assert!(check.contains("Ada@example.com") || check.contains("ada@example.com"), "{}", check.body);
+        let reloaded = browser.get("/signup/check-email").await;
+        assert!(reloaded.contains("Check your email") && !reloaded.body.to_lowercase().contains("ada@example.com"));
         // Not signed in yet.
         assert_eq!(browser.get("/account").await.status, 303);
 
@@ -34,10 +40,14 @@ on_both_engines! {
         assert!(account.contains("Ada Lovelace") && account.contains("Ada@example.com"));
         assert!(account.contains(">Verified<"));
 
-        // The link is single-use.
+        // The link is single-use: opened again by its signed-in owner, it says the address is
+        // verified (not "expired"); by anyone else, only that it cannot be used.
         let again = browser.get(&format!("/verify-email?token={token}")).await;
-        assert_eq!(again.status, 400);
-        assert!(again.contains("expired or was already used"));
+        assert_eq!(again.status, 200);
+        assert!(again.contains("is verified") && !again.contains("expired"), "{}", again.body);
+        let stranger = server.browser().get(&format!("/verify-email?token={token}")).await;
+        assert_eq!(stranger.status, 400);
+        assert!(stranger.contains("expired or was already used"));
 
         // Log out, log back in with the password (email case does not matter).
         let page = browser.submit("/logout", "/logout", &[]).await;
@@ -52,12 +62,15 @@ on_both_engines! {
     async fn signup_with_a_taken_address_reveals_nothing(server: TestServer) {
         let _owner = verified_user(&server, "taken@example.com").await;
         let fresh = server.browser();
-        let new_page = fresh
+        let new_post = fresh
             .submit("/signup", "/signup", &[("email", "new@example.com"), ("name", "New"), ("password", PASSWORD)])
             .await;
-        let taken_page = fresh
+        let new_page = fresh.get("/signup/check-email").await;
+        let taken_post = fresh
             .submit("/signup", "/signup", &[("email", "TAKEN@example.com"), ("name", "Other"), ("password", "another password")])
             .await;
+        let taken_page = fresh.get("/signup/check-email").await;
+        assert_eq!((new_post.status, new_post.location()), (taken_post.status, taken_post.location()));
         assert_eq!(new_page.status, taken_page.status);
         assert_eq!(
             new_page.body.replace("new@example.com", "X"),

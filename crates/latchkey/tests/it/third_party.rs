@@ -49,6 +49,8 @@ pub(crate) async fn answer_consent(browser: &Browser, url: &str, decision: &str)
     let page = browser.get(url).await;
     assert_eq!(page.status, 200, "the consent screen shows: {}", page.body);
     assert!(page.body.contains("Allow"), "{}", page.body);
+    // "Not you?": the login form again, then this same request.
+    assert!(page.body.contains("not you?</a>") && page.body.contains("reauth=1"), "{}", page.body);
     let request = latchkey_testkit::hidden_input(&page.body, "request").unwrap();
     let answer = browser
         .post_raw(

@@ -122,6 +122,83 @@ impl AccountRepo for SqlStore {
             .collect()
     }
 
+    async fn search(
+        &self,
+        search: &latchkey_core::accounts::AccountSearch,
+    ) -> RepoResult<Vec<Account>> {
+        use latchkey_core::accounts::PageAt;
+        // Prefix ranges on an index: byte order (SQLite's BINARY collation; PostgreSQL's
+        // "C" collation, which the indexes of migration 0017 use), so `p <= x < p + U+10FFFF`
+        // is exactly "starts with p".
+        let collate = match self.engine {
+            crate::Engine::Postgres => " COLLATE \"C\"",
+            crate::Engine::Sqlite => "",
+        };
+        let mut conditions: Vec<String> = Vec::new();
+        let mut binds: Vec<Bind> = Vec::new();
+        if !search.prefix.is_empty() {
+            let (lo, hi) = (binds.len() + 1, binds.len() + 2);
+            conditions.push(format!(
+                "((email_normalized{collate} >= ${lo} AND email_normalized{collate} < ${hi}) \
+                 OR (lower(name){collate} >= ${lo} AND lower(name){collate} < ${hi}))"
+            ));
+            binds.push(Bind::Text(search.prefix.clone()));
+            binds.push(Bind::Text(format!("{}\u{10FFFF}", search.prefix)));
+        }
+        if let Some(status) = search.status {
+            conditions.push(format!("status = ${}", binds.len() + 1));
+            binds.push(Bind::Text(status.as_str().to_owned()));
+        }
+        let order = match &search.page {
+            PageAt::First => "ORDER BY created_at, id",
+            PageAt::After(p) => {
+                let (a, b) = (binds.len() + 1, binds.len() + 2);
+                conditions
+                    .push(format!("(created_at > ${a} OR (created_at = ${a} AND id > ${b}))"));
+                binds.push(Bind::Int(p.created_at));
+                binds.push(Bind::Text(p.id.clone()));
+                "ORDER BY created_at, id"
+            }
+            PageAt::Before(p) => {
+                let (a, b) = (binds.len() + 1, binds.len() + 2);
+                conditions
+                    .push(format!("(created_at < ${a} OR (created_at = ${a} AND id < ${b}))"));
+                binds.push(Bind::Int(p.created_at));
+                binds.push(Bind::Text(p.id.clone()));
+                "ORDER BY created_at DESC, id DESC"
+            }
+        };
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT {} FROM accounts {filter} {order} LIMIT ${}",
+            account_columns!(),
+            binds.len() + 1
+        );
+        let mut query = sqlx::query_as::<_, AccountRow>(sqlx::AssertSqlSafe(sql));
+        for bind in binds {
+            query = match bind {
+                Bind::Text(t) => query.bind(t),
+                Bind::Int(i) => query.bind(i),
+            };
+        }
+        let mut rows: Vec<Account> = query
+            .bind(i64::from(search.limit) + 1)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unexpected)?
+            .into_iter()
+            .map(AccountRow::into_account)
+            .collect::<RepoResult<_>>()?;
+        if matches!(search.page, PageAt::Before(_)) {
+            rows.reverse();
+        }
+        Ok(rows)
+    }
+
     async fn list_by_email_domain(
         &self,
         domain: &str,
@@ -285,6 +362,39 @@ impl AccountRepo for SqlStore {
         Ok(())
     }
 
+    async fn set_status_keeping_a_site_admin(
+        &self,
+        id: &AccountId,
+        status: AccountStatus,
+        at: Timestamp,
+    ) -> RepoResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(unexpected)?;
+        // PostgreSQL: lock the active site admins first, so a concurrent change of another
+        // one waits and then sees this one (the UPDATE's sub-select reads a fresh snapshot).
+        // SQLite runs one writer at a time: the single UPDATE is atomic on its own.
+        if matches!(self.engine, crate::Engine::Postgres) {
+            sqlx::query(
+                "SELECT id FROM accounts WHERE site_admin = 1 AND status = 'active' ORDER BY id FOR UPDATE",
+            )
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(unexpected)?;
+        }
+        let done = sqlx::query(
+            "UPDATE accounts SET status = $1, updated_at = $2 WHERE id = $3 AND EXISTS \
+             (SELECT 1 FROM accounts other WHERE other.site_admin = 1 AND other.status = 'active' \
+             AND other.id <> $3)",
+        )
+        .bind(status.as_str())
+        .bind(at.unix())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(unexpected)?;
+        tx.commit().await.map_err(unexpected)?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn close(
         &self,
         id: &AccountId,
@@ -403,4 +513,10 @@ impl AccountRepo for SqlStore {
             .map(|(id, at, reason)| (AccountId::from_stored(id), Timestamp::from_unix(at), reason))
             .collect())
     }
+}
+
+/// A bound value of a query built at run time.
+enum Bind {
+    Text(String),
+    Int(i64),
 }

@@ -24,9 +24,10 @@ impl From<OrgError> for ApiError {
             OrgError::UnknownDomain(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
             }
-            OrgError::UnknownAccount(_) | OrgError::BadName | OrgError::BadDomain(_) => {
-                ApiError::invalid(e.to_string())
-            }
+            OrgError::UnknownAccount(_)
+            | OrgError::BadName
+            | OrgError::BadDomain(_)
+            | OrgError::Ambiguous(_) => ApiError::invalid(e.to_string()),
             OrgError::Unexpected(u) => u.into(),
         }
     }

@@ -141,7 +141,9 @@ impl From<SetStatusError> for ApiError {
                 "conflict",
                 "the account is closed (or already erased)",
             ),
-            SetStatusError::Protected => {
+            SetStatusError::Protected
+            | SetStatusError::OwnAccount
+            | SetStatusError::LastSiteAdmin => {
                 ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
             }
             SetStatusError::Unexpected(u) => u.into(),

@@ -11,6 +11,8 @@ pub struct CookieNames {
     pub csrf: &'static str,
     /// The pending login between password and second factor (grants nothing else).
     pub pending: &'static str,
+    /// A one-time message from a POST to the page it redirects to (core's `flash`).
+    pub flash: &'static str,
     pub secure: bool,
 }
 
@@ -21,6 +23,7 @@ impl CookieNames {
                 session: "__Host-latchkey_session",
                 csrf: "__Host-latchkey_csrf",
                 pending: "__Host-latchkey_2fa",
+                flash: "__Host-latchkey_flash",
                 secure,
             }
         } else {
@@ -28,6 +31,7 @@ impl CookieNames {
                 session: "latchkey_session",
                 csrf: "latchkey_csrf",
                 pending: "latchkey_2fa",
+                flash: "latchkey_flash",
                 secure,
             }
         }
@@ -77,5 +81,26 @@ pub fn pending_cookie_removal(names: CookieNames) -> Cookie<'static> {
         .secure(names.secure)
         .same_site(SameSite::Lax)
         .max_age(Duration::seconds(0))
+        .build()
+}
+
+/// The flash cookie: as long as a flash message lives, never readable by scripts.
+pub fn flash_cookie(names: CookieNames, value: String) -> Cookie<'static> {
+    Cookie::build((names.flash, value))
+        .path("/")
+        .http_only(true)
+        .secure(names.secure)
+        .same_site(SameSite::Strict)
+        .max_age(Duration::seconds(latchkey_core::flash::FLASH_TTL_SECS))
+        .build()
+}
+
+pub fn flash_cookie_removal(names: CookieNames) -> Cookie<'static> {
+    Cookie::build((names.flash, ""))
+        .path("/")
+        .http_only(true)
+        .secure(names.secure)
+        .same_site(SameSite::Strict)
+        .max_age(Duration::ZERO)
         .build()
 }

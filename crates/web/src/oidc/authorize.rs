@@ -70,6 +70,7 @@ struct ConsentPage {
     email: String,
     scopes: Vec<&'static str>,
     request: String,
+    switch_account: String,
 }
 
 /// What each scope lets a product see, in words.
@@ -93,6 +94,17 @@ fn to_login(
     notice: Option<&str>,
     login_hint: Option<String>,
 ) -> Response {
+    Redirect::to(&login_url(raw, reauth_marker, reauth, notice, login_hint)).into_response()
+}
+
+/// `/login?next=/oauth/authorize?…` for this authorization request.
+fn login_url(
+    raw: &str,
+    reauth_marker: Option<String>,
+    reauth: bool,
+    notice: Option<&str>,
+    login_hint: Option<String>,
+) -> String {
     let mut back: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes())
         .filter(|(k, _)| k != AUTH_AFTER)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -110,7 +122,7 @@ fn to_login(
     if let Some(hint) = login_hint {
         login.push(("login_hint".into(), hint));
     }
-    Redirect::to(&format!("/login?{}", encode(&login))).into_response()
+    format!("/login?{}", encode(&login))
 }
 
 async fn authorize(
@@ -138,6 +150,9 @@ async fn authorize(
                 client_name,
                 email: me.account().email.to_string(),
                 scopes: scopes.iter().filter_map(|s| describe_scope(s)).collect(),
+                // "Not you?": the login form again (even though someone is signed in), then
+                // this same request.
+                switch_account: login_url(&raw, None, true, None, None),
                 request: raw,
             }))
         }

@@ -1,7 +1,7 @@
 //! `/account`: the signed-in person's profile, password and sessions.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
@@ -11,7 +11,9 @@ use latchkey_core::sessions::{Session, SessionId};
 use serde::Deserialize;
 
 use crate::error::{Failure, PageError, message_page, render};
-use crate::extract::{CookieNames, CsrfForm, CsrfToken, SignedIn, session_cookie_removal};
+use crate::extract::{
+    CookieNames, CsrfForm, CsrfToken, PageQuery, SignedIn, session_cookie_removal,
+};
 use crate::pages::login::NoFields;
 use crate::pages::{format_time, notice_text};
 use crate::state::AppState;
@@ -63,7 +65,7 @@ struct AccountPage {
 }
 
 /// A short, recognisable description of a browser from its user agent.
-fn describe_device(user_agent: &str) -> String {
+pub(crate) fn describe_device(user_agent: &str) -> String {
     let browser = [
         ("Edg/", "Edge"),
         ("OPR/", "Opera"),
@@ -210,7 +212,7 @@ pub async fn account_show(
     State(state): State<AppState>,
     me: SignedIn,
     csrf: CsrfToken,
-    Query(q): Query<NoticeQuery>,
+    PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Result<Response, PageError> {
     let mut page = account_page(&state, &me, csrf.0).await?;
     page.notice = notice_text(q.notice.as_deref());
@@ -324,6 +326,19 @@ pub async fn session_end(
     })
 }
 
+/// "Sign out everywhere" asks first.
+pub async fn sessions_end_all_confirm(_me: SignedIn, csrf: CsrfToken) -> Response {
+    render(&crate::pages::api_tokens::ConfirmPage {
+        csrf: csrf.0,
+        heading: "Sign out everywhere?".to_owned(),
+        message: "Every session ends, this one too: on every device and browser, and in every product that signs in through Latchkey. You sign in again afterwards.".to_owned(),
+        action: "/account/sessions/end-all".to_owned(),
+        button: "Sign out everywhere",
+        cancel: "/account#sessions-h".to_owned(),
+        fields: vec![],
+    })
+}
+
 pub async fn sessions_end_all(
     State(state): State<AppState>,
     me: SignedIn,
@@ -398,7 +413,7 @@ pub struct ReceiptQuery {
 /// logout. The page refreshes itself while deliveries are still being retried.
 pub async fn signed_out(
     State(state): State<AppState>,
-    Query(q): Query<ReceiptQuery>,
+    PageQuery(q): PageQuery<ReceiptQuery>,
 ) -> Result<Response, PageError> {
     let Some(deliveries) = state.core.oidc().sign_out_report(&q.receipt).await? else {
         return Ok(Redirect::to("/login?notice=signed_out_everywhere").into_response());

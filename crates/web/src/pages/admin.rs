@@ -3,10 +3,13 @@
 //! here is also in the CLI and the admin API.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use latchkey_core::accounts::{AccountSummary, Email};
+use axum_extra::extract::CookieJar;
+use latchkey_core::accounts::{
+    AccountSearch, AccountStatus, AccountSummary, Email, ListPosition, PageAt,
+};
 use latchkey_core::flows::SetStatusError;
 use latchkey_core::oidc_provider::{
     ClientSummary, GrantType, NewClientRequest, RegisterClientError,
@@ -16,7 +19,8 @@ use serde::Deserialize;
 
 use crate::error::{PageError, message_page, render};
 use crate::extract::ConsoleAdmin;
-use crate::extract::{CsrfForm, CsrfToken};
+use crate::extract::{CsrfForm, CsrfToken, PageQuery};
+use crate::pages::api_tokens::ConfirmPage;
 use crate::pages::audit::AuditView;
 use crate::pages::format_time;
 use crate::state::AppState;
@@ -111,25 +115,45 @@ struct RequestRow {
 #[template(path = "admin_users.html")]
 struct UsersPage {
     section: &'static str,
-    csrf: String,
     notice: Option<&'static str>,
     requests: Vec<RequestRow>,
     users: Vec<AccountSummary>,
-    next_offset: Option<u32>,
+    /// The search as given, for the form and the paging links.
+    q: String,
+    status: String,
+    /// `/admin/users?…` of the previous and next pages.
+    previous: Option<String>,
+    next: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct UsersQuery {
-    offset: u32,
+    q: String,
+    /// `active`, `deactivated`, `closed`, or empty for any.
+    status: String,
+    after: Option<String>,
+    before: Option<String>,
     notice: Option<String>,
+}
+
+fn users_link(q: &str, status: &str, key: &str, position: &ListPosition) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    if !q.is_empty() {
+        query.append_pair("q", q);
+    }
+    if !status.is_empty() {
+        query.append_pair("status", status);
+    }
+    query.append_pair(key, &position.to_param());
+    format!("/admin/users?{}", query.finish())
 }
 
 pub async fn users(
     State(state): State<AppState>,
     me: ConsoleAdmin,
-    csrf: CsrfToken,
-    Query(q): Query<UsersQuery>,
+    _csrf: CsrfToken,
+    PageQuery(q): PageQuery<UsersQuery>,
 ) -> Result<Response, PageError> {
     let requests = state
         .core
@@ -143,11 +167,34 @@ pub async fn users(
             reason: r.reason,
         })
         .collect();
-    let accounts = state.core.accounts().list_accounts(&me.admin, PAGE_SIZE, q.offset).await?;
+    let page = match (q.after.as_deref(), q.before.as_deref()) {
+        (None, None) => Some(PageAt::First),
+        (Some(a), None) => ListPosition::parse(a).map(PageAt::After),
+        (None, Some(b)) => ListPosition::parse(b).map(PageAt::Before),
+        (Some(_), Some(_)) => None,
+    };
+    let status = match q.status.as_str() {
+        "" => Some(None),
+        raw => AccountStatus::parse(raw).map(Some),
+    };
+    let (Some(page), Some(status)) = (page, status) else {
+        return Ok(message_page(
+            StatusCode::BAD_REQUEST,
+            "This address is not valid",
+            "The page position or the status in the address does not make sense. Go back to the list and follow its links.",
+        ));
+    };
+    let text: String = q.q.trim().chars().take(254).collect();
+    let search = AccountSearch { prefix: text.to_lowercase(), status, page, limit: PAGE_SIZE };
+    let found = state.core.accounts().search_accounts(&me.admin, &search).await?;
+    let status_text = status.map(AccountStatus::as_str).unwrap_or_default().to_owned();
     Ok(render(&UsersPage {
+        previous: found.previous.as_ref().map(|p| users_link(&text, &status_text, "before", p)),
+        next: found.next.as_ref().map(|p| users_link(&text, &status_text, "after", p)),
+        q: text.clone(),
+        status: status_text.clone(),
         requests,
         section: "users",
-        csrf: csrf.0,
         notice: match q.notice.as_deref() {
             Some("deactivated") => Some("The account was deactivated and signed out everywhere."),
             Some("two_factor_reset") => {
@@ -158,8 +205,7 @@ pub async fn users(
             ),
             _ => None,
         },
-        next_offset: (accounts.len() == PAGE_SIZE as usize).then(|| q.offset + PAGE_SIZE),
-        users: accounts.iter().map(latchkey_core::accounts::Account::summary).collect(),
+        users: found.accounts.iter().map(latchkey_core::accounts::Account::summary).collect(),
     }))
 }
 
@@ -167,6 +213,114 @@ pub async fn users(
 #[serde(default)]
 pub struct DeactivateForm {
     email: String,
+}
+
+/// The site console's actions on an account: each is confirmed on its own page, which says
+/// what it ends, before the POST that does it.
+#[derive(Clone, Copy)]
+enum UserAction {
+    Deactivate,
+    Close,
+    ResetTwoFactor,
+}
+
+impl UserAction {
+    fn path(self) -> &'static str {
+        match self {
+            Self::Deactivate => "/admin/users/deactivate",
+            Self::Close => "/admin/users/close",
+            Self::ResetTwoFactor => "/admin/users/reset-two-factor",
+        }
+    }
+
+    fn heading(self, email: &str) -> String {
+        match self {
+            Self::Deactivate => format!("Deactivate {email}?"),
+            Self::Close => format!("Close {email}?"),
+            Self::ResetTwoFactor => format!("Reset the two-step verification of {email}?"),
+        }
+    }
+
+    fn message(self) -> &'static str {
+        match self {
+            Self::Deactivate => {
+                "They are signed out at once, here and in every product (back-channel logout), and their API tokens stop working. Nothing is deleted: you can reactivate the account later."
+            }
+            Self::Close => {
+                "They are signed out everywhere at once and cannot sign in again. Their personal data is erased after the grace period; until then the account can be reactivated."
+            }
+            Self::ResetTwoFactor => {
+                "Their authenticator app, security keys and recovery codes are removed, so they sign in with the password alone (or set up two-step again if their policy requires it). They are emailed. Do this only after checking who is asking."
+            }
+        }
+    }
+
+    fn button(self) -> &'static str {
+        match self {
+            Self::Deactivate => "Deactivate the account",
+            Self::Close => "Close the account",
+            Self::ResetTwoFactor => "Reset two-step verification",
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct EmailQuery {
+    email: String,
+}
+
+async fn confirm_user_action(
+    state: &AppState,
+    me: &ConsoleAdmin,
+    csrf: String,
+    raw: &str,
+    action: UserAction,
+) -> Result<Response, PageError> {
+    let Ok(email) = Email::parse(raw) else { return Ok(not_an_email()) };
+    if state.core.accounts().find_account(&me.admin, &email).await?.is_none() {
+        return Ok(message_page(
+            StatusCode::NOT_FOUND,
+            "Account not found",
+            "No account has that email.",
+        ));
+    }
+    Ok(render(&ConfirmPage {
+        csrf,
+        heading: action.heading(email.as_str()),
+        message: action.message().to_owned(),
+        action: action.path().to_owned(),
+        button: action.button(),
+        cancel: "/admin/users".to_owned(),
+        fields: vec![("email", email.to_string())],
+    }))
+}
+
+pub async fn user_deactivate_confirm(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    csrf: CsrfToken,
+    PageQuery(q): PageQuery<EmailQuery>,
+) -> Result<Response, PageError> {
+    confirm_user_action(&state, &me, csrf.0, &q.email, UserAction::Deactivate).await
+}
+
+pub async fn user_close_confirm(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    csrf: CsrfToken,
+    PageQuery(q): PageQuery<EmailQuery>,
+) -> Result<Response, PageError> {
+    confirm_user_action(&state, &me, csrf.0, &q.email, UserAction::Close).await
+}
+
+pub async fn user_reset_two_factor_confirm(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    csrf: CsrfToken,
+    PageQuery(q): PageQuery<EmailQuery>,
+) -> Result<Response, PageError> {
+    confirm_user_action(&state, &me, csrf.0, &q.email, UserAction::ResetTwoFactor).await
 }
 
 pub async fn user_close(
@@ -184,9 +338,11 @@ pub async fn user_close(
             message_page(StatusCode::CONFLICT, "Already closed", "That account is already closed.")
         }
         Err(SetStatusError::Unexpected(e)) => return Err(e.into()),
-        Err(e @ SetStatusError::Protected) => {
-            message_page(StatusCode::FORBIDDEN, "Not allowed", &e.to_string())
-        }
+        Err(
+            e @ (SetStatusError::Protected
+            | SetStatusError::OwnAccount
+            | SetStatusError::LastSiteAdmin),
+        ) => message_page(StatusCode::FORBIDDEN, "Not allowed", &e.to_string()),
     })
 }
 
@@ -225,9 +381,11 @@ pub async fn user_deactivate(
             "A closed account cannot be changed.",
         ),
         Err(SetStatusError::Unexpected(e)) => return Err(e.into()),
-        Err(e @ SetStatusError::Protected) => {
-            message_page(StatusCode::FORBIDDEN, "Not allowed", &e.to_string())
-        }
+        Err(
+            e @ (SetStatusError::Protected
+            | SetStatusError::OwnAccount
+            | SetStatusError::LastSiteAdmin),
+        ) => message_page(StatusCode::FORBIDDEN, "Not allowed", &e.to_string()),
     })
 }
 
@@ -336,9 +494,13 @@ fn lines(text: &str) -> Vec<String> {
     text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
 }
 
+/// The flash purpose of a registration's one-time result.
+const PRODUCT_CREATED: &str = "product_created";
+
 pub async fn product_create(
     State(state): State<AppState>,
     me: ConsoleAdmin,
+    jar: CookieJar,
     csrf: CsrfToken,
     CsrfForm(form): CsrfForm<ProductForm>,
 ) -> Result<Response, PageError> {
@@ -361,23 +523,46 @@ pub async fn product_create(
         first_party: form.third_party.is_none(),
     };
     let outcome = state.core.oidc().register_client(&me.admin, request).await;
-    let mut page = products_page(&state, &me, csrf.0).await?;
     match outcome {
-        Ok(registered) => {
-            page.created = Some(Created {
-                name: registered.client.name.clone(),
-                client_id: registered.client.id.clone(),
-                secret: registered.secret.as_ref().map(|s| s.expose().to_owned()),
-            });
-            Ok(render(&page))
-        }
+        // POST/redirect/GET: the secret goes to the next page once, sealed.
+        Ok(registered) => Ok(crate::flash::redirect_with(
+            &state,
+            jar,
+            PRODUCT_CREATED,
+            serde_json::json!({
+                "name": registered.client.name,
+                "client_id": registered.client.id,
+                "secret": registered.secret.as_ref().map(|s| s.expose().to_owned()),
+            }),
+            "/admin/products/created",
+        )),
         Err(RegisterClientError::Invalid(m)) => {
+            let mut page = products_page(&state, &me, csrf.0).await?;
             page.form = form;
             page.form_error = Some(m);
             Ok((StatusCode::BAD_REQUEST, render(&page)).into_response())
         }
         Err(RegisterClientError::Unexpected(e)) => Err(e.into()),
     }
+}
+
+/// `/admin/products/created`: the new product's ID and secret, shown once.
+pub async fn product_created(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    jar: CookieJar,
+    csrf: CsrfToken,
+) -> Result<Response, PageError> {
+    let (jar, value) = crate::flash::take(&state, jar, PRODUCT_CREATED);
+    let Some(value) = value else { return Ok(Redirect::to("/admin/products").into_response()) };
+    let text = |k: &str| value[k].as_str().unwrap_or_default().to_owned();
+    let mut page = products_page(&state, &me, csrf.0).await?;
+    page.created = Some(Created {
+        name: text("name"),
+        client_id: text("client_id"),
+        secret: value["secret"].as_str().map(str::to_owned),
+    });
+    Ok((jar, crate::flash::no_store(render(&page))).into_response())
 }
 
 struct DeliveryRow {
@@ -430,7 +615,7 @@ pub async fn deliveries(
 pub async fn audit(
     State(state): State<AppState>,
     me: ConsoleAdmin,
-    Query(q): Query<AuditQuery>,
+    PageQuery(q): PageQuery<AuditQuery>,
 ) -> Result<Response, PageError> {
     let view = AuditView {
         scope: AuditScope::Site(me.admin),
@@ -445,7 +630,7 @@ pub async fn audit(
 pub async fn audit_export(
     State(state): State<AppState>,
     me: ConsoleAdmin,
-    Query(q): Query<AuditQuery>,
+    PageQuery(q): PageQuery<AuditQuery>,
 ) -> Result<Response, PageError> {
     crate::pages::audit::export(&state, AuditScope::Site(me.admin), &q).await
 }

@@ -5,6 +5,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
 use latchkey_core::api_tokens::{ApiTokenError, TokenRequest, TokenState, TokenView};
 
 use crate::error::{Failure, PageError, render};
@@ -93,6 +94,8 @@ pub(crate) struct ConfirmPage {
     pub action: String,
     pub button: &'static str,
     pub cancel: String,
+    /// Hidden fields the action needs (which account, …).
+    pub fields: Vec<(&'static str, String)>,
 }
 
 pub(crate) fn failure(e: &ApiTokenError) -> Failure {
@@ -134,19 +137,49 @@ pub(crate) fn token_request(fields: &[(String, String)]) -> Result<TokenRequest,
     Ok(TokenRequest { name: get("name").unwrap_or_default().to_owned(), expires_days, products })
 }
 
-pub(crate) fn created_page(view: &TokenView, token: String) -> Response {
-    render(&CreatedPage {
-        token,
-        name: view.token.name.clone(),
-        username: view.owner.clone(),
-        expires: format_time(view.expires_at.unix()).0,
-        products: rows(std::slice::from_ref(view)).pop().map(|r| r.products).unwrap_or_default(),
-    })
+/// The flash purpose of a new token, shown once at `/api-tokens/created`.
+const TOKEN_CREATED: &str = "api_token_created";
+
+/// POST/redirect/GET: the new token goes, sealed, to the page that shows it once.
+pub(crate) fn created_redirect(
+    state: &AppState,
+    jar: CookieJar,
+    view: &TokenView,
+    token: &str,
+) -> Response {
+    let value = serde_json::json!({
+        "token": token,
+        "name": view.token.name,
+        "username": view.owner,
+        "expires": format_time(view.expires_at.unix()).0,
+        "products": rows(std::slice::from_ref(view)).pop().map(|r| r.products).unwrap_or_default(),
+    });
+    crate::flash::redirect_with(state, jar, TOKEN_CREATED, value, "/api-tokens/created")
+}
+
+/// `/api-tokens/created`: the token, once; a reload goes back to the security page.
+pub async fn created_show(
+    State(state): State<AppState>,
+    _me: SignedIn,
+    jar: CookieJar,
+) -> Response {
+    let (jar, value) = crate::flash::take(&state, jar, TOKEN_CREATED);
+    let Some(v) = value else { return Redirect::to(HERE).into_response() };
+    let text = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+    let page = render(&CreatedPage {
+        token: text("token"),
+        name: text("name"),
+        username: text("username"),
+        expires: text("expires"),
+        products: text("products"),
+    });
+    (jar, crate::flash::no_store(page)).into_response()
 }
 
 pub async fn create(
     State(state): State<AppState>,
     me: SignedIn,
+    jar: CookieJar,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Response {
     let request = match token_request(&fields) {
@@ -154,14 +187,7 @@ pub async fn create(
         Err(f) => return crate::error::failure_page(&f, "API token not created"),
     };
     match state.core.api_tokens().create_own(&me, &request).await {
-        Ok((view, token)) => {
-            let mut page = created_page(&view, token);
-            page.headers_mut().insert(
-                axum::http::header::CACHE_CONTROL,
-                axum::http::HeaderValue::from_static("no-store"),
-            );
-            page
-        }
+        Ok((view, token)) => created_redirect(&state, jar, &view, &token),
         Err(ApiTokenError::SignInAgain) => Redirect::to(&sign_in_again(HERE)).into_response(),
         Err(e) => crate::error::failure_page(&failure(&e), "API token not created"),
     }
@@ -187,8 +213,7 @@ pub async fn confirm_revoke(
         message: "Scripts and bots using this token stop working at once, in every product. This cannot be undone; you can create a new token afterwards.".to_owned(),
         action: format!("/account/security/api-tokens/{}/revoke", token.token.id),
         button: "Revoke token",
-        cancel: HERE.to_owned(),
-    }))
+        cancel: HERE.to_owned(), fields: vec![] }))
 }
 
 pub async fn revoke(

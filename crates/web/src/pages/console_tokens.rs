@@ -4,16 +4,19 @@
 //! a confirmation first.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
 use latchkey_core::accounts::{Account, Email};
 use latchkey_core::api_tokens::{ApiTokenError, BotOwner, TokenState, TokenView};
 use serde::Deserialize;
 
 use crate::error::{Failure, PageError, failure_page, render};
-use crate::extract::{ConsoleAdmin, CsrfForm, CsrfToken, OrgConsole};
-use crate::pages::api_tokens::{ConfirmPage, TokenRow, created_page, failure, rows, token_request};
+use crate::extract::{ConsoleAdmin, CsrfForm, CsrfToken, OrgConsole, PageQuery};
+use crate::pages::api_tokens::{
+    ConfirmPage, TokenRow, created_redirect, failure, rows, token_request,
+};
 use crate::pages::format_time;
 use crate::state::AppState;
 
@@ -82,7 +85,7 @@ pub async fn org_show(
     State(state): State<AppState>,
     OrgConsole(admin): OrgConsole,
     csrf: CsrfToken,
-    Query(q): Query<NoticeQuery>,
+    PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Result<Response, PageError> {
     let bots = state.core.api_tokens().list_org_bots(&admin).await?;
     let tokens = state.core.orgs().org_api_tokens(&admin).await?;
@@ -106,7 +109,7 @@ pub async fn site_show(
     State(state): State<AppState>,
     console: ConsoleAdmin,
     csrf: CsrfToken,
-    Query(q): Query<NoticeQuery>,
+    PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Result<Response, PageError> {
     let admin = console.admin();
     let bots = state.core.api_tokens().list_bots_as_site_admin(admin).await?;
@@ -154,16 +157,13 @@ pub async fn site_bot_create(
     }
 }
 
-fn created(result: Result<(TokenView, String), ApiTokenError>) -> Response {
+fn created(
+    state: &AppState,
+    jar: CookieJar,
+    result: Result<(TokenView, String), ApiTokenError>,
+) -> Response {
     match result {
-        Ok((view, token)) => {
-            let mut page = created_page(&view, token);
-            page.headers_mut().insert(
-                axum::http::header::CACHE_CONTROL,
-                axum::http::HeaderValue::from_static("no-store"),
-            );
-            page
-        }
+        Ok((view, token)) => created_redirect(state, jar, &view, &token),
         Err(e) => failure_page(&failure(&e), "API token not created"),
     }
 }
@@ -171,18 +171,20 @@ fn created(result: Result<(TokenView, String), ApiTokenError>) -> Response {
 pub async fn org_token_create(
     State(state): State<AppState>,
     OrgConsole(admin): OrgConsole,
+    jar: CookieJar,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Response {
     let (email, request) = match (email_field(&fields), token_request(&fields)) {
         (Ok(e), Ok(r)) => (e, r),
         (Err(f), _) | (_, Err(f)) => return failure_page(&f, "API token not created"),
     };
-    created(state.core.orgs().create_api_token(&admin, &email, &request).await)
+    created(&state, jar, state.core.orgs().create_api_token(&admin, &email, &request).await)
 }
 
 pub async fn site_token_create(
     State(state): State<AppState>,
     console: ConsoleAdmin,
+    jar: CookieJar,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Response {
     let (email, request) = match (email_field(&fields), token_request(&fields)) {
@@ -190,7 +192,11 @@ pub async fn site_token_create(
         (Err(f), _) | (_, Err(f)) => return failure_page(&f, "API token not created"),
     };
     let tokens = state.core.api_tokens();
-    created(tokens.create_for_bot_as_site_admin(console.admin(), &email, &request).await)
+    created(
+        &state,
+        jar,
+        tokens.create_for_bot_as_site_admin(console.admin(), &email, &request).await,
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -222,15 +228,14 @@ fn confirm(tokens: &[TokenView], q: &RevokeQuery, csrf: String, base: &str) -> R
         message: "Whatever uses this token stops working at once, in every product. This cannot be undone.".to_owned(),
         action,
         button: "Revoke token",
-        cancel: format!("{}/{}", base, if base == "/admin" { "bots" } else { "api-tokens" }),
-    })
+        cancel: format!("{}/{}", base, if base == "/admin" { "bots" } else { "api-tokens" }), fields: vec![] })
 }
 
 pub async fn org_confirm_revoke(
     State(state): State<AppState>,
     OrgConsole(admin): OrgConsole,
     csrf: CsrfToken,
-    Query(q): Query<RevokeQuery>,
+    PageQuery(q): PageQuery<RevokeQuery>,
 ) -> Result<Response, PageError> {
     let tokens = state.core.orgs().org_api_tokens(&admin).await?;
     Ok(confirm(&tokens, &q, csrf.0, &format!("/admin/org/{}", admin.org().id)))
@@ -240,7 +245,7 @@ pub async fn site_confirm_revoke(
     State(state): State<AppState>,
     console: ConsoleAdmin,
     csrf: CsrfToken,
-    Query(q): Query<RevokeQuery>,
+    PageQuery(q): PageQuery<RevokeQuery>,
 ) -> Result<Response, PageError> {
     let tokens = state.core.api_tokens().bot_tokens_as_site_admin(console.admin()).await?;
     Ok(confirm(&tokens, &q, csrf.0, "/admin"))
@@ -256,7 +261,7 @@ fn revoked(result: Result<(), ApiTokenError>, to: &str) -> Response {
 pub async fn org_revoke(
     State(state): State<AppState>,
     OrgConsole(admin): OrgConsole,
-    Query(q): Query<RevokeQuery>,
+    PageQuery(q): PageQuery<RevokeQuery>,
     CsrfForm(_): CsrfForm<crate::pages::login::NoFields>,
 ) -> Response {
     let Ok(email) = Email::parse(&q.email) else {
@@ -272,7 +277,7 @@ pub async fn org_revoke(
 pub async fn site_revoke(
     State(state): State<AppState>,
     console: ConsoleAdmin,
-    Query(q): Query<RevokeQuery>,
+    PageQuery(q): PageQuery<RevokeQuery>,
     CsrfForm(_): CsrfForm<crate::pages::login::NoFields>,
 ) -> Response {
     let Ok(email) = Email::parse(&q.email) else {

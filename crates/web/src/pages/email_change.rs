@@ -4,7 +4,7 @@
 //! change nothing.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::error::{PageError, message_page, render, unexpected_page};
 use crate::extract::{
-    CookieNames, CsrfForm, CsrfToken, MaybeSignedIn, SignedIn, session_cookie_removal,
+    CookieNames, CsrfForm, CsrfToken, MaybeSignedIn, PageQuery, SignedIn, session_cookie_removal,
 };
 use crate::state::AppState;
 
@@ -114,7 +114,7 @@ async fn link_page(
 pub async fn confirm_show(
     State(state): State<AppState>,
     csrf: CsrfToken,
-    Query(q): Query<TokenQuery>,
+    PageQuery(q): PageQuery<TokenQuery>,
 ) -> Result<Response, PageError> {
     link_page(&state, q.token, csrf.0, false).await
 }
@@ -122,7 +122,7 @@ pub async fn confirm_show(
 pub async fn revert_show(
     State(state): State<AppState>,
     csrf: CsrfToken,
-    Query(q): Query<TokenQuery>,
+    PageQuery(q): PageQuery<TokenQuery>,
 ) -> Result<Response, PageError> {
     link_page(&state, q.token, csrf.0, true).await
 }

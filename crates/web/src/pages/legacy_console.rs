@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use askama::Template;
-use axum::extract::{FromRequest as _, Multipart, Path, Query, Request, State};
+use axum::extract::{FromRequest as _, Multipart, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use futures_util::StreamExt as _;
@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::error::{PageError, message_page, render};
 use crate::extract::{
-    ConsoleAdmin, CsrfForm, CsrfToken, csrf_matches, csrf_rejection, presented_csrf,
+    ConsoleAdmin, CsrfForm, CsrfToken, PageQuery, csrf_matches, csrf_rejection, presented_csrf,
 };
 use crate::legacy_import::{ImportFailure, import_stream};
 use crate::pages::api_tokens::ConfirmPage;
@@ -99,7 +99,7 @@ pub async fn show(
     me: ConsoleAdmin,
     csrf: CsrfToken,
     Path(client_id): Path<String>,
-    Query(q): Query<NoticeQuery>,
+    PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Result<Response, PageError> {
     let Some(name) = product_name(&state, &me, &client_id).await? else {
         return Ok(no_product());
@@ -278,7 +278,7 @@ pub async fn confirm_purge(
     me: ConsoleAdmin,
     csrf: CsrfToken,
     Path(client_id): Path<String>,
-    Query(form): Query<PurgeForm>,
+    PageQuery(form): PageQuery<PurgeForm>,
 ) -> Result<Response, PageError> {
     let days = match form.days() {
         Ok(d) => d,
@@ -309,6 +309,7 @@ pub async fn confirm_purge(
         ),
         button: "Purge the hashes",
         cancel: here(&client_id),
+        fields: vec![],
     }))
 }
 
@@ -316,7 +317,7 @@ pub async fn purge(
     State(state): State<AppState>,
     me: ConsoleAdmin,
     Path(client_id): Path<String>,
-    Query(form): Query<PurgeForm>,
+    PageQuery(form): PageQuery<PurgeForm>,
     CsrfForm(_): CsrfForm<crate::pages::login::NoFields>,
 ) -> Result<Response, PageError> {
     let days = match form.days() {

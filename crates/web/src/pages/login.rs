@@ -1,7 +1,7 @@
 //! `/login` and `/logout`.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::error::{Failure, PageError, leads_to_products, render};
 use crate::extract::{
-    Client, CookieNames, CsrfForm, CsrfToken, MaybeSignedIn, pending_cookie,
+    Client, CookieNames, CsrfForm, CsrfToken, MaybeSignedIn, PageQuery, pending_cookie,
     pending_cookie_removal, pending_token, session_cookie, session_cookie_removal,
 };
 use crate::pages::notice_text;
@@ -34,6 +34,8 @@ struct LoginPage {
     /// Home-realm discovery (some organization signs in through its identity provider): the
     /// email alone first; the password is the next step for everyone else.
     email_first: bool,
+    /// The product the sign-in continues to ("to continue to Wiki").
+    product: Option<String>,
     /// The password step after the email: the address is shown, with a way back.
     email_known: bool,
     /// `/login?next=…`: back to the email step.
@@ -70,7 +72,7 @@ pub async fn login_show(
     State(state): State<AppState>,
     MaybeSignedIn(signed_in): MaybeSignedIn,
     csrf: CsrfToken,
-    Query(query): Query<LoginQuery>,
+    PageQuery(query): PageQuery<LoginQuery>,
 ) -> Response {
     let next = query
         .next
@@ -97,11 +99,21 @@ pub async fn login_show(
         csrf: csrf.0,
         passkeys: state.core.second_factor().security_keys_available(),
         email_first: state.core.saml().configured_anywhere().await.unwrap_or(false),
+        product: product_name(&state, &next).await,
         next,
         email,
         notice: notice_text(notice),
         ..LoginPage::default()
     })
+}
+
+/// The name of the product an authorization request in `next` comes from.
+async fn product_name(state: &AppState, next: &str) -> Option<String> {
+    let query = next.strip_prefix("/oauth/authorize?")?;
+    let client_id = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "client_id")
+        .map(|(_, v)| v.into_owned())?;
+    state.core.oidc().find_client(&client_id).await.ok().flatten().map(|c| c.name)
 }
 
 /// `/login` again, keeping where the sign-in goes.
@@ -130,6 +142,7 @@ pub async fn login_submit(
         email: form.email.chars().take(254).collect(),
         next: form.next.clone(),
         change_email: login_href(&form.next),
+        product: product_name(&state, &form.next).await,
         ..LoginPage::default()
     };
     let email = match Email::parse(&form.email) {

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_account;
 pub mod api_tokens;
 pub mod audit;
 pub mod console_tokens;

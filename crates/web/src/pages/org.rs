@@ -3,7 +3,7 @@
 //! gets the same "not found" as for an organization that does not exist.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use latchkey_core::accounts::Email;
@@ -12,7 +12,8 @@ use serde::Deserialize;
 
 use crate::error::{PageError, message_page, render};
 use crate::extract::OrgConsole;
-use crate::extract::{CsrfForm, CsrfToken};
+use crate::extract::{CsrfForm, CsrfToken, PageQuery};
+use crate::pages::api_tokens::ConfirmPage;
 use crate::pages::audit::{self, AuditView};
 use crate::pages::format_time;
 use crate::state::AppState;
@@ -137,7 +138,7 @@ pub async fn show(
     State(state): State<AppState>,
     OrgConsole(admin): OrgConsole,
     csrf: CsrfToken,
-    Query(q): Query<NoticeQuery>,
+    PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Result<Response, PageError> {
     let mut p = page(&state, &admin, csrf.0).await?;
     p.notice = match q.notice.as_deref() {
@@ -241,6 +242,82 @@ pub async fn account_close(
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
+pub struct ConfirmQuery {
+    email: String,
+    action: String,
+}
+
+/// Deactivate, close and reset two-step each ask first, on their own page.
+fn confirm_managed(admin: &OrgAdmin, csrf: String, email: &str, action: &str) -> Response {
+    let id = &admin.org().id;
+    let (path, heading, message, button) = match action {
+        "deactivate" => (
+            format!("/admin/org/{id}/accounts/deactivate"),
+            format!("Deactivate {email}?"),
+            "They are signed out at once, here and in every product, and their API tokens stop working. You can reactivate the account later.",
+            "Deactivate the account",
+        ),
+        "close" => (
+            format!("/admin/org/{id}/accounts/close"),
+            format!("Close {email}?"),
+            "They are signed out everywhere at once and cannot sign in again; their personal data is erased after the grace period.",
+            "Close the account",
+        ),
+        "reset_two_factor" => (
+            format!("/admin/org/{id}/accounts/action"),
+            format!("Reset the two-step verification of {email}?"),
+            "Their authenticator app, security keys and recovery codes are removed; they are emailed. Do this only after checking who is asking.",
+            "Reset two-step verification",
+        ),
+        _ => {
+            return crate::error::message_page(
+                StatusCode::BAD_REQUEST,
+                "Unknown action",
+                "Go back and try again.",
+            );
+        }
+    };
+    let mut fields = vec![("email", email.to_owned())];
+    if action == "reset_two_factor" {
+        fields.push(("action", action.to_owned()));
+    }
+    render(&ConfirmPage {
+        csrf,
+        heading,
+        message: message.to_owned(),
+        action: path,
+        button,
+        cancel: format!("/admin/org/{id}"),
+        fields,
+    })
+}
+
+pub async fn account_deactivate_confirm(
+    OrgConsole(admin): OrgConsole,
+    csrf: CsrfToken,
+    PageQuery(q): PageQuery<ConfirmQuery>,
+) -> Result<Response, PageError> {
+    Ok(confirm_managed(&admin, csrf.0, &q.email, "deactivate"))
+}
+
+pub async fn account_close_confirm(
+    OrgConsole(admin): OrgConsole,
+    csrf: CsrfToken,
+    PageQuery(q): PageQuery<ConfirmQuery>,
+) -> Result<Response, PageError> {
+    Ok(confirm_managed(&admin, csrf.0, &q.email, "close"))
+}
+
+pub async fn account_action_confirm(
+    OrgConsole(admin): OrgConsole,
+    csrf: CsrfToken,
+    PageQuery(q): PageQuery<ConfirmQuery>,
+) -> Result<Response, PageError> {
+    Ok(confirm_managed(&admin, csrf.0, &q.email, &q.action))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct ManagedForm {
     email: String,
     action: String,
@@ -309,7 +386,7 @@ async fn managed_account_action(
 pub async fn audit(
     State(state): State<AppState>,
     OrgConsole(admin): OrgConsole,
-    Query(q): Query<AuditQuery>,
+    PageQuery(q): PageQuery<AuditQuery>,
 ) -> Result<Response, PageError> {
     let id = admin.org().id.clone();
     let view = AuditView {
@@ -325,7 +402,7 @@ pub async fn audit(
 pub async fn audit_export(
     State(state): State<AppState>,
     OrgConsole(admin): OrgConsole,
-    Query(q): Query<AuditQuery>,
+    PageQuery(q): PageQuery<AuditQuery>,
 ) -> Result<Response, PageError> {
     audit::export(&state, AuditScope::Org(admin), &q).await
 }

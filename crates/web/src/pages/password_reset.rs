@@ -2,14 +2,14 @@
 //! (the emailed link: choose a new password).
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use latchkey_core::credentials::Password;
 use serde::Deserialize;
 
 use crate::error::{Failure, PageError, render};
-use crate::extract::{Client, CsrfForm, CsrfToken};
+use crate::extract::{Client, CsrfForm, CsrfToken, PageQuery};
 use crate::pages::email_request::{EmailForm, EmailRequest};
 use crate::state::AppState;
 
@@ -54,7 +54,7 @@ pub struct ResetForm {
 pub async fn reset_show(
     State(state): State<AppState>,
     csrf: CsrfToken,
-    Query(q): Query<TokenQuery>,
+    PageQuery(q): PageQuery<TokenQuery>,
 ) -> Result<Response, PageError> {
     let valid = state.core.accounts().reset_link_is_valid(&q.token).await?;
     let page = ResetPage {

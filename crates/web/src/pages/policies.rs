@@ -4,7 +4,7 @@
 //! the people under the policy, the second saves it.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use latchkey_core::policies::{
@@ -13,7 +13,7 @@ use latchkey_core::policies::{
 use serde::Deserialize;
 
 use crate::error::{PageError, render};
-use crate::extract::{ConsoleAdmin, CsrfForm, CsrfToken, OrgConsole};
+use crate::extract::{ConsoleAdmin, CsrfForm, CsrfToken, OrgConsole, PageQuery};
 use crate::state::AppState;
 
 /// Minutes in words: "30 days", "12 hours", "45 minutes".
@@ -251,7 +251,7 @@ pub async fn org_show(
     State(state): State<AppState>,
     OrgConsole(admin): OrgConsole,
     csrf: CsrfToken,
-    Query(q): Query<PoliciesQuery>,
+    PageQuery(q): PageQuery<PoliciesQuery>,
 ) -> Result<Response, PageError> {
     let selected = q.policy.clone().unwrap_or_default();
     let editor = PolicyEditor::Org(&admin);
@@ -263,7 +263,7 @@ pub async fn site_show(
     State(state): State<AppState>,
     console: ConsoleAdmin,
     csrf: CsrfToken,
-    Query(q): Query<PoliciesQuery>,
+    PageQuery(q): PageQuery<PoliciesQuery>,
 ) -> Result<Response, PageError> {
     let editor = PolicyEditor::Site(console.admin());
     let shown = Shown { notice: notice(&q), ..Shown::default() };

@@ -2,7 +2,7 @@
 //! certificates and their expiry, add from metadata, test, remove (after a confirmation).
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use latchkey_core::orgs::{DomainStatus, OrgAdmin};
@@ -13,7 +13,7 @@ use latchkey_core::saml_sp::{
 use serde::Deserialize;
 
 use crate::error::{PageError, leads_to_products, render};
-use crate::extract::{CsrfForm, CsrfToken, OrgConsole};
+use crate::extract::{CsrfForm, CsrfToken, OrgConsole, PageQuery};
 use crate::pages::api_tokens::ConfirmPage;
 use crate::pages::format_time;
 use crate::state::AppState;
@@ -148,7 +148,7 @@ pub async fn show(
     State(state): State<AppState>,
     OrgConsole(admin): OrgConsole,
     csrf: CsrfToken,
-    Query(q): Query<NoticeQuery>,
+    PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Result<Response, PageError> {
     let mut p = page(&state, &admin, csrf.0).await?;
     p.notice = match q.notice.as_deref() {
@@ -239,7 +239,7 @@ pub struct ConnectionQuery {
 pub async fn test(
     State(state): State<AppState>,
     OrgConsole(admin): OrgConsole,
-    Query(q): Query<ConnectionQuery>,
+    PageQuery(q): PageQuery<ConnectionQuery>,
     CsrfForm(_): CsrfForm<NoticeQuery>,
 ) -> Result<Response, PageError> {
     let saml = state.core.saml();
@@ -255,7 +255,7 @@ pub async fn remove_confirm(
     State(state): State<AppState>,
     OrgConsole(admin): OrgConsole,
     csrf: CsrfToken,
-    Query(q): Query<ConnectionQuery>,
+    PageQuery(q): PageQuery<ConnectionQuery>,
 ) -> Result<Response, PageError> {
     let connection = state.core.saml().connection(&admin, &q.connection).await?;
     let id = &admin.org().id;
@@ -265,14 +265,13 @@ pub async fn remove_confirm(
         message: "People on its domains will sign in with their Latchkey passwords again (those who never had one use \"Forgot your password?\"). Sessions already started stay.".to_owned(),
         action: format!("/admin/org/{id}/saml/remove?connection={}", connection.id),
         button: "Remove the connection",
-        cancel: format!("/admin/org/{id}/saml"),
-    }))
+        cancel: format!("/admin/org/{id}/saml"), fields: vec![] }))
 }
 
 pub async fn remove(
     State(state): State<AppState>,
     OrgConsole(admin): OrgConsole,
-    Query(q): Query<ConnectionQuery>,
+    PageQuery(q): PageQuery<ConnectionQuery>,
     CsrfForm(_): CsrfForm<NoticeQuery>,
 ) -> Result<Response, PageError> {
     state.core.saml().remove_connection(&admin, &q.connection).await?;
@@ -345,7 +344,7 @@ pub async fn edit_show(
     State(state): State<AppState>,
     OrgConsole(admin): OrgConsole,
     csrf: CsrfToken,
-    Query(q): Query<ConnectionQuery>,
+    PageQuery(q): PageQuery<ConnectionQuery>,
 ) -> Result<Response, PageError> {
     let connection = state.core.saml().connection(&admin, &q.connection).await?;
     Ok(render(&edit_page(&admin, csrf.0, &connection)))
@@ -392,7 +391,7 @@ pub async fn edit(
     State(state): State<AppState>,
     OrgConsole(admin): OrgConsole,
     csrf: CsrfToken,
-    Query(q): Query<ConnectionQuery>,
+    PageQuery(q): PageQuery<ConnectionQuery>,
     CsrfForm(form): CsrfForm<EditForm>,
 ) -> Result<Response, PageError> {
     let saml = state.core.saml();

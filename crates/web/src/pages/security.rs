@@ -3,14 +3,14 @@
 //! turning it off needs the password and a current code.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use latchkey_core::credentials::Password;
 use latchkey_core::second_factor::SecondFactorError;
 use serde::Deserialize;
 
 use crate::error::{Failure, PageError, render};
-use crate::extract::{CsrfForm, CsrfToken, SignedIn};
+use crate::extract::{CsrfForm, CsrfToken, PageQuery, SignedIn};
 use crate::pages::login::NoFields;
 use crate::pages::{format_time, notice_text, sign_in_again};
 use crate::state::AppState;
@@ -125,7 +125,7 @@ pub async fn show(
     State(state): State<AppState>,
     me: SignedIn,
     csrf: CsrfToken,
-    Query(q): Query<NoticeQuery>,
+    PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Result<Response, PageError> {
     let mut p = page(&state, &me, csrf.0).await?;
     p.notice = notice_text(q.notice.as_deref());

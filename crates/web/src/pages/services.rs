@@ -3,7 +3,7 @@
 //! account wanted, and the change happens when the asking account uses it.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use latchkey_core::accounts::Email;
@@ -11,7 +11,7 @@ use latchkey_core::legacy::{LinkChange, LinkChangeError, Rollout};
 use serde::Deserialize;
 
 use crate::error::{PageError, message_page, render, unexpected_page};
-use crate::extract::{CsrfForm, CsrfToken, SignedIn};
+use crate::extract::{CsrfForm, CsrfToken, PageQuery, SignedIn};
 use crate::pages::sign_in_again;
 use crate::state::AppState;
 
@@ -59,7 +59,7 @@ fn sign_in_words(rollout: Option<Rollout>) -> &'static str {
 pub async fn show(
     State(state): State<AppState>,
     me: SignedIn,
-    Query(q): Query<NoticeQuery>,
+    PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Result<Response, PageError> {
     let rows = state
         .core
@@ -166,7 +166,7 @@ pub async fn confirm_show(
     State(state): State<AppState>,
     me: SignedIn,
     csrf: CsrfToken,
-    Query(q): Query<TokenQuery>,
+    PageQuery(q): PageQuery<TokenQuery>,
 ) -> Response {
     match state.core.legacy().link_change(&me, &q.token).await {
         Ok(change) => render(&ConfirmPage { csrf: csrf.0, token: q.token, change }),

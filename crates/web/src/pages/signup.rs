@@ -4,6 +4,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
 use latchkey_core::accounts::{DisplayName, Email};
 use latchkey_core::credentials::Password;
 use latchkey_core::flows::SignUpRequest;
@@ -47,9 +48,25 @@ pub async fn signup_show(MaybeSignedIn(signed_in): MaybeSignedIn, csrf: CsrfToke
     render(&SignUpPage { csrf: csrf.0, ..SignUpPage::default() })
 }
 
+/// The flash purpose of the address a sign-up link went to.
+const SIGNED_UP: &str = "signed_up";
+
+/// `/signup/check-email`: after a sign-up (POST/redirect/GET). The address comes once from
+/// the sign-up; a reload shows the page without it.
+pub async fn check_email(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    csrf: CsrfToken,
+) -> Response {
+    let (jar, value) = crate::flash::take(&state, jar, SIGNED_UP);
+    let email = value.and_then(|v| v["email"].as_str().map(str::to_owned)).unwrap_or_default();
+    (jar, render(&CheckEmailPage { csrf: csrf.0, email })).into_response()
+}
+
 pub async fn signup_submit(
     State(state): State<AppState>,
     Client(client): Client,
+    jar: CookieJar,
     csrf: CsrfToken,
     CsrfForm(form): CsrfForm<SignUpForm>,
 ) -> Response {
@@ -75,7 +92,13 @@ pub async fn signup_submit(
         ip: client.ip,
     };
     match state.core.accounts().sign_up(request).await {
-        Ok(()) => render(&CheckEmailPage { csrf: csrf.0, email: email.to_string() }),
+        Ok(()) => crate::flash::redirect_with(
+            &state,
+            jar,
+            SIGNED_UP,
+            serde_json::json!({ "email": email.as_str() }),
+            "/signup/check-email",
+        ),
         Err(e @ latchkey_core::flows::SignUpError::Rule(_)) => {
             page.password_error = Some(e.to_string());
             (StatusCode::BAD_REQUEST, render(&page)).into_response()

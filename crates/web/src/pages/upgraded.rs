@@ -3,13 +3,13 @@
 //! verify if it is not yet (with a resend), and the way back to where they were going.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use latchkey_core::return_to::ReturnTo;
 use serde::Deserialize;
 
 use crate::error::{PageError, render};
-use crate::extract::{CsrfToken, SignedIn};
+use crate::extract::{CsrfToken, PageQuery, SignedIn};
 use crate::state::AppState;
 
 const PATH: &str = "/welcome/upgraded";
@@ -40,7 +40,7 @@ pub async fn show(
     State(state): State<AppState>,
     me: SignedIn,
     csrf: CsrfToken,
-    Query(q): Query<NextQuery>,
+    PageQuery(q): PageQuery<NextQuery>,
 ) -> Result<Response, PageError> {
     let account = me.account();
     let linked = state.core.legacy().linked_products(&account.id).await?;

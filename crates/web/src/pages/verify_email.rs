@@ -2,7 +2,7 @@
 //! `/verify-email/resend`.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
@@ -10,7 +10,9 @@ use latchkey_core::flows::EmailVerified;
 use serde::Deserialize;
 
 use crate::error::{Failure, PageError, render};
-use crate::extract::{Client, CookieNames, CsrfForm, CsrfToken, session_cookie};
+use crate::extract::{
+    Client, CookieNames, CsrfForm, CsrfToken, MaybeSignedIn, PageQuery, session_cookie,
+};
 use crate::pages::email_request::{EmailForm, EmailRequest};
 use crate::state::AppState;
 
@@ -23,6 +25,9 @@ struct VerifyPage<'a> {
     token: String,
     valid: bool,
     message: &'a str,
+    /// A used link opened by someone signed in whose address is verified: say so, not
+    /// "expired".
+    already_verified: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -33,17 +38,24 @@ pub struct TokenParam {
 
 pub async fn verify_show(
     State(state): State<AppState>,
+    MaybeSignedIn(signed_in): MaybeSignedIn,
     csrf: CsrfToken,
-    Query(q): Query<TokenParam>,
+    PageQuery(q): PageQuery<TokenParam>,
 ) -> Result<Response, PageError> {
     let valid = state.core.accounts().verification_link_is_valid(&q.token).await?;
+    // Only about the signed-in person's own address: says nothing of the link's owner.
+    let already_verified = signed_in
+        .filter(|s| !valid && s.account().email_verified())
+        .map(|s| s.account().email.to_string());
+    let status =
+        if valid || already_verified.is_some() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
     let page = VerifyPage {
         csrf: csrf.0,
         token: if valid { q.token } else { String::new() },
         valid,
         message: INVALID,
+        already_verified,
     };
-    let status = if valid { StatusCode::OK } else { StatusCode::BAD_REQUEST };
     Ok((status, render(&page)).into_response())
 }
 
@@ -74,6 +86,7 @@ pub async fn verify_submit(
                 token: String::new(),
                 valid: false,
                 message: &failure.message,
+                already_verified: None,
             };
             failure.apply(render(&page))
         }

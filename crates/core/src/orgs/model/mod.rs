@@ -117,6 +117,9 @@ pub enum OrgError {
     BadDomain(#[from] DomainError),
     #[error("The organization has no domain {0}; add it first.")]
     UnknownDomain(String),
+    /// `--org` given by a name several organizations share.
+    #[error("Several organizations are called {0:?}; name it by its id (latchkey org list).")]
+    Ambiguous(String),
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }

@@ -30,7 +30,23 @@ async fn create_on_security_page(
     let csrf = page.csrf();
     let mut fields = vec![("csrf_token", csrf.as_str()), ("name", name), ("expires_days", "30")];
     fields.extend_from_slice(extra);
-    browser.post_raw("/account/security/api-tokens", &fields).await
+    let posted = browser.post_raw("/account/security/api-tokens", &fields).await;
+    shown_after_redirect(browser, posted).await
+}
+
+/// POST, then redirect: the token is on the page the POST sends the browser to, once.
+async fn shown_after_redirect(
+    browser: &Browser,
+    posted: latchkey_testkit::Page,
+) -> latchkey_testkit::Page {
+    if posted.status != 303 || posted.location() != Some("/api-tokens/created") {
+        return posted;
+    }
+    let shown = browser.get("/api-tokens/created").await;
+    let again = browser.get("/api-tokens/created").await;
+    assert_eq!(again.status, 303, "a reload shows the token no more");
+    assert!(!again.body.contains("lkp_"));
+    shown
 }
 
 on_both_engines! {
@@ -126,7 +142,8 @@ on_both_engines! {
         let username = org_bots[0].email.as_str().to_owned();
         let page = boss.get(&format!("/admin/org/{org}/api-tokens")).await;
         assert!(page.contains(&username));
-        let created = boss.post_raw(&format!("/admin/org/{org}/api-tokens"), &[("csrf_token", &page.csrf()), ("email", &username), ("name", "deploys"), ("expires_days", "7"), ("product", &tracker.id)]).await;
+        let posted = boss.post_raw(&format!("/admin/org/{org}/api-tokens"), &[("csrf_token", &page.csrf()), ("email", &username), ("name", "deploys"), ("expires_days", "7"), ("product", &tracker.id)]).await;
+        let created = shown_after_redirect(&boss, posted).await;
         assert_eq!(created.status, 200, "{}", created.body);
         let bot_token = shown_token(&created.body);
         assert_eq!(verify(&server, &tracker, &username, &bot_token).await["bot"], true);

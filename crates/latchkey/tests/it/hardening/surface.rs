@@ -55,7 +55,7 @@ on_both_engines! {
                 .browser()
                 .submit("/signup", "/signup", &[("email", email), ("name", "Someone"), ("password", PASSWORD)])
                 .await;
-            assert_eq!(page.status, 200, "{}", page.body);
+            assert_eq!(page.status, 303, "{}", page.body);
             let after = (queued_requests(&server).await, audit_rows(&server).await);
             assert_eq!((after.0 - before.0, after.1 - before.1), (1, 1), "sign-up as {email}");
         }
@@ -249,6 +249,6 @@ mod file_modes {
                 &[("email", "files@example.com"), ("name", "Files"), ("password", PASSWORD)],
             )
             .await;
-        assert_eq!(page.status, 200);
+        assert_eq!(page.status, 303);
     }
 }

@@ -17,7 +17,7 @@ async fn signed_up_unverified(server: &TestServer, email: &str) -> Browser {
             &[("email", email), ("name", "Someone"), ("password", PASSWORD)],
         )
         .await;
-    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.status, 303, "{}", page.body);
     browser.log_in(email, PASSWORD).await;
     browser
 }

@@ -1,0 +1,306 @@
+//! The consoles' safety rails (issue 16's defects): destructive actions ask first on their own
+//! page, nobody deactivates themselves or the last site admin (not even two admins at once),
+//! bad query values get the normal error page, and a used verification link opened by its
+//! verified owner says so.
+
+use latchkey_core::accounts::Email;
+use latchkey_core::flows::SetStatusError;
+use latchkey_testkit::TestServer;
+
+use super::console::sign_in_as_site_admin;
+use super::{PASSWORD, verified_user};
+
+async fn site_admin_account(server: &TestServer, email: &str) {
+    let email = Email::parse(email).unwrap();
+    server
+        .core
+        .accounts()
+        .create_account(
+            &server.site_admin(),
+            latchkey_core::flows::CreateAccountRequest {
+                name: latchkey_core::accounts::DisplayName::from_email(&email),
+                email,
+                password: Some(latchkey_core::credentials::Password::parse(PASSWORD).unwrap()),
+                email_verified: true,
+                site_admin: true,
+            },
+        )
+        .await
+        .unwrap();
+}
+
+on_both_engines! {
+    async fn destructive_actions_ask_first_and_spare_the_site_admins(server: TestServer) {
+        let member = verified_user(&server, "member@example.com").await;
+        let admin = sign_in_as_site_admin(&server).await;
+        let users = admin.get("/admin/users").await;
+        assert!(users.contains("/admin/users/deactivate?email=member%40example.com"), "{}", users.body);
+        // The link asks; asking changes nothing.
+        for (path, words) in [
+            ("/admin/users/deactivate", "Deactivate member@example.com?"),
+            ("/admin/users/close", "Close member@example.com?"),
+            ("/admin/users/reset-two-factor", "Reset the two-step verification of member@example.com?"),
+        ] {
+            let confirm = admin.get(&format!("{path}?email=member%40example.com")).await;
+            assert_eq!(confirm.status, 200, "{}", confirm.body);
+            assert!(confirm.contains(words) && confirm.contains(r#"name="email" value="member@example.com""#), "{}", confirm.body);
+        }
+        assert_eq!(member.get("/account").await.status, 200, "still signed in after the questions");
+        assert_eq!(admin.get("/admin/users/deactivate?email=nobody%40example.com").await.status, 404);
+        assert_eq!(admin.get("/admin/users/deactivate?email=not-an-email").await.status, 400);
+        let confirm = admin.get("/admin/users/deactivate?email=member%40example.com").await;
+        let done = admin.post_raw("/admin/users/deactivate", &[("csrf_token", &confirm.csrf()), ("email", "member@example.com")]).await;
+        assert_eq!(done.status, 303);
+        assert_eq!(member.get("/account").await.status, 303, "signed out");
+
+        // Not oneself, from the console or anywhere.
+        let confirm = admin.get("/admin/users/deactivate?email=root%40example.com").await;
+        let own = admin.post_raw("/admin/users/deactivate", &[("csrf_token", &confirm.csrf()), ("email", "root@example.com")]).await;
+        assert_eq!(own.status, 403, "{}", own.body);
+        assert!(own.contains("your own account"), "{}", own.body);
+        let own_close = admin.post_raw("/admin/users/close", &[("csrf_token", &confirm.csrf()), ("email", "root@example.com")]).await;
+        assert_eq!(own_close.status, 403);
+        assert_eq!(admin.get("/admin").await.status, 200, "still a working site admin");
+
+        // The operator (CLI) cannot take away the last active site admin either.
+        let root = Email::parse("root@example.com").unwrap();
+        let err = server.core.accounts().deactivate_account(&server.site_admin(), &root).await.unwrap_err();
+        assert!(matches!(err, SetStatusError::LastSiteAdmin), "{err}");
+        let err = server.core.accounts().close_account(&server.site_admin(), &root).await.unwrap_err();
+        assert!(matches!(err, SetStatusError::LastSiteAdmin), "{err}");
+    }
+}
+
+on_both_engines! {
+    async fn two_site_admins_deactivating_each_other_at_once_leave_one(server: TestServer) {
+        site_admin_account(&server, "ann@example.com").await;
+        site_admin_account(&server, "ben@example.com").await;
+        for round in 0..3 {
+            let ann = server.browser();
+            ann.log_in("ann@example.com", PASSWORD).await;
+            let ben = server.browser();
+            ben.log_in("ben@example.com", PASSWORD).await;
+            let ann_confirm = ann.get("/admin/users/deactivate?email=ben%40example.com").await;
+            let ben_confirm = ben.get("/admin/users/deactivate?email=ann%40example.com").await;
+            let (ann_csrf, ben_csrf) = (ann_confirm.csrf(), ben_confirm.csrf());
+            let ann_fields = [("csrf_token", ann_csrf.as_str()), ("email", "ben@example.com")];
+            let ben_fields = [("csrf_token", ben_csrf.as_str()), ("email", "ann@example.com")];
+            let (a, b) = tokio::join!(
+                ann.post_raw("/admin/users/deactivate", &ann_fields),
+                ben.post_raw("/admin/users/deactivate", &ben_fields),
+            );
+            // Success is the list with its notice; the loser is refused, or finds itself
+            // signed out (its session ended with the deactivation).
+            let done = [&a, &b].iter().filter(|p| p.location() == Some("/admin/users?notice=deactivated")).count();
+            assert!(done <= 1, "round {round}: both succeeded ({:?}, {:?})", a.location(), b.location());
+            let site = server.site_admin();
+            let mut active = 0;
+            for who in ["ann@example.com", "ben@example.com"] {
+                let account = server.core.accounts().find_account(&site, &Email::parse(who).unwrap()).await.unwrap().unwrap();
+                if account.is_active() {
+                    active += 1;
+                    continue;
+                }
+                server.core.accounts().reactivate_account(&site, &Email::parse(who).unwrap()).await.unwrap();
+            }
+            assert!(active >= 1, "round {round}: an active site admin remains");
+        }
+    }
+}
+
+on_both_engines! {
+    async fn org_consoles_ask_before_deactivating_closing_or_resetting(server: TestServer, dns: DnsStub) {
+        let boss = verified_user(&server, "boss@acme.test").await;
+        let worker = verified_user(&server, "worker@acme.test").await;
+        let org = crate::hardening::authority::verified_org(&server, &dns, "Acme", "boss@acme.test", "acme.test").await;
+        let console = boss.get(&format!("/admin/org/{}", org.id)).await;
+        assert!(console.contains(&format!("/admin/org/{}/accounts/deactivate?email=worker%40acme.test", org.id)), "{}", console.body);
+        for (path, words) in [("deactivate?", "Deactivate worker@acme.test?"), ("close?", "Close worker@acme.test?")] {
+            let confirm = boss.get(&format!("/admin/org/{}/accounts/{path}email=worker%40acme.test", org.id)).await;
+            assert_eq!(confirm.status, 200, "{}", confirm.body);
+            assert!(confirm.contains(words), "{}", confirm.body);
+        }
+        assert_eq!(worker.get("/account").await.status, 200, "asking changed nothing");
+        let confirm = boss.get(&format!("/admin/org/{}/accounts/deactivate?email=worker%40acme.test", org.id)).await;
+        let done = boss
+            .post_raw(&format!("/admin/org/{}/accounts/deactivate", org.id), &[("csrf_token", &confirm.csrf()), ("email", "worker@acme.test")])
+            .await;
+        assert_eq!(done.status, 303, "{}", done.body);
+        assert_eq!(worker.get("/account").await.status, 303);
+        // Another person's console: not found.
+        let outsider = verified_user(&server, "eve@elsewhere.test").await;
+        assert_eq!(outsider.get(&format!("/admin/org/{}/accounts/close?email=worker%40acme.test", org.id)).await.status, 404);
+    }
+}
+
+on_both_engines! {
+    async fn sign_out_everywhere_asks_first(server: TestServer) {
+        let me = verified_user(&server, "me@example.com").await;
+        let account = me.get("/account").await;
+        assert!(account.contains(r#"href="/account/sessions/end-all""#), "{}", account.body);
+        let confirm = me.get("/account/sessions/end-all").await;
+        assert_eq!(confirm.status, 200);
+        assert!(confirm.contains("Sign out everywhere?"));
+        assert_eq!(me.get("/account").await.status, 200, "asking signs nobody out");
+        let done = me.post_raw("/account/sessions/end-all", &[("csrf_token", &confirm.csrf())]).await;
+        assert_eq!(done.status, 303);
+        assert_eq!(me.get("/account").await.status, 303);
+    }
+}
+
+on_both_engines! {
+    async fn bad_query_values_get_the_error_page(server: TestServer) {
+        let admin = sign_in_as_site_admin(&server).await;
+        for path in ["/admin/users?status=abc", "/admin/users?after=-", "/admin/users?q=a&q=b&status=closed&status=x"] {
+            let page = admin.get(path).await;
+            assert_eq!(page.status, 400, "{path}: {}", page.body);
+            assert!(page.contains("This address is not valid"), "{path}: {}", page.body);
+            assert!(!page.contains("invalid digit") && !page.contains("Failed to deserialize") && !page.contains("duplicate field"), "{path}: {}", page.body);
+        }
+        assert_eq!(admin.get("/admin/users?status=active").await.status, 200);
+        assert_eq!(admin.get("/admin/users?q=&status=").await.status, 200, "the form's empty fields");
+    }
+}
+
+on_both_engines! {
+    async fn a_used_verification_link_tells_its_verified_owner_so(server: TestServer) {
+        let me = verified_user(&server, "me@example.com").await;
+        let token = server.mail_to("me@example.com", 1).await.token_for("/verify-email");
+        let again = me.get(&format!("/verify-email?token={token}")).await;
+        assert_eq!(again.status, 200, "{}", again.body);
+        assert!(again.contains("is verified"), "{}", again.body);
+        assert!(!again.contains("expired"), "{}", again.body);
+        // Signed out, the same link says only that it cannot be used.
+        let stranger = server.browser().get(&format!("/verify-email?token={token}")).await;
+        assert_eq!(stranger.status, 400);
+        assert!(!stranger.contains("me@example.com"));
+    }
+}
+
+on_both_engines! {
+    async fn the_account_list_searches_by_prefix_and_pages_both_ways(server: TestServer) {
+        let site = server.site_admin();
+        for i in 0..230 {
+            let email = Email::parse(&format!("person{i:03}@example.com")).unwrap();
+            let name = if i % 10 == 0 { format!("Zoë Special {i}") } else { format!("Person {i}") };
+            server
+                .core
+                .accounts()
+                .create_account(
+                    &site,
+                    latchkey_core::flows::CreateAccountRequest {
+                        name: latchkey_core::accounts::DisplayName::parse(&name).unwrap(),
+                        email,
+                        password: None,
+                        email_verified: true,
+                        site_admin: false,
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        let admin = sign_in_as_site_admin(&server).await;
+        // Page 1 → 2 → 3, then back to 2: the same accounts as on the way forward.
+        let first = admin.get("/admin/users").await;
+        assert_eq!(first.status, 200);
+        assert!(!first.contains(r#"rel="prev""#));
+        let next = |page: &latchkey_testkit::Page, rel: &str| {
+            let at = page.body.find(&format!(r#"rel="{rel}""#)).unwrap();
+            let start = page.body[..at].rfind("href=\"").unwrap() + 6;
+            let end = start + page.body[start..].find('"').unwrap();
+            page.body[start..end].replace("&amp;", "&")
+        };
+        let second = admin.get(&next(&first, "next")).await;
+        let third = admin.get(&next(&second, "next")).await;
+        assert!(!third.contains(r#"rel="next""#), "231 accounts: three pages of 100");
+        // Every account exactly once on the way forward (many were made in the same second:
+        // the id breaks the tie), and the way back shows the same second page.
+        let emails = |p: &latchkey_testkit::Page| -> Vec<String> {
+            p.body
+                .match_indices("@example.com</a>")
+                .map(|(at, _)| {
+                    let start = p.body[..at].rfind('>').unwrap() + 1;
+                    p.body[start..at].to_owned()
+                })
+                .collect()
+        };
+        let mut all: Vec<String> = [&first, &second, &third].iter().flat_map(|p| emails(p)).collect();
+        assert_eq!(all.len(), 231);
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), 231, "no account twice");
+        let back = admin.get(&next(&third, "prev")).await;
+        assert_eq!(emails(&back), emails(&second));
+        assert_eq!(emails(&admin.get(&next(&second, "prev")).await), emails(&first));
+
+        // Prefix of the email or of the name, case-insensitive; the status filter.
+        let found = admin.get("/admin/users?q=PERSON12").await;
+        for i in 120..130 {
+            assert!(found.contains(&format!("person{i}@example.com")), "person{i}");
+        }
+        assert!(!found.contains("person130@example.com") && !found.contains("person012@example.com"));
+        let by_name = admin.get("/admin/users?q=zo%C3%AB%20sp").await;
+        assert_eq!(by_name.body.matches("Zoë Special").count(), 23, "{}", by_name.body);
+        let closed = admin.get("/admin/users?status=closed").await;
+        assert!(closed.contains("No accounts match."));
+        // Hostile or broken values: the error page, never a database error.
+        for path in ["/admin/users?status=gone", "/admin/users?after=abc", "/admin/users?after=1.x%27%20OR%201=1--", "/admin/users?after=1.a&before=2.b"] {
+            let page = admin.get(path).await;
+            assert_eq!(page.status, 400, "{path}: {}", page.body);
+        }
+        let sneaky = admin.get("/admin/users?q=%25").await;
+        assert!(sneaky.contains("No accounts match."), "a % is a character, not a wildcard");
+    }
+}
+
+on_both_engines! {
+    async fn an_account_has_a_detail_page_with_its_sessions_and_events(server: TestServer) {
+        let member = verified_user(&server, "member@example.com").await;
+        let admin = sign_in_as_site_admin(&server).await;
+        let list = admin.get("/admin/users?q=member").await;
+        assert!(list.contains(r#"href="/admin/users/account?email=member%40example.com""#), "{}", list.body);
+        let page = admin.get("/admin/users/account?email=member%40example.com").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        for expected in ["Two-step verification", "Off", "Sessions", "email.verified", "Deactivate"] {
+            assert!(page.contains(expected), "{expected}: {}", page.body);
+        }
+        // End the member's session from here: that browser is signed out.
+        let start = page.body.find(r#"name="session" value=""#).unwrap() + r#"name="session" value=""#.len();
+        let session = page.body[start..start + page.body[start..].find('"').unwrap()].to_owned();
+        let ended = admin
+            .post_raw("/admin/users/sessions/end", &[("csrf_token", &page.csrf()), ("email", "member@example.com"), ("session", &session)])
+            .await;
+        assert_eq!(ended.status, 303, "{}", ended.body);
+        assert_eq!(member.get("/account").await.status, 303);
+        // Deactivated, then reactivated from the page.
+        let confirm = admin.get("/admin/users/deactivate?email=member%40example.com").await;
+        admin.post_raw("/admin/users/deactivate", &[("csrf_token", &confirm.csrf()), ("email", "member@example.com")]).await;
+        let page = admin.get("/admin/users/account?email=member%40example.com").await;
+        assert!(page.contains("deactivated") && page.contains("Reactivate"), "{}", page.body);
+        let back = admin.post_raw("/admin/users/reactivate", &[("csrf_token", &page.csrf()), ("email", "member@example.com")]).await;
+        assert_eq!(back.status, 303);
+        member.log_in("member@example.com", PASSWORD).await;
+        assert_eq!(admin.get("/admin/users/account?email=nobody%40example.com").await.status, 404);
+        assert_eq!(member.get("/admin/users/account?email=member%40example.com").await.status, 403, "site admins only");
+    }
+}
+
+on_both_engines! {
+    async fn the_login_page_names_the_product_and_consent_offers_another_account(server: TestServer) {
+        use latchkey_core::oidc_provider::GrantType;
+        use latchkey_protocol::jose::SigningAlg;
+        let wiki = crate::oidc::register(&server, "Wiki", false, SigningAlg::ES256, vec![GrantType::AuthorizationCode]).await;
+        let authorize = format!(
+            "/oauth/authorize?client_id={}&redirect_uri={}&response_type=code&scope=openid&state=s",
+            wiki.id,
+            url::form_urlencoded::byte_serialize(crate::oidc::CALLBACK.as_bytes()).collect::<String>()
+        );
+        let browser = server.browser();
+        let to_login = browser.get(&authorize).await;
+        let login = browser.get(to_login.location().unwrap()).await;
+        assert!(login.contains("to continue to <strong>Wiki</strong>"), "{}", login.body);
+        // Every page has the favicon and the footer.
+        assert!(login.contains("/assets/favicon.svg") && login.contains("site-footer"));
+        assert_eq!(browser.get("/assets/favicon.svg").await.header("content-type"), Some("image/svg+xml"));
+    }
+}

@@ -1,0 +1,223 @@
+//! `/admin/users/account?email=…`: one account as a site admin sees it — profile, status, the
+//! organization that manages it, two-step state, sessions (each can be ended), API tokens,
+//! that person's recent audit events, and the actions (each confirmed on its own page).
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use latchkey_core::accounts::{AccountStatus, Email};
+use latchkey_core::api_tokens::TokenState;
+use latchkey_core::audit::{AuditFilter, AuditScope};
+use latchkey_core::sessions::SessionId;
+use serde::Deserialize;
+
+use crate::error::{PageError, message_page, render};
+use crate::extract::{ConsoleAdmin, CsrfForm, CsrfToken, PageQuery};
+use crate::pages::account::describe_device;
+use crate::pages::format_time;
+use crate::state::AppState;
+
+/// How many of the person's latest audit events the page shows.
+const EVENTS: usize = 25;
+
+struct SessionRow {
+    id: String,
+    device: String,
+    ip: String,
+    started: String,
+    last_seen: String,
+}
+
+struct TokenRow {
+    name: String,
+    state: &'static str,
+    expires: String,
+}
+
+struct EventRow {
+    at: String,
+    event: String,
+    outcome: String,
+    actor: String,
+}
+
+#[allow(clippy::struct_excessive_bools)] // facts of one account, each shown on its own
+#[derive(Template)]
+#[template(path = "admin_account.html")]
+struct AccountPage {
+    csrf: String,
+    notice: Option<&'static str>,
+    email: String,
+    name: String,
+    status: &'static str,
+    verified: bool,
+    site_admin: bool,
+    kind: &'static str,
+    has_password: bool,
+    created: String,
+    managed_by: Option<(String, String)>,
+    two_step: String,
+    sessions: Vec<SessionRow>,
+    tokens: Vec<TokenRow>,
+    events: Vec<EventRow>,
+    active: bool,
+    closed: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AccountQuery {
+    email: String,
+    notice: Option<String>,
+}
+
+fn not_found() -> Response {
+    message_page(StatusCode::NOT_FOUND, "Account not found", "No account has that email.")
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    csrf: CsrfToken,
+    PageQuery(q): PageQuery<AccountQuery>,
+) -> Result<Response, PageError> {
+    let Ok(email) = Email::parse(&q.email) else { return Ok(not_found()) };
+    let core = &state.core;
+    let Some(account) = core.accounts().find_account(&me.admin, &email).await? else {
+        return Ok(not_found());
+    };
+    let managed_by = core.orgs().managing_org(&account).await?.map(|o| (o.id, o.name));
+    let factors = core.second_factor().two_factor_status(&account.id).await?;
+    let two_step = if factors.enabled() {
+        let mut parts = Vec::new();
+        if factors.totp {
+            parts.push("authenticator app".to_owned());
+        }
+        if factors.security_keys > 0 {
+            parts.push(format!("{} security key(s) or passkey(s)", factors.security_keys));
+        }
+        parts.push(format!("{} recovery codes left", factors.recovery_codes_left));
+        format!("On: {}", parts.join(", "))
+    } else {
+        "Off".to_owned()
+    };
+    let sessions = core
+        .sessions()
+        .list_sessions(&account.id)
+        .await
+        .map_err(|e| PageError::unexpected(&e))?
+        .into_iter()
+        .map(|s| SessionRow {
+            id: s.id.as_str().to_owned(),
+            device: describe_device(&s.client.user_agent),
+            ip: s.client.ip.clone(),
+            started: format_time(s.created_at.unix()).0,
+            last_seen: format_time(s.last_seen_at.unix()).0,
+        })
+        .collect();
+    let tokens = core
+        .api_tokens()
+        .list_as_site_admin(&me.admin, &email)
+        .await
+        .map_err(|e| PageError::unexpected(&e))?
+        .into_iter()
+        .map(|t| TokenRow {
+            name: t.token.name.clone(),
+            state: match t.state {
+                TokenState::Active => "active",
+                TokenState::Expired => "expired",
+                TokenState::Revoked => "revoked",
+            },
+            expires: format_time(t.expires_at.unix()).0,
+        })
+        .collect();
+    let filter =
+        AuditFilter { target_id: Some(account.id.as_str().to_owned()), ..AuditFilter::default() };
+    let mut events =
+        core.audit().audit_events(&AuditScope::Site(me.admin.clone()), &filter, 1000).await?;
+    events.reverse();
+    events.truncate(EVENTS);
+    let summary = account.summary();
+    Ok(render(&AccountPage {
+        csrf: csrf.0,
+        notice: match q.notice.as_deref() {
+            Some("session_ended") => Some("The session was ended; that browser is signed out."),
+            Some("reactivated") => Some("The account is active again."),
+            _ => None,
+        },
+        email: summary.email,
+        name: summary.name,
+        status: summary.status,
+        verified: summary.email_verified,
+        site_admin: summary.site_admin,
+        kind: summary.kind,
+        has_password: summary.has_password,
+        created: format_time(account.created_at.unix()).0,
+        managed_by,
+        two_step,
+        sessions,
+        tokens,
+        events: events
+            .into_iter()
+            .map(|e| EventRow {
+                at: format_time(e.at).0,
+                event: e.event,
+                outcome: e.outcome,
+                actor: e.actor,
+            })
+            .collect(),
+        active: account.status == AccountStatus::Active,
+        closed: account.status == AccountStatus::Closed,
+    }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SessionForm {
+    email: String,
+    session: String,
+}
+
+/// Ends one of the person's sessions (a lost laptop).
+pub async fn end_session(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    CsrfForm(form): CsrfForm<SessionForm>,
+) -> Result<Response, PageError> {
+    let Ok(email) = Email::parse(&form.email) else { return Ok(not_found()) };
+    let Some(account) = state.core.accounts().find_account(&me.admin, &email).await? else {
+        return Ok(not_found());
+    };
+    let Some(session) = SessionId::parse(&form.session) else { return Ok(not_found()) };
+    state
+        .core
+        .sessions()
+        .end_session(&account.id, &session)
+        .await
+        .map_err(|e| PageError::unexpected(&e))?;
+    Ok(Redirect::to(&account_path(email.as_str(), "session_ended")).into_response())
+}
+
+/// Reactivates a deactivated account (or a closed one not erased yet).
+pub async fn reactivate(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    CsrfForm(form): CsrfForm<SessionForm>,
+) -> Result<Response, PageError> {
+    let Ok(email) = Email::parse(&form.email) else { return Ok(not_found()) };
+    match state.core.accounts().reactivate_account(&me.admin, &email).await {
+        Ok(_) => Ok(Redirect::to(&account_path(email.as_str(), "reactivated")).into_response()),
+        Err(latchkey_core::flows::SetStatusError::NotFound) => Ok(not_found()),
+        Err(latchkey_core::flows::SetStatusError::Unexpected(e)) => Err(e.into()),
+        Err(e) => Ok(message_page(StatusCode::CONFLICT, "Not reactivated", &e.to_string())),
+    }
+}
+
+fn account_path(email: &str, notice: &str) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("email", email)
+        .append_pair("notice", notice)
+        .finish();
+    format!("/admin/users/account?{query}")
+}
