@@ -24,8 +24,8 @@ use crate::extract::csrf_cookie;
 use crate::oidc::{authorize, basic_auth, discovery, end_session, token, userinfo};
 use crate::pages::{
     account, admin, admin_account, api_tokens, console_tokens, email_change, home, keys,
-    legacy_console, login, org, password_reset, policies, rollout_status, saml_console, security,
-    services, sign_in_steps, signup, upgraded, verify_email,
+    legacy_console, login, org, password_reset, platform, policies, rollout_status, saml_console,
+    security, services, sign_in_steps, signup, upgraded, verify_email,
 };
 use crate::state::AppState;
 use crate::{health, metrics};
@@ -69,6 +69,12 @@ fn consoles() -> Router<AppState> {
         )
         .route("/admin/users/close", get(admin::user_close_confirm).post(admin::user_close))
         .route("/admin/users/account", get(admin_account::show))
+        .route("/admin/platform", get(platform::show))
+        .route(
+            "/admin/platform/tokens/revoke",
+            get(platform::revoke_confirm).post(platform::revoke),
+        )
+        .route("/admin/platform/keys/rotate", get(platform::rotate_confirm).post(platform::rotate))
         .route("/admin/users/sessions/end", post(admin_account::end_session))
         .route("/admin/users/reactivate", post(admin_account::reactivate))
         .route(

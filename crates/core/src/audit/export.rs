@@ -25,6 +25,8 @@ pub struct AuditQuery {
     pub from: Option<String>,
     pub until: Option<String>,
     pub after: Option<String>,
+    /// Events older than this id (the console's pages go newest first).
+    pub before: Option<String>,
     pub limit: Option<u32>,
     /// `jsonl` (default) or `csv`, for exports.
     pub format: Option<String>,
@@ -102,9 +104,18 @@ fn instant(raw: &str, name: &str) -> Result<Timestamp, String> {
     if let Ok(secs) = raw.parse::<i64>() {
         return Ok(Timestamp::from_unix(secs));
     }
+    // A day (what a date picker sends): its start, UTC.
+    let day = time::macros::format_description!("[year]-[month]-[day]");
+    if let Ok(date) = time::Date::parse(raw, &day) {
+        return Ok(Timestamp::from_unix(date.midnight().assume_utc().unix_timestamp()));
+    }
     time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
         .map(|t| Timestamp::from_unix(t.unix_timestamp()))
-        .map_err(|_| format!("{name} must be RFC 3339 (2026-12-01T00:00:00Z) or Unix seconds"))
+        .map_err(|_| {
+            format!(
+                "{name} must be a day (2026-12-01), RFC 3339 (2026-12-01T00:00:00Z) or Unix seconds"
+            )
+        })
 }
 
 /// The filter for the page after `events` (a full page of `page_size`), or `None` when they
@@ -183,12 +194,12 @@ impl Audit {
             None => None,
         };
         let after = nonempty(&q.after);
-        if after
-            .as_ref()
-            .is_some_and(|a| a.is_empty() || !a.bytes().all(|b| b.is_ascii_digit()) || a.len() > 18)
-        {
+        let before = nonempty(&q.before);
+        let bad =
+            |a: &String| a.is_empty() || !a.bytes().all(|b| b.is_ascii_digit()) || a.len() > 18;
+        if after.as_ref().is_some_and(bad) || before.as_ref().is_some_and(bad) {
             return Err(AuditFilterError::Invalid(
-                "after must be an event id from an earlier page".into(),
+                "after and before must be event ids from another page".into(),
             ));
         }
         Ok(AuditFilter {
@@ -198,6 +209,8 @@ impl Audit {
             from: nonempty(&q.from).map(|v| instant(&v, "from")).transpose()?,
             until: nonempty(&q.until).map(|v| instant(&v, "until")).transpose()?,
             after,
+            before,
+            newest_first: false,
         })
     }
 
@@ -235,6 +248,8 @@ mod tests {
         assert_eq!(instant("1700000000", "from").unwrap().unix(), 1_700_000_000);
         assert_eq!(instant("2026-12-01T00:00:00Z", "from").unwrap().unix(), 1_796_083_200);
         assert!(instant("yesterday", "from").is_err());
+        assert_eq!(instant("2026-12-01", "from").unwrap().unix(), 1_796_083_200);
+        assert!(instant("2026-13-01", "from").is_err());
     }
 
     #[test]

@@ -55,6 +55,10 @@ pub struct AuditFilter {
     pub from: Option<Timestamp>,
     pub until: Option<Timestamp>,
     pub after: Option<String>,
+    /// Only events before this id.
+    pub before: Option<String>,
+    /// Newest first (the console); otherwise oldest first (exports, the API).
+    pub newest_first: bool,
 }
 
 /// Whose view of the log a query serves.

@@ -304,3 +304,31 @@ on_both_engines! {
         assert_eq!(browser.get("/assets/favicon.svg").await.header("content-type"), Some("image/svg+xml"));
     }
 }
+
+on_both_engines! {
+    async fn the_platform_page_revokes_admin_tokens_and_rotates_keys_after_asking(server: TestServer) {
+        let admin = sign_in_as_site_admin(&server).await;
+        let token = crate::admin_api::site_admin_token(&server, "ops@example.com").await;
+        let page = admin.get("/admin/platform").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let kids_before = page.body.matches("<td><code>").count();
+        let start = page.body.find("/admin/platform/tokens/revoke?token=").unwrap();
+        let href = &page.body[start..start + page.body[start..].find('"').unwrap()];
+        let confirm = admin.get(&href.replace("&amp;", "&")).await;
+        assert!(confirm.contains("Revoke the token"), "{}", confirm.body);
+        let (status, _) = crate::admin_api::call(&server, "GET", "/users", Some(&token), None).await;
+        assert_eq!(status, 200, "asking revoked nothing");
+        let id = &href["/admin/platform/tokens/revoke?token=".len()..];
+        let done = admin.post_raw("/admin/platform/tokens/revoke", &[("csrf_token", &confirm.csrf()), ("token", id)]).await;
+        assert_eq!(done.status, 303);
+        let (status, _) = crate::admin_api::call(&server, "GET", "/users", Some(&token), None).await;
+        assert_eq!(status, 401);
+        // Rotation: after its confirmation, more keys are published.
+        let confirm = admin.get("/admin/platform/keys/rotate").await;
+        assert!(confirm.contains("Rotate the keys"));
+        let done = admin.post_raw("/admin/platform/keys/rotate", &[("csrf_token", &confirm.csrf())]).await;
+        assert_eq!(done.status, 303);
+        let after = admin.get("/admin/platform").await;
+        assert!(after.body.matches("<td><code>").count() > kids_before, "{}", after.body);
+    }
+}

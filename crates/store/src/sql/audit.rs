@@ -68,26 +68,32 @@ impl AuditRepo for SqlStore {
 
     async fn query(&self, f: &AuditFilter, limit: u32) -> RepoResult<Vec<AuditEvent>> {
         // Every condition is always present; an absent filter binds NULL and matches all, so
-        // the statement is one fixed string.
-        sqlx::query_as::<_, EventRow>(
-            "SELECT seq, at, event, outcome, actor_id, actor, target_id, target, org_id, ip, \
-             user_agent, details FROM audit_events \
+        // the statement is one of two fixed strings (by its order).
+        const ASC: &str = "SELECT seq, at, event, outcome, actor_id, actor, target_id, target, \
+             org_id, ip, user_agent, details FROM audit_events \
              WHERE ($1 IS NULL OR org_id = $1) AND ($2 IS NULL OR target_id = $2) \
              AND ($3 IS NULL OR event = $3) AND ($4 IS NULL OR at >= $4) \
              AND ($5 IS NULL OR at < $5) AND ($6 IS NULL OR seq > $6) \
-             ORDER BY seq LIMIT $7",
-        )
-        .bind(f.org_id.as_deref())
-        .bind(f.target_id.as_deref())
-        .bind(f.event.as_deref())
-        .bind(f.from.map(Timestamp::unix))
-        .bind(f.until.map(Timestamp::unix))
-        .bind(f.after.as_deref().and_then(|a| a.parse::<i64>().ok()))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unexpected)
-        .map(|rows| rows.into_iter().map(EventRow::into_event).collect())
+             AND ($7 IS NULL OR seq < $7) ORDER BY seq LIMIT $8";
+        const DESC: &str = "SELECT seq, at, event, outcome, actor_id, actor, target_id, target, \
+             org_id, ip, user_agent, details FROM audit_events \
+             WHERE ($1 IS NULL OR org_id = $1) AND ($2 IS NULL OR target_id = $2) \
+             AND ($3 IS NULL OR event = $3) AND ($4 IS NULL OR at >= $4) \
+             AND ($5 IS NULL OR at < $5) AND ($6 IS NULL OR seq > $6) \
+             AND ($7 IS NULL OR seq < $7) ORDER BY seq DESC LIMIT $8";
+        sqlx::query_as::<_, EventRow>(if f.newest_first { DESC } else { ASC })
+            .bind(f.org_id.as_deref())
+            .bind(f.target_id.as_deref())
+            .bind(f.event.as_deref())
+            .bind(f.from.map(Timestamp::unix))
+            .bind(f.until.map(Timestamp::unix))
+            .bind(f.after.as_deref().and_then(|a| a.parse::<i64>().ok()))
+            .bind(f.before.as_deref().and_then(|a| a.parse::<i64>().ok()))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unexpected)
+            .map(|rows| rows.into_iter().map(EventRow::into_event).collect())
     }
 
     async fn purge_before(&self, before: Timestamp) -> RepoResult<u64> {

@@ -15,10 +15,52 @@ use latchkey_core::audit::{AuditFilterError, AuditQuery, ExportFormat};
 struct EventRow {
     time: String,
     event: String,
+    /// `success`, `failure` or `refused` (the badge's colour).
     outcome: String,
     actor: String,
     target: String,
     ip: String,
+    /// The details worth a column: how (method), from which browser, why.
+    details: String,
+}
+
+/// Events an operator most often looks for (the event picker's suggestions).
+const KNOWN_EVENTS: [&str; 22] = [
+    "login",
+    "logout",
+    "signup",
+    "email.verified",
+    "password.changed",
+    "password.reset",
+    "password.reset_refused",
+    "email.changed",
+    "two_factor.enabled",
+    "two_factor.disabled",
+    "two_factor.reset",
+    "account.deactivated",
+    "account.reactivated",
+    "account.closed",
+    "domain.added",
+    "domain.verified",
+    "domain.proof_missing",
+    "policy.updated",
+    "api_token.created",
+    "api_token.revoked",
+    "saml.login_refused",
+    "saml.certificate_expiring",
+];
+
+fn details_of(details: &serde_json::Value, user_agent: &str) -> String {
+    let mut parts = Vec::new();
+    for key in ["method", "reason", "connection", "client_id"] {
+        if let Some(v) = details.get(key).and_then(serde_json::Value::as_str) {
+            parts.push(format!("{key}: {v}"));
+        }
+    }
+    if !user_agent.is_empty() {
+        parts.push(crate::pages::account::describe_device(user_agent));
+    }
+    parts.join(" · ")
 }
 
 #[derive(Template)]
@@ -41,7 +83,10 @@ struct AuditPage {
     /// The filter as a query string, for the next page and exports.
     query: String,
     events: Vec<EventRow>,
-    next: Option<String>,
+    /// Older and newer pages (newest first).
+    older: Option<String>,
+    newer: Option<String>,
+    known_events: &'static [&'static str],
 }
 
 const AUDIT_PAGE: u32 = 100;
@@ -83,7 +128,9 @@ pub async fn page(
         until: text(&q.until),
         query,
         events: Vec::new(),
-        next: None,
+        older: None,
+        newer: None,
+        known_events: &KNOWN_EVENTS,
     };
     let filter = match state.core.audit().audit_filter(q).await {
         Ok(f) => f,
@@ -93,9 +140,20 @@ pub async fn page(
         }
         Err(AuditFilterError::Unexpected(e)) => return Err(e.into()),
     };
-    let events = state.core.audit().audit_events(&view.scope, &filter, AUDIT_PAGE).await?;
-    if events.len() == AUDIT_PAGE as usize {
-        page.next = events.last().map(|e| e.id.clone());
+    // Newest first. `before`: the next older page; `after`: the next newer one (read oldest
+    // first from there, then turned round).
+    let going_newer = filter.after.is_some() && filter.before.is_none();
+    let filter = latchkey_core::audit::AuditFilter { newest_first: !going_newer, ..filter };
+    let mut events = state.core.audit().audit_events(&view.scope, &filter, AUDIT_PAGE).await?;
+    let full = events.len() == AUDIT_PAGE as usize;
+    if going_newer {
+        events.reverse();
+    }
+    let (has_older, has_newer) =
+        if going_newer { (true, full) } else { (full, filter.before.is_some()) };
+    if !events.is_empty() {
+        page.older = events.last().filter(|_| has_older).map(|e| e.id.clone());
+        page.newer = events.first().filter(|_| has_newer).map(|e| e.id.clone());
     }
     page.events = events
         .into_iter()
@@ -105,6 +163,7 @@ pub async fn page(
             outcome: e.outcome,
             actor: e.actor,
             target: e.target,
+            details: details_of(&e.details, &e.user_agent),
             ip: e.ip,
         })
         .collect();

@@ -14,6 +14,7 @@ pub mod legacy_console;
 pub mod login;
 pub mod org;
 pub mod password_reset;
+pub mod platform;
 pub mod policies;
 pub mod rollout_status;
 pub mod saml_console;

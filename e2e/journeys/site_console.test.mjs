@@ -1,0 +1,78 @@
+// The site console as an operator uses it (issue 16): find an account, open its page, a
+// destructive action that asks first, the audit log newest first, and a product registered
+// with POST/redirect/GET (a reload registers nothing). Screenshots at 1280 and 390 px.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { LATCHKEY, launch, journey, signUpAndVerify, assertLabelled } from '../lib.mjs';
+
+const BIN = process.env.E2E_LATCHKEY_BIN;
+const ROOT = 'root@console-journey.test';
+const MEMBER = 'casey@console-journey.test';
+const PASSWORD = 'a console journey password';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+async function both(page, shot, name) {
+  await shot(name);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot(`${name}-390px`);
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+test('a site admin finds an account, deactivates it after a confirmation, and reads the log', async () => {
+  await journey(browser, 'site-console-member', async (page, shot) => {
+    await signUpAndVerify(page, shot, MEMBER, PASSWORD, 'Casey Member');
+  });
+  await journey(browser, 'site-console', async (page, shot) => {
+    await new Promise((resolve, reject) => {
+      const child = execFile(BIN, ['user', 'create', '--email', ROOT, '--name', 'Console Root', '--verified', '--site-admin', '--password-stdin'], (err) => (err ? reject(err) : resolve()));
+      child.stdin.end(`${PASSWORD}\n`);
+    });
+    await page.goto(`${LATCHKEY}/login`);
+    await page.getByLabel('Email').fill(ROOT);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
+    await page.waitForURL(/\/account/);
+
+    await page.goto(`${LATCHKEY}/admin/users`);
+    await assertLabelled(page);
+    await page.getByLabel('Find accounts').fill('CASEY');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/q=CASEY/);
+    assert.equal(await page.getByRole('link', { name: MEMBER, exact: true }).count(), 1);
+    await both(page, shot, 'search');
+
+    await page.getByRole('link', { name: MEMBER, exact: true }).click();
+    await page.getByRole('heading', { name: /Casey Member/ }).waitFor();
+    assert.match(await page.locator('main').textContent(), /Two-step verification\s*Off/);
+    await both(page, shot, 'account-page');
+
+    await page.getByRole('link', { name: 'Deactivate', exact: true }).click();
+    await page.getByRole('heading', { name: `Deactivate ${MEMBER}?` }).waitFor();
+    await both(page, shot, 'confirm');
+    await page.getByRole('button', { name: 'Deactivate the account' }).click();
+    await page.waitForURL(/notice=deactivated/);
+
+    await page.goto(`${LATCHKEY}/admin/audit`);
+    await assertLabelled(page);
+    const newest = (await page.locator('tbody tr').allTextContents()).slice(0, 3).join(' ');
+    assert.match(newest, /account\.deactivated/, 'newest first');
+    await both(page, shot, 'audit-newest-first');
+
+    // Register a product: the secret shows once, on the page the form redirects to.
+    await page.goto(`${LATCHKEY}/admin/products`);
+    await page.getByLabel('Name', { exact: true }).fill('Console Journey App');
+    await page.getByLabel(/Redirect URIs/).fill('https://app.console-journey.test/callback');
+    await page.getByRole('button', { name: /Register/ }).click();
+    await page.waitForURL(/\/admin\/products\/created$/);
+    assert.match(await page.locator('main').textContent(), /shown once/);
+    await shot('product-created');
+    await page.reload();
+    await page.waitForURL(/\/admin\/products$/);
+    assert.equal(await page.getByRole('cell', { name: /Console Journey App/ }).count(), 1, 'registered once');
+    await both(page, shot, 'products');
+  });
+});
