@@ -189,6 +189,41 @@ impl Accounts {
         })
     }
 
+    /// An account's live sessions, as a site admin sees them.
+    pub async fn account_sessions(
+        &self,
+        _admin: &SiteAdmin,
+        email: &Email,
+    ) -> Result<Vec<crate::sessions::Session>, SetStatusError> {
+        let account = self.repo.find_by_email(email).await?.ok_or(SetStatusError::NotFound)?;
+        Ok(self.sessions.list_sessions(&account.id).await.map_err(Unexpected::from)?)
+    }
+
+    /// Ends one of an account's sessions (a lost laptop): that browser is signed out, here
+    /// and in the products it signed in to. Audited as the site admin's act. False when the
+    /// session was not (or no longer) there.
+    pub async fn end_account_session(
+        &self,
+        admin: &SiteAdmin,
+        email: &Email,
+        session: &crate::sessions::SessionId,
+    ) -> Result<bool, SetStatusError> {
+        let account = self.repo.find_by_email(email).await?.ok_or(SetStatusError::NotFound)?;
+        let ended = self
+            .sessions
+            .end_sessions_by_admin(&account.id, session)
+            .await
+            .map_err(Unexpected::from)?;
+        if ended {
+            let record =
+                crate::audit::Record::new("session.ended", crate::audit::Actor::Site(admin))
+                    .target(&account)
+                    .details(serde_json::json!({ "session": session.as_str() }));
+            self.audit.record(record).await;
+        }
+        Ok(ended)
+    }
+
     /// Whether any site admin exists yet (the first start prints how to create one).
     pub async fn has_site_admin(&self) -> Result<bool, RepoError> {
         Ok(self.repo.count_site_admins().await? > 0)

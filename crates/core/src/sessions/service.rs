@@ -182,6 +182,19 @@ impl Sessions {
         Ok(ended)
     }
 
+    /// Ends one session for a site admin (audited by the caller, not as the person's logout).
+    pub async fn end_sessions_by_admin(
+        &self,
+        account: &AccountId,
+        session: &SessionId,
+    ) -> Result<bool, SessionError> {
+        let ended = self.repo.delete(account, session).await?;
+        if ended {
+            self.listener.sessions_ended(std::slice::from_ref(session)).await?;
+        }
+        Ok(ended)
+    }
+
     /// "Sign out everywhere": ends every session of the account, the current one included,
     /// and logs it out of every product.
     /// "Sign out everywhere": every session ends, and the receipt (if products were told)

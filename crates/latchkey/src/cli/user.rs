@@ -50,6 +50,15 @@ pub enum UserCommand {
     Close { email: String },
     /// Make a deactivated account, or a closed one not yet erased, active again.
     Reactivate { email: String },
+    /// Where the person is signed in (their live sessions).
+    Sessions { email: String },
+    /// End one of the person's sessions (a lost laptop): that browser is signed out, here and
+    /// in the products it signed in to.
+    EndSession {
+        email: String,
+        #[arg(long)]
+        session: String,
+    },
 }
 
 pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Failure> {
@@ -143,6 +152,9 @@ pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Fai
         }
         UserCommand::Reactivate { email } => {
             change_status(&backend().await?, Change::Reactivate, &email, json).await?;
+        }
+        cmd @ (UserCommand::Sessions { .. } | UserCommand::EndSession { .. }) => {
+            sessions(&backend().await?, cmd, json).await?;
         }
     }
     Ok(())
@@ -248,6 +260,63 @@ async fn output(core: &Core, json: bool, account: &Account, human: &str) -> Resu
         print_json(&account_json(core, account).await?);
     } else {
         println!("{human}");
+    }
+    Ok(())
+}
+
+/// `user sessions` and `user end-session`.
+async fn sessions(backend: &Backend, cmd: UserCommand, json: bool) -> Result<(), Failure> {
+    match cmd {
+        UserCommand::Sessions { email } => {
+            let email = parse_email(&email)?;
+            let sessions = backend
+                .core
+                .accounts()
+                .account_sessions(&backend.site_admin(), &email)
+                .await
+                .map_err(|e| Failure::Refused(e.to_string()))?;
+            if json {
+                let items: Vec<_> = sessions
+                    .iter()
+                    .map(|s| {
+                        json!({
+                            "id": s.id.as_str(),
+                            "user_agent": s.client.user_agent,
+                            "ip": s.client.ip,
+                            "created_at": s.created_at.unix(),
+                            "last_seen_at": s.last_seen_at.unix(),
+                        })
+                    })
+                    .collect();
+                print_json(&json!({ "sessions": items }));
+            } else if sessions.is_empty() {
+                println!("Not signed in anywhere.");
+            } else {
+                for s in &sessions {
+                    println!("{}  {}  {}", s.id.as_str(), s.client.ip, s.client.user_agent);
+                }
+            }
+        }
+        UserCommand::EndSession { email, session } => {
+            let email = parse_email(&email)?;
+            let id = latchkey_core::sessions::SessionId::parse(&session)
+                .ok_or_else(|| Failure::Usage(format!("{session:?} is not a session id")))?;
+            let ended = backend
+                .core
+                .accounts()
+                .end_account_session(&backend.site_admin(), &email, &id)
+                .await
+                .map_err(|e| Failure::Refused(e.to_string()))?;
+            if !ended {
+                return Err(Failure::Refused(format!("{email} has no session {session}")));
+            }
+            if json {
+                print_json(&json!({ "session": session, "ended": true }));
+            } else {
+                println!("Ended the session {session} of {email}.");
+            }
+        }
+        _ => {}
     }
     Ok(())
 }

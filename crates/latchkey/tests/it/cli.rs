@@ -716,3 +716,33 @@ fn a_command_in_the_wrong_folder_refuses_instead_of_making_an_empty_database() {
     assert_eq!(listed.code, 0, "{}", listed.stderr);
     assert!(listed.stdout.contains("first@example.com"));
 }
+
+/// `user sessions` and `user end-session`: the console's "end this session" from a script.
+#[test]
+fn sessions_are_listed_and_ended_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_eq!(
+        latchkey(d, &["user", "create", "--email", "pat@example.com", "--verified"], None, &[])
+            .code,
+        0
+    );
+    let listed = latchkey(d, &["user", "sessions", "pat@example.com", "--json"], None, &[]);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    assert_eq!(json(&listed)["sessions"].as_array().unwrap().len(), 0);
+    let missing = latchkey(
+        d,
+        &[
+            "user",
+            "end-session",
+            "pat@example.com",
+            "--session",
+            "0190a0a0-0000-7000-8000-000000000000",
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(missing.code, 1, "{}", missing.stderr);
+    let nobody = latchkey(d, &["user", "sessions", "nobody@example.com"], None, &[]);
+    assert_eq!(nobody.code, 1);
+}

@@ -332,3 +332,32 @@ on_both_engines! {
         assert!(after.body.matches("<td><code>").count() > kids_before, "{}", after.body);
     }
 }
+
+on_both_engines! {
+    async fn sessions_and_admin_tokens_over_the_api_and_the_cli(server: TestServer) {
+        use crate::admin_api::{call, site_admin_token};
+        let member = verified_user(&server, "member@example.com").await;
+        let token = site_admin_token(&server, "ops@example.com").await;
+        let (status, body) = call(&server, "GET", "/users/member@example.com/sessions", Some(&token), None).await;
+        assert_eq!(status, 200, "{body}");
+        let id = body["sessions"][0]["id"].as_str().unwrap().to_owned();
+        let path = format!("/users/member@example.com/sessions/{id}");
+        let (status, _) = call(&server, "DELETE", &path, Some(&token), None).await;
+        assert_eq!(status, 204);
+        assert_eq!(member.get("/account").await.status, 303, "that browser is signed out");
+        let (status, _) = call(&server, "DELETE", &path, Some(&token), None).await;
+        assert_eq!(status, 404);
+        let ended = crate::audit_events(&server, "session.ended").await;
+        assert_eq!(ended.len(), 1);
+        assert_eq!(ended[0].actor, "ops@example.com", "the admin's act, not the person's logout");
+
+        let (status, body) = call(&server, "GET", "/admin-tokens", Some(&token), None).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(!body.to_string().contains(&token), "never the token itself");
+        let own = body["tokens"][0]["id"].as_str().unwrap().to_owned();
+        let (status, _) = call(&server, "DELETE", &format!("/admin-tokens/{own}"), Some(&token), None).await;
+        assert_eq!(status, 204);
+        let (status, _) = call(&server, "GET", "/admin-tokens", Some(&token), None).await;
+        assert_eq!(status, 401, "revoked at once");
+    }
+}

@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 
 use crate::state::AppState;
 
+mod admin_tokens;
 mod api_tokens;
 mod audit;
 mod legacy;
@@ -44,7 +45,7 @@ use products::{clients_create, clients_list, deliveries, keys_rotate};
 use saml::{saml_create, saml_list, saml_remove, saml_show, saml_update};
 use users::{
     users_close, users_create, users_deactivate, users_list, users_reactivate,
-    users_reset_two_factor, users_show,
+    users_reset_two_factor, users_session_end, users_sessions, users_show,
 };
 
 const OPENAPI: &str = include_str!("openapi.json");
@@ -58,6 +59,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{email}/reset-two-factor", post(users_reset_two_factor))
         .route("/api/v1/users/{email}/close", post(users_close))
         .route("/api/v1/users/{email}/reactivate", post(users_reactivate))
+        .route("/api/v1/users/{email}/sessions", get(users_sessions))
+        .route("/api/v1/users/{email}/sessions/{id}", axum::routing::delete(users_session_end))
         .route("/api/v1/users/{email}/api-tokens", get(api_tokens_list).post(api_tokens_create))
         .route("/api/v1/users/{email}/api-tokens/{id}", axum::routing::delete(api_tokens_revoke))
         .route("/api/v1/bots", get(bots_list).post(bots_create))
@@ -71,6 +74,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/clients/{id}/rollout", axum::routing::put(legacy_rollout))
         .route("/api/v1/deliveries/backchannel-logout", get(deliveries))
         .route("/api/v1/keys/rotate", post(keys_rotate))
+        .route("/api/v1/admin-tokens", get(admin_tokens::admin_tokens_list))
+        .route(
+            "/api/v1/admin-tokens/{id}",
+            axum::routing::delete(admin_tokens::admin_tokens_revoke),
+        )
         .route("/api/v1/orgs", get(orgs_list).post(orgs_create))
         .route("/api/v1/orgs/{id}/admins", post(orgs_admin_add))
         .route("/api/v1/orgs/{id}/domains", get(orgs_domains).post(orgs_domain_add))

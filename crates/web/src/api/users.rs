@@ -182,3 +182,43 @@ pub(super) async fn users_reset_two_factor(
         None => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no account has this email")),
     }
 }
+
+/// `GET /api/v1/users/{email}/sessions`: where the person is signed in.
+pub(super) async fn users_sessions(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(email): Path<String>,
+) -> ApiResult {
+    let email = parse_email(&email)?;
+    let sessions = state.core.accounts().account_sessions(&caller.admin, &email).await?;
+    let items: Vec<_> = sessions
+        .iter()
+        .map(|s| {
+            json!({
+                "id": s.id.as_str(),
+                "user_agent": s.client.user_agent,
+                "ip": s.client.ip,
+                "created_at": s.created_at.unix(),
+                "last_seen_at": s.last_seen_at.unix(),
+                "expires_at": s.expires_at.unix(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "sessions": items })).into_response())
+}
+
+/// `DELETE /api/v1/users/{email}/sessions/{id}`: ends that session (and its products').
+pub(super) async fn users_session_end(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path((email, id)): Path<(String, String)>,
+) -> ApiResult {
+    let email = parse_email(&email)?;
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such session");
+    let session = latchkey_core::sessions::SessionId::parse(&id).ok_or_else(not_found)?;
+    if state.core.accounts().end_account_session(&caller.admin, &email, &session).await? {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(not_found())
+    }
+}

@@ -103,8 +103,8 @@ pub async fn show(
         "Off".to_owned()
     };
     let sessions = core
-        .sessions()
-        .list_sessions(&account.id)
+        .accounts()
+        .account_sessions(&me.admin, &email)
         .await
         .map_err(|e| PageError::unexpected(&e))?
         .into_iter()
@@ -186,16 +186,12 @@ pub async fn end_session(
     CsrfForm(form): CsrfForm<SessionForm>,
 ) -> Result<Response, PageError> {
     let Ok(email) = Email::parse(&form.email) else { return Ok(not_found()) };
-    let Some(account) = state.core.accounts().find_account(&me.admin, &email).await? else {
-        return Ok(not_found());
-    };
     let Some(session) = SessionId::parse(&form.session) else { return Ok(not_found()) };
-    state
-        .core
-        .sessions()
-        .end_session(&account.id, &session)
-        .await
-        .map_err(|e| PageError::unexpected(&e))?;
+    match state.core.accounts().end_account_session(&me.admin, &email, &session).await {
+        Ok(_) => {}
+        Err(latchkey_core::flows::SetStatusError::NotFound) => return Ok(not_found()),
+        Err(e) => return Err(PageError::unexpected(&e)),
+    }
     Ok(Redirect::to(&account_path(email.as_str(), "session_ended")).into_response())
 }
 
