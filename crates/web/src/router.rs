@@ -78,6 +78,10 @@ fn consoles() -> Router<AppState> {
         .route("/admin/users/sessions/end", post(admin_account::end_session))
         .route("/admin/users/reactivate", post(admin_account::reactivate))
         .route(
+            "/admin/users/site-admin",
+            get(admin_account::site_admin_confirm).post(admin_account::site_admin_set),
+        )
+        .route(
             "/admin/users/reset-two-factor",
             get(admin::user_reset_two_factor_confirm).post(admin::user_reset_two_factor),
         )
@@ -256,6 +260,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/webauthn.js", get(webauthn_script))
         .route("/assets/strength.js", get(strength_script))
         .route("/assets/copy.js", get(copy_script))
+        .route("/assets/password.js", get(password_script))
         .route("/assets/upload.js", get(upload_script));
 
     // Called by products' servers and by browsers on products' pages: no cookies are read
@@ -397,6 +402,16 @@ async fn upload_script() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../assets/upload.js"),
+    )
+}
+
+async fn password_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/password.js"),
     )
 }
 

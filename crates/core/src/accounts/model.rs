@@ -182,6 +182,10 @@ pub struct AccountSearch {
     /// Lowercase; empty for everyone.
     pub prefix: String,
     pub status: Option<AccountStatus>,
+    /// Two-step verification on (an authenticator app or a security key) or off.
+    pub two_step: Option<bool>,
+    /// Managed by this organization (an email on one of its verified domains, or its bot).
+    pub org: Option<String>,
     pub page: PageAt,
     pub limit: u32,
 }

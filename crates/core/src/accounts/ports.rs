@@ -83,6 +83,14 @@ pub trait AccountRepo: Send + Sync {
     ) -> RepoResult<()>;
     /// Sets a site admin's status only if another active site admin remains, in one atomic
     /// step (two admins acting on each other at once cannot both succeed); false otherwise.
+    async fn set_site_admin(&self, id: &AccountId, on: bool, at: Timestamp) -> RepoResult<()>;
+    /// Takes the site-admin flag away only if another active site admin remains (atomic, as
+    /// [`Self::set_status_keeping_a_site_admin`]); false otherwise.
+    async fn revoke_site_admin_keeping_one(
+        &self,
+        id: &AccountId,
+        at: Timestamp,
+    ) -> RepoResult<bool>;
     async fn set_status_keeping_a_site_admin(
         &self,
         id: &AccountId,

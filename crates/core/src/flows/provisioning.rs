@@ -82,6 +82,9 @@ pub enum SetStatusError {
         "This is the last active site administrator. Make another account a site administrator first."
     )]
     LastSiteAdmin,
+    /// Bots hold API tokens only; they never administer anything.
+    #[error("A bot account cannot be a site administrator.")]
+    Bot,
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }
@@ -187,6 +190,45 @@ impl Accounts {
             next: found.last().filter(|_| has_next).map(position),
             accounts: found,
         })
+    }
+
+    /// Makes an account a site administrator, or takes that away. Never one's own (another
+    /// site admin does it), never the last active one (atomically, like deactivation), never a
+    /// bot. A demoted admin's console and admin API tokens stop working at their next request.
+    pub async fn set_site_admin(
+        &self,
+        admin: &SiteAdmin,
+        email: &Email,
+        on: bool,
+    ) -> Result<Account, SetStatusError> {
+        let mut account = self.repo.find_by_email(email).await?.ok_or(SetStatusError::NotFound)?;
+        if account.status == AccountStatus::Closed {
+            return Err(SetStatusError::Closed);
+        }
+        if account.bot {
+            return Err(SetStatusError::Bot);
+        }
+        if account.site_admin == on {
+            return Ok(account);
+        }
+        let now = self.kernel.now();
+        if on {
+            self.repo.set_site_admin(&account.id, true, now).await?;
+        } else {
+            if admin.actor() == Some(&account.id) {
+                return Err(SetStatusError::OwnAccount);
+            }
+            if !self.repo.revoke_site_admin_keeping_one(&account.id, now).await? {
+                return Err(SetStatusError::LastSiteAdmin);
+            }
+        }
+        account.site_admin = on;
+        self.api_tokens.account_changed(&account.id);
+        let event = if on { "account.site_admin_granted" } else { "account.site_admin_revoked" };
+        let record =
+            crate::audit::Record::new(event, crate::audit::Actor::Site(admin)).target(&account);
+        self.audit.record(record).await;
+        Ok(account)
     }
 
     /// An account's live sessions, as a site admin sees them.

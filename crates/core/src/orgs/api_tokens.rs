@@ -15,7 +15,8 @@ impl From<SetStatusError> for ApiTokenError {
             SetStatusError::NotFound | SetStatusError::Closed => Self::NotManaged,
             SetStatusError::Protected
             | SetStatusError::OwnAccount
-            | SetStatusError::LastSiteAdmin => Self::Protected,
+            | SetStatusError::LastSiteAdmin
+            | SetStatusError::Bot => Self::Protected,
             SetStatusError::Unexpected(u) => Self::Unexpected(u),
         }
     }

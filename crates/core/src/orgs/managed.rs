@@ -61,7 +61,8 @@ impl From<SetStatusError> for ManagedActionError {
             SetStatusError::Closed => Self::Closed,
             SetStatusError::Protected
             | SetStatusError::OwnAccount
-            | SetStatusError::LastSiteAdmin => Self::Protected,
+            | SetStatusError::LastSiteAdmin
+            | SetStatusError::Bot => Self::Protected,
             SetStatusError::Unexpected(u) => Self::Unexpected(u),
         }
     }

@@ -50,6 +50,12 @@ pub enum UserCommand {
     Close { email: String },
     /// Make a deactivated account, or a closed one not yet erased, active again.
     Reactivate { email: String },
+    /// Make an account a site administrator (`--revoke` takes it away; never the last one).
+    SiteAdmin {
+        email: String,
+        #[arg(long)]
+        revoke: bool,
+    },
     /// Where the person is signed in (their live sessions).
     Sessions { email: String },
     /// End one of the person's sessions (a lost laptop): that browser is signed out, here and
@@ -153,7 +159,9 @@ pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Fai
         UserCommand::Reactivate { email } => {
             change_status(&backend().await?, Change::Reactivate, &email, json).await?;
         }
-        cmd @ (UserCommand::Sessions { .. } | UserCommand::EndSession { .. }) => {
+        cmd @ (UserCommand::Sessions { .. }
+        | UserCommand::EndSession { .. }
+        | UserCommand::SiteAdmin { .. }) => {
             sessions(&backend().await?, cmd, json).await?;
         }
     }
@@ -205,7 +213,8 @@ async fn change_status(
         e @ (SetStatusError::Unexpected(_)
         | SetStatusError::Protected
         | SetStatusError::OwnAccount
-        | SetStatusError::LastSiteAdmin) => Failure::Refused(e.to_string()),
+        | SetStatusError::LastSiteAdmin
+        | SetStatusError::Bot) => Failure::Refused(e.to_string()),
     })?;
     let human = match change {
         Change::Deactivate => {
@@ -264,9 +273,25 @@ async fn output(core: &Core, json: bool, account: &Account, human: &str) -> Resu
     Ok(())
 }
 
-/// `user sessions` and `user end-session`.
+/// `user sessions`, `user end-session` and `user site-admin`.
 async fn sessions(backend: &Backend, cmd: UserCommand, json: bool) -> Result<(), Failure> {
     match cmd {
+        UserCommand::SiteAdmin { email, revoke } => {
+            let email = parse_email(&email)?;
+            let account = backend
+                .core
+                .accounts()
+                .set_site_admin(&backend.site_admin(), &email, !revoke)
+                .await
+                .map_err(|e| Failure::Refused(e.to_string()))?;
+            if json {
+                print_json(&account_json(&backend.core, &account).await?);
+            } else if revoke {
+                println!("{email} is no longer a site administrator.");
+            } else {
+                println!("{email} is a site administrator.");
+            }
+        }
         UserCommand::Sessions { email } => {
             let email = parse_email(&email)?;
             let sessions = backend

@@ -746,3 +746,34 @@ fn sessions_are_listed_and_ended_from_the_cli() {
     let nobody = latchkey(d, &["user", "sessions", "nobody@example.com"], None, &[]);
     assert_eq!(nobody.code, 1);
 }
+
+/// `user site-admin E [--revoke]`: never the last active site admin.
+#[test]
+fn site_admins_are_made_from_the_cli_and_the_last_one_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_eq!(
+        latchkey(
+            d,
+            &["user", "create", "--email", "a@example.com", "--verified", "--site-admin"],
+            None,
+            &[]
+        )
+        .code,
+        0
+    );
+    assert_eq!(
+        latchkey(d, &["user", "create", "--email", "b@example.com", "--verified"], None, &[]).code,
+        0
+    );
+    let made = latchkey(d, &["user", "site-admin", "b@example.com", "--json"], None, &[]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    assert_eq!(json(&made)["site_admin"], true);
+    assert_eq!(
+        latchkey(d, &["user", "site-admin", "b@example.com", "--revoke"], None, &[]).code,
+        0
+    );
+    let last = latchkey(d, &["user", "site-admin", "a@example.com", "--revoke"], None, &[]);
+    assert_eq!(last.code, 1, "{}", last.stderr);
+    assert!(last.stderr.contains("last active site administrator"), "{}", last.stderr);
+}

@@ -361,3 +361,75 @@ on_both_engines! {
         assert_eq!(status, 401, "revoked at once");
     }
 }
+
+on_both_engines! {
+    async fn site_admins_are_made_and_removed_but_never_the_last_or_oneself(server: TestServer) {
+        let member = verified_user(&server, "member@example.com").await;
+        let admin = sign_in_as_site_admin(&server).await;
+        assert_eq!(member.get("/admin").await.status, 403);
+        // Console: ask, then make.
+        let confirm = admin.get("/admin/users/site-admin?make=1&email=member%40example.com").await;
+        assert!(confirm.contains("Make member@example.com a site administrator?"), "{}", confirm.body);
+        assert_eq!(member.get("/admin").await.status, 403, "asking changed nothing");
+        let done = admin.post_raw("/admin/users/site-admin", &[("csrf_token", &confirm.csrf()), ("email", "member@example.com"), ("make", "1")]).await;
+        assert_eq!(done.status, 303, "{}", done.body);
+        assert_eq!(member.get("/admin").await.status, 200, "a site admin now");
+        // Not oneself.
+        let own = admin.post_raw("/admin/users/site-admin", &[("csrf_token", &confirm.csrf()), ("email", "root@example.com"), ("make", "0")]).await;
+        assert_eq!(own.status, 403);
+        // The API and the CLI's core take it away again; the console closes at once.
+        let token = crate::admin_api::site_admin_token(&server, "ops@example.com").await;
+        let (status, body) = crate::admin_api::call(&server, "PUT", "/users/member@example.com/site-admin", Some(&token), Some(serde_json::json!({ "site_admin": false }))).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["site_admin"], false);
+        assert_eq!(member.get("/admin").await.status, 403);
+        let events = crate::audit_events(&server, "account.site_admin_granted").await;
+        assert_eq!(events.len(), 1);
+        // Two admins removing each other at once: one stays.
+        let site = server.site_admin();
+        let root = Email::parse("root@example.com").unwrap();
+        // Only root and ann remain site admins (ops is removed first).
+        let ops = Email::parse("ops@example.com").unwrap();
+        server.core.accounts().set_site_admin(&site, &ops, false).await.unwrap();
+        site_admin_account(&server, "ann@example.com").await;
+        let ann = Email::parse("ann@example.com").unwrap();
+        let root_admin = server.signed_in(&admin).await;
+        let root_admin = latchkey_core::flows::SiteAdmin::of(&root_admin).unwrap();
+        let ann_browser = server.browser();
+        ann_browser.log_in("ann@example.com", PASSWORD).await;
+        let ann_admin = server.signed_in(&ann_browser).await;
+        let ann_admin = latchkey_core::flows::SiteAdmin::of(&ann_admin).unwrap();
+        let accounts = server.core.accounts();
+        let (a, b) = tokio::join!(accounts.set_site_admin(&root_admin, &ann, false), accounts.set_site_admin(&ann_admin, &root, false));
+        assert!(!(a.is_ok() && b.is_ok()), "not both: {a:?} {b:?}");
+        // The operator cannot take away the last one either.
+        if a.is_ok() || b.is_ok() {
+            let last = if a.is_ok() { &root } else { &ann };
+            let err = accounts.set_site_admin(&site, last, false).await.unwrap_err();
+            assert!(matches!(err, SetStatusError::LastSiteAdmin), "{err}");
+        }
+    }
+}
+
+on_both_engines! {
+    async fn the_account_list_filters_by_organization_and_two_step(server: TestServer, dns: DnsStub) {
+        verified_user(&server, "boss@acme.test").await;
+        verified_user(&server, "worker@acme.test").await;
+        verified_user(&server, "outsider@elsewhere.test").await;
+        let org = crate::hardening::authority::verified_org(&server, &dns, "Acme", "boss@acme.test", "acme.test").await;
+        let tsv = verified_user(&server, "tsv@example.com").await;
+        crate::two_factor::enrol(&server, &tsv).await;
+        let admin = sign_in_as_site_admin(&server).await;
+        let by_org = admin.get(&format!("/admin/users?org={}", org.id)).await;
+        assert_eq!(by_org.status, 200, "{}", by_org.body);
+        assert!(by_org.contains(">boss@acme.test<") && by_org.contains(">worker@acme.test<"), "{}", by_org.body);
+        assert!(!by_org.contains(">outsider@elsewhere.test<") && !by_org.contains(">tsv@example.com<"));
+        let on = admin.get("/admin/users?two_step=on").await;
+        assert!(on.contains(">tsv@example.com<") && !on.contains(">worker@acme.test<"), "{}", on.body);
+        let off = admin.get(&format!("/admin/users?two_step=off&org={}", org.id)).await;
+        assert!(off.contains(">worker@acme.test<") && off.contains(">boss@acme.test<"), "{}", off.body);
+        assert!(!off.contains(">tsv@example.com<"));
+        assert_eq!(admin.get("/admin/users?two_step=maybe").await.status, 400);
+        assert!(admin.get("/admin/users?org=no-such-org").await.contains("No accounts match."));
+    }
+}

@@ -149,6 +149,26 @@ impl AccountRepo for SqlStore {
             conditions.push(format!("status = ${}", binds.len() + 1));
             binds.push(Bind::Text(status.as_str().to_owned()));
         }
+        if let Some(on) = search.two_step {
+            let enrolled = "(EXISTS (SELECT 1 FROM totp_credentials t WHERE t.account_id = accounts.id \
+                 AND t.confirmed_at IS NOT NULL) OR EXISTS (SELECT 1 FROM webauthn_credentials w \
+                 WHERE w.account_id = accounts.id))";
+            conditions.push(if on { enrolled.to_owned() } else { format!("NOT {enrolled}") });
+        }
+        if let Some(org) = &search.org {
+            let domain = match self.engine {
+                crate::Engine::Postgres => "split_part(accounts.email_normalized, '@', 2)",
+                crate::Engine::Sqlite => {
+                    "substr(accounts.email_normalized, instr(accounts.email_normalized, '@') + 1)"
+                }
+            };
+            let n = binds.len() + 1;
+            conditions.push(format!(
+                "(accounts.bot_org_id = ${n} OR EXISTS (SELECT 1 FROM org_domains d \
+                 WHERE d.org_id = ${n} AND d.status = 'verified' AND d.domain = {domain}))"
+            ));
+            binds.push(Bind::Text(org.clone()));
+        }
         let order = match &search.page {
             PageAt::First => "ORDER BY created_at, id",
             PageAt::After(p) => {
@@ -360,6 +380,44 @@ impl AccountRepo for SqlStore {
             .run(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn set_site_admin(&self, id: &AccountId, on: bool, at: Timestamp) -> RepoResult<()> {
+        sqlx::query("UPDATE accounts SET site_admin = $1, updated_at = $2 WHERE id = $3")
+            .bind(i64::from(on))
+            .bind(at.unix())
+            .bind(id.as_str())
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn revoke_site_admin_keeping_one(
+        &self,
+        id: &AccountId,
+        at: Timestamp,
+    ) -> RepoResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(unexpected)?;
+        if matches!(self.engine, crate::Engine::Postgres) {
+            sqlx::query(
+                "SELECT id FROM accounts WHERE site_admin = 1 AND status = 'active' ORDER BY id FOR UPDATE",
+            )
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(unexpected)?;
+        }
+        let done = sqlx::query(
+            "UPDATE accounts SET site_admin = 0, updated_at = $1 WHERE id = $2 AND EXISTS \
+             (SELECT 1 FROM accounts other WHERE other.site_admin = 1 AND other.status = 'active' \
+             AND other.id <> $2)",
+        )
+        .bind(at.unix())
+        .bind(id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(unexpected)?;
+        tx.commit().await.map_err(unexpected)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn set_status_keeping_a_site_admin(

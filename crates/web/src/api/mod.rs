@@ -45,7 +45,7 @@ use products::{clients_create, clients_list, deliveries, keys_rotate};
 use saml::{saml_create, saml_list, saml_remove, saml_show, saml_update};
 use users::{
     users_close, users_create, users_deactivate, users_list, users_reactivate,
-    users_reset_two_factor, users_session_end, users_sessions, users_show,
+    users_reset_two_factor, users_session_end, users_sessions, users_show, users_site_admin,
 };
 
 const OPENAPI: &str = include_str!("openapi.json");
@@ -60,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{email}/close", post(users_close))
         .route("/api/v1/users/{email}/reactivate", post(users_reactivate))
         .route("/api/v1/users/{email}/sessions", get(users_sessions))
+        .route("/api/v1/users/{email}/site-admin", axum::routing::put(users_site_admin))
         .route("/api/v1/users/{email}/sessions/{id}", axum::routing::delete(users_session_end))
         .route("/api/v1/users/{email}/api-tokens", get(api_tokens_list).post(api_tokens_create))
         .route("/api/v1/users/{email}/api-tokens/{id}", axum::routing::delete(api_tokens_revoke))

@@ -143,7 +143,8 @@ impl From<SetStatusError> for ApiError {
             ),
             SetStatusError::Protected
             | SetStatusError::OwnAccount
-            | SetStatusError::LastSiteAdmin => {
+            | SetStatusError::LastSiteAdmin
+            | SetStatusError::Bot => {
                 ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
             }
             SetStatusError::Unexpected(u) => u.into(),
@@ -221,4 +222,22 @@ pub(super) async fn users_session_end(
     } else {
         Err(not_found())
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SiteAdminBody {
+    site_admin: bool,
+}
+
+/// `PUT /api/v1/users/{email}/site-admin` `{"site_admin": true|false}`.
+pub(super) async fn users_site_admin(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(email): Path<String>,
+    Body(body): Body<SiteAdminBody>,
+) -> ApiResult {
+    let email = parse_email(&email)?;
+    let a = state.core.accounts().set_site_admin(&caller.admin, &email, body.site_admin).await?;
+    summary(&state, &a).await
 }

@@ -121,6 +121,10 @@ struct UsersPage {
     /// The search as given, for the form and the paging links.
     q: String,
     status: String,
+    two_step: String,
+    org: String,
+    /// (id, name) of every organization, for the filter.
+    orgs: Vec<(String, String)>,
     /// `/admin/users?…` of the previous and next pages.
     previous: Option<String>,
     next: Option<String>,
@@ -132,18 +136,21 @@ pub struct UsersQuery {
     q: String,
     /// `active`, `deactivated`, `closed`, or empty for any.
     status: String,
+    /// `on`, `off`, or empty for any.
+    two_step: String,
+    /// An organization's id, or empty for any.
+    org: String,
     after: Option<String>,
     before: Option<String>,
     notice: Option<String>,
 }
 
-fn users_link(q: &str, status: &str, key: &str, position: &ListPosition) -> String {
+fn users_link(filters: &[(&str, &str)], key: &str, position: &ListPosition) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
-    if !q.is_empty() {
-        query.append_pair("q", q);
-    }
-    if !status.is_empty() {
-        query.append_pair("status", status);
+    for (name, value) in filters {
+        if !value.is_empty() {
+            query.append_pair(name, value);
+        }
     }
     query.append_pair(key, &position.to_param());
     format!("/admin/users?{}", query.finish())
@@ -177,7 +184,13 @@ pub async fn users(
         "" => Some(None),
         raw => AccountStatus::parse(raw).map(Some),
     };
-    let (Some(page), Some(status)) = (page, status) else {
+    let two_step = match q.two_step.as_str() {
+        "" => Some(None),
+        "on" => Some(Some(true)),
+        "off" => Some(Some(false)),
+        _ => None,
+    };
+    let (Some(page), Some(status), Some(two_step)) = (page, status, two_step) else {
         return Ok(message_page(
             StatusCode::BAD_REQUEST,
             "This address is not valid",
@@ -185,14 +198,49 @@ pub async fn users(
         ));
     };
     let text: String = q.q.trim().chars().take(254).collect();
-    let search = AccountSearch { prefix: text.to_lowercase(), status, page, limit: PAGE_SIZE };
+    let orgs: Vec<(String, String)> = state
+        .core
+        .orgs()
+        .list_organizations(&me.admin)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let org = q.org.trim().to_owned();
+    let search = AccountSearch {
+        prefix: text.to_lowercase(),
+        status,
+        two_step,
+        org: (!org.is_empty()).then(|| org.clone()),
+        page,
+        limit: PAGE_SIZE,
+    };
     let found = state.core.accounts().search_accounts(&me.admin, &search).await?;
     let status_text = status.map(AccountStatus::as_str).unwrap_or_default().to_owned();
     Ok(render(&UsersPage {
-        previous: found.previous.as_ref().map(|p| users_link(&text, &status_text, "before", p)),
-        next: found.next.as_ref().map(|p| users_link(&text, &status_text, "after", p)),
+        previous: found.previous.as_ref().map(|p| {
+            let filters = [
+                ("q", text.as_str()),
+                ("status", status_text.as_str()),
+                ("two_step", q.two_step.as_str()),
+                ("org", org.as_str()),
+            ];
+            users_link(&filters, "before", p)
+        }),
+        next: found.next.as_ref().map(|p| {
+            let filters = [
+                ("q", text.as_str()),
+                ("status", status_text.as_str()),
+                ("two_step", q.two_step.as_str()),
+                ("org", org.as_str()),
+            ];
+            users_link(&filters, "after", p)
+        }),
         q: text.clone(),
         status: status_text.clone(),
+        two_step: q.two_step.clone(),
+        org: org.clone(),
+        orgs,
         requests,
         section: "users",
         notice: match q.notice.as_deref() {
@@ -341,7 +389,8 @@ pub async fn user_close(
         Err(
             e @ (SetStatusError::Protected
             | SetStatusError::OwnAccount
-            | SetStatusError::LastSiteAdmin),
+            | SetStatusError::LastSiteAdmin
+            | SetStatusError::Bot),
         ) => message_page(StatusCode::FORBIDDEN, "Not allowed", &e.to_string()),
     })
 }
@@ -384,7 +433,8 @@ pub async fn user_deactivate(
         Err(
             e @ (SetStatusError::Protected
             | SetStatusError::OwnAccount
-            | SetStatusError::LastSiteAdmin),
+            | SetStatusError::LastSiteAdmin
+            | SetStatusError::Bot),
         ) => message_page(StatusCode::FORBIDDEN, "Not allowed", &e.to_string()),
     })
 }

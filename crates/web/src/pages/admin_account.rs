@@ -144,6 +144,8 @@ pub async fn show(
         notice: match q.notice.as_deref() {
             Some("session_ended") => Some("The session was ended; that browser is signed out."),
             Some("reactivated") => Some("The account is active again."),
+            Some("site_admin_granted") => Some("The account is a site administrator now."),
+            Some("site_admin_revoked") => Some("The account is no longer a site administrator."),
             _ => None,
         },
         email: summary.email,
@@ -216,4 +218,69 @@ fn account_path(email: &str, notice: &str) -> String {
         .append_pair("notice", notice)
         .finish();
     format!("/admin/users/account?{query}")
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SiteAdminQuery {
+    email: String,
+    /// `1` to make, `0` to remove.
+    make: String,
+}
+
+/// "Make site admin" / "Remove site admin", confirmed first.
+pub async fn site_admin_confirm(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    csrf: crate::extract::CsrfToken,
+    PageQuery(q): PageQuery<SiteAdminQuery>,
+) -> Result<Response, PageError> {
+    let Ok(email) = Email::parse(&q.email) else { return Ok(not_found()) };
+    if state.core.accounts().find_account(&me.admin, &email).await?.is_none() {
+        return Ok(not_found());
+    }
+    let make = q.make == "1";
+    let (heading, message, button) = if make {
+        (
+            format!("Make {email} a site administrator?"),
+            "They can then see and change every account, product, organization and setting of this Latchkey, and create admin API tokens.",
+            "Make site administrator",
+        )
+    } else {
+        (
+            format!("Remove {email} as a site administrator?"),
+            "Their console and their admin API tokens stop working at their next request. Their account stays as it is.",
+            "Remove site administrator",
+        )
+    };
+    Ok(render(&crate::pages::api_tokens::ConfirmPage {
+        csrf: csrf.0,
+        heading,
+        message: message.to_owned(),
+        action: "/admin/users/site-admin".to_owned(),
+        button,
+        cancel: account_path(email.as_str(), ""),
+        fields: vec![
+            ("email", email.to_string()),
+            ("make", if make { "1" } else { "0" }.to_owned()),
+        ],
+    }))
+}
+
+pub async fn site_admin_set(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    CsrfForm(form): CsrfForm<SiteAdminQuery>,
+) -> Result<Response, PageError> {
+    let Ok(email) = Email::parse(&form.email) else { return Ok(not_found()) };
+    let make = form.make == "1";
+    match state.core.accounts().set_site_admin(&me.admin, &email, make).await {
+        Ok(_) => {
+            let notice = if make { "site_admin_granted" } else { "site_admin_revoked" };
+            Ok(Redirect::to(&account_path(email.as_str(), notice)).into_response())
+        }
+        Err(latchkey_core::flows::SetStatusError::NotFound) => Ok(not_found()),
+        Err(latchkey_core::flows::SetStatusError::Unexpected(e)) => Err(e.into()),
+        Err(e) => Ok(message_page(StatusCode::FORBIDDEN, "Not allowed", &e.to_string())),
+    }
 }
