@@ -18,6 +18,8 @@ after(async () => { await browser?.close(); });
 async function both(page, shot, name) {
   await shot(name);
   await page.setViewportSize({ width: 390, height: 844 });
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 390, `${name}: the page is ${width} px wide at 390 px (tables scroll inside)`);
   await shot(`${name}-390px`);
   await page.setViewportSize({ width: 1280, height: 800 });
 }
