@@ -27,6 +27,20 @@ pub struct AdminToken {
     pub revoked_at: Option<Timestamp>,
 }
 
+impl AdminToken {
+    /// What operators see of a token (CLI `--json`, admin API): never its value.
+    pub fn describe(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "account_id": self.account.as_str(),
+            "label": self.label,
+            "created_at": self.created_at.unix(),
+            "last_used_at": self.last_used_at.map(Timestamp::unix),
+            "revoked": self.revoked_at.is_some(),
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AdminTokenError {
     #[error("no account has this email")]

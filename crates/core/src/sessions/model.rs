@@ -41,3 +41,17 @@ pub struct Session {
     /// How the person signed in (OIDC `amr`).
     pub amr: Vec<AuthMethod>,
 }
+
+impl Session {
+    /// What operators see of a session (CLI `--json`, admin API): never its token.
+    pub fn describe(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id.as_str(),
+            "user_agent": self.client.user_agent,
+            "ip": self.client.ip,
+            "created_at": self.created_at.unix(),
+            "last_seen_at": self.last_seen_at.unix(),
+            "expires_at": self.expires_at.unix(),
+        })
+    }
+}

@@ -59,19 +59,8 @@ pub async fn run(cmd: AdminTokenCommand, config: Config, json: bool) -> Result<(
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?;
             if json {
-                let items: Vec<_> = tokens
-                    .iter()
-                    .map(|t| {
-                        json!({
-                            "id": t.id,
-                            "account_id": t.account.as_str(),
-                            "label": t.label,
-                            "created_at": t.created_at.unix(),
-                            "last_used_at": t.last_used_at.map(latchkey_core::clock::Timestamp::unix),
-                            "revoked": t.revoked_at.is_some(),
-                        })
-                    })
-                    .collect();
+                let items: Vec<_> =
+                    tokens.iter().map(latchkey_core::flows::AdminToken::describe).collect();
                 print_json(&json!({ "tokens": items }));
             } else {
                 for t in &tokens {

@@ -301,18 +301,8 @@ async fn sessions(backend: &Backend, cmd: UserCommand, json: bool) -> Result<(),
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?;
             if json {
-                let items: Vec<_> = sessions
-                    .iter()
-                    .map(|s| {
-                        json!({
-                            "id": s.id.as_str(),
-                            "user_agent": s.client.user_agent,
-                            "ip": s.client.ip,
-                            "created_at": s.created_at.unix(),
-                            "last_seen_at": s.last_seen_at.unix(),
-                        })
-                    })
-                    .collect();
+                let items: Vec<_> =
+                    sessions.iter().map(latchkey_core::sessions::Session::describe).collect();
                 print_json(&json!({ "sessions": items }));
             } else if sessions.is_empty() {
                 println!("Not signed in anywhere.");

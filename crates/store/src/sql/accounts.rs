@@ -397,27 +397,7 @@ impl AccountRepo for SqlStore {
         id: &AccountId,
         at: Timestamp,
     ) -> RepoResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(unexpected)?;
-        if matches!(self.engine, crate::Engine::Postgres) {
-            sqlx::query(
-                "SELECT id FROM accounts WHERE site_admin = 1 AND status = 'active' ORDER BY id FOR UPDATE",
-            )
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(unexpected)?;
-        }
-        let done = sqlx::query(
-            "UPDATE accounts SET site_admin = 0, updated_at = $1 WHERE id = $2 AND EXISTS \
-             (SELECT 1 FROM accounts other WHERE other.site_admin = 1 AND other.status = 'active' \
-             AND other.id <> $2)",
-        )
-        .bind(at.unix())
-        .bind(id.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(unexpected)?;
-        tx.commit().await.map_err(unexpected)?;
-        Ok(done.rows_affected() == 1)
+        self.keeping_a_site_admin(id, "site_admin = 0", None, at).await
     }
 
     async fn set_status_keeping_a_site_admin(
@@ -426,31 +406,7 @@ impl AccountRepo for SqlStore {
         status: AccountStatus,
         at: Timestamp,
     ) -> RepoResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(unexpected)?;
-        // PostgreSQL: lock the active site admins first, so a concurrent change of another
-        // one waits and then sees this one (the UPDATE's sub-select reads a fresh snapshot).
-        // SQLite runs one writer at a time: the single UPDATE is atomic on its own.
-        if matches!(self.engine, crate::Engine::Postgres) {
-            sqlx::query(
-                "SELECT id FROM accounts WHERE site_admin = 1 AND status = 'active' ORDER BY id FOR UPDATE",
-            )
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(unexpected)?;
-        }
-        let done = sqlx::query(
-            "UPDATE accounts SET status = $1, updated_at = $2 WHERE id = $3 AND EXISTS \
-             (SELECT 1 FROM accounts other WHERE other.site_admin = 1 AND other.status = 'active' \
-             AND other.id <> $3)",
-        )
-        .bind(status.as_str())
-        .bind(at.unix())
-        .bind(id.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(unexpected)?;
-        tx.commit().await.map_err(unexpected)?;
-        Ok(done.rows_affected() == 1)
+        self.keeping_a_site_admin(id, "status = $3", Some(status.as_str()), at).await
     }
 
     async fn close(
@@ -570,6 +526,43 @@ impl AccountRepo for SqlStore {
             .into_iter()
             .map(|(id, at, reason)| (AccountId::from_stored(id), Timestamp::from_unix(at), reason))
             .collect())
+    }
+}
+
+impl SqlStore {
+    /// Applies `set` (a fixed fragment; `$3` is `status` when given) to a site admin only if
+    /// another active site admin remains, atomically. PostgreSQL: the active site admins are
+    /// locked first, so a concurrent change of another one waits and then sees this one (the
+    /// UPDATE's sub-select reads a fresh snapshot). SQLite runs one writer at a time: the
+    /// single UPDATE is atomic on its own.
+    async fn keeping_a_site_admin(
+        &self,
+        id: &AccountId,
+        set: &'static str,
+        status: Option<&str>,
+        at: Timestamp,
+    ) -> RepoResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(unexpected)?;
+        if matches!(self.engine, crate::Engine::Postgres) {
+            sqlx::query(
+                "SELECT id FROM accounts WHERE site_admin = 1 AND status = 'active' ORDER BY id FOR UPDATE",
+            )
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(unexpected)?;
+        }
+        let sql = format!(
+            "UPDATE accounts SET {set}, updated_at = $1 WHERE id = $2 AND EXISTS \
+             (SELECT 1 FROM accounts other WHERE other.site_admin = 1 AND other.status = 'active' \
+             AND other.id <> $2)"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at.unix()).bind(id.as_str());
+        if let Some(status) = status {
+            query = query.bind(status.to_owned());
+        }
+        let done = query.execute(&mut *tx).await.map_err(unexpected)?;
+        tx.commit().await.map_err(unexpected)?;
+        Ok(done.rows_affected() == 1)
     }
 }
 

@@ -15,19 +15,7 @@ pub(super) async fn admin_tokens_list(
     Admin(caller): Admin,
 ) -> ApiResult {
     let tokens = state.core.accounts().list_admin_tokens(&caller.admin).await?;
-    let items: Vec<_> = tokens
-        .iter()
-        .map(|t| {
-            json!({
-                "id": t.id,
-                "account_id": t.account.as_str(),
-                "label": t.label,
-                "created_at": t.created_at.unix(),
-                "last_used_at": t.last_used_at.map(latchkey_core::clock::Timestamp::unix),
-                "revoked": t.revoked_at.is_some(),
-            })
-        })
-        .collect();
+    let items: Vec<_> = tokens.iter().map(latchkey_core::flows::AdminToken::describe).collect();
     Ok(Json(json!({ "tokens": items })).into_response())
 }
 

@@ -192,19 +192,7 @@ pub(super) async fn users_sessions(
 ) -> ApiResult {
     let email = parse_email(&email)?;
     let sessions = state.core.accounts().account_sessions(&caller.admin, &email).await?;
-    let items: Vec<_> = sessions
-        .iter()
-        .map(|s| {
-            json!({
-                "id": s.id.as_str(),
-                "user_agent": s.client.user_agent,
-                "ip": s.client.ip,
-                "created_at": s.created_at.unix(),
-                "last_seen_at": s.last_seen_at.unix(),
-                "expires_at": s.expires_at.unix(),
-            })
-        })
-        .collect();
+    let items: Vec<_> = sessions.iter().map(latchkey_core::sessions::Session::describe).collect();
     Ok(Json(json!({ "sessions": items })).into_response())
 }
 
