@@ -226,6 +226,24 @@ impl PageError {
     pub fn unexpected(e: &dyn std::error::Error) -> Self {
         Self(unexpected_page(e))
     }
+
+    /// The error page with this status and message (a missing or refused thing).
+    pub fn page(status: StatusCode, heading: &str, message: &str) -> Self {
+        Self(message_page(status, heading, message))
+    }
+}
+
+impl From<latchkey_core::oidc_provider::ManageClientError> for PageError {
+    fn from(e: latchkey_core::oidc_provider::ManageClientError) -> Self {
+        use latchkey_core::oidc_provider::ManageClientError as E;
+        match e {
+            E::NotFound => {
+                Self::page(StatusCode::NOT_FOUND, "Not found", "There is no such product.")
+            }
+            E::Invalid(m) => Self::page(StatusCode::BAD_REQUEST, "Cannot do that", &m),
+            E::Unexpected(u) => Self::unexpected(&u),
+        }
+    }
 }
 
 impl IntoResponse for PageError {
@@ -301,7 +319,7 @@ pub async fn not_found() -> Response {
 /// `/oauth/authorize` → the product's redirect URI), the second step, the consent screen and
 /// the logout confirmation. Browsers apply `form-action` to every redirect after a form
 /// submission, so `'self'` would stop the last hop; these pages keep everything else.
-const CSP_LEADS_TO_PRODUCTS: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+const CSP_LEADS_TO_PRODUCTS: &str = "default-src 'none'; style-src 'self'; img-src 'self' data: https:; \
     script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 pub fn leads_to_products(mut response: Response) -> Response {

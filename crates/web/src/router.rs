@@ -24,8 +24,8 @@ use crate::extract::csrf_cookie;
 use crate::oidc::{authorize, basic_auth, discovery, end_session, token, userinfo};
 use crate::pages::{
     account, admin, admin_account, api_tokens, console_tokens, email_change, home, keys,
-    legacy_console, login, org, password_reset, platform, policies, rollout_status, saml_console,
-    security, services, sign_in_steps, signup, upgraded, verify_email,
+    legacy_console, login, org, password_reset, platform, policies, products, rollout_status,
+    saml_console, security, services, sign_in_steps, signup, upgraded, verify_email,
 };
 use crate::state::AppState;
 use crate::{health, metrics};
@@ -54,7 +54,7 @@ async fn deadline(
 
 /// No inline script or style anywhere; forms post only to us; never framed. Pages whose forms
 /// lead on to a product (see `crate::error::leads_to_products`) drop `form-action`.
-pub(crate) const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+pub(crate) const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data: https:; \
     script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
     base-uri 'none'";
 
@@ -87,6 +87,17 @@ fn consoles() -> Router<AppState> {
         )
         .route("/admin/products", get(admin::products).post(admin::product_create))
         .route("/admin/products/created", get(admin::product_created))
+        .route("/admin/products/{id}", get(products::show).post(products::update))
+        .route(
+            "/admin/products/{id}/secret",
+            get(products::secret_confirm).post(products::secret_rotate),
+        )
+        .route(
+            "/admin/products/{id}/disable",
+            get(products::disable_confirm).post(products::disable),
+        )
+        .route("/admin/products/{id}/enable", post(products::enable))
+        .route("/admin/products/{id}/delete", get(products::delete_confirm).post(products::delete))
         .route("/admin/products/{id}/legacy", get(legacy_console::show))
         .route(
             "/admin/products/{id}/legacy/import",

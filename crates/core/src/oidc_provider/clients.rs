@@ -77,6 +77,11 @@ pub struct Client {
     pub first_party: bool,
     pub id_token_alg: SigningAlg,
     pub created_at: Timestamp,
+    /// An https image shown beside the product's name (consent screen, the person's account).
+    pub logo_uri: Option<String>,
+    /// Set while a site admin has the product disabled: nobody signs in to it and its tokens,
+    /// secret and grants do not work until it is enabled again.
+    pub disabled_at: Option<Timestamp>,
 }
 
 impl Client {
@@ -127,6 +132,8 @@ pub struct ClientSummary {
     pub scopes: Vec<String>,
     pub id_token_signed_response_alg: &'static str,
     pub jwks_uri: Option<String>,
+    pub logo_uri: Option<String>,
+    pub enabled: bool,
     pub created_at: i64,
 }
 
@@ -152,7 +159,20 @@ impl Client {
                 Some(ClientKeys::Uri(u)) => Some(u.clone()),
                 _ => None,
             },
+            logo_uri: self.logo_uri.clone(),
+            enabled: self.disabled_at.is_none(),
             created_at: self.created_at.unix(),
+        }
+    }
+
+    /// "web app", "single-page/native" or "service", as the console names the kinds.
+    pub fn kind_words(&self) -> &'static str {
+        if !self.allows(GrantType::AuthorizationCode) {
+            "service"
+        } else if self.is_public() {
+            "single-page/native"
+        } else {
+            "web app"
         }
     }
 }
@@ -171,6 +191,7 @@ pub struct NewClientRequest {
     pub id_token_alg: SigningAlg,
     /// Third-party products show the consent screen.
     pub first_party: bool,
+    pub logo_uri: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -235,6 +256,116 @@ fn check_plain_uri(raw: &str) -> Result<(), String> {
     }
 }
 
+/// What a product may change after registration (its kind, grant types, authentication method
+/// and keys stay as registered). `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ClientChanges {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// `Some(None)` removes the back-channel logout URI.
+    pub backchannel_logout_uri: Option<Option<String>>,
+    /// `Some(None)` removes the logo.
+    pub logo_uri: Option<Option<String>>,
+    pub first_party: Option<bool>,
+    /// For products with the `client_credentials` grant.
+    pub scopes: Option<Vec<String>>,
+}
+
+/// Why a product could not be changed, re-keyed, switched or deleted.
+#[derive(Debug, thiserror::Error)]
+pub enum ManageClientError {
+    #[error("no such product")]
+    NotFound,
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Unexpected(#[from] Unexpected),
+}
+
+impl From<RepoError> for ManageClientError {
+    fn from(e: RepoError) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+/// What deleting a product ends, shown before it is deleted and recorded after.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ClientUsage {
+    /// People with a live sign-in (grant) at the product.
+    pub signed_in_people: u64,
+    /// People who allowed the (third-party) product to see their details.
+    pub consents: u64,
+    /// Accounts the product verifies basic-auth passwords for.
+    pub basic_auth_bindings: u64,
+    /// The product's own users waiting in the legacy upgrade.
+    pub legacy_records: u64,
+}
+
+/// The settings every product must satisfy, at registration and after each change.
+fn check_settings(c: &Client) -> Result<(), String> {
+    let name = c.name.as_str();
+    if name.is_empty() || name.chars().count() > 100 || crate::text::has_hidden_or_control(name) {
+        return Err("the name must be 1 to 100 characters, without control or invisible formatting characters (such as right-to-left overrides)".into());
+    }
+    if c.grant_types.is_empty() {
+        return Err("at least one grant type is needed".into());
+    }
+    if c.allows(GrantType::AuthorizationCode) && c.redirect_uris.is_empty() {
+        return Err("the authorization code grant needs at least one redirect URI".into());
+    }
+    if c.redirect_uris.len() > 50 || c.post_logout_redirect_uris.len() > 50 {
+        return Err("a product has at most 50 redirect URIs of each kind".into());
+    }
+    let public = c.is_public();
+    for uri in &c.redirect_uris {
+        check_redirect_uri(uri, public)?;
+    }
+    for uri in c.post_logout_redirect_uris.iter().chain(&c.backchannel_logout_uri) {
+        check_plain_uri(uri)?;
+    }
+    if let Some(logo) = &c.logo_uri {
+        check_logo_uri(logo)?;
+    }
+    check_scopes(&c.scopes)
+}
+
+/// A logo is an https image (the pages' content policy loads images from https only).
+fn check_logo_uri(raw: &str) -> Result<(), String> {
+    let url =
+        url::Url::parse(raw).map_err(|_| format!("the logo {raw:?} is not an absolute URL"))?;
+    if url.scheme() != "https"
+        || raw.len() > 2000
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return Err(format!(
+            "the logo {raw:?} must be an https URL (up to 2000 characters, no credentials)"
+        ));
+    }
+    Ok(())
+}
+
+/// Scopes a service may ask for (`client_credentials`): RFC 6749 §3.3 scope tokens, at most 50.
+fn check_scopes(scopes: &[String]) -> Result<(), String> {
+    if scopes.len() > 50 {
+        return Err("a service has at most 50 scopes".into());
+    }
+    for scope in scopes {
+        let ok = !scope.is_empty()
+            && scope.len() <= 100
+            && scope
+                .bytes()
+                .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
+        if !ok {
+            return Err(format!(
+                "{scope:?} is not a scope: use 1 to 100 visible ASCII characters without spaces, quotes or backslashes"
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl OidcProvider {
     pub async fn register_client(
         &self,
@@ -242,28 +373,8 @@ impl OidcProvider {
         req: NewClientRequest,
     ) -> Result<RegisteredClient, RegisterClientError> {
         let invalid = |m: String| RegisterClientError::Invalid(m);
-        let name = req.name.trim();
-        if name.is_empty() || name.chars().count() > 100 || crate::text::has_hidden_or_control(name)
-        {
-            return Err(invalid("the name must be 1 to 100 characters, without control or invisible formatting characters (such as right-to-left overrides)".into()));
-        }
-        if req.grant_types.is_empty() {
-            return Err(invalid("at least one grant type is needed".into()));
-        }
-        let needs_redirect = req.grant_types.contains(&GrantType::AuthorizationCode);
-        if needs_redirect && req.redirect_uris.is_empty() {
-            return Err(invalid(
-                "the authorization code grant needs at least one redirect URI".into(),
-            ));
-        }
         if req.public && req.grant_types.contains(&GrantType::ClientCredentials) {
             return Err(invalid("a public client cannot use client_credentials".into()));
-        }
-        for uri in &req.redirect_uris {
-            check_redirect_uri(uri, req.public).map_err(invalid)?;
-        }
-        for uri in req.post_logout_redirect_uris.iter().chain(&req.backchannel_logout_uri) {
-            check_plain_uri(uri).map_err(invalid)?;
         }
         match &req.keys {
             Some(_) if req.public => {
@@ -280,7 +391,7 @@ impl OidcProvider {
             (!req.public && req.keys.is_none()).then(|| OpaqueToken::generate(self.kernel.rng()));
         let client = Client {
             id: self.kernel.new_id(now),
-            name: name.to_owned(),
+            name: req.name.trim().to_owned(),
             secret_hash: secret.as_ref().map(OpaqueToken::hash),
             keys: req.keys,
             redirect_uris: req.redirect_uris,
@@ -291,7 +402,10 @@ impl OidcProvider {
             first_party: req.first_party,
             id_token_alg: req.id_token_alg,
             created_at: now,
+            logo_uri: req.logo_uri,
+            disabled_at: None,
         };
+        check_settings(&client).map_err(invalid)?;
         self.clients.insert(&client).await?;
         self.state.clients.invalidate();
         tracing::info!(client = %client.id, name = %client.name, "client registered");
@@ -305,14 +419,188 @@ impl OidcProvider {
         Ok(RegisteredClient { client, secret })
     }
 
+    /// One product as stored, enabled or not (the console's product page).
+    pub async fn client_for_admin(
+        &self,
+        _admin: &SiteAdmin,
+        id: &str,
+    ) -> Result<Option<Client>, RepoError> {
+        Ok(self.clients.list().await?.into_iter().find(|c| c.id == id))
+    }
+
+    async fn stored_client(&self, id: &str) -> Result<Client, ManageClientError> {
+        self.clients
+            .list()
+            .await?
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or(ManageClientError::NotFound)
+    }
+
+    async fn record_client_event(
+        &self,
+        admin: &SiteAdmin,
+        event: &'static str,
+        client: &Client,
+        details: serde_json::Value,
+    ) {
+        let mut details = details;
+        details["client_id"] = client.id.clone().into();
+        let record = crate::audit::Record::new(event, crate::audit::Actor::Site(admin))
+            .about(client.name.as_str())
+            .details(details);
+        self.audit.record(record).await;
+    }
+
+    /// Changes a product's settings; they are checked as at registration. The secret, the
+    /// switch and the kind are not touched here, so a concurrent rotation is never undone.
+    pub async fn update_client(
+        &self,
+        admin: &SiteAdmin,
+        id: &str,
+        changes: ClientChanges,
+    ) -> Result<Client, ManageClientError> {
+        let mut client = self.stored_client(id).await?;
+        let mut fields = Vec::new();
+        if let Some(name) = changes.name {
+            name.trim().clone_into(&mut client.name);
+            fields.push("name");
+        }
+        if let Some(uris) = changes.redirect_uris {
+            client.redirect_uris = uris;
+            fields.push("redirect_uris");
+        }
+        if let Some(uris) = changes.post_logout_redirect_uris {
+            client.post_logout_redirect_uris = uris;
+            fields.push("post_logout_redirect_uris");
+        }
+        if let Some(uri) = changes.backchannel_logout_uri {
+            client.backchannel_logout_uri = uri;
+            fields.push("backchannel_logout_uri");
+        }
+        if let Some(logo) = changes.logo_uri {
+            client.logo_uri = logo;
+            fields.push("logo_uri");
+        }
+        if let Some(first_party) = changes.first_party {
+            client.first_party = first_party;
+            fields.push("first_party");
+        }
+        if let Some(scopes) = changes.scopes {
+            client.scopes = scopes;
+            fields.push("scopes");
+        }
+        check_settings(&client).map_err(ManageClientError::Invalid)?;
+        if !self.clients.update_settings(&client).await? {
+            return Err(ManageClientError::NotFound);
+        }
+        self.state.clients.invalidate();
+        self.record_client_event(
+            admin,
+            "client.updated",
+            &client,
+            serde_json::json!({ "changed": fields }),
+        )
+        .await;
+        Ok(client)
+    }
+
+    /// A new secret for a product that authenticates with one; the old one stops working at
+    /// once on this node and within the registry's refresh (5 s) on the others.
+    pub async fn rotate_client_secret(
+        &self,
+        admin: &SiteAdmin,
+        id: &str,
+    ) -> Result<(Client, OpaqueToken), ManageClientError> {
+        let client = self.stored_client(id).await?;
+        if client.auth_method() != AuthMethod::Secret {
+            return Err(ManageClientError::Invalid(
+                "this product has no secret to rotate (it is public or signs its own assertions)"
+                    .into(),
+            ));
+        }
+        let secret = OpaqueToken::generate(self.kernel.rng());
+        if !self.clients.set_secret_hash(id, &secret.hash()).await? {
+            return Err(ManageClientError::NotFound);
+        }
+        self.state.clients.invalidate();
+        self.record_client_event(admin, "client.secret_rotated", &client, serde_json::json!({}))
+            .await;
+        Ok((client, secret))
+    }
+
+    /// Disables or enables a product. Disabled, nobody signs in to it, its secret is refused,
+    /// and its access and refresh tokens are inactive; enabled again, they work until they
+    /// expire. Returns false when it already was in that state.
+    pub async fn set_client_enabled(
+        &self,
+        admin: &SiteAdmin,
+        id: &str,
+        enabled: bool,
+    ) -> Result<bool, ManageClientError> {
+        let client = self.stored_client(id).await?;
+        let at = (!enabled).then(|| self.kernel.now());
+        if !self.clients.set_disabled(id, at).await? {
+            return Ok(false);
+        }
+        self.state.clients.invalidate();
+        let event = if enabled { "client.enabled" } else { "client.disabled" };
+        self.record_client_event(admin, event, &client, serde_json::json!({})).await;
+        Ok(true)
+    }
+
+    /// What deleting the product would end.
+    pub async fn client_usage(
+        &self,
+        _admin: &SiteAdmin,
+        id: &str,
+    ) -> Result<ClientUsage, RepoError> {
+        self.clients.usage(id).await
+    }
+
+    /// Deletes a product with its grants, refresh tokens, consents and legacy records; its
+    /// access tokens are inactive at once (introspection and `UserInfo` look the product up).
+    pub async fn delete_client(
+        &self,
+        admin: &SiteAdmin,
+        id: &str,
+    ) -> Result<ClientUsage, ManageClientError> {
+        let client = self.stored_client(id).await?;
+        let usage = self.clients.usage(id).await?;
+        if !self.clients.delete(id).await? {
+            return Err(ManageClientError::NotFound);
+        }
+        self.state.clients.invalidate();
+        tracing::info!(client = %client.id, name = %client.name, "client deleted");
+        self.record_client_event(
+            admin,
+            "client.deleted",
+            &client,
+            serde_json::to_value(usage).unwrap_or_default(),
+        )
+        .await;
+        Ok(usage)
+    }
+
     pub async fn list_clients(&self, _admin: &SiteAdmin) -> Result<Vec<Client>, RepoError> {
         self.clients.list().await
     }
 
     /// The client, from the in-memory registry (refreshed from the database every few
     /// seconds, so every node sees new clients promptly).
+    /// Disabled products are not found: every protocol path treats them as unknown.
     pub async fn find_client(&self, id: &str) -> Result<Option<Client>, RepoError> {
-        self.state.clients.get(id, self.clients.as_ref(), self.kernel.now()).await
+        Ok(self
+            .state
+            .clients
+            .get(id, self.clients.as_ref(), self.kernel.now())
+            .await?
+            .filter(|c| c.disabled_at.is_none()))
+    }
+
+    /// Whether the product is registered and enabled, without copying it (the token checks).
+    pub(crate) async fn client_is_live(&self, id: &str) -> Result<bool, RepoError> {
+        self.state.clients.is_live(id, self.clients.as_ref(), self.kernel.now()).await
     }
 
     /// `client_secret_basic` / `client_secret_post` (RFC 6749 §2.3.1), or a public client that

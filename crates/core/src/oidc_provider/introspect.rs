@@ -104,6 +104,11 @@ impl OidcProvider {
         if claims.exp <= now.unix() {
             return Ok(None);
         }
+        // A deleted or disabled product's tokens are not live (tokens never outlive what
+        // revoked them).
+        if !self.client_is_live(&claims.client_id).await? {
+            return Ok(None);
+        }
         let revoked = &self.state.revoked;
         let repo = self.repo.as_ref();
         if revoked.is_revoked(&claims.jti, repo, now).await? {

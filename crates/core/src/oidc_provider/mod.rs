@@ -20,8 +20,8 @@ mod verified;
 pub use assertion::ASSERTION_TYPE;
 pub use authorize::{AuthorizeOutcome, ConsentDecision};
 pub use clients::{
-    AuthMethod, Client, ClientAuthFailure, ClientKeys, ClientSummary, GrantType, NewClientRequest,
-    RegisterClientError, RegisteredClient,
+    AuthMethod, Client, ClientAuthFailure, ClientChanges, ClientKeys, ClientSummary, ClientUsage,
+    GrantType, ManageClientError, NewClientRequest, RegisterClientError, RegisteredClient,
 };
 pub use consent::AllowedProduct;
 pub use grants::{ClientAuthentication, TokenEndpointError, TokenResponse};

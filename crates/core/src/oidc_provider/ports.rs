@@ -27,6 +27,16 @@ pub trait KeyFetcher: Send + Sync {
 pub trait ClientRepo: Send + Sync {
     async fn insert(&self, client: &crate::oidc_provider::Client) -> RepoResult<()>;
     async fn list(&self) -> RepoResult<Vec<crate::oidc_provider::Client>>;
+    /// Writes the settings a site admin may change (name, URIs, logo, first party, scopes);
+    /// false when there is no such client.
+    async fn update_settings(&self, client: &crate::oidc_provider::Client) -> RepoResult<bool>;
+    async fn set_secret_hash(&self, id: &str, hash: &TokenHash) -> RepoResult<bool>;
+    /// Disables (`Some`) or enables (`None`); false when the client was already so, or is unknown.
+    async fn set_disabled(&self, id: &str, at: Option<Timestamp>) -> RepoResult<bool>;
+    /// Deletes the client and everything that belongs to it (grants, refresh tokens, codes,
+    /// consents, basic-auth bindings, legacy records).
+    async fn delete(&self, id: &str) -> RepoResult<bool>;
+    async fn usage(&self, id: &str) -> RepoResult<crate::oidc_provider::ClientUsage>;
 }
 
 /// A signing key as stored: the private half sealed under the master key.

@@ -21,29 +21,45 @@ pub struct ClientCache {
 }
 
 impl ClientCache {
+    async fn snapshot(
+        &self,
+        repo: &dyn ClientRepo,
+        now: Timestamp,
+    ) -> Result<Arc<HashMap<String, Client>>, RepoError> {
+        let fresh = self.inner.read().ok().and_then(|g| {
+            g.as_ref()
+                .filter(|(at, _)| at.secs_until(now) < TTL_SECS && *at <= now)
+                .map(|(_, m)| m.clone())
+        });
+        if let Some(m) = fresh {
+            return Ok(m);
+        }
+        let loaded: HashMap<String, Client> =
+            repo.list().await?.into_iter().map(|c| (c.id.clone(), c)).collect();
+        let loaded = Arc::new(loaded);
+        if let Ok(mut g) = self.inner.write() {
+            *g = Some((now, loaded.clone()));
+        }
+        Ok(loaded)
+    }
+
     pub async fn get(
         &self,
         id: &str,
         repo: &dyn ClientRepo,
         now: Timestamp,
     ) -> Result<Option<Client>, RepoError> {
-        let fresh = self.inner.read().ok().and_then(|g| {
-            g.as_ref()
-                .filter(|(at, _)| at.secs_until(now) < TTL_SECS && *at <= now)
-                .map(|(_, m)| m.clone())
-        });
-        let map = if let Some(m) = fresh {
-            m
-        } else {
-            let loaded: HashMap<String, Client> =
-                repo.list().await?.into_iter().map(|c| (c.id.clone(), c)).collect();
-            let loaded = Arc::new(loaded);
-            if let Ok(mut g) = self.inner.write() {
-                *g = Some((now, loaded.clone()));
-            }
-            loaded
-        };
-        Ok(map.get(id).cloned())
+        Ok(self.snapshot(repo, now).await?.get(id).cloned())
+    }
+
+    /// Registered and not disabled.
+    pub async fn is_live(
+        &self,
+        id: &str,
+        repo: &dyn ClientRepo,
+        now: Timestamp,
+    ) -> Result<bool, RepoError> {
+        Ok(self.snapshot(repo, now).await?.get(id).is_some_and(|c| c.disabled_at.is_none()))
     }
 
     pub fn invalidate(&self) {

@@ -96,6 +96,7 @@ async fn register(
                 scopes: vec![],
                 id_token_alg: SigningAlg::RS256,
                 first_party: true,
+                logo_uri: None,
             },
         )
         .await

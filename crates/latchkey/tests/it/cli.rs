@@ -231,6 +231,47 @@ fn client_and_key_commands_follow_the_contract() {
     let listed = latchkey(d, &["client", "list", "--json"], None, &[]);
     assert_eq!(json(&listed)["clients"].as_array().unwrap().len(), 3);
 
+    // The life cycle after registration: update (only what is given), a new secret, disable,
+    // show, delete; bad input exits 2 and changes nothing, an unknown product exits 1.
+    let id = json(&bot)["client_id"].as_str().unwrap().to_owned();
+    let old_secret = json(&bot)["client_secret"].as_str().unwrap().to_owned();
+    let run = |args: &[&str]| latchkey(d, args, None, &[]);
+    let updated = run(&[
+        "client",
+        "update",
+        "--client",
+        &id,
+        "--name",
+        "Nightly bot",
+        "--scope",
+        "reports.read",
+        "--json",
+    ]);
+    assert_eq!(updated.code, 0, "{}", updated.stderr);
+    assert_eq!(
+        (json(&updated)["name"].as_str(), json(&updated)["scopes"].clone()),
+        (Some("Nightly bot"), serde_json::json!(["reports.read"]))
+    );
+    let bad = run(&["client", "update", "--client", &id, "--logo-uri", "http://cdn.example/x.png"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert_eq!(run(&["client", "update", "--client", "nope", "--name", "X"]).code, 1);
+    let rotated = run(&["client", "rotate-secret", "--client", &id, "--json"]);
+    assert_eq!(rotated.code, 0, "{}", rotated.stderr);
+    assert_ne!(json(&rotated)["client_secret"].as_str().unwrap(), old_secret);
+    assert_eq!(run(&["client", "disable", "--client", &id]).code, 0);
+    let shown = run(&["client", "show", "--client", &id, "--json"]);
+    assert_eq!(
+        (json(&shown)["enabled"].as_bool(), json(&shown)["name"].as_str()),
+        (Some(false), Some("Nightly bot"))
+    );
+    assert_eq!(json(&shown)["usage"]["signed_in_people"].as_u64(), Some(0));
+    assert_eq!(run(&["client", "enable", "--client", &id]).code, 0);
+    let deleted = run(&["client", "delete", "--client", &id, "--json"]);
+    assert_eq!(deleted.code, 0, "{}", deleted.stderr);
+    assert_eq!(run(&["client", "show", "--client", &id]).code, 1);
+    let listed = run(&["client", "list", "--json"]);
+    assert_eq!(json(&listed)["clients"].as_array().unwrap().len(), 2);
+
     let rotated = latchkey(d, &["keys", "rotate", "--json"], None, &[]);
     assert_eq!(rotated.code, 0, "{}", rotated.stderr);
     assert_eq!(json(&rotated)["keys"].as_array().unwrap().len(), 3);

@@ -89,6 +89,7 @@ mod operations;
 mod organizations;
 mod password_reset;
 mod policies;
+mod products;
 mod saml;
 mod sessions;
 mod signup;

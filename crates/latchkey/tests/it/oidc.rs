@@ -49,6 +49,7 @@ pub(crate) async fn register(
                 id_token_alg: alg,
                 keys: None,
                 first_party: true,
+                logo_uri: None,
             },
         )
         .await

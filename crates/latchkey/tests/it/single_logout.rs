@@ -60,6 +60,7 @@ async fn product(server: &TestServer, name: &str, backchannel: Option<String>) -
                 id_token_alg: SigningAlg::RS256,
                 keys: None,
                 first_party: true,
+                logo_uri: None,
             },
         )
         .await

@@ -33,6 +33,7 @@ pub(crate) fn request(name: &str, first_party: bool, keys: Option<ClientKeys>) -
         scopes: vec!["reports.read".into()],
         id_token_alg: SigningAlg::RS256,
         first_party,
+        logo_uri: None,
     }
 }
 

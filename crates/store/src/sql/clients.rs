@@ -2,12 +2,12 @@
 
 use async_trait::async_trait;
 use latchkey_core::clock::Timestamp;
-use latchkey_core::oidc_provider::{Client, ClientKeys, GrantType};
+use latchkey_core::oidc_provider::{Client, ClientKeys, ClientUsage, GrantType};
 use latchkey_core::ports::{ClientRepo, RepoResult};
 use latchkey_core::secret::TokenHash;
 use latchkey_protocol::jose::SigningAlg;
 
-use super::{Run, corrupt, unexpected};
+use super::{Run, corrupt, to_u64, unexpected};
 use crate::SqlStore;
 
 #[derive(sqlx::FromRow)]
@@ -25,6 +25,8 @@ struct ClientRow {
     created_at: i64,
     jwks: Option<String>,
     jwks_uri: Option<String>,
+    logo_uri: Option<String>,
+    disabled_at: Option<i64>,
 }
 
 fn list(json: &str, what: &str) -> RepoResult<Vec<String>> {
@@ -58,6 +60,8 @@ impl ClientRow {
             backchannel_logout_uri: self.backchannel_logout_uri,
             first_party: self.first_party != 0,
             created_at: Timestamp::from_unix(self.created_at),
+            logo_uri: self.logo_uri,
+            disabled_at: self.disabled_at.map(Timestamp::from_unix),
         })
     }
 }
@@ -69,7 +73,7 @@ impl ClientRepo for SqlStore {
         sqlx::query(
             "INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
              backchannel_logout_uri, grant_types, scopes, first_party, id_token_alg, created_at, jwks, \
-             jwks_uri) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             jwks_uri, logo_uri) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(c.id.as_str())
         .bind(c.name.as_str())
@@ -90,15 +94,91 @@ impl ClientRepo for SqlStore {
             Some(ClientKeys::Uri(uri)) => Some(uri.as_str()),
             _ => None,
         })
+        .bind(c.logo_uri.as_deref())
         .run(&self.pool).await?;
         Ok(())
+    }
+
+    async fn update_settings(&self, c: &Client) -> RepoResult<bool> {
+        let n = sqlx::query(
+            "UPDATE clients SET name = $2, redirect_uris = $3, post_logout_redirect_uris = $4, \
+             backchannel_logout_uri = $5, scopes = $6, first_party = $7, logo_uri = $8 WHERE id = $1",
+        )
+        .bind(c.id.as_str())
+        .bind(c.name.as_str())
+        .bind(to_json(&c.redirect_uris))
+        .bind(to_json(&c.post_logout_redirect_uris))
+        .bind(c.backchannel_logout_uri.as_deref())
+        .bind(to_json(&c.scopes))
+        .bind(i64::from(c.first_party))
+        .bind(c.logo_uri.as_deref())
+        .run(&self.pool)
+        .await?;
+        Ok(n == 1)
+    }
+
+    async fn set_secret_hash(&self, id: &str, hash: &TokenHash) -> RepoResult<bool> {
+        let n = sqlx::query(
+            "UPDATE clients SET secret_hash = $2 WHERE id = $1 AND secret_hash IS NOT NULL",
+        )
+        .bind(id)
+        .bind(hash.as_str())
+        .run(&self.pool)
+        .await?;
+        Ok(n == 1)
+    }
+
+    async fn set_disabled(&self, id: &str, at: Option<Timestamp>) -> RepoResult<bool> {
+        let n = match at {
+            Some(at) => {
+                sqlx::query(
+                    "UPDATE clients SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL",
+                )
+                .bind(id)
+                .bind(at.unix())
+                .run(&self.pool)
+                .await?
+            }
+            None => sqlx::query(
+                "UPDATE clients SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL",
+            )
+            .bind(id)
+            .run(&self.pool)
+            .await?,
+        };
+        Ok(n == 1)
+    }
+
+    async fn delete(&self, id: &str) -> RepoResult<bool> {
+        // Every table that names a client cascades (grants take their refresh tokens along).
+        Ok(sqlx::query("DELETE FROM clients WHERE id = $1").bind(id).run(&self.pool).await? == 1)
+    }
+
+    async fn usage(&self, id: &str) -> RepoResult<ClientUsage> {
+        let (people, consents, bindings, legacy): (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT \
+             (SELECT COUNT(DISTINCT account_id) FROM grants WHERE client_id = $1 AND revoked_at IS NULL), \
+             (SELECT COUNT(*) FROM consents WHERE client_id = $1), \
+             (SELECT COUNT(*) FROM basic_auth_bindings WHERE client_id = $1), \
+             (SELECT COUNT(*) FROM legacy_records WHERE client_id = $1)",
+        )
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        Ok(ClientUsage {
+            signed_in_people: to_u64(people),
+            consents: to_u64(consents),
+            basic_auth_bindings: to_u64(bindings),
+            legacy_records: to_u64(legacy),
+        })
     }
 
     async fn list(&self) -> RepoResult<Vec<Client>> {
         sqlx::query_as::<_, ClientRow>(
             "SELECT id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
              backchannel_logout_uri, grant_types, scopes, first_party, id_token_alg, created_at, jwks, \
-             jwks_uri FROM clients ORDER BY created_at, id",
+             jwks_uri, logo_uri, disabled_at FROM clients ORDER BY created_at, id",
         )
         .fetch_all(&self.pool)
         .await

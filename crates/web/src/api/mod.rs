@@ -41,7 +41,10 @@ use policies::{
     org_policies_create, org_policies_list, org_policy_assign, org_policy_show, org_policy_update,
     site_policy_show, site_policy_update,
 };
-use products::{clients_create, clients_list, deliveries, keys_rotate};
+use products::{
+    client_delete, client_disable, client_enable, client_rotate_secret, client_show, client_update,
+    clients_create, clients_list, deliveries, keys_rotate,
+};
 use saml::{saml_create, saml_list, saml_remove, saml_show, saml_update};
 use users::{
     users_close, users_create, users_deactivate, users_list, users_reactivate,
@@ -66,6 +69,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{email}/api-tokens/{id}", axum::routing::delete(api_tokens_revoke))
         .route("/api/v1/bots", get(bots_list).post(bots_create))
         .route("/api/v1/clients", get(clients_list).post(clients_create))
+        .route("/api/v1/clients/{id}", get(client_show).patch(client_update).delete(client_delete))
+        .route("/api/v1/clients/{id}/secret", post(client_rotate_secret))
+        .route("/api/v1/clients/{id}/disable", post(client_disable))
+        .route("/api/v1/clients/{id}/enable", post(client_enable))
         .route("/api/v1/clients/{id}/legacy", get(legacy_status))
         .route(
             "/api/v1/clients/{id}/legacy/import",

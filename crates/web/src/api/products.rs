@@ -2,13 +2,16 @@
 
 use crate::state::AppState;
 use axum::Json;
+use axum::extract::Path;
 use axum::extract::Query;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use latchkey_core::oidc_provider::Client;
+use latchkey_core::oidc_provider::ClientChanges;
 use latchkey_core::oidc_provider::ClientKeys;
 use latchkey_core::oidc_provider::GrantType;
+use latchkey_core::oidc_provider::ManageClientError;
 use latchkey_core::oidc_provider::NewClientRequest;
 use latchkey_core::oidc_provider::RegisterClientError;
 use latchkey_protocol::jose::SigningAlg;
@@ -43,6 +46,7 @@ pub(super) struct NewClient {
     id_token_signed_response_alg: Option<String>,
     jwks: Option<Value>,
     jwks_uri: Option<String>,
+    logo_uri: Option<String>,
 }
 
 pub(super) fn yes() -> bool {
@@ -84,6 +88,7 @@ impl NewClient {
             scopes: self.scopes,
             id_token_alg,
             first_party: self.first_party,
+            logo_uri: self.logo_uri,
         })
     }
 }
@@ -107,6 +112,117 @@ impl From<RegisterClientError> for ApiError {
             RegisterClientError::Unexpected(u) => u.into(),
         }
     }
+}
+
+impl From<ManageClientError> for ApiError {
+    fn from(e: ManageClientError) -> Self {
+        match e {
+            ManageClientError::NotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such product")
+            }
+            ManageClientError::Invalid(m) => ApiError::invalid(m),
+            ManageClientError::Unexpected(u) => u.into(),
+        }
+    }
+}
+
+/// `GET /api/v1/clients/{id}`: the product and what deleting it would end.
+pub(super) async fn client_show(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let oidc = state.core.oidc();
+    let client =
+        oidc.client_for_admin(&caller.admin, &id).await?.ok_or(ManageClientError::NotFound)?;
+    let mut doc = serde_json::to_value(client.summary())?;
+    doc["usage"] = serde_json::to_value(oidc.client_usage(&caller.admin, &id).await?)?;
+    Ok(Json(doc).into_response())
+}
+
+/// `null` for a field that can be removed, as opposed to the field left out.
+#[allow(clippy::option_option, reason = "left out, null and a value are three different changes")]
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(clippy::option_option, reason = "left out, null and a value are three different changes")]
+pub(super) struct ClientPatch {
+    name: Option<String>,
+    redirect_uris: Option<Vec<String>>,
+    post_logout_redirect_uris: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    backchannel_logout_uri: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    logo_uri: Option<Option<String>>,
+    first_party: Option<bool>,
+    scopes: Option<Vec<String>>,
+}
+
+/// `PATCH /api/v1/clients/{id}`: only the fields given change (`null` removes the back-channel
+/// logout URI or the logo).
+pub(super) async fn client_update(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+    Body(body): Body<ClientPatch>,
+) -> ApiResult {
+    let changes = ClientChanges {
+        name: body.name,
+        redirect_uris: body.redirect_uris,
+        post_logout_redirect_uris: body.post_logout_redirect_uris,
+        backchannel_logout_uri: body.backchannel_logout_uri,
+        logo_uri: body.logo_uri,
+        first_party: body.first_party,
+        scopes: body.scopes,
+    };
+    let client = state.core.oidc().update_client(&caller.admin, &id, changes).await?;
+    Ok(Json(client.summary()).into_response())
+}
+
+/// `POST /api/v1/clients/{id}/secret`: a new secret, returned once.
+pub(super) async fn client_rotate_secret(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let (client, secret) = state.core.oidc().rotate_client_secret(&caller.admin, &id).await?;
+    Ok(Json(json!({ "client_id": client.id, "client_secret": secret.expose() })).into_response())
+}
+
+async fn switch(state: &AppState, caller: &Admin, id: String, enable: bool) -> ApiResult {
+    let changed = state.core.oidc().set_client_enabled(&caller.0.admin, &id, enable).await?;
+    Ok(Json(json!({ "client_id": id, "enabled": enable, "changed": changed })).into_response())
+}
+
+/// `POST /api/v1/clients/{id}/disable`: nobody signs in to it and its tokens are inactive.
+pub(super) async fn client_disable(
+    State(state): State<AppState>,
+    caller: Admin,
+    Path(id): Path<String>,
+) -> ApiResult {
+    switch(&state, &caller, id, false).await
+}
+
+/// `POST /api/v1/clients/{id}/enable`.
+pub(super) async fn client_enable(
+    State(state): State<AppState>,
+    caller: Admin,
+    Path(id): Path<String>,
+) -> ApiResult {
+    switch(&state, &caller, id, true).await
+}
+
+/// `DELETE /api/v1/clients/{id}`: the product and everything it holds; says what it ended.
+pub(super) async fn client_delete(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let ended = state.core.oidc().delete_client(&caller.admin, &id).await?;
+    Ok(Json(json!({ "client_id": id, "ended": ended })).into_response())
 }
 
 #[derive(Deserialize)]

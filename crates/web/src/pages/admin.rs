@@ -455,6 +455,8 @@ struct Created {
     name: String,
     client_id: String,
     secret: Option<String>,
+    /// A new secret for a registered product rather than a new product.
+    rotated: bool,
 }
 
 #[derive(Template)]
@@ -469,6 +471,7 @@ struct ProductsPage {
     created: Option<Created>,
     form: ProductForm,
     form_error: Option<String>,
+    notice: Option<&'static str>,
 }
 
 async fn products_page(
@@ -490,6 +493,7 @@ async fn products_page(
         created: None,
         form: ProductForm { kind: "web".into(), ..ProductForm::default() },
         form_error: None,
+        notice: None,
     })
 }
 
@@ -532,20 +536,30 @@ async fn migration_words(
     Ok(words)
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ProductsQuery {
+    notice: Option<String>,
+}
+
 pub async fn products(
     State(state): State<AppState>,
     me: ConsoleAdmin,
     csrf: CsrfToken,
+    PageQuery(q): PageQuery<ProductsQuery>,
 ) -> Result<Response, PageError> {
-    Ok(render(&products_page(&state, &me, csrf.0).await?))
+    let mut page = products_page(&state, &me, csrf.0).await?;
+    if q.notice.as_deref() == Some("deleted") {
+        page.notice = Some("The product is deleted; its sign-ins and tokens have ended.");
+    }
+    Ok(render(&page))
 }
 
-fn lines(text: &str) -> Vec<String> {
+pub(crate) fn lines(text: &str) -> Vec<String> {
     text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
 }
 
-/// The flash purpose of a registration's one-time result.
-const PRODUCT_CREATED: &str = "product_created";
+use crate::pages::products::PRODUCT_CREATED;
 
 pub async fn product_create(
     State(state): State<AppState>,
@@ -571,6 +585,7 @@ pub async fn product_create(
         scopes: vec![],
         id_token_alg: SigningAlg::RS256,
         first_party: form.third_party.is_none(),
+        logo_uri: None,
     };
     let outcome = state.core.oidc().register_client(&me.admin, request).await;
     match outcome {
@@ -611,6 +626,7 @@ pub async fn product_created(
         name: text("name"),
         client_id: text("client_id"),
         secret: value["secret"].as_str().map(str::to_owned),
+        rotated: value["rotated"].as_bool().unwrap_or(false),
     });
     Ok((jar, crate::flash::no_store(render(&page))).into_response())
 }

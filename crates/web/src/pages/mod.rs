@@ -16,6 +16,7 @@ pub mod org;
 pub mod password_reset;
 pub mod platform;
 pub mod policies;
+pub mod products;
 pub mod rollout_status;
 pub mod saml_console;
 pub mod security;
