@@ -5,8 +5,11 @@ import { chromium } from 'playwright-core';
 import dns2 from 'dns2';
 import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+
+const AXE = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'node_modules/axe-core/axe.min.js'), 'utf8');
 
 export const LATCHKEY = process.env.E2E_LATCHKEY;
 export const TRACKER = process.env.E2E_TRACKER;
@@ -41,6 +44,7 @@ export async function journey(browser, name, steps) {
   const shot = async (step) => {
     n += 1;
     await page.screenshot({ path: join(dir, `${String(n).padStart(2, '0')}-${step}.png`), fullPage: true });
+    await assertAccessible(page, `${name}/${step}`);
   };
   try {
     await steps(page, shot, context);
@@ -89,6 +93,23 @@ export function totp(secretBase32, unixSeconds = Date.now() / 1000) {
   const offset = mac[mac.length - 1] & 0xf;
   const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
   return String(value).padStart(6, '0');
+}
+
+/// axe-core (WCAG 2.x A and AA rules) on a Latchkey page: no serious or critical violation.
+/// Pages of the demo products and of the test IdP are not ours and are skipped.
+export async function assertAccessible(page, where = page.url()) {
+  if (!page.url().startsWith(LATCHKEY)) return;
+  await page.evaluate(AXE);
+  let timer;
+  const limit = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`axe-core did not finish at ${where}`)), 20_000); });
+  const violations = await Promise.race([limit, page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  })]).finally(() => clearTimeout(timer));
+  assert.deepEqual(violations, [], `accessibility violations at ${where} (${page.url()})`);
 }
 
 /// Every visible form control has a label (a <label>, aria-label or aria-labelledby).

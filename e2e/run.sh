@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --locked -q -p latchkey --bin latchkey
 command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
-( cd e2e && { [ -d node_modules/playwright-core ] && [ -d node_modules/dns2 ] || npm ci --no-audit --no-fund --silent; } )
+( cd e2e && { [ -d node_modules/playwright-core ] && [ -d node_modules/dns2 ] && [ -d node_modules/axe-core ] || npm ci --no-audit --no-fund --silent; } )
 
 work=$(mktemp -d)
 pid=""

@@ -82,7 +82,7 @@ test('a person signs in to a product through the organization\'s identity provid
     await page.getByLabel('Name for a new key').fill('Pat passkey');
     await page.getByRole('button', { name: 'Add a security key or passkey' }).click();
     await page.waitForURL(/notice=key_added/);
-    await page.getByRole('link', { name: 'Your account' }).click();
+    await page.getByRole('link', { name: 'Profile' }).click();
     await page.getByRole('button', { name: 'Log out' }).first().click();
     await page.waitForURL(/\/logout/);
 
@@ -98,6 +98,9 @@ test('a person signs in to a product through the organization\'s identity provid
     const connection = await latchkey('org', 'saml', 'add', '--org', org, '--name', 'Test IdP', '--domain', DOMAIN, '--metadata-file', metadata, '--jit');
     assert.match(connection.acs_url, /\/saml\/.+\/acs$/);
     await latchkey('org', 'policy', 'update', '--org', org, '--policy', 'default', '--sso-required');
+    // The CLI wrote to the database; a running server sees policy changes within
+    // RECHECK_SECS (2 s).
+    await new Promise((r) => setTimeout(r, 2500));
     try {
       // SSO required: Pat's passkey no longer signs in; the page points to the IdP.
       await page.goto(`${LATCHKEY}/login`);

@@ -37,7 +37,7 @@ test('a passkey as second step and for passwordless sign-in', async () => {
     assert.match(await page.locator('main').textContent(), /Laptop passkey/);
     await shot('key-added');
 
-    await page.getByRole('link', { name: 'Your account' }).click();
+    await page.getByRole('link', { name: 'Profile' }).click();
     await page.getByRole('button', { name: 'Log out' }).first().click();
     await page.waitForURL(/\/logout/);
     await page.goto(`${LATCHKEY}/login`);

@@ -76,5 +76,50 @@ test('a site admin finds an account, deactivates it after a confirmation, and re
     await page.waitForURL(/\/admin\/products$/);
     assert.equal(await page.getByRole('cell', { name: /Console Journey App/ }).count(), 1, 'registered once');
     await both(page, shot, 'products');
+
+    // Its page: a refused change keeps the form, a good one saves; a new secret after a
+    // question, shown once; disable after a question; delete after a question.
+    await page.getByRole('link', { name: 'Console Journey App' }).click();
+    await page.waitForURL(/\/admin\/products\/[^/]+$/);
+    await assertLabelled(page);
+    await both(page, shot, 'product-page');
+    await page.getByLabel(/Redirect URIs/).fill('http://plain-http.console-journey.test/cb');
+    await page.getByRole('button', { name: 'Save' }).click();
+    assert.match(await page.getByRole('alert').textContent(), /must use https/);
+    await shot('product-refused-change');
+    await page.getByLabel(/Redirect URIs/).fill('https://app.console-journey.test/callback\nhttps://app.console-journey.test/other');
+    await page.getByLabel('Name', { exact: true }).fill('Console Journey Cloud');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(/notice=saved/);
+    await page.getByRole('link', { name: 'Issue a new secret' }).click();
+    await shot('product-new-secret-question');
+    await page.getByRole('button', { name: 'Issue a new secret' }).click();
+    await page.waitForURL(/\/admin\/products\/created$/);
+    assert.match(await page.locator('main').textContent(), /has a new secret/);
+    await shot('product-new-secret');
+    await page.getByRole('link', { name: /Settings of Console Journey Cloud/ }).click();
+    await page.getByRole('link', { name: 'Disable' }).click();
+    await page.getByRole('button', { name: 'Disable the product' }).click();
+    await page.waitForURL(/notice=disabled/);
+    await both(page, shot, 'product-disabled');
+    await page.getByRole('link', { name: 'Delete' }).click();
+    assert.match(await page.locator('main').textContent(), /cannot be undone/);
+    await both(page, shot, 'product-delete-question');
+    await page.getByRole('button', { name: 'Delete the product' }).click();
+    await page.waitForURL(/notice=deleted/);
+    assert.equal(await page.getByRole('cell', { name: /Console Journey/ }).count(), 0, 'deleted');
+  });
+});
+
+test('a person finds each part of their account on its own short page', async () => {
+  await journey(browser, 'account-sections', async (page, shot) => {
+    await signUpAndVerify(page, shot, 'sections@console-journey.test', PASSWORD, 'Sasha Sections');
+    for (const [link, heading] of [['Email', 'Email address'], ['Password', 'Password'], ['Security', 'Security'], ['Sessions', "Where you're signed in"], ['Products', 'Your products'], ['Profile', 'Profile']]) {
+      await page.getByRole('navigation', { name: 'Your account' }).getByRole('link', { name: link, exact: true }).click();
+      await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+      assert.equal(await page.getByRole('navigation', { name: 'Your account' }).locator('[aria-current="page"]').textContent(), link);
+      await assertLabelled(page);
+      await both(page, shot, `account-${link.toLowerCase()}`);
+    }
   });
 });

@@ -184,14 +184,15 @@ fn pages(state: &AppState) -> Router<AppState> {
         )
         .route("/account", get(account::account_show))
         .route("/account/name", post(account::name_update))
-        .route("/account/password", post(account::password_update))
+        .route("/account/password", get(account::password_show).post(account::password_update))
+        .route("/account/sessions", get(account::sessions_show))
         .route("/account/sessions/{id}/end", post(account::session_end))
         .route(
             "/account/sessions/end-all",
             get(account::sessions_end_all_confirm).post(account::sessions_end_all),
         )
         .route("/account/closure-request", post(account::closure_request))
-        .route("/account/email", post(email_change::request))
+        .route("/account/email", get(account::email_show).post(email_change::request))
         .route(
             "/account/email/confirm",
             get(email_change::confirm_show).post(email_change::confirm_submit),

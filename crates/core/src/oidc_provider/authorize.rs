@@ -32,7 +32,7 @@ pub enum AuthorizeOutcome {
     VerifyEmailFirst { client_name: String },
     /// A third-party product asks for this person's data for the first time (or for more of
     /// it, or with `prompt=consent`): show the consent screen, then come back with the answer.
-    Consent { client_name: String, scopes: Vec<String> },
+    Consent { client_name: String, logo_uri: Option<String>, scopes: Vec<String> },
     /// Back to the client.
     Respond { redirect_uri: String, response_mode: ResponseMode, params: Vec<(String, String)> },
 }
@@ -188,6 +188,7 @@ impl OidcProvider {
             ConsentStep::Ask => {
                 return Ok(AuthorizeOutcome::Consent {
                     client_name: client.name.clone(),
+                    logo_uri: client.logo_uri.clone(),
                     scopes: scope.iter().map(|s| (*s).to_owned()).collect(),
                 });
             }

@@ -12,6 +12,7 @@ use crate::oidc_provider::OidcProvider;
 pub struct AllowedProduct {
     pub client_id: String,
     pub name: String,
+    pub logo_uri: Option<String>,
     pub scopes: Vec<String>,
     pub granted_at: Timestamp,
 }
@@ -23,13 +24,11 @@ impl OidcProvider {
     ) -> Result<Vec<AllowedProduct>, RepoError> {
         let mut out = Vec::new();
         for consent in self.repo.list_consents(account).await? {
-            let name = match self.find_client(&consent.client_id).await? {
-                Some(c) => c.name,
-                None => continue,
-            };
+            let Some(client) = self.find_client(&consent.client_id).await? else { continue };
             out.push(AllowedProduct {
                 client_id: consent.client_id,
-                name,
+                name: client.name,
+                logo_uri: client.logo_uri,
                 scopes: consent
                     .scope
                     .split(' ')

@@ -136,7 +136,7 @@ on_both_engines! {
 on_both_engines! {
     async fn sign_out_everywhere_asks_first(server: TestServer) {
         let me = verified_user(&server, "me@example.com").await;
-        let account = me.get("/account").await;
+        let account = me.get("/account/sessions").await;
         assert!(account.contains(r#"href="/account/sessions/end-all""#), "{}", account.body);
         let confirm = me.get("/account/sessions/end-all").await;
         assert_eq!(confirm.status, 200);

@@ -69,7 +69,7 @@ on_both_engines! {
         let (at, page) = follow(&browser, &format!("{wiki}/login")).await;
         assert_eq!(at, format!("{wiki}/"), "straight back, no login form");
         assert!(page.body.contains("Signed in as"), "{}", page.body);
-        let account = browser.get(&format!("{}/account", server.url)).await;
+        let account = browser.get(&format!("{}/account/sessions", server.url)).await;
         assert!(account.body.contains("Tracker, Wiki") || account.body.contains("Wiki, Tracker"), "/account lists both products: {}", account.body);
 
         // Sign out in Tracker: Latchkey ends the shared session and tells Wiki.

@@ -23,12 +23,12 @@ on_both_engines! {
 
         // An address that already has an account: the same answer; its owner is told.
         let page = browser.submit("/account", "/account/email", &[("new_email", "taken@example.com"), ("current_password", PASSWORD)]).await;
-        assert_eq!(page.location(), Some("/account?notice=email_change_sent"));
+        assert_eq!(page.location(), Some("/account/email?notice=email_change_sent"));
         let told = server.mail_to("taken@example.com", 2).await;
         assert!(told.subject.contains("already have an account"), "{}", told.subject);
 
         let page = browser.submit("/account", "/account/email", &[("new_email", "new@example.com"), ("current_password", PASSWORD)]).await;
-        assert_eq!(page.location(), Some("/account?notice=email_change_sent"));
+        assert_eq!(page.location(), Some("/account/email?notice=email_change_sent"));
         server.browser().log_in("old@example.com", PASSWORD).await;
         let confirm = link(&server, "new@example.com", 1, "/account/email/confirm").await;
         let page = browser.get(&confirm).await;
@@ -65,6 +65,6 @@ on_both_engines! {
         fresh.log_in("taken@example.com", PASSWORD).await;
         server.clock.advance(601);
         let page = fresh.submit("/account", "/account/email", &[("new_email", "x@example.com"), ("current_password", PASSWORD)]).await;
-        assert_eq!(page.location(), Some("/login?reauth=1&next=%2Faccount"));
+        assert_eq!(page.location(), Some("/login?reauth=1&next=%2Faccount%2Femail"));
     }
 }

@@ -18,7 +18,7 @@ on_both_engines! {
         let laptop = verified_user(&server, "s@example.com").await;
         let phone = server.browser();
         phone.log_in("s@example.com", PASSWORD).await;
-        let page = laptop.get("/account").await;
+        let page = laptop.get("/account/sessions").await;
         let ids = session_ids(&page.body);
         assert_eq!(ids.len(), 2, "both sessions are listed");
         assert!(page.contains("This browser"));
@@ -30,7 +30,7 @@ on_both_engines! {
         for id in &ids {
             let page = laptop.submit("/account", &format!("/account/sessions/{id}/end"), &[]).await;
             assert_eq!(page.status, 303);
-            if page.location() == Some("/account?notice=session_ended") {
+            if page.location() == Some("/account/sessions?notice=session_ended") {
                 ended_other = true;
                 break;
             }

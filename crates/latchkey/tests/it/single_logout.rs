@@ -144,7 +144,7 @@ on_both_engines! {
         let browser = verified_user(&server, "slo@example.com").await;
         let tracker_tokens = sign_in(&server, &browser, &tracker).await;
         let wiki_tokens = sign_in(&server, &browser, &wiki).await;
-        let account = browser.get("/account").await;
+        let account = browser.get("/account/sessions").await;
         assert!(account.contains("Signed in to Tracker, Wiki"), "{}", account.body);
 
         let page = browser.submit("/logout", "/logout", &[]).await;

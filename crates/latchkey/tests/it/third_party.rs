@@ -104,8 +104,9 @@ on_both_engines! {
             .form(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", CALLBACK)])
             .send().await.unwrap().json().await.unwrap();
         let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
-        let account = browser.get("/account").await;
-        assert!(account.body.contains("Partner Reports"), "/account lists the product");
+        let account = browser.get("/account/services").await;
+        assert!(account.body.contains("Partner Reports"), "/account/services lists the product");
+        assert!(account.body.contains("See your email address"), "what it can see, in words: {}", account.body);
         let revoked = browser.post_raw(&format!("/account/products/{client_id}/revoke"), &[("csrf_token", &account.csrf())]).await;
         assert_eq!(revoked.status, 303);
         let refreshed = http()

@@ -156,7 +156,7 @@ on_both_engines! {
 
         let account = browser.get("/account").await;
         let page = browser.post_raw("/account/password", &[("csrf_token", &account.csrf()), ("current_password", PASSWORD), ("new_password", "a different long password")]).await;
-        assert_eq!(page.location(), Some("/login?reauth=1&next=%2Faccount"), "password changes need a recent sign-in too");
+        assert_eq!(page.location(), Some("/login?reauth=1&next=%2Faccount%2Fpassword"), "password changes need a recent sign-in too");
 
         server.clock.advance(301);
         let security = browser.get("/account/security").await;

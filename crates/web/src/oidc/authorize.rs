@@ -67,6 +67,7 @@ pub async fn consent_submit(
 struct ConsentPage {
     csrf: String,
     client_name: String,
+    logo: Option<String>,
     email: String,
     scopes: Vec<&'static str>,
     request: String,
@@ -74,7 +75,7 @@ struct ConsentPage {
 }
 
 /// What each scope lets a product see, in words.
-fn describe_scope(scope: &str) -> Option<&'static str> {
+pub(crate) fn describe_scope(scope: &str) -> Option<&'static str> {
     match scope {
         "openid" => Some("Know who you are (a stable identifier for your account)"),
         "profile" => Some("See your name"),
@@ -141,13 +142,14 @@ async fn authorize(
     let outcome = state.core.oidc().authorize(params, me, marker.as_deref(), consent).await?;
     Ok(match outcome {
         AuthorizeOutcome::ErrorPage(e) => invalid_request_page(&e.error_description),
-        AuthorizeOutcome::Consent { client_name, scopes } => {
+        AuthorizeOutcome::Consent { client_name, logo_uri, scopes } => {
             let Some(me) = signed_in else {
                 return Ok(invalid_request_page("no one is signed in"));
             };
             leads_to_products(render(&ConsentPage {
                 csrf: csrf.0,
                 client_name,
+                logo: logo_uri,
                 email: me.account().email.to_string(),
                 scopes: scopes.iter().filter_map(|s| describe_scope(s)).collect(),
                 // "Not you?": the login form again (even though someone is signed in), then

@@ -30,17 +30,11 @@ struct SessionRow {
     current: bool,
 }
 
-struct AllowedRow {
-    client_id: String,
-    name: String,
-    scopes: String,
-    granted: String,
-    granted_iso: String,
-}
-
 #[derive(Template, Default)]
 #[template(path = "account.html")]
 struct AccountPage {
+    /// Which part of the account this page shows: profile, email, password or sessions.
+    section: &'static str,
     csrf: String,
     notice: Option<&'static str>,
     name: String,
@@ -48,16 +42,15 @@ struct AccountPage {
     email: String,
     verified: bool,
     sessions: Vec<SessionRow>,
-    allowed: Vec<AllowedRow>,
     site_admin: bool,
     two_factor: bool,
     /// The organization that manages the account, by name.
     managed_by: Option<String>,
     /// Organizations this account administers: (id, name).
     orgs: Vec<(String, String)>,
-    /// What the account's policy asks of it soon (two-step by a date, a new password).
-    /// (text, whether it points to the security page).
-    policy_notes: Vec<(String, bool)>,
+    /// What the account's policy asks of it soon (two-step by a date, a new password):
+    /// (text, the page to act on, the link's words).
+    policy_notes: Vec<PolicyNote>,
     name_error: Option<String>,
     password_form_error: Option<String>,
     current_password_error: Option<String>,
@@ -113,13 +106,15 @@ fn session_row(s: &Session, current: &SessionId, products: &[String]) -> Session
     }
 }
 
+type PolicyNote = (String, &'static str, &'static str);
+
 /// Reminders of what the account's policy asks: two-step verification by the end of the grace
 /// period (or now), a new password when the current one has expired.
 async fn policy_notes(
     state: &AppState,
     account: &latchkey_core::accounts::Account,
     has_factor: bool,
-) -> Result<Vec<(String, bool)>, PageError> {
+) -> Result<Vec<PolicyNote>, PageError> {
     use latchkey_core::policies::TwoStep;
     let policy = state.core.policies().for_account(account).await?;
     let now = state.core.kernel().clock().now();
@@ -130,20 +125,23 @@ async fn policy_notes(
                 "Your sign-in policy requires two-step verification from {}. Set it up on your security page before then.",
                 format_time(until.unix()).0
             ),
-            true,
+            "/account/security",
+            "Go to your security page",
         )),
         TwoStep::EnrolNow => notes.push((
             "Your sign-in policy requires two-step verification. Set it up on your security page."
                 .to_owned(),
-            true,
+            "/account/security",
+            "Go to your security page",
         )),
         TwoStep::NotRequired => {}
     }
     if policy.password_renewal(account, now).is_some() {
         notes.push((
-            "Your password has expired under your sign-in policy. Choose a new one below; products will ask you to sign in again until you do."
+            "Your password has expired under your sign-in policy; products will ask you to sign in again until you choose a new one."
                 .to_owned(),
-            false,
+            "/account/password",
+            "Choose a new password",
         ));
     }
     Ok(notes)
@@ -160,27 +158,10 @@ async fn account_page(
         let products = state.core.oidc().products_in_session(&s.id).await?;
         rows.push(session_row(s, &me.session().id, &products));
     }
-    let allowed = state
-        .core
-        .oidc()
-        .allowed_products(&me.account().id)
-        .await?
-        .into_iter()
-        .map(|p| {
-            let (granted, granted_iso) = format_time(p.granted_at.unix());
-            AllowedRow {
-                client_id: p.client_id,
-                name: p.name,
-                scopes: p.scopes.join(", "),
-                granted,
-                granted_iso,
-            }
-        })
-        .collect();
     let factors = state.core.second_factor().two_factor_status(&me.account().id).await?;
     Ok(AccountPage {
+        section: "profile",
         csrf,
-        allowed,
         site_admin: me.account().site_admin,
         managed_by: state.core.orgs().managing_org(me.account()).await?.map(|o| o.name),
         orgs: state
@@ -208,15 +189,57 @@ pub struct NoticeQuery {
     notice: Option<String>,
 }
 
+async fn section_page(
+    state: &AppState,
+    me: &SignedIn,
+    csrf: CsrfToken,
+    q: &NoticeQuery,
+    section: &'static str,
+) -> Result<Response, PageError> {
+    let mut page = account_page(state, me, csrf.0).await?;
+    page.section = section;
+    page.notice = notice_text(q.notice.as_deref());
+    Ok(render(&page))
+}
+
+/// `/account`: the profile (name, email, organizations, closure) and the rest at a glance.
 pub async fn account_show(
     State(state): State<AppState>,
     me: SignedIn,
     csrf: CsrfToken,
     PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Result<Response, PageError> {
-    let mut page = account_page(&state, &me, csrf.0).await?;
-    page.notice = notice_text(q.notice.as_deref());
-    Ok(render(&page))
+    section_page(&state, &me, csrf, &q, "profile").await
+}
+
+/// `/account/email`: change the address.
+pub async fn email_show(
+    State(state): State<AppState>,
+    me: SignedIn,
+    csrf: CsrfToken,
+    PageQuery(q): PageQuery<NoticeQuery>,
+) -> Result<Response, PageError> {
+    section_page(&state, &me, csrf, &q, "email").await
+}
+
+/// `/account/password`: change the password.
+pub async fn password_show(
+    State(state): State<AppState>,
+    me: SignedIn,
+    csrf: CsrfToken,
+    PageQuery(q): PageQuery<NoticeQuery>,
+) -> Result<Response, PageError> {
+    section_page(&state, &me, csrf, &q, "password").await
+}
+
+/// `/account/sessions`: where the person is signed in, and signing out there.
+pub async fn sessions_show(
+    State(state): State<AppState>,
+    me: SignedIn,
+    csrf: CsrfToken,
+    PageQuery(q): PageQuery<NoticeQuery>,
+) -> Result<Response, PageError> {
+    section_page(&state, &me, csrf, &q, "sessions").await
 }
 
 #[derive(Deserialize, Default)]
@@ -267,14 +290,14 @@ pub async fn password_update(
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Response {
     let mut page = match account_page(&state, &me, csrf.0).await {
-        Ok(p) => p,
+        Ok(p) => AccountPage { section: "password", ..p },
         Err(r) => return r.into(),
     };
     // The current password re-authenticates the first factor; with two-step verification on,
     // the sign-in (and so its second step) must also be recent.
     let age = me.session().created_at.secs_until(state.core.kernel().clock().now());
     if page.two_factor && age > latchkey_core::second_factor::STEP_UP_SECS {
-        return Redirect::to("/login?reauth=1&next=%2Faccount").into_response();
+        return Redirect::to("/login?reauth=1&next=%2Faccount%2Fpassword").into_response();
     }
     let current = Password::for_verification(&form.current_password);
     let new = Password::parse(&form.new_password);
@@ -284,7 +307,7 @@ pub async fn password_update(
         return (StatusCode::BAD_REQUEST, render(&page)).into_response();
     };
     match state.core.accounts().change_password(&me, current, new).await {
-        Ok(()) => Redirect::to("/account?notice=password_changed").into_response(),
+        Ok(()) => Redirect::to("/account/password?notice=password_changed").into_response(),
         Err(e @ latchkey_core::flows::ChangePasswordError::Rule(_)) => {
             page.new_password_error = Some(e.to_string());
             (StatusCode::BAD_REQUEST, render(&page)).into_response()
@@ -316,7 +339,7 @@ pub async fn session_end(
         let names = CookieNames::new(state.settings.secure_cookies());
         (jar.add(session_cookie_removal(names)), Redirect::to("/logout")).into_response()
     } else if ended {
-        Redirect::to("/account?notice=session_ended").into_response()
+        Redirect::to("/account/sessions?notice=session_ended").into_response()
     } else {
         message_page(
             StatusCode::NOT_FOUND,
@@ -334,7 +357,7 @@ pub async fn sessions_end_all_confirm(_me: SignedIn, csrf: CsrfToken) -> Respons
         message: "Every session ends, this one too: on every device and browser, and in every product that signs in through Latchkey. You sign in again afterwards.".to_owned(),
         action: "/account/sessions/end-all".to_owned(),
         button: "Sign out everywhere",
-        cancel: "/account#sessions-h".to_owned(),
+        cancel: "/account/sessions".to_owned(),
         fields: vec![],
     })
 }
@@ -380,7 +403,7 @@ pub async fn product_revoke(
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<Response, PageError> {
     Ok(if state.core.oidc().revoke_consent(me.account(), &client_id).await? {
-        Redirect::to("/account?notice=access_revoked").into_response()
+        Redirect::to("/account/services?notice=access_revoked").into_response()
     } else {
         message_page(
             StatusCode::NOT_FOUND,

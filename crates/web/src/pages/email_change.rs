@@ -52,9 +52,9 @@ pub async fn request(
         return refused(&ChangeEmailError::WrongPassword);
     };
     match state.core.accounts().request_email_change(&me, &password, &new).await {
-        Ok(()) => Redirect::to("/account?notice=email_change_sent").into_response(),
+        Ok(()) => Redirect::to("/account/email?notice=email_change_sent").into_response(),
         Err(ChangeEmailError::SignInAgain) => {
-            Redirect::to(&crate::pages::sign_in_again("/account")).into_response()
+            Redirect::to(&crate::pages::sign_in_again("/account/email")).into_response()
         }
         Err(e) => refused(&e),
     }

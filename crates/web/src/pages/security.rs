@@ -27,6 +27,8 @@ struct KeyRow {
 #[derive(Template, Default)]
 #[template(path = "security.html")]
 struct SecurityPage {
+    section: &'static str,
+    site_admin: bool,
     csrf: String,
     notice: Option<&'static str>,
     email: String,
@@ -103,6 +105,8 @@ async fn page(state: &AppState, me: &SignedIn, csrf: String) -> Result<SecurityP
         })
         .collect();
     Ok(SecurityPage {
+        section: "security",
+        site_admin: me.account().site_admin,
         csrf,
         email: me.account().email.to_string(),
         totp: status.totp,

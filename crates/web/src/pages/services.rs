@@ -25,10 +25,24 @@ struct Row {
     can_change: bool,
 }
 
+/// A third-party product the person allowed, with what it can see in words.
+struct AllowedRow {
+    client_id: String,
+    name: String,
+    logo: Option<String>,
+    scopes: Vec<String>,
+    granted: String,
+    granted_iso: String,
+}
+
 #[derive(Template)]
 #[template(path = "services.html")]
 struct ServicesPage {
+    section: &'static str,
+    csrf: String,
+    site_admin: bool,
     rows: Vec<Row>,
+    allowed: Vec<AllowedRow>,
     notice: Option<&'static str>,
 }
 
@@ -44,6 +58,7 @@ fn notice(key: Option<&str>) -> Option<&'static str> {
             "If that address has an account in the product, we sent it a link. Open it while signed in here to finish the change.",
         ),
         "changed" => Some("Done: the product now sees the account you chose."),
+        "access_revoked" => Some("That product no longer has access to your account."),
         _ => None,
     }
 }
@@ -59,6 +74,7 @@ fn sign_in_words(rollout: Option<Rollout>) -> &'static str {
 pub async fn show(
     State(state): State<AppState>,
     me: SignedIn,
+    csrf: CsrfToken,
     PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Result<Response, PageError> {
     let rows = state
@@ -75,7 +91,39 @@ pub async fn show(
             linked: s.linked,
         })
         .collect();
-    Ok(render(&ServicesPage { rows, notice: notice(q.notice.as_deref()) }))
+    let allowed = state
+        .core
+        .oidc()
+        .allowed_products(&me.account().id)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let (granted, granted_iso) = crate::pages::format_time(p.granted_at.unix());
+            AllowedRow {
+                client_id: p.client_id,
+                name: p.name,
+                logo: p.logo_uri,
+                scopes: p
+                    .scopes
+                    .iter()
+                    .map(|s| {
+                        crate::oidc::authorize::describe_scope(s)
+                            .map_or_else(|| format!("Use \u{201c}{s}\u{201d}"), str::to_owned)
+                    })
+                    .collect(),
+                granted,
+                granted_iso,
+            }
+        })
+        .collect();
+    Ok(render(&ServicesPage {
+        section: "products",
+        csrf: csrf.0,
+        site_admin: me.account().site_admin,
+        rows,
+        allowed,
+        notice: notice(q.notice.as_deref()),
+    }))
 }
 
 #[derive(Template)]

@@ -128,7 +128,7 @@ on_both_engines! {
         let page = owner
             .submit("/account", "/account/email", &[("new_email", "thief@example.net"), ("current_password", PASSWORD)])
             .await;
-        assert_eq!(page.location(), Some("/account?notice=email_change_sent"), "{}", page.body);
+        assert_eq!(page.location(), Some("/account/email?notice=email_change_sent"), "{}", page.body);
         let token = server.mail_to("thief@example.net", 1).await.token_for("/account/email/confirm");
         let page = owner.submit(&format!("/account/email/confirm?token={token}"), "/account/email/confirm", &[("token", &token)]).await;
         assert_eq!(page.location(), Some("/account?notice=email_changed"));

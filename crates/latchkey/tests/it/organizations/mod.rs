@@ -190,7 +190,7 @@ on_both_engines! {
             .await;
         assert_eq!(
             page.location(),
-            Some("/account?notice=email_change_sent"),
+            Some("/account/email?notice=email_change_sent"),
             "within the domain it can"
         );
 
