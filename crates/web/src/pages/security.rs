@@ -26,6 +26,7 @@ struct KeyRow {
 
 #[derive(Template, Default)]
 #[template(path = "security.html")]
+#[allow(clippy::struct_excessive_bools, reason = "a template's yes/no facts")]
 struct SecurityPage {
     section: &'static str,
     site_admin: bool,
