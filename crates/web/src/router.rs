@@ -24,8 +24,9 @@ use crate::extract::csrf_cookie;
 use crate::oidc::{authorize, basic_auth, discovery, end_session, token, userinfo};
 use crate::pages::{
     account, admin, admin_account, api_tokens, console_tokens, email_change, home, keys,
-    legacy_console, login, org, password_reset, platform, policies, products, rollout_status,
-    saml_console, security, services, sign_in_steps, signup, upgraded, verify_email,
+    legacy_console, login, org, org_removal, password_reset, platform, policies, products,
+    rollout_status, saml_console, security, services, sign_in_steps, signup, upgraded,
+    verify_email,
 };
 use crate::state::AppState;
 use crate::{health, metrics};
@@ -112,6 +113,12 @@ fn consoles() -> Router<AppState> {
         .route("/admin/deliveries", get(admin::deliveries))
         .route("/admin/audit", get(admin::audit))
         .route("/admin/audit/export", get(admin::audit_export))
+        .merge(org_consoles())
+}
+
+/// Organizations' consoles (`/admin/orgs`, `/admin/org/{id}/…`).
+fn org_consoles() -> Router<AppState> {
+    Router::new()
         .route("/admin/orgs", post(admin::org_create))
         .route("/admin/org/{id}", get(org::show))
         .route("/admin/org/{id}/domains", post(org::domain_add))
@@ -129,6 +136,15 @@ fn consoles() -> Router<AppState> {
             get(org::account_action_confirm).post(org::account_action),
         )
         .route("/admin/org/{id}/admins", post(org::admin_add))
+        .route(
+            "/admin/org/{id}/admins/remove",
+            get(org_removal::admin_remove_confirm).post(org_removal::admin_remove),
+        )
+        .route(
+            "/admin/org/{id}/domains/remove",
+            get(org_removal::domain_remove_confirm).post(org_removal::domain_remove),
+        )
+        .route("/admin/org/{id}/delete", get(org_removal::delete_confirm).post(org_removal::delete))
         .route("/admin/org/{id}/audit", get(org::audit))
         .route("/admin/org/{id}/policies", get(policies::org_show))
         .route("/admin/org/{id}/policies/edit", post(policies::org_edit))

@@ -10,11 +10,12 @@ mod api_tokens;
 mod managed;
 pub mod model;
 mod proof;
+mod removal;
 
 pub use managed::{ManagedAction, ManagedActionError};
 pub use model::{
-    CheckResult, Domain, DomainCheck, DomainError, DomainStatus, ManagedAccount, OrgDomain,
-    OrgError, Organization, ProofMethod, TXT_PREFIX,
+    CheckResult, Domain, DomainCheck, DomainError, DomainStatus, DomainUsage, ManagedAccount,
+    OrgDomain, OrgError, OrgUsage, Organization, ProofMethod, TXT_PREFIX,
 };
 pub use proof::WELL_KNOWN_PATH;
 

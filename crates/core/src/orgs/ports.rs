@@ -47,6 +47,34 @@ pub trait OrgRepo: Send + Sync {
     ) -> RepoResult<bool>;
     /// Domains whose next background check is due.
     async fn domains_due(&self, now: Timestamp, limit: u32) -> RepoResult<Vec<OrgDomain>>;
+    /// Removes an admin unless it is the organization's last one, atomically (two admins
+    /// removing each other at once leave one).
+    async fn remove_org_admin(&self, org: &str, account: &AccountId) -> RepoResult<AdminRemoval>;
+    /// Removes the domain and takes it off the organization's SAML connections; false when
+    /// the organization has no such domain.
+    async fn remove_domain(
+        &self,
+        org: &str,
+        domain: &crate::orgs::model::Domain,
+    ) -> RepoResult<bool>;
+    /// How many accounts have an address on the domain.
+    async fn accounts_on_domain(&self, domain: &str) -> RepoResult<u64>;
+    /// The organization's SAML connections naming the domain, by name.
+    async fn saml_connections_on_domain(&self, org: &str, domain: &str) -> RepoResult<Vec<String>>;
+    /// Counts of what belongs to the organization (shown before deleting it).
+    async fn org_usage(&self, org: &str) -> RepoResult<crate::orgs::model::OrgUsage>;
+    /// The organization's bots, by account id.
+    async fn org_bots(&self, org: &str) -> RepoResult<Vec<AccountId>>;
+    /// Deletes the organization with its admins, domains, policies and SAML connections.
+    async fn delete_org(&self, org: &str) -> RepoResult<bool>;
+}
+
+/// What removing an organization admin did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminRemoval {
+    Removed,
+    NotAnAdmin,
+    LastAdmin,
 }
 
 /// Why a DNS lookup gave no answer.

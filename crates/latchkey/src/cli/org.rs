@@ -25,6 +25,12 @@ pub enum OrgCommand {
     },
     /// List organizations.
     List,
+    /// Delete an organization: its bots are deactivated, its admins, domains, policies and
+    /// SAML connections deleted; people's accounts stay, no longer managed.
+    Delete {
+        #[arg(long)]
+        org: String,
+    },
     /// Manage an organization's admins.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -178,6 +184,13 @@ pub enum AdminCommand {
         #[arg(long)]
         email: String,
     },
+    /// Remove an admin (never the last one).
+    Remove {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -191,6 +204,13 @@ pub enum DomainCommand {
     },
     /// Look for the proof (TXT record, then HTTPS file) now.
     Verify {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        domain: String,
+    },
+    /// Remove a domain: its accounts are no longer managed; SAML connections stop serving it.
+    Remove {
         #[arg(long)]
         org: String,
         #[arg(long)]
@@ -212,6 +232,81 @@ fn refused(e: OrgError) -> Failure {
 
 fn email(raw: &str, flag: &str) -> Result<Email, Failure> {
     Email::parse(raw).map_err(|e| Failure::Usage(format!("{flag}: {e}")))
+}
+
+/// What an `org … remove` or `org delete` command takes away.
+enum Removal {
+    Admin { org: String, email: String },
+    Domain { org: String, domain: String },
+    Org { org: String },
+}
+
+async fn remove(core: &Core, site: &SiteAdmin, what: Removal, json: bool) -> Result<(), Failure> {
+    match what {
+        Removal::Admin { org, email: who } => {
+            let who = email(&who, "--email")?;
+            let admin = core.orgs().org_admin_by_id_or_name(site, &org).await.map_err(refused)?;
+            core.orgs().remove_org_admin(&admin, &who).await.map_err(refused)?;
+            if json {
+                print_json(
+                    &json!({ "org_id": admin.org().id, "email": who.as_str(), "removed": true }),
+                );
+            } else {
+                println!("{who} no longer administers {}.", admin.org().name);
+            }
+        }
+        Removal::Domain { org, domain } => {
+            let admin = core.orgs().org_admin_by_id_or_name(site, &org).await.map_err(refused)?;
+            let changed = core.orgs().remove_domain(&admin, &domain).await.map_err(refused)?;
+            if json {
+                print_json(
+                    &json!({ "org_id": admin.org().id, "domain": domain, "changed": changed }),
+                );
+            } else {
+                println!(
+                    "Removed {domain} from {}: {} accounts are no longer managed.",
+                    admin.org().name,
+                    changed.managed_accounts
+                );
+            }
+        }
+        Removal::Org { org } => {
+            let admin = core.orgs().org_admin_by_id_or_name(site, &org).await.map_err(refused)?;
+            let id = admin.org().id.clone();
+            let ended = core.orgs().delete_organization(site, &id).await.map_err(refused)?;
+            if json {
+                print_json(&json!({ "org_id": id, "ended": ended }));
+            } else {
+                println!(
+                    "Deleted {} ({id}): {} admins, {} domains ({} accounts no longer managed), {} policies, {} SAML connections; {} bots deactivated.",
+                    admin.org().name,
+                    ended.admins,
+                    ended.domains,
+                    ended.managed_accounts,
+                    ended.policies,
+                    ended.saml_connections,
+                    ended.bots
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn list_domains(core: &Core, site: &SiteAdmin, org: &str, json: bool) -> Result<(), Failure> {
+    let admin = core.orgs().org_admin_by_id_or_name(site, org).await.map_err(refused)?;
+    let domains =
+        core.orgs().list_domains(&admin).await.map_err(|e| Failure::Refused(e.to_string()))?;
+    if json {
+        print_json(
+            &json!({ "domains": domains.iter().map(OrgDomain::to_json).collect::<Vec<_>>() }),
+        );
+    } else {
+        for d in &domains {
+            println!("{}  {}  {}", d.domain, d.status.as_str(), d.txt_record());
+        }
+    }
+    Ok(())
 }
 
 pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Failure> {
@@ -258,6 +353,13 @@ pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Fail
                 println!("{who} already administers {}.", admin.org().name);
             }
         }
+        OrgCommand::Admin(AdminCommand::Remove { org, email: who }) => {
+            remove(core, &site, Removal::Admin { org, email: who }, json).await?;
+        }
+        OrgCommand::Domain(DomainCommand::Remove { org, domain }) => {
+            remove(core, &site, Removal::Domain { org, domain }, json).await?;
+        }
+        OrgCommand::Delete { org } => remove(core, &site, Removal::Org { org }, json).await?,
         OrgCommand::Domain(DomainCommand::Add { org, domain }) => {
             let admin = core.orgs().org_admin_by_id_or_name(&site, &org).await.map_err(refused)?;
             let added = core.orgs().add_domain(&admin, &domain).await.map_err(refused)?;
@@ -292,21 +394,7 @@ pub async fn run(cmd: OrgCommand, config: Config, json: bool) -> Result<(), Fail
         OrgCommand::Policy(cmd) => crate::cli::policy::run_org(core, &site, cmd, json).await?,
         OrgCommand::Saml(cmd) => crate::cli::saml::run(core, &site, cmd, json).await?,
         OrgCommand::Domain(DomainCommand::List { org }) => {
-            let admin = core.orgs().org_admin_by_id_or_name(&site, &org).await.map_err(refused)?;
-            let domains = core
-                .orgs()
-                .list_domains(&admin)
-                .await
-                .map_err(|e| Failure::Refused(e.to_string()))?;
-            if json {
-                print_json(
-                    &json!({ "domains": domains.iter().map(OrgDomain::to_json).collect::<Vec<_>>() }),
-                );
-            } else {
-                for d in &domains {
-                    println!("{}  {}  {}", d.domain, d.status.as_str(), d.txt_record());
-                }
-            }
+            list_domains(core, &site, &org, json).await?;
         }
     }
     Ok(())

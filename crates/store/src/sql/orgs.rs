@@ -4,10 +4,12 @@
 use async_trait::async_trait;
 use latchkey_core::accounts::AccountId;
 use latchkey_core::clock::Timestamp;
+use latchkey_core::orgs::OrgUsage;
+use latchkey_core::orgs::ports::AdminRemoval;
 use latchkey_core::orgs::{CheckResult, Domain, ProofMethod};
 use latchkey_core::ports::{DomainStatus, OrgDomain, OrgRepo, Organization, RepoResult};
 
-use super::{Run, corrupt, unexpected};
+use super::{Run, corrupt, to_u64, unexpected};
 use crate::SqlStore;
 
 #[derive(sqlx::FromRow)]
@@ -261,5 +263,140 @@ impl OrgRepo for SqlStore {
             Err(e) if unique_violation(&e) => Ok(false),
             Err(e) => Err(unexpected(e)),
         }
+    }
+
+    async fn remove_org_admin(&self, org: &str, account: &AccountId) -> RepoResult<AdminRemoval> {
+        // PostgreSQL: the organization's row is locked first, so two removals at once run one
+        // after the other and the second sees the first (its sub-select reads a fresh
+        // snapshot). SQLite runs one writer at a time; the single DELETE is atomic.
+        let mut tx = self.pool.begin().await.map_err(unexpected)?;
+        if matches!(self.engine, crate::Engine::Postgres) {
+            sqlx::query("SELECT id FROM organizations WHERE id = $1 FOR UPDATE")
+                .bind(org)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(unexpected)?;
+        }
+        let removed = sqlx::query(
+            "DELETE FROM org_admins WHERE org_id = $1 AND account_id = $2 AND EXISTS \
+             (SELECT 1 FROM org_admins other WHERE other.org_id = $1 AND other.account_id <> $2)",
+        )
+        .bind(org)
+        .bind(account.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(unexpected)?
+        .rows_affected();
+        let outcome = if removed == 1 {
+            AdminRemoval::Removed
+        } else {
+            let still: Option<i64> = sqlx::query_scalar(
+                "SELECT 1 FROM org_admins WHERE org_id = $1 AND account_id = $2",
+            )
+            .bind(org)
+            .bind(account.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unexpected)?;
+            if still.is_some() { AdminRemoval::LastAdmin } else { AdminRemoval::NotAnAdmin }
+        };
+        tx.commit().await.map_err(unexpected)?;
+        Ok(outcome)
+    }
+
+    async fn remove_domain(&self, org: &str, domain: &Domain) -> RepoResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(unexpected)?;
+        sqlx::query(
+            "DELETE FROM saml_connection_domains WHERE domain = $2 AND connection_id IN \
+             (SELECT id FROM saml_connections WHERE org_id = $1)",
+        )
+        .bind(org)
+        .bind(domain.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(unexpected)?;
+        let removed = sqlx::query("DELETE FROM org_domains WHERE org_id = $1 AND domain = $2")
+            .bind(org)
+            .bind(domain.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(unexpected)?
+            .rows_affected();
+        tx.commit().await.map_err(unexpected)?;
+        Ok(removed == 1)
+    }
+
+    async fn accounts_on_domain(&self, domain: &str) -> RepoResult<u64> {
+        // Domains are hostname labels only (no `%` or `_`), so the pattern matches literally.
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE email_normalized LIKE $1")
+                .bind(format!("%@{}", domain.to_ascii_lowercase()))
+                .fetch_one(&self.pool)
+                .await
+                .map_err(unexpected)?;
+        Ok(to_u64(n))
+    }
+
+    async fn saml_connections_on_domain(&self, org: &str, domain: &str) -> RepoResult<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT c.name FROM saml_connections c JOIN saml_connection_domains d \
+             ON d.connection_id = c.id WHERE c.org_id = $1 AND d.domain = $2 ORDER BY c.name",
+        )
+        .bind(org)
+        .bind(domain)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)
+    }
+
+    async fn org_usage(&self, org: &str) -> RepoResult<OrgUsage> {
+        let (admins, domains, bots, saml, policies): (i64, i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT \
+             (SELECT COUNT(*) FROM org_admins WHERE org_id = $1), \
+             (SELECT COUNT(*) FROM org_domains WHERE org_id = $1), \
+             (SELECT COUNT(*) FROM accounts WHERE bot_org_id = $1), \
+             (SELECT COUNT(*) FROM saml_connections WHERE org_id = $1), \
+             (SELECT COUNT(*) FROM policies WHERE org_id = $1)",
+        )
+        .bind(org)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        let verified: Vec<String> = sqlx::query_scalar(
+            "SELECT domain FROM org_domains WHERE org_id = $1 AND status = 'verified'",
+        )
+        .bind(org)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        let mut managed = 0;
+        for domain in &verified {
+            managed += self.accounts_on_domain(domain).await?;
+        }
+        Ok(OrgUsage {
+            admins: to_u64(admins),
+            domains: to_u64(domains),
+            managed_accounts: managed,
+            bots: to_u64(bots),
+            saml_connections: to_u64(saml),
+            policies: to_u64(policies),
+        })
+    }
+
+    async fn org_bots(&self, org: &str) -> RepoResult<Vec<AccountId>> {
+        let rows: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM accounts WHERE bot_org_id = $1 ORDER BY id")
+                .bind(org)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(unexpected)?;
+        Ok(rows.into_iter().map(AccountId::from_stored).collect())
+    }
+
+    async fn delete_org(&self, org: &str) -> RepoResult<bool> {
+        // Admins, domains, policies and SAML connections (with their domains) cascade; bots
+        // keep their accounts with `bot_org_id` cleared (core deactivated them first).
+        Ok(sqlx::query("DELETE FROM organizations WHERE id = $1").bind(org).run(&self.pool).await?
+            == 1)
     }
 }

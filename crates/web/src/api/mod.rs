@@ -34,8 +34,9 @@ use api_tokens::{api_tokens_create, api_tokens_list, api_tokens_revoke, bots_cre
 use audit::{audit_export, audit_page};
 use legacy::{legacy_import, legacy_purge, legacy_rollout, legacy_status};
 use orgs::{
-    orgs_account_action, orgs_accounts, orgs_admin_add, orgs_create, orgs_domain_add,
-    orgs_domain_verify, orgs_domains, orgs_list,
+    orgs_account_action, orgs_accounts, orgs_admin_add, orgs_admin_remove, orgs_create,
+    orgs_delete, orgs_domain_add, orgs_domain_remove, orgs_domain_verify, orgs_domains, orgs_list,
+    orgs_show,
 };
 use policies::{
     org_policies_create, org_policies_list, org_policy_assign, org_policy_show, org_policy_update,
@@ -88,7 +89,10 @@ pub fn routes() -> Router<AppState> {
             axum::routing::delete(admin_tokens::admin_tokens_revoke),
         )
         .route("/api/v1/orgs", get(orgs_list).post(orgs_create))
+        .route("/api/v1/orgs/{id}", get(orgs_show).delete(orgs_delete))
         .route("/api/v1/orgs/{id}/admins", post(orgs_admin_add))
+        .route("/api/v1/orgs/{id}/admins/{email}", axum::routing::delete(orgs_admin_remove))
+        .route("/api/v1/orgs/{id}/domains/{domain}", axum::routing::delete(orgs_domain_remove))
         .route("/api/v1/orgs/{id}/domains", get(orgs_domains).post(orgs_domain_add))
         .route("/api/v1/orgs/{id}/domains/{domain}/verify", post(orgs_domain_verify))
         .route("/api/v1/orgs/{id}/accounts", get(orgs_accounts))

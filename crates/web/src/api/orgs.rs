@@ -21,9 +21,11 @@ impl From<OrgError> for ApiError {
     fn from(e: OrgError) -> Self {
         match e {
             OrgError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
-            OrgError::UnknownDomain(_) => {
+            OrgError::UnknownDomain(_) | OrgError::NotAnAdmin(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
             }
+            OrgError::LastAdmin => ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+            OrgError::OwnAdmin => ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
             OrgError::UnknownAccount(_)
             | OrgError::BadName
             | OrgError::BadDomain(_)
@@ -72,6 +74,50 @@ pub(super) async fn orgs_admin_add(
     let admin = state.core.orgs().org_admin_as_site_admin(&caller.admin, &id).await?;
     let added = state.core.orgs().add_org_admin(&admin, &email).await?;
     Ok(Json(json!({ "org_id": id, "email": email.as_str(), "added": added })).into_response())
+}
+
+/// `DELETE /api/v1/orgs/{id}/admins/{email}`: never the last admin.
+pub(super) async fn orgs_admin_remove(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path((id, email)): Path<(String, String)>,
+) -> ApiResult {
+    let email = parse_email(&email)?;
+    let admin = state.core.orgs().org_admin_as_site_admin(&caller.admin, &id).await?;
+    state.core.orgs().remove_org_admin(&admin, &email).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `DELETE /api/v1/orgs/{id}/domains/{domain}`: says what it changed.
+pub(super) async fn orgs_domain_remove(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path((id, domain)): Path<(String, String)>,
+) -> ApiResult {
+    let admin = state.core.orgs().org_admin_as_site_admin(&caller.admin, &id).await?;
+    let changed = state.core.orgs().remove_domain(&admin, &domain).await?;
+    Ok(Json(json!({ "org_id": id, "domain": domain, "changed": changed })).into_response())
+}
+
+/// `GET /api/v1/orgs/{id}`: the organization and what deleting it would end.
+pub(super) async fn orgs_show(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let admin = state.core.orgs().org_admin_as_site_admin(&caller.admin, &id).await?;
+    let usage = state.core.orgs().org_usage(&caller.admin, &id).await?;
+    Ok(Json(json!({ "org_id": id, "name": admin.org().name, "usage": usage })).into_response())
+}
+
+/// `DELETE /api/v1/orgs/{id}`: says what it ended.
+pub(super) async fn orgs_delete(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let ended = state.core.orgs().delete_organization(&caller.admin, &id).await?;
+    Ok(Json(json!({ "org_id": id, "ended": ended })).into_response())
 }
 
 pub(super) async fn orgs_domains(

@@ -34,6 +34,7 @@ const PAGE_SIZE: u32 = 100;
 struct OverviewPage {
     section: &'static str,
     csrf: String,
+    notice: Option<&'static str>,
     orgs: Vec<(String, String)>,
     form_error: Option<String>,
     accounts: usize,
@@ -59,6 +60,7 @@ async fn overview_page(
     Ok(OverviewPage {
         section: "overview",
         csrf,
+        notice: None,
         orgs: orgs.into_iter().map(|o| (o.id, o.name)).collect(),
         form_error: None,
         accounts,
@@ -72,8 +74,15 @@ pub async fn overview(
     State(state): State<AppState>,
     me: ConsoleAdmin,
     csrf: CsrfToken,
+    PageQuery(q): PageQuery<ProductsQuery>,
 ) -> Result<Response, PageError> {
-    Ok(render(&overview_page(&state, &me, csrf.0).await?))
+    let mut page = overview_page(&state, &me, csrf.0).await?;
+    if q.notice.as_deref() == Some("org_deleted") {
+        page.notice = Some(
+            "The organization is deleted; its bots are deactivated and its accounts are no longer managed.",
+        );
+    }
+    Ok(render(&page))
 }
 
 #[derive(Deserialize, Default)]

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod legacy_console;
 pub mod login;
 pub mod org;
+pub mod org_removal;
 pub mod password_reset;
 pub mod platform;
 pub mod policies;

@@ -51,6 +51,8 @@ struct AccountRow {
 #[template(path = "org_console.html")]
 struct ConsolePage {
     csrf: String,
+    /// A site admin is looking (they may delete the organization).
+    site_admin: bool,
     org_id: String,
     org_name: String,
     notice: Option<&'static str>,
@@ -98,6 +100,7 @@ async fn page(state: &AppState, admin: &OrgAdmin, csrf: String) -> Result<Consol
         core.orgs().org_admin_accounts(admin).await?.iter().map(|a| a.email.to_string()).collect();
     Ok(ConsolePage {
         csrf,
+        site_admin: admin.is_site_admin(),
         org_id: admin.org().id.clone(),
         org_name: admin.org().name.clone(),
         notice: None,
@@ -159,6 +162,10 @@ pub async fn show(
         }
         Some("renamed") => Some("The name was changed."),
         Some("email_changed") => Some("The email address was changed; both addresses were told."),
+        Some("admin_removed") => Some("The administrator was removed; their console access ended."),
+        Some("domain_removed") => {
+            Some("The domain was removed; its accounts are no longer managed by the organization.")
+        }
         _ => None,
     };
     Ok(render(&p))

@@ -101,6 +101,29 @@ impl OrgDomain {
     }
 }
 
+/// What an organization holds, said before it is deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct OrgUsage {
+    pub admins: u64,
+    pub domains: u64,
+    /// Accounts with an address on one of its verified domains (they stop being managed).
+    pub managed_accounts: u64,
+    /// Its bots (deactivated with it: their tokens stop working).
+    pub bots: u64,
+    pub saml_connections: u64,
+    pub policies: u64,
+}
+
+/// What removing a domain changes, said before it is removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DomainUsage {
+    pub verified: bool,
+    /// Accounts on the domain that stop being managed (when it was verified).
+    pub managed_accounts: u64,
+    /// The SAML connections that stop serving it.
+    pub saml_connections: Vec<String>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum OrgError {
     /// Unknown organization, or one the caller does not administer (the same answer, so
@@ -120,6 +143,14 @@ pub enum OrgError {
     /// `--org` given by a name several organizations share.
     #[error("Several organizations are called {0:?}; name it by its id (latchkey org list).")]
     Ambiguous(String),
+    #[error("{0} is not an administrator of this organization.")]
+    NotAnAdmin(String),
+    /// Removing the last admin would leave nobody to run the organization.
+    #[error("This is the organization's last administrator: add another one first.")]
+    LastAdmin,
+    /// Nobody removes themselves; another admin (or a site admin) does.
+    #[error("You cannot remove yourself as an administrator; another administrator can.")]
+    OwnAdmin,
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }

@@ -13,6 +13,7 @@ use latchkey_testkit::{DnsStub, TestServer};
 use super::verified_user;
 
 mod https_proof;
+mod removal;
 
 async fn account(server: &TestServer, email: &str) -> Email {
     let email = Email::parse(email).unwrap();
