@@ -111,6 +111,7 @@ fn consoles() -> Router<AppState> {
         )
         .route("/admin/products/{id}/rollout", post(legacy_console::rollout))
         .route("/admin/deliveries", get(admin::deliveries))
+        .route("/admin/deliveries/retry", post(admin::deliveries_retry))
         .route("/admin/audit", get(admin::audit))
         .route("/admin/audit/export", get(admin::audit_export))
         .merge(org_consoles())

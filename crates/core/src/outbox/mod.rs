@@ -5,9 +5,10 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use crate::authority::SiteAdmin;
 use crate::clock::Clock;
 use crate::errors::RepoError;
-use crate::outbox::ports::{NewOutboxItem, OutboxItem, OutboxRepo};
+use crate::outbox::ports::{DeliveryRecord, NewOutboxItem, OutboxItem, OutboxRepo};
 
 /// The kinds of outbox items, one per deliverer. Features name theirs from here, so the
 /// outbox knows every kind without depending on the features above it.
@@ -15,6 +16,29 @@ pub(crate) const MAIL_KIND: &str = "mail";
 pub(crate) const MAIL_REQUEST_KIND: &str = "mail_request";
 pub(crate) const BACKCHANNEL_LOGOUT_KIND: &str = "backchannel_logout";
 const KINDS: [&str; 3] = [MAIL_KIND, MAIL_REQUEST_KIND, BACKCHANNEL_LOGOUT_KIND];
+
+/// The queues operators look at: mail (both mail kinds), and back-channel logout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryKind {
+    Mail,
+    BackchannelLogout,
+}
+
+impl DeliveryKind {
+    fn kinds(self) -> &'static [&'static str] {
+        match self {
+            Self::Mail => &[MAIL_KIND, MAIL_REQUEST_KIND],
+            Self::BackchannelLogout => &[BACKCHANNEL_LOGOUT_KIND],
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mail => "mail",
+            Self::BackchannelLogout => "backchannel_logout",
+        }
+    }
+}
 
 /// How long a node may hold an item it is delivering before another may take it.
 const LEASE_SECS: i64 = 120;
@@ -95,6 +119,44 @@ impl Outbox {
             }
         }
         Ok(report)
+    }
+
+    /// What a site admin sees of one kind's queue: the newest deliveries (never a payload) and
+    /// the counts by status.
+    pub async fn deliveries(
+        &self,
+        _admin: &SiteAdmin,
+        kind: DeliveryKind,
+        limit: u32,
+    ) -> Result<(Vec<DeliveryRecord>, Vec<(String, u64)>), RepoError> {
+        let mut recent = Vec::new();
+        let mut counts: Vec<(String, u64)> = Vec::new();
+        for k in kind.kinds() {
+            recent.extend(self.repo.list_recent(k, limit).await?);
+            for (status, n) in self.repo.count_by_status(k).await? {
+                match counts.iter_mut().find(|(s, _)| *s == status) {
+                    Some((_, total)) => *total += n,
+                    None => counts.push((status, n)),
+                }
+            }
+        }
+        recent.sort_by_key(|d| std::cmp::Reverse(d.created_at));
+        recent.truncate(limit as usize);
+        Ok((recent, counts))
+    }
+
+    /// Makes every waiting delivery of the kind due now (after an outage is fixed: SMTP back,
+    /// a product's endpoint back); the next delivery round takes them. Dead letters stay dead:
+    /// their payload (a mail's link, a logout token) was erased when they were given up, so
+    /// nothing secret outlives its use. Returns how many were brought forward.
+    pub async fn retry_now(&self, admin: &SiteAdmin, kind: DeliveryKind) -> Result<u64, RepoError> {
+        let now = self.clock.now();
+        let mut n = 0;
+        for k in kind.kinds() {
+            n += self.repo.retry_now(k, now).await?;
+        }
+        tracing::info!(kind = kind.as_str(), brought_forward = n, by = ?admin.actor(), "waiting deliveries retried now");
+        Ok(n)
     }
 
     /// Outbox items by kind (`mail`, `backchannel_logout`) and status (`pending`,

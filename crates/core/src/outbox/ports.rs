@@ -75,4 +75,6 @@ pub trait OutboxRepo: Send + Sync {
     async fn find(&self, ids: &[String]) -> RepoResult<Vec<DeliveryRecord>>;
     /// Items of `kind` by status, for metrics and the delivery view.
     async fn count_by_status(&self, kind: &str) -> RepoResult<Vec<(String, u64)>>;
+    /// Makes the kind's waiting (pending, not leased) items due at `now`; how many.
+    async fn retry_now(&self, kind: &str, now: Timestamp) -> RepoResult<u64>;
 }

@@ -6,6 +6,7 @@ mod admin_token;
 mod api_token;
 mod audit;
 mod client;
+mod deliveries;
 mod demo;
 mod keys;
 mod legacy;
@@ -74,6 +75,9 @@ enum Command {
     Policy(policy::SitePolicyCommand),
     /// Read the audit log (all of it, or one organization's), filtered, as JSON Lines or CSV.
     Audit(audit::AuditCommand),
+    /// The mail and back-channel logout queues: what waits, what was delivered, dead letters.
+    #[command(subcommand)]
+    Deliveries(deliveries::DeliveriesCommand),
 }
 
 /// What a failed command tells its caller.
@@ -125,6 +129,7 @@ pub fn main() -> ExitCode {
             Command::AdminToken(cmd) => admin_token::run(cmd, config, cli.json).await,
             Command::Org(cmd) => org::run(cmd, config, cli.json).await,
             Command::Audit(cmd) => audit::run(cmd, config, cli.json).await,
+            Command::Deliveries(cmd) => deliveries::run(cmd, config, cli.json).await,
             Command::Policy(cmd) => policy::run(cmd, config, cli.json).await,
             Command::ApiToken(cmd) => api_token::run(cmd, config, cli.json).await,
             Command::Bot(cmd) => api_token::run_bot(cmd, config, cli.json).await,

@@ -272,6 +272,13 @@ fn client_and_key_commands_follow_the_contract() {
     let listed = run(&["client", "list", "--json"]);
     assert_eq!(json(&listed)["clients"].as_array().unwrap().len(), 2);
 
+    let queue = latchkey(d, &["deliveries", "list", "--queue", "mail", "--json"], None, &[]);
+    assert_eq!(queue.code, 0, "{}", queue.stderr);
+    assert!(json(&queue)["deliveries"].is_array());
+    let retried = latchkey(d, &["deliveries", "retry", "--queue", "logout", "--json"], None, &[]);
+    assert_eq!(json(&retried)["retried"], 0);
+    assert_eq!(latchkey(d, &["deliveries", "retry", "--queue", "pigeons"], None, &[]).code, 2);
+
     let rotated = latchkey(d, &["keys", "rotate", "--json"], None, &[]);
     assert_eq!(rotated.code, 0, "{}", rotated.stderr);
     assert_eq!(json(&rotated)["keys"].as_array().unwrap().len(), 3);
@@ -450,6 +457,28 @@ async fn org_and_domain_commands_follow_the_contract() {
         &env,
     );
     assert_eq!(unknown_admin.code, 1);
+
+    // Taking away: the last admin stays (exit 1), a domain goes, then the organization.
+    let last = latchkey(
+        &d,
+        &["org", "admin", "remove", "--org", &org, "--email", "it@corp.example"],
+        None,
+        &env,
+    );
+    assert_eq!(last.code, 1, "{}", last.stderr);
+    assert!(last.stderr.contains("last administrator"), "{}", last.stderr);
+    let removed = latchkey(
+        &d,
+        &["org", "domain", "remove", "--org", &org, "--domain", "corp.example", "--json"],
+        None,
+        &env,
+    );
+    assert_eq!(removed.code, 0, "{}", removed.stderr);
+    assert_eq!(json(&removed)["changed"]["verified"], true);
+    let deleted = latchkey(&d, &["org", "delete", "--org", "Corp", "--json"], None, &env);
+    assert_eq!(deleted.code, 0, "{}", deleted.stderr);
+    assert_eq!(json(&deleted)["ended"]["admins"], 1);
+    assert_eq!(latchkey(&d, &["org", "delete", "--org", &org], None, &env).code, 1);
 }
 
 #[test]

@@ -78,3 +78,51 @@ async fn mail_survives_an_smtp_outage_and_is_retried() {
     })
     .await;
 }
+
+/// After an SMTP outage, a site admin sees the waiting mail with its error in the console and
+/// sends it now instead of waiting for the backoff.
+#[tokio::test]
+async fn the_console_shows_waiting_mail_and_retries_it_now() {
+    let sink = SmtpSink::start().await;
+    let toggle = latchkey_testkit::TcpToggle::start(sink.addr).await;
+    let url = format!("smtp://{}", toggle.addr);
+    let server = TestServer::spawn_with(Engine::Sqlite, |c| c.smtp_url = Some(url)).await.unwrap();
+    let admin = super::console::sign_in_as_site_admin(&server).await;
+    toggle.down();
+    let b = server.browser();
+    b.submit(
+        "/signup",
+        "/signup",
+        &[("email", "waiting@example.com"), ("name", "W"), ("password", super::PASSWORD)],
+    )
+    .await;
+    eventually("a failed first attempt", Duration::from_secs(10), || {
+        let core = server.core.clone();
+        async move {
+            let status = core.kernel().mailer().queue_status().await.unwrap();
+            status.contains(&("pending".to_owned(), 1)).then_some(())
+        }
+    })
+    .await;
+    let page = admin.get("/admin/deliveries?kind=mail").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.contains("waiting@example.com") && page.contains("1 pending"), "{}", page.body);
+    assert_eq!(admin.get("/admin/deliveries?kind=carrier-pigeon").await.status, 400);
+
+    toggle.up();
+    let retried = admin
+        .post_raw("/admin/deliveries/retry", &[("csrf_token", &page.csrf()), ("kind", "mail")])
+        .await;
+    assert_eq!(retried.location(), Some("/admin/deliveries?kind=mail&retried=1"));
+    // No clock advance: "retry now" made it due.
+    let mail = eventually("delivery after retry now", Duration::from_secs(15), || {
+        let found = sink.messages().into_iter().find(|m| m.to == "waiting@example.com");
+        async move { found }
+    })
+    .await;
+    assert_eq!(mail.to, "waiting@example.com");
+    let forged = admin
+        .post_raw("/admin/deliveries/retry", &[("csrf_token", "forged"), ("kind", "mail")])
+        .await;
+    assert_eq!(forged.status, 403, "CSRF-protected");
+}

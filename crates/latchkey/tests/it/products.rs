@@ -231,6 +231,13 @@ on_both_engines! {
         assert_eq!(body["ended"]["signed_in_people"].as_u64(), Some(0));
         assert_eq!(call(&server, "DELETE", &path, t, None).await.0, 404);
         assert!(!secret_works(&server, &service.id, &secret).await);
+        // The delivery queues over the API (the console's Deliveries page).
+        let (status, body) = call(&server, "GET", "/deliveries/mail", t, None).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body["deliveries"].is_array(), "{body}");
+        let (status, body) = call(&server, "POST", "/deliveries/mail/retry", t, None).await;
+        assert_eq!((status, body["retried"].as_u64()), (200, Some(0)), "{body}");
+        assert_eq!(call(&server, "POST", "/deliveries/pigeons/retry", t, None).await.0, 404);
         let err = server.core.oidc().set_client_enabled(&server.site_admin(), &service.id, true).await.unwrap_err();
         assert!(matches!(err, ManageClientError::NotFound), "{err}");
     }

@@ -130,6 +130,18 @@ impl OutboxRepo for SqlStore {
         Ok(())
     }
 
+    async fn retry_now(&self, kind: &str, now: Timestamp) -> RepoResult<u64> {
+        sqlx::query(
+            "UPDATE outbox SET next_attempt_at = $2, updated_at = $2 WHERE kind = $1 \
+             AND status = 'pending' AND next_attempt_at > $2 \
+             AND (leased_until IS NULL OR leased_until <= $2)",
+        )
+        .bind(kind)
+        .bind(now.unix())
+        .run(&self.pool)
+        .await
+    }
+
     async fn purge_delivered(&self, before: Timestamp) -> RepoResult<u64> {
         let done = sqlx::query("DELETE FROM outbox WHERE status = 'delivered' AND updated_at < $1")
             .bind(before.unix())

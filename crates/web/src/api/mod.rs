@@ -82,6 +82,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/clients/{id}/legacy/purge", post(legacy_purge))
         .route("/api/v1/clients/{id}/rollout", axum::routing::put(legacy_rollout))
         .route("/api/v1/deliveries/backchannel-logout", get(deliveries))
+        .route("/api/v1/deliveries/mail", get(products::mail_deliveries))
+        .route("/api/v1/deliveries/{kind}/retry", post(products::deliveries_retry))
         .route("/api/v1/keys/rotate", post(keys_rotate))
         .route("/api/v1/admin-tokens", get(admin_tokens::admin_tokens_list))
         .route(

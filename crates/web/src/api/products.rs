@@ -260,6 +260,61 @@ pub(super) async fn deliveries(
     Ok(Json(json!({ "deliveries": items, "counts": counts })).into_response())
 }
 
+fn delivery_items(
+    recent: &[latchkey_core::ports::DeliveryRecord],
+    label: &str,
+    to: &str,
+) -> Vec<Value> {
+    recent
+        .iter()
+        .map(|d| {
+            json!({
+                label: d.summary,
+                to: d.recipient,
+                "status": d.status,
+                "attempts": d.attempts,
+                "last_error": d.last_error,
+                "created_at": d.created_at.rfc3339(),
+                "updated_at": d.updated_at.rfc3339(),
+            })
+        })
+        .collect()
+}
+
+/// `GET /api/v1/deliveries/mail`: the mail queue (subjects and recipients, never content).
+pub(super) async fn mail_deliveries(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    query: Result<Query<DeliveryQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
+    let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
+    let limit = query.limit.clamp(1, 1000);
+    let outbox = state.core.kernel().outbox();
+    let (recent, counts) =
+        outbox.deliveries(&caller.admin, latchkey_core::outbox::DeliveryKind::Mail, limit).await?;
+    let counts: serde_json::Map<String, Value> =
+        counts.into_iter().map(|(status, n)| (status, n.into())).collect();
+    Ok(Json(
+        json!({ "deliveries": delivery_items(&recent, "subject", "recipient"), "counts": counts }),
+    )
+    .into_response())
+}
+
+/// `POST /api/v1/deliveries/{mail|backchannel-logout}/retry`: waiting deliveries become due now.
+pub(super) async fn deliveries_retry(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(kind): Path<String>,
+) -> ApiResult {
+    let queue = match kind.as_str() {
+        "mail" => latchkey_core::outbox::DeliveryKind::Mail,
+        "backchannel-logout" => latchkey_core::outbox::DeliveryKind::BackchannelLogout,
+        _ => return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such queue")),
+    };
+    let n = state.core.kernel().outbox().retry_now(&caller.admin, queue).await?;
+    Ok(Json(json!({ "retried": n })).into_response())
+}
+
 pub(super) async fn keys_rotate(State(state): State<AppState>, Admin(caller): Admin) -> ApiResult {
     let created = state.core.oidc().rotate_signing_keys(&caller.admin).await?;
     let keys: Vec<_> =

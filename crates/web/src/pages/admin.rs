@@ -14,6 +14,7 @@ use latchkey_core::flows::SetStatusError;
 use latchkey_core::oidc_provider::{
     ClientSummary, GrantType, NewClientRequest, RegisterClientError,
 };
+use latchkey_core::outbox::DeliveryKind;
 use latchkey_protocol::jose::SigningAlg;
 use serde::Deserialize;
 
@@ -641,8 +642,10 @@ pub async fn product_created(
 }
 
 struct DeliveryRow {
-    product: String,
-    endpoint: String,
+    /// A product's name, or a mail's subject.
+    what: String,
+    /// A back-channel endpoint, or a mail's recipient.
+    to: String,
     status: String,
     attempts: u32,
     last_error: Option<String>,
@@ -654,27 +657,65 @@ struct DeliveryRow {
 #[template(path = "admin_deliveries.html")]
 struct DeliveriesPage {
     section: &'static str,
+    csrf: String,
+    /// `mail` or `logout`.
+    kind: &'static str,
+    notice: Option<String>,
     counts: Vec<(String, u64)>,
     deliveries: Vec<DeliveryRow>,
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DeliveriesQuery {
+    kind: Option<String>,
+    retried: Option<u64>,
+}
+
+fn delivery_kind(raw: Option<&str>) -> Option<(&'static str, DeliveryKind)> {
+    match raw {
+        None | Some("logout") => Some(("logout", DeliveryKind::BackchannelLogout)),
+        Some("mail") => Some(("mail", DeliveryKind::Mail)),
+        Some(_) => None,
+    }
+}
+
+fn unknown_queue() -> PageError {
+    PageError::page(
+        StatusCode::BAD_REQUEST,
+        "Unknown queue",
+        "Deliveries are of mail or of back-channel logout.",
+    )
+}
+
+/// `/admin/deliveries`: the mail and back-channel logout queues — what is waiting, what was
+/// delivered, the dead letters and their last error — and "retry now" after an outage.
 pub async fn deliveries(
     State(state): State<AppState>,
     me: ConsoleAdmin,
+    csrf: CsrfToken,
+    PageQuery(q): PageQuery<DeliveriesQuery>,
 ) -> Result<Response, PageError> {
-    let core = &state.core;
-    let recent = core.oidc().recent_logout_deliveries(&me.admin, 200).await?;
-    let counts = core.oidc().logout_delivery_status().await?;
+    let (kind, queue) = delivery_kind(q.kind.as_deref()).ok_or_else(unknown_queue)?;
+    let (recent, counts) = state.core.kernel().outbox().deliveries(&me.admin, queue, 200).await?;
     Ok(render(&DeliveriesPage {
         section: "deliveries",
+        csrf: csrf.0,
+        kind,
+        notice: q.retried.map(|n| {
+            format!(
+                "{n} waiting {} will be tried again within a minute.",
+                if n == 1 { "delivery" } else { "deliveries" }
+            )
+        }),
         counts,
         deliveries: recent
             .into_iter()
             .map(|d| {
                 let (created, created_iso) = format_time(d.created_at.unix());
                 DeliveryRow {
-                    product: d.summary,
-                    endpoint: d.recipient,
+                    what: d.summary,
+                    to: d.recipient,
                     status: d.status,
                     attempts: d.attempts,
                     last_error: d.last_error,
@@ -684,6 +725,22 @@ pub async fn deliveries(
             })
             .collect(),
     }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RetryForm {
+    kind: String,
+}
+
+pub async fn deliveries_retry(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    CsrfForm(form): CsrfForm<RetryForm>,
+) -> Result<Response, PageError> {
+    let (kind, queue) = delivery_kind(Some(form.kind.as_str())).ok_or_else(unknown_queue)?;
+    let n = state.core.kernel().outbox().retry_now(&me.admin, queue).await?;
+    Ok(Redirect::to(&format!("/admin/deliveries?kind={kind}&retried={n}")).into_response())
 }
 
 /// Every event on the site.
