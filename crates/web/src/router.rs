@@ -78,6 +78,8 @@ fn consoles() -> Router<AppState> {
         .route("/admin/platform/keys/rotate", get(platform::rotate_confirm).post(platform::rotate))
         .route("/admin/users/sessions/end", post(admin_account::end_session))
         .route("/admin/users/reactivate", post(admin_account::reactivate))
+        .route("/admin/users/send-reset", post(admin_account::send_reset))
+        .route("/admin/users/invite", post(admin_account::invite))
         .route(
             "/admin/users/site-admin",
             get(admin_account::site_admin_confirm).post(admin_account::site_admin_set),

@@ -231,6 +231,75 @@ impl Accounts {
         Ok(account)
     }
 
+    /// Mails the person a password reset link (a site admin acting on their request). Bots have
+    /// no mailbox and no password; closed or deactivated accounts get nothing.
+    pub async fn send_password_reset_as_site_admin(
+        &self,
+        admin: &SiteAdmin,
+        email: &Email,
+    ) -> Result<Account, SetStatusError> {
+        let account = self.repo.find_by_email(email).await?.ok_or(SetStatusError::NotFound)?;
+        if account.bot {
+            return Err(SetStatusError::Bot);
+        }
+        if !account.is_active() {
+            return Err(SetStatusError::Closed);
+        }
+        self.send_reset_link(&account).await?;
+        let record =
+            crate::audit::Record::new("password.reset_sent", crate::audit::Actor::Site(admin))
+                .target(&account);
+        self.audit.record(record).await;
+        Ok(account)
+    }
+
+    /// Creates an account without a password and mails its owner a link to choose one (the
+    /// link proves the address, so the account is verified once it is used).
+    pub async fn invite_account(
+        &self,
+        admin: &SiteAdmin,
+        email: Email,
+        name: crate::accounts::DisplayName,
+        inviter: &str,
+    ) -> Result<Account, CreateAccountError> {
+        let req = CreateAccountRequest {
+            email,
+            name,
+            password: None,
+            email_verified: false,
+            site_admin: false,
+        };
+        let account = self.create_account(admin, req).await?;
+        let link =
+            self.issue_link(&account.id, crate::flows::ports::TokenPurpose::ResetPassword).await?;
+        let site = self.kernel.public_url().to_owned();
+        let login = format!("{site}/login");
+        self.kernel
+            .send_mail(crate::mail::invitation(
+                &account.email,
+                account.name.as_str(),
+                inviter,
+                &site,
+                &link,
+                &login,
+            ))
+            .await;
+        let record = crate::audit::Record::new("account.invited", crate::audit::Actor::Site(admin))
+            .target(&account);
+        self.audit.record(record).await;
+        Ok(account)
+    }
+
+    /// The products the account used (signed in to) and when it was last active.
+    pub async fn account_activity(
+        &self,
+        _admin: &SiteAdmin,
+        account: &Account,
+    ) -> Result<(Vec<String>, Option<crate::clock::Timestamp>), RepoError> {
+        let found = self.repo.activity(std::slice::from_ref(&account.id)).await?;
+        Ok(found.into_iter().next().map_or((Vec::new(), None), |a| (a.products, a.last_active_at)))
+    }
+
     /// An account's live sessions, as a site admin sees them.
     pub async fn account_sessions(
         &self,

@@ -113,6 +113,44 @@ pub fn reset_password(to: &Email, name: &str, link: &str) -> Result<OutgoingMail
     })
 }
 
+#[derive(Template)]
+#[template(path = "mail/invitation.txt")]
+struct InvitationText<'a> {
+    name: &'a str,
+    inviter: &'a str,
+    site: &'a str,
+    link: &'a str,
+    login: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/invitation.html")]
+struct InvitationHtml<'a> {
+    name: &'a str,
+    inviter: &'a str,
+    site: &'a str,
+    link: &'a str,
+    login: &'a str,
+}
+
+/// A site admin made the account: the person chooses a password through a reset link (which
+/// also proves the address).
+pub fn invitation(
+    to: &Email,
+    name: &str,
+    inviter: &str,
+    site: &str,
+    link: &str,
+    login: &str,
+) -> Result<OutgoingMail, RenderError> {
+    Ok(OutgoingMail {
+        to: to.as_str().to_owned(),
+        subject: "Your account is ready: choose a password".to_owned(),
+        text: InvitationText { name, inviter, site, link, login }.render()?,
+        html: InvitationHtml { name, inviter, site, link, login }.render()?,
+    })
+}
+
 pub fn password_changed(
     to: &Email,
     name: &str,

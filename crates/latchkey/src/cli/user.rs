@@ -14,22 +14,7 @@ use crate::config::Config;
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
     /// Create an account.
-    Create {
-        #[arg(long)]
-        email: String,
-        /// Display name (defaults to the part of the email before the @).
-        #[arg(long)]
-        name: Option<String>,
-        /// Read the password from one line of standard input.
-        #[arg(long)]
-        password_stdin: bool,
-        /// Mark the email as already verified.
-        #[arg(long)]
-        verified: bool,
-        /// Make the account a site administrator.
-        #[arg(long)]
-        site_admin: bool,
-    },
+    Create(CreateArgs),
     /// List accounts, oldest first.
     List {
         #[arg(long, default_value_t = 1000)]
@@ -56,6 +41,8 @@ pub enum UserCommand {
         #[arg(long)]
         revoke: bool,
     },
+    /// Mail the person a password reset link (on their request; nothing changes until they use it).
+    ResetPassword { email: String },
     /// Where the person is signed in (their live sessions).
     Sessions { email: String },
     /// End one of the person's sessions (a lost laptop): that browser is signed out, here and
@@ -67,46 +54,36 @@ pub enum UserCommand {
     },
 }
 
+/// `latchkey user create`.
+#[derive(Debug, clap::Args)]
+#[allow(clippy::struct_excessive_bools, reason = "command-line switches")]
+pub struct CreateArgs {
+    #[arg(long)]
+    pub email: String,
+    /// Display name (defaults to the part of the email before the @).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Read the password from one line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Mark the email as already verified.
+    #[arg(long)]
+    pub verified: bool,
+    /// Make the account a site administrator.
+    #[arg(long)]
+    pub site_admin: bool,
+    /// No password: mail the person a link to choose one (it also verifies the address).
+    #[arg(long, conflicts_with_all = ["password_stdin", "verified", "site_admin"])]
+    pub invite: bool,
+}
+
 pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Failure> {
     // Validate input before touching the database.
     let backend = || async {
         Backend::open_for_cli(&config).await.map_err(|e| Failure::Refused(e.to_string()))
     };
     match cmd {
-        UserCommand::Create { email, name, password_stdin, verified, site_admin } => {
-            let email = parse_email(&email)?;
-            let name = match name {
-                Some(n) => {
-                    DisplayName::parse(&n).map_err(|e| Failure::Usage(format!("--name: {e}")))?
-                }
-                None => DisplayName::from_email(&email),
-            };
-            let password = if password_stdin { Some(read_password()?) } else { None };
-            let backend = backend().await?;
-            let request = CreateAccountRequest {
-                email,
-                name,
-                password,
-                email_verified: verified,
-                site_admin,
-            };
-            let account = backend
-                .core
-                .accounts()
-                .create_account(&backend.site_admin(), request)
-                .await
-                .map_err(|e| match e {
-                    CreateAccountError::EmailTaken => Failure::Refused(e.to_string()),
-                    other => Failure::Refused(other.to_string()),
-                })?;
-            output(
-                &backend.core,
-                json,
-                &account,
-                &format!("Created account {} for {}", account.id, account.email),
-            )
-            .await?;
-        }
+        UserCommand::Create(args) => create(&config, args, json).await?,
         UserCommand::List { limit, offset } => {
             let backend = backend().await?;
             let accounts = backend
@@ -158,6 +135,23 @@ pub async fn run(cmd: UserCommand, config: Config, json: bool) -> Result<(), Fai
         }
         UserCommand::Reactivate { email } => {
             change_status(&backend().await?, Change::Reactivate, &email, json).await?;
+        }
+        UserCommand::ResetPassword { email } => {
+            let email = parse_email(&email)?;
+            let backend = backend().await?;
+            let account = backend
+                .core
+                .accounts()
+                .send_password_reset_as_site_admin(&backend.site_admin(), &email)
+                .await
+                .map_err(|e| Failure::Refused(e.to_string()))?;
+            output(
+                &backend.core,
+                json,
+                &account,
+                &format!("Sent a password reset link to {email}"),
+            )
+            .await?;
         }
         cmd @ (UserCommand::Sessions { .. }
         | UserCommand::EndSession { .. }
@@ -262,6 +256,61 @@ fn describe(a: &Account) -> String {
         if a.site_admin { "yes" } else { "no" },
         a.created_at.rfc3339()
     )
+}
+
+async fn create(config: &Config, args: CreateArgs, json: bool) -> Result<(), Failure> {
+    let CreateArgs { email, name, password_stdin, verified, site_admin, invite } = args;
+    let email = parse_email(&email)?;
+    let name = match name {
+        Some(n) => DisplayName::parse(&n).map_err(|e| Failure::Usage(format!("--name: {e}")))?,
+        None => DisplayName::from_email(&email),
+    };
+    if invite {
+        return invite_account(
+            &Backend::open_for_cli(config).await.map_err(|e| Failure::Refused(e.to_string()))?,
+            email,
+            name,
+            json,
+        )
+        .await;
+    }
+    let password = if password_stdin { Some(read_password()?) } else { None };
+    let backend =
+        Backend::open_for_cli(config).await.map_err(|e| Failure::Refused(e.to_string()))?;
+    let request =
+        CreateAccountRequest { email, name, password, email_verified: verified, site_admin };
+    let account =
+        backend.core.accounts().create_account(&backend.site_admin(), request).await.map_err(
+            |e| match e {
+                CreateAccountError::EmailTaken => Failure::Refused(e.to_string()),
+                other => Failure::Refused(other.to_string()),
+            },
+        )?;
+    output(
+        &backend.core,
+        json,
+        &account,
+        &format!("Created account {} for {}", account.id, account.email),
+    )
+    .await?;
+    Ok(())
+}
+
+/// `user create --invite`: no password; the person is mailed a link to choose one.
+async fn invite_account(
+    backend: &Backend,
+    email: latchkey_core::accounts::Email,
+    name: DisplayName,
+    json: bool,
+) -> Result<(), Failure> {
+    let account = backend
+        .core
+        .accounts()
+        .invite_account(&backend.site_admin(), email, name, "An administrator")
+        .await
+        .map_err(|e| Failure::Refused(e.to_string()))?;
+    let human = format!("Created account {} for {}; invitation mailed", account.id, account.email);
+    output(&backend.core, json, &account, &human).await
 }
 
 async fn output(core: &Core, json: bool, account: &Account, human: &str) -> Result<(), Failure> {

@@ -847,3 +847,30 @@ fn site_admins_are_made_from_the_cli_and_the_last_one_stays() {
     assert_eq!(last.code, 1, "{}", last.stderr);
     assert!(last.stderr.contains("last active site administrator"), "{}", last.stderr);
 }
+
+#[test]
+fn invitations_and_reset_links_follow_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let invited = latchkey(
+        d,
+        &["user", "create", "--email", "inv@example.com", "--invite", "--json"],
+        None,
+        &[],
+    );
+    assert_eq!(invited.code, 0, "{}", invited.stderr);
+    assert_eq!(
+        (json(&invited)["email_verified"].as_bool(), json(&invited)["has_password"].as_bool()),
+        (Some(false), Some(false))
+    );
+    let conflicting = latchkey(
+        d,
+        &["user", "create", "--email", "x@example.com", "--invite", "--site-admin"],
+        None,
+        &[],
+    );
+    assert_eq!(conflicting.code, 2, "{}", conflicting.stderr);
+    let reset = latchkey(d, &["user", "reset-password", "inv@example.com", "--json"], None, &[]);
+    assert_eq!(reset.code, 0, "{}", reset.stderr);
+    assert_eq!(latchkey(d, &["user", "reset-password", "ghost@example.com"], None, &[]).code, 1);
+}

@@ -433,3 +433,47 @@ on_both_engines! {
         assert!(admin.get("/admin/users?org=no-such-org").await.contains("No accounts match."));
     }
 }
+
+on_both_engines! {
+    async fn a_site_admin_invites_someone_and_sends_a_reset_link(server: TestServer) {
+        let admin = sign_in_as_site_admin(&server).await;
+        let users = admin.get("/admin/users").await;
+        assert!(users.contains("Invite someone"), "{}", users.body);
+        let bad = admin.post_raw("/admin/users/invite", &[("csrf_token", &users.csrf()), ("email", "not an email"), ("name", "")]).await;
+        assert_eq!(bad.status, 400);
+        let invited = admin.post_raw("/admin/users/invite", &[("csrf_token", &users.csrf()), ("email", "newbie@example.com"), ("name", "Nia Newbie")]).await;
+        assert_eq!(invited.location(), Some("/admin/users/account?email=newbie%40example.com&notice=invited"));
+        let again = admin.post_raw("/admin/users/invite", &[("csrf_token", &users.csrf()), ("email", "newbie@example.com"), ("name", "")]).await;
+        assert_eq!(again.status, 409, "one account per address");
+        let page = admin.get("/admin/users/account?email=newbie%40example.com").await;
+        assert!(page.contains("no password") && page.contains("Products used"), "{}", page.body);
+
+        // The invitation names the inviter; its link sets the password and verifies the address.
+        let mail = server.mail_to("newbie@example.com", 1).await;
+        assert_eq!(mail.subject, "Your account is ready: choose a password");
+        assert!(mail.decoded.contains("made you an account"), "{}", mail.decoded);
+        let token = mail.token_for("/reset-password");
+        let b = server.browser();
+        let chosen = b
+            .submit(&format!("/reset-password?token={token}"), "/reset-password", &[("token", &token), ("password", PASSWORD), ("password_confirm", PASSWORD)])
+            .await;
+        assert_eq!(chosen.status, 303, "{}", chosen.body);
+        let person = server.browser();
+        person.log_in("newbie@example.com", PASSWORD).await;
+        assert!(person.get("/account").await.contains(">Verified<"), "the link proved the address");
+
+        // A reset link on request: mailed, nothing changed until it is used.
+        let page = admin.get("/admin/users/account?email=newbie%40example.com").await;
+        let sent = admin.post_raw("/admin/users/send-reset", &[("csrf_token", &page.csrf()), ("email", "newbie@example.com")]).await;
+        assert_eq!(sent.location(), Some("/admin/users/account?email=newbie%40example.com&notice=reset_sent"));
+        // The invitation, the "password set" notice, and the reset link.
+        server.mail_to("newbie@example.com", 3).await;
+        let subjects: Vec<String> = server.mails_to("newbie@example.com").into_iter().map(|m| m.subject).collect();
+        assert!(subjects.iter().any(|s| s == "Reset your password"), "{subjects:?}");
+        assert_eq!(person.get("/account").await.status, 200, "still signed in: nothing changed yet");
+        let unknown = admin.post_raw("/admin/users/send-reset", &[("csrf_token", &page.csrf()), ("email", "ghost@example.com")]).await;
+        assert_eq!(unknown.status, 404);
+        assert_eq!(crate::audit_events(&server, "account.invited").await.len(), 1);
+        assert_eq!(crate::audit_events(&server, "password.reset_sent").await.len(), 1);
+    }
+}

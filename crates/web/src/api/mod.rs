@@ -63,6 +63,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{email}/reset-two-factor", post(users_reset_two_factor))
         .route("/api/v1/users/{email}/close", post(users_close))
         .route("/api/v1/users/{email}/reactivate", post(users_reactivate))
+        .route("/api/v1/users/{email}/reset-password", post(users::users_reset_password))
         .route("/api/v1/users/{email}/sessions", get(users_sessions))
         .route("/api/v1/users/{email}/site-admin", axum::routing::put(users_site_admin))
         .route("/api/v1/users/{email}/sessions/{id}", axum::routing::delete(users_session_end))

@@ -57,6 +57,9 @@ pub(super) struct NewUser {
     email_verified: bool,
     #[serde(default)]
     site_admin: bool,
+    /// No password: the person is mailed a link to choose one.
+    #[serde(default)]
+    invite: bool,
 }
 
 pub(super) async fn users_create(
@@ -69,6 +72,19 @@ pub(super) async fn users_create(
         Some(n) => DisplayName::parse(n).map_err(|e| ApiError::invalid(format!("name: {e}")))?,
         None => DisplayName::from_email(&email),
     };
+    if body.invite {
+        if body.password.is_some() || body.site_admin || body.email_verified {
+            return Err(ApiError::invalid(
+                "invite: the person chooses the password and verifies the address; leave out password, email_verified and site_admin",
+            ));
+        }
+        let inviter = "An administrator";
+        let a = state.core.accounts().invite_account(&caller.admin, email, name, inviter).await?;
+        return summary(&state, &a).await.map(|mut r| {
+            *r.status_mut() = StatusCode::CREATED;
+            r
+        });
+    }
     let password = body
         .password
         .as_deref()
@@ -87,6 +103,26 @@ pub(super) async fn users_create(
         *r.status_mut() = StatusCode::CREATED;
         r
     })
+}
+
+/// `POST /api/v1/users/{email}/reset-password`: mails the person a reset link.
+pub(super) async fn users_reset_password(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(email): Path<String>,
+) -> ApiResult {
+    let email = parse_email(&email)?;
+    match state.core.accounts().send_password_reset_as_site_admin(&caller.admin, &email).await {
+        Ok(_) => Ok(StatusCode::ACCEPTED.into_response()),
+        Err(latchkey_core::flows::SetStatusError::NotFound) => {
+            Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no account has this email"))
+        }
+        Err(
+            e @ (latchkey_core::flows::SetStatusError::Bot
+            | latchkey_core::flows::SetStatusError::Closed),
+        ) => Err(ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())),
+        Err(e) => Err(ApiError::unexpected(&e)),
+    }
 }
 
 impl From<CreateAccountError> for ApiError {

@@ -15,11 +15,17 @@ use crate::state::AppState;
 /// A signed-in site admin.
 pub struct ConsoleAdmin {
     pub admin: SiteAdmin,
+    /// The admin's display name (an invitation says who made the account).
+    name: String,
 }
 
 impl ConsoleAdmin {
     pub(crate) fn admin(&self) -> &SiteAdmin {
         &self.admin
+    }
+
+    pub(crate) fn account_name(&self) -> &str {
+        &self.name
     }
 }
 
@@ -29,7 +35,7 @@ impl FromRequestParts<AppState> for ConsoleAdmin {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let me = SignedIn::from_request_parts(parts, state).await?;
         match SiteAdmin::of(&me) {
-            Some(admin) => Ok(Self { admin }),
+            Some(admin) => Ok(Self { admin, name: me.account().name.to_string() }),
             None => Err(message_page(
                 StatusCode::FORBIDDEN,
                 "Not an administrator",

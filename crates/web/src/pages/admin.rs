@@ -125,6 +125,7 @@ struct RequestRow {
 #[template(path = "admin_users.html")]
 struct UsersPage {
     section: &'static str,
+    csrf: String,
     notice: Option<&'static str>,
     requests: Vec<RequestRow>,
     users: Vec<AccountSummary>,
@@ -169,7 +170,7 @@ fn users_link(filters: &[(&str, &str)], key: &str, position: &ListPosition) -> S
 pub async fn users(
     State(state): State<AppState>,
     me: ConsoleAdmin,
-    _csrf: CsrfToken,
+    csrf: CsrfToken,
     PageQuery(q): PageQuery<UsersQuery>,
 ) -> Result<Response, PageError> {
     let requests = state
@@ -253,6 +254,7 @@ pub async fn users(
         orgs,
         requests,
         section: "users",
+        csrf: csrf.0,
         notice: match q.notice.as_deref() {
             Some("deactivated") => Some("The account was deactivated and signed out everywhere."),
             Some("two_factor_reset") => {

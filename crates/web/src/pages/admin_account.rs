@@ -58,6 +58,9 @@ struct AccountPage {
     created: String,
     managed_by: Option<(String, String)>,
     two_step: String,
+    /// Products the person signed in to, in words ("none" when none).
+    products: String,
+    last_active: String,
     sessions: Vec<SessionRow>,
     tokens: Vec<TokenRow>,
     events: Vec<EventRow>,
@@ -138,14 +141,21 @@ pub async fn show(
         core.audit().audit_events(&AuditScope::Site(me.admin.clone()), &filter, 1000).await?;
     events.reverse();
     events.truncate(EVENTS);
+    let (products, last_active) = core.accounts().account_activity(&me.admin, &account).await?;
     let summary = account.summary();
     Ok(render(&AccountPage {
+        products: if products.is_empty() { "none".to_owned() } else { products.join(", ") },
+        last_active: last_active.map_or_else(|| "never".to_owned(), |t| format_time(t.unix()).0),
         csrf: csrf.0,
         notice: match q.notice.as_deref() {
             Some("session_ended") => Some("The session was ended; that browser is signed out."),
             Some("reactivated") => Some("The account is active again."),
             Some("site_admin_granted") => Some("The account is a site administrator now."),
             Some("site_admin_revoked") => Some("The account is no longer a site administrator."),
+            Some("reset_sent") => Some("A password reset link was mailed to the person."),
+            Some("invited") => {
+                Some("The account was made; the person was mailed a link to choose a password.")
+            }
             _ => None,
         },
         email: summary.email,
@@ -282,5 +292,65 @@ pub async fn site_admin_set(
         Err(latchkey_core::flows::SetStatusError::NotFound) => Ok(not_found()),
         Err(latchkey_core::flows::SetStatusError::Unexpected(e)) => Err(e.into()),
         Err(e) => Ok(message_page(StatusCode::FORBIDDEN, "Not allowed", &e.to_string())),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct EmailForm {
+    email: String,
+}
+
+/// Mails the person a password reset link (no confirmation: it changes nothing until they
+/// use it).
+pub async fn send_reset(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    CsrfForm(form): CsrfForm<EmailForm>,
+) -> Result<Response, PageError> {
+    let Ok(email) = Email::parse(&form.email) else { return Ok(not_found()) };
+    match state.core.accounts().send_password_reset_as_site_admin(&me.admin, &email).await {
+        Ok(_) => Ok(Redirect::to(&account_path(email.as_str(), "reset_sent")).into_response()),
+        Err(latchkey_core::flows::SetStatusError::NotFound) => Ok(not_found()),
+        Err(
+            e @ (latchkey_core::flows::SetStatusError::Bot
+            | latchkey_core::flows::SetStatusError::Closed),
+        ) => Ok(message_page(StatusCode::CONFLICT, "No reset link sent", &e.to_string())),
+        Err(e) => Err(PageError::unexpected(&e)),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct InviteForm {
+    email: String,
+    name: String,
+}
+
+/// Creates an account without a password and mails the person a link to choose one.
+pub async fn invite(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    CsrfForm(form): CsrfForm<InviteForm>,
+) -> Result<Response, PageError> {
+    let refused = |m: &str| message_page(StatusCode::BAD_REQUEST, "No invitation sent", m);
+    let Ok(email) = Email::parse(&form.email) else {
+        return Ok(refused("Enter the person's email address."));
+    };
+    let name = if form.name.trim().is_empty() {
+        latchkey_core::accounts::DisplayName::from_email(&email)
+    } else {
+        match latchkey_core::accounts::DisplayName::parse(&form.name) {
+            Ok(n) => n,
+            Err(e) => return Ok(refused(&e.to_string())),
+        }
+    };
+    let inviter = me.account_name().to_owned();
+    match state.core.accounts().invite_account(&me.admin, email.clone(), name, &inviter).await {
+        Ok(_) => Ok(Redirect::to(&account_path(email.as_str(), "invited")).into_response()),
+        Err(e @ latchkey_core::flows::CreateAccountError::EmailTaken) => {
+            Ok(message_page(StatusCode::CONFLICT, "No invitation sent", &e.to_string()))
+        }
+        Err(e) => Err(PageError::unexpected(&e)),
     }
 }
