@@ -21,6 +21,7 @@ macro_rules! from_new_password_error {
 pub(crate) mod account_settings;
 mod admin_tokens;
 mod closure;
+mod deliveries;
 mod email_change;
 mod links;
 mod login;

@@ -5,7 +5,6 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::authority::SiteAdmin;
 use crate::clock::Clock;
 use crate::errors::RepoError;
 use crate::outbox::ports::{DeliveryRecord, NewOutboxItem, OutboxItem, OutboxRepo};
@@ -121,11 +120,10 @@ impl Outbox {
         Ok(report)
     }
 
-    /// What a site admin sees of one kind's queue: the newest deliveries (never a payload) and
+    /// What a site admin sees of one kind's queue (through `Accounts::deliveries`): the newest deliveries (never a payload) and
     /// the counts by status.
-    pub async fn deliveries(
+    pub(crate) async fn deliveries(
         &self,
-        _admin: &SiteAdmin,
         kind: DeliveryKind,
         limit: u32,
     ) -> Result<(Vec<DeliveryRecord>, Vec<(String, u64)>), RepoError> {
@@ -149,13 +147,13 @@ impl Outbox {
     /// a product's endpoint back); the next delivery round takes them. Dead letters stay dead:
     /// their payload (a mail's link, a logout token) was erased when they were given up, so
     /// nothing secret outlives its use. Returns how many were brought forward.
-    pub async fn retry_now(&self, admin: &SiteAdmin, kind: DeliveryKind) -> Result<u64, RepoError> {
+    pub(crate) async fn retry_now(&self, kind: DeliveryKind) -> Result<u64, RepoError> {
         let now = self.clock.now();
         let mut n = 0;
         for k in kind.kinds() {
             n += self.repo.retry_now(k, now).await?;
         }
-        tracing::info!(kind = kind.as_str(), brought_forward = n, by = ?admin.actor(), "waiting deliveries retried now");
+        tracing::info!(kind = kind.as_str(), brought_forward = n, "waiting deliveries retried now");
         Ok(n)
     }
 

@@ -39,11 +39,11 @@ pub async fn run(cmd: DeliveriesCommand, config: Config, json: bool) -> Result<(
     let backend =
         Backend::open_for_cli(&config).await.map_err(|e| Failure::Refused(e.to_string()))?;
     let admin = backend.site_admin();
-    let outbox = backend.core.kernel().outbox();
+    let accounts = backend.core.accounts();
     let refused = |e: latchkey_core::ports::RepoError| Failure::Refused(e.to_string());
     match cmd {
         DeliveriesCommand::List { queue: raw, limit } => {
-            let (recent, counts) = outbox
+            let (recent, counts) = accounts
                 .deliveries(&admin, queue(&raw)?, limit.clamp(1, 1000))
                 .await
                 .map_err(refused)?;
@@ -82,7 +82,7 @@ pub async fn run(cmd: DeliveriesCommand, config: Config, json: bool) -> Result<(
             }
         }
         DeliveriesCommand::Retry { queue: raw } => {
-            let n = outbox.retry_now(&admin, queue(&raw)?).await.map_err(refused)?;
+            let n = accounts.retry_deliveries(&admin, queue(&raw)?).await.map_err(refused)?;
             if json {
                 print_json(&json!({ "retried": n }));
             } else {

@@ -289,9 +289,10 @@ pub(super) async fn mail_deliveries(
 ) -> ApiResult {
     let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
     let limit = query.limit.clamp(1, 1000);
-    let outbox = state.core.kernel().outbox();
-    let (recent, counts) =
-        outbox.deliveries(&caller.admin, latchkey_core::outbox::DeliveryKind::Mail, limit).await?;
+    let accounts = state.core.accounts();
+    let (recent, counts) = accounts
+        .deliveries(&caller.admin, latchkey_core::outbox::DeliveryKind::Mail, limit)
+        .await?;
     let counts: serde_json::Map<String, Value> =
         counts.into_iter().map(|(status, n)| (status, n.into())).collect();
     Ok(Json(
@@ -311,7 +312,7 @@ pub(super) async fn deliveries_retry(
         "backchannel-logout" => latchkey_core::outbox::DeliveryKind::BackchannelLogout,
         _ => return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such queue")),
     };
-    let n = state.core.kernel().outbox().retry_now(&caller.admin, queue).await?;
+    let n = state.core.accounts().retry_deliveries(&caller.admin, queue).await?;
     Ok(Json(json!({ "retried": n })).into_response())
 }
 

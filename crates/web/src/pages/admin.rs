@@ -699,7 +699,7 @@ pub async fn deliveries(
     PageQuery(q): PageQuery<DeliveriesQuery>,
 ) -> Result<Response, PageError> {
     let (kind, queue) = delivery_kind(q.kind.as_deref()).ok_or_else(unknown_queue)?;
-    let (recent, counts) = state.core.kernel().outbox().deliveries(&me.admin, queue, 200).await?;
+    let (recent, counts) = state.core.accounts().deliveries(&me.admin, queue, 200).await?;
     Ok(render(&DeliveriesPage {
         section: "deliveries",
         csrf: csrf.0,
@@ -741,7 +741,7 @@ pub async fn deliveries_retry(
     CsrfForm(form): CsrfForm<RetryForm>,
 ) -> Result<Response, PageError> {
     let (kind, queue) = delivery_kind(Some(form.kind.as_str())).ok_or_else(unknown_queue)?;
-    let n = state.core.kernel().outbox().retry_now(&me.admin, queue).await?;
+    let n = state.core.accounts().retry_deliveries(&me.admin, queue).await?;
     Ok(Redirect::to(&format!("/admin/deliveries?kind={kind}&retried={n}")).into_response())
 }
 
