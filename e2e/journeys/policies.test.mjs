@@ -100,11 +100,15 @@ test('a tightened policy sends a member through a new password and two-step set-
     await assertLabelled(page);
     await page.getByText('requires two-step verification').waitFor();
     await shot('two-step-setup');
-    const secret = (await page.locator('#totp-secret').textContent()).trim();
+    const secret = (await page.locator('#totp-secret').textContent()).replace(/\s+/g, '');
     await page.getByLabel(/6-digit code/).fill(totp(secret));
     await page.getByRole('button', { name: /turn on/i }).click();
     assert.equal((await page.locator('#recovery-codes code').allTextContents()).length, 10);
     await shot('recovery-codes');
+    // The way on waits for "I have saved these codes".
+    assert.equal(await page.locator('#codes-done').getAttribute('aria-disabled'), 'true');
+    await page.getByLabel('I have saved these codes somewhere safe').check();
+    assert.equal(await page.locator('#codes-done').getAttribute('aria-disabled'), 'false');
     await page.getByRole('link', { name: /continue/i }).click();
 
     await page.waitForURL(`${TRACKER}/`);

@@ -20,4 +20,23 @@
       }
     });
   });
+  // "Print" buttons.
+  document.querySelectorAll("button[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
+  // A checkbox that must be ticked before a link works ("I have saved my codes").
+  document.querySelectorAll("input[data-gates]").forEach(function (box) {
+    var link = document.getElementById(box.getAttribute("data-gates"));
+    if (!link) return;
+    var sync = function () {
+      link.setAttribute("aria-disabled", box.checked ? "false" : "true");
+      link.classList.toggle("disabled", !box.checked);
+    };
+    link.addEventListener("click", function (event) {
+      if (!box.checked) { event.preventDefault(); box.focus(); }
+    });
+    box.addEventListener("change", sync);
+    sync();
+  });
 })();

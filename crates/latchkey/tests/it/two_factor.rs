@@ -27,7 +27,13 @@ pub(crate) async fn enrol(server: &TestServer, browser: &Browser) -> (TOTP, Vec<
     let page = browser.submit("/account/security", "/account/security/totp", &[]).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("data:image/svg+xml;base64,"), "a QR code rendered here");
-    let secret = text_between(&page.body, "id=\"totp-secret\">", "<").to_owned();
+    let grouped = text_between(&page.body, "id=\"totp-secret\">", "<");
+    assert!(
+        grouped.split(' ').all(|g| g.len() <= 4),
+        "the key is shown in groups of four: {grouped}"
+    );
+    let secret = grouped.replace(' ', "");
+    assert!(page.body.contains(&format!("id=\"totp-key\" type=\"text\" class=\"visually-hidden\" readonly tabindex=\"-1\" aria-label=\"The key, for copying\" value=\"{secret}\"")), "the whole key for the copy button");
     let app = app(&secret);
     let wrong = browser
         .post_raw(
@@ -54,6 +60,19 @@ pub(crate) async fn enrol(server: &TestServer, browser: &Browser) -> (TOTP, Vec<
     let codes: Vec<String> =
         done.body.split("<li><code>").skip(1).map(|s| s[..19].to_owned()).collect();
     assert_eq!(codes.len(), 10);
+    // Copy, download (a plain-text file, no script needed) and print, then "I have saved them".
+    let download = text_between(&done.body, "href=\"data:text/plain;charset=utf-8,", "\"");
+    let file: String = url::form_urlencoded::parse(format!("x={download}").as_bytes())
+        .next()
+        .unwrap()
+        .1
+        .into_owned();
+    assert!(codes.iter().all(|c| file.contains(c.as_str())), "{file}");
+    assert!(
+        done.body.contains("download=\"recovery-codes.txt\"")
+            && done.body.contains("data-print")
+            && done.body.contains("data-gates=\"codes-done\"")
+    );
     (app, codes)
 }
 

@@ -44,6 +44,21 @@ pub fn sign_in_again(back: &str) -> String {
 }
 
 /// Notices are chosen by key, so a link can never make a page say something we did not write.
+/// An authenticator key in groups of four, easier to read and type ("ABCD EFGH …").
+pub(crate) fn key_groups(key: &str) -> String {
+    key.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Recovery codes as the body of a `data:text/plain` download link, one per line.
+pub(crate) fn codes_download(codes: &[String]) -> String {
+    let text = format!("Latchkey recovery codes (each works once)\n\n{}\n", codes.join("\n"));
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>().replace('+', "%20")
+}
+
 pub fn notice_text(key: Option<&str>) -> Option<&'static str> {
     match key? {
         "password_reset" => Some("Your password was changed. Log in with your new password."),

@@ -55,11 +55,23 @@ struct EnrolPage {
     keys: bool,
 }
 
+impl EnrolPage {
+    fn secret_groups(&self) -> String {
+        crate::pages::key_groups(&self.secret)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "security_codes.html")]
 struct CodesPage {
     codes: Vec<String>,
     done: String,
+}
+
+impl CodesPage {
+    fn download(&self) -> String {
+        crate::pages::codes_download(&self.codes)
+    }
 }
 
 /// The QR code of an `otpauth://` URI as a `data:` URI of an SVG, drawn here (no outside

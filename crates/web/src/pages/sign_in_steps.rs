@@ -124,6 +124,12 @@ struct RequiredEnrolPage {
     keys: bool,
 }
 
+impl RequiredEnrolPage {
+    fn secret_groups(&self) -> String {
+        crate::pages::key_groups(&self.secret)
+    }
+}
+
 fn enrol_page(
     state: &AppState,
     csrf: String,
@@ -169,6 +175,12 @@ pub struct CodeForm {
 struct CodesPage {
     codes: Vec<String>,
     done: String,
+}
+
+impl CodesPage {
+    fn download(&self) -> String {
+        crate::pages::codes_download(&self.codes)
+    }
 }
 
 pub async fn two_step_setup_submit(

@@ -213,7 +213,7 @@ on_both_engines! {
         let setup = browser.get("/login/two-step-setup").await;
         assert_eq!(setup.status, 200, "{}", setup.body);
         assert!(setup.body.contains("requires two-step verification"));
-        let secret = setup.body.split("id=\"totp-secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+        let secret = setup.body.split("id=\"totp-secret\">").nth(1).unwrap().split('<').next().unwrap().replace(' ', "");
         let app = totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, totp_rs::Secret::Encoded(secret).to_bytes().unwrap(), None, String::new());
         let wrong = browser.post_raw("/login/two-step-setup", &[("csrf_token", &setup.csrf()), ("code", "000000")]).await;
         assert_eq!(wrong.status, 401);
