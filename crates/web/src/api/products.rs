@@ -231,22 +231,24 @@ pub(super) struct DeliveryQuery {
     limit: u32,
 }
 
-pub(super) async fn deliveries(
-    State(state): State<AppState>,
-    Admin(caller): Admin,
+/// One queue as the API shows it: the newest deliveries (never a payload) and the counts by
+/// status; `label`/`to` name the summary and recipient fields for that queue.
+async fn queue_document(
+    state: &AppState,
+    caller: &Admin,
     query: Result<Query<DeliveryQuery>, axum::extract::rejection::QueryRejection>,
+    kind: latchkey_core::outbox::DeliveryKind,
+    (label, to): (&str, &str),
 ) -> ApiResult {
     let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
     let limit = query.limit.clamp(1, 1000);
-    let core = &state.core;
-    let recent = core.oidc().recent_logout_deliveries(&caller.admin, limit).await?;
-    let counts = core.oidc().logout_delivery_status().await?;
-    let items: Vec<_> = recent
+    let (recent, counts) = state.core.accounts().deliveries(&caller.0.admin, kind, limit).await?;
+    let items: Vec<Value> = recent
         .iter()
         .map(|d| {
             json!({
-                "product": d.summary,
-                "endpoint": d.recipient,
+                label: d.summary,
+                to: d.recipient,
                 "status": d.status,
                 "attempts": d.attempts,
                 "last_error": d.last_error,
@@ -260,45 +262,24 @@ pub(super) async fn deliveries(
     Ok(Json(json!({ "deliveries": items, "counts": counts })).into_response())
 }
 
-fn delivery_items(
-    recent: &[latchkey_core::ports::DeliveryRecord],
-    label: &str,
-    to: &str,
-) -> Vec<Value> {
-    recent
-        .iter()
-        .map(|d| {
-            json!({
-                label: d.summary,
-                to: d.recipient,
-                "status": d.status,
-                "attempts": d.attempts,
-                "last_error": d.last_error,
-                "created_at": d.created_at.rfc3339(),
-                "updated_at": d.updated_at.rfc3339(),
-            })
-        })
-        .collect()
+/// `GET /api/v1/deliveries/backchannel-logout`.
+pub(super) async fn deliveries(
+    State(state): State<AppState>,
+    caller: Admin,
+    query: Result<Query<DeliveryQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
+    let kind = latchkey_core::outbox::DeliveryKind::BackchannelLogout;
+    queue_document(&state, &caller, query, kind, ("product", "endpoint")).await
 }
 
 /// `GET /api/v1/deliveries/mail`: the mail queue (subjects and recipients, never content).
 pub(super) async fn mail_deliveries(
     State(state): State<AppState>,
-    Admin(caller): Admin,
+    caller: Admin,
     query: Result<Query<DeliveryQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult {
-    let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
-    let limit = query.limit.clamp(1, 1000);
-    let accounts = state.core.accounts();
-    let (recent, counts) = accounts
-        .deliveries(&caller.admin, latchkey_core::outbox::DeliveryKind::Mail, limit)
-        .await?;
-    let counts: serde_json::Map<String, Value> =
-        counts.into_iter().map(|(status, n)| (status, n.into())).collect();
-    Ok(Json(
-        json!({ "deliveries": delivery_items(&recent, "subject", "recipient"), "counts": counts }),
-    )
-    .into_response())
+    let kind = latchkey_core::outbox::DeliveryKind::Mail;
+    queue_document(&state, &caller, query, kind, ("subject", "recipient")).await
 }
 
 /// `POST /api/v1/deliveries/{mail|backchannel-logout}/retry`: waiting deliveries become due now.
