@@ -48,4 +48,4 @@ export E2E_DNS_PORT=$((port + 3)) E2E_LATCHKEY_BIN="$PWD/target/debug/latchkey"
 rm -rf "$E2E_SCREENSHOTS"
 # Arguments pick journeys (e2e/journeys/org_console.test.mjs …); none runs them all.
 [ $# -gt 0 ] || set -- e2e/journeys/*.test.mjs
-node --test --test-concurrency=1 "$@" || { echo "--- latchkey demo log"; cat "$work/demo.log"; exit 1; }
+node --test --test-concurrency=1 --test-timeout=300000 "$@" || { echo "--- latchkey demo log"; cat "$work/demo.log"; exit 1; }
