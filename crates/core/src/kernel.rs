@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use crate::branding::model::Brand;
+use crate::branding::ports::{BrandCache, BrandingRepo};
 use crate::clock::{Clock, Timestamp};
 use crate::mail::{Mailer, OutgoingMail, RenderError};
 use crate::outbox::Outbox;
@@ -17,6 +19,7 @@ pub struct Kernel {
     pub(crate) outbox: Outbox,
     pub(crate) mailer: Mailer,
     public_url: Arc<str>,
+    brand: BrandCache,
 }
 
 impl Kernel {
@@ -25,11 +28,13 @@ impl Kernel {
         clock: Arc<dyn Clock>,
         rng: Arc<dyn Rng>,
         outbox: Arc<dyn OutboxRepo>,
+        branding: Arc<dyn BrandingRepo>,
         public_url: &str,
     ) -> Self {
         let outbox = Outbox::new(outbox, clock.clone());
         let mailer = Mailer::new(outbox.clone(), clock.clone(), rng.clone());
-        Self { clock, rng, outbox, mailer, public_url: public_url.trim_end_matches('/').into() }
+        let public_url = public_url.trim_end_matches('/').into();
+        Self { clock, rng, outbox, mailer, public_url, brand: BrandCache::new(branding) }
     }
 
     pub fn clock(&self) -> &dyn Clock {
@@ -63,9 +68,23 @@ impl Kernel {
         format!("{}{}", self.public_url, path_and_query)
     }
 
-    /// Queues mail in the durable outbox (best effort; see [`Mailer`]).
-    pub(crate) async fn send_mail(&self, mail: Result<OutgoingMail, RenderError>) {
-        self.mailer.send(mail).await;
+    /// The installation's look as of at most a few seconds ago (see [`BrandCache`]).
+    pub(crate) async fn brand(&self) -> Arc<Brand> {
+        self.brand.get(self.now()).await
+    }
+
+    pub(crate) fn brand_cache(&self) -> &BrandCache {
+        &self.brand
+    }
+
+    /// Renders mail in the installation's current look and queues it in the durable outbox
+    /// (best effort; see [`Mailer`]).
+    pub(crate) async fn send_mail(
+        &self,
+        render: impl FnOnce(&Brand) -> Result<OutgoingMail, RenderError>,
+    ) {
+        let brand = self.brand().await;
+        self.mailer.send(render(&brand)).await;
     }
 
     pub fn outbox(&self) -> &Outbox {

@@ -10,8 +10,16 @@
 #[cfg(test)]
 const LAYERS: &[&[&str]] = &[
     &["clock", "errors", "return_to", "secret", "settings", "text"],
-    &["id"],
-    &["accounts", "accounts::model", "credentials", "outbox", "outbox::ports", "sealed"],
+    &["id", "branding::model"],
+    &[
+        "accounts",
+        "accounts::model",
+        "branding::ports",
+        "credentials",
+        "outbox",
+        "outbox::ports",
+        "sealed",
+    ],
     &["policies::model", "api_tokens::model", "legacy::model"],
     &["mail", "orgs::model", "sessions::model", "accounts::ports", "guard::ports"],
     &["saml_sp::model"],
@@ -32,7 +40,7 @@ const LAYERS: &[&[&str]] = &[
         "sessions::ports",
     ],
     &["audit", "flash"],
-    &["guard", "policies"],
+    &["branding", "guard", "policies"],
     &["legacy"],
     &["sessions", "api_tokens"],
     &["oidc_provider"],

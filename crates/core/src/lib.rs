@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod api_tokens;
 pub mod audit;
 pub mod authority;
+pub mod branding;
 pub mod clock;
 pub mod credentials;
 pub mod errors;

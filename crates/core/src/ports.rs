@@ -6,6 +6,7 @@
 pub use crate::accounts::ports::*;
 pub use crate::api_tokens::ports::*;
 pub use crate::audit::ports::*;
+pub use crate::branding::ports::*;
 pub use crate::clock::Clock;
 pub use crate::errors::{RepoError, RepoResult};
 pub use crate::flows::ports::*;

@@ -10,6 +10,8 @@ use crate::api_tokens::{ApiTokenPorts, ApiTokens};
 use crate::audit::Audit;
 use crate::audit::ports::AuditRepo;
 use crate::authority::Operator;
+use crate::branding::Branding;
+use crate::branding::ports::BrandingRepo;
 use crate::clock::Clock;
 use crate::credentials::PasswordHasher;
 use crate::flash::{Flash, FlashState};
@@ -48,6 +50,7 @@ pub struct Ports {
     pub second_factor: Arc<dyn SecondFactorRepo>,
     pub orgs: Arc<dyn OrgRepo>,
     pub audit: Arc<dyn AuditRepo>,
+    pub branding: Arc<dyn BrandingRepo>,
     pub email_changes: Arc<dyn EmailChangeRepo>,
     pub dns: Arc<dyn DnsResolver>,
     pub web_proof: Arc<dyn WebProofFetcher>,
@@ -82,20 +85,26 @@ struct Services {
     accounts: Accounts,
     orgs: Organizations,
     saml: SamlSp,
+    branding: Branding,
     flash: Flash,
     settings: CoreSettings,
 }
 
-/// The services every feature builds on: the kernel, the audit log, the guard and policies.
-fn foundation(
-    ports: &Ports,
-    settings: &CoreSettings,
-    hasher: &PasswordHasher,
-) -> (Kernel, Audit, Guard, Policies) {
+/// The services every feature builds on.
+struct Foundation {
+    kernel: Kernel,
+    audit: Audit,
+    guard: Guard,
+    policies: Policies,
+    branding: Branding,
+}
+
+fn foundation(ports: &Ports, settings: &CoreSettings, hasher: &PasswordHasher) -> Foundation {
     let kernel = Kernel::new(
         ports.clock.clone(),
         ports.rng.clone(),
         ports.outbox.clone(),
+        ports.branding.clone(),
         &settings.public_url,
     );
     let audit = Audit::new(
@@ -119,7 +128,8 @@ fn foundation(
         audit.clone(),
         kernel.clone(),
     );
-    (kernel, audit, guard, policies)
+    let branding = Branding::new(audit.clone(), kernel.clone());
+    Foundation { kernel, audit, guard, policies, branding }
 }
 
 fn api_tokens(
@@ -201,7 +211,8 @@ impl Core {
         saml: SamlState,
         flash: FlashState,
     ) -> (Self, Operator) {
-        let (kernel, audit, guard, policies) = foundation(ports, &settings, &hasher);
+        let Foundation { kernel, audit, guard, policies, branding } =
+            foundation(ports, &settings, &hasher);
         let legacy = legacy(ports, &hasher, &audit, &kernel, &guard);
         let api_tokens = api_tokens(ports, &guard, &policies, &hasher, &audit, &kernel, &legacy);
         let oidc = OidcProvider::new(
@@ -281,8 +292,8 @@ impl Core {
             kernel.clone(),
         );
         let saml = saml_sp(ports, saml, &oidc, &second_factor, &audit, &kernel);
-        let flash = Flash::new(flash, kernel.clone());
         let core = Self(Arc::new(Services {
+            flash: Flash::new(flash, kernel.clone()),
             kernel,
             audit,
             guard,
@@ -295,7 +306,7 @@ impl Core {
             accounts,
             orgs,
             saml,
-            flash,
+            branding,
             settings,
         }));
         (core, Operator::mint())
@@ -304,6 +315,11 @@ impl Core {
     /// One-time messages across a POST/redirect/GET (sealed, minutes long).
     pub fn flash(&self) -> &Flash {
         &self.0.flash
+    }
+
+    /// The installation's name, logo and colour.
+    pub fn branding(&self) -> &Branding {
+        &self.0.branding
     }
 
     /// Time, randomness, the outbox and its mailer.

@@ -152,6 +152,7 @@ impl Backend {
             second_factor: shared.clone(),
             orgs: shared.clone(),
             audit: shared.clone(),
+            branding: shared.clone(),
             email_changes: shared.clone(),
             dns: Arc::new(HickoryDns::new(config.dns_server).map_err(StartError::Dns)?),
             web_proof: https.clone(),

@@ -5,6 +5,7 @@
 
 mod api;
 mod audit_export;
+pub mod brand;
 mod error;
 mod extract;
 mod flash;

@@ -285,6 +285,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/assets/app.css", get(stylesheet))
+        .route("/assets/brand.css", get(crate::brand::stylesheet))
         .route("/assets/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))
         .route("/assets/form_post.js", get(form_post_script))
@@ -347,6 +348,8 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(from_fn_with_state(state.clone(), crate::host_check::check_host))
+        // Every page and error page below is drawn in the installation's look.
+        .layer(from_fn_with_state(state.clone(), crate::brand::scope))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(SequentialIds::new(&state)))

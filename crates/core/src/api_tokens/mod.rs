@@ -275,7 +275,7 @@ impl ApiTokens {
             );
             let link = self.kernel.link("/account/security");
             self.kernel
-                .send_mail(crate::mail::security_changed(
+                .send_mail(|brand| crate::mail::security_changed(brand, 
                     &account.email,
                     account.name.as_str(),
                     &what,

@@ -130,7 +130,7 @@ impl Accounts {
         if self.repo.find_by_email(new).await?.is_some() {
             let login = self.kernel.link("/login");
             let reset = self.kernel.link("/forgot-password");
-            self.kernel.send_mail(mail::signup_existing(new, &login, &reset)).await;
+            self.kernel.send_mail(|brand| mail::signup_existing(brand, new, &login, &reset)).await;
             return Ok(());
         }
         let changes = &self.email_changes;
@@ -147,7 +147,7 @@ impl Accounts {
             )
             .await?;
         let link = self.kernel.link(&format!("/account/email/confirm?token={}", token.expose()));
-        self.kernel.send_mail(mail::email_change_confirm(new, account.name.as_str(), &link)).await;
+        self.kernel.send_mail(|brand| mail::email_change_confirm(brand, new, account.name.as_str(), &link)).await;
         let record = Record::new("email.change_requested", Actor::Person(account)).target(account);
         self.audit.record(record).await;
         Ok(())
@@ -195,7 +195,7 @@ impl Accounts {
             .await?;
         let link = self.kernel.link(&format!("/account/email/revert?token={}", revert.expose()));
         self.kernel
-            .send_mail(mail::email_changed_notice(&old, account.name.as_str(), new.as_str(), &link))
+            .send_mail(|brand| mail::email_changed_notice(brand, &old, account.name.as_str(), new.as_str(), &link))
             .await;
         account.email = new;
         let keep = keep.filter(|s| s.account().id == id).map(|s| &s.session().id);
@@ -227,7 +227,7 @@ impl Accounts {
         // own: all of it goes (sessions and pending email changes included).
         let reclaimed = self.reclaim(&id).await?;
         let account = self.repo.find_by_id(&id).await?.ok_or(ChangeEmailError::InvalidLink)?;
-        self.kernel.send_mail(mail::security_changed(
+        self.kernel.send_mail(|brand| mail::security_changed(brand, 
             &account.email,
             account.name.as_str(),
             &format!(

@@ -108,12 +108,11 @@ impl Accounts {
             }
             MailRequest::SignUpTaken { email } => {
                 let Ok(email) = Email::parse(&email) else { return Ok(()) };
-                let notice = mail::signup_existing(
-                    &email,
-                    &self.kernel.link("/login"),
-                    &self.kernel.link("/forgot-password"),
-                );
-                self.kernel.send_mail(notice).await;
+                let (login, reset) =
+                    (self.kernel.link("/login"), self.kernel.link("/forgot-password"));
+                self.kernel
+                    .send_mail(|brand| mail::signup_existing(brand, &email, &login, &reset))
+                    .await;
             }
         }
         Ok(())

@@ -275,7 +275,7 @@ impl Accounts {
         let site = self.kernel.public_url().to_owned();
         let login = format!("{site}/login");
         self.kernel
-            .send_mail(crate::mail::invitation(
+            .send_mail(|brand| crate::mail::invitation(brand, 
                 &account.email,
                 account.name.as_str(),
                 inviter,

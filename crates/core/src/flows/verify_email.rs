@@ -61,7 +61,7 @@ impl Accounts {
         name: &str,
     ) -> Result<(), RepoError> {
         let link = self.issue_link(account, TokenPurpose::VerifyEmail).await?;
-        self.kernel.send_mail(mail::verify_email(email, name, &link)).await;
+        self.kernel.send_mail(|brand| mail::verify_email(brand, email, name, &link)).await;
         Ok(())
     }
 

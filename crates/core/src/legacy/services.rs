@@ -118,7 +118,7 @@ impl Legacy {
             .await?;
         let link = self.kernel.link(&format!("/account/services/confirm?token={}", token.expose()));
         self.kernel
-            .send_mail(mail::legacy_link_confirm(
+            .send_mail(|brand| mail::legacy_link_confirm(brand, 
                 email,
                 account.email.as_str(),
                 &service.name,

@@ -10,6 +10,7 @@ pub use crate::outbox::DeliveryReport;
 pub use delivery::{Mailer, OUTBOX_KIND};
 
 use crate::accounts::Email;
+use crate::branding::model::Brand;
 
 /// A message ready for a transport: RFC 5322 framing is the transport's job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +28,7 @@ pub struct RenderError(#[from] askama::Error);
 #[derive(Template)]
 #[template(path = "mail/verify_email.txt")]
 struct VerifyEmailText<'a> {
+    brand: &'a Brand,
     name: &'a str,
     link: &'a str,
 }
@@ -34,6 +36,7 @@ struct VerifyEmailText<'a> {
 #[derive(Template)]
 #[template(path = "mail/verify_email.html")]
 struct VerifyEmailHtml<'a> {
+    brand: &'a Brand,
     name: &'a str,
     link: &'a str,
 }
@@ -41,6 +44,7 @@ struct VerifyEmailHtml<'a> {
 #[derive(Template)]
 #[template(path = "mail/signup_existing.txt")]
 struct SignupExistingText<'a> {
+    brand: &'a Brand,
     login_link: &'a str,
     reset_link: &'a str,
 }
@@ -48,6 +52,7 @@ struct SignupExistingText<'a> {
 #[derive(Template)]
 #[template(path = "mail/signup_existing.html")]
 struct SignupExistingHtml<'a> {
+    brand: &'a Brand,
     login_link: &'a str,
     reset_link: &'a str,
 }
@@ -55,6 +60,7 @@ struct SignupExistingHtml<'a> {
 #[derive(Template)]
 #[template(path = "mail/reset_password.txt")]
 struct ResetPasswordText<'a> {
+    brand: &'a Brand,
     name: &'a str,
     link: &'a str,
 }
@@ -62,6 +68,7 @@ struct ResetPasswordText<'a> {
 #[derive(Template)]
 #[template(path = "mail/reset_password.html")]
 struct ResetPasswordHtml<'a> {
+    brand: &'a Brand,
     name: &'a str,
     link: &'a str,
 }
@@ -69,6 +76,7 @@ struct ResetPasswordHtml<'a> {
 #[derive(Template)]
 #[template(path = "mail/password_changed.txt")]
 struct PasswordChangedText<'a> {
+    brand: &'a Brand,
     name: &'a str,
     reset_link: &'a str,
 }
@@ -76,22 +84,24 @@ struct PasswordChangedText<'a> {
 #[derive(Template)]
 #[template(path = "mail/password_changed.html")]
 struct PasswordChangedHtml<'a> {
+    brand: &'a Brand,
     name: &'a str,
     reset_link: &'a str,
 }
 
-pub fn verify_email(to: &Email, name: &str, link: &str) -> Result<OutgoingMail, RenderError> {
+pub fn verify_email(brand: &Brand, to: &Email, name: &str, link: &str) -> Result<OutgoingMail, RenderError> {
     Ok(OutgoingMail {
         to: to.as_str().to_owned(),
         subject: "Verify your email address".to_owned(),
-        text: VerifyEmailText { name, link }.render()?,
-        html: VerifyEmailHtml { name, link }.render()?,
+        text: VerifyEmailText { brand, name, link }.render()?,
+        html: VerifyEmailHtml { brand, name, link }.render()?,
     })
 }
 
 /// Sent instead of a verification mail when someone signs up with an address that already has
 /// an account: the page they see is the same, so the form reveals nothing.
 pub fn signup_existing(
+    brand: &Brand,
     to: &Email,
     login_link: &str,
     reset_link: &str,
@@ -99,23 +109,24 @@ pub fn signup_existing(
     Ok(OutgoingMail {
         to: to.as_str().to_owned(),
         subject: "You already have an account".to_owned(),
-        text: SignupExistingText { login_link, reset_link }.render()?,
-        html: SignupExistingHtml { login_link, reset_link }.render()?,
+        text: SignupExistingText { brand, login_link, reset_link }.render()?,
+        html: SignupExistingHtml { brand, login_link, reset_link }.render()?,
     })
 }
 
-pub fn reset_password(to: &Email, name: &str, link: &str) -> Result<OutgoingMail, RenderError> {
+pub fn reset_password(brand: &Brand, to: &Email, name: &str, link: &str) -> Result<OutgoingMail, RenderError> {
     Ok(OutgoingMail {
         to: to.as_str().to_owned(),
         subject: "Reset your password".to_owned(),
-        text: ResetPasswordText { name, link }.render()?,
-        html: ResetPasswordHtml { name, link }.render()?,
+        text: ResetPasswordText { brand, name, link }.render()?,
+        html: ResetPasswordHtml { brand, name, link }.render()?,
     })
 }
 
 #[derive(Template)]
 #[template(path = "mail/invitation.txt")]
 struct InvitationText<'a> {
+    brand: &'a Brand,
     name: &'a str,
     inviter: &'a str,
     site: &'a str,
@@ -126,6 +137,7 @@ struct InvitationText<'a> {
 #[derive(Template)]
 #[template(path = "mail/invitation.html")]
 struct InvitationHtml<'a> {
+    brand: &'a Brand,
     name: &'a str,
     inviter: &'a str,
     site: &'a str,
@@ -136,6 +148,7 @@ struct InvitationHtml<'a> {
 /// A site admin made the account: the person chooses a password through a reset link (which
 /// also proves the address).
 pub fn invitation(
+    brand: &Brand,
     to: &Email,
     name: &str,
     inviter: &str,
@@ -146,12 +159,13 @@ pub fn invitation(
     Ok(OutgoingMail {
         to: to.as_str().to_owned(),
         subject: "Your account is ready: choose a password".to_owned(),
-        text: InvitationText { name, inviter, site, link, login }.render()?,
-        html: InvitationHtml { name, inviter, site, link, login }.render()?,
+        text: InvitationText { brand, name, inviter, site, link, login }.render()?,
+        html: InvitationHtml { brand, name, inviter, site, link, login }.render()?,
     })
 }
 
 pub fn password_changed(
+    brand: &Brand,
     to: &Email,
     name: &str,
     reset_link: &str,
@@ -159,14 +173,15 @@ pub fn password_changed(
     Ok(OutgoingMail {
         to: to.as_str().to_owned(),
         subject: "Your password was changed".to_owned(),
-        text: PasswordChangedText { name, reset_link }.render()?,
-        html: PasswordChangedHtml { name, reset_link }.render()?,
+        text: PasswordChangedText { brand, name, reset_link }.render()?,
+        html: PasswordChangedHtml { brand, name, reset_link }.render()?,
     })
 }
 
 #[derive(Template)]
 #[template(path = "mail/security_changed.txt")]
 struct SecurityChangedText<'a> {
+    brand: &'a Brand,
     name: &'a str,
     what: &'a str,
     link: &'a str,
@@ -175,6 +190,7 @@ struct SecurityChangedText<'a> {
 #[derive(Template)]
 #[template(path = "mail/security_changed.html")]
 struct SecurityChangedHtml<'a> {
+    brand: &'a Brand,
     name: &'a str,
     what: &'a str,
     link: &'a str,
@@ -183,6 +199,7 @@ struct SecurityChangedHtml<'a> {
 /// A change to how the account signs in (two-step verification on or off, new recovery
 /// codes, an administrator's reset).
 pub fn security_changed(
+    brand: &Brand,
     to: &Email,
     name: &str,
     what: &str,
@@ -191,14 +208,15 @@ pub fn security_changed(
     Ok(OutgoingMail {
         to: to.as_str().to_owned(),
         subject: "Your sign-in settings changed".to_owned(),
-        text: SecurityChangedText { name, what, link }.render()?,
-        html: SecurityChangedHtml { name, what, link }.render()?,
+        text: SecurityChangedText { brand, name, what, link }.render()?,
+        html: SecurityChangedHtml { brand, name, what, link }.render()?,
     })
 }
 
 #[derive(Template)]
 #[template(path = "mail/now_managed.txt")]
 struct NowManagedText<'a> {
+    brand: &'a Brand,
     name: &'a str,
     org: &'a str,
     link: &'a str,
@@ -207,6 +225,7 @@ struct NowManagedText<'a> {
 #[derive(Template)]
 #[template(path = "mail/now_managed.html")]
 struct NowManagedHtml<'a> {
+    brand: &'a Brand,
     name: &'a str,
     org: &'a str,
     link: &'a str,
@@ -214,6 +233,7 @@ struct NowManagedHtml<'a> {
 
 /// Sent once to each account on a domain an organization has just verified.
 pub fn now_managed(
+    brand: &Brand,
     to: &Email,
     name: &str,
     org: &str,
@@ -222,14 +242,15 @@ pub fn now_managed(
     Ok(OutgoingMail {
         to: to.as_str().to_owned(),
         subject: format!("Your account is now managed by {org}"),
-        text: NowManagedText { name, org, link }.render()?,
-        html: NowManagedHtml { name, org, link }.render()?,
+        text: NowManagedText { brand, name, org, link }.render()?,
+        html: NowManagedHtml { brand, name, org, link }.render()?,
     })
 }
 
 #[derive(Template)]
 #[template(path = "mail/domain_proof_missing.txt")]
 struct ProofMissingText<'a> {
+    brand: &'a Brand,
     name: &'a str,
     domain: &'a str,
     org: &'a str,
@@ -239,6 +260,7 @@ struct ProofMissingText<'a> {
 #[derive(Template)]
 #[template(path = "mail/domain_proof_missing.html")]
 struct ProofMissingHtml<'a> {
+    brand: &'a Brand,
     name: &'a str,
     domain: &'a str,
     org: &'a str,
@@ -247,6 +269,7 @@ struct ProofMissingHtml<'a> {
 
 /// To an organization's admins: a verified domain's TXT record has gone.
 pub fn domain_proof_missing(
+    brand: &Brand,
     to: &Email,
     name: &str,
     domain: &str,
@@ -256,14 +279,15 @@ pub fn domain_proof_missing(
     Ok(OutgoingMail {
         to: to.as_str().to_owned(),
         subject: format!("The verification proof of {domain} is missing"),
-        text: ProofMissingText { name, domain, org, link }.render()?,
-        html: ProofMissingHtml { name, domain, org, link }.render()?,
+        text: ProofMissingText { brand, name, domain, org, link }.render()?,
+        html: ProofMissingHtml { brand, name, domain, org, link }.render()?,
     })
 }
 
 #[derive(Template)]
 #[template(path = "mail/email_change_confirm.txt")]
 struct EmailChangeConfirmText<'a> {
+    brand: &'a Brand,
     name: &'a str,
     link: &'a str,
 }
@@ -271,12 +295,14 @@ struct EmailChangeConfirmText<'a> {
 #[derive(Template)]
 #[template(path = "mail/email_change_confirm.html")]
 struct EmailChangeConfirmHtml<'a> {
+    brand: &'a Brand,
     name: &'a str,
     link: &'a str,
 }
 
 /// To the new address: the change takes effect only through this link.
 pub fn email_change_confirm(
+    brand: &Brand,
     to: &Email,
     name: &str,
     link: &str,
@@ -284,14 +310,15 @@ pub fn email_change_confirm(
     Ok(OutgoingMail {
         to: to.as_str().to_owned(),
         subject: "Confirm your new email address".to_owned(),
-        text: EmailChangeConfirmText { name, link }.render()?,
-        html: EmailChangeConfirmHtml { name, link }.render()?,
+        text: EmailChangeConfirmText { brand, name, link }.render()?,
+        html: EmailChangeConfirmHtml { brand, name, link }.render()?,
     })
 }
 
 #[derive(Template)]
 #[template(path = "mail/email_changed_notice.txt")]
 struct EmailChangedText<'a> {
+    brand: &'a Brand,
     name: &'a str,
     new_email: &'a str,
     link: &'a str,
@@ -300,6 +327,7 @@ struct EmailChangedText<'a> {
 #[derive(Template)]
 #[template(path = "mail/email_changed_notice.html")]
 struct EmailChangedHtml<'a> {
+    brand: &'a Brand,
     name: &'a str,
     new_email: &'a str,
     link: &'a str,
@@ -307,6 +335,7 @@ struct EmailChangedHtml<'a> {
 
 /// To the old address: the change happened, with the "this wasn't me" link.
 pub fn email_changed_notice(
+    brand: &Brand,
     to: &Email,
     name: &str,
     new_email: &str,
@@ -315,8 +344,8 @@ pub fn email_changed_notice(
     Ok(OutgoingMail {
         to: to.as_str().to_owned(),
         subject: "Your email address was changed".to_owned(),
-        text: EmailChangedText { name, new_email, link }.render()?,
-        html: EmailChangedHtml { name, new_email, link }.render()?,
+        text: EmailChangedText { brand, name, new_email, link }.render()?,
+        html: EmailChangedHtml { brand, name, new_email, link }.render()?,
     })
 }
 
@@ -327,8 +356,9 @@ mod tests {
     #[test]
     fn html_part_escapes_names_and_text_part_keeps_them() {
         let to = Email::parse("a@example.com").unwrap();
-        let m =
-            verify_email(&to, "<b>Eve</b>", "https://id.example.com/verify-email?token=x").unwrap();
+        let brand = Brand::default();
+        let m = verify_email(&brand, &to, "<b>Eve</b>", "https://id.example.com/verify-email?token=x")
+            .unwrap();
         assert!(m.html.contains("&#60;b&#62;Eve") || m.html.contains("&lt;b&gt;Eve"));
         assert!(!m.html.contains("<b>Eve"));
         assert!(m.text.contains("<b>Eve</b>"));
@@ -340,6 +370,7 @@ pub mod ports;
 #[derive(Template)]
 #[template(path = "mail/legacy_link_confirm.txt")]
 struct LegacyLinkText<'a> {
+    brand: &'a Brand,
     requester: &'a str,
     product: &'a str,
     email: &'a str,
@@ -349,6 +380,7 @@ struct LegacyLinkText<'a> {
 #[derive(Template)]
 #[template(path = "mail/legacy_link_confirm.html")]
 struct LegacyLinkHtml<'a> {
+    brand: &'a Brand,
     requester: &'a str,
     product: &'a str,
     email: &'a str,
@@ -358,6 +390,7 @@ struct LegacyLinkHtml<'a> {
 /// "Change account" on `/account/services`: to the legacy account's address, the link that
 /// makes the change (used by the asking account).
 pub fn legacy_link_confirm(
+    brand: &Brand,
     to: &Email,
     requester: &str,
     product: &str,
@@ -366,9 +399,9 @@ pub fn legacy_link_confirm(
     let email = to.as_str();
     Ok(OutgoingMail {
         to: email.to_owned(),
-        subject: format!("Use your {product} account with Latchkey"),
-        text: LegacyLinkText { requester, product, email, link }.render()?,
-        html: LegacyLinkHtml { requester, product, email, link }.render()?,
+        subject: format!("Use your {product} account with {}", brand.name()),
+        text: LegacyLinkText { brand, requester, product, email, link }.render()?,
+        html: LegacyLinkHtml { brand, requester, product, email, link }.render()?,
     })
 }
 
@@ -386,6 +419,7 @@ pub struct ExpiringCertificate<'a> {
 #[derive(Template)]
 #[template(path = "mail/saml_certificate_expiring.txt")]
 struct CertificateExpiringText<'a> {
+    brand: &'a Brand,
     name: &'a str,
     c: &'a ExpiringCertificate<'a>,
 }
@@ -393,6 +427,7 @@ struct CertificateExpiringText<'a> {
 #[derive(Template)]
 #[template(path = "mail/saml_certificate_expiring.html")]
 struct CertificateExpiringHtml<'a> {
+    brand: &'a Brand,
     name: &'a str,
     c: &'a ExpiringCertificate<'a>,
 }
@@ -400,6 +435,7 @@ struct CertificateExpiringHtml<'a> {
 /// To an organization's admins, once per certificate: an IdP signing certificate of a SAML
 /// connection expires soon.
 pub fn saml_certificate_expiring(
+    brand: &Brand,
     to: &Email,
     name: &str,
     c: &ExpiringCertificate<'_>,
@@ -407,7 +443,7 @@ pub fn saml_certificate_expiring(
     Ok(OutgoingMail {
         to: to.as_str().to_owned(),
         subject: format!("The SAML certificate of {} expires {}", c.connection, c.when),
-        text: CertificateExpiringText { name, c }.render()?,
-        html: CertificateExpiringHtml { name, c }.render()?,
+        text: CertificateExpiringText { brand, name, c }.render()?,
+        html: CertificateExpiringHtml { brand, name, c }.render()?,
     })
 }

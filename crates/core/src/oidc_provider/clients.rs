@@ -325,25 +325,9 @@ fn check_settings(c: &Client) -> Result<(), String> {
         check_plain_uri(uri)?;
     }
     if let Some(logo) = &c.logo_uri {
-        check_logo_uri(logo)?;
+        crate::branding::model::check_logo_uri(logo)?;
     }
     check_scopes(&c.scopes)
-}
-
-/// A logo is an https image (the pages' content policy loads images from https only).
-fn check_logo_uri(raw: &str) -> Result<(), String> {
-    let url =
-        url::Url::parse(raw).map_err(|_| format!("the logo {raw:?} is not an absolute URL"))?;
-    if url.scheme() != "https"
-        || raw.len() > 2000
-        || !url.username().is_empty()
-        || url.password().is_some()
-    {
-        return Err(format!(
-            "the logo {raw:?} must be an https URL (up to 2000 characters, no credentials)"
-        ));
-    }
-    Ok(())
 }
 
 /// Scopes a service may ask for (`client_credentials`): RFC 6749 §3.3 scope tokens, at most 50.

@@ -5,6 +5,7 @@ mod accounts;
 mod admin_tokens;
 mod api_tokens;
 mod audit;
+mod branding;
 mod clients;
 mod email_changes;
 mod keys;
