@@ -1,6 +1,7 @@
 // The site console as an operator uses it (issue 16): find an account, open its page, a
 // destructive action that asks first, the audit log newest first, and a product registered
-// with POST/redirect/GET (a reload registers nothing). Screenshots at 1280 and 390 px.
+// with POST/redirect/GET (a reload registers nothing), the installation's own look set and
+// undone. Screenshots at 1280 and 390 px.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -108,6 +109,42 @@ test('a site admin finds an account, deactivates it after a confirmation, and re
     await page.getByRole('button', { name: 'Delete the product' }).click();
     await page.waitForURL(/notice=deleted/);
     assert.equal(await page.getByRole('cell', { name: /Console Journey/ }).count(), 0, 'deleted');
+  });
+});
+
+test('a site admin gives the installation its own name and colour, then goes back', async () => {
+  await journey(browser, 'branding', async (page, shot) => {
+    await page.goto(`${LATCHKEY}/login`);
+    await page.getByLabel('Email').fill(ROOT);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
+    await page.waitForURL(/\/account/);
+    await page.goto(`${LATCHKEY}/admin/platform`);
+    await assertLabelled(page);
+    await page.getByLabel('Name', { exact: true }).fill('Acme ID');
+    await page.getByLabel('Colour').fill('#eeeeee');
+    await page.getByRole('button', { name: 'Save the look' }).click();
+    assert.match(await page.getByRole('alert').textContent(), /too light/);
+    assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Acme ID', 'what was typed stays');
+    await shot('branding-refused');
+    await page.getByLabel('Colour').fill('#6b21a8');
+    await page.getByRole('button', { name: 'Save the look' }).click();
+    await page.waitForURL(/notice=branding/);
+    assert.match(await page.title(), /· Acme ID$/);
+    assert.equal(await page.locator('header .brand').textContent(), 'Acme ID');
+    const buttonColour = await page.getByRole('button', { name: 'Save the look' }).evaluate((b) => getComputedStyle(b).backgroundColor);
+    assert.equal(buttonColour, 'rgb(107, 33, 168)', 'buttons take the brand colour');
+    await both(page, shot, 'branding-saved');
+    await page.goto(`${LATCHKEY}/account`);
+    await both(page, shot, 'branding-account');
+
+    await page.goto(`${LATCHKEY}/admin/platform`);
+    await page.getByRole('link', { name: "Go back to Latchkey's look" }).click();
+    await shot('branding-reset-question');
+    await page.getByRole('button', { name: "Use Latchkey's look" }).click();
+    await page.waitForURL(/notice=branding_reset/);
+    assert.match(await page.title(), /· Latchkey$/);
+    assert.equal(await page.getByRole('link', { name: "Go back to Latchkey's look" }).count(), 0);
   });
 });
 

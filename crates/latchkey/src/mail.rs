@@ -79,10 +79,17 @@ fn outbox_file_name(seq: u64) -> String {
     format!("{nanos:024}-{seq:06}.eml")
 }
 
+/// The message as sent. A sender configured without a display name (the default) takes the
+/// installation's name from the message, so mail is from "Acme ID <no-reply@…>" once a site
+/// admin named it so.
 pub fn frame(from: &Mailbox, mail: OutgoingMail) -> Result<Message, MailError> {
     let to: Mailbox = mail.to.parse().map_err(|e| MailError(format!("recipient: {e}")))?;
+    let from = match (&from.name, mail.sender_name) {
+        (None, Some(name)) => Mailbox::new(Some(name), from.email.clone()),
+        _ => from.clone(),
+    };
     Message::builder()
-        .from(from.clone())
+        .from(from)
         .to(to)
         .subject(mail.subject)
         .multipart(MultiPart::alternative_plain_html(mail.text, mail.html))
@@ -99,6 +106,7 @@ mod tests {
         let m = frame(
             &from,
             OutgoingMail {
+                sender_name: Some("Acme ID".into()),
                 to: "ada@example.com".into(),
                 subject: "Verify your email address".into(),
                 text: "plain https://x.example/verify-email?token=abc".into(),
@@ -120,11 +128,38 @@ mod tests {
     fn header_injection_in_the_recipient_is_refused() {
         let from: Mailbox = "Latchkey <no-reply@example.com>".parse().unwrap();
         let bad = OutgoingMail {
+            sender_name: None,
             to: "a@example.com\r\nBcc: evil@example.com".into(),
             subject: "x".into(),
             text: "x".into(),
             html: "x".into(),
         };
         assert!(frame(&from, bad).is_err());
+    }
+
+    #[test]
+    fn a_sender_without_a_name_takes_the_installations_name_safely() {
+        let from: Mailbox = "no-reply@example.com".parse().unwrap();
+        let mail = |name: &str| OutgoingMail {
+            sender_name: Some(name.into()),
+            to: "ada@example.com".into(),
+            subject: "s".into(),
+            text: "t".into(),
+            html: "h".into(),
+        };
+        let text = String::from_utf8(frame(&from, mail("Acme ID")).unwrap().formatted()).unwrap();
+        assert!(text.contains(r#"From: "Acme ID" <no-reply@example.com>"#), "{text}");
+        // Quotes, angle brackets and commas in a name stay inside the display name.
+        let text = String::from_utf8(
+            frame(&from, mail("Evil\" <boss@evil.test>, x")).unwrap().formatted(),
+        )
+        .unwrap();
+        let header = text.lines().find(|l| l.starts_with("From: ")).unwrap();
+        assert!(header.ends_with("<no-reply@example.com>"), "{header}");
+        assert_eq!(header.matches('<').count(), 1, "{header}");
+        let queued_before: OutgoingMail =
+            serde_json::from_str(r#"{"to":"a@example.com","subject":"s","text":"t","html":"h"}"#)
+                .unwrap();
+        assert_eq!(queued_before.sender_name, None);
     }
 }

@@ -200,12 +200,13 @@ pub fn render(template: &impl Template) -> Response {
 
 /// A full page that explains what happened and where to go next.
 pub fn message_page(status: StatusCode, heading: &str, message: &str) -> Response {
+    let link_text = format!("Go to {}", crate::brand::name());
     let page = MessagePage {
         heading,
         message,
         is_error: status.is_client_error() || status.is_server_error(),
         link_href: "/",
-        link_text: "Go to Latchkey",
+        link_text: &link_text,
     };
     let mut response = render(&page);
     *response.status_mut() = status;

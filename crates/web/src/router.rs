@@ -76,6 +76,11 @@ fn consoles() -> Router<AppState> {
             get(platform::revoke_confirm).post(platform::revoke),
         )
         .route("/admin/platform/keys/rotate", get(platform::rotate_confirm).post(platform::rotate))
+        .route("/admin/platform/branding", post(platform::save_branding))
+        .route(
+            "/admin/platform/branding/reset",
+            get(platform::reset_branding_confirm).post(platform::reset_branding),
+        )
         .route("/admin/users/sessions/end", post(admin_account::end_session))
         .route("/admin/users/reactivate", post(admin_account::reactivate))
         .route("/admin/users/send-reset", post(admin_account::send_reset))

@@ -275,12 +275,15 @@ impl ApiTokens {
             );
             let link = self.kernel.link("/account/security");
             self.kernel
-                .send_mail(|brand| crate::mail::security_changed(brand, 
-                    &account.email,
-                    account.name.as_str(),
-                    &what,
-                    &link,
-                ))
+                .send_mail(|brand| {
+                    crate::mail::security_changed(
+                        brand,
+                        &account.email,
+                        account.name.as_str(),
+                        &what,
+                        &link,
+                    )
+                })
                 .await;
         }
         let view = TokenView {

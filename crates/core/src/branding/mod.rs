@@ -49,13 +49,7 @@ impl Branding {
         cache.repo().save(&brand).await?;
         cache.invalidate();
         self.audit
-            .record(Record::new("branding.updated", Actor::Site(admin)).details(
-                serde_json::json!({
-                    "name": brand.name(),
-                    "logo_uri": brand.logo_uri(),
-                    "colour": brand.colour().map(|c| c.to_string()),
-                }),
-            ))
+            .record(Record::new("branding.updated", Actor::Site(admin)).details(brand.describe()))
             .await;
         Ok(brand)
     }

@@ -124,6 +124,16 @@ impl Brand {
         self.updated_at
     }
 
+    /// As the admin API, `latchkey branding show --json` and the audit log show it.
+    pub fn describe(&self) -> serde_json::Value {
+        serde_json::json!({
+            "name": self.name,
+            "logo_uri": self.logo_uri,
+            "colour": self.colour.map(|c| c.to_string()),
+            "default": self.is_default(),
+        })
+    }
+
     /// Whether this is Latchkey's own look (nobody changed it, or it was reset).
     pub fn is_default(&self) -> bool {
         self.updated_at.is_none()
@@ -141,7 +151,8 @@ impl Colour {
         if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(BrandError::ColourSyntax);
         }
-        let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| BrandError::ColourSyntax);
+        let byte =
+            |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| BrandError::ColourSyntax);
         Ok(Self([byte(0)?, byte(2)?, byte(4)?]))
     }
 
@@ -205,7 +216,11 @@ mod tests {
 
     #[test]
     fn a_plain_brand_is_accepted_and_trimmed() {
-        let b = Brand::new(&input("  Acme ID ", Some(" https://cdn.acme.test/logo.svg "), Some("#0B5CAD")), 7).unwrap();
+        let b = Brand::new(
+            &input("  Acme ID ", Some(" https://cdn.acme.test/logo.svg "), Some("#0B5CAD")),
+            7,
+        )
+        .unwrap();
         assert_eq!(b.name(), "Acme ID");
         assert_eq!(b.logo_uri(), Some("https://cdn.acme.test/logo.svg"));
         assert_eq!(b.colour().unwrap().to_string(), "#0b5cad");
@@ -232,13 +247,17 @@ mod tests {
             "https://user:pw@cdn.acme.test/logo.png",
             "/assets/logo.png",
         ] {
-            assert!(matches!(Brand::new(&input("A", Some(logo), None), 1), Err(BrandError::Logo(_))), "{logo}");
+            assert!(
+                matches!(Brand::new(&input("A", Some(logo), None), 1), Err(BrandError::Logo(_))),
+                "{logo}"
+            );
         }
     }
 
     #[test]
     fn colours_are_strict_hex_and_readable_on_white() {
-        for bad in ["red", "#fff", "#12345g", "#0c66e4;}body{display:none", "0c66e4 ", "#0c66e4aa"] {
+        for bad in ["red", "#fff", "#12345g", "#0c66e4;}body{display:none", "0c66e4 ", "#0c66e4aa"]
+        {
             let got = Colour::parse(bad);
             assert_eq!(got, Err(BrandError::ColourSyntax), "{bad:?}");
         }
@@ -246,7 +265,10 @@ mod tests {
         // Latchkey's own blue passes; yellow does not.
         assert!(DEFAULT_COLOUR.contrast_with_white() >= MIN_CONTRAST);
         let yellow = Brand::new(&input("A", None, Some("#ffcc00")), 1).unwrap_err();
-        assert!(matches!(yellow, BrandError::ColourContrast { ratio, .. } if ratio < 2.0), "{yellow}");
+        assert!(
+            matches!(yellow, BrandError::ColourContrast { ratio, .. } if ratio < 2.0),
+            "{yellow}"
+        );
         assert!(yellow.to_string().contains("#ffcc00"));
         // Black is 21:1; white is 1:1.
         assert!((Colour::parse("#000000").unwrap().contrast_with_white() - 21.0).abs() < 1e-9);

@@ -23,11 +23,14 @@ pub trait BrandingRepo: Send + Sync {
     async fn clear(&self) -> RepoResult<()>;
 }
 
+/// The copy and when it was loaded.
+type Loaded = Option<(Timestamp, Arc<Brand>)>;
+
 /// A node's copy of the brand, shared by every clone of the kernel.
 #[derive(Clone)]
 pub struct BrandCache {
     repo: Arc<dyn BrandingRepo>,
-    copy: Arc<RwLock<Option<(Timestamp, Arc<Brand>)>>>,
+    copy: Arc<RwLock<Loaded>>,
 }
 
 impl BrandCache {
@@ -74,5 +77,71 @@ impl BrandCache {
 
     pub(crate) fn repo(&self) -> &dyn BrandingRepo {
         self.repo.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::branding::model::BrandInput;
+    use crate::errors::RepoError;
+
+    /// One database row, shared by two nodes' caches; it can be made to fail.
+    #[derive(Default)]
+    struct Row {
+        brand: Mutex<Option<Brand>>,
+        down: Mutex<bool>,
+    }
+
+    #[async_trait]
+    impl BrandingRepo for Row {
+        async fn load(&self) -> RepoResult<Option<Brand>> {
+            if *self.down.lock().unwrap() {
+                return Err(RepoError("database down".into()));
+            }
+            Ok(self.brand.lock().unwrap().clone())
+        }
+        async fn save(&self, brand: &Brand) -> RepoResult<()> {
+            *self.brand.lock().unwrap() = Some(brand.clone());
+            Ok(())
+        }
+        async fn clear(&self) -> RepoResult<()> {
+            *self.brand.lock().unwrap() = None;
+            Ok(())
+        }
+    }
+
+    fn acme() -> Brand {
+        let input = BrandInput { name: "Acme ID".into(), logo_uri: None, colour: None };
+        Brand::new(&input, 1).unwrap()
+    }
+
+    #[tokio::test]
+    async fn another_node_follows_a_change_within_the_ttl_and_survives_an_outage() {
+        let row = Arc::new(Row::default());
+        let (here, there) = (BrandCache::new(row.clone()), BrandCache::new(row.clone()));
+        let t0 = Timestamp::from_unix(1_000);
+        assert!(there.get(t0).await.is_default());
+
+        here.repo().save(&acme()).await.unwrap();
+        here.invalidate();
+        assert_eq!(here.get(t0).await.name(), "Acme ID", "the changing node at once");
+        let soon = Timestamp::from_unix(1_000 + TTL_SECS - 1);
+        assert!(there.get(soon).await.is_default(), "the other node's copy is still fresh");
+        let later = Timestamp::from_unix(1_000 + TTL_SECS);
+        assert_eq!(there.get(later).await.name(), "Acme ID", "and follows once it is stale");
+
+        // A clock that went backwards does not keep a copy forever.
+        here.repo().clear().await.unwrap();
+        assert!(there.get(Timestamp::from_unix(10)).await.is_default());
+
+        // Database down: the last copy serves; pages and mail are never refused for their look.
+        here.repo().save(&acme()).await.unwrap();
+        assert_eq!(there.get(Timestamp::from_unix(2_000)).await.name(), "Acme ID");
+        *row.down.lock().unwrap() = true;
+        assert_eq!(there.get(Timestamp::from_unix(3_000)).await.name(), "Acme ID");
+        assert!(BrandCache::new(row.clone()).get(Timestamp::from_unix(3_000)).await.is_default());
     }
 }

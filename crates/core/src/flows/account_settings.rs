@@ -78,7 +78,9 @@ impl Accounts {
             .await;
         let reset = self.kernel.link("/forgot-password");
         self.kernel
-            .send_mail(|brand| mail::password_changed(brand, &account.email, account.name.as_str(), &reset))
+            .send_mail(|brand| {
+                mail::password_changed(brand, &account.email, account.name.as_str(), &reset)
+            })
             .await;
         Ok(())
     }

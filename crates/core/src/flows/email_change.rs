@@ -147,7 +147,9 @@ impl Accounts {
             )
             .await?;
         let link = self.kernel.link(&format!("/account/email/confirm?token={}", token.expose()));
-        self.kernel.send_mail(|brand| mail::email_change_confirm(brand, new, account.name.as_str(), &link)).await;
+        self.kernel
+            .send_mail(|brand| mail::email_change_confirm(brand, new, account.name.as_str(), &link))
+            .await;
         let record = Record::new("email.change_requested", Actor::Person(account)).target(account);
         self.audit.record(record).await;
         Ok(())
@@ -195,7 +197,9 @@ impl Accounts {
             .await?;
         let link = self.kernel.link(&format!("/account/email/revert?token={}", revert.expose()));
         self.kernel
-            .send_mail(|brand| mail::email_changed_notice(brand, &old, account.name.as_str(), new.as_str(), &link))
+            .send_mail(|brand| {
+                mail::email_changed_notice(brand, &old, account.name.as_str(), new.as_str(), &link)
+            })
             .await;
         account.email = new;
         let keep = keep.filter(|s| s.account().id == id).map(|s| &s.session().id);
@@ -227,16 +231,16 @@ impl Accounts {
         // own: all of it goes (sessions and pending email changes included).
         let reclaimed = self.reclaim(&id).await?;
         let account = self.repo.find_by_id(&id).await?.ok_or(ChangeEmailError::InvalidLink)?;
-        self.kernel.send_mail(|brand| mail::security_changed(brand, 
-            &account.email,
-            account.name.as_str(),
-            &format!(
-                "Your old address is back and the change was undone. {} Choose a new password with the link we are sending you next.",
-                reclaimed.describe()
-            ),
-            &self.kernel.link("/account/security"),
-        ))
-        .await;
+        let what = format!(
+            "Your old address is back and the change was undone. {} Choose a new password with the link we are sending you next.",
+            reclaimed.describe()
+        );
+        let link = self.kernel.link("/account/security");
+        self.kernel
+            .send_mail(|brand| {
+                mail::security_changed(brand, &account.email, account.name.as_str(), &what, &link)
+            })
+            .await;
         self.send_reset_link(&account).await?;
         let record = Record::new("email.reverted", Actor::Person(&account))
             .outcome(Outcome::Success)

@@ -134,7 +134,9 @@ impl Accounts {
         self.audit.record(record).await;
         let reset = self.kernel.link("/forgot-password");
         self.kernel
-            .send_mail(|brand| mail::password_changed(brand, &account.email, account.name.as_str(), &reset))
+            .send_mail(|brand| {
+                mail::password_changed(brand, &account.email, account.name.as_str(), &reset)
+            })
             .await;
         pending.steps.new_password = false;
         Ok(self.second_factor.advance(token, pending, &account, replacing).await?)

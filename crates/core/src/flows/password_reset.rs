@@ -98,7 +98,9 @@ impl Accounts {
         }
         let link = self.issue_link(&account.id, TokenPurpose::ResetPassword).await?;
         self.kernel
-            .send_mail(|brand| mail::reset_password(brand, &account.email, account.name.as_str(), &link))
+            .send_mail(|brand| {
+                mail::reset_password(brand, &account.email, account.name.as_str(), &link)
+            })
             .await;
         Ok(())
     }
@@ -167,12 +169,15 @@ impl Accounts {
             details = serde_json::json!({ "reclaimed": reclaimed.to_json() });
             let link = self.kernel.link("/account/security");
             self.kernel
-                .send_mail(|brand| mail::security_changed(brand, 
-                    &account.email,
-                    account.name.as_str(),
-                    &format!("Your password was reset. {}", reclaimed.describe()),
-                    &link,
-                ))
+                .send_mail(|brand| {
+                    mail::security_changed(
+                        brand,
+                        &account.email,
+                        account.name.as_str(),
+                        &format!("Your password was reset. {}", reclaimed.describe()),
+                        &link,
+                    )
+                })
                 .await;
         }
         let record =

@@ -275,14 +275,17 @@ impl Accounts {
         let site = self.kernel.public_url().to_owned();
         let login = format!("{site}/login");
         self.kernel
-            .send_mail(|brand| crate::mail::invitation(brand, 
-                &account.email,
-                account.name.as_str(),
-                inviter,
-                &site,
-                &link,
-                &login,
-            ))
+            .send_mail(|brand| {
+                crate::mail::invitation(
+                    brand,
+                    &account.email,
+                    account.name.as_str(),
+                    inviter,
+                    &site,
+                    &link,
+                    &login,
+                )
+            })
             .await;
         let record = crate::audit::Record::new("account.invited", crate::audit::Actor::Site(admin))
             .target(&account);

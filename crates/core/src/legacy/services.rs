@@ -118,12 +118,15 @@ impl Legacy {
             .await?;
         let link = self.kernel.link(&format!("/account/services/confirm?token={}", token.expose()));
         self.kernel
-            .send_mail(|brand| mail::legacy_link_confirm(brand, 
-                email,
-                account.email.as_str(),
-                &service.name,
-                &link,
-            ))
+            .send_mail(|brand| {
+                mail::legacy_link_confirm(
+                    brand,
+                    email,
+                    account.email.as_str(),
+                    &service.name,
+                    &link,
+                )
+            })
             .await;
         let record = Record::new("legacy.link_change_requested", Actor::Person(account))
             .target(account)

@@ -15,6 +15,10 @@ use crate::branding::model::Brand;
 /// A message ready for a transport: RFC 5322 framing is the transport's job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutgoingMail {
+    /// The sender's display name (the installation's), used when the configured sender has
+    /// none. Absent in messages queued before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_name: Option<String>,
     pub to: String,
     pub subject: String,
     pub text: String,
@@ -89,8 +93,14 @@ struct PasswordChangedHtml<'a> {
     reset_link: &'a str,
 }
 
-pub fn verify_email(brand: &Brand, to: &Email, name: &str, link: &str) -> Result<OutgoingMail, RenderError> {
+pub fn verify_email(
+    brand: &Brand,
+    to: &Email,
+    name: &str,
+    link: &str,
+) -> Result<OutgoingMail, RenderError> {
     Ok(OutgoingMail {
+        sender_name: Some(brand.name().to_owned()),
         to: to.as_str().to_owned(),
         subject: "Verify your email address".to_owned(),
         text: VerifyEmailText { brand, name, link }.render()?,
@@ -107,6 +117,7 @@ pub fn signup_existing(
     reset_link: &str,
 ) -> Result<OutgoingMail, RenderError> {
     Ok(OutgoingMail {
+        sender_name: Some(brand.name().to_owned()),
         to: to.as_str().to_owned(),
         subject: "You already have an account".to_owned(),
         text: SignupExistingText { brand, login_link, reset_link }.render()?,
@@ -114,8 +125,14 @@ pub fn signup_existing(
     })
 }
 
-pub fn reset_password(brand: &Brand, to: &Email, name: &str, link: &str) -> Result<OutgoingMail, RenderError> {
+pub fn reset_password(
+    brand: &Brand,
+    to: &Email,
+    name: &str,
+    link: &str,
+) -> Result<OutgoingMail, RenderError> {
     Ok(OutgoingMail {
+        sender_name: Some(brand.name().to_owned()),
         to: to.as_str().to_owned(),
         subject: "Reset your password".to_owned(),
         text: ResetPasswordText { brand, name, link }.render()?,
@@ -157,6 +174,7 @@ pub fn invitation(
     login: &str,
 ) -> Result<OutgoingMail, RenderError> {
     Ok(OutgoingMail {
+        sender_name: Some(brand.name().to_owned()),
         to: to.as_str().to_owned(),
         subject: "Your account is ready: choose a password".to_owned(),
         text: InvitationText { brand, name, inviter, site, link, login }.render()?,
@@ -171,6 +189,7 @@ pub fn password_changed(
     reset_link: &str,
 ) -> Result<OutgoingMail, RenderError> {
     Ok(OutgoingMail {
+        sender_name: Some(brand.name().to_owned()),
         to: to.as_str().to_owned(),
         subject: "Your password was changed".to_owned(),
         text: PasswordChangedText { brand, name, reset_link }.render()?,
@@ -206,6 +225,7 @@ pub fn security_changed(
     link: &str,
 ) -> Result<OutgoingMail, RenderError> {
     Ok(OutgoingMail {
+        sender_name: Some(brand.name().to_owned()),
         to: to.as_str().to_owned(),
         subject: "Your sign-in settings changed".to_owned(),
         text: SecurityChangedText { brand, name, what, link }.render()?,
@@ -240,6 +260,7 @@ pub fn now_managed(
     link: &str,
 ) -> Result<OutgoingMail, RenderError> {
     Ok(OutgoingMail {
+        sender_name: Some(brand.name().to_owned()),
         to: to.as_str().to_owned(),
         subject: format!("Your account is now managed by {org}"),
         text: NowManagedText { brand, name, org, link }.render()?,
@@ -277,6 +298,7 @@ pub fn domain_proof_missing(
     link: &str,
 ) -> Result<OutgoingMail, RenderError> {
     Ok(OutgoingMail {
+        sender_name: Some(brand.name().to_owned()),
         to: to.as_str().to_owned(),
         subject: format!("The verification proof of {domain} is missing"),
         text: ProofMissingText { brand, name, domain, org, link }.render()?,
@@ -308,6 +330,7 @@ pub fn email_change_confirm(
     link: &str,
 ) -> Result<OutgoingMail, RenderError> {
     Ok(OutgoingMail {
+        sender_name: Some(brand.name().to_owned()),
         to: to.as_str().to_owned(),
         subject: "Confirm your new email address".to_owned(),
         text: EmailChangeConfirmText { brand, name, link }.render()?,
@@ -342,6 +365,7 @@ pub fn email_changed_notice(
     link: &str,
 ) -> Result<OutgoingMail, RenderError> {
     Ok(OutgoingMail {
+        sender_name: Some(brand.name().to_owned()),
         to: to.as_str().to_owned(),
         subject: "Your email address was changed".to_owned(),
         text: EmailChangedText { brand, name, new_email, link }.render()?,
@@ -357,8 +381,9 @@ mod tests {
     fn html_part_escapes_names_and_text_part_keeps_them() {
         let to = Email::parse("a@example.com").unwrap();
         let brand = Brand::default();
-        let m = verify_email(&brand, &to, "<b>Eve</b>", "https://id.example.com/verify-email?token=x")
-            .unwrap();
+        let m =
+            verify_email(&brand, &to, "<b>Eve</b>", "https://id.example.com/verify-email?token=x")
+                .unwrap();
         assert!(m.html.contains("&#60;b&#62;Eve") || m.html.contains("&lt;b&gt;Eve"));
         assert!(!m.html.contains("<b>Eve"));
         assert!(m.text.contains("<b>Eve</b>"));
@@ -398,6 +423,7 @@ pub fn legacy_link_confirm(
 ) -> Result<OutgoingMail, RenderError> {
     let email = to.as_str();
     Ok(OutgoingMail {
+        sender_name: Some(brand.name().to_owned()),
         to: email.to_owned(),
         subject: format!("Use your {product} account with {}", brand.name()),
         text: LegacyLinkText { brand, requester, product, email, link }.render()?,
@@ -441,6 +467,7 @@ pub fn saml_certificate_expiring(
     c: &ExpiringCertificate<'_>,
 ) -> Result<OutgoingMail, RenderError> {
     Ok(OutgoingMail {
+        sender_name: Some(brand.name().to_owned()),
         to: to.as_str().to_owned(),
         subject: format!("The SAML certificate of {} expires {}", c.connection, c.when),
         text: CertificateExpiringText { brand, name, c }.render()?,

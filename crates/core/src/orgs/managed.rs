@@ -314,7 +314,9 @@ impl Organizations {
         let link = format!("{}/account", self.kernel.public_url());
         for to in [&account.email, new] {
             self.kernel
-                .send_mail(|brand| crate::mail::security_changed(brand, to, account.name.as_str(), &what, &link))
+                .send_mail(|brand| {
+                    crate::mail::security_changed(brand, to, account.name.as_str(), &what, &link)
+                })
                 .await;
         }
         let record = Record::new("email.changed", Actor::Org(admin))

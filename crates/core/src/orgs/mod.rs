@@ -112,12 +112,15 @@ impl Organizations {
             for account in &accounts {
                 let link = format!("{}/account", self.kernel.public_url());
                 self.kernel
-                    .send_mail(|brand| crate::mail::now_managed(brand, 
-                        &account.email,
-                        account.name.as_str(),
-                        &org.name,
-                        &link,
-                    ))
+                    .send_mail(|brand| {
+                        crate::mail::now_managed(
+                            brand,
+                            &account.email,
+                            account.name.as_str(),
+                            &org.name,
+                            &link,
+                        )
+                    })
                     .await;
             }
             if accounts.len() < PAGE as usize {
@@ -420,13 +423,16 @@ impl Organizations {
         let link = format!("{}/admin/org/{}", self.kernel.public_url(), admin.org().id);
         for person in self.org_admin_accounts(admin).await? {
             self.kernel
-                .send_mail(|brand| crate::mail::domain_proof_missing(brand, 
-                    &person.email,
-                    person.name.as_str(),
-                    domain.as_str(),
-                    &admin.org().name,
-                    &link,
-                ))
+                .send_mail(|brand| {
+                    crate::mail::domain_proof_missing(
+                        brand,
+                        &person.email,
+                        person.name.as_str(),
+                        domain.as_str(),
+                        &admin.org().name,
+                        &link,
+                    )
+                })
                 .await;
         }
         Ok(())

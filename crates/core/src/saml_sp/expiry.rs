@@ -53,11 +53,14 @@ impl SamlSp {
                     let Some(person) = self.accounts.find_by_id(id).await? else { continue };
                     if person.is_active() {
                         self.kernel
-                            .send_mail(|brand| crate::mail::saml_certificate_expiring(brand, 
-                                &person.email,
-                                person.name.as_str(),
-                                &notice,
-                            ))
+                            .send_mail(|brand| {
+                                crate::mail::saml_certificate_expiring(
+                                    brand,
+                                    &person.email,
+                                    person.name.as_str(),
+                                    &notice,
+                                )
+                            })
                             .await;
                     }
                 }

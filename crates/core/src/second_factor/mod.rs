@@ -494,7 +494,9 @@ impl SecondFactor {
     async fn security_notice(&self, account: &Account, what: &str) {
         let link = format!("{}/account/security", self.kernel.public_url());
         self.kernel
-            .send_mail(|brand| mail::security_changed(brand, &account.email, account.name.as_str(), what, &link))
+            .send_mail(|brand| {
+                mail::security_changed(brand, &account.email, account.name.as_str(), what, &link)
+            })
             .await;
     }
 }

@@ -5,6 +5,7 @@
 mod admin_token;
 mod api_token;
 mod audit;
+mod branding;
 mod client;
 mod deliveries;
 mod demo;
@@ -75,6 +76,9 @@ enum Command {
     Policy(policy::SitePolicyCommand),
     /// Read the audit log (all of it, or one organization's), filtered, as JSON Lines or CSV.
     Audit(audit::AuditCommand),
+    /// The look of every page and mail: name, logo, colour.
+    #[command(subcommand)]
+    Branding(branding::BrandingCommand),
     /// The mail and back-channel logout queues: what waits, what was delivered, dead letters.
     #[command(subcommand)]
     Deliveries(deliveries::DeliveriesCommand),
@@ -129,6 +133,7 @@ pub fn main() -> ExitCode {
             Command::AdminToken(cmd) => admin_token::run(cmd, config, cli.json).await,
             Command::Org(cmd) => org::run(cmd, config, cli.json).await,
             Command::Audit(cmd) => audit::run(cmd, config, cli.json).await,
+            Command::Branding(cmd) => branding::run(cmd, config, cli.json).await,
             Command::Deliveries(cmd) => deliveries::run(cmd, config, cli.json).await,
             Command::Policy(cmd) => policy::run(cmd, config, cli.json).await,
             Command::ApiToken(cmd) => api_token::run(cmd, config, cli.json).await,

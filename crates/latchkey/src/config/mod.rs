@@ -527,7 +527,7 @@ fn default_mail_from(public_url: &str) -> String {
         .and_then(|u| u.domain().map(str::to_owned))
         .filter(|d| d.contains('.'))
         .unwrap_or_else(|| "localhost".to_owned());
-    format!("Latchkey <no-reply@{host}>")
+    format!("no-reply@{host}")
 }
 
 fn parse_ips<'a>(

@@ -34,7 +34,7 @@ fn public_url_is_kept_exactly_and_follows_listen() {
     assert_eq!(c.public_url, "https://id.example.com");
     let c = load(&[("LATCHKEY_PUBLIC_URL", "https://example.com/auth")]).unwrap();
     assert_eq!(c.public_url, "https://example.com/auth");
-    assert_eq!(c.mail_from, "Latchkey <no-reply@example.com>");
+    assert_eq!(c.mail_from, "no-reply@example.com");
 }
 
 #[test]

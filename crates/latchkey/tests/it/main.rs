@@ -74,6 +74,7 @@ mod accounts;
 mod admin_api;
 mod api_tokens;
 mod audit;
+mod branding;
 mod cli;
 mod closure;
 mod console;

@@ -23,6 +23,7 @@ use crate::state::AppState;
 mod admin_tokens;
 mod api_tokens;
 mod audit;
+mod branding;
 mod legacy;
 mod orgs;
 mod policies;
@@ -108,6 +109,12 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/orgs/{id}/saml/{connection}",
             get(saml_show).put(saml_update).delete(saml_remove),
+        )
+        .route(
+            "/api/v1/branding",
+            get(branding::branding_show)
+                .put(branding::branding_update)
+                .delete(branding::branding_reset),
         )
         .route("/api/v1/audit", get(audit_page))
         .route("/api/v1/audit/export", get(audit_export))

@@ -86,7 +86,7 @@ where
             return Err(message_page(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "Unsupported form",
-                "This address only accepts forms sent from Latchkey's own pages.",
+                "This address only accepts forms sent from this site's own pages.",
             ));
         }
         let presented = req.extensions().get::<PresentedCookie>().cloned();

@@ -354,7 +354,10 @@ pub async fn sessions_end_all_confirm(_me: SignedIn, csrf: CsrfToken) -> Respons
     render(&crate::pages::api_tokens::ConfirmPage {
         csrf: csrf.0,
         heading: "Sign out everywhere?".to_owned(),
-        message: "Every session ends, this one too: on every device and browser, and in every product that signs in through Latchkey. You sign in again afterwards.".to_owned(),
+        message: format!(
+            "Every session ends, this one too: on every device and browser, and in every product that signs in through {}. You sign in again afterwards.",
+            crate::brand::name()
+        ),
         action: "/account/sessions/end-all".to_owned(),
         button: "Sign out everywhere",
         cancel: "/account/sessions".to_owned(),

@@ -253,7 +253,7 @@ pub async fn site_admin_confirm(
     let (heading, message, button) = if make {
         (
             format!("Make {email} a site administrator?"),
-            "They can then see and change every account, product, organization and setting of this Latchkey, and create admin API tokens.",
+            "They can then see and change every account, product, organization and setting of this installation, and create admin API tokens.",
             "Make site administrator",
         )
     } else {

@@ -55,7 +55,11 @@ pub(crate) fn key_groups(key: &str) -> String {
 
 /// Recovery codes as the body of a `data:text/plain` download link, one per line.
 pub(crate) fn codes_download(codes: &[String]) -> String {
-    let text = format!("Latchkey recovery codes (each works once)\n\n{}\n", codes.join("\n"));
+    let text = format!(
+        "{} recovery codes (each works once)\n\n{}\n",
+        crate::brand::name(),
+        codes.join("\n")
+    );
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>().replace('+', "%20")
 }
 
@@ -63,7 +67,7 @@ pub fn notice_text(key: Option<&str>) -> Option<&'static str> {
     match key? {
         "password_reset" => Some("Your password was changed. Log in with your new password."),
         "signed_out_everywhere" => Some("You were signed out on every device."),
-        "verified" => Some("Your email address is verified. Welcome to Latchkey."),
+        "verified" => Some("Your email address is verified. Welcome!"),
         "verified_log_in" => {
             Some("Your email address is verified. Log in with your password and your second step.")
         }

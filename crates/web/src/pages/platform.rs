@@ -1,11 +1,13 @@
-//! `/admin/platform`: the platform's own credentials — admin API tokens (revoke, after a
-//! confirmation) and the signing keys products verify tokens with (rotate, after a
-//! confirmation; the new keys are published before they sign).
+//! `/admin/platform`: the installation's look (name, logo and colour on every page and mail),
+//! and the platform's own credentials — admin API tokens (revoke, after a confirmation) and the
+//! signing keys products verify tokens with (rotate, after a confirmation; the new keys are
+//! published before they sign).
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use latchkey_core::branding::{Brand, BrandInput, BrandingError};
 use serde::Deserialize;
 
 use crate::error::{PageError, message_page, render};
@@ -32,9 +34,32 @@ struct KeyRow {
 #[template(path = "admin_platform.html")]
 struct PlatformPage {
     section: &'static str,
+    csrf: String,
     notice: Option<&'static str>,
+    brand: BrandForm,
+    brand_is_default: bool,
+    brand_error: Option<String>,
     tokens: Vec<TokenRow>,
     keys: Vec<KeyRow>,
+}
+
+/// The branding form, as shown and as posted.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct BrandForm {
+    name: String,
+    logo_uri: String,
+    colour: String,
+}
+
+impl BrandForm {
+    fn of(brand: &Brand) -> Self {
+        Self {
+            name: brand.name().to_owned(),
+            logo_uri: brand.logo_uri().unwrap_or_default().to_owned(),
+            colour: brand.colour().map(|c| c.to_string()).unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -46,8 +71,86 @@ pub struct NoticeQuery {
 pub async fn show(
     State(state): State<AppState>,
     me: ConsoleAdmin,
+    csrf: CsrfToken,
     PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Result<Response, PageError> {
+    let notice = match q.notice.as_deref() {
+        Some("revoked") => Some("The admin token was revoked; it stops working at once."),
+        Some("rotated") => Some(
+            "New signing keys are published now and start signing in ten minutes; the old ones stay published until their tokens expire.",
+        ),
+        Some("branding") => {
+            Some("The new look is saved. Every page and mail uses it within a few seconds.")
+        }
+        Some("branding_reset") => Some("Pages and mail use Latchkey's own name and colours again."),
+        _ => None,
+    };
+    let brand = state.core.branding().current().await;
+    let form = BrandForm::of(&brand);
+    Ok(render(&page(&state, &me, csrf, notice, form, None).await?))
+}
+
+/// Saves the look; a refusal shows the form again with what was typed and why, and changes
+/// nothing.
+pub async fn save_branding(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    csrf: CsrfToken,
+    CsrfForm(form): CsrfForm<BrandForm>,
+) -> Result<Response, PageError> {
+    let input = BrandInput {
+        name: form.name.clone(),
+        logo_uri: Some(form.logo_uri.clone()),
+        colour: Some(form.colour.clone()),
+    };
+    match state.core.branding().update_branding(&me.admin, &input).await {
+        Ok(_) => Ok(Redirect::to("/admin/platform?notice=branding").into_response()),
+        Err(BrandingError::Invalid(e)) => {
+            let message = capitalised(&e.to_string());
+            let mut response = render(&page(&state, &me, csrf, None, form, Some(message)).await?);
+            *response.status_mut() = StatusCode::BAD_REQUEST;
+            Ok(response)
+        }
+        Err(BrandingError::Repo(e)) => Err(e.into()),
+    }
+}
+
+pub async fn reset_branding_confirm(_me: ConsoleAdmin, csrf: CsrfToken) -> Response {
+    render(&ConfirmPage {
+        csrf: csrf.0,
+        heading: "Go back to Latchkey's own look?".to_owned(),
+        message: "Every page and mail shows the name Latchkey and its colours again, without your logo. You can set your own look again at any time.".to_owned(),
+        action: "/admin/platform/branding/reset".to_owned(),
+        button: "Use Latchkey's look",
+        cancel: "/admin/platform#branding-h".to_owned(),
+        fields: vec![],
+    })
+}
+
+pub async fn reset_branding(
+    State(state): State<AppState>,
+    me: ConsoleAdmin,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> Result<Response, PageError> {
+    state.core.branding().reset_branding(&me.admin).await?;
+    Ok(Redirect::to("/admin/platform?notice=branding_reset").into_response())
+}
+
+fn capitalised(message: &str) -> String {
+    let mut chars = message.chars();
+    chars.next().map_or_else(String::new, |first| {
+        format!("{}{}.", first.to_uppercase(), chars.as_str().trim_end_matches('.'))
+    })
+}
+
+async fn page(
+    state: &AppState,
+    me: &ConsoleAdmin,
+    csrf: CsrfToken,
+    notice: Option<&'static str>,
+    brand: BrandForm,
+    brand_error: Option<String>,
+) -> Result<PlatformPage, PageError> {
     let tokens = state
         .core
         .accounts()
@@ -76,18 +179,16 @@ pub async fn show(
             alg: k.get("alg").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned(),
         })
         .collect();
-    Ok(render(&PlatformPage {
+    Ok(PlatformPage {
         section: "platform",
-        notice: match q.notice.as_deref() {
-            Some("revoked") => Some("The admin token was revoked; it stops working at once."),
-            Some("rotated") => Some(
-                "New signing keys are published now and start signing in ten minutes; the old ones stay published until their tokens expire.",
-            ),
-            _ => None,
-        },
+        csrf: csrf.0,
+        notice,
+        brand,
+        brand_is_default: state.core.branding().current().await.is_default(),
+        brand_error,
         tokens,
         keys,
-    }))
+    })
 }
 
 #[derive(Deserialize, Default)]

@@ -12,7 +12,7 @@ use crate::state::AppState;
 struct Row {
     name: String,
     now: bool,
-    words: &'static str,
+    words: String,
 }
 
 #[derive(Template)]
@@ -22,6 +22,7 @@ struct StatusPage {
 }
 
 pub async fn show(State(state): State<AppState>) -> Result<Response, PageError> {
+    let brand = crate::brand::name();
     let rows = state
         .core
         .legacy()
@@ -30,13 +31,13 @@ pub async fn show(State(state): State<AppState>) -> Result<Response, PageError> 
         .into_iter()
         .map(|(name, rollout)| {
             let (now, words) = match rollout {
-                None => (true, "Signs in with your Latchkey account."),
+                None => (true, format!("Signs in with your {brand} account.")),
                 Some(Rollout::Upgrading | Rollout::Upgraded) => (
                     true,
-                    "Signs in with your Latchkey account. The first time, use the password you had for it: it becomes your Latchkey password.",
+                    format!("Signs in with your {brand} account. The first time, use the password you had for it: it becomes your {brand} password."),
                 ),
                 Some(Rollout::Legacy) => {
-                    (false, "Moving to Latchkey soon. Until then, sign in to it as you do today.")
+                    (false, format!("Moving to {brand} soon. Until then, sign in to it as you do today."))
                 }
             };
             Row { name, now, words }

@@ -262,10 +262,15 @@ pub async fn remove_confirm(
     Ok(render(&ConfirmPage {
         csrf: csrf.0,
         heading: format!("Remove {}?", connection.name),
-        message: "People on its domains will sign in with their Latchkey passwords again (those who never had one use \"Forgot your password?\"). Sessions already started stay.".to_owned(),
+        message: format!(
+            "People on its domains will sign in with their {} passwords again (those who never had one use \"Forgot your password?\"). Sessions already started stay.",
+            crate::brand::name()
+        ),
         action: format!("/admin/org/{id}/saml/remove?connection={}", connection.id),
         button: "Remove the connection",
-        cancel: format!("/admin/org/{id}/saml"), fields: vec![] }))
+        cancel: format!("/admin/org/{id}/saml"),
+        fields: vec![],
+    }))
 }
 
 pub async fn remove(

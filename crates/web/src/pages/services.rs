@@ -20,7 +20,7 @@ const HERE: &str = "/account/services";
 struct Row {
     client_id: String,
     name: String,
-    sign_in: &'static str,
+    sign_in: String,
     linked: Option<(String, String)>,
     can_change: bool,
 }
@@ -63,11 +63,12 @@ fn notice(key: Option<&str>) -> Option<&'static str> {
     }
 }
 
-fn sign_in_words(rollout: Option<Rollout>) -> &'static str {
+fn sign_in_words(rollout: Option<Rollout>) -> String {
+    let brand = crate::brand::name();
     match rollout {
-        None | Some(Rollout::Upgraded) => "With Latchkey",
-        Some(Rollout::Upgrading) => "With Latchkey (moving over)",
-        Some(Rollout::Legacy) => "Still with its own sign-in",
+        None | Some(Rollout::Upgraded) => format!("With {brand}"),
+        Some(Rollout::Upgrading) => format!("With {brand} (moving over)"),
+        Some(Rollout::Legacy) => "Still with its own sign-in".to_owned(),
     }
 }
 
