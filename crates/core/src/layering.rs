@@ -26,6 +26,7 @@ const LAYERS: &[&[&str]] = &[
     &[
         "authority",
         "kernel",
+        "jobs::ports",
         "api_tokens::ports",
         "legacy::ports",
         "audit::ports",
@@ -39,7 +40,7 @@ const LAYERS: &[&[&str]] = &[
         "second_factor::ports",
         "sessions::ports",
     ],
-    &["audit", "flash"],
+    &["audit", "flash", "jobs"],
     &["branding", "guard", "policies"],
     &["legacy"],
     &["sessions", "api_tokens"],

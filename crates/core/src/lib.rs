@@ -16,6 +16,7 @@ pub mod flash;
 pub mod flows;
 pub mod guard;
 mod id;
+pub mod jobs;
 pub mod kernel;
 mod layering;
 pub mod legacy;

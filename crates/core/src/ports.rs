@@ -11,6 +11,7 @@ pub use crate::clock::Clock;
 pub use crate::errors::{RepoError, RepoResult};
 pub use crate::flows::ports::*;
 pub use crate::guard::ports::*;
+pub use crate::jobs::ports::*;
 pub use crate::legacy::ports::*;
 pub use crate::mail::ports::*;
 pub use crate::oidc_provider::ports::*;

@@ -19,6 +19,8 @@ use crate::flows::ports::{AdminTokenRepo, EmailChangeRepo, OneTimeTokenRepo};
 use crate::flows::{AccountDeps, AccountPorts, Accounts};
 use crate::guard::Guard;
 use crate::guard::ports::ThrottleRepo;
+use crate::jobs::Jobs;
+use crate::jobs::ports::JobLeaseRepo;
 use crate::kernel::Kernel;
 use crate::legacy::Legacy;
 use crate::legacy::ports::LegacyRepo;
@@ -51,6 +53,7 @@ pub struct Ports {
     pub orgs: Arc<dyn OrgRepo>,
     pub audit: Arc<dyn AuditRepo>,
     pub branding: Arc<dyn BrandingRepo>,
+    pub job_leases: Arc<dyn JobLeaseRepo>,
     pub email_changes: Arc<dyn EmailChangeRepo>,
     pub dns: Arc<dyn DnsResolver>,
     pub web_proof: Arc<dyn WebProofFetcher>,
@@ -86,6 +89,7 @@ struct Services {
     orgs: Organizations,
     saml: SamlSp,
     branding: Branding,
+    jobs: Jobs,
     flash: Flash,
     settings: CoreSettings,
 }
@@ -97,6 +101,7 @@ struct Foundation {
     guard: Guard,
     policies: Policies,
     branding: Branding,
+    jobs: Jobs,
 }
 
 fn foundation(ports: &Ports, settings: &CoreSettings, hasher: &PasswordHasher) -> Foundation {
@@ -129,7 +134,8 @@ fn foundation(ports: &Ports, settings: &CoreSettings, hasher: &PasswordHasher) -
         kernel.clone(),
     );
     let branding = Branding::new(audit.clone(), kernel.clone());
-    Foundation { kernel, audit, guard, policies, branding }
+    let jobs = Jobs::new(ports.job_leases.clone(), kernel.clone());
+    Foundation { kernel, audit, guard, policies, branding, jobs }
 }
 
 fn api_tokens(
@@ -211,7 +217,7 @@ impl Core {
         saml: SamlState,
         flash: FlashState,
     ) -> (Self, Operator) {
-        let Foundation { kernel, audit, guard, policies, branding } =
+        let Foundation { kernel, audit, guard, policies, branding, jobs } =
             foundation(ports, &settings, &hasher);
         let legacy = legacy(ports, &hasher, &audit, &kernel, &guard);
         let api_tokens = api_tokens(ports, &guard, &policies, &hasher, &audit, &kernel, &legacy);
@@ -307,6 +313,7 @@ impl Core {
             orgs,
             saml,
             branding,
+            jobs,
             settings,
         }));
         (core, Operator::mint())
@@ -315,6 +322,11 @@ impl Core {
     /// One-time messages across a POST/redirect/GET (sealed, minutes long).
     pub fn flash(&self) -> &Flash {
         &self.0.flash
+    }
+
+    /// Leases that give each periodic job one node at a time.
+    pub fn jobs(&self) -> &Jobs {
+        &self.0.jobs
     }
 
     /// The installation's name, logo and colour.

@@ -10,6 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use latchkey_core::authority::{Operator, SiteAdmin};
 use latchkey_core::credentials::PasswordHasher;
+use latchkey_core::jobs::Job;
 use latchkey_core::oidc_provider::{OidcSettings, OidcState};
 use latchkey_core::ports::Rng as _;
 use latchkey_core::ports::{Clock, MailTransport};
@@ -153,6 +154,7 @@ impl Backend {
             orgs: shared.clone(),
             audit: shared.clone(),
             branding: shared.clone(),
+            job_leases: shared.clone(),
             email_changes: shared.clone(),
             dns: Arc::new(HickoryDns::new(config.dns_server).map_err(StartError::Dns)?),
             web_proof: https.clone(),
@@ -301,6 +303,9 @@ impl App {
         let served = crate::serve::serve(self.listener, self.router, &self.server, shutdown).await;
         jobs.abort();
         mail.abort();
+        if let Err(e) = self.backend.core.jobs().step_down(Job::Housekeeping).await {
+            tracing::warn!(error = %e, "could not hand housekeeping over");
+        }
         self.backend.store.close().await;
         served
     }
@@ -337,51 +342,67 @@ async fn deliver_outboxes(
 }
 
 /// Removes expired sessions and stale throttle counters, re-checks domains, writes API-token
-/// use counts and summaries. Idempotent, so several nodes running it at once only repeat
-/// harmless deletes. The first round runs one period after start, not during it (a node
-/// restarting in a loop does not hammer the database, and tests that move a fake clock do not
-/// race a round started late).
+/// use counts and summaries. With several nodes, each round runs on the one holding the
+/// housekeeping lease (renewed every round, taken over by another node within
+/// [`HOUSEKEEPING_LEASE_SECS`] of its holder dying; handed over at once on a clean stop), so
+/// organizations' admins get one mail, not one per node. The first round runs one period after
+/// start, not during it (a node restarting in a loop does not hammer the database, and tests
+/// that move a fake clock do not race a round started late).
 async fn housekeeping(core: Core) {
     let period = Duration::from_mins(5);
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         tick.tick().await;
-        if let Err(e) = core.sessions().purge_expired_sessions().await {
-            tracing::warn!(error = %e, "session cleanup failed");
+        match core.jobs().lead(Job::Housekeeping, HOUSEKEEPING_LEASE_SECS).await {
+            Ok(true) => housekeeping_round(&core).await,
+            Ok(false) => tracing::debug!("housekeeping runs on another node this round"),
+            Err(e) => tracing::warn!(error = %e, "could not take the housekeeping lease"),
         }
-        if let Err(e) = core.guard().purge_stale_counters().await {
-            tracing::warn!(error = %e, "throttle counter cleanup failed");
-        }
-        if let Err(e) = core.kernel().mailer().purge_delivered().await {
-            tracing::warn!(error = %e, "outbox cleanup failed");
-        }
-        if let Err(e) = core.orgs().recheck_due_domains().await {
-            tracing::warn!(error = %e, "domain re-checks failed");
-        }
-        if let Err(e) = core.audit().purge_audit_log().await {
-            tracing::warn!(error = %e, "audit log retention failed");
-        }
-        if let Err(e) = core.accounts().erase_closed_accounts().await {
-            tracing::warn!(error = %e, "erasing closed accounts failed");
-        }
-        if let Err(e) = core.second_factor().purge_expired_second_factor().await {
-            tracing::warn!(error = %e, "pending login cleanup failed");
-        }
-        if let Err(e) = core.oidc().purge_expired().await {
-            tracing::warn!(error = %e, "expired code and assertion cleanup failed");
-        }
-        if let Err(e) = core.legacy().purge_expired_links().await {
-            tracing::warn!(error = %e, "expired account-change link cleanup failed");
-        }
-        if let Err(e) = core.saml().purge_expired().await {
-            tracing::warn!(error = %e, "expired SAML login and assertion cleanup failed");
-        }
-        if let Err(e) = core.saml().warn_expiring_certificates().await {
-            tracing::warn!(error = %e, "SAML certificate expiry notices failed");
-        }
-        if let Err(e) = core.api_tokens().summarize_use().await {
-            tracing::warn!(error = %e, "API token use summary failed");
-        }
+    }
+}
+
+/// Outlasts two rounds, so the holder keeps it while it lives; a dead holder's rounds move to
+/// another node within this.
+pub const HOUSEKEEPING_LEASE_SECS: i64 = 12 * 60;
+
+/// One round of [`housekeeping`]: every clean-up is idempotent, so a round repeated (a node
+/// paused past its lease) only repeats harmless deletes.
+pub async fn housekeeping_round(core: &Core) {
+    if let Err(e) = core.sessions().purge_expired_sessions().await {
+        tracing::warn!(error = %e, "session cleanup failed");
+    }
+    if let Err(e) = core.guard().purge_stale_counters().await {
+        tracing::warn!(error = %e, "throttle counter cleanup failed");
+    }
+    if let Err(e) = core.kernel().mailer().purge_delivered().await {
+        tracing::warn!(error = %e, "outbox cleanup failed");
+    }
+    if let Err(e) = core.orgs().recheck_due_domains().await {
+        tracing::warn!(error = %e, "domain re-checks failed");
+    }
+    if let Err(e) = core.audit().purge_audit_log().await {
+        tracing::warn!(error = %e, "audit log retention failed");
+    }
+    if let Err(e) = core.accounts().erase_closed_accounts().await {
+        tracing::warn!(error = %e, "erasing closed accounts failed");
+    }
+    if let Err(e) = core.second_factor().purge_expired_second_factor().await {
+        tracing::warn!(error = %e, "pending login cleanup failed");
+    }
+    if let Err(e) = core.oidc().purge_expired().await {
+        tracing::warn!(error = %e, "expired code and assertion cleanup failed");
+    }
+    if let Err(e) = core.legacy().purge_expired_links().await {
+        tracing::warn!(error = %e, "expired account-change link cleanup failed");
+    }
+    if let Err(e) = core.saml().purge_expired().await {
+        tracing::warn!(error = %e, "expired SAML login and assertion cleanup failed");
+    }
+    if let Err(e) = core.saml().warn_expiring_certificates().await {
+        tracing::warn!(error = %e, "SAML certificate expiry notices failed");
+    }
+    if let Err(e) = core.api_tokens().summarize_use().await {
+        tracing::warn!(error = %e, "API token use summary failed");
     }
 }
 

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use latchkey_core::accounts::{AccountId, AccountStatus, DisplayName, Email, NewAccount};
 use latchkey_core::clock::Timestamp;
 use latchkey_core::ports::{
-    AccountRepo, InsertAccountError, NewOneTimeToken, OneTimeTokenRepo, SessionRepo, ThrottleRepo,
-    TokenPurpose,
+    AccountRepo, InsertAccountError, JobLeaseRepo, NewOneTimeToken, OneTimeTokenRepo, SessionRepo,
+    ThrottleRepo, TokenPurpose,
 };
 use latchkey_core::secret::TokenHash;
 use latchkey_core::sessions::{ClientInfo, Session, SessionId};
@@ -263,5 +263,54 @@ contract! {
         status.sort();
         assert_eq!(status, [("dead".to_owned(), 1), ("delivered".to_owned(), 1), ("pending".to_owned(), 4)]);
         assert_eq!(store.purge_delivered(T0.plus_secs(2)).await.unwrap(), 1);
+    }
+}
+
+contract! {
+    async fn a_job_lease_has_one_holder_at_a_time(store) {
+        let acquire = |holder: String, at: i64| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let now = T0.plus_secs(at);
+                let held = JobLeaseRepo::take_lease(&store, "housekeeping", &holder, now, now.plus_secs(60)).await.unwrap();
+                (holder, held)
+            })
+        };
+        // Eight nodes race for a free lease: exactly one gets it.
+        let racers: Vec<_> = (0..8).map(|n| acquire(format!("node-{n}"), 0)).collect();
+        let mut winners = Vec::new();
+        for r in racers {
+            let (holder, held) = r.await.unwrap();
+            if held {
+                winners.push(holder);
+            }
+        }
+        assert_eq!(winners.len(), 1, "{winners:?}");
+        let first = winners.pop().unwrap();
+
+        // Its holder renews it; others are refused while it lasts, even a moment before its end.
+        assert!(acquire(first.clone(), 30).await.unwrap().1, "the holder renews");
+        assert!(!acquire("late".into(), 89).await.unwrap().1, "renewed until 90");
+        // Another job is another lease.
+        assert!(JobLeaseRepo::take_lease(&store, "other", "late", T0, T0.plus_secs(60)).await.unwrap());
+
+        // Once it ran out (the holder died), exactly one of the others takes it over.
+        let racers: Vec<_> = (0..8).map(|n| acquire(format!("survivor-{n}"), 90)).collect();
+        let mut winners = Vec::new();
+        for r in racers {
+            let (holder, held) = r.await.unwrap();
+            if held {
+                winners.push(holder);
+            }
+        }
+        assert_eq!(winners.len(), 1, "{winners:?}");
+        let second = winners.pop().unwrap();
+        assert!(!acquire(first.clone(), 91).await.unwrap().1, "the old holder does not get it back");
+
+        // Only the holder can hand it over; then the next node takes it at once.
+        JobLeaseRepo::hand_over_lease(&store, "housekeeping", &first).await.unwrap();
+        assert!(!acquire("next".into(), 92).await.unwrap().1, "someone else's release is ignored");
+        JobLeaseRepo::hand_over_lease(&store, "housekeeping", &second).await.unwrap();
+        assert!(acquire("next".into(), 92).await.unwrap().1);
     }
 }

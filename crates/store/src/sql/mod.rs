@@ -8,6 +8,7 @@ mod audit;
 mod branding;
 mod clients;
 mod email_changes;
+mod job_leases;
 mod keys;
 mod legacy;
 mod oidc;
