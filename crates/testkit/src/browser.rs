@@ -83,6 +83,20 @@ impl Browser {
         Self { base: base.trim_end_matches('/').to_owned(), http, forwarded_for, cookies }
     }
 
+    /// A browser that opens a new connection for every request (behind a round-robin proxy,
+    /// consecutive requests reach different nodes).
+    pub fn one_connection_per_request(base: &str) -> Self {
+        let cookies = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let http = reqwest::Client::builder()
+            .cookie_provider(cookies.clone())
+            .redirect(Policy::none())
+            .pool_max_idle_per_host(0)
+            .user_agent("Mozilla/5.0 (X11; Linux x86_64) latchkey-testkit Chrome/156.0")
+            .build()
+            .expect("http client");
+        Self { base: base.trim_end_matches('/').to_owned(), http, forwarded_for: None, cookies }
+    }
+
     fn url(&self, path: &str) -> String {
         if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.base) }
     }

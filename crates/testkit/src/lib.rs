@@ -7,6 +7,7 @@
 
 mod browser;
 mod clock;
+mod cluster;
 mod dns_stub;
 mod https_stub;
 mod mail;
@@ -17,6 +18,7 @@ mod tcp_toggle;
 
 pub use browser::{Browser, Page, hidden_input};
 pub use clock::FakeClock;
+pub use cluster::Cluster;
 pub use dns_stub::DnsStub;
 pub use https_stub::{HttpsStub, Reply};
 pub use mail::Mail;

@@ -77,6 +77,7 @@ mod audit;
 mod branding;
 mod cli;
 mod closure;
+mod cluster;
 mod console;
 mod console_safety;
 mod demo;
