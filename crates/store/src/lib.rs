@@ -5,7 +5,10 @@
 //! Every repository port of `latchkey-core` is implemented on [`SqlStore`], one module per
 //! aggregate under `sql/`. Times are stored as integer Unix seconds.
 
+mod backup;
 mod sql;
+
+pub use backup::{BackupError, BackupSummary, inspect_backup};
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -5,6 +5,7 @@
 mod admin_token;
 mod api_token;
 mod audit;
+mod backup;
 mod branding;
 mod client;
 mod deliveries;
@@ -76,6 +77,20 @@ enum Command {
     Policy(policy::SitePolicyCommand),
     /// Read the audit log (all of it, or one organization's), filtered, as JSON Lines or CSV.
     Audit(audit::AuditCommand),
+    /// Copy the embedded (SQLite) database to FILE while the server runs. PostgreSQL:
+    /// use `pg_dump`.
+    Backup {
+        /// A new file (never overwritten), created readable by you only.
+        file: std::path::PathBuf,
+    },
+    /// Restore a backup into a data folder that has no database yet; then start the server.
+    Restore {
+        file: std::path::PathBuf,
+        /// The master key file of the installation the backup came from (copied into the
+        /// data folder), unless it is already there or `LATCHKEY_MASTER_KEY` is set.
+        #[arg(long)]
+        master_key_file: Option<std::path::PathBuf>,
+    },
     /// The look of every page and mail: name, logo, colour.
     #[command(subcommand)]
     Branding(branding::BrandingCommand),
@@ -133,6 +148,10 @@ pub fn main() -> ExitCode {
             Command::AdminToken(cmd) => admin_token::run(cmd, config, cli.json).await,
             Command::Org(cmd) => org::run(cmd, config, cli.json).await,
             Command::Audit(cmd) => audit::run(cmd, config, cli.json).await,
+            Command::Backup { file } => backup::backup(&file, config, cli.json).await,
+            Command::Restore { file, master_key_file } => {
+                backup::restore(&file, master_key_file.as_deref(), config, cli.json).await
+            }
             Command::Branding(cmd) => branding::run(cmd, config, cli.json).await,
             Command::Deliveries(cmd) => deliveries::run(cmd, config, cli.json).await,
             Command::Policy(cmd) => policy::run(cmd, config, cli.json).await,

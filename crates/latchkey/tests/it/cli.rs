@@ -874,3 +874,110 @@ fn invitations_and_reset_links_follow_the_contract() {
     assert_eq!(reset.code, 0, "{}", reset.stderr);
     assert_eq!(latchkey(d, &["user", "reset-password", "ghost@example.com"], None, &[]).code, 1);
 }
+
+/// `latchkey backup` while the data is in use, `latchkey restore` into a fresh data folder
+/// (with the master key it needs), and a person logs in there with the password they had;
+/// damaged, foreign and PostgreSQL cases are refused and change nothing.
+#[tokio::test]
+async fn a_backup_restored_into_a_fresh_folder_serves_the_same_people() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fast = [("LATCHKEY_CONFIG", "fast.toml")];
+    std::fs::write(d.join("fast.toml"), "[passwords]\nmemory_kib = 256\niterations = 1\n").unwrap();
+    let created = latchkey(
+        d,
+        &["user", "create", "--email", "kept@example.com", "--password-stdin", "--verified"],
+        Some("a-long-password\n"),
+        &fast,
+    );
+    assert_eq!(created.code, 0, "{}", created.stderr);
+
+    let file = d.join("latchkey-backup.db");
+    let backup = latchkey(d, &["backup", file.to_str().unwrap(), "--json"], None, &[]);
+    assert_eq!(backup.code, 0, "{}", backup.stderr);
+    let v = json(&backup);
+    assert_eq!(v["accounts"], 1);
+    assert!(v["master_key"].as_str().unwrap().ends_with("master.key"), "{v}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let again = latchkey(d, &["backup", file.to_str().unwrap()], None, &[]);
+    assert_eq!(again.code, 1, "never overwrites: {}", again.stderr);
+    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+
+    // A fresh folder: without the master key the restore refuses, and leaves nothing behind.
+    let fresh = d.join("fresh");
+    let fresh_env = [("LATCHKEY_DATA_DIR", fresh.to_str().unwrap())];
+    let no_key = latchkey(d, &["restore", file.to_str().unwrap()], None, &fresh_env);
+    assert_eq!(no_key.code, 1, "{}", no_key.stderr);
+    assert!(no_key.stderr.contains("--master-key-file"), "{}", no_key.stderr);
+    assert!(!fresh.join("latchkey.db").exists());
+
+    // Hostile or wrong files are refused before anything is written.
+    let garbage = d.join("garbage.db");
+    std::fs::write(&garbage, b"not a database at all, just text\n".repeat(200)).unwrap();
+    let truncated = d.join("truncated.db");
+    std::fs::write(&truncated, &std::fs::read(&file).unwrap()[..1500]).unwrap();
+    let key = d.join("data").join("master.key");
+    for (bad, why) in [
+        (&garbage, "not a SQLite database"),
+        (&truncated, ""),
+        (&d.join("missing.db"), "not a SQLite database"),
+    ] {
+        let out = latchkey(
+            d,
+            &["restore", bad.to_str().unwrap(), "--master-key-file", key.to_str().unwrap()],
+            None,
+            &fresh_env,
+        );
+        assert_eq!(out.code, 1, "{bad:?}: {}", out.stderr);
+        assert!(out.stderr.contains(why), "{bad:?}: {}", out.stderr);
+        assert!(!fresh.join("latchkey.db").exists(), "{bad:?}");
+    }
+    let short_key = d.join("short.key");
+    std::fs::write(&short_key, b"too short").unwrap();
+    let out = latchkey(
+        d,
+        &["restore", file.to_str().unwrap(), "--master-key-file", short_key.to_str().unwrap()],
+        None,
+        &fresh_env,
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+
+    let restored = latchkey(
+        d,
+        &["restore", file.to_str().unwrap(), "--master-key-file", key.to_str().unwrap(), "--json"],
+        None,
+        &fresh_env,
+    );
+    assert_eq!(restored.code, 0, "{}", restored.stderr);
+    assert_eq!(json(&restored)["accounts"], 1);
+    let twice = latchkey(d, &["restore", file.to_str().unwrap()], None, &fresh_env);
+    assert_eq!(twice.code, 1, "{}", twice.stderr);
+    assert!(twice.stderr.contains("already holds a database"), "{}", twice.stderr);
+
+    // A server on the restored folder: the person logs in with the password they had, and
+    // tokens can be signed with the restored keys.
+    let fresh_dir = fresh.clone();
+    let server =
+        latchkey_testkit::TestServer::spawn_with(latchkey_testkit::Engine::Sqlite, move |c| {
+            c.database_url = format!("sqlite://{}", fresh_dir.join("latchkey.db").display());
+            c.data_dir = fresh_dir;
+        })
+        .await
+        .unwrap();
+    server.browser().log_in("kept@example.com", "a-long-password").await;
+    let jwks = server.browser().get("/oauth/jwks").await;
+    assert_eq!(jwks.status, 200);
+
+    let pg = latchkey(
+        d,
+        &["backup", d.join("pg.db").to_str().unwrap()],
+        None,
+        &[("LATCHKEY_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")],
+    );
+    assert_eq!(pg.code, 2, "{}", pg.stderr);
+    assert!(pg.stderr.contains("pg_dump"), "{}", pg.stderr);
+}
