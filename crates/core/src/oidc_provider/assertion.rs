@@ -43,7 +43,7 @@ fn allowed(alg: Algorithm) -> bool {
 }
 
 /// A JWK Set we can register or use: JSON, within size, public keys only, each usable.
-pub(crate) fn parse_jwks(json: &str) -> Result<JwkSet, String> {
+pub fn parse_jwks(json: &str) -> Result<JwkSet, String> {
     if json.len() > MAX_JWKS_BYTES {
         return Err("the JWK Set is larger than 64 KiB".into());
     }

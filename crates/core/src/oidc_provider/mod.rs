@@ -17,7 +17,7 @@ pub(crate) mod store_types;
 mod tokens;
 mod verified;
 
-pub use assertion::ASSERTION_TYPE;
+pub use assertion::{ASSERTION_TYPE, parse_jwks};
 pub use authorize::{AuthorizeOutcome, ConsentDecision};
 pub use clients::{
     AuthMethod, Client, ClientAuthFailure, ClientChanges, ClientKeys, ClientSummary, ClientUsage,
