@@ -105,3 +105,73 @@ on_both_engines! {
         assert!(busy > 0, "with one hashing slot and no queue some logins must be turned away");
     }
 }
+
+async fn account(server: &latchkey_testkit::TestServer, email: &str) {
+    let email = latchkey_core::accounts::Email::parse(email).unwrap();
+    server
+        .core
+        .accounts()
+        .create_account(
+            &server.site_admin(),
+            latchkey_core::flows::CreateAccountRequest {
+                name: latchkey_core::accounts::DisplayName::from_email(&email),
+                email,
+                password: Some(latchkey_core::credentials::Password::parse(PASSWORD).unwrap()),
+                email_verified: true,
+                site_admin: false,
+            },
+        )
+        .await
+        .unwrap();
+}
+
+on_both_engines! {
+    /// Issue 17's login storm: a thousand guesses at one account from a thousand addresses,
+    /// 250 in flight at a time, get no more password checks than the account's limit, while
+    /// other people keep logging in.
+    async fn a_thousand_parallel_guesses_from_a_thousand_addresses_get_five_checks(server: TestServer, with behind_proxy) {
+        account(&server, "target@example.com").await;
+        for i in 0..10 {
+            account(&server, &format!("bystander{i}@example.com")).await;
+        }
+        let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(250));
+        let attackers: Vec<_> = (0..1000u32)
+            .map(|i| {
+                let attacker = server.browser_from(&format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256 + 1));
+                let gate = gate.clone();
+                tokio::spawn(async move {
+                    let _permit = gate.acquire_owned().await.unwrap();
+                    attacker
+                        .submit("/login", "/login", &[("email", "target@example.com"), ("password", &format!("guess {i}"))])
+                        .await
+                        .status
+                })
+            })
+            .collect();
+        let bystanders: Vec<_> = (0..10)
+            .map(|i| {
+                let person = server.browser_from(&format!("192.0.2.{}", i + 1));
+                tokio::spawn(async move {
+                    let page = person
+                        .submit("/login", "/login", &[("email", &format!("bystander{i}@example.com")), ("password", PASSWORD)])
+                        .await;
+                    page.status
+                })
+            })
+            .collect();
+        let mut statuses = std::collections::BTreeMap::new();
+        for a in attackers {
+            *statuses.entry(a.await.unwrap()).or_insert(0u32) += 1;
+        }
+        let checked = statuses.get(&401).copied().unwrap_or(0);
+        assert!(checked <= 5, "password checks: {checked} ({statuses:?})");
+        assert_eq!(statuses.keys().copied().filter(|s| ![401, 429].contains(s)).count(), 0, "{statuses:?}");
+        for b in bystanders {
+            assert_eq!(b.await.unwrap(), 303, "other people log in during the storm");
+        }
+        // The owner, from a new address, is held back only until the window ends.
+        let owner = server.browser_from("198.51.100.200");
+        let page = owner.submit("/login", "/login", &[("email", "target@example.com"), ("password", PASSWORD)]).await;
+        assert_eq!(page.status, 429);
+    }
+}
