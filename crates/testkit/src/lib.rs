@@ -21,7 +21,7 @@ pub use clock::FakeClock;
 pub use cluster::Cluster;
 pub use dns_stub::DnsStub;
 pub use https_stub::{HttpsStub, Reply};
-pub use mail::Mail;
+pub use mail::{Mail, read_outbox};
 pub use postgres::{FreshDatabase, postgres_url};
 pub use server::{Engine, TestServer};
 pub use smtp_sink::SmtpSink;

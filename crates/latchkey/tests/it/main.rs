@@ -82,6 +82,7 @@ mod console;
 mod console_safety;
 mod demo;
 mod email_change;
+mod faults;
 mod hardening;
 mod hostile_input;
 mod legacy;
