@@ -128,7 +128,14 @@ impl Backend {
             })
             .map_err(|e| StartError::DataDir(config.data_dir.display().to_string(), e))?;
         let store = SqlStore::connect(&config.database_url, &StoreOptions::default()).await?;
-        store.migrate().await?;
+        let migrated = store.migrate().await?;
+        if let Some(newer) = migrated.newer_schema {
+            tracing::warn!(
+                database_schema = newer,
+                this_release = migrated.newest_known,
+                "the database was migrated by a newer Latchkey; this node runs on it as the release before (a rolling upgrade) — finish the upgrade soon"
+            );
+        }
         let from = config.mail_from.parse().map_err(|e| StartError::MailFrom(format!("{e}")))?;
         let delivery = match &config.smtp_url {
             Some(url) => Transport::smtp(url).map_err(StartError::Smtp)?,

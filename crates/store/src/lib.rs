@@ -48,6 +48,15 @@ impl Default for StoreOptions {
     }
 }
 
+/// What [`SqlStore::migrate`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Migrated {
+    /// The newest migration this binary carries.
+    pub newest_known: i64,
+    /// The newest migration in the database, when a newer release applied it.
+    pub newer_schema: Option<i64>,
+}
+
 /// The database, shared by every repository.
 #[derive(Clone)]
 pub struct SqlStore {
@@ -117,12 +126,41 @@ impl SqlStore {
         self.engine
     }
 
-    pub async fn migrate(&self) -> Result<(), StoreError> {
-        let migrator = match self.engine {
+    /// Applies the migrations this binary knows that the database lacks.
+    ///
+    /// A database already migrated by a newer release is accepted (that release's migrations
+    /// are left alone, and [`Migrated::newer_schema`] says so): during a rolling upgrade the
+    /// old nodes keep running — and may restart — against the schema the first new node
+    /// expanded. Migrations only ever expand (add tables, columns, indexes) until the release
+    /// after the one that stopped using something, so the release before a schema can run
+    /// on it; `docs/operations.md` ("Rolling upgrades") has the rule and
+    /// `migrations_only_expand` in the store's tests holds every migration to it.
+    pub async fn migrate(&self) -> Result<Migrated, StoreError> {
+        let known = match self.engine {
             Engine::Sqlite => &SQLITE_MIGRATIONS,
             Engine::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&self.pool).await.map_err(StoreError::Migrate)
+        let newest_known = known.iter().map(|m| m.version).max().unwrap_or_default();
+        let newer_schema = self.newest_applied_migration().await.filter(|v| *v > newest_known);
+        if newer_schema.is_some() {
+            let mut tolerant =
+                sqlx::migrate::Migrator::with_migrations(known.iter().cloned().collect());
+            tolerant.set_ignore_missing(true);
+            tolerant.run(&self.pool).await.map_err(StoreError::Migrate)?;
+        } else {
+            known.run(&self.pool).await.map_err(StoreError::Migrate)?;
+        }
+        Ok(Migrated { newest_known, newer_schema })
+    }
+
+    /// The newest migration recorded in the database; `None` for a new database.
+    async fn newest_applied_migration(&self) -> Option<i64> {
+        let row: (Option<i64>,) =
+            sqlx::query_as("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(&self.pool)
+                .await
+                .ok()?;
+        row.0
     }
 
     /// A round trip to the database, bounded by `timeout` whatever the pool is doing.
@@ -131,7 +169,10 @@ impl SqlStore {
         match tokio::time::timeout(timeout, query).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(sql::unexpected(e)),
-            Err(_) => Err(RepoError("database did not answer in time".into())),
+            Err(_) => Err(RepoError::unavailable(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "database did not answer in time",
+            ))),
         }
     }
 

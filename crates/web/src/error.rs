@@ -10,6 +10,8 @@ use latchkey_core::flows::{
 };
 
 const GENERIC: &str = "Something went wrong on our side. Try again in a moment.";
+/// Storage out of reach for a moment (a database restart or failover): `503`, retry soon.
+pub(crate) const UNAVAILABLE: &str = "The service is briefly unavailable. Try again in a moment.";
 
 /// A failed use case as a page will show it.
 #[derive(Debug)]
@@ -32,7 +34,11 @@ impl Failure {
         Self { status: StatusCode::SERVICE_UNAVAILABLE, message, retry_after: Some(1) }
     }
 
-    fn unexpected(e: &dyn std::error::Error) -> Self {
+    fn unexpected(e: &(dyn std::error::Error + 'static)) -> Self {
+        if latchkey_core::errors::is_unavailable(e) {
+            tracing::warn!(error = %e, "storage unavailable");
+            return Self::busy(UNAVAILABLE.to_owned());
+        }
         tracing::error!(error = %e, source = ?e.source(), "unexpected failure");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, GENERIC)
     }
@@ -224,7 +230,7 @@ pub struct PageError(Response);
 
 impl PageError {
     /// Any failure the page does not handle itself, shown as the generic error page.
-    pub fn unexpected(e: &dyn std::error::Error) -> Self {
+    pub fn unexpected(e: &(dyn std::error::Error + 'static)) -> Self {
         Self(unexpected_page(e))
     }
 
@@ -303,7 +309,7 @@ impl From<latchkey_core::oidc_provider::KeyError> for PageError {
     }
 }
 
-pub fn unexpected_page(e: &dyn std::error::Error) -> Response {
+pub fn unexpected_page(e: &(dyn std::error::Error + 'static)) -> Response {
     let failure = Failure::unexpected(e);
     failure_page(&failure, "Something went wrong")
 }

@@ -94,6 +94,7 @@ mod password_reset;
 mod policies;
 mod products;
 mod saml;
+mod schema;
 mod sessions;
 mod signup;
 mod single_logout;

@@ -24,7 +24,26 @@ mod tokens;
 use latchkey_core::ports::RepoError;
 
 pub(crate) fn unexpected(e: sqlx::Error) -> RepoError {
-    RepoError(Box::new(e))
+    if unreachable(&e) { RepoError::unavailable(e) } else { RepoError(Box::new(e)) }
+}
+
+/// Errors that mean the database could not be reached, rather than that a statement failed:
+/// the pool found no connection in time or was closed, the connection broke or was cut off
+/// mid-handshake (what a proxy such as `HAProxy` in front of a Patroni cluster does while no
+/// primary is up), PostgreSQL reported a connection exception (class 08) or is shutting down
+/// or starting (class 57P), or SQLite stayed busy past its timeout.
+fn unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || code.starts_with("57P") || code == "5" || code == "517"
+        }),
+        _ => false,
+    }
 }
 
 /// Every write statement ends the same way: run on the pool, storage errors become

@@ -142,7 +142,15 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
     }
 
-    fn unexpected(e: &dyn std::error::Error) -> Self {
+    fn unexpected(e: &(dyn std::error::Error + 'static)) -> Self {
+        if latchkey_core::errors::is_unavailable(e) {
+            tracing::warn!(error = %e, "storage unavailable");
+            return Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "the database is out of reach for a moment; try again shortly",
+            );
+        }
         tracing::error!(error = %e, "admin API failure");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -180,6 +188,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = Json(json!({ "error": self.error, "error_description": self.description }));
         let mut response = (self.status, body).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

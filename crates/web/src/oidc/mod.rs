@@ -32,6 +32,18 @@ pub fn oauth_error(e: &OAuthError) -> Response {
     response
 }
 
+/// The database is out of reach for a moment: `503 temporarily_unavailable` with
+/// `Retry-After`, so a product retries instead of treating it as a failure of its request.
+pub(crate) fn temporarily_unavailable() -> Response {
+    let mut response = oauth_error(&OAuthError::new(
+        ErrorCode::TemporarilyUnavailable,
+        "the server is briefly unavailable; try again shortly",
+    ));
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// `Authorization: Basic` client credentials, each form-urlencoded first (RFC 6749 §2.3.1).
 /// `Err` for a malformed header.
 pub fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {

@@ -13,7 +13,11 @@ use crate::extract::Client;
 use crate::oidc::{basic_credentials, oauth_error, require_form};
 use crate::state::AppState;
 
-pub(crate) fn server_error(e: &dyn std::error::Error) -> Response {
+pub(crate) fn server_error(e: &(dyn std::error::Error + 'static)) -> Response {
+    if latchkey_core::errors::is_unavailable(e) {
+        tracing::warn!(error = %e, "storage unavailable");
+        return crate::oidc::temporarily_unavailable();
+    }
     tracing::error!(error = %e, "token endpoint failure");
     oauth_error(&OAuthError::new(
         latchkey_protocol::oidc::ErrorCode::ServerError,

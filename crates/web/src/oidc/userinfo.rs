@@ -57,6 +57,10 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap, body: B
             "insufficient_scope",
             "the access token does not carry the openid scope",
         ),
+        Err(UserInfoError::Unexpected(e)) if latchkey_core::errors::is_unavailable(&e) => {
+            tracing::warn!(error = %e, "storage unavailable");
+            crate::oidc::temporarily_unavailable()
+        }
         Err(UserInfoError::Unexpected(e)) => {
             tracing::error!(error = %e, "userinfo failure");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()

@@ -108,6 +108,13 @@ pub(crate) fn failure(e: &ApiTokenError) -> Failure {
         | ApiTokenError::UnknownAccount
         | ApiTokenError::NotManaged
         | ApiTokenError::UnknownOrg(_) => StatusCode::NOT_FOUND,
+        ApiTokenError::Unexpected(u) if latchkey_core::errors::is_unavailable(u) => {
+            tracing::warn!(error = %u, "storage unavailable");
+            return Failure {
+                retry_after: Some(1),
+                ..Failure::new(StatusCode::SERVICE_UNAVAILABLE, crate::error::UNAVAILABLE)
+            };
+        }
         ApiTokenError::Unexpected(u) => {
             tracing::error!(error = %u, "API token action failed");
             return Failure::new(
