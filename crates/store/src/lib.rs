@@ -6,9 +6,11 @@
 //! aggregate under `sql/`. Times are stored as integer Unix seconds.
 
 mod backup;
+mod plans;
 mod sql;
 
 pub use backup::{BackupError, BackupSummary, inspect_backup};
+pub use plans::QueryPlan;
 
 use std::str::FromStr;
 use std::time::Duration;

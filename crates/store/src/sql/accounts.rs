@@ -5,7 +5,7 @@ use latchkey_core::accounts::{Account, AccountId, AccountStatus, DisplayName, Em
 use latchkey_core::clock::Timestamp;
 use latchkey_core::ports::{AccountActivity, AccountRepo, InsertAccountError, RepoResult};
 
-use super::{Run, corrupt, unexpected};
+use super::{Bind, Run, corrupt, unexpected};
 use crate::SqlStore;
 
 #[derive(sqlx::FromRow)]
@@ -33,6 +33,10 @@ macro_rules! account_columns {
     };
 }
 pub(crate) use account_columns;
+
+/// Login, sign-up, reset: the account behind an address.
+pub(crate) const ACCOUNT_BY_EMAIL: &str =
+    concat!("SELECT ", account_columns!(), " FROM accounts WHERE email_normalized = $1");
 
 impl AccountRow {
     pub(crate) fn into_account(self) -> RepoResult<Account> {
@@ -94,9 +98,7 @@ impl AccountRepo for SqlStore {
     }
 
     async fn find_by_email(&self, email: &Email) -> RepoResult<Option<Account>> {
-        let sql =
-            concat!("SELECT ", account_columns!(), " FROM accounts WHERE email_normalized = $1");
-        sqlx::query_as::<_, AccountRow>(sql)
+        sqlx::query_as::<_, AccountRow>(ACCOUNT_BY_EMAIL)
             .bind(email.normalized())
             .fetch_optional(&self.pool)
             .await
@@ -127,92 +129,15 @@ impl AccountRepo for SqlStore {
         search: &latchkey_core::accounts::AccountSearch,
     ) -> RepoResult<Vec<Account>> {
         use latchkey_core::accounts::PageAt;
-        // Prefix ranges on an index: byte order (SQLite's BINARY collation; PostgreSQL's
-        // "C" collation, which the indexes of migration 0017 use), so `p <= x < p + U+10FFFF`
-        // is exactly "starts with p".
-        let collate = match self.engine {
-            crate::Engine::Postgres => " COLLATE \"C\"",
-            crate::Engine::Sqlite => "",
-        };
-        let mut conditions: Vec<String> = Vec::new();
-        let mut binds: Vec<Bind> = Vec::new();
-        if !search.prefix.is_empty() {
-            let (lo, hi) = (binds.len() + 1, binds.len() + 2);
-            conditions.push(format!(
-                "((email_normalized{collate} >= ${lo} AND email_normalized{collate} < ${hi}) \
-                 OR (lower(name){collate} >= ${lo} AND lower(name){collate} < ${hi}))"
-            ));
-            binds.push(Bind::Text(search.prefix.clone()));
-            binds.push(Bind::Text(format!("{}\u{10FFFF}", search.prefix)));
-        }
-        if let Some(status) = search.status {
-            conditions.push(format!("status = ${}", binds.len() + 1));
-            binds.push(Bind::Text(status.as_str().to_owned()));
-        }
-        if let Some(on) = search.two_step {
-            let enrolled = "(EXISTS (SELECT 1 FROM totp_credentials t WHERE t.account_id = accounts.id \
-                 AND t.confirmed_at IS NOT NULL) OR EXISTS (SELECT 1 FROM webauthn_credentials w \
-                 WHERE w.account_id = accounts.id))";
-            conditions.push(if on { enrolled.to_owned() } else { format!("NOT {enrolled}") });
-        }
-        if let Some(org) = &search.org {
-            let domain = match self.engine {
-                crate::Engine::Postgres => "split_part(accounts.email_normalized, '@', 2)",
-                crate::Engine::Sqlite => {
-                    "substr(accounts.email_normalized, instr(accounts.email_normalized, '@') + 1)"
-                }
-            };
-            let n = binds.len() + 1;
-            conditions.push(format!(
-                "(accounts.bot_org_id = ${n} OR EXISTS (SELECT 1 FROM org_domains d \
-                 WHERE d.org_id = ${n} AND d.status = 'verified' AND d.domain = {domain}))"
-            ));
-            binds.push(Bind::Text(org.clone()));
-        }
-        let order = match &search.page {
-            PageAt::First => "ORDER BY created_at, id",
-            PageAt::After(p) => {
-                let (a, b) = (binds.len() + 1, binds.len() + 2);
-                conditions
-                    .push(format!("(created_at > ${a} OR (created_at = ${a} AND id > ${b}))"));
-                binds.push(Bind::Int(p.created_at));
-                binds.push(Bind::Text(p.id.clone()));
-                "ORDER BY created_at, id"
-            }
-            PageAt::Before(p) => {
-                let (a, b) = (binds.len() + 1, binds.len() + 2);
-                conditions
-                    .push(format!("(created_at < ${a} OR (created_at = ${a} AND id < ${b}))"));
-                binds.push(Bind::Int(p.created_at));
-                binds.push(Bind::Text(p.id.clone()));
-                "ORDER BY created_at DESC, id DESC"
-            }
-        };
-        let filter = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", conditions.join(" AND "))
-        };
-        let sql = format!(
-            "SELECT {} FROM accounts {filter} {order} LIMIT ${}",
-            account_columns!(),
-            binds.len() + 1
-        );
-        let mut query = sqlx::query_as::<_, AccountRow>(sqlx::AssertSqlSafe(sql));
-        for bind in binds {
-            query = match bind {
-                Bind::Text(t) => query.bind(t),
-                Bind::Int(i) => query.bind(i),
-            };
-        }
-        let mut rows: Vec<Account> = query
-            .bind(i64::from(search.limit) + 1)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(unexpected)?
-            .into_iter()
-            .map(AccountRow::into_account)
-            .collect::<RepoResult<_>>()?;
+        let (sql, binds) = search_statement(self.engine, search);
+        let mut rows: Vec<Account> =
+            super::bind_all(sqlx::query_as::<_, AccountRow>(sqlx::AssertSqlSafe(sql)), binds)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(unexpected)?
+                .into_iter()
+                .map(AccountRow::into_account)
+                .collect::<RepoResult<_>>()?;
         if matches!(search.page, PageAt::Before(_)) {
             rows.reverse();
         }
@@ -566,8 +491,84 @@ impl SqlStore {
     }
 }
 
-/// A bound value of a query built at run time.
-enum Bind {
-    Text(String),
-    Int(i64),
+/// The console's account search as one statement and its values (the repository runs it;
+/// the query-plan check explains it).
+pub(crate) fn search_statement(
+    engine: crate::Engine,
+    search: &latchkey_core::accounts::AccountSearch,
+) -> (String, Vec<Bind>) {
+    use latchkey_core::accounts::PageAt;
+    // Prefix ranges on an index: byte order (SQLite's BINARY collation; PostgreSQL's
+    // "C" collation, which the indexes of migration 0017 use), so `p <= x < p + U+10FFFF`
+    // is exactly "starts with p".
+    let collate = match engine {
+        crate::Engine::Postgres => " COLLATE \"C\"",
+        crate::Engine::Sqlite => "",
+    };
+    let mut conditions: Vec<String> = Vec::new();
+    let mut binds: Vec<Bind> = Vec::new();
+    if !search.prefix.is_empty() {
+        let (lo, hi) = (binds.len() + 1, binds.len() + 2);
+        conditions.push(format!(
+            "((email_normalized{collate} >= ${lo} AND email_normalized{collate} < ${hi}) \
+             OR (lower(name){collate} >= ${lo} AND lower(name){collate} < ${hi}))"
+        ));
+        binds.push(Bind::Text(search.prefix.clone()));
+        binds.push(Bind::Text(format!("{}\u{10FFFF}", search.prefix)));
+    }
+    if let Some(status) = search.status {
+        conditions.push(format!("status = ${}", binds.len() + 1));
+        binds.push(Bind::Text(status.as_str().to_owned()));
+    }
+    if let Some(on) = search.two_step {
+        let enrolled = "(EXISTS (SELECT 1 FROM totp_credentials t WHERE t.account_id = accounts.id \
+             AND t.confirmed_at IS NOT NULL) OR EXISTS (SELECT 1 FROM webauthn_credentials w \
+             WHERE w.account_id = accounts.id))";
+        conditions.push(if on { enrolled.to_owned() } else { format!("NOT {enrolled}") });
+    }
+    if let Some(org) = &search.org {
+        let domain = match engine {
+            crate::Engine::Postgres => "split_part(accounts.email_normalized, '@', 2)",
+            crate::Engine::Sqlite => {
+                "substr(accounts.email_normalized, instr(accounts.email_normalized, '@') + 1)"
+            }
+        };
+        let n = binds.len() + 1;
+        conditions.push(format!(
+            "(accounts.bot_org_id = ${n} OR EXISTS (SELECT 1 FROM org_domains d \
+             WHERE d.org_id = ${n} AND d.status = 'verified' AND d.domain = {domain}))"
+        ));
+        binds.push(Bind::Text(org.clone()));
+    }
+    let order = match &search.page {
+        PageAt::First => "ORDER BY created_at, id",
+        PageAt::After(p) => {
+            let (a, b) = (binds.len() + 1, binds.len() + 2);
+            // A row-value comparison: one range on the `(created_at, id)` index on both engines.
+            conditions.push(format!("(created_at, id) > (${a}, ${b})"));
+            binds.push(Bind::Int(p.created_at));
+            binds.push(Bind::Text(p.id.clone()));
+            "ORDER BY created_at, id"
+        }
+        PageAt::Before(p) => {
+            let (a, b) = (binds.len() + 1, binds.len() + 2);
+            conditions.push(format!("(created_at, id) < (${a}, ${b})"));
+            binds.push(Bind::Int(p.created_at));
+            binds.push(Bind::Text(p.id.clone()));
+            "ORDER BY created_at DESC, id DESC"
+        }
+    };
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    };
+    let sql = format!(
+        "SELECT {} FROM accounts {filter} {order} LIMIT ${}",
+        account_columns!(),
+        binds.len() + 1
+    );
+    // One more than asked, to know whether there is a next page.
+    binds.push(Bind::Int(i64::from(search.limit) + 1));
+    (sql, binds)
 }

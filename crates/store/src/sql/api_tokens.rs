@@ -74,6 +74,16 @@ fn token_and_account(row: &AnyRow) -> RepoResult<(ApiToken, Account)> {
     Ok((token.into_token(), account.into_account()?))
 }
 
+/// Basic-auth verification of a bot's API token (when not in the node's cache).
+pub(crate) const API_TOKEN_BY_HASH: &str = "SELECT t.id AS t_id, t.name AS t_name, t.products AS t_products, \
+     t.created_by AS t_created_by, t.created_at AS t_created_at, \
+     t.expires_at AS t_expires_at, t.revoked_at AS t_revoked_at, \
+     t.last_used_at AS t_last_used_at, t.last_used_ip AS t_last_used_ip, \
+     a.id, a.email, a.name, a.password_hash, a.email_verified_at, a.status, \
+     a.site_admin, a.created_at, a.updated_at, a.password_changed_at, a.policy_id, \
+     a.bot, a.bot_org_id \
+     FROM api_tokens t JOIN accounts a ON a.id = t.account_id WHERE t.token_hash = $1";
+
 #[async_trait]
 impl ApiTokenRepo for SqlStore {
     async fn insert(&self, t: &ApiToken, hash: &TokenHash) -> RepoResult<()> {
@@ -95,20 +105,11 @@ impl ApiTokenRepo for SqlStore {
     }
 
     async fn find_by_hash(&self, hash: &TokenHash) -> RepoResult<Option<(ApiToken, Account)>> {
-        let row = sqlx::query(
-            "SELECT t.id AS t_id, t.name AS t_name, t.products AS t_products, \
-             t.created_by AS t_created_by, t.created_at AS t_created_at, \
-             t.expires_at AS t_expires_at, t.revoked_at AS t_revoked_at, \
-             t.last_used_at AS t_last_used_at, t.last_used_ip AS t_last_used_ip, \
-             a.id, a.email, a.name, a.password_hash, a.email_verified_at, a.status, \
-             a.site_admin, a.created_at, a.updated_at, a.password_changed_at, a.policy_id, \
-             a.bot, a.bot_org_id \
-             FROM api_tokens t JOIN accounts a ON a.id = t.account_id WHERE t.token_hash = $1",
-        )
-        .bind(hash.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        let row = sqlx::query(API_TOKEN_BY_HASH)
+            .bind(hash.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unexpected)?;
         row.as_ref().map(token_and_account).transpose()
     }
 

@@ -5,7 +5,7 @@ use latchkey_core::audit::{AuditEvent, AuditFilter};
 use latchkey_core::clock::Timestamp;
 use latchkey_core::ports::{AuditRepo, RepoResult};
 
-use super::{Run, unexpected};
+use super::{Bind, Run, bind_all, unexpected};
 use crate::SqlStore;
 
 #[derive(sqlx::FromRow)]
@@ -43,6 +43,52 @@ impl EventRow {
     }
 }
 
+/// The audit page (and exports) as one statement and its values: only the conditions asked
+/// for, so each engine picks the index that serves them (`(org_id, seq)`, `(target_id, seq)`,
+/// `(event, seq)`, or the sequence itself) and stops at the limit.
+pub(crate) fn audit_statement(f: &AuditFilter, limit: u32) -> (String, Vec<Bind>) {
+    let mut conditions: Vec<String> = Vec::new();
+    let mut binds: Vec<Bind> = Vec::new();
+    let mut add = |condition: &str, bind: Bind| {
+        binds.push(bind);
+        conditions.push(condition.replace('?', &format!("${}", binds.len())));
+    };
+    if let Some(org) = &f.org_id {
+        add("org_id = ?", Bind::Text(org.clone()));
+    }
+    if let Some(target) = &f.target_id {
+        add("target_id = ?", Bind::Text(target.clone()));
+    }
+    if let Some(event) = &f.event {
+        add("event = ?", Bind::Text(event.clone()));
+    }
+    if let Some(from) = f.from {
+        add("at >= ?", Bind::Int(from.unix()));
+    }
+    if let Some(until) = f.until {
+        add("at < ?", Bind::Int(until.unix()));
+    }
+    if let Some(after) = f.after.as_deref().and_then(|a| a.parse::<i64>().ok()) {
+        add("seq > ?", Bind::Int(after));
+    }
+    if let Some(before) = f.before.as_deref().and_then(|b| b.parse::<i64>().ok()) {
+        add("seq < ?", Bind::Int(before));
+    }
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    binds.push(Bind::Int(i64::from(limit)));
+    let sql = format!(
+        "SELECT seq, at, event, outcome, actor_id, actor, target_id, target, org_id, ip, \
+         user_agent, details FROM audit_events{filter} ORDER BY seq{} LIMIT ${}",
+        if f.newest_first { " DESC" } else { "" },
+        binds.len()
+    );
+    (sql, binds)
+}
+
 #[async_trait]
 impl AuditRepo for SqlStore {
     /// The event's `id` is ignored: the database numbers events as it writes them.
@@ -67,29 +113,8 @@ impl AuditRepo for SqlStore {
     }
 
     async fn query(&self, f: &AuditFilter, limit: u32) -> RepoResult<Vec<AuditEvent>> {
-        // Every condition is always present; an absent filter binds NULL and matches all, so
-        // the statement is one of two fixed strings (by its order).
-        const ASC: &str = "SELECT seq, at, event, outcome, actor_id, actor, target_id, target, \
-             org_id, ip, user_agent, details FROM audit_events \
-             WHERE ($1 IS NULL OR org_id = $1) AND ($2 IS NULL OR target_id = $2) \
-             AND ($3 IS NULL OR event = $3) AND ($4 IS NULL OR at >= $4) \
-             AND ($5 IS NULL OR at < $5) AND ($6 IS NULL OR seq > $6) \
-             AND ($7 IS NULL OR seq < $7) ORDER BY seq LIMIT $8";
-        const DESC: &str = "SELECT seq, at, event, outcome, actor_id, actor, target_id, target, \
-             org_id, ip, user_agent, details FROM audit_events \
-             WHERE ($1 IS NULL OR org_id = $1) AND ($2 IS NULL OR target_id = $2) \
-             AND ($3 IS NULL OR event = $3) AND ($4 IS NULL OR at >= $4) \
-             AND ($5 IS NULL OR at < $5) AND ($6 IS NULL OR seq > $6) \
-             AND ($7 IS NULL OR seq < $7) ORDER BY seq DESC LIMIT $8";
-        sqlx::query_as::<_, EventRow>(if f.newest_first { DESC } else { ASC })
-            .bind(f.org_id.as_deref())
-            .bind(f.target_id.as_deref())
-            .bind(f.event.as_deref())
-            .bind(f.from.map(Timestamp::unix))
-            .bind(f.until.map(Timestamp::unix))
-            .bind(f.after.as_deref().and_then(|a| a.parse::<i64>().ok()))
-            .bind(f.before.as_deref().and_then(|a| a.parse::<i64>().ok()))
-            .bind(i64::from(limit))
+        let (sql, binds) = audit_statement(f, limit);
+        bind_all(sqlx::query_as::<_, EventRow>(sqlx::AssertSqlSafe(sql)), binds)
             .fetch_all(&self.pool)
             .await
             .map_err(unexpected)

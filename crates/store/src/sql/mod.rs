@@ -1,27 +1,47 @@
 //! Repository implementations, one module per aggregate. Statements use `$n` placeholders,
 //! which both engines accept, and only types both engines share (TEXT, BIGINT).
 
-mod accounts;
+pub(crate) mod accounts;
 mod admin_tokens;
-mod api_tokens;
-mod audit;
+pub(crate) mod api_tokens;
+pub(crate) mod audit;
 mod branding;
 mod clients;
 mod email_changes;
 mod job_leases;
 mod keys;
 mod legacy;
-mod oidc;
+pub(crate) mod oidc;
 mod orgs;
-mod outbox;
+pub(crate) mod outbox;
 mod policies;
 mod saml;
 mod second_factor;
-mod sessions;
-mod throttle;
+pub(crate) mod sessions;
+pub(crate) mod throttle;
 mod tokens;
 
 use latchkey_core::ports::RepoError;
+
+/// A bound value of a statement built at run time.
+pub(crate) enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// Binds `binds` in order to a statement built at run time.
+pub(crate) fn bind_all<O>(
+    mut query: sqlx::query::QueryAs<'_, sqlx::Any, O, sqlx::any::AnyArguments>,
+    binds: Vec<Bind>,
+) -> sqlx::query::QueryAs<'_, sqlx::Any, O, sqlx::any::AnyArguments> {
+    for bind in binds {
+        query = match bind {
+            Bind::Text(t) => query.bind(t),
+            Bind::Int(i) => query.bind(i),
+        };
+    }
+    query
+}
 
 pub(crate) fn unexpected(e: sqlx::Error) -> RepoError {
     if unreachable(&e) { RepoError::unavailable(e) } else { RepoError(Box::new(e)) }

@@ -61,6 +61,25 @@ impl SqlStore {
     }
 }
 
+/// The refresh-token grant.
+pub(crate) const REFRESH_TOKEN_BY_HASH: &str =
+    "SELECT grant_id, expires_at, used_at FROM refresh_tokens WHERE token_hash = $1";
+
+/// Every node's reload of revoked access tokens (introspection, `UserInfo`), once a second.
+pub(crate) const REVOKED_ACCESS_TOKENS: &str =
+    "SELECT jti FROM revoked_access_tokens WHERE expires_at > $1";
+
+/// A third-party product's SSO hop: has the person allowed it?
+pub(crate) const CONSENT: &str =
+    "SELECT scope, granted_at FROM consents WHERE account_id = $1 AND client_id = $2";
+
+/// Single logout: the products a session signed in to.
+pub(crate) const GRANTS_OF_SESSION: &str = concat!(
+    "SELECT ",
+    grant_columns!(),
+    " FROM grants WHERE session_id = $1 AND revoked_at IS NULL ORDER BY created_at, id"
+);
+
 #[async_trait]
 impl OidcRepo for SqlStore {
     async fn claim_code(&self, hash: &TokenHash, keep_until: Timestamp) -> RepoResult<CodeClaim> {
@@ -188,26 +207,16 @@ impl OidcRepo for SqlStore {
         &self,
         hash: &TokenHash,
     ) -> RepoResult<Option<(String, Timestamp, bool)>> {
-        let row: Option<(String, i64, Option<i64>)> = sqlx::query_as(
-            "SELECT grant_id, expires_at, used_at FROM refresh_tokens WHERE token_hash = $1",
-        )
-        .bind(hash.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        let row: Option<(String, i64, Option<i64>)> = sqlx::query_as(REFRESH_TOKEN_BY_HASH)
+            .bind(hash.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unexpected)?;
         Ok(row.map(|(g, exp, used)| (g, Timestamp::from_unix(exp), used.is_some())))
     }
 
     async fn grants_for_session(&self, session: &SessionId) -> RepoResult<Vec<Grant>> {
-        self.live_grants(
-            concat!(
-                "SELECT ",
-                grant_columns!(),
-                " FROM grants WHERE session_id = $1 AND revoked_at IS NULL ORDER BY created_at, id"
-            ),
-            session.as_str(),
-        )
-        .await
+        self.live_grants(GRANTS_OF_SESSION, session.as_str()).await
     }
 
     async fn revoke_access_token(&self, jti: &str, expires_at: Timestamp) -> RepoResult<()> {
@@ -223,7 +232,7 @@ impl OidcRepo for SqlStore {
     }
 
     async fn revoked_access_tokens(&self, now: Timestamp) -> RepoResult<Vec<String>> {
-        sqlx::query_scalar("SELECT jti FROM revoked_access_tokens WHERE expires_at > $1")
+        sqlx::query_scalar(REVOKED_ACCESS_TOKENS)
             .bind(now.unix())
             .fetch_all(&self.pool)
             .await
@@ -265,14 +274,12 @@ impl OidcRepo for SqlStore {
         account: &AccountId,
         client_id: &str,
     ) -> RepoResult<Option<Consent>> {
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT scope, granted_at FROM consents WHERE account_id = $1 AND client_id = $2",
-        )
-        .bind(account.as_str())
-        .bind(client_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(unexpected)?;
+        let row: Option<(String, i64)> = sqlx::query_as(CONSENT)
+            .bind(account.as_str())
+            .bind(client_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unexpected)?;
         Ok(row.map(|(scope, at)| Consent {
             account: account.clone(),
             client_id: client_id.to_owned(),

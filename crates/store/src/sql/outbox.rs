@@ -19,6 +19,26 @@ struct ItemRow {
     created_at: i64,
 }
 
+/// Every node's delivery round: lease the next due items of a queue.
+pub(crate) fn lease_statement(engine: crate::Engine) -> &'static str {
+    match engine {
+        crate::Engine::Postgres => concat!(
+            "UPDATE outbox SET leased_until = $1, updated_at = $2 ",
+            "WHERE id IN (SELECT id FROM outbox WHERE kind = $3 AND status = 'pending' ",
+            "AND next_attempt_at <= $2 AND (leased_until IS NULL OR leased_until <= $2) ",
+            "ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) ",
+            "RETURNING id, kind, recipient, payload, attempts, created_at"
+        ),
+        crate::Engine::Sqlite => concat!(
+            "UPDATE outbox SET leased_until = $1, updated_at = $2 ",
+            "WHERE id IN (SELECT id FROM outbox WHERE kind = $3 AND status = 'pending' ",
+            "AND next_attempt_at <= $2 AND (leased_until IS NULL OR leased_until <= $2) ",
+            "ORDER BY next_attempt_at, id LIMIT $4) ",
+            "RETURNING id, kind, recipient, payload, attempts, created_at"
+        ),
+    }
+}
+
 #[async_trait]
 impl OutboxRepo for SqlStore {
     async fn enqueue(&self, item: &NewOutboxItem) -> RepoResult<()> {
@@ -48,22 +68,7 @@ impl OutboxRepo for SqlStore {
         // PostgreSQL: rows another node is leasing right now are skipped rather than waited
         // for (and then lost to the re-check), so concurrent leasers share the work.
         // SQLite has one writer; the statement is atomic as it is.
-        let sql = match self.engine {
-            crate::Engine::Postgres => concat!(
-                "UPDATE outbox SET leased_until = $1, updated_at = $2 ",
-                "WHERE id IN (SELECT id FROM outbox WHERE kind = $3 AND status = 'pending' ",
-                "AND next_attempt_at <= $2 AND (leased_until IS NULL OR leased_until <= $2) ",
-                "ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) ",
-                "RETURNING id, kind, recipient, payload, attempts, created_at"
-            ),
-            crate::Engine::Sqlite => concat!(
-                "UPDATE outbox SET leased_until = $1, updated_at = $2 ",
-                "WHERE id IN (SELECT id FROM outbox WHERE kind = $3 AND status = 'pending' ",
-                "AND next_attempt_at <= $2 AND (leased_until IS NULL OR leased_until <= $2) ",
-                "ORDER BY next_attempt_at, id LIMIT $4) ",
-                "RETURNING id, kind, recipient, payload, attempts, created_at"
-            ),
-        };
+        let sql = lease_statement(self.engine);
         let rows = sqlx::query_as::<_, ItemRow>(sql)
             .bind(lease_until.unix())
             .bind(now.unix())

@@ -55,6 +55,13 @@ macro_rules! session_join {
     };
 }
 
+/// The session check of every signed-in request and of every SSO hop.
+pub(crate) const SESSION_BY_TOKEN: &str = concat!(session_join!(), " WHERE s.token_hash = $1");
+
+/// An account's sessions (the sessions page, "sign out everywhere").
+pub(crate) const SESSIONS_OF_ACCOUNT: &str = "SELECT id, token_hash, account_id, user_agent, ip, created_at, last_seen_at, \
+     expires_at, amr FROM sessions WHERE account_id = $1 ORDER BY last_seen_at DESC, id";
+
 fn session_and_account(row: &AnyRow) -> RepoResult<(Session, Account)> {
     let session = SessionRow {
         id: row.try_get("s_id").map_err(unexpected)?,
@@ -93,7 +100,7 @@ impl SessionRepo for SqlStore {
     }
 
     async fn find_by_token_hash(&self, hash: &TokenHash) -> RepoResult<Option<(Session, Account)>> {
-        let row = sqlx::query(concat!(session_join!(), " WHERE s.token_hash = $1"))
+        let row = sqlx::query(SESSION_BY_TOKEN)
             .bind(hash.as_str())
             .fetch_optional(&self.pool)
             .await
@@ -120,9 +127,7 @@ impl SessionRepo for SqlStore {
     }
 
     async fn list_for_account(&self, account: &AccountId) -> RepoResult<Vec<Session>> {
-        let sql = "SELECT id, token_hash, account_id, user_agent, ip, created_at, last_seen_at, \
-             expires_at, amr FROM sessions WHERE account_id = $1 ORDER BY last_seen_at DESC, id";
-        let rows = sqlx::query_as::<_, SessionRow>(sql)
+        let rows = sqlx::query_as::<_, SessionRow>(SESSIONS_OF_ACCOUNT)
             .bind(account.as_str())
             .fetch_all(&self.pool)
             .await

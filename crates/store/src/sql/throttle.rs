@@ -15,6 +15,10 @@ fn window_count(hits: i64, window_start: i64) -> WindowCount {
     }
 }
 
+/// After a right password: the account's counter cleared, the address's attempt given back.
+pub(crate) const SETTLE: &str = "UPDATE throttle_counters SET hits = CASE WHEN key = $1 THEN 0 ELSE hits - 1 END \
+     WHERE key = $1 OR (key = $2 AND hits > 0)";
+
 #[async_trait]
 impl ThrottleRepo for SqlStore {
     async fn hit(&self, key: &str, window_secs: i64, now: Timestamp) -> RepoResult<WindowCount> {
@@ -83,14 +87,7 @@ impl ThrottleRepo for SqlStore {
     }
 
     async fn settle(&self, clear: &str, release: &str) -> RepoResult<()> {
-        sqlx::query(
-            "UPDATE throttle_counters SET hits = CASE WHEN key = $1 THEN 0 ELSE hits - 1 END \
-             WHERE key = $1 OR (key = $2 AND hits > 0)",
-        )
-        .bind(clear)
-        .bind(release)
-        .run(&self.pool)
-        .await?;
+        sqlx::query(SETTLE).bind(clear).bind(release).run(&self.pool).await?;
         Ok(())
     }
 
