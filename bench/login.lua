@@ -4,7 +4,8 @@ local token = "benchbenchbenchbenchbenchbenchbenchbench123"
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Cookie"] = "latchkey_csrf=" .. token
-wrk.body = "csrf_token=" .. token .. "&email=bench%40example.com&password=bench-password-123"
+local email = (os.getenv("BENCH_EMAIL") or "bench@example.com"):gsub("@", "%%40")
+wrk.body = "csrf_token=" .. token .. "&email=" .. email .. "&password=bench-password-123"
 
 local statuses = {}
 function response(status, headers, body)
