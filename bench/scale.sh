@@ -47,7 +47,8 @@ echo 'bench-password-123' | $lk user create --email bench@example.com --verified
 echo 'admin-password-123' | $lk user create --email admin@example.com --verified --site-admin --password-stdin >/dev/null
 
 # Accounts numbered FROM..TO, each with a session, a grant for the wiki and three audit events;
-# every 50th deactivated. The password hash is the bench account's, so any of them can log in.
+# every 50th deactivated (every 5th of the first thousand, so that the status filter shows a full
+# page at both sizes). The password hash is the bench account's, so any of them can log in.
 fill() {
   local from=$1 to=$2 now; now=$(date +%s)
   local series="FROM generate_series($from, $to) AS g(n)" with=""
@@ -61,7 +62,7 @@ $with INSERT INTO accounts (id, email, email_normalized, name, password_hash, em
     status, site_admin, created_at, updated_at, password_changed_at)
   SELECT 'acc_fill_' || n, 'user' || n || '@example.com', 'user' || n || '@example.com',
     'Person ' || n, (SELECT password_hash FROM accounts WHERE email_normalized = 'bench@example.com'),
-    $now - n, CASE WHEN n % 50 = 0 THEN 'deactivated' ELSE 'active' END, 0, $now - n, $now - n, $now - n
+    $now - n, CASE WHEN n % 50 = 0 OR (n <= 1000 AND n % 5 = 0) THEN 'deactivated' ELSE 'active' END, 0, $now - n, $now - n, $now - n
   $series;
 $with INSERT INTO sessions (id, token_hash, account_id, user_agent, ip, created_at, last_seen_at, expires_at)
   SELECT 'ses_fill_' || n, 'th_fill_' || n, 'acc_fill_' || n, 'bench', '127.0.0.1', $now, $now, $now + 2592000
@@ -114,7 +115,7 @@ measure() { # label -> lines "label path rps p99" in $work/results
   admin=$(log_in admin@example.com admin-password-123)
   token=$(curl -s -H "Authorization: $cc_auth" -d grant_type=client_credentials "http://127.0.0.1:$port/oauth/token" | json_field access_token)
   expect 303 "$hop" "$user"
-  expect 200 "http://127.0.0.1:$port/admin/users?q=user12" "$admin"
+  expect 200 "http://127.0.0.1:$port/admin/users?q=user1" "$admin"
   expect 200 "http://127.0.0.1:$port/admin/audit" "$admin"
   local peak=0 r
   for path in session_check sso_hop introspection console_search console_status audit_page audit_of_account login; do
@@ -122,7 +123,7 @@ measure() { # label -> lines "label path rps p99" in $work/results
       session_check) r=$(run "http://127.0.0.1:$port/account" GET "" "" "$user" 10) ;;
       sso_hop) r=$(run "$hop" GET "" "" "$user" 10) ;;
       introspection) r=$(run "http://127.0.0.1:$port/oauth/introspect" POST "token=$token" "$cc_auth" "" 10) ;;
-      console_search) r=$(run "http://127.0.0.1:$port/admin/users?q=user12" GET "" "" "$admin" 10) ;;
+      console_search) r=$(run "http://127.0.0.1:$port/admin/users?q=user1" GET "" "" "$admin" 10) ;;
       console_status) r=$(run "http://127.0.0.1:$port/admin/users?status=deactivated" GET "" "" "$admin" 10) ;;
       audit_page) r=$(run "http://127.0.0.1:$port/admin/audit" GET "" "" "$admin" 10) ;;
       audit_of_account) r=$(run "http://127.0.0.1:$port/admin/audit?person=user500%40example.com" GET "" "" "$admin" 10) ;;

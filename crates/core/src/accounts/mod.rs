@@ -7,8 +7,8 @@ mod name;
 
 pub use email::{Email, EmailError};
 pub use model::{
-    Account, AccountId, AccountSearch, AccountStatus, AccountSummary, ListPosition, NewAccount,
-    PageAt,
+    Account, AccountId, AccountSearch, AccountStatus, AccountSummary, ListKey, ListPosition,
+    NewAccount, PageAt,
 };
 pub use name::{DisplayName, DisplayNameError};
 pub mod ports;

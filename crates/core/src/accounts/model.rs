@@ -143,26 +143,61 @@ mod tests {
     }
 }
 
-/// A position in the site console's account list: the `(created_at, id)` of an account.
+/// A position in the site console's account list: the sort key of an account and its id.
+///
+/// Without a search text the list is in the order accounts were made (`Created`); with one, in
+/// the order of the text that matched (`Matched`: the address, or the lower-cased name when the
+/// address does not start with the text), which is the order of the index that finds them, so a
+/// page reads as many rows as it shows however many accounts match.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListPosition {
-    pub created_at: i64,
+    pub key: ListKey,
     pub id: String,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListKey {
+    Created(i64),
+    Matched(String),
+}
+
+/// The longest sort key a link may carry: an address (254) or a name, lower-cased.
+const MAX_KEY_CHARS: usize = 400;
+
 impl ListPosition {
-    /// `<created_at>.<id>`, as links carry it.
-    pub fn to_param(&self) -> String {
-        format!("{}.{}", self.created_at, self.id)
+    pub fn created(created_at: i64, id: impl Into<String>) -> Self {
+        Self { key: ListKey::Created(created_at), id: id.into() }
     }
 
-    pub fn parse(raw: &str) -> Option<Self> {
-        let (at, id) = raw.split_once('.')?;
-        let created_at = at.parse().ok()?;
-        let id_ok = !id.is_empty()
-            && id.len() <= 64
-            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-        id_ok.then(|| Self { created_at, id: id.to_owned() })
+    /// `<created_at>.<id>` or `m.<id>.<matched text>`, as links carry it.
+    pub fn to_param(&self) -> String {
+        match &self.key {
+            ListKey::Created(at) => format!("{at}.{}", self.id),
+            ListKey::Matched(text) => format!("m.{}.{text}", self.id),
+        }
+    }
+
+    /// A position as a link carries it, for a list in made order (`matched == false`) or in
+    /// matched-text order; `None` for anything else, including a position of the other order.
+    pub fn parse(raw: &str, matched: bool) -> Option<Self> {
+        let id_ok = |id: &str| {
+            !id.is_empty()
+                && id.len() <= 64
+                && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        };
+        if matched {
+            let rest = raw.strip_prefix("m.")?;
+            let (id, text) = rest.split_once('.')?;
+            let text_ok = !text.is_empty()
+                && text.chars().count() <= MAX_KEY_CHARS
+                && !text.chars().any(char::is_control);
+            (id_ok(id) && text_ok)
+                .then(|| Self { key: ListKey::Matched(text.to_owned()), id: id.to_owned() })
+        } else {
+            let (at, id) = raw.split_once('.')?;
+            let created_at = at.parse().ok()?;
+            id_ok(id).then(|| Self::created(created_at, id))
+        }
     }
 }
 
@@ -176,7 +211,8 @@ pub enum PageAt {
 }
 
 /// The site console's account search: the start of an email address or of a name
-/// (case-insensitive, index-backed), a status, and one page in the order accounts were made.
+/// (case-insensitive, index-backed), a status, and one page: in the order accounts were made,
+/// or, with a search text, in the order of the text that matched (see [`ListPosition`]).
 #[derive(Debug, Clone, Default)]
 pub struct AccountSearch {
     /// Lowercase; empty for everyone.

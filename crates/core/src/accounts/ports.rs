@@ -29,9 +29,13 @@ pub trait AccountRepo: Send + Sync {
     async fn find_by_email(&self, email: &Email) -> RepoResult<Option<Account>>;
     /// Accounts ordered by creation, oldest first.
     async fn list(&self, limit: u32, offset: u32) -> RepoResult<Vec<Account>>;
-    /// One page of the search, in `(created_at, id)` order, at most `limit + 1` accounts (the
-    /// extra one says there is more in that direction).
-    async fn search(&self, search: &crate::accounts::AccountSearch) -> RepoResult<Vec<Account>>;
+    /// One page of the search in its order (see `ListPosition`), each account with its
+    /// position, at most `limit + 1` of them (the extra one says there is more in that
+    /// direction). A page position of the other order reads as the first page.
+    async fn search(
+        &self,
+        search: &crate::accounts::AccountSearch,
+    ) -> RepoResult<Vec<(Account, crate::accounts::ListPosition)>>;
     /// Accounts whose email is on `domain` (the ASCII form after the `@`), oldest first.
     async fn list_by_email_domain(
         &self,

@@ -176,19 +176,15 @@ impl Accounts {
                 _ => found.truncate(limit),
             }
         }
-        let position = |a: &Account| ListPosition {
-            created_at: a.created_at.unix(),
-            id: a.id.as_str().to_owned(),
-        };
         let (has_prev, has_next) = match search.page {
             PageAt::First => (false, more),
             PageAt::After(_) => (true, more),
             PageAt::Before(_) => (more, true),
         };
         Ok(AccountPage {
-            previous: found.first().filter(|_| has_prev).map(position),
-            next: found.last().filter(|_| has_next).map(position),
-            accounts: found,
+            previous: found.first().filter(|_| has_prev).map(|(_, at)| at.clone()),
+            next: found.last().filter(|_| has_next).map(|(_, at)| at.clone()),
+            accounts: found.into_iter().map(|(account, _)| account).collect(),
         })
     }
 

@@ -81,6 +81,8 @@ pub trait OidcRepo: Send + Sync {
     ) -> RepoResult<Option<(String, Timestamp, bool)>>;
     /// Live grants made under a Latchkey session (the products signed in through it).
     async fn grants_for_session(&self, session: &SessionId) -> RepoResult<Vec<Grant>>;
+    /// Live grants made under any of these sessions, in one round trip per hundred sessions.
+    async fn grants_for_sessions(&self, sessions: &[SessionId]) -> RepoResult<Vec<Grant>>;
     async fn revoke_access_token(&self, jti: &str, expires_at: Timestamp) -> RepoResult<()>;
     /// Every revoked access token that has not expired yet.
     async fn revoked_access_tokens(&self, now: Timestamp) -> RepoResult<Vec<String>>;

@@ -208,7 +208,7 @@ on_both_engines! {
             let at = page.body.find(&format!(r#"rel="{rel}""#)).unwrap();
             let start = page.body[..at].rfind("href=\"").unwrap() + 6;
             let end = start + page.body[start..].find('"').unwrap();
-            page.body[start..end].replace("&amp;", "&")
+            page.body[start..end].replace("&amp;", "&").replace("&#38;", "&")
         };
         let second = admin.get(&next(&first, "next")).await;
         let third = admin.get(&next(&second, "next")).await;
@@ -243,8 +243,39 @@ on_both_engines! {
         assert_eq!(by_name.body.matches("Zoë Special").count(), 23, "{}", by_name.body);
         let closed = admin.get("/admin/users?status=closed").await;
         assert!(closed.contains("No accounts match."));
+
+        // A search pages in the order of the text that matched (the address, else the name),
+        // both ways, every match once: 230 addresses and three names starting with "person".
+        for i in 0..3 {
+            server
+                .core
+                .accounts()
+                .create_account(
+                    &site,
+                    latchkey_core::flows::CreateAccountRequest {
+                        name: latchkey_core::accounts::DisplayName::parse(&format!("Personal Assistant {i}")).unwrap(),
+                        email: Email::parse(&format!("pa{i}@example.com")).unwrap(),
+                        password: None,
+                        email_verified: true,
+                        site_admin: false,
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        let first = admin.get("/admin/users?q=Person").await;
+        let second = admin.get(&next(&first, "next")).await;
+        let third = admin.get(&next(&second, "next")).await;
+        assert!(!third.contains(r#"rel="next""#), "233 matches: three pages of 100");
+        let found: Vec<String> = [&first, &second, &third].iter().flat_map(|p| emails(p)).collect();
+        let mut expected: Vec<String> = (0..230).map(|i| format!("person{i:03}")).collect();
+        expected.extend((0..3).map(|i| format!("pa{i}")));
+        assert_eq!(found, expected, "address matches in address order, then the name matches");
+        assert_eq!(emails(&admin.get(&next(&third, "prev")).await), emails(&second));
+        assert_eq!(emails(&admin.get(&next(&second, "prev")).await), emails(&first));
+        assert!(next(&second, "next").contains("q=Person"), "the links keep the search");
         // Hostile or broken values: the error page, never a database error.
-        for path in ["/admin/users?status=gone", "/admin/users?after=abc", "/admin/users?after=1.x%27%20OR%201=1--", "/admin/users?after=1.a&before=2.b"] {
+        for path in ["/admin/users?status=gone", "/admin/users?after=abc", "/admin/users?after=1.x%27%20OR%201=1--", "/admin/users?after=1.a&before=2.b", "/admin/users?q=person&after=1.a", "/admin/users?after=m.a.person", "/admin/users?q=person&after=m..x", "/admin/users?q=person&after=m.a%27.x", "/admin/users?q=person&before=m.a.%00"] {
             let page = admin.get(path).await;
             assert_eq!(page.status, 400, "{path}: {}", page.body);
         }

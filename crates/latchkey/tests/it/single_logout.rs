@@ -144,8 +144,13 @@ on_both_engines! {
         let browser = verified_user(&server, "slo@example.com").await;
         let tracker_tokens = sign_in(&server, &browser, &tracker).await;
         let wiki_tokens = sign_in(&server, &browser, &wiki).await;
+        // A second browser, signed in to the wiki only: each session lists its own products.
+        let phone = server.browser();
+        phone.log_in("slo@example.com", PASSWORD).await;
+        sign_in(&server, &phone, &wiki).await;
         let account = browser.get("/account/sessions").await;
         assert!(account.contains("Signed in to Tracker, Wiki"), "{}", account.body);
+        assert_eq!(account.body.matches("Signed in to Wiki<").count(), 1, "{}", account.body);
 
         let page = browser.submit("/logout", "/logout", &[]).await;
         assert_eq!(page.status, 303);

@@ -1,7 +1,9 @@
 //! `AccountRepo` on SQL.
 
 use async_trait::async_trait;
-use latchkey_core::accounts::{Account, AccountId, AccountStatus, DisplayName, Email, NewAccount};
+use latchkey_core::accounts::{
+    Account, AccountId, AccountStatus, DisplayName, Email, ListKey, ListPosition, NewAccount,
+};
 use latchkey_core::clock::Timestamp;
 use latchkey_core::ports::{AccountActivity, AccountRepo, InsertAccountError, RepoResult};
 
@@ -23,6 +25,25 @@ pub(crate) struct AccountRow {
     policy_id: Option<String>,
     bot: i64,
     bot_org_id: Option<String>,
+}
+
+/// A row of the console's search: the account and the text it matched, if it was searched for.
+#[derive(sqlx::FromRow)]
+struct SearchRow {
+    #[sqlx(flatten)]
+    account: AccountRow,
+    sort_text: Option<String>,
+}
+
+impl SearchRow {
+    fn into_found(self) -> RepoResult<(Account, ListPosition)> {
+        let id = self.account.id.clone();
+        let key = match self.sort_text {
+            Some(text) => ListKey::Matched(text),
+            None => ListKey::Created(self.account.created_at),
+        };
+        Ok((self.account.into_account()?, ListPosition { key, id }))
+    }
 }
 
 /// The column list every account query selects, as a literal so statements stay `&'static str`.
@@ -127,16 +148,16 @@ impl AccountRepo for SqlStore {
     async fn search(
         &self,
         search: &latchkey_core::accounts::AccountSearch,
-    ) -> RepoResult<Vec<Account>> {
+    ) -> RepoResult<Vec<(Account, ListPosition)>> {
         use latchkey_core::accounts::PageAt;
         let (sql, binds) = search_statement(self.engine, search);
-        let mut rows: Vec<Account> =
-            super::bind_all(sqlx::query_as::<_, AccountRow>(sqlx::AssertSqlSafe(sql)), binds)
+        let mut rows: Vec<(Account, ListPosition)> =
+            super::bind_all(sqlx::query_as::<_, SearchRow>(sqlx::AssertSqlSafe(sql)), binds)
                 .fetch_all(&self.pool)
                 .await
                 .map_err(unexpected)?
                 .into_iter()
-                .map(AccountRow::into_account)
+                .map(SearchRow::into_found)
                 .collect::<RepoResult<_>>()?;
         if matches!(search.page, PageAt::Before(_)) {
             rows.reverse();
@@ -492,30 +513,31 @@ impl SqlStore {
 }
 
 /// The console's account search as one statement and its values (the repository runs it;
-/// the query-plan check explains it).
+/// the query-plan check explains it). The statement's last column, `sort_text`, is the text an
+/// account matched (NULL without a search text).
 pub(crate) fn search_statement(
     engine: crate::Engine,
     search: &latchkey_core::accounts::AccountSearch,
 ) -> (String, Vec<Bind>) {
-    use latchkey_core::accounts::PageAt;
-    // Prefix ranges on an index: byte order (SQLite's BINARY collation; PostgreSQL's
-    // "C" collation, which the indexes of migration 0017 use), so `p <= x < p + U+10FFFF`
-    // is exactly "starts with p".
-    let collate = match engine {
-        crate::Engine::Postgres => " COLLATE \"C\"",
-        crate::Engine::Sqlite => "",
-    };
-    let mut conditions: Vec<String> = Vec::new();
     let mut binds: Vec<Bind> = Vec::new();
-    if !search.prefix.is_empty() {
-        let (lo, hi) = (binds.len() + 1, binds.len() + 2);
-        conditions.push(format!(
-            "((email_normalized{collate} >= ${lo} AND email_normalized{collate} < ${hi}) \
-             OR (lower(name){collate} >= ${lo} AND lower(name){collate} < ${hi}))"
-        ));
-        binds.push(Bind::Text(search.prefix.clone()));
-        binds.push(Bind::Text(format!("{}\u{10FFFF}", search.prefix)));
-    }
+    let filters = search_filters(engine, search, &mut binds);
+    let sql = if search.prefix.is_empty() {
+        made_order_page(search, filters, &mut binds)
+    } else {
+        matched_order_page(engine, search, &filters, &mut binds)
+    };
+    // One more than asked, to know whether there is a next page.
+    binds.push(Bind::Int(i64::from(search.limit) + 1));
+    (sql, binds)
+}
+
+/// The status, two-step and organization conditions, which every order shares.
+fn search_filters(
+    engine: crate::Engine,
+    search: &latchkey_core::accounts::AccountSearch,
+    binds: &mut Vec<Bind>,
+) -> Vec<String> {
+    let mut conditions = Vec::new();
     if let Some(status) = search.status {
         conditions.push(format!("status = ${}", binds.len() + 1));
         binds.push(Bind::Text(status.as_str().to_owned()));
@@ -540,35 +562,109 @@ pub(crate) fn search_statement(
         ));
         binds.push(Bind::Text(org.clone()));
     }
-    let order = match &search.page {
-        PageAt::First => "ORDER BY created_at, id",
-        PageAt::After(p) => {
-            let (a, b) = (binds.len() + 1, binds.len() + 2);
-            // A row-value comparison: one range on the `(created_at, id)` index on both engines.
-            conditions.push(format!("(created_at, id) > (${a}, ${b})"));
-            binds.push(Bind::Int(p.created_at));
-            binds.push(Bind::Text(p.id.clone()));
-            "ORDER BY created_at, id"
+    conditions
+}
+
+/// Everyone (or everyone the filters leave), in the order accounts were made: one range on the
+/// `(created_at, id)` index, or on `(status, created_at, id)`.
+fn made_order_page(
+    search: &latchkey_core::accounts::AccountSearch,
+    mut conditions: Vec<String>,
+    binds: &mut Vec<Bind>,
+) -> String {
+    use latchkey_core::accounts::{ListKey, PageAt};
+    let mut order = "ORDER BY created_at, id";
+    match &search.page {
+        PageAt::After(p) | PageAt::Before(p) => {
+            if let ListKey::Created(at) = p.key {
+                let (a, b) = (binds.len() + 1, binds.len() + 2);
+                let before = matches!(search.page, PageAt::Before(_));
+                let op = if before { "<" } else { ">" };
+                // A row-value comparison: one range on the index, on both engines.
+                conditions.push(format!("(created_at, id) {op} (${a}, ${b})"));
+                binds.push(Bind::Int(at));
+                binds.push(Bind::Text(p.id.clone()));
+                if before {
+                    order = "ORDER BY created_at DESC, id DESC";
+                }
+            }
         }
-        PageAt::Before(p) => {
-            let (a, b) = (binds.len() + 1, binds.len() + 2);
-            conditions.push(format!("(created_at, id) < (${a}, ${b})"));
-            binds.push(Bind::Int(p.created_at));
-            binds.push(Bind::Text(p.id.clone()));
-            "ORDER BY created_at DESC, id DESC"
-        }
-    };
+        PageAt::First => {}
+    }
     let filter = if conditions.is_empty() {
         String::new()
     } else {
         format!("WHERE {}", conditions.join(" AND "))
     };
-    let sql = format!(
-        "SELECT {} FROM accounts {filter} {order} LIMIT ${}",
+    format!(
+        "SELECT {}, CAST(NULL AS TEXT) AS sort_text FROM accounts {filter} {order} LIMIT ${}",
         account_columns!(),
         binds.len() + 1
-    );
-    // One more than asked, to know whether there is a next page.
-    binds.push(Bind::Int(i64::from(search.limit) + 1));
-    (sql, binds)
+    )
+}
+
+/// Accounts whose address or lower-cased name starts with the text, in the order of the text
+/// that matched: the address range and the name range each walked in its own index's order and
+/// stopped at the page's length, then merged. A page reads about as many rows as it shows, even
+/// when thousands of accounts match.
+fn matched_order_page(
+    engine: crate::Engine,
+    search: &latchkey_core::accounts::AccountSearch,
+    filters: &[String],
+    binds: &mut Vec<Bind>,
+) -> String {
+    use latchkey_core::accounts::{ListKey, PageAt};
+    // Prefix ranges on an index: byte order (SQLite's BINARY collation; PostgreSQL's
+    // "C" collation, which the indexes of migration 0017 use), so `p <= x < p + U+10FFFF`
+    // is exactly "starts with p", and the sort key compares the same way.
+    let c = match engine {
+        crate::Engine::Postgres => " COLLATE \"C\"",
+        crate::Engine::Sqlite => "",
+    };
+    let (lo, hi) = (binds.len() + 1, binds.len() + 2);
+    binds.push(Bind::Text(search.prefix.clone()));
+    binds.push(Bind::Text(format!("{}\u{10FFFF}", search.prefix)));
+    let (before, position) = match &search.page {
+        PageAt::After(ListPosition { key: ListKey::Matched(text), id }) => {
+            (false, Some((text, id)))
+        }
+        PageAt::Before(ListPosition { key: ListKey::Matched(text), id }) => {
+            (true, Some((text, id)))
+        }
+        _ => (false, None),
+    };
+    let (dir, op, bound) = if before { (" DESC", "<", "<=") } else { ("", ">", ">=") };
+    let cursor = position.map(|(text, id)| {
+        let (k, i) = (binds.len() + 1, binds.len() + 2);
+        binds.push(Bind::Text(text.clone()));
+        binds.push(Bind::Text(id.clone()));
+        (k, i)
+    });
+    let limit = binds.len() + 1;
+    let arm = |key: &str, also: &str| {
+        let mut conditions = vec![format!("{key}{c} >= ${lo} AND {key}{c} < ${hi}")];
+        if !also.is_empty() {
+            conditions.push(also.to_owned());
+        }
+        conditions.extend(filters.iter().cloned());
+        if let Some((k, i)) = cursor {
+            // The plain bound keeps the range on the index; the row value is exact.
+            conditions.push(format!("{key}{c} {bound} ${k} AND ({key}{c}, id) {op} (${k}, ${i})"));
+        }
+        format!(
+            "SELECT {}, {key} AS sort_text FROM accounts WHERE {} \
+             ORDER BY {key}{c}{dir}, id{dir} LIMIT ${limit}",
+            account_columns!(),
+            conditions.join(" AND ")
+        )
+    };
+    // An account whose address and name both match is listed once, by its address.
+    let not_by_address =
+        format!("NOT (email_normalized{c} >= ${lo} AND email_normalized{c} < ${hi})");
+    format!(
+        "SELECT * FROM (SELECT * FROM ({}) AS by_address \
+         UNION ALL SELECT * FROM ({}) AS by_name) AS found ORDER BY sort_text{c}{dir}, id{dir} LIMIT ${limit}",
+        arm("email_normalized", ""),
+        arm("lower(name)", &not_by_address),
+    )
 }

@@ -80,6 +80,17 @@ pub(crate) const GRANTS_OF_SESSION: &str = concat!(
     " FROM grants WHERE session_id = $1 AND revoked_at IS NULL ORDER BY created_at, id"
 );
 
+/// `/account`: the live grants of a person's sessions (`n` placeholders).
+pub(crate) fn grants_of_sessions(n: usize) -> String {
+    let marks: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+    format!(
+        "SELECT {} FROM grants WHERE session_id IN ({}) AND revoked_at IS NULL \
+         ORDER BY created_at, id",
+        grant_columns!(),
+        marks.join(", ")
+    )
+}
+
 #[async_trait]
 impl OidcRepo for SqlStore {
     async fn claim_code(&self, hash: &TokenHash, keep_until: Timestamp) -> RepoResult<CodeClaim> {
@@ -217,6 +228,21 @@ impl OidcRepo for SqlStore {
 
     async fn grants_for_session(&self, session: &SessionId) -> RepoResult<Vec<Grant>> {
         self.live_grants(GRANTS_OF_SESSION, session.as_str()).await
+    }
+
+    async fn grants_for_sessions(&self, sessions: &[SessionId]) -> RepoResult<Vec<Grant>> {
+        let mut out = Vec::new();
+        // The placeholders are generated, never the values.
+        for chunk in sessions.chunks(100) {
+            let sql = grants_of_sessions(chunk.len());
+            let mut query = sqlx::query_as::<_, GrantRow>(sqlx::AssertSqlSafe(sql));
+            for session in chunk {
+                query = query.bind(session.as_str());
+            }
+            let rows = query.fetch_all(&self.pool).await.map_err(unexpected)?;
+            out.extend(rows.into_iter().map(GrantRow::into_grant));
+        }
+        Ok(out)
     }
 
     async fn revoke_access_token(&self, jti: &str, expires_at: Timestamp) -> RepoResult<()> {

@@ -153,11 +153,13 @@ async fn account_page(
     csrf: String,
 ) -> Result<AccountPage, PageError> {
     let sessions = state.core.sessions().list_sessions(&me.account().id).await?;
-    let mut rows = Vec::with_capacity(sessions.len());
-    for s in &sessions {
-        let products = state.core.oidc().products_in_session(&s.id).await?;
-        rows.push(session_row(s, &me.session().id, &products));
-    }
+    let ids: Vec<_> = sessions.iter().map(|s| s.id.clone()).collect();
+    let products = state.core.oidc().products_in_sessions(&ids).await?;
+    let rows: Vec<_> = sessions
+        .iter()
+        .zip(&products)
+        .map(|(s, products)| session_row(s, &me.session().id, products))
+        .collect();
     let factors = state.core.second_factor().two_factor_status(&me.account().id).await?;
     Ok(AccountPage {
         section: "profile",

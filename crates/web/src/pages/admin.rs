@@ -185,10 +185,13 @@ pub async fn users(
             reason: r.reason,
         })
         .collect();
+    let text: String = q.q.trim().chars().take(254).collect();
+    // With a search text the list is in matched-text order, and its links carry that position.
+    let matched = !text.is_empty();
     let page = match (q.after.as_deref(), q.before.as_deref()) {
         (None, None) => Some(PageAt::First),
-        (Some(a), None) => ListPosition::parse(a).map(PageAt::After),
-        (None, Some(b)) => ListPosition::parse(b).map(PageAt::Before),
+        (Some(a), None) => ListPosition::parse(a, matched).map(PageAt::After),
+        (None, Some(b)) => ListPosition::parse(b, matched).map(PageAt::Before),
         (Some(_), Some(_)) => None,
     };
     let status = match q.status.as_str() {
@@ -208,7 +211,6 @@ pub async fn users(
             "The page position or the status in the address does not make sense. Go back to the list and follow its links.",
         ));
     };
-    let text: String = q.q.trim().chars().take(254).collect();
     let orgs: Vec<(String, String)> = state
         .core
         .orgs()
