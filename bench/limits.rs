@@ -75,8 +75,7 @@ fn sign(args: &[String]) {
     let input = jwt.rsplit_once('.').expect("a compact JWS").0.as_bytes().to_vec();
     let rng = SystemRandom::new();
     let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-    let key =
-        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).unwrap();
+    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).unwrap();
     rate(seconds, threads, move || {
         let signature = key.sign(&SystemRandom::new(), &input).unwrap();
         std::hint::black_box(URL_SAFE_NO_PAD.encode(signature.as_ref()));
@@ -90,7 +89,8 @@ fn verify(args: &[String]) {
     point.extend(coordinate(3));
     point.extend(coordinate(4));
     let (input, signature) = jwt.rsplit_once('.').expect("a compact JWS");
-    let (input, signature) = (input.as_bytes().to_vec(), URL_SAFE_NO_PAD.decode(signature).unwrap());
+    let (input, signature) =
+        (input.as_bytes().to_vec(), URL_SAFE_NO_PAD.decode(signature).unwrap());
     let key = UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point);
     key.verify(&input, &signature).expect("the token verifies against the key");
     rate(seconds, threads, move || key.verify(&input, &signature).unwrap());

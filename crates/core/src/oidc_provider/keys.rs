@@ -13,7 +13,7 @@ use aws_lc_rs::signature::{
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use jsonwebtoken::{DecodingKey, EncodingKey, Header};
+use jsonwebtoken::{DecodingKey, Header};
 use latchkey_protocol::jose::{Jwk, JwkSet, SigningAlg};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -56,9 +56,55 @@ impl From<KeyError> for RepoError {
     }
 }
 
+/// A private key, parsed once when the keys are loaded. (Signing through `jsonwebtoken`
+/// parses and checks the PKCS#8 key on every call, which cost as much as the signature.)
+enum KeyPair {
+    Rs256(aws_lc_rs::rsa::KeyPair),
+    Es256(EcdsaKeyPair),
+    EdDsa(Ed25519KeyPair),
+}
+
 struct SigningKey {
     kid: String,
-    encoding: EncodingKey,
+    pair: KeyPair,
+}
+
+impl SigningKey {
+    fn parse(kid: &str, alg: SigningAlg, pkcs8: &[u8]) -> Result<Self, KeyError> {
+        let bad = |what: &str| KeyError::Crypto(format!("stored {what} key {kid} does not parse"));
+        let pair = match alg {
+            SigningAlg::RS256 => {
+                KeyPair::Rs256(aws_lc_rs::rsa::KeyPair::from_pkcs8(pkcs8).map_err(|_| bad("RSA"))?)
+            }
+            SigningAlg::ES256 => KeyPair::Es256(
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
+                    .map_err(|_| bad("P-256"))?,
+            ),
+            SigningAlg::EdDSA => {
+                KeyPair::EdDsa(Ed25519KeyPair::from_pkcs8(pkcs8).map_err(|_| bad("Ed25519"))?)
+            }
+        };
+        Ok(Self { kid: kid.to_owned(), pair })
+    }
+
+    /// The JWS signature of `input` (RFC 7518 §3: PKCS#1 v1.5 with SHA-256, ECDSA P-256 with
+    /// SHA-256 as the fixed-width `r || s`, Ed25519), by aws-lc-rs.
+    fn sign(&self, input: &[u8]) -> Result<Vec<u8>, KeyError> {
+        let failed = || KeyError::Crypto("signing failed".to_owned());
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        match &self.pair {
+            KeyPair::Rs256(pair) => {
+                let mut signature = vec![0; pair.public_modulus_len()];
+                pair.sign(&aws_lc_rs::signature::RSA_PKCS1_SHA256, &rng, input, &mut signature)
+                    .map_err(|_| failed())?;
+                Ok(signature)
+            }
+            KeyPair::Es256(pair) => {
+                Ok(pair.sign(&rng, input).map_err(|_| failed())?.as_ref().to_vec())
+            }
+            KeyPair::EdDsa(pair) => Ok(pair.sign(input).as_ref().to_vec()),
+        }
+    }
 }
 
 struct Loaded {
@@ -248,16 +294,8 @@ impl KeyRing {
                 && signing.get(&key.alg).is_none_or(|(from, _)| *from < key.active_from)
             {
                 let der = self.open(&key.kid, &key.private_key)?;
-                let encoding = match key.alg {
-                    SigningAlg::RS256 => EncodingKey::from_rsa_pem(pkcs8_pem(&der).as_bytes()),
-                    SigningAlg::ES256 => Ok(EncodingKey::from_ec_der(&der)),
-                    SigningAlg::EdDSA => Ok(EncodingKey::from_ed_der(&der)),
-                }
-                .map_err(|e| KeyError::Crypto(e.to_string()))?;
-                signing.insert(
-                    key.alg,
-                    (key.active_from, Arc::new(SigningKey { kid: key.kid.clone(), encoding })),
-                );
+                let parsed = SigningKey::parse(&key.kid, key.alg, &der)?;
+                signing.insert(key.alg, (key.active_from, Arc::new(parsed)));
             }
         }
         let loaded = Arc::new(Loaded {
@@ -294,8 +332,15 @@ impl KeyRing {
         let mut header = Header::new(alg.to_jsonwebtoken());
         header.kid = Some(key.kid.clone());
         header.typ = Some(typ.to_owned());
-        jsonwebtoken::encode(&header, claims, &key.encoding)
-            .map_err(|e| KeyError::Crypto(e.to_string()))
+        // RFC 7515 §7.1, the compact serialization: the signing input is the base64url header
+        // and claims joined by a dot; the signature follows after another.
+        let mut jws = base64_json(&header)?;
+        jws.push('.');
+        jws.push_str(&base64_json(claims)?);
+        let signature = key.sign(jws.as_bytes())?;
+        jws.push('.');
+        jws.push_str(&URL_SAFE_NO_PAD.encode(signature));
+        Ok(jws)
     }
 
     /// Verifies a JWT we signed: known `kid`, that key's algorithm only (so `alg: none` and
@@ -331,14 +376,8 @@ impl KeyRing {
     }
 }
 
-/// PKCS#8 DER as PEM, the form jsonwebtoken reads RSA private keys in.
-fn pkcs8_pem(der: &[u8]) -> String {
-    let body = STANDARD.encode(der);
-    let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
-    for chunk in body.as_bytes().chunks(64) {
-        pem.push_str(std::str::from_utf8(chunk).unwrap_or_default());
-        pem.push('\n');
-    }
-    pem.push_str("-----END PRIVATE KEY-----\n");
-    pem
+/// A JWS part: the JSON of `value`, base64url without padding.
+fn base64_json<T: Serialize + ?Sized>(value: &T) -> Result<String, KeyError> {
+    let json = serde_json::to_vec(value).map_err(|e| KeyError::Crypto(e.to_string()))?;
+    Ok(URL_SAFE_NO_PAD.encode(json))
 }
