@@ -16,7 +16,7 @@ use latchkey_core::ports::Rng as _;
 use latchkey_core::ports::{Clock, MailTransport};
 use latchkey_core::{Core, CoreSettings, Ports};
 use latchkey_store::{SqlStore, StoreError, StoreOptions};
-use latchkey_web::{AppState, Metrics, ReadinessProbe, WebSettings};
+use latchkey_web::{AppParts, AppState, Metrics, ReadinessProbe, WebSettings};
 use tokio::net::TcpListener;
 
 use crate::backchannel::HttpLogoutNotifier;
@@ -255,7 +255,7 @@ impl App {
     pub async fn build_with(config: Config, overrides: Overrides) -> Result<Self, StartError> {
         let backend = Backend::open(&config, overrides.clock).await?;
         latchkey_web::footer::set_support_url(config.support_url.as_deref());
-        let state = AppState {
+        let state = AppState::new(AppParts {
             core: backend.core.clone(),
             settings: Arc::new(WebSettings {
                 public_url: config.public_url.clone(),
@@ -265,7 +265,7 @@ impl App {
             }),
             readiness: Arc::new(DatabaseReadiness(backend.store.clone())),
             metrics: Arc::new(Metrics::new()),
-        };
+        });
         let listener = match overrides.listener {
             Some(std_listener) => std_listener
                 .set_nonblocking(true)

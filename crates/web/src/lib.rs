@@ -23,4 +23,4 @@ mod state;
 pub use health::ReadinessProbe;
 pub use metrics::Metrics;
 pub use router::router;
-pub use state::{AppState, WebSettings};
+pub use state::{AppParts, AppState, WebSettings};

@@ -28,10 +28,28 @@ impl WebSettings {
     }
 }
 
+/// What every handler and middleware holds: one `Arc`, so the per-request clones the layers
+/// make (each `from_fn_with_state` takes its own) are one counter bump each.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+pub struct AppParts {
     pub core: Core,
     pub settings: Arc<WebSettings>,
     pub readiness: Arc<dyn ReadinessProbe>,
     pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn new(parts: AppParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
 }
