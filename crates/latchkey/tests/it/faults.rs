@@ -207,8 +207,7 @@ async fn log_in_and_get_tokens(
         .ok()?
         .query_pairs()
         .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_else(|| panic!("no code in {location}"));
+        .map_or_else(|| panic!("no code in {location}"), |(_, v)| v.into_owned());
     let form = [
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
@@ -345,9 +344,9 @@ async fn killed_mid_import_leaves_whole_batches(database_url: Option<String>) {
     let total = 60_000;
     let mut lines = String::new();
     for i in 0..total {
-        lines.push_str(&format!(
-            "{{\"legacy_id\":\"{i}\",\"email\":\"u{i}@example.com\",\"password_hash\":\"{BCRYPT}\"}}\n"
-        ));
+        let line = serde_json::json!({"legacy_id": i.to_string(), "email": format!("u{i}@example.com"), "password_hash": BCRYPT});
+        lines.push_str(&line.to_string());
+        lines.push('\n');
     }
     let (mut child, url) = start(&d, &database_url);
     healthy(&url).await;
@@ -371,9 +370,8 @@ async fn killed_mid_import_leaves_whole_batches(database_url: Option<String>) {
     // The import streams in slowly; once some batches are in, the server is killed.
     let upload =
         tokio::spawn(slow_upload(url.clone(), client.clone(), token.clone(), lines.clone()));
-    eventually("the import under way", Duration::from_secs(60), || {
+    eventually("the import under way", Duration::from_mins(1), || {
         let url = url.clone();
-        let records = records.clone();
         async move { records(url).await.filter(|n| *n > 0).map(drop) }
     })
     .await;
