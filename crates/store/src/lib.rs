@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use latchkey_core::ports::RepoError;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor as _};
+use sqlx::{AnyPool, Connection as _, Executor as _};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -59,6 +59,33 @@ pub struct Migrated {
     pub newer_schema: Option<i64>,
 }
 
+/// A PostgreSQL connection idle for longer than this is checked before it is handed out.
+const PING_IDLE_AFTER: Duration = Duration::from_secs(5);
+
+/// The pool's settings for `engine`. sqlx tests every connection on its way back to the pool
+/// (a round trip); by default it tests it again on the way out, which doubled the round trips
+/// of every statement on a busy server. An embedded SQLite connection cannot go stale, so it
+/// is never tested on the way out; a PostgreSQL one is when it sat idle long enough for the
+/// server, a proxy or a restart to have dropped it (a connection that breaks under use fails
+/// its test on release and is closed then).
+fn pool_options(engine: Engine, max: u32, options: &StoreOptions) -> AnyPoolOptions {
+    let pool = AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(options.acquire_timeout)
+        .test_before_acquire(false);
+    match engine {
+        Engine::Sqlite => pool,
+        Engine::Postgres => pool.before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > PING_IDLE_AFTER {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        }),
+    }
+}
+
 /// The database, shared by every repository.
 #[derive(Clone)]
 pub struct SqlStore {
@@ -90,9 +117,7 @@ impl SqlStore {
             Engine::Sqlite => options.max_connections.min(8),
             Engine::Postgres => options.max_connections,
         };
-        let pool = AnyPoolOptions::new()
-            .max_connections(max)
-            .acquire_timeout(options.acquire_timeout)
+        let pool = pool_options(engine, max, options)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {
@@ -116,9 +141,7 @@ impl SqlStore {
     pub fn connect_lazy(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let engine = engine_of(url)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(options.max_connections)
-            .acquire_timeout(options.acquire_timeout)
+        let pool = pool_options(engine, options.max_connections, options)
             .connect_lazy(url)
             .map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
         Ok(Self { pool, engine })

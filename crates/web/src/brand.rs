@@ -1,13 +1,11 @@
-//! The installation's look on every page: each request runs inside [`scope`], which holds the
+//! The installation's look on every page: each request runs inside [`scoped`], which holds the
 //! brand as core had it when the request arrived, so the templates (`base.html`, the error
 //! pages) and the handlers' own sentences read it without passing it through every page's
 //! fields. Outside a request (never in practice) the default look serves.
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
 use axum::http::header;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use latchkey_core::branding::Brand;
 
@@ -17,10 +15,10 @@ tokio::task_local! {
     static BRAND: Arc<Brand>;
 }
 
-/// Middleware: the rest of the request sees this node's copy of the brand.
-pub async fn scope(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Runs `served` (the rest of the request) with this node's copy of the brand.
+pub async fn scoped(state: &AppState, served: impl Future<Output = Response>) -> Response {
     let brand = state.core.branding().current().await;
-    BRAND.scope(brand, next.run(req)).await
+    BRAND.scope(brand, served).await
 }
 
 /// The brand of the request being served.

@@ -4,9 +4,8 @@
 //! cannot be rebound and are always accepted, as is `localhost`. Health probes, which
 //! orchestrators send to the pod's address under any name, are exempt.
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::state::AppState;
@@ -37,31 +36,26 @@ pub(crate) fn host_allowed(allowed: &[String], host: &str) -> bool {
         || allowed.iter().any(|a| a == "*" || a == host)
 }
 
-pub(crate) async fn check_host(
-    State(state): State<AppState>,
-    req: Request,
-    next: Next,
-) -> Response {
+/// The 421 for a request whose host is not served; `None` when it may go on.
+pub(crate) fn refusal(state: &AppState, req: &Request) -> Option<Response> {
     if matches!(req.uri().path(), "/healthz" | "/readyz") {
-        return next.run(req).await;
+        return None;
     }
     // HTTP/2 carries the authority in the URI; HTTP/1.1 in the Host header.
-    let host = req
-        .uri()
-        .authority()
-        .map(|a| a.as_str().to_owned())
-        .or_else(|| {
-            req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned)
-        })
-        .and_then(|a| host_of(&a));
-    match host {
-        Some(h) if host_allowed(&state.settings.allowed_hosts, &h) => next.run(req).await,
-        _ => (
-            StatusCode::MISDIRECTED_REQUEST,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            "This server does not answer for that host name. Operators: add it to server.allowed_hosts.\n",
-        )
-            .into_response(),
+    let authority = match req.uri().authority() {
+        Some(a) => Some(a.as_str()),
+        None => req.headers().get(header::HOST).and_then(|h| h.to_str().ok()),
+    };
+    match authority.and_then(host_of) {
+        Some(h) if host_allowed(&state.settings.allowed_hosts, &h) => None,
+        _ => Some(
+            (
+                StatusCode::MISDIRECTED_REQUEST,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "This server does not answer for that host name. Operators: add it to server.allowed_hosts.\n",
+            )
+                .into_response(),
+        ),
     }
 }
 

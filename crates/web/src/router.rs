@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::middleware::from_fn_with_state;
-use axum::response::IntoResponse;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -15,7 +15,6 @@ use tower_http::csrf::CsrfLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
-use tower_http::set_header::SetResponseHeaderLayer;
 
 use tower_http::trace::TraceLayer;
 
@@ -39,18 +38,30 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Imports stream files of any size (a million records take about a minute on SQLite).
 const IMPORT_TIMEOUT: Duration = Duration::from_hours(2);
 
-/// Every request ends within [`REQUEST_TIMEOUT`] (503), but a legacy import: its route's own
-/// body limit is lifted too, and it is only for site admins.
-async fn deadline(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
+/// What every request goes through, as one layer: each `from_fn` layer clones and boxes all
+/// the layers inside it on every request, and five of them cost more than the discovery
+/// handler itself. In order:
+/// - the deadline: every request ends within [`REQUEST_TIMEOUT`] (503), but a legacy import
+///   (its route's own body limit is lifted too, and it is only for site admins);
+/// - the installation's look, for every page and error page drawn below;
+/// - the host check (DNS rebinding: 421 for a host name we do not serve);
+/// - metrics, by route pattern;
+/// - the security headers, on whatever comes back.
+async fn edge(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let limit =
         if req.uri().path().ends_with("/legacy/import") { IMPORT_TIMEOUT } else { REQUEST_TIMEOUT };
-    match tokio::time::timeout(limit, next.run(req)).await {
+    let served = crate::brand::scoped(&state, async {
+        match crate::host_check::refusal(&state, &req) {
+            Some(refused) => refused,
+            None => metrics::track(&state, req, next).await,
+        }
+    });
+    let mut response = match tokio::time::timeout(limit, served).await {
         Ok(response) => response,
         Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
-    }
+    };
+    security_headers(state.settings.secure_cookies(), response.headers_mut());
+    response
 }
 
 /// No inline script or style anywhere; forms post only to us; never framed. Pages whose forms
@@ -337,12 +348,6 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/launch/{client}", get(crate::saml::launch));
 
-    let secure = state.settings.secure_cookies();
-    let hsts = SetResponseHeaderLayer::if_not_present(
-        header::STRICT_TRANSPORT_SECURITY,
-        secure.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
-    );
-
     // Bearer-token JSON API for operators' scripts: no cookies, so no CSRF surface.
     let admin_api = crate::api::routes();
 
@@ -351,28 +356,14 @@ pub fn router(state: AppState) -> Router {
         .merge(provider_browser)
         .merge(saml)
         .merge(pages)
-        .layer(from_fn_with_state(state.clone(), metrics::track))
-        .layer(from_fn_with_state(state.clone(), crate::host_check::check_host))
-        // Every page and error page below is drawn in the installation's look.
-        .layer(from_fn_with_state(state.clone(), crate::brand::scope))
+        .layer(from_fn_with_state(state.clone(), edge))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(SequentialIds::new(&state)))
                 .layer(TraceLayer::new_for_http())
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(CatchPanicLayer::new())
-                .layer(axum::middleware::from_fn(deadline))
-                .layer(DefaultBodyLimit::max(BODY_LIMIT))
-                .layer(header_layer(header::CONTENT_SECURITY_POLICY, CSP))
-                .layer(header_layer(header::X_FRAME_OPTIONS, "DENY"))
-                .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-                .layer(header_layer(header::REFERRER_POLICY, "no-referrer"))
-                .layer(header_layer(header::CACHE_CONTROL, "no-store"))
-                .layer(header_layer(
-                    HeaderName::from_static("cross-origin-opener-policy"),
-                    "same-origin",
-                ))
-                .layer(hsts),
+                .layer(DefaultBodyLimit::max(BODY_LIMIT)),
         )
         .with_state(state)
 }
@@ -400,8 +391,26 @@ impl MakeRequestId for SequentialIds {
     }
 }
 
-fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+/// The headers every answer carries unless its handler chose its own; HSTS only when the
+/// public URL is https.
+fn security_headers(secure: bool, headers: &mut HeaderMap) {
+    const ALWAYS: [(HeaderName, &str); 6] = [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+        (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+    ];
+    headers.reserve(ALWAYS.len() + 1);
+    for (name, value) in ALWAYS {
+        headers.entry(name).or_insert(HeaderValue::from_static(value));
+    }
+    if secure {
+        headers
+            .entry(header::STRICT_TRANSPORT_SECURITY)
+            .or_insert(HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
 }
 
 async fn form_post_script() -> impl IntoResponse {
