@@ -68,7 +68,12 @@ const PING_IDLE_AFTER: Duration = Duration::from_secs(5);
 /// is never tested on the way out; a PostgreSQL one is when it sat idle long enough for the
 /// server, a proxy or a restart to have dropped it (a connection that breaks under use fails
 /// its test on release and is closed then).
-fn pool_options(engine: Engine, max: u32, options: &StoreOptions) -> AnyPoolOptions {
+fn pool_options(engine: Engine, options: &StoreOptions) -> AnyPoolOptions {
+    let max = match engine {
+        // One writer at a time anyway; a few readers alongside it is plenty.
+        Engine::Sqlite => options.max_connections.min(8),
+        Engine::Postgres => options.max_connections,
+    };
     let pool = AnyPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(options.acquire_timeout)
@@ -112,12 +117,7 @@ impl SqlStore {
         };
         let connect_options =
             AnyConnectOptions::from_str(&url).map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
-        let max = match engine {
-            // One writer at a time anyway; a few readers alongside it is plenty.
-            Engine::Sqlite => options.max_connections.min(8),
-            Engine::Postgres => options.max_connections,
-        };
-        let pool = pool_options(engine, max, options)
+        let pool = pool_options(engine, options)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {
@@ -141,7 +141,7 @@ impl SqlStore {
     pub fn connect_lazy(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let engine = engine_of(url)?;
-        let pool = pool_options(engine, options.max_connections, options)
+        let pool = pool_options(engine, options)
             .connect_lazy(url)
             .map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
         Ok(Self { pool, engine })

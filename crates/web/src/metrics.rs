@@ -1,10 +1,9 @@
 //! Prometheus metrics held in an explicit registry (no global recorder), rendered by
 //! `/metrics`.
 
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64};
 use std::time::Instant;
-
-use std::fmt::Write as _;
 
 use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
